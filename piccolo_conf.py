@@ -1,0 +1,15 @@
+"""Piccolo configuration: the engine comes from DATABASE_URL; one Piccolo app per domain."""
+
+from piccolo.conf.apps import AppRegistry
+
+from server.core.db import engine_from_url
+from server.settings import database_url
+
+DB = engine_from_url(database_url())
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "server.core.piccolo_app",
+        "server.system.piccolo_app",
+    ]
+)

@@ -1,0 +1,125 @@
+"""Live updates: events queued inside a transaction, published to channels after it commits.
+
+Channel names:
+- `t{tenant}:o{org}:{topic}` carries events concerning `org` *or any org below it*: an event
+  is published to the channel of its org and of every ancestor, so a socket subscribes to one
+  channel per topic (its own org's) and still sees its whole subtree, never a sibling's.
+- `t{tenant}:{topic}` for tenant-wide topics (roles, master data).
+- `t{tenant}:u{user}` personal notices; `t{tenant}:m{org}` notices to the members of one org
+  (used to close the sessions of a disabled org).
+
+A message is a small server-rendered HTML fragment swapped out-of-band by htmx (`#live-signal`);
+the page then re-fetches its own live regions with its own filters and permissions, so what a
+client shows never depends on a message it may have missed.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+
+from litestar.channels import ChannelsPlugin
+
+from server.core.db import after_commit
+
+_plugin: ChannelsPlugin | None = None
+_topics: dict[str, tuple[str, bool]] = {}  # topic -> (permission needed, tenant-wide?)
+_last_id = 0
+
+
+def bind(plugin: ChannelsPlugin | None) -> None:
+    global _plugin
+    _plugin = plugin
+
+
+def topic(name: str, permission: str, tenant_wide: bool = False) -> None:
+    """Declare a topic, the permission a subscriber needs, and whether it concerns the whole
+    tenant (master data, roles) rather than one org's subtree."""
+    _topics[name] = (permission, tenant_wide)
+
+
+def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozenset[str]) -> list[str]:
+    """Every channel a caller may hear: their own, their org's members', and each permitted topic."""
+    names = [user_channel(tenant_id, user_id), members_channel(tenant_id, org_id)]
+    for name, (code, tenant_wide) in sorted(_topics.items()):
+        if code in permissions:
+            names.append(tenant_channel(tenant_id, name) if tenant_wide else org_channel(tenant_id, org_id, name))
+    return names
+
+
+def org_channel(tenant_id: int, org_id: int, topic_name: str) -> str:
+    return f"t{tenant_id}:o{org_id}:{topic_name}"
+
+
+def tenant_channel(tenant_id: int, topic_name: str) -> str:
+    return f"t{tenant_id}:{topic_name}"
+
+
+def user_channel(tenant_id: int, user_id: int) -> str:
+    return f"t{tenant_id}:u{user_id}"
+
+
+def members_channel(tenant_id: int, org_id: int) -> str:
+    return f"t{tenant_id}:m{org_id}"
+
+
+def next_event_id() -> int:
+    """Increasing within a process and roughly across processes (microsecond clock)."""
+    global _last_id
+    _last_id = max(_last_id + 1, time.time_ns() // 1000)
+    return _last_id
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    topic: str
+    kind: str
+    ref: str = ""
+    kick: bool = False
+
+    def render(self) -> str:
+        attrs = {
+            "data-event-id": self.id, "data-topic": self.topic, "data-kind": self.kind,
+            "data-ref": self.ref, "data-ts": f"{time.time():.6f}",
+        }
+        if self.kick:
+            attrs["data-kick"] = "1"
+        body = " ".join(f'{k}="{html.escape(str(v))}"' for k, v in attrs.items())
+        return f'<div id="live-signal" hx-swap-oob="true" {body}></div>'
+
+
+def _publish(event: Event, channels: list[str]) -> None:
+    if _plugin is not None and channels:
+        _plugin.publish(event.render(), channels)
+
+
+def emit(tenant_id: int, org_path: str, topic_name: str, kind: str, ref: object = "") -> None:
+    """Queue an event about the org at `org_path`; published to it and its ancestors on commit."""
+    if topic_name not in _topics or _topics[topic_name][1]:
+        raise ValueError(f"{topic_name} is not an org topic")
+    org_ids = [int(p) for p in org_path.strip("/").split("/") if p]
+    event = Event(next_event_id(), topic_name, kind, str(ref))
+    channels = [org_channel(tenant_id, oid, topic_name) for oid in org_ids]
+    after_commit(lambda: _publish(event, channels))
+
+
+def emit_tenant(tenant_id: int, topic_name: str, kind: str, ref: object = "") -> None:
+    """Queue an event of a tenant-wide topic; published on commit."""
+    if topic_name not in _topics or not _topics[topic_name][1]:
+        raise ValueError(f"{topic_name} is not a tenant-wide topic")
+    event = Event(next_event_id(), topic_name, kind, str(ref))
+    after_commit(lambda: _publish(event, [tenant_channel(tenant_id, topic_name)]))
+
+
+def kick_user(tenant_id: int, user_id: int) -> None:
+    """After commit, close the live sockets of a user (disabled, deleted, password reset)."""
+    event = Event(next_event_id(), "session", "kick", str(user_id), kick=True)
+    after_commit(lambda: _publish(event, [user_channel(tenant_id, user_id)]))
+
+
+def kick_org(tenant_id: int, org_id: int) -> None:
+    """After commit, close the live sockets of every member of an org (disabled or deleted)."""
+    event = Event(next_event_id(), "session", "kick", f"org:{org_id}", kick=True)
+    after_commit(lambda: _publish(event, [members_channel(tenant_id, org_id)]))

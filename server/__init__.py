@@ -1,0 +1,1 @@
+"""Weifu: after-sales service network management."""

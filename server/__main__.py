@@ -1,0 +1,110 @@
+"""Command line: serve, migrate, tenant create, demo, backup, restore.
+
+Every command honours DATABASE_URL and REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+
+from server.settings import ROOT, Settings
+
+
+def migrate() -> None:
+    """Run every Piccolo app's migrations forward (idempotent)."""
+    env = os.environ | {"PICCOLO_CONF": "piccolo_conf"}
+    result = subprocess.run([sys.executable, "-m", "piccolo.main", "migrations", "forwards", "all"], cwd=ROOT,
+                            env=env, capture_output=True, text=True)
+    if result.returncode != 0 or "failed" in result.stdout.lower():
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit("migration failed")
+    print("migrations: up to date")
+
+
+async def _with_db(coro_factory):
+    from server.core import db
+
+    db.configure(Settings().database_url)
+    await db.start()
+    try:
+        return await coro_factory()
+    finally:
+        await db.stop()
+
+
+def tenant_create(code: str, name: str, admin_password: str) -> None:
+    from server.core.errors import BusinessError
+    from server.system import permissions  # noqa: F401  (registers codes)
+    from server.system.services import tenants
+
+    async def run():
+        return await tenants.create(code, name, admin_password)
+
+    try:
+        ctx = asyncio.run(_with_db(run))
+    except BusinessError as exc:
+        raise SystemExit(f"错误：{exc.detail}") from None
+    print(f"created tenant {ctx.tenant_code}: log in as admin@{ctx.tenant_code}")
+
+
+def demo() -> None:
+    from server.demo import load
+
+    asyncio.run(_with_db(load))
+
+
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    if workers > 1:
+        os.execvp("granian", ["granian", "--interface", "asgi", "--factory", "--host", host, "--port", str(port),
+                              "--workers", str(workers), "server.app:create_app"])
+    import uvicorn
+
+    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, reload=reload, ws="websockets-sansio")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m server", description="维服 Weifu")
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--reload", action="store_true")
+    sub.add_parser("migrate", help="run database migrations")
+    t = sub.add_parser("tenant", help="tenant administration")
+    tsub = t.add_subparsers(dest="tenant_command", required=True)
+    tc = tsub.add_parser("create", help="create a tenant with its head office and admin user")
+    tc.add_argument("--code", required=True)
+    tc.add_argument("--name", required=True)
+    tc.add_argument("--admin-password", required=True)
+    sub.add_parser("demo", help="load the demo tenant DEMO (idempotent)")
+    b = sub.add_parser("backup", help="write a consistent snapshot of the database")
+    b.add_argument("path")
+    r = sub.add_parser("restore", help="restore a snapshot written by backup")
+    r.add_argument("path")
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        serve(args.host, args.port, args.workers, args.reload)
+    elif args.command == "migrate":
+        migrate()
+    elif args.command == "tenant":
+        tenant_create(args.code, args.name, args.admin_password)
+    elif args.command == "demo":
+        demo()
+    elif args.command == "backup":
+        from server.backup import backup
+
+        backup(Settings().database_url, args.path)
+    elif args.command == "restore":
+        from server.backup import restore
+
+        restore(Settings().database_url, args.path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The one wiring point: plugins, stores, middleware, guards and every domain's routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+from litestar.template import TemplateConfig
+
+import realtime
+from realtime.plugin import channels_plugin
+from realtime.ws import live
+from server.core import db, permissions, templating, throttle
+from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
+from server.settings import ROOT, Settings
+from server.system import api as system_api
+from server.system import pages as system_pages
+from server.system import permissions as _system_permissions  # noqa: F401  (registers codes)
+from server.system.services import auth
+
+SESSION_MAX_AGE = 12 * 3600
+
+
+@get("/healthz", opt={"public": True}, include_in_schema=False)
+async def healthz() -> dict:
+    return {"ok": True}
+
+
+def _stores(settings: Settings) -> StoreRegistry:
+    if settings.redis_url:
+        root = RedisStore.with_client(url=settings.redis_url, namespace="WEIFU")
+        return StoreRegistry(default_factory=root.with_namespace)
+    sessions = FileStore(Path(settings.session_dir))
+    throttles = MemoryStore()
+    return StoreRegistry({"sessions": sessions, "throttle": throttles})
+
+
+async def _session_ctx(session: dict):
+    if not session.get("uid"):
+        return None
+    return await auth.ctx_for(session["uid"], session["tid"], session.get("ep", 0))
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    db.configure(settings.database_url)
+    channels = channels_plugin(settings.redis_url)
+    stores = _stores(settings)
+    session_config = ServerSideSessionConfig(max_age=SESSION_MAX_AGE, secure=settings.is_prod, samesite="lax",
+                                             httponly=True, exclude=["^/static/"])
+    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_prod, cookie_samesite="lax",
+                      exclude=["^/static/", "^/ws"])
+
+    async def on_startup() -> None:
+        await db.start()
+        realtime.bind(channels)
+        throttle.bind(stores.get("throttle"))
+
+    async def on_shutdown() -> None:
+        realtime.bind(None)
+        await db.stop()
+
+    return Litestar(
+        route_handlers=[
+            healthz, live, *system_api.ROUTES, *system_pages.ROUTES,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},
+                                       include_in_schema=False),
+        ],
+        middleware=[session_config.middleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+                    DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx,
+                                     token_resolver=auth.ctx_for_token)],
+        guards=[permissions.guard],
+        plugins=[channels, HTMXPlugin()],
+        stores=stores,
+        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=templating.setup),
+        openapi_config=OpenAPIConfig(title="Weifu API", version="1.0.0", path="/schema",
+                                     openapi_router=Router("/schema", route_handlers=[], opt={"public": True})),
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+    )

@@ -1,0 +1,1 @@
+"""Cross-cutting, domain-free building blocks."""

@@ -1,0 +1,24 @@
+"""Small helpers for the JSON API controllers."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from server.core.pagination import Page
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def given(body: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually carries (UNSET ones are left out)."""
+    return {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
+
+
+def to(struct: type[S], row: dict) -> S:
+    return struct(**{f: row[f] for f in struct.__struct_fields__})
+
+
+def page_of(struct: type[S], page: Page) -> dict:
+    return page.envelope([to(struct, r) for r in page.items])

@@ -1,0 +1,116 @@
+"""Engine configuration and the one way to open a write transaction.
+
+SQLite has no row locks and fails concurrent read-then-write transactions with "database is
+locked", so writes open an IMMEDIATE transaction there (writers queue on the busy timeout);
+PostgreSQL uses an ordinary transaction. Balances change only by conditional UPDATE inside it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+_engine: Engine | None = None
+# Callbacks queued by the current outermost transaction, run after it commits.
+_after_commit: contextvars.ContextVar[list[Callable[[], object]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a `sqlite:///path` URL (absolute with four slashes), or None for other engines."""
+    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+
+
+def engine_from_url(url: str) -> Engine:
+    parsed = urlparse(url)
+    path = sqlite_path(url)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=path, timeout=60)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+    raise ValueError(f"不支持的 DATABASE_URL: {url}")
+
+
+def all_tables() -> list[type[Table]]:
+    from piccolo_conf import APP_REGISTRY
+
+    return [t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes]
+
+
+def configure(url: str) -> Engine:
+    """Point every table at the engine for `url` (tests switch databases this way)."""
+    global _engine
+    _engine = engine_from_url(url)
+    for table in all_tables():
+        table._meta.db = _engine
+    return _engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("database not configured")
+    return _engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+async def start() -> None:
+    if isinstance(_engine, PostgresEngine):
+        await _engine.start_connection_pool(min_size=2, max_size=20)
+
+
+async def stop() -> None:
+    if isinstance(_engine, PostgresEngine):
+        await _engine.close_connection_pool()
+
+
+def in_transaction() -> bool:
+    return engine().current_transaction.get() is not None
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """A write transaction; nested calls join the outer one.
+
+    Callbacks registered with `after_commit` run once the outermost transaction commits and
+    are dropped if it rolls back (live events are published this way).
+    """
+    eng = engine()
+    if eng.current_transaction.get() is not None:
+        yield
+        return
+    callbacks: list[Callable[[], object]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        if isinstance(eng, SQLiteEngine):
+            tx = eng.transaction(transaction_type=TransactionType.immediate)
+        else:
+            tx = eng.transaction()
+        async with tx:
+            yield
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        result = callback()
+        if hasattr(result, "__await__"):
+            await result
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run `callback` after the current transaction commits (at once when there is none)."""
+    callbacks = _after_commit.get()
+    if callbacks is None:
+        raise RuntimeError("after_commit() needs an atomic() block")
+    callbacks.append(callback)

@@ -1,0 +1,79 @@
+"""Input checks shared by API and form handlers, so both refuse bad data with the same message."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from server.core.errors import BusinessError
+
+MAX_ID = 2**31 - 1
+
+
+def text(value: Any, label: str, max_len: int, required: bool = False, field: str | None = None,
+         pattern: str | None = None, pattern_msg: str | None = None) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise BusinessError(f"{label}必须是文本", code="invalid_field", field=field)
+    value = value.strip()
+    if required and not value:
+        raise BusinessError(f"请填写{label}", code="required", field=field)
+    if len(value) > max_len:
+        raise BusinessError(f"{label}不能超过 {max_len} 个字符", code="too_long", field=field)
+    if value and pattern and not re.fullmatch(pattern, value):
+        raise BusinessError(pattern_msg or f"{label}格式不正确", code="invalid_field", field=field)
+    return value
+
+
+def integer(value: Any, label: str, lo: int, hi: int, field: str | None = None) -> int:
+    if isinstance(value, bool):
+        raise BusinessError(f"{label}必须是整数", code="invalid_field", field=field)
+    if isinstance(value, str):
+        value = value.strip()
+        if not re.fullmatch(r"-?\d{1,12}", value):
+            raise BusinessError(f"{label}必须是整数", code="invalid_field", field=field)
+        value = int(value)
+    if not isinstance(value, int):
+        raise BusinessError(f"{label}必须是整数", code="invalid_field", field=field)
+    if not lo <= value <= hi:
+        raise BusinessError(f"{label}必须在 {lo}–{hi} 之间", code="out_of_range", field=field)
+    return value
+
+
+def ident(value: Any, label: str, field: str | None = None) -> int:
+    """A row id: a positive integer that fits the database's INTEGER."""
+    if value in (None, ""):
+        raise BusinessError(f"请选择{label}", code="required", field=field)
+    return integer(value, label, 1, MAX_ID, field=field)
+
+
+def optional_ident(value: Any, label: str, field: str | None = None) -> int | None:
+    return None if value in (None, "") else ident(value, label, field)
+
+
+def boolean(value: Any, label: str, field: str | None = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "on", "yes", "是"):
+        return True
+    if isinstance(value, str) and value.lower() in ("0", "false", "off", "no", "否", ""):
+        return False
+    raise BusinessError(f"{label}必须是是/否", code="invalid_field", field=field)
+
+
+def choice(value: Any, label: str, choices: dict[str, str], field: str | None = None) -> str:
+    if value not in choices:
+        raise BusinessError(f"{label}无效（可选：{'、'.join(choices.values())}）", code="invalid_field",
+                            field=field)
+    return value
+
+
+def id_list(values: Any, label: str, field: str | None = None, max_items: int = 1000) -> list[int]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple):
+        values = [values]
+    if len(values) > max_items:
+        raise BusinessError(f"{label}过多", code="too_many", field=field)
+    return sorted({ident(v, label, field) for v in values if v not in (None, "")})

@@ -1,0 +1,188 @@
+"""HTTP plumbing shared by every domain: who is calling, CSRF, rendering and error answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from jinja2 import Environment
+from litestar import MediaType, Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from server.core import permissions
+from server.core.errors import BusinessError
+from server.core.tenancy import Ctx
+
+log = logging.getLogger("weifu")
+
+SessionResolver = Callable[[dict], Awaitable[Ctx | None]]
+TokenResolver = Callable[[str], Awaitable[Ctx | None]]
+
+
+def bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+def _has_cookie(scope: Scope, name: str) -> bool:
+    prefix = f"{name}=".encode()
+    return any(key == b"cookie" and (value.startswith(prefix) or b"; " + prefix in value)
+               for key, value in scope.get("headers", []))
+
+
+class BearerAwareCSRFMiddleware(CSRFMiddleware):
+    """CSRF on every unsafe request that a browser could forge with its cookies. An API request
+    with a bearer token, or with no session cookie at all, carries no ambient credential, so it
+    needs no CSRF token (and a bearer request never authenticates by cookie, see AuthMiddleware)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/") and (
+                bearer_token(scope) or not _has_cookie(scope, "session")):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+class AuthMiddleware:
+    """Resolves the caller's Ctx (bearer token, else session) into `scope["state"]["ctx"]`.
+
+    It runs on every request, so a disabled user or org stops working at the next request.
+    """
+
+    def __init__(self, app: ASGIApp, session_resolver: SessionResolver, token_resolver: TokenResolver) -> None:
+        self.app = app
+        self.session_resolver = session_resolver
+        self.token_resolver = token_resolver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/static/"):
+            state = scope.setdefault("state", {})
+            token = bearer_token(scope)
+            if token:
+                state["ctx"] = await self.token_resolver(token)
+            else:
+                session = scope.get("session")
+                state["ctx"] = await self.session_resolver(session) if isinstance(session, dict) and session else None
+        await self.app(scope, receive, send)
+
+
+def ctx_of(connection: ASGIConnection) -> Ctx:
+    ctx = connection.scope.get("state", {}).get("ctx")
+    if ctx is None:
+        raise BusinessError("请先登录", code="unauthorized", status_code=401)
+    return ctx
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+def environment(request: Request) -> Environment:
+    return request.app.template_engine.engine
+
+
+def render(request: Request, template: str, *, block: str | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None, **context: Any) -> Response:
+    """A whole page, or only `block` of the same template (htmx refreshing one region)."""
+    ctx = request.scope.get("state", {}).get("ctx")
+    context |= {"request": request, "ctx": ctx, "path": request.url.path,
+                "menu": permissions.menu(ctx.permissions) if ctx else []}
+    tpl = environment(request).get_template(template)
+    if block:
+        html = "".join(tpl.blocks[block](tpl.new_context(context)))
+    else:
+        html = tpl.render(context)
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)
+
+
+def htmx_target(request: Request) -> str | None:
+    return request.headers.get("hx-target") if request.headers.get("hx-request") else None
+
+
+def redirect(request: Request, url: str) -> Response:
+    """A redirect that also works for htmx requests (full navigation)."""
+    if request.headers.get("hx-request"):
+        return Response("", status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def _validation_detail(exc: ValidationException) -> str:
+    """Litestar/msgspec validation errors in Chinese, naming the field."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for item in extra[:3]:
+        if not isinstance(item, dict):
+            continue
+        key = item.get("key") or ""
+        message = str(item.get("message", ""))
+        if "Expected" in message or "Invalid" in message:
+            what = "格式或类型不正确"
+        elif "length" in message:
+            what = "长度超出限制"
+        elif "missing required" in message.lower() or "required" in message.lower():
+            what = "为必填项"
+        elif ">=" in message or "<=" in message:
+            what = "超出允许范围"
+        else:
+            what = "无效"
+        parts.append(f"{key or '请求'}{what}")
+    return "请求数据无效：" + "；".join(parts) if parts else "请求数据无效，请检查填写的内容"
+
+
+def error_response(request: Request, status: int, detail: str, code: str) -> Response:
+    if is_api(request):
+        return Response({"detail": detail, "code": code}, status_code=status, media_type=MediaType.JSON)
+    if status == 401 and not request.headers.get("hx-request"):
+        return Redirect(f"/login?next={request.url.path}")
+    if status == 401:
+        return Response("", status_code=200, headers={"HX-Redirect": "/login"})
+    if request.headers.get("hx-request"):
+        # app.js puts this into the form's .form-error box, or a toast when there is no form.
+        return Response(detail, status_code=status, media_type=MediaType.TEXT,
+                        headers={"X-Error-Code": code})
+    return render(request, "error.html", status_code=status, detail=detail, code=code)
+
+
+def handle_business(request: Request, exc: BusinessError) -> Response:
+    return error_response(request, exc.status_code, exc.detail, exc.code)
+
+
+def handle_http(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, ValidationException):
+        return error_response(request, 400, _validation_detail(exc), "invalid_request")
+    if isinstance(exc, NotAuthorizedException):
+        return error_response(request, 401, "请先登录", "unauthorized")
+    if isinstance(exc, PermissionDeniedException):
+        if "CSRF" in str(exc.detail):
+            return error_response(request, 403, "页面已过期，请刷新后重试（CSRF 校验失败）", "csrf_failed")
+        return error_response(request, 403, "没有权限执行此操作", "forbidden")
+    messages = {404: ("页面或记录不存在", "not_found"), 405: ("不支持的请求方法", "method_not_allowed"),
+                413: ("上传内容过大", "too_large"), 429: ("请求过于频繁，请稍后再试", "throttled")}
+    detail, code = messages.get(exc.status_code, ("请求无法处理", "http_error"))
+    return error_response(request, exc.status_code, detail, code)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, "服务器内部错误，请稍后重试", "internal_error")
+
+
+EXCEPTION_HANDLERS = {BusinessError: handle_business, HTTPException: handle_http, Exception: handle_unexpected}

@@ -1,0 +1,73 @@
+"""The demo tenant DEMO: a living network a new user can explore at once (idempotent)."""
+
+from __future__ import annotations
+
+from server.core import permissions
+from server.core.pagination import PageParams
+from server.system import permissions as _system_permissions  # noqa: F401  (registers codes)
+from server.system.services import orgs, roles, tenants, users
+from server.system.tables import Tenant
+
+CODE = "DEMO"
+PASSWORD = "demo1234"
+
+# (code, name, parent code, level, contact, phone, address)
+ORGS = [
+    ("EAST", "华东大区", "HQ", 2, "王磊", "021-60001000", "上海市黄浦区南京东路 100 号"),
+    ("SH01", "上海徐汇服务中心", "EAST", 3, "李娜", "021-64001234", "上海市徐汇区漕溪北路 88 号"),
+    ("SH01-PD", "浦东张江站", "SH01", 4, "赵强", "021-58001234", "上海市浦东新区张江路 500 号"),
+    ("HZ01", "杭州西湖服务中心", "EAST", 3, "陈静", "0571-87001234", "杭州市西湖区文三路 20 号"),
+    ("SOUTH", "华南大区", "HQ", 2, "刘洋", "020-38001000", "广州市天河区天河路 208 号"),
+    ("GZ01", "广州天河服务中心", "SOUTH", 3, "黄敏", "020-38881234", "广州市天河区体育西路 1 号"),
+    ("GZ01-PY", "番禺市桥站", "GZ01", 4, "周杰", "020-84801234", "广州市番禺区清河东路 9 号"),
+    ("BJ01", "北京中关村直营店", "HQ", 2, "孙悦", "010-62001234", "北京市海淀区中关村大街 27 号"),
+]
+
+SYSTEM_VIEW = ["system.org.view", "system.user.view"]
+ROLES = [
+    ("总部管理员", "hq", [c for c in permissions.all_codes() if c.startswith("system")]),
+    ("网点经理", "branch", SYSTEM_VIEW + ["system.user.create", "system.user.update", "system.user.reset_password",
+                                       "system.user.export", "system.org.export", "workorders", "inventory", "queue",
+                                       "credit"]),
+    ("前台接待", "branch", ["workorders", "queue"]),
+    ("维修技师", "branch", ["workorders"]),
+    ("仓库管理员", "branch", ["inventory"]),
+    ("总部仓库管理员", "hq", ["inventory", "masterdata"]),
+]
+
+# (account, name, org code, role names, phone)
+USERS = [
+    ("hq.admin", "钱总", "HQ", ["总部管理员"], "13800000001"),
+    ("hq.wh", "吴仓管", "HQ", ["总部仓库管理员"], "13800000002"),
+    ("sh.manager", "李娜", "SH01", ["网点经理"], "13900000001"),
+    ("sh.front", "郑前台", "SH01", ["前台接待"], "13900000002"),
+    ("sh.tech", "冯师傅", "SH01", ["维修技师"], "13900000003"),
+    ("sh.wh", "何仓管", "SH01", ["仓库管理员"], "13900000004"),
+    ("pd.tech", "赵师傅", "SH01-PD", ["维修技师"], "13900000005"),
+    ("gz.manager", "黄敏", "GZ01", ["网点经理"], "13700000001"),
+    ("gz.front", "林前台", "GZ01", ["前台接待"], "13700000002"),
+    ("gz.tech", "邓师傅", "GZ01", ["维修技师"], "13700000003"),
+]
+
+
+async def load() -> None:
+    if not await Tenant.exists().where(Tenant.code == CODE):
+        await tenants.create(CODE, "演示公司", PASSWORD)
+    ctx = await tenants.platform_ctx(CODE)
+    existing = {o["code"]: o for o in await orgs.choices(ctx)}
+    for code, name, parent, level, contact, phone, address in ORGS:
+        if code not in existing:
+            existing[code] = await orgs.create(ctx, {
+                "code": code, "name": name, "parent_id": existing[parent]["id"], "level": level,
+                "contact": contact, "phone": phone, "address": address})
+    role_ids = {r["name"]: r["id"] for r in (await roles.search(ctx, status="active")).items}
+    for name, kind, codes in ROLES:
+        if name not in role_ids:
+            role_ids[name] = (await roles.create(ctx, {"name": name, "org_kind": kind, "permissions": codes}))["id"]
+    have = {u["account"] for u in (await users.search(ctx, params=PageParams(1, 1000))).items}
+    for account, name, org_code, role_names, phone in USERS:
+        if account not in have:
+            await users.create(ctx, {"org_id": existing[org_code]["id"], "account": account, "name": name,
+                                     "phone": phone, "password": PASSWORD,
+                                     "role_ids": [role_ids[r] for r in role_names]})
+    print(f"demo tenant {CODE} ready: log in as admin@{CODE} / {PASSWORD}")

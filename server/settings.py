@@ -1,0 +1,44 @@
+"""One Settings object, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+
+def _secret_key() -> str:
+    """SECRET_KEY, or one generated into var/secret on first run so restarts keep sessions valid."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = VAR / "secret"
+    if path.exists():
+        return path.read_text().strip()
+    VAR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'weifu.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=database_url)
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
+    secret_key: str = field(default_factory=_secret_key)
+    env: str = field(default_factory=lambda: os.environ.get("WEIFU_ENV", "dev"))
+    tz_default: str = field(default_factory=lambda: os.environ.get("TZ_DEFAULT", "Asia/Shanghai"))
+    session_dir: Path = field(default_factory=lambda: VAR / "sessions")
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"

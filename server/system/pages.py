@@ -1,0 +1,350 @@
+"""htmx pages of system management: login, OTP, account, orgs, roles, users, settings, audit log."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect
+
+from server.core import audit, permissions
+from server.core.errors import BusinessError
+from server.core.forms import form_data, query_string, saved
+from server.core.pagination import PageParams
+from server.core.web import ctx_of, htmx_target, redirect, render
+from server.system import exports
+from server.system import permissions as P
+from server.system.services import auth, orgs, roles, tenants, users
+
+PUBLIC = {"public": True}
+
+
+def _safe_next(url: str | None) -> str:
+    """Only a local path: never redirect a login to another site."""
+    if not url or not url.startswith("/") or url.startswith("//") or urlparse(url).netloc:
+        return "/"
+    return url
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _page_params(request: Request) -> PageParams:
+    return PageParams.of(request.query_params.get("page", 1), request.query_params.get("page_size", 20))
+
+
+def _filters(request: Request, *names: str) -> dict:
+    return {n: request.query_params.get(n, "") for n in names}
+
+
+# --- login, logout, OTP ------------------------------------------------------------------------
+
+class AuthPages(Controller):
+    @get("/login", opt=PUBLIC, include_in_schema=False)
+    async def login_form(self, request: Request, next: str = "", ended: str = "") -> Response:
+        if request.scope.get("state", {}).get("ctx"):
+            return Redirect(_safe_next(next))
+        notice = "会话已结束，请重新登录" if ended else ""
+        return render(request, "system/login.html", title="登录", next=_safe_next(next), notice=notice, login="")
+
+    @post("/login", opt=PUBLIC, include_in_schema=False)
+    async def login(self, request: Request) -> Response:
+        data = await form_data(request)
+        target = _safe_next(data.get("next"))
+        try:
+            result = await auth.login(data.get("login"), data.get("password"), data.get("otp") or None,
+                                      _client_ip(request))
+        except BusinessError as exc:
+            return render(request, "system/login.html", title="登录", next=target, error=exc.detail,
+                          code=exc.code, login=str(data.get("login", ""))[:80], status_code=exc.status_code)
+        request.clear_session()
+        if result.must_enrol_otp:
+            request.set_session({"enrol_uid": result.user_id, "tid": result.tenant_id, "ep": result.epoch,
+                                 "secret": auth.new_otp_secret(), "next": target})
+            return Redirect("/otp/enrol")
+        request.set_session({"uid": result.user_id, "tid": result.tenant_id, "ep": result.epoch})
+        return Redirect(target)
+
+    @post("/logout", opt=PUBLIC, include_in_schema=False)
+    async def logout(self, request: Request) -> Response:
+        request.clear_session()
+        return redirect(request, "/login")
+
+    @get("/otp/enrol", opt=PUBLIC, include_in_schema=False)
+    async def enrol_form(self, request: Request) -> Response:
+        """Forced enrolment after a password login when the tenant requires OTP."""
+        session = request.session
+        if not session.get("enrol_uid"):
+            return Redirect("/login")
+        return await self._enrol_page(request, session, forced=True)
+
+    @post("/otp/enrol", opt=PUBLIC, include_in_schema=False)
+    async def enrol(self, request: Request) -> Response:
+        session = request.session
+        if not session.get("enrol_uid"):
+            return Redirect("/login")
+        data = await form_data(request)
+        try:
+            await auth.enrol_otp(session["enrol_uid"], session["tid"], session["secret"], data.get("otp"))
+        except BusinessError as exc:
+            return await self._enrol_page(request, session, forced=True, error=exc.detail, status_code=400)
+        target = session.get("next") or "/"
+        request.clear_session()
+        request.set_session({"uid": session["enrol_uid"], "tid": session["tid"], "ep": session["ep"]})
+        return Redirect(_safe_next(target))
+
+    @staticmethod
+    async def _enrol_page(request: Request, session: dict, forced: bool, error: str = "",
+                          status_code: int = 200) -> Response:
+        login_name = await auth.login_name_of(session["enrol_uid"], session["tid"])
+        return render(request, "system/otp_enrol.html", title="绑定动态密钥", secret=session["secret"],
+                      qr=auth.otp_qr_svg(auth.otp_uri(session["secret"], login_name)), forced=forced, error=error,
+                      status_code=status_code)
+
+
+class AccountPages(Controller):
+    path = "/account"
+
+    @get("/otp", include_in_schema=False)
+    async def otp_page(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        if await auth.otp_enrolled(ctx.user_id):
+            return render(request, "system/otp_status.html", title="动态密钥")
+        secret = request.session.get("otp_secret") or auth.new_otp_secret()
+        request.session["otp_secret"] = secret
+        uri = auth.otp_uri(secret, ctx.login_name)
+        return render(request, "system/otp_enrol.html", title="绑定动态密钥", qr=auth.otp_qr_svg(uri), secret=secret,
+                      forced=False, error="")
+
+    @post("/otp", include_in_schema=False)
+    async def otp_enrol(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        data = await form_data(request)
+        await auth.enrol_otp(ctx.user_id, ctx.tenant_id, request.session.get("otp_secret"), data.get("otp"))
+        request.session.pop("otp_secret", None)
+        return saved("动态密钥已绑定，下次登录需输入 6 位动态密钥")
+
+    @get("/password", include_in_schema=False)
+    async def password_form(self, request: Request) -> Response:
+        return render(request, "system/password.html", title="修改密码")
+
+    @post("/password", include_in_schema=False)
+    async def change_password(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        data = await form_data(request)
+        epoch = await users.change_own_password(ctx, data.get("old_password"), data.get("new_password"),
+                                                data.get("confirm", ""))
+        request.session["ep"] = epoch
+        return saved("密码已修改")
+
+
+# --- home ---------------------------------------------------------------------------------------
+
+@get("/", include_in_schema=False)
+async def home(request: Request) -> Response:
+    ctx = ctx_of(request)
+    stats = {}
+    if ctx.can(P.ORG_VIEW):
+        stats["orgs"] = (await orgs.search(ctx, status="active", params=PageParams(1, 1))).total
+    if ctx.can(P.USER_VIEW):
+        stats["users"] = (await users.search(ctx, status="active", params=PageParams(1, 1))).total
+    return render(request, "home.html", title="首页", stats=stats)
+
+
+# --- organizations ------------------------------------------------------------------------------
+
+ORG_FILTERS = ("q", "status", "enabled", "level", "kind")
+
+
+class OrgPages(Controller):
+    path = "/system/orgs"
+
+    @get("/", opt={"perm": P.ORG_VIEW}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        filters = _filters(request, *ORG_FILTERS)
+        filters["status"] = request.query_params.get("status", "active")
+        page = await orgs.search(ctx, params=_page_params(request), **filters)
+        return render(request, "system/orgs.html", block="rows" if htmx_target(request) == "rows" else None,
+                      title="管理机构", page=page, filters=filters, query=query_string(filters),
+                      kinds=orgs.KINDS, statuses=orgs.STATUSES)
+
+    @get("/export", opt={"perm": P.ORG_EXPORT}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        return await exports.orgs_xlsx(ctx_of(request), _filters(request, *ORG_FILTERS))
+
+    @get("/new", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
+    async def new(self, request: Request, parent_id: int | None = None) -> Response:
+        ctx = ctx_of(request)
+        return render(request, "system/_org_form.html", org=None, parent_id=parent_id or ctx.org_id,
+                      parents=await orgs.choices(ctx))
+
+    @post("/", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
+    async def create(self, request: Request) -> Response:
+        org = await orgs.create(ctx_of(request), await form_data(request))
+        return saved(f"已添加机构 {org['name']}", "orgs", status_code=201)
+
+    @get("/{org_id:int}/edit", opt={"perm": P.ORG_UPDATE}, include_in_schema=False)
+    async def edit(self, request: Request, org_id: int) -> Response:
+        ctx = ctx_of(request)
+        return render(request, "system/_org_form.html", org=await orgs.get(ctx, org_id))
+
+    @post("/{org_id:int}", opt={"perm": P.ORG_UPDATE}, include_in_schema=False)
+    async def update(self, request: Request, org_id: int) -> Response:
+        org = await orgs.update(ctx_of(request), org_id, await form_data(request))
+        return saved(f"已修改机构 {org['name']}", "orgs")
+
+    @post("/{org_id:int}/delete", opt={"perm": P.ORG_DELETE}, include_in_schema=False)
+    async def delete(self, request: Request, org_id: int) -> Response:
+        org = await orgs.delete(ctx_of(request), org_id)
+        return saved(f"已删除机构 {org['name']}", "orgs")
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+class RolePages(Controller):
+    path = "/system/roles"
+
+    @get("/", opt={"perm": P.ROLE_VIEW}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        filters = _filters(request, "q", "org_kind", "status")
+        filters["status"] = request.query_params.get("status", "active")
+        page = await roles.search(ctx, params=_page_params(request), **filters)
+        page = page.with_items([roles.as_dict(r) for r in page.items])
+        counts = await roles.holders(ctx, [r["id"] for r in page.items])
+        return render(request, "system/roles.html", block="rows" if htmx_target(request) == "rows" else None,
+                      title="角色管理", page=page, filters=filters, query=query_string(filters), counts=counts,
+                      kinds=roles.ORG_KINDS, statuses=roles.STATUSES)
+
+    @get("/new", opt={"perm": P.ROLE_CREATE}, include_in_schema=False)
+    async def new(self, request: Request) -> Response:
+        return render(request, "system/_role_form.html", role=None, checked=set(), tree=permissions.tree())
+
+    @post("/", opt={"perm": P.ROLE_CREATE}, include_in_schema=False)
+    async def create(self, request: Request) -> Response:
+        role = await roles.create(ctx_of(request), await form_data(request, lists=("permissions",)))
+        return saved(f"已添加角色 {role['name']}", "roles", status_code=201)
+
+    @get("/{role_id:int}/edit", opt={"perm": P.ROLE_UPDATE}, include_in_schema=False)
+    async def edit(self, request: Request, role_id: int) -> Response:
+        role = await roles.get(ctx_of(request), role_id)
+        return render(request, "system/_role_form.html", role=role, checked=set(roles.as_dict(role)["permissions"]),
+                      tree=permissions.tree())
+
+    @post("/{role_id:int}", opt={"perm": P.ROLE_UPDATE}, include_in_schema=False)
+    async def update(self, request: Request, role_id: int) -> Response:
+        role = await roles.update(ctx_of(request), role_id, await form_data(request, lists=("permissions",)))
+        return saved(f"已修改角色 {role['name']}", "roles")
+
+    @post("/{role_id:int}/delete", opt={"perm": P.ROLE_DELETE}, include_in_schema=False)
+    async def delete(self, request: Request, role_id: int) -> Response:
+        role = await roles.delete(ctx_of(request), role_id)
+        return saved(f"已删除角色 {role['name']}", "roles")
+
+
+# --- users -----------------------------------------------------------------------------------
+
+USER_FILTERS = ("q", "org_id", "role_id", "status", "enabled")
+
+
+class UserPages(Controller):
+    path = "/system/users"
+
+    @get("/", opt={"perm": P.USER_VIEW}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        filters = _filters(request, *USER_FILTERS)
+        filters["status"] = request.query_params.get("status", "active")
+        page = await users.search(ctx, params=_page_params(request), **filters)
+        if htmx_target(request) == "rows":
+            return render(request, "system/users.html", block="rows", page=page, filters=filters,
+                          query=query_string(filters), statuses=users.STATUSES)
+        all_roles = await roles.search(ctx, status="active", params=PageParams(1, 200))
+        return render(request, "system/users.html", title="用户管理", page=page, filters=filters,
+                      query=query_string(filters), statuses=users.STATUSES, org_choices=await orgs.choices(ctx),
+                      role_choices=all_roles.items)
+
+    @get("/export", opt={"perm": P.USER_EXPORT}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        return await exports.users_xlsx(ctx_of(request), _filters(request, *USER_FILTERS))
+
+    @get("/new", opt={"perm": P.USER_CREATE}, include_in_schema=False)
+    async def new(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        org_choices = await orgs.choices(ctx)
+        return render(request, "system/_user_form.html", user=None, org_choices=org_choices,
+                      role_choices=await roles.choices(ctx, org_choices[0]["kind"]) if org_choices else [])
+
+    @get("/role-options", opt={"perm": P.USER_VIEW}, include_in_schema=False)
+    async def role_options(self, request: Request, org_id: int | None = None) -> Response:
+        """The role checkboxes for the org picked in the user form (roles must match its kind)."""
+        ctx = ctx_of(request)
+        org = await orgs.get(ctx, org_id) if org_id else None
+        choices = await roles.choices(ctx, org["kind"]) if org else []
+        return render(request, "system/_role_checks.html", role_choices=choices, selected=[])
+
+    @post("/", opt={"perm": P.USER_CREATE}, include_in_schema=False)
+    async def create(self, request: Request) -> Response:
+        user = await users.create(ctx_of(request), await form_data(request, lists=("role_ids",)))
+        return saved(f"已添加用户 {user['account']}", "users", status_code=201)
+
+    @get("/{user_id:int}/edit", opt={"perm": P.USER_UPDATE}, include_in_schema=False)
+    async def edit(self, request: Request, user_id: int) -> Response:
+        ctx = ctx_of(request)
+        user = await users.get(ctx, user_id)
+        return render(request, "system/_user_form.html", user=user,
+                      role_choices=await roles.choices(ctx, user["org_kind"]))
+
+    @post("/{user_id:int}", opt={"perm": P.USER_UPDATE}, include_in_schema=False)
+    async def update(self, request: Request, user_id: int) -> Response:
+        user = await users.update(ctx_of(request), user_id, await form_data(request, lists=("role_ids",)))
+        return saved(f"已修改用户 {user['account']}", "users")
+
+    @post("/{user_id:int}/delete", opt={"perm": P.USER_DELETE}, include_in_schema=False)
+    async def delete(self, request: Request, user_id: int) -> Response:
+        user = await users.delete(ctx_of(request), user_id)
+        return saved(f"已删除用户 {user['account']}", "users")
+
+    @get("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, include_in_schema=False)
+    async def reset_password_form(self, request: Request, user_id: int) -> Response:
+        return render(request, "system/_reset_password.html", user=await users.get(ctx_of(request), user_id))
+
+    @post("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, include_in_schema=False)
+    async def reset_password(self, request: Request, user_id: int) -> Response:
+        data = await form_data(request)
+        user = await users.reset_password(ctx_of(request), user_id, data.get("password"))
+        return saved(f"已重置 {user['account']} 的密码", "users")
+
+    @post("/{user_id:int}/reset-otp", opt={"perm": P.USER_RESET_OTP}, include_in_schema=False)
+    async def reset_otp(self, request: Request, user_id: int) -> Response:
+        user = await users.reset_otp(ctx_of(request), user_id)
+        return saved(f"已重置 {user['account']} 的动态密钥", "users")
+
+
+# --- settings and audit log ----------------------------------------------------------------------
+
+class SettingsPages(Controller):
+    path = "/system/settings"
+
+    @get("/", opt={"perm": P.SETTINGS_VIEW}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        return render(request, "system/settings.html", title="系统设置",
+                      settings=await tenants.get_settings(ctx_of(request)))
+
+    @post("/", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
+    async def update(self, request: Request) -> Response:
+        await tenants.update_settings(ctx_of(request), await form_data(request))
+        return saved("设置已保存")
+
+
+@get("/system/audit-log", opt={"perm": P.AUDIT_VIEW}, include_in_schema=False)
+async def audit_log(request: Request) -> Response:
+    filters = _filters(request, "q", "entity", "action")
+    page = await audit.search(ctx_of(request), params=_page_params(request), **filters)
+    return render(request, "system/audit.html", block="rows" if htmx_target(request) == "rows" else None,
+                  title="操作日志", page=page, filters=filters, query=query_string(filters), actions=audit.ACTIONS)
+
+
+ROUTES = [AuthPages, AccountPages, home, OrgPages, RolePages, UserPages, SettingsPages, audit_log]

@@ -1,0 +1,1 @@
+"""Business rules of system management, one module per resource."""

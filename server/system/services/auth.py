@@ -1,0 +1,188 @@
+"""Login, OTP, API tokens and resolving the caller's Ctx on every request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import segno
+
+from server.core import audit, throttle
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Forbidden, Unauthorized
+from server.core.tenancy import Ctx
+from server.system.services import passwords
+from server.system.services.roles import granted
+from server.system.tables import ApiToken, Tenant, User, UserRole
+
+TOKEN_TTL = timedelta(hours=12)
+LOGIN_LIMIT = 5  # failures per login name in the window; the next attempt is refused
+IP_LIMIT = 30
+OTP_ISSUER = "Weifu"
+
+WRONG_CREDENTIALS = "账号或密码错误"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user_id: int
+    tenant_id: int
+    epoch: int
+    must_enrol_otp: bool
+
+
+def parse_login(login: Any) -> tuple[str, str]:
+    """`account@CODE` → (account key, CODE); the code is case-insensitive, and so is the account."""
+    if not isinstance(login, str) or "@" not in login or len(login) > 80:
+        raise BusinessError("登录名格式应为 账号@公司简码，例如 admin@DEMO", code="invalid_login", field="login")
+    account, _, code = login.strip().rpartition("@")
+    if not account or not code:
+        raise BusinessError("登录名格式应为 账号@公司简码，例如 admin@DEMO", code="invalid_login", field="login")
+    return account.lower(), code.upper()
+
+
+def _otp_ok(secret: str, code: Any, last_step: int) -> int | None:
+    """The time step the code belongs to (±1 step of drift), or None; a step is usable once."""
+    if not isinstance(code, str) or not code.strip().isdigit() or len(code.strip()) != 6:
+        return None
+    code = code.strip()
+    totp = pyotp.TOTP(secret)
+    step = int(time.time()) // totp.interval
+    for candidate in (step, step - 1, step + 1):
+        if candidate > last_step and secrets.compare_digest(totp.generate_otp(candidate), code):
+            return candidate
+    return None
+
+
+async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResult:
+    account_key, code = parse_login(login_name)
+    keys = {f"login:{account_key}@{code}": LOGIN_LIMIT, f"ip:{ip}": IP_LIMIT}
+    await throttle.check(keys)
+    if not isinstance(password, str) or not password:
+        raise BusinessError("请填写密码", code="required", field="password")
+    row = await User.select(User.id, User.tenant_id, User.password_hash, User.enabled, User.status,
+                            User.otp_secret, User.otp_last_step, User.auth_epoch,
+                            User.org.enabled.as_alias("org_enabled"), User.org.status.as_alias("org_status"),
+                            ).where(
+        (User.account_key == account_key[:50])
+        & User.tenant_id.is_in(Tenant.select(Tenant.id).where(Tenant.code == code[:16]))).first()
+    ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None,
+                                password[:128])
+    if not ok:
+        await throttle.failed(list(keys))
+        raise Unauthorized(WRONG_CREDENTIALS, code="wrong_credentials")
+    if not row["enabled"]:
+        raise Forbidden("账号已停用，请联系管理员", code="user_disabled")
+    if not row["org_enabled"] or row["org_status"] != "active":
+        raise Forbidden("所属机构已停用，不能登录", code="org_disabled")
+    step = row["otp_last_step"]
+    if row["otp_secret"]:
+        if otp in (None, ""):
+            raise Unauthorized("请输入 6 位动态密钥", code="otp_required")
+        step = _otp_ok(row["otp_secret"], otp, row["otp_last_step"])
+        if step is None:
+            await throttle.failed(list(keys))
+            raise Unauthorized("动态密钥错误或已使用，请输入验证器上的最新 6 位数字", code="wrong_otp")
+    await throttle.clear(f"login:{account_key}@{code}")
+    await User.update({User.last_login_at: now(), User.otp_last_step: step}).where(User.id == row["id"])
+    tenant = await Tenant.select(Tenant.require_otp).where(Tenant.id == row["tenant_id"]).first()
+    return LoginResult(row["id"], row["tenant_id"], row["auth_epoch"],
+                       must_enrol_otp=bool(tenant["require_otp"] and not row["otp_secret"]))
+
+
+async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx | None:
+    """The Ctx of a user who may act now, or None: disabled/deleted user or org, or a stale session."""
+    row = await User.select(
+        User.id, User.account, User.name, User.enabled, User.status, User.auth_epoch, User.org.id.as_alias("org_id"),
+        User.org.path.as_alias("org_path"), User.org.kind.as_alias("org_kind"), User.org.name.as_alias("org_name"),
+        User.org.enabled.as_alias("org_enabled"), User.org.status.as_alias("org_status"),
+    ).where((User.id == user_id) & (User.tenant_id == tenant_id)).first()
+    if (row is None or not row["enabled"] or row["status"] != "active" or not row["org_enabled"]
+            or row["org_status"] != "active" or (epoch is not None and epoch != row["auth_epoch"])):
+        return None
+    tenant = await Tenant.select().where(Tenant.id == tenant_id).first()
+    role_rows = await UserRole.select(UserRole.role.status.as_alias("status"),
+                                      UserRole.role.builtin.as_alias("builtin"),
+                                      UserRole.role.permissions.as_alias("permissions")).where(
+        UserRole.user == user_id)
+    perms: frozenset[str] = frozenset().union(*(granted(r) for r in role_rows)) if role_rows else frozenset()
+    return Ctx(tenant_id=tenant_id, tenant_code=tenant["code"], tenant_name=tenant["name"], org_id=row["org_id"],
+               org_path=row["org_path"], org_kind=row["org_kind"], org_name=row["org_name"], user_id=row["id"],
+               user_name=row["name"], account=row["account"], tz=tenant["tz"], permissions=perms)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(result: LoginResult) -> dict:
+    if result.must_enrol_otp:
+        raise Forbidden("公司要求绑定动态密钥：请先在网页登录并完成绑定", code="otp_enrolment_required")
+    token = secrets.token_urlsafe(32)
+    expires = now() + TOKEN_TTL
+    async with atomic():
+        await ApiToken.insert(ApiToken(tenant_id=result.tenant_id, user=result.user_id, token_hash=_token_hash(token),
+                                       expires_at=expires, created_at=now()))
+        await ApiToken.delete().where((ApiToken.user == result.user_id) & (ApiToken.expires_at < now()))
+    return {"token": token, "expires_at": expires.isoformat()}
+
+
+async def ctx_for_token(token: str) -> Ctx | None:
+    row = await ApiToken.select(ApiToken.user, ApiToken.tenant_id, ApiToken.expires_at).where(
+        ApiToken.token_hash == _token_hash(token)).first()
+    if row is None or row["expires_at"] < now():
+        return None
+    return await ctx_for(row["user"], row["tenant_id"])
+
+
+async def revoke_token(token: str) -> None:
+    await ApiToken.delete().where(ApiToken.token_hash == _token_hash(token))
+
+
+# --- OTP enrolment -----------------------------------------------------------------------------
+
+def new_otp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def otp_uri(secret: str, login_name: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=login_name, issuer_name=OTP_ISSUER)
+
+
+def otp_qr_svg(uri: str) -> str:
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2)
+
+
+async def login_name_of(user_id: int, tenant_id: int) -> str:
+    row = await User.select(User.account).where((User.id == user_id) & (User.tenant_id == tenant_id)).first()
+    tenant = await Tenant.select(Tenant.code).where(Tenant.id == tenant_id).first()
+    return f"{row['account']}@{tenant['code']}"
+
+
+async def otp_enrolled(user_id: int) -> bool:
+    row = await User.select(User.otp_secret).where(User.id == user_id).first()
+    return bool(row and row["otp_secret"])
+
+
+async def enrol_otp(user_id: int, tenant_id: int, secret: str, code: Any) -> None:
+    """Bind `secret` once the user proves their authenticator shows the same code."""
+    if not isinstance(secret, str) or len(secret) < 16:
+        raise BusinessError("绑定已过期，请刷新页面重新扫码", code="otp_expired")
+    step = _otp_ok(secret, code, 0)
+    if step is None:
+        raise BusinessError("动态密钥错误，请输入验证器上显示的 6 位数字", code="wrong_otp", field="otp")
+    async with atomic():
+        user = await User.select(User.id, User.account, User.name, User.otp_secret).where(
+            (User.id == user_id) & (User.tenant_id == tenant_id)).first()
+        await User.update({User.otp_secret: secret, User.otp_last_step: step}).where(User.id == user_id)
+        actor = await ctx_for(user_id, tenant_id)
+        if actor is not None:
+            await audit.record(actor, "enrol_otp", "user", user_id, f"用户 {user['account']} 绑定动态密钥",
+                               {"otp_enrolled": bool(user["otp_secret"])}, {"otp_enrolled": True})
+

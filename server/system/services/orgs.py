@@ -1,0 +1,187 @@
+"""Organizations (SPEC 1.1): one head office per tenant, branches below it, soft delete, scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import realtime
+from server.core import audit, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.system.tables import Org, Tenant
+
+KINDS = {"hq": "总部", "branch": "网点"}
+STATUSES = {"active": "正常", "deleted": "已删除"}
+CODE_PATTERN = r"[A-Za-z0-9_-]{1,32}"
+EDITABLE = ("name", "level", "enabled", "contact", "phone", "address", "remark")
+
+realtime.topic("orgs", "system.org.view")
+
+
+def child_path(parent_path: str, org_id: int) -> str:
+    """Zero-padded ids keep siblings in creation order when rows are sorted by path."""
+    return f"{parent_path}{org_id:010d}/"
+
+
+def as_dict(org: dict) -> dict:
+    return {k: org[k] for k in ("id", "code", "name", "parent", "kind", "level", "depth", "enabled", "status",
+                                "contact", "phone", "address", "remark")} | {"parent_id": org["parent"]}
+
+
+def _visible(ctx: Ctx):
+    """Rows of the caller's tenant inside the caller's subtree."""
+    return (Org.tenant_id == ctx.tenant_id) & Org.path.like(f"{ctx.org_path}%")
+
+
+async def get(ctx: Ctx, org_id: Any, *, active_only: bool = False) -> dict:
+    oid = validate.ident(org_id, "机构", "org_id")
+    row = await Org.select(*Org.all_columns(), Org.parent.name.as_alias("parent_name")).where(
+        _visible(ctx) & (Org.id == oid)).first()
+    if row is None or (active_only and row["status"] != "active"):
+        raise NotFound("机构")
+    return row
+
+
+async def search(ctx: Ctx, *, q: str = "", status: str = "", enabled: Any = None, level: Any = None,
+                 parent_id: Any = None, kind: str = "", params: PageParams = PageParams()) -> Page:
+    where = _visible(ctx)
+    q = validate.text(q, "关键字", 100)
+    if q:
+        where &= Org.code.ilike(f"%{q}%") | Org.name.ilike(f"%{q}%")
+    if status:
+        where &= Org.status == validate.choice(status, "状态", STATUSES, "status")
+    if enabled not in (None, ""):
+        where &= Org.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if level not in (None, ""):
+        where &= Org.level == validate.integer(level, "机构级别", 1, 4, "level")
+    if kind:
+        where &= Org.kind == validate.choice(kind, "机构类型", KINDS, "kind")
+    if parent_id not in (None, ""):
+        where &= Org.parent == validate.ident(parent_id, "上级机构", "parent_id")
+    select = Org.select(*Org.all_columns(), Org.parent.name.as_alias("parent_name")).where(where).order_by(Org.path)
+    return await paginate(select, Org.count().where(where), params)
+
+
+async def tree(ctx: Ctx, include_deleted: bool = False) -> list[dict]:
+    """The caller's subtree as nested dicts (`children`), in path order."""
+    where = _visible(ctx)
+    if not include_deleted:
+        where &= Org.status == "active"
+    rows = await Org.select().where(where).order_by(Org.path)
+    by_id = {r["id"]: r | {"children": []} for r in rows}
+    roots = []
+    for r in by_id.values():
+        parent = by_id.get(r["parent"])
+        (parent["children"] if parent else roots).append(r)
+    return roots
+
+
+async def choices(ctx: Ctx, *, kind: str = "") -> list[dict]:
+    """Active orgs of the caller's subtree for pickers, indented by depth."""
+    where = _visible(ctx) & (Org.status == "active")
+    if kind:
+        where &= Org.kind == kind
+    return await Org.select(Org.id, Org.code, Org.name, Org.depth, Org.kind, Org.enabled).where(where).order_by(
+        Org.path)
+
+
+async def _tenant(ctx: Ctx) -> dict:
+    return await Tenant.select().where(Tenant.id == ctx.tenant_id).first()
+
+
+def _clean(data: dict) -> dict:
+    out: dict[str, Any] = {}
+    if "name" in data:
+        out["name"] = validate.text(data["name"], "机构名称", 100, required=True, field="name")
+    if "level" in data:
+        out["level"] = validate.integer(data["level"], "机构级别", 1, 4, "level")
+    if "enabled" in data:
+        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+    for key, label, size in (("contact", "联系人", 50), ("phone", "电话", 30), ("address", "地址", 200),
+                             ("remark", "备注", 500)):
+        if key in data:
+            out[key] = validate.text(data[key], label, size, field=key)
+    return out
+
+
+async def create(ctx: Ctx, data: dict) -> dict:
+    ctx.require("system.org.create")
+    code = validate.text(data.get("code"), "机构代码", 32, required=True, field="code", pattern=CODE_PATTERN,
+                         pattern_msg="机构代码只能包含字母、数字、下划线和短横线（最多 32 位）")
+    fields = _clean({"level": 1, "enabled": True} | {k: data[k] for k in EDITABLE if k in data})
+    if "name" not in fields:
+        raise BusinessError("请填写机构名称", code="required", field="name")
+    async with atomic():
+        parent = await get(ctx, data.get("parent_id"))
+        if parent["status"] != "active":
+            raise BusinessError("上级机构已删除，不能在其下添加机构", code="parent_deleted", field="parent_id")
+        tenant = await _tenant(ctx)
+        if parent["depth"] + 1 > tenant["max_org_depth"]:
+            raise BusinessError(f"机构层级不能超过 {tenant['max_org_depth']} 级", code="too_deep", field="parent_id")
+        if await Org.exists().where((Org.tenant_id == ctx.tenant_id) & (Org.code == code)):
+            raise Conflict(f"机构代码 {code} 已存在", code="duplicate_code")
+        t = now()
+        row = Org(tenant_id=ctx.tenant_id, code=code, parent=parent["id"], kind="branch", depth=parent["depth"] + 1,
+                  path="", created_at=t, updated_at=t, **fields)
+        await row.save()
+        row.path = child_path(parent["path"], row.id)
+        await row.save([Org.path])
+        created = await get(ctx, row.id)
+        await audit.record(ctx, "create", "org", row.id, f"添加机构 {code} {fields['name']}", after=as_dict(created))
+        realtime.emit(ctx.tenant_id, created["path"], "orgs", "created", row.id)
+    return created
+
+
+async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
+    ctx.require("system.org.update")
+    async with atomic():
+        org = await get(ctx, org_id)
+        if org["status"] != "active":
+            raise Conflict("机构已删除，不能修改", code="deleted")
+        if "code" in data and data["code"] is not None and data["code"] != org["code"]:
+            raise BusinessError("机构代码不可修改", code="immutable", field="code")
+        if "parent_id" in data and data["parent_id"] not in (None, "") and str(data["parent_id"]) != str(
+                org["parent"]):
+            raise BusinessError("上级机构不可修改", code="immutable", field="parent_id")
+        fields = _clean({k: data[k] for k in EDITABLE if k in data})
+        if fields.get("enabled") is False and org["enabled"]:
+            if org["kind"] == "hq":
+                raise BusinessError("总部不能停用", code="hq_protected", field="enabled")
+            if org["id"] == ctx.org_id:
+                raise BusinessError("不能停用自己所属的机构", code="own_org", field="enabled")
+        if fields:
+            await Org.update({**{getattr(Org, k): v for k, v in fields.items()}, Org.updated_at: now()}).where(
+                Org.id == org["id"])
+        updated = await get(ctx, org["id"])
+        before, after = audit.changes(as_dict(org), as_dict(updated))
+        if after:
+            await audit.record(ctx, "update", "org", org["id"], f"修改机构 {org['code']}", before, after)
+            realtime.emit(ctx.tenant_id, org["path"], "orgs", "updated", org["id"])
+        if org["enabled"] and not updated["enabled"]:
+            realtime.kick_org(ctx.tenant_id, org["id"])
+    return updated
+
+
+async def delete(ctx: Ctx, org_id: Any) -> dict:
+    """Soft delete: the org leaves every picker and its users can no longer log in."""
+    ctx.require("system.org.delete")
+    async with atomic():
+        org = await get(ctx, org_id)
+        if org["status"] == "deleted":
+            raise Conflict("机构已经删除", code="already_deleted")
+        if org["kind"] == "hq":
+            raise Conflict("总部不能删除", code="hq_protected")
+        if org["id"] == ctx.org_id:
+            raise Conflict("不能删除自己所属的机构", code="own_org")
+        if await Org.exists().where((Org.parent == org["id"]) & (Org.status == "active")):
+            raise Conflict("该机构下还有未删除的下级机构，不能删除", code="has_children")
+        await Org.update({Org.status: "deleted", Org.updated_at: now()}).where(Org.id == org["id"])
+        await audit.record(ctx, "delete", "org", org["id"], f"删除机构 {org['code']}",
+                           {"status": "active"}, {"status": "deleted"})
+        realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
+        realtime.kick_org(ctx.tenant_id, org["id"])
+        return await get(ctx, org["id"])
+

@@ -1,0 +1,263 @@
+"""Users (SPEC 1.3): accounts of an org, with roles, password and OTP; soft delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import realtime
+from server.core import audit, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.system.services import orgs as org_service
+from server.system.services import passwords
+from server.system.services import roles as role_service
+from server.system.tables import ApiToken, Role, User, UserRole
+
+ACCOUNT_PATTERN = r"[A-Za-z0-9._-]{3,50}"
+STATUSES = {"active": "正常", "deleted": "已删除"}
+COLUMNS = (User.id, User.org, User.account, User.name, User.phone, User.email, User.enabled, User.status,
+           User.otp_secret, User.last_login_at, User.created_at, User.org.name.as_alias("org_name"),
+           User.org.code.as_alias("org_code"), User.org.kind.as_alias("org_kind"),
+           User.org.path.as_alias("org_path"))
+
+realtime.topic("users", "system.user.view")
+
+
+def as_dict(user: dict, role_rows: list[dict]) -> dict:
+    return {
+        "id": user["id"], "org_id": user["org"], "org_name": user["org_name"], "account": user["account"],
+        "name": user["name"], "phone": user["phone"], "email": user["email"], "enabled": user["enabled"],
+        "status": user["status"], "otp_enrolled": bool(user["otp_secret"]),
+        "role_ids": [r["id"] for r in role_rows], "role_names": [r["name"] for r in role_rows],
+        "last_login_at": user["last_login_at"], "created_at": user["created_at"],
+    }
+
+
+def _visible(ctx: Ctx):
+    return (User.tenant_id == ctx.tenant_id) & User.org.path.like(f"{ctx.org_path}%")
+
+
+async def roles_of(user_ids: list[int]) -> dict[int, list[dict]]:
+    """Roles of several users in one query (no N+1 on lists)."""
+    result: dict[int, list[dict]] = {uid: [] for uid in user_ids}
+    if not user_ids:
+        return result
+    rows = await UserRole.select(UserRole.user, UserRole.role.id.as_alias("id"), UserRole.role.name.as_alias("name"),
+                                 UserRole.role.status.as_alias("status")).where(
+        UserRole.user.is_in(user_ids)).order_by(UserRole.role.id)
+    for r in rows:
+        result[r["user"]].append(r)
+    return result
+
+
+async def get(ctx: Ctx, user_id: Any) -> dict:
+    """A visible user as its API dict, with roles."""
+    uid = validate.ident(user_id, "用户", "user_id")
+    row = await User.select(*COLUMNS).where(_visible(ctx) & (User.id == uid)).first()
+    if row is None:
+        raise NotFound("用户")
+    return as_dict(row, (await roles_of([uid]))[uid]) | {"org_path": row["org_path"], "org_kind": row["org_kind"]}
+
+
+async def search(ctx: Ctx, *, q: str = "", org_id: Any = None, status: str = "", enabled: Any = None,
+                 role_id: Any = None, params: PageParams = PageParams()) -> Page:
+    where = _visible(ctx)
+    q = validate.text(q, "关键字", 50)
+    if q:
+        where &= User.account.ilike(f"%{q}%") | User.name.ilike(f"%{q}%") | User.phone.ilike(f"%{q}%")
+    if org_id not in (None, ""):
+        where &= User.org == validate.ident(org_id, "机构", "org_id")
+    if status:
+        where &= User.status == validate.choice(status, "状态", STATUSES, "status")
+    if enabled not in (None, ""):
+        where &= User.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if role_id not in (None, ""):
+        rid = validate.ident(role_id, "角色", "role_id")
+        where &= User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == rid))
+    page = await paginate(User.select(*COLUMNS).where(where).order_by(User.id, ascending=False),
+                          User.count().where(where), params)
+    role_map = await roles_of([u["id"] for u in page.items])
+    return Page([as_dict(u, role_map[u["id"]]) for u in page.items], page.total, page.page, page.page_size)
+
+
+async def _assignable_roles(ctx: Ctx, org_kind: str, role_ids: Any) -> list[dict]:
+    ids = validate.id_list(role_ids, "角色", "role_ids", max_items=50)
+    if not ids:
+        raise BusinessError("请至少选择一个角色", code="required", field="role_ids")
+    rows = await Role.select().where((Role.tenant_id == ctx.tenant_id) & Role.id.is_in(ids))
+    if len(rows) != len(ids):
+        raise BusinessError("所选角色不存在", code="unknown_role", field="role_ids")
+    for role in rows:
+        if role["status"] != "active":
+            raise BusinessError(f"角色 {role['name']} 已删除，不能分配", code="role_deleted", field="role_ids")
+        if role["org_kind"] != org_kind:
+            kind = role_service.ORG_KINDS[role["org_kind"]]
+            raise BusinessError(f"角色 {role['name']} 只能分配给{kind}用户", code="role_kind_mismatch",
+                                field="role_ids")
+        if not role_service.granted(role) <= ctx.permissions:
+            raise Forbidden(f"不能分配超出自己权限的角色 {role['name']}", code="permission_escalation")
+    return rows
+
+
+def _clean(data: dict) -> dict:
+    out: dict = {}
+    if "name" in data:
+        out["name"] = validate.text(data["name"], "姓名", 50, required=True, field="name")
+    if "phone" in data:
+        out["phone"] = validate.text(data["phone"], "电话", 30, field="phone", pattern=r"[0-9+\- ]{3,30}",
+                                     pattern_msg="电话只能包含数字、空格、+ 和 -")
+    if "email" in data:
+        out["email"] = validate.text(data["email"], "邮箱", 100, field="email", pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                                     pattern_msg="邮箱格式不正确")
+    if "enabled" in data:
+        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+    return out
+
+
+async def _set_roles(ctx: Ctx, user_id: int, roles: list[dict]) -> None:
+    await UserRole.delete().where(UserRole.user == user_id)
+    await UserRole.insert(*[UserRole(tenant_id=ctx.tenant_id, user=user_id, role=r["id"]) for r in roles])
+
+
+async def create(ctx: Ctx, data: dict) -> dict:
+    ctx.require("system.user.create")
+    account = validate.text(data.get("account"), "账号", 50, required=True, field="account", pattern=ACCOUNT_PATTERN,
+                            pattern_msg="账号至少 3 位，只能包含字母、数字、点、下划线和短横线")
+    fields = _clean({"enabled": True, "phone": "", "email": ""} | {
+        k: data[k] for k in ("name", "phone", "email", "enabled") if k in data})
+    if "name" not in fields:
+        raise BusinessError("请填写姓名", code="required", field="name")
+    password = passwords.check_strength(data.get("password"))
+    async with atomic():
+        org = await org_service.get(ctx, data.get("org_id"))
+        if org["status"] != "active":
+            raise BusinessError("所属机构已删除", code="org_deleted", field="org_id")
+        roles = await _assignable_roles(ctx, org["kind"], data.get("role_ids"))
+        if await User.exists().where((User.tenant_id == ctx.tenant_id) & (User.account_key == account.lower())):
+            raise Conflict(f"账号 {account}@{ctx.tenant_code} 已存在", code="duplicate_account")
+        t = now()
+        row = User(tenant_id=ctx.tenant_id, org=org["id"], account=account, account_key=account.lower(),
+                   password_hash=await passwords.hash_password(password), created_at=t, updated_at=t, **fields)
+        await row.save()
+        await _set_roles(ctx, row.id, roles)
+        created = await get(ctx, row.id)
+        await audit.record(ctx, "create", "user", row.id, f"添加用户 {account}", after=_public(created))
+        realtime.emit(ctx.tenant_id, org["path"], "users", "created", row.id)
+    return created
+
+
+def _public(user: dict) -> dict:
+    return {k: v for k, v in user.items() if k not in ("org_path", "org_kind", "last_login_at", "created_at")}
+
+
+async def _editable(ctx: Ctx, user_id: Any) -> dict:
+    user = await get(ctx, user_id)
+    if user["status"] != "active":
+        raise Conflict("用户已删除，不能修改", code="deleted")
+    return user
+
+
+async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
+    ctx.require("system.user.update")
+    async with atomic():
+        user = await _editable(ctx, user_id)
+        if "account" in data and data["account"] is not None and str(data["account"]).lower() != user["account"].lower():
+            raise BusinessError("账号不可修改", code="immutable", field="account")
+        if "org_id" in data and data["org_id"] not in (None, "") and str(data["org_id"]) != str(user["org_id"]):
+            raise BusinessError("所属机构不可修改", code="immutable", field="org_id")
+        fields = _clean({k: data[k] for k in ("name", "phone", "email", "enabled") if k in data})
+        if fields.get("enabled") is False and user["id"] == ctx.user_id:
+            raise BusinessError("不能停用自己的账号", code="self", field="enabled")
+        if "role_ids" in data:
+            roles = await _assignable_roles(ctx, user["org_kind"], data["role_ids"])
+            if [r["id"] for r in roles] != user["role_ids"]:
+                # taking away a role the editor could not grant would also change rights beyond theirs
+                current = await Role.select().where(Role.id.is_in(user["role_ids"] or [0]))
+                if any(not role_service.granted(r) <= ctx.permissions for r in current):
+                    raise Forbidden("该用户拥有超出你权限的角色，不能修改其角色", code="permission_escalation")
+                await _set_roles(ctx, user["id"], roles)
+        if fields:
+            await User.update({**{getattr(User, k): v for k, v in fields.items()}, User.updated_at: now()}).where(
+                User.id == user["id"])
+        updated = await get(ctx, user["id"])
+        before, after = audit.changes(_public(user), _public(updated))
+        if after:
+            await audit.record(ctx, "update", "user", user["id"], f"修改用户 {user['account']}", before, after)
+            realtime.emit(ctx.tenant_id, user["org_path"], "users", "updated", user["id"])
+        if user["enabled"] and not updated["enabled"]:
+            await _end_sessions(ctx, user["id"])
+    return updated
+
+
+async def _end_sessions(ctx: Ctx, user_id: int) -> None:
+    """Sessions carry the user's epoch: bumping it logs every session out; tokens are revoked."""
+    await User.update({User.auth_epoch: User.auth_epoch + 1}).where(User.id == user_id)
+    await ApiToken.delete().where(ApiToken.user == user_id)
+    realtime.kick_user(ctx.tenant_id, user_id)
+
+
+async def delete(ctx: Ctx, user_id: Any) -> dict:
+    ctx.require("system.user.delete")
+    async with atomic():
+        user = await get(ctx, user_id)
+        if user["status"] == "deleted":
+            raise Conflict("用户已经删除", code="already_deleted")
+        if user["id"] == ctx.user_id:
+            raise Conflict("不能删除自己的账号", code="self")
+        await User.update({User.status: "deleted", User.updated_at: now()}).where(User.id == user["id"])
+        await _end_sessions(ctx, user["id"])
+        await audit.record(ctx, "delete", "user", user["id"], f"删除用户 {user['account']}",
+                           {"status": "active"}, {"status": "deleted"})
+        realtime.emit(ctx.tenant_id, user["org_path"], "users", "deleted", user["id"])
+        return await get(ctx, user["id"])
+
+
+async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
+    ctx.require("system.user.reset_password")
+    password = passwords.check_strength(new_password)
+    async with atomic():
+        user = await _editable(ctx, user_id)
+        await User.update({User.password_hash: await passwords.hash_password(password),
+                           User.updated_at: now()}).where(User.id == user["id"])
+        if user["id"] != ctx.user_id:
+            await _end_sessions(ctx, user["id"])
+        await audit.record(ctx, "reset_password", "user", user["id"], f"重置用户 {user['account']} 的密码")
+    return user
+
+
+async def reset_otp(ctx: Ctx, user_id: Any) -> dict:
+    """Forget the user's OTP secret; they enrol again (forced when the tenant requires OTP)."""
+    ctx.require("system.user.reset_otp")
+    async with atomic():
+        user = await _editable(ctx, user_id)
+        await User.update({User.otp_secret: None, User.otp_last_step: 0, User.updated_at: now()}).where(
+            User.id == user["id"])
+        await audit.record(ctx, "reset_otp", "user", user["id"], f"重置用户 {user['account']} 的动态密钥",
+                           {"otp_enrolled": user["otp_enrolled"]}, {"otp_enrolled": False})
+        realtime.emit(ctx.tenant_id, user["org_path"], "users", "updated", user["id"])
+        return await get(ctx, user["id"])
+
+
+async def change_own_password(ctx: Ctx, old_password: Any, new_password: Any, confirm: Any = None) -> int:
+    """Returns the new auth epoch so the caller's own session can stay valid."""
+    if not isinstance(old_password, str) or not old_password:
+        raise BusinessError("请填写原密码", code="required", field="old_password")
+    password = passwords.check_strength(new_password, "new_password")
+    if confirm is not None and confirm != password:
+        raise BusinessError("两次输入的新密码不一致", code="mismatch", field="confirm")
+    async with atomic():
+        row = await User.select(User.password_hash, User.auth_epoch).where(User.id == ctx.user_id).first()
+        if row is None or not await passwords.verify(row["password_hash"], old_password):
+            raise BusinessError("原密码不正确", code="wrong_password", field="old_password")
+        if old_password == password:
+            raise BusinessError("新密码不能与原密码相同", code="same_password", field="new_password")
+        epoch = row["auth_epoch"] + 1
+        await User.update({User.password_hash: await passwords.hash_password(password), User.auth_epoch: epoch,
+                           User.updated_at: now()}).where(User.id == ctx.user_id)
+        await ApiToken.delete().where(ApiToken.user == ctx.user_id)
+        await audit.record(ctx, "change_password", "user", ctx.user_id, "修改自己的密码")
+    return epoch
+
