@@ -24,13 +24,14 @@ from litestar.channels import ChannelsPlugin
 from server.core.db import after_commit
 
 _plugin: ChannelsPlugin | None = None
+_prefix = ""  # Redis pub/sub channels are global to the server: a deployment prefixes its own
 _topics: dict[str, tuple[str, bool]] = {}  # topic -> (permission needed, tenant-wide?)
 _last_id = 0
 
 
-def bind(plugin: ChannelsPlugin | None) -> None:
-    global _plugin
-    _plugin = plugin
+def bind(plugin: ChannelsPlugin | None, prefix: str = "") -> None:
+    global _plugin, _prefix
+    _plugin, _prefix = plugin, prefix
 
 
 def topic(name: str, permission: str, tenant_wide: bool = False) -> None:
@@ -49,19 +50,19 @@ def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozens
 
 
 def org_channel(tenant_id: int, org_id: int, topic_name: str) -> str:
-    return f"t{tenant_id}:o{org_id}:{topic_name}"
+    return f"{_prefix}t{tenant_id}:o{org_id}:{topic_name}"
 
 
 def tenant_channel(tenant_id: int, topic_name: str) -> str:
-    return f"t{tenant_id}:{topic_name}"
+    return f"{_prefix}t{tenant_id}:{topic_name}"
 
 
 def user_channel(tenant_id: int, user_id: int) -> str:
-    return f"t{tenant_id}:u{user_id}"
+    return f"{_prefix}t{tenant_id}:u{user_id}"
 
 
 def members_channel(tenant_id: int, org_id: int) -> str:
-    return f"t{tenant_id}:m{org_id}"
+    return f"{_prefix}t{tenant_id}:m{org_id}"
 
 
 def next_event_id() -> int:
@@ -81,8 +82,11 @@ class Event:
 
     def render(self) -> str:
         attrs = {
-            "data-event-id": self.id, "data-topic": self.topic, "data-kind": self.kind,
-            "data-ref": self.ref, "data-ts": f"{time.time():.6f}",
+            "data-event-id": self.id,
+            "data-topic": self.topic,
+            "data-kind": self.kind,
+            "data-ref": self.ref,
+            "data-ts": f"{time.time():.6f}",
         }
         if self.kick:
             attrs["data-kick"] = "1"

@@ -10,10 +10,14 @@ from redis.asyncio import Redis
 
 def channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     if redis_url:
-        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url), key_prefix="WEIFU")
+        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url))
     else:
         backend = MemoryChannelsBackend()
     # Slow sockets drop their oldest signals rather than grow without bound; a page that
     # misses one re-fetches its regions on the next.
-    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=200,
-                          subscriber_backlog_strategy="dropleft")
+    return ChannelsPlugin(
+        backend=backend,
+        arbitrary_channels_allowed=True,
+        subscriber_max_backlog=200,
+        subscriber_backlog_strategy="dropleft",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 import realtime
@@ -14,7 +15,7 @@ CLOSE_SESSION_ENDED = 4403
 
 
 @websocket("/ws", opt={"public": True})
-async def live(socket: WebSocket, channels: ChannelsPlugin) -> None:
+async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> None:
     ctx = socket.scope.get("state", {}).get("ctx")
     if ctx is None:
         await socket.close(code=CLOSE_UNAUTHORIZED, reason="unauthorized")

@@ -17,8 +17,13 @@ from server.settings import ROOT, Settings
 def migrate() -> None:
     """Run every Piccolo app's migrations forward (idempotent)."""
     env = os.environ | {"PICCOLO_CONF": "piccolo_conf"}
-    result = subprocess.run([sys.executable, "-m", "piccolo.main", "migrations", "forwards", "all"], cwd=ROOT,
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "all"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0 or "failed" in result.stdout.lower():
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit("migration failed")
@@ -59,8 +64,22 @@ def demo() -> None:
 
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers > 1:
-        os.execvp("granian", ["granian", "--interface", "asgi", "--factory", "--host", host, "--port", str(port),
-                              "--workers", str(workers), "server.app:create_app"])
+        os.execvp(
+            "granian",
+            [
+                "granian",
+                "--interface",
+                "asgi",
+                "--factory",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "server.app:create_app",
+            ],
+        )
     import uvicorn
 
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, reload=reload, ws="websockets-sansio")

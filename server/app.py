@@ -7,7 +7,6 @@ from pathlib import Path
 from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -22,6 +21,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server.core import db, permissions, templating, throttle
+from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.settings import ROOT, Settings
 from server.system import api as system_api
@@ -39,7 +39,7 @@ async def healthz() -> dict:
 
 def _stores(settings: Settings) -> StoreRegistry:
     if settings.redis_url:
-        root = RedisStore.with_client(url=settings.redis_url, namespace="WEIFU")
+        root = RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix)
         return StoreRegistry(default_factory=root.with_namespace)
     sessions = FileStore(Path(settings.session_dir))
     throttles = MemoryStore()
@@ -57,14 +57,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db.configure(settings.database_url)
     channels = channels_plugin(settings.redis_url)
     stores = _stores(settings)
-    session_config = ServerSideSessionConfig(max_age=SESSION_MAX_AGE, secure=settings.is_prod, samesite="lax",
-                                             httponly=True, exclude=["^/static/"])
-    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_prod, cookie_samesite="lax",
-                      exclude=["^/static/", "^/ws"])
+    session_config = SessionConfig(
+        max_age=SESSION_MAX_AGE, secure=settings.is_prod, samesite="lax", httponly=True, exclude=["^/static/"]
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key, cookie_secure=settings.is_prod, cookie_samesite="lax", exclude=["^/static/", "^/ws"]
+    )
 
     async def on_startup() -> None:
         await db.start()
-        realtime.bind(channels)
+        realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(stores.get("throttle"))
 
     async def on_shutdown() -> None:
@@ -73,20 +75,31 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            healthz, live, *system_api.ROUTES, *system_pages.ROUTES,
-            create_static_files_router(path="/static", directories=[ROOT / "static"], opt={"public": True},
-                                       include_in_schema=False),
+            healthz,
+            live,
+            *system_api.ROUTES,
+            *system_pages.ROUTES,
+            create_static_files_router(
+                path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False
+            ),
         ],
-        middleware=[session_config.middleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
-                    DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx,
-                                     token_resolver=auth.ctx_for_token)],
+        middleware=[
+            session_config.middleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+            DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=auth.ctx_for_token),
+        ],
         guards=[permissions.guard],
         plugins=[channels, HTMXPlugin()],
         stores=stores,
-        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
-                                       engine_callback=templating.setup),
-        openapi_config=OpenAPIConfig(title="Weifu API", version="1.0.0", path="/schema",
-                                     openapi_router=Router("/schema", route_handlers=[], opt={"public": True})),
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.setup
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Weifu API",
+            version="1.0.0",
+            path="/schema",
+            openapi_router=Router("/schema", route_handlers=[], opt={"public": True}),
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

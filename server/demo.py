@@ -26,9 +26,22 @@ ORGS = [
 SYSTEM_VIEW = ["system.org.view", "system.user.view"]
 ROLES = [
     ("总部管理员", "hq", [c for c in permissions.all_codes() if c.startswith("system")]),
-    ("网点经理", "branch", SYSTEM_VIEW + ["system.user.create", "system.user.update", "system.user.reset_password",
-                                       "system.user.export", "system.org.export", "workorders", "inventory", "queue",
-                                       "credit"]),
+    (
+        "网点经理",
+        "branch",
+        SYSTEM_VIEW
+        + [
+            "system.user.create",
+            "system.user.update",
+            "system.user.reset_password",
+            "system.user.export",
+            "system.org.export",
+            "workorders",
+            "inventory",
+            "queue",
+            "credit",
+        ],
+    ),
     ("前台接待", "branch", ["workorders", "queue"]),
     ("维修技师", "branch", ["workorders"]),
     ("仓库管理员", "branch", ["inventory"]),
@@ -57,9 +70,18 @@ async def load() -> None:
     existing = {o["code"]: o for o in await orgs.choices(ctx)}
     for code, name, parent, level, contact, phone, address in ORGS:
         if code not in existing:
-            existing[code] = await orgs.create(ctx, {
-                "code": code, "name": name, "parent_id": existing[parent]["id"], "level": level,
-                "contact": contact, "phone": phone, "address": address})
+            existing[code] = await orgs.create(
+                ctx,
+                {
+                    "code": code,
+                    "name": name,
+                    "parent_id": existing[parent]["id"],
+                    "level": level,
+                    "contact": contact,
+                    "phone": phone,
+                    "address": address,
+                },
+            )
     role_ids = {r["name"]: r["id"] for r in (await roles.search(ctx, status="active")).items}
     for name, kind, codes in ROLES:
         if name not in role_ids:
@@ -67,7 +89,15 @@ async def load() -> None:
     have = {u["account"] for u in (await users.search(ctx, params=PageParams(1, 1000))).items}
     for account, name, org_code, role_names, phone in USERS:
         if account not in have:
-            await users.create(ctx, {"org_id": existing[org_code]["id"], "account": account, "name": name,
-                                     "phone": phone, "password": PASSWORD,
-                                     "role_ids": [role_ids[r] for r in role_names]})
+            await users.create(
+                ctx,
+                {
+                    "org_id": existing[org_code]["id"],
+                    "account": account,
+                    "name": name,
+                    "phone": phone,
+                    "password": PASSWORD,
+                    "role_ids": [role_ids[r] for r in role_names],
+                },
+            )
     print(f"demo tenant {CODE} ready: log in as admin@{CODE} / {PASSWORD}")

@@ -34,6 +34,8 @@ def database_url() -> str:
 class Settings:
     database_url: str = field(default_factory=database_url)
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
+    # Prefix of every Redis key and channel, so several deployments (or test workers) can share one Redis.
+    redis_prefix: str = field(default_factory=lambda: os.environ.get("WEIFU_REDIS_PREFIX", "WEIFU"))
     secret_key: str = field(default_factory=_secret_key)
     env: str = field(default_factory=lambda: os.environ.get("WEIFU_ENV", "dev"))
     tz_default: str = field(default_factory=lambda: os.environ.get("TZ_DEFAULT", "Asia/Shanghai"))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from server.core.clock import now
 from typing import Any
 
 from server.core import validate
+from server.core.clock import now
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tables import AuditLog
 from server.core.tenancy import Ctx
@@ -16,13 +16,30 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False)) if value is not None else None
 
 
-async def record(ctx: Ctx, action: str, entity: str, entity_id: int | None, summary: str,
-                 before: dict | None = None, after: dict | None = None) -> None:
-    await AuditLog.insert(AuditLog(
-        tenant_id=ctx.tenant_id, user_id=ctx.user_id, user_name=ctx.user_name[:100], org_path=ctx.org_path,
-        action=action, entity=entity, entity_id=entity_id, summary=summary[:200],
-        before=_jsonable(before), after=_jsonable(after), created_at=now(),
-    ))
+async def record(
+    ctx: Ctx,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    summary: str,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    await AuditLog.insert(
+        AuditLog(
+            tenant_id=ctx.tenant_id,
+            user_id=ctx.user_id,
+            user_name=ctx.user_name[:100],
+            org_path=ctx.org_path,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            summary=summary[:200],
+            before=_jsonable(before),
+            after=_jsonable(after),
+            created_at=now(),
+        )
+    )
 
 
 def changes(before: dict, after: dict) -> tuple[dict, dict]:
@@ -31,8 +48,15 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-ACTIONS = {"create": "添加", "update": "修改", "delete": "删除", "reset_password": "重置密码",
-           "reset_otp": "重置动态密钥", "enrol_otp": "绑定动态密钥", "change_password": "修改密码"}
+ACTIONS = {
+    "create": "添加",
+    "update": "修改",
+    "delete": "删除",
+    "reset_password": "重置密码",
+    "reset_otp": "重置动态密钥",
+    "enrol_otp": "绑定动态密钥",
+    "change_password": "修改密码",
+}
 
 
 async def search(ctx: Ctx, *, entity: str = "", action: str = "", q: str = "", params: PageParams) -> Page:

@@ -27,7 +27,7 @@ _after_commit: contextvars.ContextVar[list[Callable[[], object]] | None] = conte
 
 def sqlite_path(url: str) -> str | None:
     """The file of a `sqlite:///path` URL (absolute with four slashes), or None for other engines."""
-    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+    return url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
 
 
 def engine_from_url(url: str) -> Engine:

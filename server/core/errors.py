@@ -8,8 +8,9 @@ class BusinessError(Exception):
 
     status_code = 400
 
-    def __init__(self, detail: str, code: str = "invalid", status_code: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, detail: str, code: str = "invalid", status_code: int | None = None, field: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.code = code

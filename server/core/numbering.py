@@ -26,7 +26,9 @@ async def next_seq(ctx: Ctx, doc_type: str, day: str) -> int:
         "INSERT INTO doc_sequence (tenant_id, doc_type, day, last_no) VALUES ({}, {}, {}, 1) "
         "ON CONFLICT (tenant_id, doc_type, day) DO UPDATE SET last_no = doc_sequence.last_no + 1 "
         "RETURNING last_no",
-        ctx.tenant_id, doc_type, day,
+        ctx.tenant_id,
+        doc_type,
+        day,
     )
     return int(rows[0]["last_no"])
 

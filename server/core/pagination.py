@@ -45,8 +45,12 @@ class Page:
         return Page(items, self.total, self.page, self.page_size)
 
     def envelope(self, items: list | None = None) -> dict:
-        return {"items": self.items if items is None else items, "total": self.total,
-                "page": self.page, "page_size": self.page_size}
+        return {
+            "items": self.items if items is None else items,
+            "total": self.total,
+            "page": self.page,
+            "page_size": self.page_size,
+        }
 
 
 async def paginate(select, count, params: PageParams) -> Page:

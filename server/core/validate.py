@@ -10,8 +10,15 @@ from server.core.errors import BusinessError
 MAX_ID = 2**31 - 1
 
 
-def text(value: Any, label: str, max_len: int, required: bool = False, field: str | None = None,
-         pattern: str | None = None, pattern_msg: str | None = None) -> str:
+def text(
+    value: Any,
+    label: str,
+    max_len: int,
+    required: bool = False,
+    field: str | None = None,
+    pattern: str | None = None,
+    pattern_msg: str | None = None,
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -64,8 +71,7 @@ def boolean(value: Any, label: str, field: str | None = None) -> bool:
 
 def choice(value: Any, label: str, choices: dict[str, str], field: str | None = None) -> str:
     if value not in choices:
-        raise BusinessError(f"{label}无效（可选：{'、'.join(choices.values())}）", code="invalid_field",
-                            field=field)
+        raise BusinessError(f"{label}无效（可选：{'、'.join(choices.values())}）", code="invalid_field", field=field)
     return value
 
 

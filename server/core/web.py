@@ -40,8 +40,10 @@ def bearer_token(scope: Scope) -> str | None:
 
 def _has_cookie(scope: Scope, name: str) -> bool:
     prefix = f"{name}=".encode()
-    return any(key == b"cookie" and (value.startswith(prefix) or b"; " + prefix in value)
-               for key, value in scope.get("headers", []))
+    return any(
+        key == b"cookie" and (value.startswith(prefix) or b"; " + prefix in value)
+        for key, value in scope.get("headers", [])
+    )
 
 
 class BearerAwareCSRFMiddleware(CSRFMiddleware):
@@ -50,8 +52,11 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
     needs no CSRF token (and a bearer request never authenticates by cookie, see AuthMiddleware)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/") and (
-                bearer_token(scope) or not _has_cookie(scope, "session")):
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith("/api/")
+            and (bearer_token(scope) or not _has_cookie(scope, "session"))
+        ):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
@@ -93,16 +98,28 @@ def is_api(request: Request) -> bool:
 
 # --- rendering --------------------------------------------------------------------------------
 
+
 def environment(request: Request) -> Environment:
     return request.app.template_engine.engine
 
 
-def render(request: Request, template: str, *, block: str | None = None, status_code: int = 200,
-           headers: dict[str, str] | None = None, **context: Any) -> Response:
+def render(
+    request: Request,
+    template: str,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
     """A whole page, or only `block` of the same template (htmx refreshing one region)."""
     ctx = request.scope.get("state", {}).get("ctx")
-    context |= {"request": request, "ctx": ctx, "path": request.url.path,
-                "menu": permissions.menu(ctx.permissions) if ctx else []}
+    context |= {
+        "request": request,
+        "ctx": ctx,
+        "path": request.url.path,
+        "menu": permissions.menu(ctx.permissions) if ctx else [],
+    }
     tpl = environment(request).get_template(template)
     if block:
         html = "".join(tpl.blocks[block](tpl.new_context(context)))
@@ -123,6 +140,7 @@ def redirect(request: Request, url: str) -> Response:
 
 
 # --- errors -----------------------------------------------------------------------------------
+
 
 def _validation_detail(exc: ValidationException) -> str:
     """Litestar/msgspec validation errors in Chinese, naming the field."""
@@ -156,8 +174,7 @@ def error_response(request: Request, status: int, detail: str, code: str) -> Res
         return Response("", status_code=200, headers={"HX-Redirect": "/login"})
     if request.headers.get("hx-request"):
         # app.js puts this into the form's .form-error box, or a toast when there is no form.
-        return Response(detail, status_code=status, media_type=MediaType.TEXT,
-                        headers={"X-Error-Code": code})
+        return Response(detail, status_code=status, media_type=MediaType.TEXT, headers={"X-Error-Code": code})
     return render(request, "error.html", status_code=status, detail=detail, code=code)
 
 
@@ -174,8 +191,12 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
         if "CSRF" in str(exc.detail):
             return error_response(request, 403, "页面已过期，请刷新后重试（CSRF 校验失败）", "csrf_failed")
         return error_response(request, 403, "没有权限执行此操作", "forbidden")
-    messages = {404: ("页面或记录不存在", "not_found"), 405: ("不支持的请求方法", "method_not_allowed"),
-                413: ("上传内容过大", "too_large"), 429: ("请求过于频繁，请稍后再试", "throttled")}
+    messages = {
+        404: ("页面或记录不存在", "not_found"),
+        405: ("不支持的请求方法", "method_not_allowed"),
+        413: ("上传内容过大", "too_large"),
+        429: ("请求过于频繁，请稍后再试", "throttled"),
+    }
     detail, code = messages.get(exc.status_code, ("请求无法处理", "http_error"))
     return error_response(request, exc.status_code, detail, code)
 

@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.core import audit, permissions
 from server.core.api import given, page_of, to
@@ -36,8 +36,8 @@ from server.system.schemas import (
 )
 from server.system.services import auth, orgs, roles, tenants, users
 
-PageNo = Annotated[int, Parameter(ge=1, le=1_000_000)]
-PageSize = Annotated[int, Parameter(ge=1, le=200)]
+PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
+PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
 def client_ip(request: Request) -> str:
@@ -49,7 +49,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/token", opt={"public": True}, status_code=200, summary="登录换取令牌")
-    async def token(self, request: Request, data: TokenRequest) -> TokenOut:
+    async def token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenOut:
         result = await auth.login(data.login, data.password, data.otp, client_ip(request))
         return TokenOut(**await auth.issue_token(result))
 
@@ -62,12 +62,20 @@ class AuthController(Controller):
     @get("/me", summary="当前用户")
     async def me(self, request: Request) -> MeOut:
         ctx = ctx_of(request)
-        return MeOut(user_id=ctx.user_id, account=ctx.account, login_name=ctx.login_name, name=ctx.user_name,
-                     tenant_code=ctx.tenant_code, org_id=ctx.org_id, org_name=ctx.org_name, org_kind=ctx.org_kind,
-                     permissions=sorted(ctx.permissions))
+        return MeOut(
+            user_id=ctx.user_id,
+            account=ctx.account,
+            login_name=ctx.login_name,
+            name=ctx.user_name,
+            tenant_code=ctx.tenant_code,
+            org_id=ctx.org_id,
+            org_name=ctx.org_name,
+            org_kind=ctx.org_kind,
+            permissions=sorted(ctx.permissions),
+        )
 
     @post("/password", status_code=200, summary="修改自己的密码")
-    async def change_password(self, request: Request, data: PasswordChange) -> dict:
+    async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> dict:
         await users.change_own_password(ctx_of(request), data.old_password, data.new_password)
         return {"detail": "密码已修改，请重新登录"}
 
@@ -77,32 +85,59 @@ class OrgController(Controller):
     tags = ["orgs"]
 
     @get("/", opt={"perm": P.ORG_VIEW})
-    async def list_orgs(self, request: Request, q: str = "", status: str = "", enabled: str = "", level: str = "",
-                        parent_id: str = "", kind: str = "", page: PageNo = 1, page_size: PageSize = 50) -> dict:
-        result = await orgs.search(ctx_of(request), q=q, status=status, enabled=enabled, level=level,
-                                   parent_id=parent_id, kind=kind, params=PageParams(page, page_size))
+    async def list_orgs(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        level: FromQuery[str] = "",
+        parent_id: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await orgs.search(
+            ctx_of(request),
+            q=q,
+            status=status,
+            enabled=enabled,
+            level=level,
+            parent_id=parent_id,
+            kind=kind,
+            params=PageParams(page, page_size),
+        )
         return page_of(OrgOut, result.with_items([orgs.as_dict(r) for r in result.items]))
 
     @get("/export", opt={"perm": P.ORG_EXPORT}, summary="导出 Excel")
-    async def export(self, request: Request, q: str = "", status: str = "", enabled: str = "", level: str = "",
-                     parent_id: str = "", kind: str = "") -> Response:
-        return await exports.orgs_xlsx(ctx_of(request), dict(q=q, status=status, enabled=enabled, level=level,
-                                                             parent_id=parent_id, kind=kind))
+    async def export(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        level: FromQuery[str] = "",
+        parent_id: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
+    ) -> Response:
+        return await exports.orgs_xlsx(
+            ctx_of(request), dict(q=q, status=status, enabled=enabled, level=level, parent_id=parent_id, kind=kind)
+        )
 
     @post("/", opt={"perm": P.ORG_CREATE})
-    async def create(self, request: Request, data: OrgCreate) -> OrgOut:
+    async def create(self, request: Request, data: JSONBody[OrgCreate]) -> OrgOut:
         return to(OrgOut, orgs.as_dict(await orgs.create(ctx_of(request), given(data))))
 
     @get("/{org_id:int}", opt={"perm": P.ORG_VIEW})
-    async def read(self, request: Request, org_id: int) -> OrgOut:
+    async def read(self, request: Request, org_id: FromPath[int]) -> OrgOut:
         return to(OrgOut, orgs.as_dict(await orgs.get(ctx_of(request), org_id)))
 
     @patch("/{org_id:int}", opt={"perm": P.ORG_UPDATE})
-    async def update(self, request: Request, org_id: int, data: OrgPatch) -> OrgOut:
+    async def update(self, request: Request, org_id: FromPath[int], data: JSONBody[OrgPatch]) -> OrgOut:
         return to(OrgOut, orgs.as_dict(await orgs.update(ctx_of(request), org_id, given(data))))
 
     @delete("/{org_id:int}", opt={"perm": P.ORG_DELETE}, status_code=200)
-    async def remove(self, request: Request, org_id: int) -> OrgOut:
+    async def remove(self, request: Request, org_id: FromPath[int]) -> OrgOut:
         return to(OrgOut, orgs.as_dict(await orgs.delete(ctx_of(request), org_id)))
 
 
@@ -111,26 +146,34 @@ class RoleController(Controller):
     tags = ["roles"]
 
     @get("/", opt={"perm": P.ROLE_VIEW})
-    async def list_roles(self, request: Request, q: str = "", org_kind: str = "", status: str = "",
-                         page: PageNo = 1, page_size: PageSize = 50) -> dict:
-        result = await roles.search(ctx_of(request), q=q, org_kind=org_kind, status=status,
-                                    params=PageParams(page, page_size))
+    async def list_roles(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        org_kind: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await roles.search(
+            ctx_of(request), q=q, org_kind=org_kind, status=status, params=PageParams(page, page_size)
+        )
         return page_of(RoleOut, result.with_items([roles.as_dict(r) for r in result.items]))
 
     @post("/", opt={"perm": P.ROLE_CREATE})
-    async def create(self, request: Request, data: RoleCreate) -> RoleOut:
+    async def create(self, request: Request, data: JSONBody[RoleCreate]) -> RoleOut:
         return to(RoleOut, roles.as_dict(await roles.create(ctx_of(request), given(data))))
 
     @get("/{role_id:int}", opt={"perm": P.ROLE_VIEW})
-    async def read(self, request: Request, role_id: int) -> RoleOut:
+    async def read(self, request: Request, role_id: FromPath[int]) -> RoleOut:
         return to(RoleOut, roles.as_dict(await roles.get(ctx_of(request), role_id)))
 
     @patch("/{role_id:int}", opt={"perm": P.ROLE_UPDATE})
-    async def update(self, request: Request, role_id: int, data: RolePatch) -> RoleOut:
+    async def update(self, request: Request, role_id: FromPath[int], data: JSONBody[RolePatch]) -> RoleOut:
         return to(RoleOut, roles.as_dict(await roles.update(ctx_of(request), role_id, given(data))))
 
     @delete("/{role_id:int}", opt={"perm": P.ROLE_DELETE}, status_code=200)
-    async def remove(self, request: Request, role_id: int) -> RoleOut:
+    async def remove(self, request: Request, role_id: FromPath[int]) -> RoleOut:
         return to(RoleOut, roles.as_dict(await roles.delete(ctx_of(request), role_id)))
 
 
@@ -143,41 +186,65 @@ class UserController(Controller):
     tags = ["users"]
 
     @get("/", opt={"perm": P.USER_VIEW})
-    async def list_users(self, request: Request, q: str = "", org_id: str = "", status: str = "",
-                         enabled: str = "", role_id: str = "", page: PageNo = 1, page_size: PageSize = 50) -> dict:
-        result = await users.search(ctx_of(request), q=q, org_id=org_id, status=status, enabled=enabled,
-                                    role_id=role_id, params=PageParams(page, page_size))
+    async def list_users(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        org_id: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        role_id: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await users.search(
+            ctx_of(request),
+            q=q,
+            org_id=org_id,
+            status=status,
+            enabled=enabled,
+            role_id=role_id,
+            params=PageParams(page, page_size),
+        )
         return result.envelope([_user_out(request, u) for u in result.items])
 
     @get("/export", opt={"perm": P.USER_EXPORT}, summary="导出 Excel")
-    async def export(self, request: Request, q: str = "", org_id: str = "", status: str = "", enabled: str = "",
-                     role_id: str = "") -> Response:
-        return await exports.users_xlsx(ctx_of(request), dict(q=q, org_id=org_id, status=status, enabled=enabled,
-                                                              role_id=role_id))
+    async def export(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        org_id: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        role_id: FromQuery[str] = "",
+    ) -> Response:
+        return await exports.users_xlsx(
+            ctx_of(request), dict(q=q, org_id=org_id, status=status, enabled=enabled, role_id=role_id)
+        )
 
     @post("/", opt={"perm": P.USER_CREATE})
-    async def create(self, request: Request, data: UserCreate) -> UserOut:
+    async def create(self, request: Request, data: JSONBody[UserCreate]) -> UserOut:
         return _user_out(request, await users.create(ctx_of(request), given(data)))
 
     @get("/{user_id:int}", opt={"perm": P.USER_VIEW})
-    async def read(self, request: Request, user_id: int) -> UserOut:
+    async def read(self, request: Request, user_id: FromPath[int]) -> UserOut:
         return _user_out(request, await users.get(ctx_of(request), user_id))
 
     @patch("/{user_id:int}", opt={"perm": P.USER_UPDATE})
-    async def update(self, request: Request, user_id: int, data: UserPatch) -> UserOut:
+    async def update(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatch]) -> UserOut:
         return _user_out(request, await users.update(ctx_of(request), user_id, given(data)))
 
     @delete("/{user_id:int}", opt={"perm": P.USER_DELETE}, status_code=200)
-    async def remove(self, request: Request, user_id: int) -> UserOut:
+    async def remove(self, request: Request, user_id: FromPath[int]) -> UserOut:
         return _user_out(request, await users.delete(ctx_of(request), user_id))
 
     @post("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, status_code=200)
-    async def reset_password(self, request: Request, user_id: int, data: PasswordReset) -> UserOut:
+    async def reset_password(self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]) -> UserOut:
         await users.reset_password(ctx_of(request), user_id, data.password)
         return _user_out(request, await users.get(ctx_of(request), user_id))
 
     @post("/{user_id:int}/reset-otp", opt={"perm": P.USER_RESET_OTP}, status_code=200)
-    async def reset_otp(self, request: Request, user_id: int) -> UserOut:
+    async def reset_otp(self, request: Request, user_id: FromPath[int]) -> UserOut:
         return _user_out(request, await users.reset_otp(ctx_of(request), user_id))
 
 
@@ -194,10 +261,18 @@ class MetaController(Controller):
         return [_node(m) for m in permissions.tree()]
 
     @get("/audit-log", opt={"perm": P.AUDIT_VIEW}, summary="操作日志")
-    async def audit_log(self, request: Request, entity: str = "", action: str = "", q: str = "",
-                        page: PageNo = 1, page_size: PageSize = 50) -> dict:
-        result = await audit.search(ctx_of(request), entity=entity, action=action, q=q,
-                                    params=PageParams(page, page_size))
+    async def audit_log(
+        self,
+        request: Request,
+        entity: FromQuery[str] = "",
+        action: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await audit.search(
+            ctx_of(request), entity=entity, action=action, q=q, params=PageParams(page, page_size)
+        )
         rows = [r | {"before": _json(r["before"]), "after": _json(r["after"])} for r in result.items]
         return page_of(AuditOut, result.with_items(rows))
 
@@ -206,7 +281,7 @@ class MetaController(Controller):
         return to(SettingsOut, await tenants.get_settings(ctx_of(request)))
 
     @patch("/settings", opt={"perm": P.SETTINGS_UPDATE}, summary="修改系统设置")
-    async def update_settings(self, request: Request, data: SettingsPatch) -> SettingsOut:
+    async def update_settings(self, request: Request, data: JSONBody[SettingsPatch]) -> SettingsOut:
         return to(SettingsOut, await tenants.update_settings(ctx_of(request), given(data)))
 
 

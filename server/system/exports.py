@@ -20,18 +20,65 @@ def _yes(value: bool) -> str:
 async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
     ctx.require("system.org.export")
     page = await orgs.search(ctx, params=ALL, **filters)
-    rows = ([o["code"], o["name"], o["parent_name"] or "", orgs.KINDS[o["kind"]], o["level"], o["depth"],
-             _yes(o["enabled"]), orgs.STATUSES[o["status"]], o["contact"], o["phone"], o["address"], o["remark"]]
-            for o in page.items)
-    return xlsx_response("机构.xlsx", "机构", ["机构代码", "机构名称", "上级机构", "机构类型", "机构级别", "层级", "是否启用",
-                                              "状态", "联系人", "电话", "地址", "备注"], rows)
+    rows = (
+        [
+            o["code"],
+            o["name"],
+            o["parent_name"] or "",
+            orgs.KINDS[o["kind"]],
+            o["level"],
+            o["depth"],
+            _yes(o["enabled"]),
+            orgs.STATUSES[o["status"]],
+            o["contact"],
+            o["phone"],
+            o["address"],
+            o["remark"],
+        ]
+        for o in page.items
+    )
+    return xlsx_response(
+        "机构.xlsx",
+        "机构",
+        [
+            "机构代码",
+            "机构名称",
+            "上级机构",
+            "机构类型",
+            "机构级别",
+            "层级",
+            "是否启用",
+            "状态",
+            "联系人",
+            "电话",
+            "地址",
+            "备注",
+        ],
+        rows,
+    )
 
 
 async def users_xlsx(ctx: Ctx, filters: dict) -> Response:
     ctx.require("system.user.export")
     page = await users.search(ctx, params=ALL, **filters)
-    rows = ([f"{u['account']}@{ctx.tenant_code}", u["name"], u["org_name"], "、".join(u["role_names"]), u["phone"],
-             u["email"], _yes(u["enabled"]), users.STATUSES[u["status"]], _yes(u["otp_enrolled"]),
-             local(u["last_login_at"], ctx.tz)] for u in page.items)
-    return xlsx_response("用户.xlsx", "用户", ["登录名", "姓名", "所属机构", "角色", "电话", "邮箱", "是否启用", "状态",
-                                              "已绑定动态密钥", "最后登录"], rows)
+    rows = (
+        [
+            f"{u['account']}@{ctx.tenant_code}",
+            u["name"],
+            u["org_name"],
+            "、".join(u["role_names"]),
+            u["phone"],
+            u["email"],
+            _yes(u["enabled"]),
+            users.STATUSES[u["status"]],
+            _yes(u["otp_enrolled"]),
+            local(u["last_login_at"], ctx.tz),
+        ]
+        for u in page.items
+    )
+    return xlsx_response(
+        "用户.xlsx",
+        "用户",
+        ["登录名", "姓名", "所属机构", "角色", "电话", "邮箱", "是否启用", "状态", "已绑定动态密钥", "最后登录"],
+        rows,
+    )

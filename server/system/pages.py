@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.core import audit, permissions
@@ -40,9 +41,10 @@ def _filters(request: Request, *names: str) -> dict:
 
 # --- login, logout, OTP ------------------------------------------------------------------------
 
+
 class AuthPages(Controller):
     @get("/login", opt=PUBLIC, include_in_schema=False)
-    async def login_form(self, request: Request, next: str = "", ended: str = "") -> Response:
+    async def login_form(self, request: Request, next: FromQuery[str] = "", ended: FromQuery[str] = "") -> Response:
         if request.scope.get("state", {}).get("ctx"):
             return Redirect(_safe_next(next))
         notice = "会话已结束，请重新登录" if ended else ""
@@ -53,15 +55,31 @@ class AuthPages(Controller):
         data = await form_data(request)
         target = _safe_next(data.get("next"))
         try:
-            result = await auth.login(data.get("login"), data.get("password"), data.get("otp") or None,
-                                      _client_ip(request))
+            result = await auth.login(
+                data.get("login"), data.get("password"), data.get("otp") or None, _client_ip(request)
+            )
         except BusinessError as exc:
-            return render(request, "system/login.html", title="登录", next=target, error=exc.detail,
-                          code=exc.code, login=str(data.get("login", ""))[:80], status_code=exc.status_code)
+            return render(
+                request,
+                "system/login.html",
+                title="登录",
+                next=target,
+                error=exc.detail,
+                code=exc.code,
+                login=str(data.get("login", ""))[:80],
+                status_code=exc.status_code,
+            )
         request.clear_session()
         if result.must_enrol_otp:
-            request.set_session({"enrol_uid": result.user_id, "tid": result.tenant_id, "ep": result.epoch,
-                                 "secret": auth.new_otp_secret(), "next": target})
+            request.set_session(
+                {
+                    "enrol_uid": result.user_id,
+                    "tid": result.tenant_id,
+                    "ep": result.epoch,
+                    "secret": auth.new_otp_secret(),
+                    "next": target,
+                }
+            )
             return Redirect("/otp/enrol")
         request.set_session({"uid": result.user_id, "tid": result.tenant_id, "ep": result.epoch})
         return Redirect(target)
@@ -95,12 +113,20 @@ class AuthPages(Controller):
         return Redirect(_safe_next(target))
 
     @staticmethod
-    async def _enrol_page(request: Request, session: dict, forced: bool, error: str = "",
-                          status_code: int = 200) -> Response:
+    async def _enrol_page(
+        request: Request, session: dict, forced: bool, error: str = "", status_code: int = 200
+    ) -> Response:
         login_name = await auth.login_name_of(session["enrol_uid"], session["tid"])
-        return render(request, "system/otp_enrol.html", title="绑定动态密钥", secret=session["secret"],
-                      qr=auth.otp_qr_svg(auth.otp_uri(session["secret"], login_name)), forced=forced, error=error,
-                      status_code=status_code)
+        return render(
+            request,
+            "system/otp_enrol.html",
+            title="绑定动态密钥",
+            secret=session["secret"],
+            qr=auth.otp_qr_svg(auth.otp_uri(session["secret"], login_name)),
+            forced=forced,
+            error=error,
+            status_code=status_code,
+        )
 
 
 class AccountPages(Controller):
@@ -114,8 +140,15 @@ class AccountPages(Controller):
         secret = request.session.get("otp_secret") or auth.new_otp_secret()
         request.session["otp_secret"] = secret
         uri = auth.otp_uri(secret, ctx.login_name)
-        return render(request, "system/otp_enrol.html", title="绑定动态密钥", qr=auth.otp_qr_svg(uri), secret=secret,
-                      forced=False, error="")
+        return render(
+            request,
+            "system/otp_enrol.html",
+            title="绑定动态密钥",
+            qr=auth.otp_qr_svg(uri),
+            secret=secret,
+            forced=False,
+            error="",
+        )
 
     @post("/otp", include_in_schema=False)
     async def otp_enrol(self, request: Request) -> Response:
@@ -133,13 +166,15 @@ class AccountPages(Controller):
     async def change_password(self, request: Request) -> Response:
         ctx = ctx_of(request)
         data = await form_data(request)
-        epoch = await users.change_own_password(ctx, data.get("old_password"), data.get("new_password"),
-                                                data.get("confirm", ""))
+        epoch = await users.change_own_password(
+            ctx, data.get("old_password"), data.get("new_password"), data.get("confirm", "")
+        )
         request.session["ep"] = epoch
         return saved("密码已修改")
 
 
 # --- home ---------------------------------------------------------------------------------------
+
 
 @get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
@@ -166,19 +201,32 @@ class OrgPages(Controller):
         filters = _filters(request, *ORG_FILTERS)
         filters["status"] = request.query_params.get("status", "active")
         page = await orgs.search(ctx, params=_page_params(request), **filters)
-        return render(request, "system/orgs.html", block="rows" if htmx_target(request) == "rows" else None,
-                      title="管理机构", page=page, filters=filters, query=query_string(filters),
-                      kinds=orgs.KINDS, statuses=orgs.STATUSES)
+        return render(
+            request,
+            "system/orgs.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="管理机构",
+            page=page,
+            filters=filters,
+            query=query_string(filters),
+            kinds=orgs.KINDS,
+            statuses=orgs.STATUSES,
+        )
 
     @get("/export", opt={"perm": P.ORG_EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
         return await exports.orgs_xlsx(ctx_of(request), _filters(request, *ORG_FILTERS))
 
     @get("/new", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
-    async def new(self, request: Request, parent_id: int | None = None) -> Response:
+    async def new(self, request: Request, parent_id: FromQuery[int | None] = None) -> Response:
         ctx = ctx_of(request)
-        return render(request, "system/_org_form.html", org=None, parent_id=parent_id or ctx.org_id,
-                      parents=await orgs.choices(ctx))
+        return render(
+            request,
+            "system/_org_form.html",
+            org=None,
+            parent_id=parent_id or ctx.org_id,
+            parents=await orgs.choices(ctx),
+        )
 
     @post("/", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
     async def create(self, request: Request) -> Response:
@@ -186,22 +234,23 @@ class OrgPages(Controller):
         return saved(f"已添加机构 {org['name']}", "orgs", status_code=201)
 
     @get("/{org_id:int}/edit", opt={"perm": P.ORG_UPDATE}, include_in_schema=False)
-    async def edit(self, request: Request, org_id: int) -> Response:
+    async def edit(self, request: Request, org_id: FromPath[int]) -> Response:
         ctx = ctx_of(request)
         return render(request, "system/_org_form.html", org=await orgs.get(ctx, org_id))
 
     @post("/{org_id:int}", opt={"perm": P.ORG_UPDATE}, include_in_schema=False)
-    async def update(self, request: Request, org_id: int) -> Response:
+    async def update(self, request: Request, org_id: FromPath[int]) -> Response:
         org = await orgs.update(ctx_of(request), org_id, await form_data(request))
         return saved(f"已修改机构 {org['name']}", "orgs")
 
     @post("/{org_id:int}/delete", opt={"perm": P.ORG_DELETE}, include_in_schema=False)
-    async def delete(self, request: Request, org_id: int) -> Response:
+    async def delete(self, request: Request, org_id: FromPath[int]) -> Response:
         org = await orgs.delete(ctx_of(request), org_id)
         return saved(f"已删除机构 {org['name']}", "orgs")
 
 
 # --- roles -----------------------------------------------------------------------------------
+
 
 class RolePages(Controller):
     path = "/system/roles"
@@ -214,9 +263,18 @@ class RolePages(Controller):
         page = await roles.search(ctx, params=_page_params(request), **filters)
         page = page.with_items([roles.as_dict(r) for r in page.items])
         counts = await roles.holders(ctx, [r["id"] for r in page.items])
-        return render(request, "system/roles.html", block="rows" if htmx_target(request) == "rows" else None,
-                      title="角色管理", page=page, filters=filters, query=query_string(filters), counts=counts,
-                      kinds=roles.ORG_KINDS, statuses=roles.STATUSES)
+        return render(
+            request,
+            "system/roles.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="角色管理",
+            page=page,
+            filters=filters,
+            query=query_string(filters),
+            counts=counts,
+            kinds=roles.ORG_KINDS,
+            statuses=roles.STATUSES,
+        )
 
     @get("/new", opt={"perm": P.ROLE_CREATE}, include_in_schema=False)
     async def new(self, request: Request) -> Response:
@@ -228,18 +286,23 @@ class RolePages(Controller):
         return saved(f"已添加角色 {role['name']}", "roles", status_code=201)
 
     @get("/{role_id:int}/edit", opt={"perm": P.ROLE_UPDATE}, include_in_schema=False)
-    async def edit(self, request: Request, role_id: int) -> Response:
+    async def edit(self, request: Request, role_id: FromPath[int]) -> Response:
         role = await roles.get(ctx_of(request), role_id)
-        return render(request, "system/_role_form.html", role=role, checked=set(roles.as_dict(role)["permissions"]),
-                      tree=permissions.tree())
+        return render(
+            request,
+            "system/_role_form.html",
+            role=role,
+            checked=set(roles.as_dict(role)["permissions"]),
+            tree=permissions.tree(),
+        )
 
     @post("/{role_id:int}", opt={"perm": P.ROLE_UPDATE}, include_in_schema=False)
-    async def update(self, request: Request, role_id: int) -> Response:
+    async def update(self, request: Request, role_id: FromPath[int]) -> Response:
         role = await roles.update(ctx_of(request), role_id, await form_data(request, lists=("permissions",)))
         return saved(f"已修改角色 {role['name']}", "roles")
 
     @post("/{role_id:int}/delete", opt={"perm": P.ROLE_DELETE}, include_in_schema=False)
-    async def delete(self, request: Request, role_id: int) -> Response:
+    async def delete(self, request: Request, role_id: FromPath[int]) -> Response:
         role = await roles.delete(ctx_of(request), role_id)
         return saved(f"已删除角色 {role['name']}", "roles")
 
@@ -259,12 +322,27 @@ class UserPages(Controller):
         filters["status"] = request.query_params.get("status", "active")
         page = await users.search(ctx, params=_page_params(request), **filters)
         if htmx_target(request) == "rows":
-            return render(request, "system/users.html", block="rows", page=page, filters=filters,
-                          query=query_string(filters), statuses=users.STATUSES)
+            return render(
+                request,
+                "system/users.html",
+                block="rows",
+                page=page,
+                filters=filters,
+                query=query_string(filters),
+                statuses=users.STATUSES,
+            )
         all_roles = await roles.search(ctx, status="active", params=PageParams(1, 200))
-        return render(request, "system/users.html", title="用户管理", page=page, filters=filters,
-                      query=query_string(filters), statuses=users.STATUSES, org_choices=await orgs.choices(ctx),
-                      role_choices=all_roles.items)
+        return render(
+            request,
+            "system/users.html",
+            title="用户管理",
+            page=page,
+            filters=filters,
+            query=query_string(filters),
+            statuses=users.STATUSES,
+            org_choices=await orgs.choices(ctx),
+            role_choices=all_roles.items,
+        )
 
     @get("/export", opt={"perm": P.USER_EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
@@ -274,11 +352,16 @@ class UserPages(Controller):
     async def new(self, request: Request) -> Response:
         ctx = ctx_of(request)
         org_choices = await orgs.choices(ctx)
-        return render(request, "system/_user_form.html", user=None, org_choices=org_choices,
-                      role_choices=await roles.choices(ctx, org_choices[0]["kind"]) if org_choices else [])
+        return render(
+            request,
+            "system/_user_form.html",
+            user=None,
+            org_choices=org_choices,
+            role_choices=await roles.choices(ctx, org_choices[0]["kind"]) if org_choices else [],
+        )
 
     @get("/role-options", opt={"perm": P.USER_VIEW}, include_in_schema=False)
-    async def role_options(self, request: Request, org_id: int | None = None) -> Response:
+    async def role_options(self, request: Request, org_id: FromQuery[int | None] = None) -> Response:
         """The role checkboxes for the org picked in the user form (roles must match its kind)."""
         ctx = ctx_of(request)
         org = await orgs.get(ctx, org_id) if org_id else None
@@ -291,47 +374,50 @@ class UserPages(Controller):
         return saved(f"已添加用户 {user['account']}", "users", status_code=201)
 
     @get("/{user_id:int}/edit", opt={"perm": P.USER_UPDATE}, include_in_schema=False)
-    async def edit(self, request: Request, user_id: int) -> Response:
+    async def edit(self, request: Request, user_id: FromPath[int]) -> Response:
         ctx = ctx_of(request)
         user = await users.get(ctx, user_id)
-        return render(request, "system/_user_form.html", user=user,
-                      role_choices=await roles.choices(ctx, user["org_kind"]))
+        return render(
+            request, "system/_user_form.html", user=user, role_choices=await roles.choices(ctx, user["org_kind"])
+        )
 
     @post("/{user_id:int}", opt={"perm": P.USER_UPDATE}, include_in_schema=False)
-    async def update(self, request: Request, user_id: int) -> Response:
+    async def update(self, request: Request, user_id: FromPath[int]) -> Response:
         user = await users.update(ctx_of(request), user_id, await form_data(request, lists=("role_ids",)))
         return saved(f"已修改用户 {user['account']}", "users")
 
     @post("/{user_id:int}/delete", opt={"perm": P.USER_DELETE}, include_in_schema=False)
-    async def delete(self, request: Request, user_id: int) -> Response:
+    async def delete(self, request: Request, user_id: FromPath[int]) -> Response:
         user = await users.delete(ctx_of(request), user_id)
         return saved(f"已删除用户 {user['account']}", "users")
 
     @get("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, include_in_schema=False)
-    async def reset_password_form(self, request: Request, user_id: int) -> Response:
+    async def reset_password_form(self, request: Request, user_id: FromPath[int]) -> Response:
         return render(request, "system/_reset_password.html", user=await users.get(ctx_of(request), user_id))
 
     @post("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, include_in_schema=False)
-    async def reset_password(self, request: Request, user_id: int) -> Response:
+    async def reset_password(self, request: Request, user_id: FromPath[int]) -> Response:
         data = await form_data(request)
         user = await users.reset_password(ctx_of(request), user_id, data.get("password"))
         return saved(f"已重置 {user['account']} 的密码", "users")
 
     @post("/{user_id:int}/reset-otp", opt={"perm": P.USER_RESET_OTP}, include_in_schema=False)
-    async def reset_otp(self, request: Request, user_id: int) -> Response:
+    async def reset_otp(self, request: Request, user_id: FromPath[int]) -> Response:
         user = await users.reset_otp(ctx_of(request), user_id)
         return saved(f"已重置 {user['account']} 的动态密钥", "users")
 
 
 # --- settings and audit log ----------------------------------------------------------------------
 
+
 class SettingsPages(Controller):
     path = "/system/settings"
 
     @get("/", opt={"perm": P.SETTINGS_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
-        return render(request, "system/settings.html", title="系统设置",
-                      settings=await tenants.get_settings(ctx_of(request)))
+        return render(
+            request, "system/settings.html", title="系统设置", settings=await tenants.get_settings(ctx_of(request))
+        )
 
     @post("/", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
     async def update(self, request: Request) -> Response:
@@ -343,8 +429,16 @@ class SettingsPages(Controller):
 async def audit_log(request: Request) -> Response:
     filters = _filters(request, "q", "entity", "action")
     page = await audit.search(ctx_of(request), params=_page_params(request), **filters)
-    return render(request, "system/audit.html", block="rows" if htmx_target(request) == "rows" else None,
-                  title="操作日志", page=page, filters=filters, query=query_string(filters), actions=audit.ACTIONS)
+    return render(
+        request,
+        "system/audit.html",
+        block="rows" if htmx_target(request) == "rows" else None,
+        title="操作日志",
+        page=page,
+        filters=filters,
+        query=query_string(filters),
+        actions=audit.ACTIONS,
+    )
 
 
 ROUTES = [AuthPages, AccountPages, home, OrgPages, RolePages, UserPages, SettingsPages, audit_log]

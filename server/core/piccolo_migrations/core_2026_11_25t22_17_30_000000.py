@@ -9,8 +9,10 @@ DESCRIPTION = "composite indexes"
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
-    manager.add_raw(raw_sql(
-        unique_index("doc_sequence", "tenant_id", "doc_type", "day"),
-        index("audit_log", "tenant_id", "created_at"),
-    ))
+    manager.add_raw(
+        raw_sql(
+            unique_index("doc_sequence", "tenant_id", "doc_type", "day"),
+            index("audit_log", "tenant_id", "created_at"),
+        )
+    )
     return manager

@@ -1,15 +1,16 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSON
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import SmallInt
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -60,33 +61,19 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="system", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="system", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Tenant", tablename="tenant", schema=None, columns=None
-    )
+    manager.add_table(class_name="Tenant", tablename="tenant", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="User", tablename="app_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="app_user", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="UserRole", tablename="user_role", schema=None, columns=None
-    )
+    manager.add_table(class_name="UserRole", tablename="user_role", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="ApiToken", tablename="api_token", schema=None, columns=None
-    )
+    manager.add_table(class_name="ApiToken", tablename="api_token", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Role", tablename="role", schema=None, columns=None
-    )
+    manager.add_table(class_name="Role", tablename="role", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Org", tablename="org", schema=None, columns=None
-    )
+    manager.add_table(class_name="Org", tablename="org", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Tenant",

@@ -66,14 +66,26 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
     await throttle.check(keys)
     if not isinstance(password, str) or not password:
         raise BusinessError("请填写密码", code="required", field="password")
-    row = await User.select(User.id, User.tenant_id, User.password_hash, User.enabled, User.status,
-                            User.otp_secret, User.otp_last_step, User.auth_epoch,
-                            User.org.enabled.as_alias("org_enabled"), User.org.status.as_alias("org_status"),
-                            ).where(
-        (User.account_key == account_key[:50])
-        & User.tenant_id.is_in(Tenant.select(Tenant.id).where(Tenant.code == code[:16]))).first()
-    ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None,
-                                password[:128])
+    row = (
+        await User.select(
+            User.id,
+            User.tenant_id,
+            User.password_hash,
+            User.enabled,
+            User.status,
+            User.otp_secret,
+            User.otp_last_step,
+            User.auth_epoch,
+            User.org.enabled.as_alias("org_enabled"),
+            User.org.status.as_alias("org_status"),
+        )
+        .where(
+            (User.account_key == account_key[:50])
+            & User.tenant_id.is_in(Tenant.select(Tenant.id).where(Tenant.code == code[:16]))
+        )
+        .first()
+    )
+    ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None, password[:128])
     if not ok:
         await throttle.failed(list(keys))
         raise Unauthorized(WRONG_CREDENTIALS, code="wrong_credentials")
@@ -92,29 +104,64 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
     await throttle.clear(f"login:{account_key}@{code}")
     await User.update({User.last_login_at: now(), User.otp_last_step: step}).where(User.id == row["id"])
     tenant = await Tenant.select(Tenant.require_otp).where(Tenant.id == row["tenant_id"]).first()
-    return LoginResult(row["id"], row["tenant_id"], row["auth_epoch"],
-                       must_enrol_otp=bool(tenant["require_otp"] and not row["otp_secret"]))
+    return LoginResult(
+        row["id"],
+        row["tenant_id"],
+        row["auth_epoch"],
+        must_enrol_otp=bool(tenant["require_otp"] and not row["otp_secret"]),
+    )
 
 
 async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx | None:
     """The Ctx of a user who may act now, or None: disabled/deleted user or org, or a stale session."""
-    row = await User.select(
-        User.id, User.account, User.name, User.enabled, User.status, User.auth_epoch, User.org.id.as_alias("org_id"),
-        User.org.path.as_alias("org_path"), User.org.kind.as_alias("org_kind"), User.org.name.as_alias("org_name"),
-        User.org.enabled.as_alias("org_enabled"), User.org.status.as_alias("org_status"),
-    ).where((User.id == user_id) & (User.tenant_id == tenant_id)).first()
-    if (row is None or not row["enabled"] or row["status"] != "active" or not row["org_enabled"]
-            or row["org_status"] != "active" or (epoch is not None and epoch != row["auth_epoch"])):
+    row = (
+        await User.select(
+            User.id,
+            User.account,
+            User.name,
+            User.enabled,
+            User.status,
+            User.auth_epoch,
+            User.org.id.as_alias("org_id"),
+            User.org.path.as_alias("org_path"),
+            User.org.kind.as_alias("org_kind"),
+            User.org.name.as_alias("org_name"),
+            User.org.enabled.as_alias("org_enabled"),
+            User.org.status.as_alias("org_status"),
+        )
+        .where((User.id == user_id) & (User.tenant_id == tenant_id))
+        .first()
+    )
+    if (
+        row is None
+        or not row["enabled"]
+        or row["status"] != "active"
+        or not row["org_enabled"]
+        or row["org_status"] != "active"
+        or (epoch is not None and epoch != row["auth_epoch"])
+    ):
         return None
     tenant = await Tenant.select().where(Tenant.id == tenant_id).first()
-    role_rows = await UserRole.select(UserRole.role.status.as_alias("status"),
-                                      UserRole.role.builtin.as_alias("builtin"),
-                                      UserRole.role.permissions.as_alias("permissions")).where(
-        UserRole.user == user_id)
+    role_rows = await UserRole.select(
+        UserRole.role.status.as_alias("status"),
+        UserRole.role.builtin.as_alias("builtin"),
+        UserRole.role.permissions.as_alias("permissions"),
+    ).where(UserRole.user == user_id)
     perms: frozenset[str] = frozenset().union(*(granted(r) for r in role_rows)) if role_rows else frozenset()
-    return Ctx(tenant_id=tenant_id, tenant_code=tenant["code"], tenant_name=tenant["name"], org_id=row["org_id"],
-               org_path=row["org_path"], org_kind=row["org_kind"], org_name=row["org_name"], user_id=row["id"],
-               user_name=row["name"], account=row["account"], tz=tenant["tz"], permissions=perms)
+    return Ctx(
+        tenant_id=tenant_id,
+        tenant_code=tenant["code"],
+        tenant_name=tenant["name"],
+        org_id=row["org_id"],
+        org_path=row["org_path"],
+        org_kind=row["org_kind"],
+        org_name=row["org_name"],
+        user_id=row["id"],
+        user_name=row["name"],
+        account=row["account"],
+        tz=tenant["tz"],
+        permissions=perms,
+    )
 
 
 def _token_hash(token: str) -> str:
@@ -127,15 +174,25 @@ async def issue_token(result: LoginResult) -> dict:
     token = secrets.token_urlsafe(32)
     expires = now() + TOKEN_TTL
     async with atomic():
-        await ApiToken.insert(ApiToken(tenant_id=result.tenant_id, user=result.user_id, token_hash=_token_hash(token),
-                                       expires_at=expires, created_at=now()))
+        await ApiToken.insert(
+            ApiToken(
+                tenant_id=result.tenant_id,
+                user=result.user_id,
+                token_hash=_token_hash(token),
+                expires_at=expires,
+                created_at=now(),
+            )
+        )
         await ApiToken.delete().where((ApiToken.user == result.user_id) & (ApiToken.expires_at < now()))
     return {"token": token, "expires_at": expires.isoformat()}
 
 
 async def ctx_for_token(token: str) -> Ctx | None:
-    row = await ApiToken.select(ApiToken.user, ApiToken.tenant_id, ApiToken.expires_at).where(
-        ApiToken.token_hash == _token_hash(token)).first()
+    row = (
+        await ApiToken.select(ApiToken.user, ApiToken.tenant_id, ApiToken.expires_at)
+        .where(ApiToken.token_hash == _token_hash(token))
+        .first()
+    )
     if row is None or row["expires_at"] < now():
         return None
     return await ctx_for(row["user"], row["tenant_id"])
@@ -146,6 +203,7 @@ async def revoke_token(token: str) -> None:
 
 
 # --- OTP enrolment -----------------------------------------------------------------------------
+
 
 def new_otp_secret() -> str:
     return pyotp.random_base32()
@@ -178,11 +236,20 @@ async def enrol_otp(user_id: int, tenant_id: int, secret: str, code: Any) -> Non
     if step is None:
         raise BusinessError("动态密钥错误，请输入验证器上显示的 6 位数字", code="wrong_otp", field="otp")
     async with atomic():
-        user = await User.select(User.id, User.account, User.name, User.otp_secret).where(
-            (User.id == user_id) & (User.tenant_id == tenant_id)).first()
+        user = (
+            await User.select(User.id, User.account, User.name, User.otp_secret)
+            .where((User.id == user_id) & (User.tenant_id == tenant_id))
+            .first()
+        )
         await User.update({User.otp_secret: secret, User.otp_last_step: step}).where(User.id == user_id)
         actor = await ctx_for(user_id, tenant_id)
         if actor is not None:
-            await audit.record(actor, "enrol_otp", "user", user_id, f"用户 {user['account']} 绑定动态密钥",
-                               {"otp_enrolled": bool(user["otp_secret"])}, {"otp_enrolled": True})
-
+            await audit.record(
+                actor,
+                "enrol_otp",
+                "user",
+                user_id,
+                f"用户 {user['account']} 绑定动态密钥",
+                {"otp_enrolled": bool(user["otp_secret"])},
+                {"otp_enrolled": True},
+            )

@@ -27,8 +27,24 @@ def child_path(parent_path: str, org_id: int) -> str:
 
 
 def as_dict(org: dict) -> dict:
-    return {k: org[k] for k in ("id", "code", "name", "parent", "kind", "level", "depth", "enabled", "status",
-                                "contact", "phone", "address", "remark")} | {"parent_id": org["parent"]}
+    return {
+        k: org[k]
+        for k in (
+            "id",
+            "code",
+            "name",
+            "parent",
+            "kind",
+            "level",
+            "depth",
+            "enabled",
+            "status",
+            "contact",
+            "phone",
+            "address",
+            "remark",
+        )
+    } | {"parent_id": org["parent"]}
 
 
 def _visible(ctx: Ctx):
@@ -38,15 +54,27 @@ def _visible(ctx: Ctx):
 
 async def get(ctx: Ctx, org_id: Any, *, active_only: bool = False) -> dict:
     oid = validate.ident(org_id, "机构", "org_id")
-    row = await Org.select(*Org.all_columns(), Org.parent.name.as_alias("parent_name")).where(
-        _visible(ctx) & (Org.id == oid)).first()
+    row = (
+        await Org.select(*Org.all_columns(), Org.parent.name.as_alias("parent_name"))
+        .where(_visible(ctx) & (Org.id == oid))
+        .first()
+    )
     if row is None or (active_only and row["status"] != "active"):
         raise NotFound("机构")
     return row
 
 
-async def search(ctx: Ctx, *, q: str = "", status: str = "", enabled: Any = None, level: Any = None,
-                 parent_id: Any = None, kind: str = "", params: PageParams = PageParams()) -> Page:
+async def search(
+    ctx: Ctx,
+    *,
+    q: str = "",
+    status: str = "",
+    enabled: Any = None,
+    level: Any = None,
+    parent_id: Any = None,
+    kind: str = "",
+    params: PageParams = PageParams(),
+) -> Page:
     where = _visible(ctx)
     q = validate.text(q, "关键字", 100)
     if q:
@@ -84,8 +112,9 @@ async def choices(ctx: Ctx, *, kind: str = "") -> list[dict]:
     where = _visible(ctx) & (Org.status == "active")
     if kind:
         where &= Org.kind == kind
-    return await Org.select(Org.id, Org.code, Org.name, Org.depth, Org.kind, Org.enabled).where(where).order_by(
-        Org.path)
+    return (
+        await Org.select(Org.id, Org.code, Org.name, Org.depth, Org.kind, Org.enabled).where(where).order_by(Org.path)
+    )
 
 
 async def _tenant(ctx: Ctx) -> dict:
@@ -100,8 +129,12 @@ def _clean(data: dict) -> dict:
         out["level"] = validate.integer(data["level"], "机构级别", 1, 4, "level")
     if "enabled" in data:
         out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
-    for key, label, size in (("contact", "联系人", 50), ("phone", "电话", 30), ("address", "地址", 200),
-                             ("remark", "备注", 500)):
+    for key, label, size in (
+        ("contact", "联系人", 50),
+        ("phone", "电话", 30),
+        ("address", "地址", 200),
+        ("remark", "备注", 500),
+    ):
         if key in data:
             out[key] = validate.text(data[key], label, size, field=key)
     return out
@@ -109,8 +142,15 @@ def _clean(data: dict) -> dict:
 
 async def create(ctx: Ctx, data: dict) -> dict:
     ctx.require("system.org.create")
-    code = validate.text(data.get("code"), "机构代码", 32, required=True, field="code", pattern=CODE_PATTERN,
-                         pattern_msg="机构代码只能包含字母、数字、下划线和短横线（最多 32 位）")
+    code = validate.text(
+        data.get("code"),
+        "机构代码",
+        32,
+        required=True,
+        field="code",
+        pattern=CODE_PATTERN,
+        pattern_msg="机构代码只能包含字母、数字、下划线和短横线（最多 32 位）",
+    )
     fields = _clean({"level": 1, "enabled": True} | {k: data[k] for k in EDITABLE if k in data})
     if "name" not in fields:
         raise BusinessError("请填写机构名称", code="required", field="name")
@@ -124,8 +164,17 @@ async def create(ctx: Ctx, data: dict) -> dict:
         if await Org.exists().where((Org.tenant_id == ctx.tenant_id) & (Org.code == code)):
             raise Conflict(f"机构代码 {code} 已存在", code="duplicate_code")
         t = now()
-        row = Org(tenant_id=ctx.tenant_id, code=code, parent=parent["id"], kind="branch", depth=parent["depth"] + 1,
-                  path="", created_at=t, updated_at=t, **fields)
+        row = Org(
+            tenant_id=ctx.tenant_id,
+            code=code,
+            parent=parent["id"],
+            kind="branch",
+            depth=parent["depth"] + 1,
+            path="",
+            created_at=t,
+            updated_at=t,
+            **fields,
+        )
         await row.save()
         row.path = child_path(parent["path"], row.id)
         await row.save([Org.path])
@@ -143,8 +192,7 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
             raise Conflict("机构已删除，不能修改", code="deleted")
         if "code" in data and data["code"] is not None and data["code"] != org["code"]:
             raise BusinessError("机构代码不可修改", code="immutable", field="code")
-        if "parent_id" in data and data["parent_id"] not in (None, "") and str(data["parent_id"]) != str(
-                org["parent"]):
+        if "parent_id" in data and data["parent_id"] not in (None, "") and str(data["parent_id"]) != str(org["parent"]):
             raise BusinessError("上级机构不可修改", code="immutable", field="parent_id")
         fields = _clean({k: data[k] for k in EDITABLE if k in data})
         if fields.get("enabled") is False and org["enabled"]:
@@ -154,7 +202,8 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
                 raise BusinessError("不能停用自己所属的机构", code="own_org", field="enabled")
         if fields:
             await Org.update({**{getattr(Org, k): v for k, v in fields.items()}, Org.updated_at: now()}).where(
-                Org.id == org["id"])
+                Org.id == org["id"]
+            )
         updated = await get(ctx, org["id"])
         before, after = audit.changes(as_dict(org), as_dict(updated))
         if after:
@@ -179,9 +228,9 @@ async def delete(ctx: Ctx, org_id: Any) -> dict:
         if await Org.exists().where((Org.parent == org["id"]) & (Org.status == "active")):
             raise Conflict("该机构下还有未删除的下级机构，不能删除", code="has_children")
         await Org.update({Org.status: "deleted", Org.updated_at: now()}).where(Org.id == org["id"])
-        await audit.record(ctx, "delete", "org", org["id"], f"删除机构 {org['code']}",
-                           {"status": "active"}, {"status": "deleted"})
+        await audit.record(
+            ctx, "delete", "org", org["id"], f"删除机构 {org['code']}", {"status": "active"}, {"status": "deleted"}
+        )
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
         realtime.kick_org(ctx.tenant_id, org["id"])
         return await get(ctx, org["id"])
-

@@ -42,8 +42,15 @@ def granted(role: dict) -> frozenset[str]:
 
 def as_dict(role: dict) -> dict:
     codes = sorted(permissions.all_codes()) if role["builtin"] else stored_codes(role)
-    return {"id": role["id"], "name": role["name"], "org_kind": role["org_kind"], "status": role["status"],
-            "builtin": role["builtin"], "remark": role["remark"], "permissions": codes}
+    return {
+        "id": role["id"],
+        "name": role["name"],
+        "org_kind": role["org_kind"],
+        "status": role["status"],
+        "builtin": role["builtin"],
+        "remark": role["remark"],
+        "permissions": codes,
+    }
 
 
 async def get(ctx: Ctx, role_id: Any) -> dict:
@@ -54,8 +61,9 @@ async def get(ctx: Ctx, role_id: Any) -> dict:
     return row
 
 
-async def search(ctx: Ctx, *, q: str = "", org_kind: str = "", status: str = "",
-                 params: PageParams = PageParams()) -> Page:
+async def search(
+    ctx: Ctx, *, q: str = "", org_kind: str = "", status: str = "", params: PageParams = PageParams()
+) -> Page:
     where = Role.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 50)
     if q:
@@ -69,8 +77,11 @@ async def search(ctx: Ctx, *, q: str = "", org_kind: str = "", status: str = "",
 
 async def choices(ctx: Ctx, org_kind: str) -> list[dict]:
     """Active roles assignable to a user of an org of `org_kind`."""
-    return await Role.select().where((Role.tenant_id == ctx.tenant_id) & (Role.org_kind == org_kind)
-                                     & (Role.status == "active")).order_by(Role.id)
+    return (
+        await Role.select()
+        .where((Role.tenant_id == ctx.tenant_id) & (Role.org_kind == org_kind) & (Role.status == "active"))
+        .order_by(Role.id)
+    )
 
 
 def _permissions(ctx: Ctx, codes: Any) -> list[str]:
@@ -80,8 +91,9 @@ def _permissions(ctx: Ctx, codes: Any) -> list[str]:
         raise BusinessError("权限必须是权限代码的列表", code="invalid_field", field="permissions")
     unknown = [c for c in codes if not permissions.exists(c)]
     if unknown:
-        raise BusinessError(f"未知的权限代码：{', '.join(unknown[:5])[:200]}", code="unknown_permission",
-                            field="permissions")
+        raise BusinessError(
+            f"未知的权限代码：{', '.join(unknown[:5])[:200]}", code="unknown_permission", field="permissions"
+        )
     result = permissions.normalise(codes)
     beyond = [c for c in result if c not in ctx.permissions]
     if beyond:
@@ -106,8 +118,15 @@ async def create(ctx: Ctx, data: dict) -> dict:
         if await _name_taken(ctx, name):
             raise Conflict(f"角色 {name} 已存在", code="duplicate_name")
         t = now()
-        row = Role(tenant_id=ctx.tenant_id, name=name, org_kind=org_kind, permissions=codes, remark=remark,
-                   created_at=t, updated_at=t)
+        row = Role(
+            tenant_id=ctx.tenant_id,
+            name=name,
+            org_kind=org_kind,
+            permissions=codes,
+            remark=remark,
+            created_at=t,
+            updated_at=t,
+        )
         await row.save()
         created = await get(ctx, row.id)
         await audit.record(ctx, "create", "role", row.id, f"添加角色 {name}", after=as_dict(created))
@@ -155,8 +174,9 @@ async def delete(ctx: Ctx, role_id: Any) -> dict:
         if role["builtin"]:
             raise Conflict("内置角色不能删除", code="builtin")
         await Role.update({Role.status: "deleted", Role.updated_at: now()}).where(Role.id == role["id"])
-        await audit.record(ctx, "delete", "role", role["id"], f"删除角色 {role['name']}",
-                           {"status": "active"}, {"status": "deleted"})
+        await audit.record(
+            ctx, "delete", "role", role["id"], f"删除角色 {role['name']}", {"status": "active"}, {"status": "deleted"}
+        )
         realtime.emit_tenant(ctx.tenant_id, "roles", "deleted", role["id"])
         return await get(ctx, role["id"])
 
@@ -166,7 +186,8 @@ async def holders(ctx: Ctx, role_ids: list[int]) -> dict[int, int]:
     if not role_ids:
         return {}
     rows = await UserRole.select(UserRole.role, UserRole.id).where(
-        (UserRole.tenant_id == ctx.tenant_id) & UserRole.role.is_in(role_ids))
+        (UserRole.tenant_id == ctx.tenant_id) & UserRole.role.is_in(role_ids)
+    )
     counts: dict[int, int] = {}
     for r in rows:
         counts[r["role"]] = counts.get(r["role"], 0) + 1

@@ -24,16 +24,25 @@ async def platform_ctx(code: str) -> Ctx:
     if tenant is None:
         raise NotFound("公司")
     root = await Org.select().where((Org.tenant_id == tenant["id"]) & Org.parent.is_null()).first()
-    return Ctx(tenant_id=tenant["id"], tenant_code=tenant["code"], tenant_name=tenant["name"], org_id=root["id"],
-               org_path=root["path"], org_kind="hq", org_name=root["name"], tz=tenant["tz"],
-               permissions=permissions.all_codes())
+    return Ctx(
+        tenant_id=tenant["id"],
+        tenant_code=tenant["code"],
+        tenant_name=tenant["name"],
+        org_id=root["id"],
+        org_path=root["path"],
+        org_kind="hq",
+        org_name=root["name"],
+        tz=tenant["tz"],
+        permissions=permissions.all_codes(),
+    )
 
 
 async def create(code: Any, name: Any, admin_password: Any) -> Ctx:
     """Tenant + head office + built-in 超级管理员 role + `admin@CODE`; returns the platform Ctx."""
     code = validate.text(code, "公司简码", 16, required=True, field="code").upper()
-    validate.text(code, "公司简码", 16, field="code", pattern=CODE_PATTERN,
-                  pattern_msg="公司简码为 2–16 位大写字母或数字")
+    validate.text(
+        code, "公司简码", 16, field="code", pattern=CODE_PATTERN, pattern_msg="公司简码为 2–16 位大写字母或数字"
+    )
     name = validate.text(name, "公司名称", 100, required=True, field="name")
     password = passwords.check_strength(admin_password, "admin_password")
     async with atomic():
@@ -42,21 +51,47 @@ async def create(code: Any, name: Any, admin_password: Any) -> Ctx:
         t = now()
         tenant = Tenant(code=code, name=name, created_at=t)
         await tenant.save()
-        hq = Org(tenant_id=tenant.id, code="HQ", name=f"{name}总部", kind="hq", level=1, depth=1, path="",
-                 created_at=t, updated_at=t)
+        hq = Org(
+            tenant_id=tenant.id,
+            code="HQ",
+            name=f"{name}总部",
+            kind="hq",
+            level=1,
+            depth=1,
+            path="",
+            created_at=t,
+            updated_at=t,
+        )
         await hq.save()
         hq.path = child_path("/", hq.id)
         await hq.save([Org.path])
-        role = Role(tenant_id=tenant.id, name=SUPER_ADMIN, org_kind="hq", builtin=True, permissions=[],
-                    remark="拥有全部权限", created_at=t, updated_at=t)
+        role = Role(
+            tenant_id=tenant.id,
+            name=SUPER_ADMIN,
+            org_kind="hq",
+            builtin=True,
+            permissions=[],
+            remark="拥有全部权限",
+            created_at=t,
+            updated_at=t,
+        )
         await role.save()
-        admin = User(tenant_id=tenant.id, org=hq.id, account=ADMIN_ACCOUNT, account_key=ADMIN_ACCOUNT, name="管理员",
-                     password_hash=await passwords.hash_password(password), created_at=t, updated_at=t)
+        admin = User(
+            tenant_id=tenant.id,
+            org=hq.id,
+            account=ADMIN_ACCOUNT,
+            account_key=ADMIN_ACCOUNT,
+            name="管理员",
+            password_hash=await passwords.hash_password(password),
+            created_at=t,
+            updated_at=t,
+        )
         await admin.save()
         await UserRole.insert(UserRole(tenant_id=tenant.id, user=admin.id, role=role.id))
         ctx = await platform_ctx(code)
-        await audit.record(ctx, "create", "tenant", tenant.id, f"创建公司 {code} {name}",
-                           after={"code": code, "name": name})
+        await audit.record(
+            ctx, "create", "tenant", tenant.id, f"创建公司 {code} {name}", after={"code": code, "name": name}
+        )
     return ctx
 
 
@@ -79,11 +114,18 @@ async def update_settings(ctx: Ctx, data: dict) -> dict:
     async with atomic():
         before = await get_settings(ctx)
         if "max_org_depth" in values:
-            deepest = await Org.select(Org.depth).where(Org.tenant_id == ctx.tenant_id).order_by(
-                Org.depth, ascending=False).first()
+            deepest = (
+                await Org.select(Org.depth)
+                .where(Org.tenant_id == ctx.tenant_id)
+                .order_by(Org.depth, ascending=False)
+                .first()
+            )
             if deepest and deepest["depth"] > values["max_org_depth"]:
-                raise BusinessError(f"已有 {deepest['depth']} 级机构，最大层级不能小于 {deepest['depth']}",
-                                    code="depth_in_use", field="max_org_depth")
+                raise BusinessError(
+                    f"已有 {deepest['depth']} 级机构，最大层级不能小于 {deepest['depth']}",
+                    code="depth_in_use",
+                    field="max_org_depth",
+                )
         if values:
             await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == ctx.tenant_id)
         after = await get_settings(ctx)

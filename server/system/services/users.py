@@ -18,21 +18,43 @@ from server.system.tables import ApiToken, Role, User, UserRole
 
 ACCOUNT_PATTERN = r"[A-Za-z0-9._-]{3,50}"
 STATUSES = {"active": "正常", "deleted": "已删除"}
-COLUMNS = (User.id, User.org, User.account, User.name, User.phone, User.email, User.enabled, User.status,
-           User.otp_secret, User.last_login_at, User.created_at, User.org.name.as_alias("org_name"),
-           User.org.code.as_alias("org_code"), User.org.kind.as_alias("org_kind"),
-           User.org.path.as_alias("org_path"))
+COLUMNS = (
+    User.id,
+    User.org,
+    User.account,
+    User.name,
+    User.phone,
+    User.email,
+    User.enabled,
+    User.status,
+    User.otp_secret,
+    User.last_login_at,
+    User.created_at,
+    User.org.name.as_alias("org_name"),
+    User.org.code.as_alias("org_code"),
+    User.org.kind.as_alias("org_kind"),
+    User.org.path.as_alias("org_path"),
+)
 
 realtime.topic("users", "system.user.view")
 
 
 def as_dict(user: dict, role_rows: list[dict]) -> dict:
     return {
-        "id": user["id"], "org_id": user["org"], "org_name": user["org_name"], "account": user["account"],
-        "name": user["name"], "phone": user["phone"], "email": user["email"], "enabled": user["enabled"],
-        "status": user["status"], "otp_enrolled": bool(user["otp_secret"]),
-        "role_ids": [r["id"] for r in role_rows], "role_names": [r["name"] for r in role_rows],
-        "last_login_at": user["last_login_at"], "created_at": user["created_at"],
+        "id": user["id"],
+        "org_id": user["org"],
+        "org_name": user["org_name"],
+        "account": user["account"],
+        "name": user["name"],
+        "phone": user["phone"],
+        "email": user["email"],
+        "enabled": user["enabled"],
+        "status": user["status"],
+        "otp_enrolled": bool(user["otp_secret"]),
+        "role_ids": [r["id"] for r in role_rows],
+        "role_names": [r["name"] for r in role_rows],
+        "last_login_at": user["last_login_at"],
+        "created_at": user["created_at"],
     }
 
 
@@ -45,9 +67,16 @@ async def roles_of(user_ids: list[int]) -> dict[int, list[dict]]:
     result: dict[int, list[dict]] = {uid: [] for uid in user_ids}
     if not user_ids:
         return result
-    rows = await UserRole.select(UserRole.user, UserRole.role.id.as_alias("id"), UserRole.role.name.as_alias("name"),
-                                 UserRole.role.status.as_alias("status")).where(
-        UserRole.user.is_in(user_ids)).order_by(UserRole.role.id)
+    rows = (
+        await UserRole.select(
+            UserRole.user,
+            UserRole.role.id.as_alias("id"),
+            UserRole.role.name.as_alias("name"),
+            UserRole.role.status.as_alias("status"),
+        )
+        .where(UserRole.user.is_in(user_ids))
+        .order_by(UserRole.role.id)
+    )
     for r in rows:
         result[r["user"]].append(r)
     return result
@@ -62,8 +91,16 @@ async def get(ctx: Ctx, user_id: Any) -> dict:
     return as_dict(row, (await roles_of([uid]))[uid]) | {"org_path": row["org_path"], "org_kind": row["org_kind"]}
 
 
-async def search(ctx: Ctx, *, q: str = "", org_id: Any = None, status: str = "", enabled: Any = None,
-                 role_id: Any = None, params: PageParams = PageParams()) -> Page:
+async def search(
+    ctx: Ctx,
+    *,
+    q: str = "",
+    org_id: Any = None,
+    status: str = "",
+    enabled: Any = None,
+    role_id: Any = None,
+    params: PageParams = PageParams(),
+) -> Page:
     where = _visible(ctx)
     q = validate.text(q, "关键字", 50)
     if q:
@@ -77,8 +114,9 @@ async def search(ctx: Ctx, *, q: str = "", org_id: Any = None, status: str = "",
     if role_id not in (None, ""):
         rid = validate.ident(role_id, "角色", "role_id")
         where &= User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == rid))
-    page = await paginate(User.select(*COLUMNS).where(where).order_by(User.id, ascending=False),
-                          User.count().where(where), params)
+    page = await paginate(
+        User.select(*COLUMNS).where(where).order_by(User.id, ascending=False), User.count().where(where), params
+    )
     role_map = await roles_of([u["id"] for u in page.items])
     return Page([as_dict(u, role_map[u["id"]]) for u in page.items], page.total, page.page, page.page_size)
 
@@ -95,8 +133,9 @@ async def _assignable_roles(ctx: Ctx, org_kind: str, role_ids: Any) -> list[dict
             raise BusinessError(f"角色 {role['name']} 已删除，不能分配", code="role_deleted", field="role_ids")
         if role["org_kind"] != org_kind:
             kind = role_service.ORG_KINDS[role["org_kind"]]
-            raise BusinessError(f"角色 {role['name']} 只能分配给{kind}用户", code="role_kind_mismatch",
-                                field="role_ids")
+            raise BusinessError(
+                f"角色 {role['name']} 只能分配给{kind}用户", code="role_kind_mismatch", field="role_ids"
+            )
         if not role_service.granted(role) <= ctx.permissions:
             raise Forbidden(f"不能分配超出自己权限的角色 {role['name']}", code="permission_escalation")
     return rows
@@ -107,11 +146,18 @@ def _clean(data: dict) -> dict:
     if "name" in data:
         out["name"] = validate.text(data["name"], "姓名", 50, required=True, field="name")
     if "phone" in data:
-        out["phone"] = validate.text(data["phone"], "电话", 30, field="phone", pattern=r"[0-9+\- ]{3,30}",
-                                     pattern_msg="电话只能包含数字、空格、+ 和 -")
+        out["phone"] = validate.text(
+            data["phone"],
+            "电话",
+            30,
+            field="phone",
+            pattern=r"[0-9+\- ]{3,30}",
+            pattern_msg="电话只能包含数字、空格、+ 和 -",
+        )
     if "email" in data:
-        out["email"] = validate.text(data["email"], "邮箱", 100, field="email", pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
-                                     pattern_msg="邮箱格式不正确")
+        out["email"] = validate.text(
+            data["email"], "邮箱", 100, field="email", pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", pattern_msg="邮箱格式不正确"
+        )
     if "enabled" in data:
         out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
     return out
@@ -124,10 +170,19 @@ async def _set_roles(ctx: Ctx, user_id: int, roles: list[dict]) -> None:
 
 async def create(ctx: Ctx, data: dict) -> dict:
     ctx.require("system.user.create")
-    account = validate.text(data.get("account"), "账号", 50, required=True, field="account", pattern=ACCOUNT_PATTERN,
-                            pattern_msg="账号至少 3 位，只能包含字母、数字、点、下划线和短横线")
-    fields = _clean({"enabled": True, "phone": "", "email": ""} | {
-        k: data[k] for k in ("name", "phone", "email", "enabled") if k in data})
+    account = validate.text(
+        data.get("account"),
+        "账号",
+        50,
+        required=True,
+        field="account",
+        pattern=ACCOUNT_PATTERN,
+        pattern_msg="账号至少 3 位，只能包含字母、数字、点、下划线和短横线",
+    )
+    fields = _clean(
+        {"enabled": True, "phone": "", "email": ""}
+        | {k: data[k] for k in ("name", "phone", "email", "enabled") if k in data}
+    )
     if "name" not in fields:
         raise BusinessError("请填写姓名", code="required", field="name")
     password = passwords.check_strength(data.get("password"))
@@ -139,8 +194,16 @@ async def create(ctx: Ctx, data: dict) -> dict:
         if await User.exists().where((User.tenant_id == ctx.tenant_id) & (User.account_key == account.lower())):
             raise Conflict(f"账号 {account}@{ctx.tenant_code} 已存在", code="duplicate_account")
         t = now()
-        row = User(tenant_id=ctx.tenant_id, org=org["id"], account=account, account_key=account.lower(),
-                   password_hash=await passwords.hash_password(password), created_at=t, updated_at=t, **fields)
+        row = User(
+            tenant_id=ctx.tenant_id,
+            org=org["id"],
+            account=account,
+            account_key=account.lower(),
+            password_hash=await passwords.hash_password(password),
+            created_at=t,
+            updated_at=t,
+            **fields,
+        )
         await row.save()
         await _set_roles(ctx, row.id, roles)
         created = await get(ctx, row.id)
@@ -164,7 +227,11 @@ async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
     ctx.require("system.user.update")
     async with atomic():
         user = await _editable(ctx, user_id)
-        if "account" in data and data["account"] is not None and str(data["account"]).lower() != user["account"].lower():
+        if (
+            "account" in data
+            and data["account"] is not None
+            and str(data["account"]).lower() != user["account"].lower()
+        ):
             raise BusinessError("账号不可修改", code="immutable", field="account")
         if "org_id" in data and data["org_id"] not in (None, "") and str(data["org_id"]) != str(user["org_id"]):
             raise BusinessError("所属机构不可修改", code="immutable", field="org_id")
@@ -181,7 +248,8 @@ async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
                 await _set_roles(ctx, user["id"], roles)
         if fields:
             await User.update({**{getattr(User, k): v for k, v in fields.items()}, User.updated_at: now()}).where(
-                User.id == user["id"])
+                User.id == user["id"]
+            )
         updated = await get(ctx, user["id"])
         before, after = audit.changes(_public(user), _public(updated))
         if after:
@@ -209,8 +277,15 @@ async def delete(ctx: Ctx, user_id: Any) -> dict:
             raise Conflict("不能删除自己的账号", code="self")
         await User.update({User.status: "deleted", User.updated_at: now()}).where(User.id == user["id"])
         await _end_sessions(ctx, user["id"])
-        await audit.record(ctx, "delete", "user", user["id"], f"删除用户 {user['account']}",
-                           {"status": "active"}, {"status": "deleted"})
+        await audit.record(
+            ctx,
+            "delete",
+            "user",
+            user["id"],
+            f"删除用户 {user['account']}",
+            {"status": "active"},
+            {"status": "deleted"},
+        )
         realtime.emit(ctx.tenant_id, user["org_path"], "users", "deleted", user["id"])
         return await get(ctx, user["id"])
 
@@ -220,8 +295,9 @@ async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
     password = passwords.check_strength(new_password)
     async with atomic():
         user = await _editable(ctx, user_id)
-        await User.update({User.password_hash: await passwords.hash_password(password),
-                           User.updated_at: now()}).where(User.id == user["id"])
+        await User.update({User.password_hash: await passwords.hash_password(password), User.updated_at: now()}).where(
+            User.id == user["id"]
+        )
         if user["id"] != ctx.user_id:
             await _end_sessions(ctx, user["id"])
         await audit.record(ctx, "reset_password", "user", user["id"], f"重置用户 {user['account']} 的密码")
@@ -234,9 +310,17 @@ async def reset_otp(ctx: Ctx, user_id: Any) -> dict:
     async with atomic():
         user = await _editable(ctx, user_id)
         await User.update({User.otp_secret: None, User.otp_last_step: 0, User.updated_at: now()}).where(
-            User.id == user["id"])
-        await audit.record(ctx, "reset_otp", "user", user["id"], f"重置用户 {user['account']} 的动态密钥",
-                           {"otp_enrolled": user["otp_enrolled"]}, {"otp_enrolled": False})
+            User.id == user["id"]
+        )
+        await audit.record(
+            ctx,
+            "reset_otp",
+            "user",
+            user["id"],
+            f"重置用户 {user['account']} 的动态密钥",
+            {"otp_enrolled": user["otp_enrolled"]},
+            {"otp_enrolled": False},
+        )
         realtime.emit(ctx.tenant_id, user["org_path"], "users", "updated", user["id"])
         return await get(ctx, user["id"])
 
@@ -255,9 +339,13 @@ async def change_own_password(ctx: Ctx, old_password: Any, new_password: Any, co
         if old_password == password:
             raise BusinessError("新密码不能与原密码相同", code="same_password", field="new_password")
         epoch = row["auth_epoch"] + 1
-        await User.update({User.password_hash: await passwords.hash_password(password), User.auth_epoch: epoch,
-                           User.updated_at: now()}).where(User.id == ctx.user_id)
+        await User.update(
+            {
+                User.password_hash: await passwords.hash_password(password),
+                User.auth_epoch: epoch,
+                User.updated_at: now(),
+            }
+        ).where(User.id == ctx.user_id)
         await ApiToken.delete().where(ApiToken.user == ctx.user_id)
         await audit.record(ctx, "change_password", "user", ctx.user_id, "修改自己的密码")
     return epoch
-

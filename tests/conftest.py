@@ -1,0 +1,238 @@
+"""Test fixtures: a fresh database per test on SQLite (a copy of a migrated template file) or
+PostgreSQL (`TEST_DATABASE_URL`: one migrated database per xdist worker, truncated between
+tests), the app on the memory or Redis (`TEST_REDIS_URL`) backends, tenants, clients and ctx."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from litestar.stores.memory import MemoryStore
+from litestar.testing import AsyncTestClient
+
+from server.core import db, throttle
+from server.settings import ROOT, Settings
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+ADMIN_PASSWORD = "admin1234"
+
+
+def run_migrations(url: str) -> None:
+    env = os.environ | {"DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "server", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> str:
+    """A migrated database this worker copies (SQLite) or truncates (PostgreSQL) for each test."""
+    if PG_URL:
+        import asyncpg
+
+        name = f"weifu_test_{WORKER}"
+
+        async def recreate() -> None:
+            conn = await asyncpg.connect(PG_URL)
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(recreate())
+        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+        run_migrations(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    run_migrations(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+async def database_url(template_db, tmp_path) -> AsyncIterator[str]:
+    if PG_URL:
+        engine = db.configure(template_db)
+        tables = ", ".join(f'"{t._meta.tablename}"' for t in db.all_tables())
+        await engine.run_ddl(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        yield template_db
+        return
+    path = tmp_path / "weifu.sqlite3"
+    shutil.copyfile(template_db, path)
+    url = f"sqlite:///{path}"
+    db.configure(url)
+    yield url
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    """Login failure counters never leak from one test into another."""
+    throttle.bind(MemoryStore())
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        secret_key="test-secret",
+        env="dev",
+        session_dir=tmp_path / "sessions",
+        redis_prefix=f"WEIFUTEST{WORKER}{uuid.uuid4().hex[:6]}",
+    )
+
+
+@pytest.fixture
+async def app(settings):
+    from server.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+async def tenant(database_url):
+    """Tenant ACME with its head office and admin@ACME; the platform Ctx (every permission)."""
+    from server.system.services import tenants
+
+    return await tenants.create("ACME", "艾克米维修", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+async def other_tenant(database_url):
+    from server.system.services import tenants
+
+    return await tenants.create("OTHER", "别家公司", ADMIN_PASSWORD)
+
+
+async def api_login(
+    client: AsyncTestClient, login: str, password: str = ADMIN_PASSWORD, otp: str | None = None
+) -> dict:
+    """Bearer headers for `login` (fails the test when login is refused)."""
+    body = {"login": login, "password": password} | ({"otp": otp} if otp else {})
+    response = await client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def page_login(client: AsyncTestClient, login: str, password: str = ADMIN_PASSWORD, otp: str = "") -> None:
+    """Log the client in through the HTML form (session cookie + CSRF cookie)."""
+    await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={"login": login, "password": password, "otp": otp, "_csrf_token": client.cookies.get("csrftoken", "")},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+
+
+def csrf(client: AsyncTestClient) -> dict:
+    """Header carrying the CSRF token, as htmx sends it."""
+    return {"x-csrftoken": client.cookies.get("csrftoken", ""), "hx-request": "true"}
+
+
+@pytest.fixture
+async def admin(client, tenant) -> dict:
+    """Bearer headers of admin@ACME."""
+    return await api_login(client, "admin@ACME")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real app process (uvicorn) on the test's database, for WebSocket and browser tests."""
+
+    def __init__(self, settings: Settings, tmp_path: Path, redis_url: str | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = os.environ | {
+            "DATABASE_URL": settings.database_url,
+            "SECRET_KEY": settings.secret_key,
+            "WEIFU_REDIS_PREFIX": settings.redis_prefix,
+        }
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.log = open(tmp_path / f"server-{self.port}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws",
+                "websockets-sansio",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait(self) -> LiveServer:
+        import time
+
+        import httpx
+
+        for _ in range(200):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {Path(self.log.name).read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def live_server_factory(settings, tmp_path):
+    """Start app processes on this test's database (`redis_url` to share a Redis broker)."""
+    servers: list[LiveServer] = []
+
+    def start(redis_url: str | None = REDIS_URL) -> LiveServer:
+        server = LiveServer(settings, tmp_path, redis_url)
+        servers.append(server)
+        return server.wait()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(live_server_factory, tenant) -> LiveServer:
+    return live_server_factory()
