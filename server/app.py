@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     async def on_startup() -> None:
-        await db.start()
+        if settings.db_pool:
+            await db.start()
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(stores.get("throttle"))
 

@@ -39,6 +39,9 @@ class Settings:
     secret_key: str = field(default_factory=_secret_key)
     env: str = field(default_factory=lambda: os.environ.get("WEIFU_ENV", "dev"))
     tz_default: str = field(default_factory=lambda: os.environ.get("TZ_DEFAULT", "Asia/Shanghai"))
+    # PostgreSQL connection pool; tests turn it off because the test client runs the app in
+    # another event loop than the test's own queries.
+    db_pool: bool = True
     session_dir: Path = field(default_factory=lambda: VAR / "sessions")
 
     @property

@@ -83,6 +83,7 @@ def settings(database_url, tmp_path) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL,
         secret_key="test-secret",
+        db_pool=False,
         env="dev",
         session_dir=tmp_path / "sessions",
         redis_prefix=f"WEIFUTEST{WORKER}{uuid.uuid4().hex[:6]}",

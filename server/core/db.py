@@ -66,14 +66,21 @@ def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 
 
+_pooled = False
+
+
 async def start() -> None:
-    if isinstance(_engine, PostgresEngine):
+    global _pooled
+    if isinstance(_engine, PostgresEngine) and not _pooled:
         await _engine.start_connection_pool(min_size=2, max_size=20)
+        _pooled = True
 
 
 async def stop() -> None:
-    if isinstance(_engine, PostgresEngine):
+    global _pooled
+    if isinstance(_engine, PostgresEngine) and _pooled:
         await _engine.close_connection_pool()
+        _pooled = False
 
 
 def in_transaction() -> bool:

@@ -8,6 +8,7 @@ from server.core.clock import local
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response
+from server.system import permissions as P
 from server.system.services import orgs, users
 
 ALL = PageParams(1, MAX_EXPORT_ROWS)
@@ -18,7 +19,7 @@ def _yes(value: bool) -> str:
 
 
 async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
-    ctx.require("system.org.export")
+    ctx.require(P.ORG_EXPORT)
     page = await orgs.search(ctx, params=ALL, **filters)
     rows = (
         [
@@ -59,7 +60,7 @@ async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
 
 
 async def users_xlsx(ctx: Ctx, filters: dict) -> Response:
-    ctx.require("system.user.export")
+    ctx.require(P.USER_EXPORT)
     page = await users.search(ctx, params=ALL, **filters)
     rows = (
         [

@@ -11,6 +11,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
+from server.system import permissions as P
 from server.system.tables import Org, Tenant
 
 KINDS = {"hq": "总部", "branch": "网点"}
@@ -18,7 +19,7 @@ STATUSES = {"active": "正常", "deleted": "已删除"}
 CODE_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 EDITABLE = ("name", "level", "enabled", "contact", "phone", "address", "remark")
 
-realtime.topic("orgs", "system.org.view")
+realtime.topic("orgs", P.ORG_VIEW)
 
 
 def child_path(parent_path: str, org_id: int) -> str:
@@ -141,7 +142,7 @@ def _clean(data: dict) -> dict:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require("system.org.create")
+    ctx.require(P.ORG_CREATE)
     code = validate.text(
         data.get("code"),
         "机构代码",
@@ -185,7 +186,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
-    ctx.require("system.org.update")
+    ctx.require(P.ORG_UPDATE)
     async with atomic():
         org = await get(ctx, org_id)
         if org["status"] != "active":
@@ -216,7 +217,7 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
 
 async def delete(ctx: Ctx, org_id: Any) -> dict:
     """Soft delete: the org leaves every picker and its users can no longer log in."""
-    ctx.require("system.org.delete")
+    ctx.require(P.ORG_DELETE)
     async with atomic():
         org = await get(ctx, org_id)
         if org["status"] == "deleted":

@@ -16,13 +16,14 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
+from server.system import permissions as P
 from server.system.tables import Role, UserRole
 
 SUPER_ADMIN = "超级管理员"
 ORG_KINDS = {"hq": "总部", "branch": "网点"}
 STATUSES = {"active": "正常", "deleted": "已删除"}
 
-realtime.topic("roles", "system.role.view", tenant_wide=True)
+realtime.topic("roles", P.ROLE_VIEW, tenant_wide=True)
 
 
 def stored_codes(role: dict) -> list[str]:
@@ -109,7 +110,7 @@ async def _name_taken(ctx: Ctx, name: str, exclude_id: int | None = None) -> boo
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require("system.role.create")
+    ctx.require(P.ROLE_CREATE)
     name = validate.text(data.get("name"), "角色名称", 50, required=True, field="name")
     org_kind = validate.choice(data.get("org_kind"), "机构类型", ORG_KINDS, "org_kind")
     codes = _permissions(ctx, data.get("permissions"))
@@ -135,7 +136,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
-    ctx.require("system.role.update")
+    ctx.require(P.ROLE_UPDATE)
     async with atomic():
         role = await get(ctx, role_id)
         if role["status"] != "active":
@@ -166,7 +167,7 @@ async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
 
 async def delete(ctx: Ctx, role_id: Any) -> dict:
     """Soft delete: the role can no longer be assigned and grants nothing to its holders."""
-    ctx.require("system.role.delete")
+    ctx.require(P.ROLE_DELETE)
     async with atomic():
         role = await get(ctx, role_id)
         if role["status"] == "deleted":

@@ -9,6 +9,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.tenancy import Ctx
+from server.system import permissions as P
 from server.system.services import passwords
 from server.system.services.orgs import child_path
 from server.system.services.roles import SUPER_ADMIN
@@ -104,7 +105,7 @@ async def get_settings(ctx: Ctx) -> dict:
 
 
 async def update_settings(ctx: Ctx, data: dict) -> dict:
-    ctx.require("system.settings.update")
+    ctx.require(P.SETTINGS_UPDATE)
     values: dict = {}
     if "max_org_depth" in data:
         values["max_org_depth"] = validate.integer(data["max_org_depth"], "最大机构层级", 2, 10, "max_org_depth")

@@ -11,6 +11,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
+from server.system import permissions as P
 from server.system.services import orgs as org_service
 from server.system.services import passwords
 from server.system.services import roles as role_service
@@ -36,7 +37,7 @@ COLUMNS = (
     User.org.path.as_alias("org_path"),
 )
 
-realtime.topic("users", "system.user.view")
+realtime.topic("users", P.USER_VIEW)
 
 
 def as_dict(user: dict, role_rows: list[dict]) -> dict:
@@ -169,7 +170,7 @@ async def _set_roles(ctx: Ctx, user_id: int, roles: list[dict]) -> None:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require("system.user.create")
+    ctx.require(P.USER_CREATE)
     account = validate.text(
         data.get("account"),
         "账号",
@@ -224,7 +225,7 @@ async def _editable(ctx: Ctx, user_id: Any) -> dict:
 
 
 async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
-    ctx.require("system.user.update")
+    ctx.require(P.USER_UPDATE)
     async with atomic():
         user = await _editable(ctx, user_id)
         if (
@@ -268,7 +269,7 @@ async def _end_sessions(ctx: Ctx, user_id: int) -> None:
 
 
 async def delete(ctx: Ctx, user_id: Any) -> dict:
-    ctx.require("system.user.delete")
+    ctx.require(P.USER_DELETE)
     async with atomic():
         user = await get(ctx, user_id)
         if user["status"] == "deleted":
@@ -291,7 +292,7 @@ async def delete(ctx: Ctx, user_id: Any) -> dict:
 
 
 async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
-    ctx.require("system.user.reset_password")
+    ctx.require(P.USER_RESET_PASSWORD)
     password = passwords.check_strength(new_password)
     async with atomic():
         user = await _editable(ctx, user_id)
@@ -306,7 +307,7 @@ async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
 
 async def reset_otp(ctx: Ctx, user_id: Any) -> dict:
     """Forget the user's OTP secret; they enrol again (forced when the tenant requires OTP)."""
-    ctx.require("system.user.reset_otp")
+    ctx.require(P.USER_RESET_OTP)
     async with atomic():
         user = await _editable(ctx, user_id)
         await User.update({User.otp_secret: None, User.otp_last_step: 0, User.updated_at: now()}).where(
