@@ -61,7 +61,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=SESSION_MAX_AGE, secure=settings.is_prod, samesite="lax", httponly=True, exclude=["^/static/"]
     )
     csrf = CSRFConfig(
-        secret=settings.secret_key, cookie_secure=settings.is_prod, cookie_samesite="lax", exclude=["^/static/", "^/ws"]
+        secret=settings.secret_key,
+        cookie_secure=settings.is_prod,
+        cookie_samesite="lax",
+        exclude=["^/static/", "^/ws", "^/api/v1/auth/token$"],
     )
 
     async def on_startup() -> None:

@@ -12,6 +12,7 @@ from server.core import audit, permissions
 from server.core.errors import BusinessError
 from server.core.forms import form_data, query_string, saved
 from server.core.pagination import PageParams
+from server.core.sessions import rotate as rotate_session
 from server.core.web import ctx_of, htmx_target, redirect, render
 from server.system import exports
 from server.system import permissions as P
@@ -70,6 +71,7 @@ class AuthPages(Controller):
                 status_code=exc.status_code,
             )
         request.clear_session()
+        rotate_session(request)
         if result.must_enrol_otp:
             request.set_session(
                 {
@@ -109,6 +111,7 @@ class AuthPages(Controller):
             return await self._enrol_page(request, session, forced=True, error=exc.detail, status_code=400)
         target = session.get("next") or "/"
         request.clear_session()
+        rotate_session(request)
         request.set_session({"uid": session["enrol_uid"], "tid": session["tid"], "ep": session["ep"]})
         return Redirect(_safe_next(target))
 
