@@ -20,6 +20,9 @@ from server.system.schemas import (
     OrgCreate,
     OrgOut,
     OrgPatch,
+    OtpEnrol,
+    OtpSecretOut,
+    OtpStatus,
     PasswordChange,
     PasswordReset,
     PermissionNode,
@@ -78,6 +81,19 @@ class AuthController(Controller):
     async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> dict:
         await users.change_own_password(ctx_of(request), data.old_password, data.new_password)
         return {"detail": "密码已修改，请重新登录"}
+
+    @post("/otp/secret", status_code=200, summary="生成待绑定的动态密钥")
+    async def otp_secret(self, request: Request) -> OtpSecretOut:
+        ctx = ctx_of(request)
+        secret = auth.new_otp_secret()
+        uri = auth.otp_uri(secret, ctx.login_name)
+        return OtpSecretOut(secret=secret, otp_uri=uri, qr_svg=auth.otp_qr_svg(uri))
+
+    @post("/otp", status_code=200, summary="绑定动态密钥（提交密钥和验证器上的 6 位数字）")
+    async def otp_enrol(self, request: Request, data: JSONBody[OtpEnrol]) -> OtpStatus:
+        ctx = ctx_of(request)
+        await auth.enrol_otp(ctx.user_id, ctx.tenant_id, data.secret, data.otp)
+        return OtpStatus(otp_enrolled=True)
 
 
 class OrgController(Controller):
@@ -240,7 +256,7 @@ class UserController(Controller):
 
     @post("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, status_code=200)
     async def reset_password(self, request: Request, user_id: FromPath[int], data: JSONBody[PasswordReset]) -> UserOut:
-        await users.reset_password(ctx_of(request), user_id, data.password)
+        await users.reset_password(ctx_of(request), user_id, data.password or data.new_password)
         return _user_out(request, await users.get(ctx_of(request), user_id))
 
     @post("/{user_id:int}/reset-otp", opt={"perm": P.USER_RESET_OTP}, status_code=200)

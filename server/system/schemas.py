@@ -130,7 +130,25 @@ class UserOut(Struct):
 
 
 class PasswordReset(Struct):
-    password: str
+    """`new_password` is accepted as an alias of `password`."""
+
+    password: str | None = None
+    new_password: str | None = None
+
+
+class OtpSecretOut(Struct):
+    secret: str
+    otp_uri: str
+    qr_svg: str
+
+
+class OtpEnrol(Struct):
+    secret: str
+    otp: str
+
+
+class OtpStatus(Struct):
+    otp_enrolled: bool
 
 
 class PasswordChange(Struct):

@@ -70,3 +70,19 @@ async def test_unauthenticated_page_redirects_to_login_with_next(client, tenant)
     response = await client.get("/system/users", follow_redirects=False)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == "/login?next=/system/users"
+
+
+async def test_otp_enrolment_through_the_api(client, admin):
+    import pyotp
+
+    new = (await client.post("/api/v1/auth/otp/secret", headers=admin)).json()
+    assert new["otp_uri"].startswith("otpauth://totp/") and "<svg" in new["qr_svg"]
+    wrong = await client.post("/api/v1/auth/otp", headers=admin, json={"secret": new["secret"], "otp": "000000"})
+    assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_otp"
+    code = pyotp.TOTP(new["secret"]).now()
+    ok = await client.post("/api/v1/auth/otp", headers=admin, json={"secret": new["secret"], "otp": code})
+    assert ok.status_code == 200 and ok.json() == {"otp_enrolled": True}
+    again = await client.post("/api/v1/auth/otp", headers=admin, json={"secret": new["secret"], "otp": code})
+    assert again.status_code == 409
+    refused = await client.post("/api/v1/auth/token", json={"login": "admin@ACME", "password": "admin1234"})
+    assert refused.status_code == 401 and refused.json()["code"] == "otp_required"

@@ -15,7 +15,7 @@ import segno
 from server.core import audit, throttle
 from server.core.clock import now
 from server.core.db import atomic
-from server.core.errors import BusinessError, Forbidden, Unauthorized
+from server.core.errors import BusinessError, Conflict, Forbidden, Unauthorized
 from server.core.tenancy import Ctx
 from server.system.services import passwords
 from server.system.services.roles import granted
@@ -230,7 +230,7 @@ async def otp_enrolled(user_id: int) -> bool:
 
 async def enrol_otp(user_id: int, tenant_id: int, secret: str, code: Any) -> None:
     """Bind `secret` once the user proves their authenticator shows the same code."""
-    if not isinstance(secret, str) or len(secret) < 16:
+    if not isinstance(secret, str) or not 16 <= len(secret) <= 64 or not secret.isalnum():
         raise BusinessError("绑定已过期，请刷新页面重新扫码", code="otp_expired")
     step = _otp_ok(secret, code, 0)
     if step is None:
@@ -241,6 +241,8 @@ async def enrol_otp(user_id: int, tenant_id: int, secret: str, code: Any) -> Non
             .where((User.id == user_id) & (User.tenant_id == tenant_id))
             .first()
         )
+        if user["otp_secret"]:
+            raise Conflict("已绑定动态密钥；如需更换，请联系管理员重置后重新绑定", code="otp_already_enrolled")
         await User.update({User.otp_secret: secret, User.otp_last_step: step}).where(User.id == user_id)
         actor = await ctx_for(user_id, tenant_id)
         if actor is not None:
