@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "server.core.piccolo_app",
         "server.system.piccolo_app",
+        "server.masterdata.piccolo_app",
     ]
 )

@@ -42,8 +42,8 @@ async def _with_db(coro_factory):
 
 
 def tenant_create(code: str, name: str, admin_password: str) -> None:
+    from server import domains  # noqa: F401  (registers codes and hooks)
     from server.core.errors import BusinessError
-    from server.system import permissions  # noqa: F401  (registers codes)
     from server.system.services import tenants
 
     async def run():

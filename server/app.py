@@ -20,13 +20,14 @@ from litestar.template import TemplateConfig
 import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
+from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
 from server.core import db, permissions, templating, throttle
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
+from server.masterdata import api as masterdata_api
 from server.settings import ROOT, Settings
 from server.system import api as system_api
 from server.system import pages as system_pages
-from server.system import permissions as _system_permissions  # noqa: F401  (registers codes)
 from server.system.services import auth
 
 SESSION_MAX_AGE = 12 * 3600
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             live,
             *system_api.ROUTES,
+            *masterdata_api.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

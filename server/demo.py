@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from server import domains  # noqa: F401  (registers codes and hooks)
 from server.core import permissions
 from server.core.pagination import PageParams
-from server.system import permissions as _system_permissions  # noqa: F401  (registers codes)
 from server.system.services import orgs, roles, tenants, users
 from server.system.tables import Tenant
 

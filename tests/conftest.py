@@ -17,6 +17,7 @@ import pytest
 from litestar.stores.memory import MemoryStore
 from litestar.testing import AsyncTestClient
 
+from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
 from server.core import db, throttle
 from server.settings import ROOT, Settings
 

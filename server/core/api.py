@@ -12,8 +12,9 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 
 def given(body: msgspec.Struct) -> dict[str, Any]:
-    """The fields a PATCH body actually carries (UNSET ones are left out)."""
-    return {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not msgspec.UNSET}
+    """The fields a body actually carries (UNSET ones are left out), nested Structs as dicts."""
+    return {f: msgspec.to_builtins(getattr(body, f)) for f in body.__struct_fields__
+            if getattr(body, f) is not msgspec.UNSET}
 
 
 def to(struct: type[S], row: dict) -> S:

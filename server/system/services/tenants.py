@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.core import audit, permissions, validate
+from server.core import audit, hooks, permissions, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
@@ -90,6 +90,7 @@ async def create(code: Any, name: Any, admin_password: Any) -> Ctx:
         await admin.save()
         await UserRole.insert(UserRole(tenant_id=tenant.id, user=admin.id, role=role.id))
         ctx = await platform_ctx(code)
+        await hooks.tenant_created(ctx)
         await audit.record(
             ctx, "create", "tenant", tenant.id, f"创建公司 {code} {name}", after={"code": code, "name": name}
         )

@@ -1,0 +1,7 @@
+"""Importing this module registers every domain: permission codes, live topics and hooks.
+The app, the CLI and the tests import it once, so nothing depends on import order."""
+
+from server.masterdata import permissions as _masterdata_permissions  # noqa: F401
+from server.masterdata.services import dictionaries as _dictionaries  # noqa: F401  (seeds new tenants)
+from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goods types)
+from server.system import permissions as _system_permissions  # noqa: F401

@@ -1,0 +1,379 @@
+"""JSON API of master data. Reads are open to every user of the tenant (branches pick master
+data in their documents); writes need the permission and a head-office user (services check)."""
+
+from typing import Annotated
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from server.core.api import given, page_of, to
+from server.core.pagination import PageParams
+from server.core.web import ctx_of
+from server.masterdata import permissions as P
+from server.masterdata.schemas import (
+    AssignIn,
+    AssignmentOut,
+    AssignmentPatch,
+    DictItemIn,
+    DictItemOut,
+    DictItemPatch,
+    FaultReasonIn,
+    FaultReasonOut,
+    FaultReasonPatch,
+    GoodsIn,
+    GoodsOut,
+    GoodsPatch,
+    GoodsTypeIn,
+    GoodsTypeOut,
+    PriceOut,
+    RepairCodeIn,
+    RepairCodeOut,
+    RepairCodePatch,
+    SupplierIn,
+    SupplierOut,
+    SupplierPatch,
+    TreeNodeIn,
+    TreeNodeOut,
+    TreeNodePatch,
+    WarehouseIn,
+    WarehouseOut,
+    WarehousePatch,
+)
+from server.masterdata.services import codes, dictionaries, goods, suppliers, trees, warehouses
+
+PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
+PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+
+
+def _tree_controller(kind: str, path: str) -> type[Controller]:
+    perms = P.TREE[kind]
+
+    class TreeController(Controller):
+        tags = ["masterdata"]
+
+        @get("/")
+        async def list_nodes(
+            self,
+            request: Request,
+            q: FromQuery[str] = "",
+            status: FromQuery[str] = "",
+            page: PageNo = 1,
+            page_size: PageSize = 200,
+        ) -> dict:
+            rows = await trees.listing(ctx_of(request), kind, include_deleted=status != "active", q=q)
+            if status:
+                rows = [r for r in rows if r["status"] == status]
+            start = (page - 1) * page_size
+            return {
+                "items": [to(TreeNodeOut, trees.as_dict(r)) for r in rows[start : start + page_size]],
+                "total": len(rows),
+                "page": page,
+                "page_size": page_size,
+            }
+
+        @post("/", opt={"perm": perms["create"]})
+        async def create(self, request: Request, data: JSONBody[TreeNodeIn]) -> TreeNodeOut:
+            return to(TreeNodeOut, trees.as_dict(await trees.create(ctx_of(request), kind, given(data))))
+
+        @get("/{node_id:int}")
+        async def read(self, request: Request, node_id: FromPath[int]) -> TreeNodeOut:
+            return to(TreeNodeOut, trees.as_dict(await trees.get(ctx_of(request), kind, node_id)))
+
+        @patch("/{node_id:int}", opt={"perm": perms["update"]})
+        async def update(self, request: Request, node_id: FromPath[int], data: JSONBody[TreeNodePatch]) -> TreeNodeOut:
+            return to(TreeNodeOut, trees.as_dict(await trees.update(ctx_of(request), kind, node_id, given(data))))
+
+        @delete("/{node_id:int}", opt={"perm": perms["delete"]}, status_code=200)
+        async def remove(self, request: Request, node_id: FromPath[int]) -> TreeNodeOut:
+            return to(TreeNodeOut, trees.as_dict(await trees.delete(ctx_of(request), kind, node_id)))
+
+    TreeController.path = path
+    TreeController.__name__ = f"{kind.title().replace('_', '')}Controller"
+    return TreeController
+
+
+def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Controller]:
+    perms = codes.KINDS[kind].perms
+    class_key = f"{codes.KINDS[kind].class_field}_id"
+
+    class CodeController(Controller):
+        tags = ["masterdata"]
+
+        @get("/")
+        async def list_items(
+            self,
+            request: Request,
+            q: FromQuery[str] = "",
+            category_id: FromQuery[str] = "",
+            class_id: FromQuery[str] = "",
+            repair_class_id: FromQuery[str] = "",
+            fault_class_id: FromQuery[str] = "",
+            status: FromQuery[str] = "",
+            enabled: FromQuery[str] = "",
+            page: PageNo = 1,
+            page_size: PageSize = 50,
+        ) -> dict:
+            cls = class_id or (repair_class_id if class_key == "repair_class_id" else fault_class_id)
+            result = await codes.search(
+                ctx_of(request),
+                kind,
+                q=q,
+                category_id=category_id,
+                class_id=cls,
+                status=status,
+                enabled=enabled,
+                params=PageParams(page, page_size),
+            )
+            return page_of(out_s, result)
+
+        @post("/", opt={"perm": perms["create"]})
+        async def create(self, request: Request, data: JSONBody[in_s]) -> out_s:
+            return to(out_s, await codes.create(ctx_of(request), kind, given(data)))
+
+        @get("/{item_id:int}")
+        async def read(self, request: Request, item_id: FromPath[int]) -> out_s:
+            return to(out_s, codes.as_dict(kind, await codes.get(ctx_of(request), kind, item_id)))
+
+        @patch("/{item_id:int}", opt={"perm": perms["update"]})
+        async def update(self, request: Request, item_id: FromPath[int], data: JSONBody[patch_s]) -> out_s:
+            return to(out_s, await codes.update(ctx_of(request), kind, item_id, given(data)))
+
+        @delete("/{item_id:int}", opt={"perm": perms["delete"]}, status_code=200)
+        async def remove(self, request: Request, item_id: FromPath[int]) -> out_s:
+            return to(out_s, await codes.delete(ctx_of(request), kind, item_id))
+
+    CodeController.path = path
+    CodeController.__name__ = f"{kind.title().replace('_', '')}Controller"
+    return CodeController
+
+
+class GoodsController(Controller):
+    path = "/api/v1/goods"
+    tags = ["masterdata"]
+
+    @get("/")
+    async def list_goods(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        category_id: FromQuery[str] = "",
+        goods_type_id: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        is_intake_item: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await goods.search(
+            ctx_of(request),
+            q=q,
+            category_id=category_id,
+            goods_type_id=goods_type_id,
+            status=status,
+            enabled=enabled,
+            is_intake_item=is_intake_item,
+            params=PageParams(page, page_size),
+        )
+        return page_of(GoodsOut, result)
+
+    @post("/", opt={"perm": P.GOODS["create"]})
+    async def create(self, request: Request, data: JSONBody[GoodsIn]) -> GoodsOut:
+        return to(GoodsOut, await goods.create(ctx_of(request), given(data)))
+
+    @get("/{goods_id:int}")
+    async def read(self, request: Request, goods_id: FromPath[int]) -> GoodsOut:
+        return to(GoodsOut, await goods.get(ctx_of(request), goods_id))
+
+    @patch("/{goods_id:int}", opt={"perm": P.GOODS["update"]})
+    async def update(self, request: Request, goods_id: FromPath[int], data: JSONBody[GoodsPatch]) -> GoodsOut:
+        return to(GoodsOut, await goods.update(ctx_of(request), goods_id, given(data)))
+
+    @delete("/{goods_id:int}", opt={"perm": P.GOODS["delete"]}, status_code=200)
+    async def remove(self, request: Request, goods_id: FromPath[int]) -> GoodsOut:
+        return to(GoodsOut, await goods.delete(ctx_of(request), goods_id))
+
+    @get("/{goods_id:int}/price", summary="某机构的结算价格（price_for）")
+    async def price(self, request: Request, goods_id: FromPath[int], org_id: FromQuery[int]) -> PriceOut:
+        price = await goods.price_for(ctx_of(request), goods_id, org_id)
+        return PriceOut(
+            goods_id=goods_id,
+            org_id=org_id,
+            order_price=str(price.order_price),
+            retail_price=str(price.retail_price),
+            orderable=price.orderable,
+            source=price.source,
+        )
+
+
+class GoodsTypeController(Controller):
+    path = "/api/v1/goods-types"
+    tags = ["masterdata"]
+
+    @get("/")
+    async def list_types(self, request: Request) -> dict:
+        rows = await goods.goods_types(ctx_of(request))
+        return {
+            "items": [to(GoodsTypeOut, r) for r in rows],
+            "total": len(rows),
+            "page": 1,
+            "page_size": max(len(rows), 1),
+        }
+
+    @post("/", opt={"perm": P.GOODS_TYPE_MANAGE})
+    async def create(self, request: Request, data: JSONBody[GoodsTypeIn]) -> GoodsTypeOut:
+        return to(GoodsTypeOut, await goods.create_goods_type(ctx_of(request), data.name))
+
+
+class WarehouseController(Controller):
+    path = "/api/v1/warehouses"
+    tags = ["masterdata"]
+
+    @get("/")
+    async def list_warehouses(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        type: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await warehouses.search(
+            ctx_of(request), q=q, type=type, status=status, enabled=enabled, params=PageParams(page, page_size)
+        )
+        return page_of(WarehouseOut, result)
+
+    @post("/", opt={"perm": P.WAREHOUSE["create"]})
+    async def create(self, request: Request, data: JSONBody[WarehouseIn]) -> WarehouseOut:
+        return to(WarehouseOut, await warehouses.create(ctx_of(request), given(data)))
+
+    @get("/{warehouse_id:int}")
+    async def read(self, request: Request, warehouse_id: FromPath[int]) -> WarehouseOut:
+        return to(WarehouseOut, await warehouses.get(ctx_of(request), warehouse_id))
+
+    @patch("/{warehouse_id:int}", opt={"perm": P.WAREHOUSE["update"]})
+    async def update(
+        self, request: Request, warehouse_id: FromPath[int], data: JSONBody[WarehousePatch]
+    ) -> WarehouseOut:
+        return to(WarehouseOut, await warehouses.update(ctx_of(request), warehouse_id, given(data)))
+
+    @delete("/{warehouse_id:int}", opt={"perm": P.WAREHOUSE["delete"]}, status_code=200)
+    async def remove(self, request: Request, warehouse_id: FromPath[int]) -> WarehouseOut:
+        return to(WarehouseOut, await warehouses.delete(ctx_of(request), warehouse_id))
+
+
+class AssignmentController(Controller):
+    path = "/api/v1/warehouse-assignments"
+    tags = ["masterdata"]
+
+    @get("/")
+    async def list_assignments(
+        self,
+        request: Request,
+        org_id: FromQuery[str] = "",
+        warehouse_id: FromQuery[str] = "",
+        type: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await warehouses.assignments(
+            ctx_of(request), org_id=org_id, warehouse_id=warehouse_id, type=type, params=PageParams(page, page_size)
+        )
+        return page_of(AssignmentOut, result)
+
+    @post("/", opt={"perm": P.ASSIGNMENT["assign"]}, summary="仓库套用机构（幂等）")
+    async def assign(self, request: Request, data: JSONBody[AssignIn]) -> dict:
+        rows = await warehouses.assign(ctx_of(request), data.warehouse_ids, data.org_ids)
+        return {
+            "items": [to(AssignmentOut, r) for r in rows],
+            "total": len(rows),
+            "page": 1,
+            "page_size": max(len(rows), 1),
+        }
+
+    @get("/{assignment_id:int}")
+    async def read(self, request: Request, assignment_id: FromPath[int]) -> AssignmentOut:
+        return to(AssignmentOut, await warehouses.get_assignment(ctx_of(request), assignment_id))
+
+    @patch("/{assignment_id:int}", opt={"perm": P.ASSIGNMENT["update"]})
+    async def update(
+        self, request: Request, assignment_id: FromPath[int], data: JSONBody[AssignmentPatch]
+    ) -> AssignmentOut:
+        return to(AssignmentOut, await warehouses.set_assignment_enabled(ctx_of(request), assignment_id, data.enabled))
+
+
+class SupplierController(Controller):
+    path = "/api/v1/suppliers"
+    tags = ["masterdata"]
+
+    @get("/")
+    async def list_suppliers(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> dict:
+        result = await suppliers.search(
+            ctx_of(request), q=q, status=status, enabled=enabled, params=PageParams(page, page_size)
+        )
+        return page_of(SupplierOut, result)
+
+    @post("/", opt={"perm": P.SUPPLIER["create"]})
+    async def create(self, request: Request, data: JSONBody[SupplierIn]) -> SupplierOut:
+        return to(SupplierOut, await suppliers.create(ctx_of(request), given(data)))
+
+    @get("/{supplier_id:int}")
+    async def read(self, request: Request, supplier_id: FromPath[int]) -> SupplierOut:
+        return to(SupplierOut, await suppliers.get(ctx_of(request), supplier_id))
+
+    @patch("/{supplier_id:int}", opt={"perm": P.SUPPLIER["update"]})
+    async def update(self, request: Request, supplier_id: FromPath[int], data: JSONBody[SupplierPatch]) -> SupplierOut:
+        return to(SupplierOut, await suppliers.update(ctx_of(request), supplier_id, given(data)))
+
+    @delete("/{supplier_id:int}", opt={"perm": P.SUPPLIER["delete"]}, status_code=200)
+    async def remove(self, request: Request, supplier_id: FromPath[int]) -> SupplierOut:
+        return to(SupplierOut, await suppliers.delete(ctx_of(request), supplier_id))
+
+
+class DictionaryController(Controller):
+    path = "/api/v1/dictionaries"
+    tags = ["masterdata"]
+
+    @get("/{kind:str}")
+    async def list_items(self, request: Request, kind: FromPath[str]) -> dict:
+        rows = await dictionaries.items(ctx_of(request), kind)
+        return {
+            "items": [to(DictItemOut, r) for r in rows],
+            "total": len(rows),
+            "page": 1,
+            "page_size": max(len(rows), 1),
+        }
+
+    @post("/{kind:str}", opt={"perm": P.DICTIONARY_UPDATE})
+    async def create(self, request: Request, kind: FromPath[str], data: JSONBody[DictItemIn]) -> DictItemOut:
+        return to(DictItemOut, await dictionaries.create(ctx_of(request), kind, given(data)))
+
+    @patch("/{kind:str}/{item_id:int}", opt={"perm": P.DICTIONARY_UPDATE})
+    async def update(
+        self, request: Request, kind: FromPath[str], item_id: FromPath[int], data: JSONBody[DictItemPatch]
+    ) -> DictItemOut:
+        return to(DictItemOut, await dictionaries.update(ctx_of(request), kind, item_id, given(data)))
+
+
+ROUTES = [
+    _tree_controller("category", "/api/v1/categories"),
+    _tree_controller("repair_class", "/api/v1/repair-classes"),
+    _tree_controller("fault_class", "/api/v1/fault-classes"),
+    _code_controller("repair_code", "/api/v1/repair-codes", RepairCodeIn, RepairCodePatch, RepairCodeOut),
+    _code_controller("fault_reason", "/api/v1/fault-reasons", FaultReasonIn, FaultReasonPatch, FaultReasonOut),
+    GoodsController,
+    GoodsTypeController,
+    WarehouseController,
+    AssignmentController,
+    SupplierController,
+    DictionaryController,
+]

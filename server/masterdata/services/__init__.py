@@ -1,0 +1,1 @@
+"""Business rules of master data, one module per resource."""

@@ -1,0 +1,213 @@
+"""Repair codes (SPEC 2.3) and fault reasons (SPEC 2.4): coded items filed under a category
+and a class of one of the trees. One implementation serves both; `KINDS` says how they differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from piccolo.table import Table
+
+import realtime
+from server.core import audit, money, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.masterdata import permissions as P
+from server.masterdata.services import trees
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
+from server.masterdata.tables import FaultReason, RepairCode
+
+
+@dataclass(frozen=True)
+class Kind:
+    table: type[Table]
+    label: str
+    class_kind: str  # tree of the class column
+    class_field: str  # column / API field without _id
+    perms: dict[str, str]
+
+
+KINDS = {
+    "repair_code": Kind(RepairCode, "维修代码", "repair_class", "repair_class", P.REPAIR_CODE),
+    "fault_reason": Kind(FaultReason, "故障原因", "fault_class", "fault_class", P.FAULT_REASON),
+}
+
+for _name, _kind in KINDS.items():
+    realtime.topic(f"{_name}s", _kind.perms["view"], tenant_wide=True)
+
+
+def as_dict(kind: str, row: dict) -> dict:
+    k = KINDS[kind]
+    out = {
+        "id": row["id"],
+        "code": row["code"],
+        "name": row["name"],
+        "enabled": row["enabled"],
+        "status": row["status"],
+        "category_id": row["category"],
+        "category_name": row.get("category_name", ""),
+        f"{k.class_field}_id": row[k.class_field],
+        f"{k.class_field}_name": row.get("class_name", ""),
+    }
+    if kind == "repair_code":
+        out |= {"labor_fee": money.fmt(row["labor_fee"]), "uses_material": row["uses_material"]}
+    return out
+
+
+def _columns(kind: str) -> list:
+    k = KINDS[kind]
+    t = k.table
+    return [
+        *t.all_columns(),
+        t.category.name.as_alias("category_name"),
+        getattr(t, k.class_field).name.as_alias("class_name"),
+    ]
+
+
+async def get(ctx: Ctx, kind: str, item_id: Any) -> dict:
+    k = KINDS[kind]
+    iid = validate.ident(item_id, k.label, "id")
+    row = (
+        await k.table.select(*_columns(kind)).where((k.table.tenant_id == ctx.tenant_id) & (k.table.id == iid)).first()
+    )
+    if row is None:
+        raise NotFound(k.label)
+    return row
+
+
+async def search(
+    ctx: Ctx,
+    kind: str,
+    *,
+    q: str = "",
+    category_id: Any = None,
+    class_id: Any = None,
+    status: str = "",
+    enabled: Any = None,
+    usable_only: bool = False,
+    params: PageParams = PageParams(),
+) -> Page:
+    """Filters by category (its whole subtree) and class; `usable_only` for pickers."""
+    k = KINDS[kind]
+    t = k.table
+    where = t.tenant_id == ctx.tenant_id
+    q = validate.text(q, "关键字", 50)
+    if q:
+        where &= t.code.ilike(f"%{q}%") | t.name.ilike(f"%{q}%")
+    if category_id not in (None, ""):
+        where &= t.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
+    if class_id not in (None, ""):
+        where &= getattr(t, k.class_field).is_in(await trees.subtree_ids(ctx, k.class_kind, class_id))
+    if status:
+        where &= t.status == validate.choice(status, "状态", STATUSES, "status")
+    if enabled not in (None, ""):
+        where &= t.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if usable_only:
+        where &= (
+            (t.status == "active")
+            & (t.enabled == True)  # noqa: E712
+            & (t.category.status == "active")
+            & (getattr(t, k.class_field).status == "active")
+        )
+    page = await paginate(t.select(*_columns(kind)).where(where).order_by(t.code), t.count().where(where), params)
+    return page.with_items([as_dict(kind, r) for r in page.items])
+
+
+async def usable(ctx: Ctx, kind: str, item_id: Any, field: str) -> dict:
+    """An item a document may use: enabled, not deleted, and its category and class usable."""
+    k = KINDS[kind]
+    try:
+        row = await get(ctx, kind, item_id)
+    except NotFound:
+        raise BusinessError(f"所选{k.label}不存在", code="unknown_code", field=field) from None
+    if row["status"] != "active" or not row["enabled"]:
+        raise BusinessError(f"{k.label} {row['code']} 已停用或已删除", code="code_disabled", field=field)
+    await trees.usable(ctx, "category", row["category"], field=field)
+    await trees.usable(ctx, k.class_kind, row[k.class_field], field=field)
+    return row
+
+
+async def _clean(ctx: Ctx, kind: str, data: dict) -> dict:
+    k = KINDS[kind]
+    out: dict = {}
+    if "name" in data:
+        out["name"] = validate.text(data["name"], "名称", 100, required=True, field="name")
+    if "enabled" in data:
+        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+    if "category_id" in data:
+        out["category"] = (await trees.usable(ctx, "category", data["category_id"], "品类", "category_id"))["id"]
+    class_key = f"{k.class_field}_id"
+    if class_key in data:
+        label = trees.KINDS[k.class_kind]
+        out[k.class_field] = (await trees.usable(ctx, k.class_kind, data[class_key], label, class_key))["id"]
+    if kind == "repair_code":
+        if "labor_fee" in data:
+            fee = money.parse(data["labor_fee"], "维修劳务费")
+            if fee < 0:
+                raise BusinessError("维修劳务费不能为负数", code="negative_money", field="labor_fee")
+            out["labor_fee"] = money.to_units(fee)
+        if "uses_material" in data:
+            out["uses_material"] = validate.boolean(data["uses_material"], "是否用料", "uses_material")
+    return out
+
+
+async def create(ctx: Ctx, kind: str, data: dict) -> dict:
+    k = KINDS[kind]
+    require_hq(ctx, k.perms["create"])
+    code = validate.text(
+        data.get("code"), "编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
+    )
+    async with atomic():
+        fields = await _clean(ctx, kind, data)
+        for key, label in (("name", "名称"), ("category", "品类"), (k.class_field, trees.KINDS[k.class_kind])):
+            if key not in fields:
+                raise BusinessError(f"请填写{label}", code="required", field=key)
+        if await k.table.exists().where((k.table.tenant_id == ctx.tenant_id) & (k.table.code == code)):
+            raise Conflict(f"{k.label}编码 {code} 已存在", code="duplicate_code")
+        t = now()
+        row = k.table(tenant_id=ctx.tenant_id, code=code, created_at=t, updated_at=t, **fields)
+        await row.save()
+        created = as_dict(kind, await get(ctx, kind, row.id))
+        await audit.record(ctx, "create", kind, row.id, f"添加{k.label} {code}", after=created)
+        realtime.emit_tenant(ctx.tenant_id, f"{kind}s", "created", row.id)
+    return created
+
+
+async def update(ctx: Ctx, kind: str, item_id: Any, data: dict) -> dict:
+    k = KINDS[kind]
+    require_hq(ctx, k.perms["update"])
+    async with atomic():
+        row = await get(ctx, kind, item_id)
+        if row["status"] != "active":
+            raise Conflict(f"{k.label}已删除，不能修改", code="deleted")
+        if data.get("code") not in (None, row["code"]):
+            raise BusinessError("编码不可修改", code="immutable", field="code")
+        fields = await _clean(ctx, kind, data)
+        if fields:
+            await k.table.update(
+                {**{getattr(k.table, f): v for f, v in fields.items()}, k.table.updated_at: now()}
+            ).where(k.table.id == row["id"])
+        updated = as_dict(kind, await get(ctx, kind, row["id"]))
+        before, after = audit.changes(as_dict(kind, row), updated)
+        if after:
+            await audit.record(ctx, "update", kind, row["id"], f"修改{k.label} {row['code']}", before, after)
+            realtime.emit_tenant(ctx.tenant_id, f"{kind}s", "updated", row["id"])
+    return updated
+
+
+async def delete(ctx: Ctx, kind: str, item_id: Any) -> dict:
+    k = KINDS[kind]
+    require_hq(ctx, k.perms["delete"])
+    async with atomic():
+        row = await get(ctx, kind, item_id)
+        if row["status"] == "deleted":
+            raise Conflict(f"{k.label}已经删除", code="already_deleted")
+        await k.table.update({k.table.status: "deleted", k.table.updated_at: now()}).where(k.table.id == row["id"])
+        await audit.record(
+            ctx, "delete", kind, row["id"], f"删除{k.label} {row['code']}", {"status": "active"}, {"status": "deleted"}
+        )
+        realtime.emit_tenant(ctx.tenant_id, f"{kind}s", "deleted", row["id"])
+        return as_dict(kind, await get(ctx, kind, row["id"]))

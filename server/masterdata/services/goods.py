@@ -1,0 +1,399 @@
+"""Goods (SPEC 2.5): code and category fixed at creation, four level price tiers, per-store
+overrides, and `price_for`, the one function that decides a price anywhere in the system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import realtime
+from server.core import audit, hooks, money, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.masterdata import permissions as P
+from server.masterdata.services import trees
+from server.masterdata.services.common import STATUSES, require_hq
+from server.masterdata.tables import Goods, GoodsPrice, GoodsStorePrice, GoodsType
+from server.system.services import orgs as org_service
+
+LEVELS = (1, 2, 3, 4)
+CODE_PATTERN = r"[A-Za-z0-9._/-]{1,64}"
+EDITABLE = (
+    "name",
+    "goods_type_id",
+    "unit",
+    "spec",
+    "purchase_cost",
+    "is_intake_item",
+    "enabled",
+    "safety_stock",
+    "per_store_pricing",
+)
+
+realtime.topic("goods", P.GOODS["view"], tenant_wide=True)
+
+
+@dataclass(frozen=True)
+class Price:
+    order_price: Decimal
+    retail_price: Decimal
+    orderable: bool
+    source: str  # "level" | "store"
+
+
+COLUMNS = (
+    *Goods.all_columns(),
+    Goods.category.name.as_alias("category_name"),
+    Goods.goods_type.name.as_alias("goods_type_name"),
+)
+
+
+def as_dict(row: dict, prices: list[dict], store_prices: list[dict]) -> dict:
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "name": row["name"],
+        "goods_type_id": row["goods_type"],
+        "goods_type_name": row.get("goods_type_name") or "",
+        "category_id": row["category"],
+        "category_name": row.get("category_name") or "",
+        "unit": row["unit"],
+        "spec": row["spec"],
+        "purchase_cost": money.fmt(row["purchase_cost"]),
+        "is_intake_item": row["is_intake_item"],
+        "enabled": row["enabled"],
+        "safety_stock": row["safety_stock"],
+        "per_store_pricing": row["per_store_pricing"],
+        "status": row["status"],
+        "prices": [
+            {
+                "level": p["level"],
+                "order_price": money.fmt(p["order_price"]),
+                "retail_price": money.fmt(p["retail_price"]),
+                "orderable": p["orderable"],
+            }
+            for p in prices
+        ],
+        "store_prices": [
+            {
+                "org_id": s["org_id"],
+                "org_name": s.get("org_name", ""),
+                "order_price": money.fmt(s["order_price"]),
+                "retail_price": money.fmt(s["retail_price"]),
+            }
+            for s in store_prices
+        ],
+    }
+
+
+async def _prices(goods_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
+    """Price tiers and store overrides of several goods in two queries."""
+    tiers: dict[int, list] = {g: [] for g in goods_ids}
+    stores: dict[int, list] = {g: [] for g in goods_ids}
+    if goods_ids:
+        for p in await GoodsPrice.select().where(GoodsPrice.goods.is_in(goods_ids)).order_by(GoodsPrice.level):
+            tiers[p["goods"]].append(p)
+        for s in (
+            await GoodsStorePrice.select().where(GoodsStorePrice.goods.is_in(goods_ids)).order_by(GoodsStorePrice.id)
+        ):
+            stores[s["goods"]].append(s)
+    return tiers, stores
+
+
+async def _row(ctx: Ctx, goods_id: Any) -> dict:
+    gid = validate.ident(goods_id, "货品", "goods_id")
+    row = await Goods.select(*COLUMNS).where((Goods.tenant_id == ctx.tenant_id) & (Goods.id == gid)).first()
+    if row is None:
+        raise NotFound("货品")
+    return row
+
+
+async def get(ctx: Ctx, goods_id: Any) -> dict:
+    row = await _row(ctx, goods_id)
+    tiers, stores = await _prices([row["id"]])
+    names = {o["id"]: o["name"] for o in await org_service.choices(ctx)}
+    store_rows = [s | {"org_name": names.get(s["org_id"], "")} for s in stores[row["id"]]]
+    return as_dict(row, tiers[row["id"]], store_rows)
+
+
+async def search(
+    ctx: Ctx,
+    *,
+    q: str = "",
+    category_id: Any = None,
+    goods_type_id: Any = None,
+    status: str = "",
+    enabled: Any = None,
+    is_intake_item: Any = None,
+    usable_only: bool = False,
+    params: PageParams = PageParams(),
+) -> Page:
+    where = Goods.tenant_id == ctx.tenant_id
+    q = validate.text(q, "关键字", 64)
+    if q:
+        where &= Goods.code.ilike(f"{q}%") | Goods.name.ilike(f"%{q}%")
+    if category_id not in (None, ""):
+        where &= Goods.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
+    if goods_type_id not in (None, ""):
+        where &= Goods.goods_type == validate.ident(goods_type_id, "货品分类", "goods_type_id")
+    if status:
+        where &= Goods.status == validate.choice(status, "状态", STATUSES, "status")
+    if enabled not in (None, ""):
+        where &= Goods.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if is_intake_item not in (None, ""):
+        where &= Goods.is_intake_item == validate.boolean(is_intake_item, "是否用于实物受理", "is_intake_item")
+    if usable_only:
+        where &= (Goods.status == "active") & (Goods.enabled == True) & (Goods.category.status == "active")  # noqa: E712
+    page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
+    tiers, stores = await _prices([g["id"] for g in page.items])
+    return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
+
+
+async def usable(ctx: Ctx, goods_id: Any, field: str = "goods_id") -> dict:
+    """Goods a document may use: enabled, not deleted, category usable."""
+    try:
+        row = await _row(ctx, goods_id)
+    except NotFound:
+        raise BusinessError("所选货品不存在", code="unknown_goods", field=field) from None
+    if row["status"] != "active" or not row["enabled"]:
+        raise BusinessError(f"货品 {row['code']} 已停用或已删除", code="goods_disabled", field=field)
+    await trees.usable(ctx, "category", row["category"], field=field)
+    return row
+
+
+async def price_for(ctx: Ctx, goods_id: Any, org_id: Any) -> Price:
+    """The override when per-store pricing is on and the org has one, else the org level's tier."""
+    goods = await _row(ctx, goods_id)
+    org = await org_service.get(ctx, org_id)
+    if goods["per_store_pricing"]:
+        store = (
+            await GoodsStorePrice.select()
+            .where((GoodsStorePrice.goods == goods["id"]) & (GoodsStorePrice.org_id == org["id"]))
+            .first()
+        )
+        if store:
+            tier = (
+                await GoodsPrice.select(GoodsPrice.orderable)
+                .where((GoodsPrice.goods == goods["id"]) & (GoodsPrice.level == org["level"]))
+                .first()
+            )
+            return Price(
+                money.from_units(store["order_price"]),
+                money.from_units(store["retail_price"]),
+                bool(tier["orderable"]) if tier else True,
+                "store",
+            )
+    tier = (
+        await GoodsPrice.select().where((GoodsPrice.goods == goods["id"]) & (GoodsPrice.level == org["level"])).first()
+    )
+    if tier is None:
+        return Price(Decimal("0.0000"), Decimal("0.0000"), False, "level")
+    return Price(
+        money.from_units(tier["order_price"]), money.from_units(tier["retail_price"]), tier["orderable"], "level"
+    )
+
+
+def _amount(value: Any, label: str, field: str) -> int:
+    amount = money.parse(value, label)
+    if amount < 0:
+        raise BusinessError(f"{label}不能为负数", code="negative_money", field=field)
+    return money.to_units(amount)
+
+
+def _clean_prices(values: Any) -> list[dict]:
+    if not isinstance(values, list):
+        raise BusinessError("价格设置格式不正确", code="invalid_field", field="prices")
+    seen: dict[int, dict] = {}
+    for item in values:
+        if not isinstance(item, dict):
+            raise BusinessError("价格设置格式不正确", code="invalid_field", field="prices")
+        level = validate.integer(item.get("level"), "机构级别", 1, 4, "prices")
+        if level in seen:
+            raise BusinessError(f"{level} 级价格重复", code="duplicate_level", field="prices")
+        seen[level] = {
+            "level": level,
+            "order_price": _amount(item.get("order_price", "0"), f"{level} 级订单价格", "prices"),
+            "retail_price": _amount(item.get("retail_price", "0"), f"{level} 级零售价", "prices"),
+            "orderable": validate.boolean(item.get("orderable", True), "是否允许订购", "prices"),
+        }
+    return [seen[lv] for lv in sorted(seen)]
+
+
+async def _clean_store_prices(ctx: Ctx, values: Any) -> list[dict]:
+    if not isinstance(values, list):
+        raise BusinessError("按店铺单独定价格式不正确", code="invalid_field", field="store_prices")
+    visible = {o["id"]: o for o in await org_service.choices(ctx)}
+    out: dict[int, dict] = {}
+    for item in values:
+        if not isinstance(item, dict):
+            raise BusinessError("按店铺单独定价格式不正确", code="invalid_field", field="store_prices")
+        org_id = validate.ident(item.get("org_id"), "店铺", "store_prices")
+        if org_id not in visible:
+            raise BusinessError("所选店铺不存在或已删除", code="unknown_org", field="store_prices")
+        if org_id in out:
+            raise BusinessError(f"店铺 {visible[org_id]['name']} 重复", code="duplicate_org", field="store_prices")
+        name = visible[org_id]["name"]
+        out[org_id] = {
+            "org_id": org_id,
+            "order_price": _amount(item.get("order_price", "0"), f"{name} 订单价格", "store_prices"),
+            "retail_price": _amount(item.get("retail_price", "0"), f"{name} 零售价", "store_prices"),
+        }
+    return list(out.values())
+
+
+async def _clean(ctx: Ctx, data: dict) -> dict:
+    out: dict = {}
+    if "name" in data:
+        out["name"] = validate.text(data["name"], "货品名称", 200, required=True, field="name")
+    if "goods_type_id" in data:
+        out["goods_type"] = (
+            None if data["goods_type_id"] in (None, "") else (await usable_goods_type(ctx, data["goods_type_id"]))["id"]
+        )
+    if "unit" in data:
+        out["unit"] = validate.text(data["unit"], "单位", 16, field="unit") or "个"
+    if "spec" in data:
+        out["spec"] = validate.text(data["spec"], "规格型号", 200, field="spec")
+    if "purchase_cost" in data:
+        out["purchase_cost"] = _amount(data["purchase_cost"], "采购成本", "purchase_cost")
+    for key, label in (
+        ("is_intake_item", "是否用于实物受理"),
+        ("enabled", "是否启用"),
+        ("per_store_pricing", "按店铺单独定价"),
+    ):
+        if key in data:
+            out[key] = validate.boolean(data[key], label, key)
+    if "safety_stock" in data:
+        out["safety_stock"] = validate.integer(data["safety_stock"] or 0, "安全库存", 0, 10_000_000, "safety_stock")
+    return out
+
+
+async def _save_prices(ctx: Ctx, goods_id: int, prices: list[dict] | None, store_prices: list[dict] | None) -> None:
+    if prices is not None:
+        await GoodsPrice.delete().where(GoodsPrice.goods == goods_id)
+        if prices:
+            await GoodsPrice.insert(*[GoodsPrice(tenant_id=ctx.tenant_id, goods=goods_id, **p) for p in prices])
+    if store_prices is not None:
+        await GoodsStorePrice.delete().where(GoodsStorePrice.goods == goods_id)
+        if store_prices:
+            await GoodsStorePrice.insert(
+                *[GoodsStorePrice(tenant_id=ctx.tenant_id, goods=goods_id, **s) for s in store_prices]
+            )
+
+
+async def create(ctx: Ctx, data: dict) -> dict:
+    require_hq(ctx, P.GOODS["create"])
+    code = validate.text(
+        data.get("code"),
+        "货品编码",
+        64,
+        required=True,
+        field="code",
+        pattern=CODE_PATTERN,
+        pattern_msg="货品编码只能包含字母、数字和 . _ / -（最多 64 位）",
+    )
+    prices = _clean_prices(data.get("prices") or [])
+    async with atomic():
+        fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data})
+        if "name" not in fields:
+            raise BusinessError("请填写货品名称", code="required", field="name")
+        category = await trees.usable(ctx, "category", data.get("category_id"), "品类", "category_id")
+        store_prices = await _clean_store_prices(ctx, data.get("store_prices") or [])
+        if await Goods.exists().where((Goods.tenant_id == ctx.tenant_id) & (Goods.code == code)):
+            raise Conflict(f"货品编码 {code} 已存在", code="duplicate_code")
+        t = now()
+        row = Goods(tenant_id=ctx.tenant_id, code=code, category=category["id"], created_at=t, updated_at=t, **fields)
+        await row.save()
+        await _save_prices(ctx, row.id, prices, store_prices)
+        created = await get(ctx, row.id)
+        await audit.record(ctx, "create", "goods", row.id, f"添加货品 {code}", after=created)
+        realtime.emit_tenant(ctx.tenant_id, "goods", "created", row.id)
+    return created
+
+
+async def update(ctx: Ctx, goods_id: Any, data: dict) -> dict:
+    require_hq(ctx, P.GOODS["update"])
+    async with atomic():
+        current = await get(ctx, goods_id)
+        if current["status"] != "active":
+            raise Conflict("货品已删除，不能修改", code="deleted")
+        if data.get("code") not in (None, current["code"]):
+            raise BusinessError("货品编码不可修改", code="immutable", field="code")
+        if data.get("category_id") not in (None, "") and str(data["category_id"]) != str(current["category_id"]):
+            raise BusinessError("品类不可修改", code="immutable", field="category_id")
+        fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data})
+        prices = _clean_prices(data["prices"]) if "prices" in data else None
+        store_prices = await _clean_store_prices(ctx, data["store_prices"]) if "store_prices" in data else None
+        if fields:
+            await Goods.update({**{getattr(Goods, k): v for k, v in fields.items()}, Goods.updated_at: now()}).where(
+                Goods.id == current["id"]
+            )
+        await _save_prices(ctx, current["id"], prices, store_prices)
+        updated = await get(ctx, current["id"])
+        before, after = audit.changes(current, updated)
+        if after:
+            await audit.record(ctx, "update", "goods", current["id"], f"修改货品 {current['code']}", before, after)
+            realtime.emit_tenant(ctx.tenant_id, "goods", "updated", current["id"])
+    return updated
+
+
+async def delete(ctx: Ctx, goods_id: Any) -> dict:
+    require_hq(ctx, P.GOODS["delete"])
+    async with atomic():
+        row = await _row(ctx, goods_id)
+        if row["status"] == "deleted":
+            raise Conflict("货品已经删除", code="already_deleted")
+        await Goods.update({Goods.status: "deleted", Goods.updated_at: now()}).where(Goods.id == row["id"])
+        await audit.record(
+            ctx, "delete", "goods", row["id"], f"删除货品 {row['code']}", {"status": "active"}, {"status": "deleted"}
+        )
+        realtime.emit_tenant(ctx.tenant_id, "goods", "deleted", row["id"])
+        return await get(ctx, row["id"])
+
+
+# --- goods types (货品分类, the 【自定义】 list) ----------------------------------------------------
+
+DEFAULT_GOODS_TYPES = ("整机", "配件", "耗材")
+
+
+@hooks.on_tenant_created
+async def seed_goods_types(ctx: Ctx) -> None:
+    have = {r["name"] for r in await GoodsType.select(GoodsType.name).where(GoodsType.tenant_id == ctx.tenant_id)}
+    rows = [GoodsType(tenant_id=ctx.tenant_id, name=n) for n in DEFAULT_GOODS_TYPES if n not in have]
+    if rows:
+        await GoodsType.insert(*rows)
+
+
+async def goods_types(ctx: Ctx) -> list[dict]:
+    return (
+        await GoodsType.select()
+        .where((GoodsType.tenant_id == ctx.tenant_id) & (GoodsType.status == "active"))
+        .order_by(GoodsType.id)
+    )
+
+
+async def usable_goods_type(ctx: Ctx, type_id: Any) -> dict:
+    tid = validate.ident(type_id, "货品分类", "goods_type_id")
+    row = await GoodsType.select().where((GoodsType.tenant_id == ctx.tenant_id) & (GoodsType.id == tid)).first()
+    if row is None or row["status"] != "active":
+        raise BusinessError("所选货品分类不存在", code="unknown_goods_type", field="goods_type_id")
+    return row
+
+
+async def create_goods_type(ctx: Ctx, name: Any) -> dict:
+    """【自定义】 on the goods form: needs `masterdata.goods_type.manage`."""
+    require_hq(ctx, P.GOODS_TYPE_MANAGE)
+    name = validate.text(name, "货品分类名称", 50, required=True, field="name")
+    async with atomic():
+        if await GoodsType.exists().where(
+            (GoodsType.tenant_id == ctx.tenant_id) & (GoodsType.name == name) & (GoodsType.status == "active")
+        ):
+            raise Conflict(f"货品分类 {name} 已存在", code="duplicate_name")
+        row = GoodsType(tenant_id=ctx.tenant_id, name=name)
+        await row.save()
+        await audit.record(ctx, "create", "goods_type", row.id, f"添加货品分类 {name}", after={"name": name})
+        realtime.emit_tenant(ctx.tenant_id, "goods", "goods_type_created", row.id)
+    return {"id": row.id, "name": name, "status": "active"}

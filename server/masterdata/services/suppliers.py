@@ -1,0 +1,124 @@
+"""Suppliers (SPEC 2.7), used by inbound and outbound documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.core import audit, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.masterdata import permissions as P
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
+from server.masterdata.tables import Supplier
+
+FIELDS = ("id", "code", "name", "contact", "phone", "enabled", "status")
+
+
+def as_dict(row: dict) -> dict:
+    return {k: row[k] for k in FIELDS}
+
+
+async def get(ctx: Ctx, supplier_id: Any) -> dict:
+    sid = validate.ident(supplier_id, "供应商", "supplier_id")
+    row = await Supplier.select().where((Supplier.tenant_id == ctx.tenant_id) & (Supplier.id == sid)).first()
+    if row is None:
+        raise NotFound("供应商")
+    return row
+
+
+async def usable(ctx: Ctx, supplier_id: Any, field: str = "supplier_id") -> dict:
+    try:
+        row = await get(ctx, supplier_id)
+    except NotFound:
+        raise BusinessError("所选供应商不存在", code="unknown_supplier", field=field) from None
+    if row["status"] != "active" or not row["enabled"]:
+        raise BusinessError(f"供应商 {row['name']} 已停用或已删除", code="supplier_disabled", field=field)
+    return row
+
+
+async def search(
+    ctx: Ctx, *, q: str = "", status: str = "", enabled: Any = None, params: PageParams = PageParams()
+) -> Page:
+    where = Supplier.tenant_id == ctx.tenant_id
+    q = validate.text(q, "关键字", 50)
+    if q:
+        where &= Supplier.code.ilike(f"%{q}%") | Supplier.name.ilike(f"%{q}%") | Supplier.contact.ilike(f"%{q}%")
+    if status:
+        where &= Supplier.status == validate.choice(status, "状态", STATUSES, "status")
+    if enabled not in (None, ""):
+        where &= Supplier.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    return await paginate(Supplier.select().where(where).order_by(Supplier.code), Supplier.count().where(where), params)
+
+
+def _clean(data: dict) -> dict:
+    out: dict = {}
+    if "name" in data:
+        out["name"] = validate.text(data["name"], "供应商名称", 100, required=True, field="name")
+    if "contact" in data:
+        out["contact"] = validate.text(data["contact"], "联系人", 50, field="contact")
+    if "phone" in data:
+        out["phone"] = validate.text(data["phone"], "电话", 30, field="phone")
+    if "enabled" in data:
+        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+    return out
+
+
+async def create(ctx: Ctx, data: dict) -> dict:
+    require_hq(ctx, P.SUPPLIER["create"])
+    code = validate.text(
+        data.get("code"), "供应商编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
+    )
+    fields = _clean({"enabled": True} | {k: data[k] for k in ("name", "contact", "phone", "enabled") if k in data})
+    if "name" not in fields:
+        raise BusinessError("请填写供应商名称", code="required", field="name")
+    async with atomic():
+        if await Supplier.exists().where((Supplier.tenant_id == ctx.tenant_id) & (Supplier.code == code)):
+            raise Conflict(f"供应商编码 {code} 已存在", code="duplicate_code")
+        t = now()
+        row = Supplier(tenant_id=ctx.tenant_id, code=code, created_at=t, updated_at=t, **fields)
+        await row.save()
+        created = await get(ctx, row.id)
+        await audit.record(ctx, "create", "supplier", row.id, f"添加供应商 {code}", after=as_dict(created))
+    return created
+
+
+async def update(ctx: Ctx, supplier_id: Any, data: dict) -> dict:
+    require_hq(ctx, P.SUPPLIER["update"])
+    async with atomic():
+        row = await get(ctx, supplier_id)
+        if row["status"] != "active":
+            raise Conflict("供应商已删除，不能修改", code="deleted")
+        if data.get("code") not in (None, row["code"]):
+            raise BusinessError("供应商编码不可修改", code="immutable", field="code")
+        fields = _clean({k: data[k] for k in ("name", "contact", "phone", "enabled") if k in data})
+        if fields:
+            await Supplier.update(
+                {**{getattr(Supplier, k): v for k, v in fields.items()}, Supplier.updated_at: now()}
+            ).where(Supplier.id == row["id"])
+        updated = await get(ctx, row["id"])
+        before, after = audit.changes(as_dict(row), as_dict(updated))
+        if after:
+            await audit.record(ctx, "update", "supplier", row["id"], f"修改供应商 {row['code']}", before, after)
+    return updated
+
+
+async def delete(ctx: Ctx, supplier_id: Any) -> dict:
+    require_hq(ctx, P.SUPPLIER["delete"])
+    async with atomic():
+        row = await get(ctx, supplier_id)
+        if row["status"] == "deleted":
+            raise Conflict("供应商已经删除", code="already_deleted")
+        await Supplier.update({Supplier.status: "deleted", Supplier.updated_at: now()}).where(Supplier.id == row["id"])
+        await audit.record(
+            ctx,
+            "delete",
+            "supplier",
+            row["id"],
+            f"删除供应商 {row['code']}",
+            {"status": "active"},
+            {"status": "deleted"},
+        )
+        return await get(ctx, row["id"])

@@ -1,0 +1,189 @@
+"""The three trees of SPEC 2.1–2.2: categories, repair classes and fault classes.
+
+One table holds all three (`kind`). Deleting a node deletes its whole subtree, so a node is
+usable exactly when its status is active: pickers and saves need no ancestor walk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import realtime
+from server.core import audit, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.tenancy import Ctx
+from server.masterdata import permissions as P
+from server.masterdata.services.common import require_hq
+from server.masterdata.tables import TreeNode
+
+KINDS = {"category": "品类", "repair_class": "维修分类", "fault_class": "故障分类"}
+MAX_DEPTH = 8
+
+for _kind in KINDS:
+    realtime.topic(_kind, P.TREE[_kind]["view"], tenant_wide=True)
+
+
+def child_path(parent_path: str, node_id: int) -> str:
+    return f"{parent_path}{node_id:010d}/"
+
+
+def as_dict(node: dict) -> dict:
+    return {
+        "id": node["id"],
+        "kind": node["kind"],
+        "parent_id": node["parent"],
+        "name": node["name"],
+        "depth": node["depth"],
+        "sort": node["sort"],
+        "status": node["status"],
+    }
+
+
+def _kind(kind: str) -> str:
+    return validate.choice(kind, "树类型", KINDS, "kind")
+
+
+async def get(ctx: Ctx, kind: str, node_id: Any) -> dict:
+    nid = validate.ident(node_id, KINDS[_kind(kind)], "id")
+    row = (
+        await TreeNode.select()
+        .where((TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == kind) & (TreeNode.id == nid))
+        .first()
+    )
+    if row is None:
+        raise NotFound(KINDS[kind])
+    return row
+
+
+async def usable(ctx: Ctx, kind: str, node_id: Any, label: str | None = None, field: str | None = None) -> dict:
+    """A node that may be chosen on a save: exists in this tenant's tree and is not deleted."""
+    label = label or KINDS[kind]
+    try:
+        node = await get(ctx, kind, node_id)
+    except NotFound:
+        raise BusinessError(f"所选{label}不存在", code="unknown_node", field=field) from None
+    if node["status"] != "active":
+        raise BusinessError(f"所选{label}已删除（或其上级已删除），不能使用", code="node_deleted", field=field)
+    return node
+
+
+async def listing(ctx: Ctx, kind: str, *, include_deleted: bool = False, q: str = "") -> list[dict]:
+    """The whole tree in path order (parents before children), for the tree page and pickers."""
+    where = (TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == _kind(kind))
+    if not include_deleted:
+        where &= TreeNode.status == "active"
+    q = validate.text(q, "关键字", 50)
+    if q:
+        where &= TreeNode.name.ilike(f"%{q}%")
+    return await TreeNode.select().where(where).order_by(TreeNode.path)
+
+
+async def subtree_ids(ctx: Ctx, kind: str, node_id: Any) -> list[int]:
+    """Ids of a node and its descendants (filters "in this category")."""
+    node = await get(ctx, kind, node_id)
+    rows = await TreeNode.select(TreeNode.id).where(
+        (TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == kind) & TreeNode.path.like(f"{node['path']}%")
+    )
+    return [r["id"] for r in rows]
+
+
+async def _name_taken(ctx: Ctx, kind: str, parent_id: int | None, name: str, exclude: int | None = None) -> bool:
+    where = (
+        (TreeNode.tenant_id == ctx.tenant_id)
+        & (TreeNode.kind == kind)
+        & (TreeNode.name == name)
+        & (TreeNode.status == "active")
+    )
+    where &= TreeNode.parent.is_null() if parent_id is None else TreeNode.parent == parent_id
+    if exclude:
+        where &= TreeNode.id != exclude
+    return await TreeNode.exists().where(where)
+
+
+async def create(ctx: Ctx, kind: str, data: dict) -> dict:
+    require_hq(ctx, P.TREE[_kind(kind)]["create"])
+    name = validate.text(data.get("name"), "名称", 100, required=True, field="name")
+    sort = validate.integer(data.get("sort") or 0, "排序", 0, 1_000_000, "sort")
+    parent_id = validate.optional_ident(data.get("parent_id"), f"上级{KINDS[kind]}", "parent_id")
+    async with atomic():
+        parent = await usable(ctx, kind, parent_id, f"上级{KINDS[kind]}", "parent_id") if parent_id else None
+        depth = parent["depth"] + 1 if parent else 1
+        if depth > MAX_DEPTH:
+            raise BusinessError(f"{KINDS[kind]}最多 {MAX_DEPTH} 级", code="too_deep", field="parent_id")
+        if await _name_taken(ctx, kind, parent_id, name):
+            raise Conflict(f"同一上级下已有名为【{name}】的{KINDS[kind]}", code="duplicate_name")
+        t = now()
+        row = TreeNode(
+            tenant_id=ctx.tenant_id,
+            kind=kind,
+            parent=parent_id,
+            name=name,
+            depth=depth,
+            sort=sort,
+            path="",
+            created_at=t,
+            updated_at=t,
+        )
+        await row.save()
+        row.path = child_path(parent["path"] if parent else "/", row.id)
+        await row.save([TreeNode.path])
+        created = await get(ctx, kind, row.id)
+        await audit.record(ctx, "create", kind, row.id, f"添加{KINDS[kind]} {name}", after=as_dict(created))
+        realtime.emit_tenant(ctx.tenant_id, kind, "created", row.id)
+    return created
+
+
+async def update(ctx: Ctx, kind: str, node_id: Any, data: dict) -> dict:
+    """Rename or re-sort a node (the inline edit); the parent is fixed."""
+    require_hq(ctx, P.TREE[_kind(kind)]["update"])
+    async with atomic():
+        node = await get(ctx, kind, node_id)
+        if node["status"] != "active":
+            raise Conflict(f"{KINDS[kind]}已删除，不能修改", code="deleted")
+        if data.get("parent_id") not in (None, "", node["parent"]) and str(data["parent_id"]) != str(node["parent"]):
+            raise BusinessError(f"上级{KINDS[kind]}不可修改", code="immutable", field="parent_id")
+        values: dict = {}
+        if "name" in data:
+            values[TreeNode.name] = validate.text(data["name"], "名称", 100, required=True, field="name")
+            if await _name_taken(ctx, kind, node["parent"], values[TreeNode.name], node["id"]):
+                raise Conflict(f"同一上级下已有名为【{values[TreeNode.name]}】的{KINDS[kind]}", code="duplicate_name")
+        if "sort" in data:
+            values[TreeNode.sort] = validate.integer(data["sort"] or 0, "排序", 0, 1_000_000, "sort")
+        if values:
+            await TreeNode.update({**values, TreeNode.updated_at: now()}).where(TreeNode.id == node["id"])
+        updated = await get(ctx, kind, node["id"])
+        before, after = audit.changes(as_dict(node), as_dict(updated))
+        if after:
+            await audit.record(ctx, "update", kind, node["id"], f"修改{KINDS[kind]} {node['name']}", before, after)
+            realtime.emit_tenant(ctx.tenant_id, kind, "updated", node["id"])
+    return updated
+
+
+async def delete(ctx: Ctx, kind: str, node_id: Any) -> dict:
+    """Soft delete of the node and everything under it."""
+    require_hq(ctx, P.TREE[_kind(kind)]["delete"])
+    async with atomic():
+        node = await get(ctx, kind, node_id)
+        if node["status"] != "active":
+            raise Conflict(f"{KINDS[kind]}已经删除", code="already_deleted")
+        where = (
+            (TreeNode.tenant_id == ctx.tenant_id)
+            & (TreeNode.kind == kind)
+            & TreeNode.path.like(f"{node['path']}%")
+            & (TreeNode.status == "active")
+        )
+        count = await TreeNode.count().where(where)
+        await TreeNode.update({TreeNode.status: "deleted", TreeNode.updated_at: now()}).where(where)
+        await audit.record(
+            ctx,
+            "delete",
+            kind,
+            node["id"],
+            f"删除{KINDS[kind]} {node['name']}（含下级共 {count} 个）",
+            {"status": "active"},
+            {"status": "deleted"},
+        )
+        realtime.emit_tenant(ctx.tenant_id, kind, "deleted", node["id"])
+        return await get(ctx, kind, node["id"])

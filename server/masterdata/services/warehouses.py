@@ -1,0 +1,308 @@
+"""Warehouse definitions and their assignment to orgs (SPEC 2.6).
+
+A definition is usable only where assigned. Stock is held per org warehouse (one row per
+(warehouse, org) pair); disabling a pair stops that org only, disabling the definition stops all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import realtime
+from server.core import audit, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.masterdata import permissions as P
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
+from server.masterdata.tables import OrgWarehouse, Warehouse
+from server.system.services import orgs as org_service
+
+TYPES = {
+    "general": "通用库",
+    "good": "良品库",
+    "defective": "坏品库",
+    "scrap": "报废库",
+    "inspection": "审核库",
+    "transit": "中转库",
+    "repair": "维修库",
+    "custom": "自定义库",
+}
+FIELDS = ("id", "code", "name", "type", "enabled", "status")
+
+realtime.topic("warehouses", P.WAREHOUSE["view"], tenant_wide=True)
+
+
+def as_dict(row: dict) -> dict:
+    return {k: row[k] for k in FIELDS}
+
+
+async def get(ctx: Ctx, warehouse_id: Any) -> dict:
+    wid = validate.ident(warehouse_id, "仓库", "warehouse_id")
+    row = await Warehouse.select().where((Warehouse.tenant_id == ctx.tenant_id) & (Warehouse.id == wid)).first()
+    if row is None:
+        raise NotFound("仓库")
+    return row
+
+
+async def search(
+    ctx: Ctx, *, q: str = "", type: str = "", status: str = "", enabled: Any = None, params: PageParams = PageParams()
+) -> Page:
+    where = Warehouse.tenant_id == ctx.tenant_id
+    q = validate.text(q, "关键字", 50)
+    if q:
+        where &= Warehouse.code.ilike(f"%{q}%") | Warehouse.name.ilike(f"%{q}%")
+    if type:
+        where &= Warehouse.type == validate.choice(type, "仓库类型", TYPES, "type")
+    if status:
+        where &= Warehouse.status == validate.choice(status, "状态", STATUSES, "status")
+    if enabled not in (None, ""):
+        where &= Warehouse.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    return await paginate(
+        Warehouse.select().where(where).order_by(Warehouse.code), Warehouse.count().where(where), params
+    )
+
+
+async def create(ctx: Ctx, data: dict) -> dict:
+    require_hq(ctx, P.WAREHOUSE["create"])
+    code = validate.text(
+        data.get("code"), "仓库编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
+    )
+    name = validate.text(data.get("name"), "仓库名称", 100, required=True, field="name")
+    wtype = validate.choice(data.get("type"), "仓库类型", TYPES, "type")
+    enabled = validate.boolean(data.get("enabled", True), "是否启用", "enabled")
+    async with atomic():
+        if await Warehouse.exists().where((Warehouse.tenant_id == ctx.tenant_id) & (Warehouse.code == code)):
+            raise Conflict(f"仓库编码 {code} 已存在", code="duplicate_code")
+        t = now()
+        row = Warehouse(
+            tenant_id=ctx.tenant_id, code=code, name=name, type=wtype, enabled=enabled, created_at=t, updated_at=t
+        )
+        await row.save()
+        created = await get(ctx, row.id)
+        await audit.record(ctx, "create", "warehouse", row.id, f"添加仓库 {code}", after=as_dict(created))
+        realtime.emit_tenant(ctx.tenant_id, "warehouses", "created", row.id)
+    return created
+
+
+async def update(ctx: Ctx, warehouse_id: Any, data: dict) -> dict:
+    require_hq(ctx, P.WAREHOUSE["update"])
+    async with atomic():
+        row = await get(ctx, warehouse_id)
+        if row["status"] != "active":
+            raise Conflict("仓库已删除，不能修改", code="deleted")
+        if data.get("code") not in (None, row["code"]):
+            raise BusinessError("仓库编码不可修改", code="immutable", field="code")
+        values: dict = {}
+        if "name" in data:
+            values[Warehouse.name] = validate.text(data["name"], "仓库名称", 100, required=True, field="name")
+        if "type" in data:
+            values[Warehouse.type] = validate.choice(data["type"], "仓库类型", TYPES, "type")
+        if "enabled" in data:
+            values[Warehouse.enabled] = validate.boolean(data["enabled"], "是否启用", "enabled")
+        if values:
+            await Warehouse.update({**values, Warehouse.updated_at: now()}).where(Warehouse.id == row["id"])
+        updated = await get(ctx, row["id"])
+        before, after = audit.changes(as_dict(row), as_dict(updated))
+        if after:
+            await audit.record(ctx, "update", "warehouse", row["id"], f"修改仓库 {row['code']}", before, after)
+            realtime.emit_tenant(ctx.tenant_id, "warehouses", "updated", row["id"])
+    return updated
+
+
+async def delete(ctx: Ctx, warehouse_id: Any) -> dict:
+    require_hq(ctx, P.WAREHOUSE["delete"])
+    async with atomic():
+        row = await get(ctx, warehouse_id)
+        if row["status"] == "deleted":
+            raise Conflict("仓库已经删除", code="already_deleted")
+        await Warehouse.update({Warehouse.status: "deleted", Warehouse.updated_at: now()}).where(
+            Warehouse.id == row["id"]
+        )
+        await audit.record(
+            ctx,
+            "delete",
+            "warehouse",
+            row["id"],
+            f"删除仓库 {row['code']}",
+            {"status": "active"},
+            {"status": "deleted"},
+        )
+        realtime.emit_tenant(ctx.tenant_id, "warehouses", "deleted", row["id"])
+        return await get(ctx, row["id"])
+
+
+# --- assignment (仓库设置) ----------------------------------------------------------------------
+
+ASSIGNMENT_COLUMNS = (
+    OrgWarehouse.id,
+    OrgWarehouse.org_id,
+    OrgWarehouse.enabled,
+    OrgWarehouse.warehouse,
+    OrgWarehouse.warehouse.code.as_alias("warehouse_code"),
+    OrgWarehouse.warehouse.name.as_alias("warehouse_name"),
+    OrgWarehouse.warehouse.type.as_alias("warehouse_type"),
+    OrgWarehouse.warehouse.enabled.as_alias("warehouse_enabled"),
+    OrgWarehouse.warehouse.status.as_alias("warehouse_status"),
+)
+
+
+def assignment_dict(row: dict, org: dict | None = None) -> dict:
+    usable = row["enabled"] and row["warehouse_enabled"] and row["warehouse_status"] == "active"
+    return {
+        "id": row["id"],
+        "warehouse_id": row["warehouse"],
+        "org_id": row["org_id"],
+        "enabled": row["enabled"],
+        "warehouse_code": row["warehouse_code"],
+        "warehouse_name": row["warehouse_name"],
+        "warehouse_type": row["warehouse_type"],
+        "usable": usable,
+        "org_name": org["name"] if org else "",
+        "org_code": org["code"] if org else "",
+    }
+
+
+async def _visible_org_ids(ctx: Ctx) -> dict[int, dict]:
+    return {o["id"]: o for o in await org_service.choices(ctx)}
+
+
+async def assignments(
+    ctx: Ctx, *, org_id: Any = None, warehouse_id: Any = None, type: str = "", params: PageParams = PageParams()
+) -> Page:
+    """Org warehouses of the caller's subtree."""
+    org_map = await _visible_org_ids(ctx)
+    where = (OrgWarehouse.tenant_id == ctx.tenant_id) & OrgWarehouse.org_id.is_in(list(org_map) or [0])
+    if org_id not in (None, ""):
+        where &= OrgWarehouse.org_id == validate.ident(org_id, "机构", "org_id")
+    if warehouse_id not in (None, ""):
+        where &= OrgWarehouse.warehouse == validate.ident(warehouse_id, "仓库", "warehouse_id")
+    if type:
+        where &= OrgWarehouse.warehouse.type == validate.choice(type, "仓库类型", TYPES, "type")
+    page = await paginate(
+        OrgWarehouse.select(*ASSIGNMENT_COLUMNS)
+        .where(where)
+        .order_by(OrgWarehouse.org_id)
+        .order_by(OrgWarehouse.warehouse.code),
+        OrgWarehouse.count().where(where),
+        params,
+    )
+    return page.with_items([assignment_dict(r, org_map.get(r["org_id"])) for r in page.items])
+
+
+async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
+    """【仓库套用机构】: every checked warehouse to every checked org, in one save; idempotent."""
+    require_hq(ctx, P.ASSIGNMENT["assign"])
+    wids = validate.id_list(warehouse_ids, "仓库", "warehouse_ids", max_items=200)
+    oids = validate.id_list(org_ids, "机构", "org_ids", max_items=5000)
+    if not wids:
+        raise BusinessError("请至少勾选一个仓库", code="required", field="warehouse_ids")
+    if not oids:
+        raise BusinessError("请至少勾选一个机构", code="required", field="org_ids")
+    async with atomic():
+        whs = await Warehouse.select().where((Warehouse.tenant_id == ctx.tenant_id) & Warehouse.id.is_in(wids))
+        if len(whs) != len(wids):
+            raise BusinessError("所选仓库不存在", code="unknown_warehouse", field="warehouse_ids")
+        for w in whs:
+            if w["status"] != "active" or not w["enabled"]:
+                raise BusinessError(
+                    f"仓库 {w['name']} 已停用或已删除，不能套用", code="warehouse_disabled", field="warehouse_ids"
+                )
+        org_map = await _visible_org_ids(ctx)
+        missing = [o for o in oids if o not in org_map]
+        if missing:
+            raise BusinessError("所选机构不存在或已删除", code="unknown_org", field="org_ids")
+        existing = {
+            (r["warehouse"], r["org_id"])
+            for r in await OrgWarehouse.select(OrgWarehouse.warehouse, OrgWarehouse.org_id).where(
+                (OrgWarehouse.tenant_id == ctx.tenant_id)
+                & OrgWarehouse.warehouse.is_in(wids)
+                & OrgWarehouse.org_id.is_in(oids)
+            )
+        }
+        t = now()
+        new = [
+            OrgWarehouse(tenant_id=ctx.tenant_id, warehouse=w, org_id=o, created_at=t)
+            for w in wids
+            for o in oids
+            if (w, o) not in existing
+        ]
+        if new:
+            await OrgWarehouse.insert(*new)
+            await audit.record(
+                ctx,
+                "assign",
+                "warehouse_assignment",
+                None,
+                f"仓库套用机构：{len(wids)} 个仓库 × {len(oids)} 个机构，新增 {len(new)} 条",
+                after={"warehouse_ids": wids, "org_ids": oids},
+            )
+            realtime.emit_tenant(ctx.tenant_id, "warehouses", "assigned", "")
+        rows = await OrgWarehouse.select(*ASSIGNMENT_COLUMNS).where(
+            (OrgWarehouse.tenant_id == ctx.tenant_id)
+            & OrgWarehouse.warehouse.is_in(wids)
+            & OrgWarehouse.org_id.is_in(oids)
+        )
+    return [assignment_dict(r, org_map.get(r["org_id"])) for r in rows]
+
+
+async def get_assignment(ctx: Ctx, assignment_id: Any) -> dict:
+    aid = validate.ident(assignment_id, "仓库设置", "id")
+    org_map = await _visible_org_ids(ctx)
+    row = (
+        await OrgWarehouse.select(*ASSIGNMENT_COLUMNS)
+        .where((OrgWarehouse.tenant_id == ctx.tenant_id) & (OrgWarehouse.id == aid))
+        .first()
+    )
+    if row is None or row["org_id"] not in org_map:
+        raise NotFound("仓库设置")
+    return assignment_dict(row, org_map[row["org_id"]])
+
+
+async def set_assignment_enabled(ctx: Ctx, assignment_id: Any, enabled: Any) -> dict:
+    """Disable or enable one org's use of a warehouse; other orgs are untouched."""
+    require_hq(ctx, P.ASSIGNMENT["update"])
+    flag = validate.boolean(enabled, "是否启用", "enabled")
+    async with atomic():
+        row = await get_assignment(ctx, assignment_id)
+        if row["enabled"] != flag:
+            await OrgWarehouse.update({OrgWarehouse.enabled: flag}).where(OrgWarehouse.id == row["id"])
+            await audit.record(
+                ctx,
+                "update",
+                "warehouse_assignment",
+                row["id"],
+                f"{'启用' if flag else '停用'} {row['org_name']} 的仓库 {row['warehouse_code']}",
+                {"enabled": row["enabled"]},
+                {"enabled": flag},
+            )
+            realtime.emit_tenant(ctx.tenant_id, "warehouses", "updated", row["id"])
+        return await get_assignment(ctx, row["id"])
+
+
+async def usable_for_org(ctx: Ctx, org_id: int, types: tuple[str, ...] = ()) -> list[dict]:
+    """The warehouse picker: an org's enabled warehouses, optionally of given types."""
+    where = (
+        (OrgWarehouse.tenant_id == ctx.tenant_id)
+        & (OrgWarehouse.org_id == org_id)
+        & (OrgWarehouse.enabled == True)
+        & (OrgWarehouse.warehouse.enabled == True)  # noqa: E712
+        & (OrgWarehouse.warehouse.status == "active")
+    )
+    if types:
+        where &= OrgWarehouse.warehouse.type.is_in(list(types))
+    rows = await OrgWarehouse.select(*ASSIGNMENT_COLUMNS).where(where).order_by(OrgWarehouse.warehouse.code)
+    return [assignment_dict(r) for r in rows]
+
+
+async def require_usable(
+    ctx: Ctx, warehouse_id: Any, org_id: int, types: tuple[str, ...] = (), field: str = "warehouse_id"
+) -> dict:
+    """A document's warehouse: the definition must be an enabled assignment of the org (and of a type)."""
+    wid = validate.ident(warehouse_id, "仓库", field)
+    for row in await usable_for_org(ctx, org_id, types):
+        if row["warehouse_id"] == wid:
+            return row
+    raise BusinessError("所选仓库未分配给该机构、已停用或类型不符", code="warehouse_unusable", field=field)
