@@ -108,7 +108,7 @@ async def search(
     if usable_only:
         where &= (
             (t.status == "active")
-            & (t.enabled == True)  # noqa: E712
+            & (t.enabled == True)
             & (t.category.status == "active")
             & (getattr(t, k.class_field).status == "active")
         )

@@ -85,7 +85,7 @@ async def seed(ctx: Ctx) -> None:
 async def items(ctx: Ctx, kind: str, *, enabled_only: bool = False) -> list[dict]:
     where = (DictItem.tenant_id == ctx.tenant_id) & (DictItem.kind == _kind(kind))
     if enabled_only:
-        where &= DictItem.enabled == True  # noqa: E712  (Piccolo builds SQL from ==)
+        where &= DictItem.enabled == True
     return await DictItem.select().where(where).order_by(DictItem.sort).order_by(DictItem.id)
 
 

@@ -147,7 +147,7 @@ async def search(
     if is_intake_item not in (None, ""):
         where &= Goods.is_intake_item == validate.boolean(is_intake_item, "是否用于实物受理", "is_intake_item")
     if usable_only:
-        where &= (Goods.status == "active") & (Goods.enabled == True) & (Goods.category.status == "active")  # noqa: E712
+        where &= (Goods.status == "active") & (Goods.enabled == True) & (Goods.category.status == "active")
     page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
     tiers, stores = await _prices([g["id"] for g in page.items])
     return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])

@@ -288,7 +288,7 @@ async def usable_for_org(ctx: Ctx, org_id: int, types: tuple[str, ...] = ()) -> 
         (OrgWarehouse.tenant_id == ctx.tenant_id)
         & (OrgWarehouse.org_id == org_id)
         & (OrgWarehouse.enabled == True)
-        & (OrgWarehouse.warehouse.enabled == True)  # noqa: E712
+        & (OrgWarehouse.warehouse.enabled == True)
         & (OrgWarehouse.warehouse.status == "active")
     )
     if types:
