@@ -8,6 +8,7 @@ PostgreSQL uses an ordinary transaction. Balances change only by conditional UPD
 from __future__ import annotations
 
 import contextvars
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
+
+# SQLite's LIKE is already case-insensitive for ASCII; Piccolo warns on every ILIKE there.
+warnings.filterwarnings("ignore", message=".*SQLite doesn't support ILIKE")
 
 _engine: Engine | None = None
 # Callbacks queued by the current outermost transaction, run after it commits.
@@ -116,7 +120,7 @@ async def atomic() -> AsyncIterator[None]:
 
 
 def after_commit(callback: Callable[[], object]) -> None:
-    """Run `callback` after the current transaction commits (at once when there is none)."""
+    """Run `callback` after the current transaction commits; outside atomic() it is an error."""
     callbacks = _after_commit.get()
     if callbacks is None:
         raise RuntimeError("after_commit() needs an atomic() block")

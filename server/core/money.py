@@ -22,10 +22,10 @@ def parse(value: object, field: str = "金额") -> Decimal:
         raise BusinessError(f"{field}格式不正确", code="invalid_money") from None
     if not amount.is_finite():
         raise BusinessError(f"{field}格式不正确", code="invalid_money")
-    if amount.as_tuple().exponent < -4 and amount != amount.quantize(QUANT):
-        raise BusinessError(f"{field}最多 4 位小数", code="invalid_money")
     if abs(amount) > Decimal("99999999999999.9999"):
         raise BusinessError(f"{field}超出范围", code="invalid_money")
+    if amount.as_tuple().exponent < -4 and amount != amount.quantize(QUANT):
+        raise BusinessError(f"{field}最多 4 位小数", code="invalid_money")
     return amount.quantize(QUANT)
 
 

@@ -18,7 +18,8 @@ class PageParams:
     @classmethod
     def of(cls, page: Any = 1, page_size: Any = 50) -> PageParams:
         try:
-            p, s = int(page or 1), int(page_size or 50)
+            p = 1 if page in (None, "") else int(page)
+            s = 50 if page_size in (None, "") else int(page_size)
         except (TypeError, ValueError):
             raise BusinessError("分页参数必须是整数", code="invalid_page") from None
         if p < 1 or p > 1_000_000 or s < 1 or s > MAX_PAGE_SIZE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -151,7 +152,10 @@ def _validation_detail(exc: ValidationException) -> str:
             continue
         key = item.get("key") or ""
         message = str(item.get("message", ""))
-        if "Expected" in message or "Invalid" in message:
+        missing = re.search(r"missing required field `([^`]+)`", message)
+        if missing:
+            key, what = missing.group(1), "为必填项"
+        elif "Expected" in message or "Invalid" in message:
             what = "格式或类型不正确"
         elif "length" in message:
             what = "长度超出限制"
@@ -161,7 +165,7 @@ def _validation_detail(exc: ValidationException) -> str:
             what = "超出允许范围"
         else:
             what = "无效"
-        parts.append(f"{key or '请求'}{what}")
+        parts.append(f"{'请求体' if key in ('', 'data') else key}{what}")
     return "请求数据无效：" + "；".join(parts) if parts else "请求数据无效，请检查填写的内容"
 
 
@@ -192,6 +196,7 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
             return error_response(request, 403, "页面已过期，请刷新后重试（CSRF 校验失败）", "csrf_failed")
         return error_response(request, 403, "没有权限执行此操作", "forbidden")
     messages = {
+        400: ("请求数据格式不正确", "invalid_request"),
         404: ("页面或记录不存在", "not_found"),
         405: ("不支持的请求方法", "method_not_allowed"),
         413: ("上传内容过大", "too_large"),

@@ -66,6 +66,10 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
     await throttle.check(keys)
     if not isinstance(password, str) or not password:
         raise BusinessError("请填写密码", code="required", field="password")
+    if len(password) > 128:
+        raise BusinessError("密码不能超过 128 个字符", code="too_long", field="password")
+    if isinstance(otp, str) and len(otp.strip()) > 6:
+        raise BusinessError("动态密钥应为 6 位数字", code="invalid_otp", field="otp")
     row = (
         await User.select(
             User.id,
@@ -85,7 +89,7 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
         )
         .first()
     )
-    ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None, password[:128])
+    ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None, password)
     if not ok:
         await throttle.failed(list(keys))
         raise Unauthorized(WRONG_CREDENTIALS, code="wrong_credentials")
@@ -214,7 +218,8 @@ def otp_uri(secret: str, login_name: str) -> str:
 
 
 def otp_qr_svg(uri: str) -> str:
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2)
+    # a viewBox instead of a fixed size: the page scales the code to its box without clipping it
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2, omitsize=True)
 
 
 async def login_name_of(user_id: int, tenant_id: int) -> str:

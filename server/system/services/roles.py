@@ -102,6 +102,12 @@ def _permissions(ctx: Ctx, codes: Any) -> list[str]:
     return result
 
 
+def _require_within(ctx: Ctx, role: dict) -> None:
+    """Editing or deleting a role changes its holders' rights: only within the editor's own."""
+    if not granted(role) <= ctx.permissions:
+        raise Forbidden(f"角色【{role['name']}】拥有超出你权限的权限，不能修改或删除", code="permission_escalation")
+
+
 async def _name_taken(ctx: Ctx, name: str, exclude_id: int | None = None) -> bool:
     where = (Role.tenant_id == ctx.tenant_id) & (Role.name == name) & (Role.status == "active")
     if exclude_id:
@@ -143,6 +149,7 @@ async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
             raise Conflict("角色已删除，不能修改", code="deleted")
         if role["builtin"]:
             raise Conflict("内置角色不能修改", code="builtin")
+        _require_within(ctx, role)
         if "org_kind" in data and data["org_kind"] not in (None, role["org_kind"]):
             raise BusinessError("机构类型不可修改", code="immutable", field="org_kind")
         values: dict = {}
@@ -162,7 +169,13 @@ async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
         if after:
             await audit.record(ctx, "update", "role", role["id"], f"修改角色 {role['name']}", before, after)
             realtime.emit_tenant(ctx.tenant_id, "roles", "updated", role["id"])
+            if "permissions" in after:
+                realtime.resubscribe_users(ctx.tenant_id, await _holder_ids(role["id"]))
     return updated
+
+
+async def _holder_ids(role_id: int) -> list[int]:
+    return [r["user"] for r in await UserRole.select(UserRole.user).where(UserRole.role == role_id)]
 
 
 async def delete(ctx: Ctx, role_id: Any) -> dict:
@@ -174,11 +187,13 @@ async def delete(ctx: Ctx, role_id: Any) -> dict:
             raise Conflict("角色已经删除", code="already_deleted")
         if role["builtin"]:
             raise Conflict("内置角色不能删除", code="builtin")
+        _require_within(ctx, role)
         await Role.update({Role.status: "deleted", Role.updated_at: now()}).where(Role.id == role["id"])
         await audit.record(
             ctx, "delete", "role", role["id"], f"删除角色 {role['name']}", {"status": "active"}, {"status": "deleted"}
         )
         realtime.emit_tenant(ctx.tenant_id, "roles", "deleted", role["id"])
+        realtime.resubscribe_users(ctx.tenant_id, await _holder_ids(role["id"]))
         return await get(ctx, role["id"])
 
 
