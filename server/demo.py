@@ -5,6 +5,7 @@ from __future__ import annotations
 from server import domains  # noqa: F401  (registers codes and hooks)
 from server.core import permissions
 from server.core.pagination import PageParams
+from server.masterdata import demo as masterdata_demo
 from server.system.services import orgs, roles, tenants, users
 from server.system.tables import Tenant
 
@@ -100,4 +101,5 @@ async def load() -> None:
                     "role_ids": [role_ids[r] for r in role_names],
                 },
             )
+    await masterdata_demo.load(ctx)
     print(f"demo tenant {CODE} ready: log in as admin@{CODE} / {PASSWORD}")
