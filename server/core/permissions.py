@@ -36,8 +36,9 @@ def module(code: str, label: str, order: int) -> Node:
     return node
 
 
-def page(module_code: str, code: str, label: str, url: str, actions: dict[str, str]) -> Node:
-    """Register a page `module.code` with its actions; `view` guards the page itself."""
+def page(module_code: str, code: str, label: str, url: str | None, actions: dict[str, str]) -> Node:
+    """Register a page `module.code` with its actions; `view` guards the page itself. A page
+    whose screen is not built yet has no `url`: its codes exist (for the API) but no menu link."""
     parent = _modules[module_code]
     full = f"{module_code}.{code}"
     if full in _nodes:
@@ -82,7 +83,7 @@ def menu(granted: frozenset[str]) -> list[tuple[Node, list[Node]]]:
     for mod in tree():
         if mod.code not in granted:
             continue
-        pages = [p for p in mod.children if f"{p.code}.view" in granted]
+        pages = [p for p in mod.children if p.url and f"{p.code}.view" in granted]
         result.append((mod, pages))
     return result
 
