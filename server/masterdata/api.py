@@ -1,14 +1,18 @@
 """JSON API of master data. Reads are open to every user of the tenant (branches pick master
 data in their documents); writes need the permission and a head-office user (services check)."""
 
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
-from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from server.core.api import given, page_of, to
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
+from server.core.xlsx import xlsx_response
 from server.masterdata import permissions as P
 from server.masterdata.schemas import (
     AssignIn,
@@ -39,7 +43,7 @@ from server.masterdata.schemas import (
     WarehouseOut,
     WarehousePatch,
 )
-from server.masterdata.services import codes, dictionaries, goods, suppliers, trees, warehouses
+from server.masterdata.services import codes, dictionaries, goods, goods_io, suppliers, trees, warehouses
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -147,9 +151,56 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
     return CodeController
 
 
+@dataclass
+class ImportForm:
+    file: UploadFile
+
+
 class GoodsController(Controller):
     path = "/api/v1/goods"
     tags = ["masterdata"]
+
+    @get("/export", opt={"perm": P.GOODS["export"]}, summary="导出 Excel（当前筛选条件）")
+    async def export(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        category_id: FromQuery[str] = "",
+        goods_type_id: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+        is_intake_item: FromQuery[str] = "",
+    ) -> Response:
+        filters = dict(
+            q=q,
+            category_id=category_id,
+            goods_type_id=goods_type_id,
+            status=status,
+            enabled=enabled,
+            is_intake_item=is_intake_item,
+        )
+        rows = await goods_io.export_rows(ctx_of(request), filters)
+        return xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
+
+    @get("/import-template", opt={"perm": P.GOODS["import"]}, summary="货品导入模板")
+    async def import_template(self) -> Response:
+        return Response(
+            goods_io.template_bytes(),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('货品导入模板.xlsx')}"},
+        )
+
+    @post("/import", opt={"perm": P.GOODS["import"]}, status_code=200, summary="从 Excel 导入货品（全部或全不）")
+    async def import_file(self, request: Request, data: MultipartBody[ImportForm]) -> Response:
+        result = await goods_io.import_goods(ctx_of(request), await data.file.read())
+        if not result.ok:
+            body = {
+                "detail": f"导入失败：共 {result.error_rows} 行有错误，未导入任何数据",
+                "code": "import_invalid",
+                "errors": result.errors,
+            }
+            return Response(body, status_code=400, media_type=MediaType.JSON)
+        return Response({"imported": result.imported}, status_code=200, media_type=MediaType.JSON)
 
     @get("/")
     async def list_goods(

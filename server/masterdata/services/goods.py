@@ -132,6 +132,33 @@ async def search(
     usable_only: bool = False,
     params: PageParams = PageParams(),
 ) -> Page:
+    where = await filter_where(
+        ctx,
+        q=q,
+        category_id=category_id,
+        goods_type_id=goods_type_id,
+        status=status,
+        enabled=enabled,
+        is_intake_item=is_intake_item,
+        usable_only=usable_only,
+    )
+    page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
+    tiers, stores = await _prices([g["id"] for g in page.items])
+    return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
+
+
+async def filter_where(
+    ctx: Ctx,
+    *,
+    q: str = "",
+    category_id: Any = None,
+    goods_type_id: Any = None,
+    status: str = "",
+    enabled: Any = None,
+    is_intake_item: Any = None,
+    usable_only: bool = False,
+):
+    """The condition of the goods list's filters (shared by the list and its export)."""
     where = Goods.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 64)
     if q:
@@ -148,9 +175,7 @@ async def search(
         where &= Goods.is_intake_item == validate.boolean(is_intake_item, "是否用于实物受理", "is_intake_item")
     if usable_only:
         where &= (Goods.status == "active") & (Goods.enabled == True) & (Goods.category.status == "active")
-    page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
-    tiers, stores = await _prices([g["id"] for g in page.items])
-    return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
+    return where
 
 
 async def usable(ctx: Ctx, goods_id: Any, field: str = "goods_id") -> dict:
@@ -245,6 +270,18 @@ async def _clean_store_prices(ctx: Ctx, values: Any) -> list[dict]:
     return list(out.values())
 
 
+def clean_code(value: Any) -> str:
+    return validate.text(
+        value,
+        "货品编码",
+        64,
+        required=True,
+        field="code",
+        pattern=CODE_PATTERN,
+        pattern_msg="货品编码只能包含字母、数字和 . _ / -（最多 64 位）",
+    )
+
+
 async def _clean(ctx: Ctx, data: dict) -> dict:
     out: dict = {}
     if "name" in data:
@@ -286,15 +323,7 @@ async def _save_prices(ctx: Ctx, goods_id: int, prices: list[dict] | None, store
 
 async def create(ctx: Ctx, data: dict) -> dict:
     require_hq(ctx, P.GOODS["create"])
-    code = validate.text(
-        data.get("code"),
-        "货品编码",
-        64,
-        required=True,
-        field="code",
-        pattern=CODE_PATTERN,
-        pattern_msg="货品编码只能包含字母、数字和 . _ / -（最多 64 位）",
-    )
+    code = clean_code(data.get("code"))
     prices = _clean_prices(data.get("prices") or [])
     async with atomic():
         fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data})

@@ -142,8 +142,10 @@ async def update(ctx: Ctx, kind: str, node_id: Any, data: dict) -> dict:
         node = await get(ctx, kind, node_id)
         if node["status"] != "active":
             raise Conflict(f"{KINDS[kind]}已删除，不能修改", code="deleted")
-        if data.get("parent_id") not in (None, "", node["parent"]) and str(data["parent_id"]) != str(node["parent"]):
-            raise BusinessError(f"上级{KINDS[kind]}不可修改", code="immutable", field="parent_id")
+        if "parent_id" in data:  # null or "" asks for a root node: a move too, unless it is one
+            wanted = None if data["parent_id"] in (None, "") else str(data["parent_id"])
+            if wanted != (None if node["parent"] is None else str(node["parent"])):
+                raise BusinessError(f"上级{KINDS[kind]}不可修改", code="immutable", field="parent_id")
         values: dict = {}
         if "name" in data:
             values[TreeNode.name] = validate.text(data["name"], "名称", 100, required=True, field="name")

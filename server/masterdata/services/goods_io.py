@@ -1,0 +1,444 @@
+"""Goods to and from Excel (issue 3): the export, the import template and the import share one
+column list, so an exported file (with new codes) imports again as it is.
+
+An import validates every row first, with the goods service's own rules; a file with any bad
+row writes nothing and answers a per-row error report. A good file is inserted in one
+transaction with bulk inserts (10,000 rows in seconds, not one round trip per row).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+import realtime
+from server.core import audit, money
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError
+from server.core.tenancy import Ctx
+from server.core.xlsx import MAX_EXPORT_ROWS
+from server.masterdata import permissions as P
+from server.masterdata.services import goods, trees
+from server.masterdata.services.common import require_hq
+from server.masterdata.tables import Goods, GoodsPrice
+
+BASE_COLUMNS = (
+    "货品编码",
+    "货品名称",
+    "货品分类",
+    "品类",
+    "单位",
+    "规格型号",
+    "采购成本",
+    "是否用于实物受理",
+    "是否启用",
+    "安全库存",
+)
+LEVEL_COLUMNS = tuple((f"{n}级订单价格", f"{n}级零售价", f"{n}级允许订购") for n in goods.LEVELS)
+COLUMNS = (*BASE_COLUMNS, *(c for level in LEVEL_COLUMNS for c in level))
+FILTERS = ("q", "category_id", "goods_type_id", "status", "enabled", "is_intake_item")
+PATH_SEP = "/"
+
+MAX_IMPORT_BYTES = 20_000_000
+MAX_IMPORT_ROWS = 50_000
+MAX_REPORTED_ERRORS = 1_000
+BATCH = 500  # rows per INSERT: far below the bound-parameter limits of SQLite and PostgreSQL
+
+NOTES = (
+    ("货品编码", "必填，租户内唯一，只能包含字母、数字和 . _ / -（最多 64 位），导入后不可修改"),
+    ("货品名称", "必填，最多 200 个字符"),
+    ("货品分类", "可空；填写已有的货品分类名称，如 整机、配件、耗材"),
+    ("品类", "必填；品类的完整路径，各级用 / 分隔，如 Apple/iPhone/iPhone 15（不能是已删除的品类）"),
+    ("单位", "可空，默认 个"),
+    ("规格型号", "可空"),
+    ("采购成本", "可空，默认 0；金额不能为负，最多 4 位小数"),
+    ("是否用于实物受理", "是 或 否，默认 否"),
+    ("是否启用", "是 或 否，默认 是"),
+    ("安全库存", "可空，默认 0；非负整数"),
+    ("N级订单价格 / N级零售价", "N 为机构级别 1–4；金额不能为负，最多 4 位小数；一级的三列都空表示不设该级价格"),
+    ("N级允许订购", "是 或 否，默认 是"),
+)
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    errors: list[dict] = field(default_factory=list)  # [{"row": 3, "message": "…"}], row = Excel row number
+    error_rows: int = 0  # rows with errors (the report lists at most MAX_REPORTED_ERRORS of them)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _yes(value: bool) -> str:
+    return "是" if value else "否"
+
+
+async def category_paths(ctx: Ctx, *, usable_only: bool = False) -> dict[int, str]:
+    """Full path ("Apple/iPhone/iPhone 15") of every category node, deleted ones included unless
+    `usable_only` (deleting a node deletes its subtree, so an active node is a usable one)."""
+    paths: dict[int, str] = {}
+    active: set[int] = set()
+    for node in await trees.listing(ctx, "category", include_deleted=True):
+        parent = paths.get(node["parent"]) if node["parent"] else None
+        paths[node["id"]] = f"{parent}{PATH_SEP}{node['name']}" if parent else node["name"]
+        if node["status"] == "active":
+            active.add(node["id"])
+    return {k: v for k, v in paths.items() if k in active} if usable_only else paths
+
+
+def _path_key(path: str) -> str:
+    return PATH_SEP.join(part.strip() for part in path.split(PATH_SEP))
+
+
+# --- export and template -------------------------------------------------------------------------
+
+
+async def export_rows(ctx: Ctx, filters: dict) -> list[list]:
+    """The goods list's current filter as rows of COLUMNS (money as 4-decimal text)."""
+    ctx.require(P.GOODS["export"])
+    where = await goods.filter_where(ctx, **{k: filters[k] for k in FILTERS if k in filters})
+    rows = await Goods.select(*goods.COLUMNS).where(where).order_by(Goods.code).limit(MAX_EXPORT_ROWS)
+    paths = await category_paths(ctx)
+    tiers: dict[int, dict[int, dict]] = {r["id"]: {} for r in rows}
+    ids = list(tiers)
+    for start in range(0, len(ids), BATCH):
+        for p in await GoodsPrice.select().where(GoodsPrice.goods.is_in(ids[start : start + BATCH])):
+            tiers[p["goods"]][p["level"]] = p
+    out = []
+    for r in rows:
+        line = [
+            r["code"],
+            r["name"],
+            r["goods_type_name"] or "",
+            paths.get(r["category"], ""),
+            r["unit"],
+            r["spec"],
+            money.fmt(r["purchase_cost"]),
+            _yes(r["is_intake_item"]),
+            _yes(r["enabled"]),
+            r["safety_stock"],
+        ]
+        for level in goods.LEVELS:
+            tier = tiers[r["id"]].get(level)
+            line += (
+                [money.fmt(tier["order_price"]), money.fmt(tier["retail_price"]), _yes(tier["orderable"])]
+                if tier
+                else ["", "", ""]
+            )
+        out.append(line)
+    return out
+
+
+def _bold_row(ws, values) -> list:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def template_bytes() -> bytes:
+    """An empty sheet with the export's columns, and a sheet explaining how to fill them."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("货品")
+    ws.append(_bold_row(ws, COLUMNS))
+    notes = wb.create_sheet("填写说明")
+    notes.append(_bold_row(notes, ("列", "说明")))
+    for row in NOTES:
+        notes.append(list(row))
+    notes.append([])
+    notes.append(["", "第一行为表头，请勿修改；从第二行起每行一个货品。文件中任何一行有错误时不会导入任何数据。"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: Excel turns typed numbers into floats, so 12.0 reads back as "12"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _yes(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _cell_money(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "0"
+    return value  # money.parse takes int, float (by its repr) and text
+
+
+def _cell_flag(value: Any, default: bool) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    return value if isinstance(value, bool) else _cell_text(value)
+
+
+def _open_sheet(data: bytes) -> Iterator[tuple]:
+    if not data:
+        raise BusinessError("请选择要导入的 Excel 文件", code="import_empty")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise BusinessError(f"文件不能超过 {MAX_IMPORT_BYTES // 1_000_000} MB", code="too_large")
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+    except Exception:  # zip, xml and openpyxl errors all mean "not a usable .xlsx"
+        raise BusinessError("文件不是有效的 Excel（.xlsx）文件", code="invalid_file") from None
+    try:
+        yield from ws.iter_rows(values_only=True)
+    except Exception:  # a broken sheet inside a valid zip
+        raise BusinessError("文件内容无法读取，请使用导入模板重新填写", code="invalid_file") from None
+    finally:
+        wb.close()
+
+
+def _header_index(header: tuple | None) -> dict[str, int]:
+    names = [_cell_text(v) for v in header or ()]
+    index = {name: i for i, name in reversed(list(enumerate(names))) if name}
+    missing = [c for c in COLUMNS if c not in index]
+    if missing:
+        raise BusinessError(
+            f"表头缺少列：{'、'.join(missing[:6])}{' 等' if len(missing) > 6 else ''}（请使用导入模板）",
+            code="import_header",
+        )
+    return index
+
+
+async def _parse_row(ctx: Ctx, values: dict[str, Any], errors: list[str]) -> dict:
+    """One row through the goods service's validation; every problem of the row is collected."""
+
+    async def clean(key: str, value: Any) -> Any:
+        try:
+            return (await goods._clean(ctx, {key: value}))[key]
+        except BusinessError as exc:
+            errors.append(exc.detail)
+            return None
+
+    out: dict = {}
+    try:
+        out["code"] = goods.clean_code(_cell_text(values["货品编码"]))
+    except BusinessError as exc:
+        errors.append(exc.detail)
+    out["name"] = await clean("name", _cell_text(values["货品名称"]))
+    out["unit"] = await clean("unit", _cell_text(values["单位"]))
+    out["spec"] = await clean("spec", _cell_text(values["规格型号"]))
+    out["purchase_cost"] = await clean("purchase_cost", _cell_money(values["采购成本"]))
+    out["is_intake_item"] = await clean("is_intake_item", _cell_flag(values["是否用于实物受理"], False))
+    out["enabled"] = await clean("enabled", _cell_flag(values["是否启用"], True))
+    stock = values["安全库存"]
+    out["safety_stock"] = await clean("safety_stock", 0 if stock in (None, "") else _cell_text(stock))
+    out["goods_type"] = _cell_text(values["货品分类"])
+    out["category"] = _cell_text(values["品类"])
+    if not out["category"]:
+        errors.append("请填写品类")
+    prices = []
+    for level, (order_col, retail_col, orderable_col) in zip(goods.LEVELS, LEVEL_COLUMNS, strict=True):
+        cells = (values[order_col], values[retail_col], values[orderable_col])
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        try:
+            tier = {
+                "level": level,
+                "order_price": _cell_money(cells[0]),
+                "retail_price": _cell_money(cells[1]),
+                "orderable": _cell_flag(cells[2], True),
+            }
+            prices += goods._clean_prices([tier])
+        except BusinessError as exc:
+            errors.append(exc.detail)
+    out["prices"] = prices
+    return out
+
+
+async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[int, list[str]]]:
+    rows = _open_sheet(data)
+    index = _header_index(next(rows, None))
+    parsed: list[tuple[int, dict]] = []
+    problems: dict[int, list[str]] = {}
+    for number, raw in enumerate(rows, start=2):
+        if raw is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+            continue
+        if len(parsed) >= MAX_IMPORT_ROWS:
+            raise BusinessError(f"一次最多导入 {MAX_IMPORT_ROWS} 行", code="too_many")
+        values = {name: raw[i] if i < len(raw) else None for name, i in index.items()}
+        errors: list[str] = []
+        parsed.append((number, await _parse_row(ctx, values, errors)))
+        if errors:
+            problems[number] = errors
+    if not parsed:
+        raise BusinessError("文件中没有货品数据", code="import_empty")
+    return parsed, problems
+
+
+async def _existing_codes(ctx: Ctx, codes: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(codes), BATCH):
+        rows = await Goods.select(Goods.code).where(
+            (Goods.tenant_id == ctx.tenant_id) & Goods.code.is_in(codes[start : start + BATCH])
+        )
+        found |= {r["code"] for r in rows}
+    return found
+
+
+async def _resolve(ctx: Ctx, parsed: list[tuple[int, dict]], problems: dict[int, list[str]]) -> None:
+    """Category by path, goods type by name, codes unique in the file and in the tenant."""
+    by_path: dict[str, list[int]] = {}
+    for node_id, path in (await category_paths(ctx, usable_only=True)).items():
+        by_path.setdefault(_path_key(path), []).append(node_id)
+    types = {t["name"]: t["id"] for t in await goods.goods_types(ctx)}
+    codes = [row["code"] for _, row in parsed if row.get("code")]
+    existing = await _existing_codes(ctx, sorted(set(codes)))
+    first_seen: dict[str, int] = {}
+    for number, row in parsed:
+        errors = problems.setdefault(number, [])
+        code = row.get("code")
+        if code:
+            if code in first_seen:
+                errors.append(f"货品编码 {code} 与第 {first_seen[code]} 行重复")
+            else:
+                first_seen[code] = number
+            if code in existing:
+                errors.append(f"货品编码 {code} 已存在")
+        if row["category"]:
+            found = by_path.get(_path_key(row["category"]), [])
+            if len(found) == 1:
+                row["category"] = found[0]
+            elif found:
+                errors.append(f"品类【{row['category'][:100]}】不唯一，无法确定")
+            else:
+                errors.append(f"品类【{row['category'][:100]}】不存在或已删除")
+        if row["goods_type"]:
+            if row["goods_type"] in types:
+                row["goods_type"] = types[row["goods_type"]]
+            else:
+                errors.append(f"货品分类【{row['goods_type'][:50]}】不存在")
+        else:
+            row["goods_type"] = None
+        if not errors:
+            del problems[number]
+
+
+def _report(problems: dict[int, list[str]]) -> ImportResult:
+    numbers = sorted(problems)
+    return ImportResult(
+        imported=0,
+        errors=[{"row": n, "message": "；".join(problems[n])} for n in numbers[:MAX_REPORTED_ERRORS]],
+        error_rows=len(numbers),
+    )
+
+
+GOODS_COLUMNS = (
+    Goods.tenant_id,
+    Goods.code,
+    Goods.name,
+    Goods.goods_type,
+    Goods.category,
+    Goods.unit,
+    Goods.spec,
+    Goods.purchase_cost,
+    Goods.is_intake_item,
+    Goods.enabled,
+    Goods.safety_stock,
+    Goods.per_store_pricing,
+    Goods.status,
+    Goods.created_at,
+    Goods.updated_at,
+)
+PRICE_COLUMNS = (
+    GoodsPrice.tenant_id,
+    GoodsPrice.goods,
+    GoodsPrice.level,
+    GoodsPrice.order_price,
+    GoodsPrice.retail_price,
+    GoodsPrice.orderable,
+)
+
+
+async def _bulk_insert(table, columns: tuple, rows: list[tuple], returning: tuple = ()) -> list[dict]:
+    """One multi-row INSERT with bound parameters. Piccolo's `insert(*instances)` builds a Table
+    object and a query fragment per row, which costs more than the database work at 10,000 rows."""
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    values = ", ".join(["(" + ", ".join(["{}"] * len(columns)) + ")"] * len(rows))
+    sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {values}'
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{c._meta.db_column_name}"' for c in returning)
+    return await table.raw(sql, *[v for r in rows for v in r])
+
+
+async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
+    t = now()
+    for start in range(0, len(parsed), BATCH):
+        batch = [row for _, row in parsed[start : start + BATCH]]
+        inserted = await _bulk_insert(
+            Goods,
+            GOODS_COLUMNS,
+            [
+                (
+                    ctx.tenant_id,
+                    row["code"],
+                    row["name"],
+                    row["goods_type"],
+                    row["category"],
+                    row["unit"],
+                    row["spec"],
+                    row["purchase_cost"],
+                    row["is_intake_item"],
+                    row["enabled"],
+                    row["safety_stock"],
+                    False,
+                    "active",
+                    t,
+                    t,
+                )
+                for row in batch
+            ],
+            returning=(Goods.id, Goods.code),
+        )
+        ids = {r["code"]: r["id"] for r in inserted}
+        prices = [
+            (ctx.tenant_id, ids[row["code"]], p["level"], p["order_price"], p["retail_price"], p["orderable"])
+            for row in batch
+            for p in row["prices"]
+        ]
+        for p in range(0, len(prices), BATCH * 2):
+            await _bulk_insert(GoodsPrice, PRICE_COLUMNS, prices[p : p + BATCH * 2])
+
+
+async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
+    """Validate every row; import all of them in one transaction, or none and say which rows are bad.
+
+    A file that cannot be read at all (not an .xlsx, wrong header, empty, too large) raises
+    BusinessError; bad rows come back in the result instead, so the caller can show the report.
+    """
+    require_hq(ctx, P.GOODS["import"])
+    parsed, problems = await _parse(ctx, data)
+    async with atomic():  # references and codes are checked again under the write transaction
+        await _resolve(ctx, parsed, problems)
+        if problems:
+            return _report(problems)
+        await _insert(ctx, parsed)
+        await audit.record(
+            ctx,
+            "import",
+            "goods",
+            None,
+            f"导入货品 {len(parsed)} 条",
+            after={"count": len(parsed), "codes": [row["code"] for _, row in parsed[:20]]},
+        )
+        realtime.emit_tenant(ctx.tenant_id, "goods", "imported", len(parsed))
+    return ImportResult(imported=len(parsed))
