@@ -79,6 +79,7 @@ class Event:
     kind: str
     ref: str = ""
     kick: bool = False
+    reconnect: bool = False
 
     def render(self) -> str:
         attrs = {
@@ -90,6 +91,8 @@ class Event:
         }
         if self.kick:
             attrs["data-kick"] = "1"
+        if self.reconnect:
+            attrs["data-reconnect"] = "1"
         body = " ".join(f'{k}="{html.escape(str(v))}"' for k, v in attrs.items())
         return f'<div id="live-signal" hx-swap-oob="true" {body}></div>'
 
@@ -127,3 +130,15 @@ def kick_org(tenant_id: int, org_id: int) -> None:
     """After commit, close the live sockets of every member of an org (disabled or deleted)."""
     event = Event(next_event_id(), "session", "kick", f"org:{org_id}", kick=True)
     after_commit(lambda: _publish(event, [members_channel(tenant_id, org_id)]))
+
+
+def resubscribe_users(tenant_id: int, user_ids: list[int]) -> None:
+    """After commit, make the live sockets of these users reconnect: a socket's channels are
+    chosen when it connects, from the rights of that moment, so when a user's rights change
+    (their roles, or a role's permissions) the socket is closed with 1012, which htmx's ws
+    extension answers by reconnecting at once, and the new socket subscribes with the new rights."""
+    channels = [user_channel(tenant_id, uid) for uid in sorted(set(user_ids))]
+    if not channels:
+        return
+    event = Event(next_event_id(), "session", "resubscribe", reconnect=True)
+    after_commit(lambda: _publish(event, channels))

@@ -7,6 +7,8 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 
+from realtime.fanout import SocketSubscriber
+
 
 def channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     if redis_url:
@@ -20,4 +22,5 @@ def channels_plugin(redis_url: str | None) -> ChannelsPlugin:
         arbitrary_channels_allowed=True,
         subscriber_max_backlog=200,
         subscriber_backlog_strategy="dropleft",
+        subscriber_class=SocketSubscriber,
     )

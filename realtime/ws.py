@@ -9,18 +9,22 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 import realtime
+from realtime.fanout import SocketSubscriber
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_SESSION_ENDED = 4403
+CLOSE_RESUBSCRIBE = 1012  # "service restart": the client reconnects at once, with its current rights
 
 
 @websocket("/ws", opt={"public": True})
 async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> None:
     ctx = socket.scope.get("state", {}).get("ctx")
     if ctx is None:
+        # Accept first: a close before accept is a bare HTTP 403 on the handshake, which a
+        # browser reports as 1006, so the page could not tell "logged out" from "network".
+        await socket.accept()
         await socket.close(code=CLOSE_UNAUTHORIZED, reason="unauthorized")
         return
-    await socket.accept()
     names = realtime.channels_for(ctx.tenant_id, ctx.org_id, ctx.user_id, ctx.permissions)
     ended = False
 
@@ -28,14 +32,25 @@ async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> 
         nonlocal ended
         if ended:
             return
+        if b'data-reconnect="1"' in message:
+            ended = True
+            await socket.close(code=CLOSE_RESUBSCRIBE, reason="rights changed")
+            return
         await socket.send_text(message.decode())
         if b'data-kick="1"' in message:
             ended = True
             await socket.close(code=CLOSE_SESSION_ENDED, reason="session ended")
 
-    async with channels.start_subscription(names) as subscriber, subscriber.run_in_background(forward, join=False):
+    # Subscribed before the handshake completes: once a client is connected, no event it is
+    # entitled to can slip by (events meanwhile wait in the subscriber's queue).
+    async with channels.start_subscription(names) as subscriber:
+        assert isinstance(subscriber, SocketSubscriber)  # realtime.plugin sets subscriber_class
+        await socket.accept()
+        subscriber.attach(forward)  # written from the channels worker (realtime/fanout.py)
         try:
             while not ended:
                 await socket.receive_text()  # keeps the socket open; htmx sends nothing we need
         except (WebSocketDisconnect, RuntimeError):
             pass
+        finally:
+            await subscriber.detach()

@@ -82,7 +82,17 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         )
     import uvicorn
 
-    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, reload=reload, ws="websockets-sansio")
+    # Live signals are ~200-byte fragments: per-message deflate would cost a zlib context per
+    # socket (~30 KB) and a compression per socket per event for almost no bytes saved.
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
