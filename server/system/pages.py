@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlparse
 
 from litestar import Controller, Request, Response, get, post
@@ -159,7 +160,13 @@ class AccountPages(Controller):
         data = await form_data(request)
         await auth.enrol_otp(ctx.user_id, ctx.tenant_id, request.session.get("otp_secret"), data.get("otp"))
         request.session.pop("otp_secret", None)
-        return saved("动态密钥已绑定，下次登录需输入 6 位动态密钥")
+        response = saved("动态密钥已绑定，下次登录需输入 6 位动态密钥")
+        # the page then shows the bound state instead of a form that no longer applies
+        # (only the content is swapped, so the toast stays)
+        response.headers["HX-Location"] = json.dumps(
+            {"path": "/account/otp", "target": "main.content", "select": "main.content", "swap": "outerHTML"}
+        )
+        return response
 
     @get("/password", include_in_schema=False)
     async def password_form(self, request: Request) -> Response:
@@ -312,7 +319,7 @@ class RolePages(Controller):
 
 # --- users -----------------------------------------------------------------------------------
 
-USER_FILTERS = ("q", "org_id", "role_id", "status", "enabled")
+USER_FILTERS = ("q", "org_id", "org_q", "role_id", "status", "enabled")
 
 
 class UserPages(Controller):
@@ -343,7 +350,6 @@ class UserPages(Controller):
             filters=filters,
             query=query_string(filters),
             statuses=users.STATUSES,
-            org_choices=await orgs.choices(ctx),
             role_choices=all_roles.items,
         )
 

@@ -12,7 +12,7 @@ from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
 from server.system import permissions as P
-from server.system.tables import Org, Tenant
+from server.system.tables import ApiToken, Org, Tenant, User
 
 KINDS = {"hq": "总部", "branch": "网点"}
 STATUSES = {"active": "正常", "deleted": "已删除"}
@@ -51,6 +51,20 @@ def as_dict(org: dict) -> dict:
 def _visible(ctx: Ctx):
     """Rows of the caller's tenant inside the caller's subtree."""
     return (Org.tenant_id == ctx.tenant_id) & Org.path.like(f"{ctx.org_path}%")
+
+
+def subtree_ids(ctx: Ctx):
+    """The ids of the caller's subtree as a subquery for other tables' `org` column, or None
+    when the caller sits at the head office, whose subtree is the whole tenant (every org hangs
+    below it), so that the tenant condition alone scopes the rows and no org lookup is needed."""
+    if ctx.org_path.count("/") <= 2:  # "/<root id>/"
+        return None
+    return Org.select(Org.id).where(_visible(ctx))
+
+
+def matching_ids(ctx: Ctx, text: str):
+    """The ids of visible orgs whose code or name contains `text`, as a subquery."""
+    return Org.select(Org.id).where(_visible(ctx) & (Org.code.ilike(f"%{text}%") | Org.name.ilike(f"%{text}%")))
 
 
 async def get(ctx: Ctx, org_id: Any, *, active_only: bool = False) -> dict:
@@ -185,6 +199,14 @@ async def create(ctx: Ctx, data: dict) -> dict:
     return created
 
 
+async def _end_member_sessions(tenant_id: int, org_id: int) -> None:
+    """As when each member is disabled: their sessions and tokens end for good, so enabling the
+    org again later does not bring old sessions back; their live sockets are closed."""
+    await ApiToken.delete().where(ApiToken.user.is_in(User.select(User.id).where(User.org == org_id)))
+    await User.update({User.auth_epoch: User.auth_epoch + 1}).where(User.org == org_id)
+    realtime.kick_org(tenant_id, org_id)
+
+
 async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
     ctx.require(P.ORG_UPDATE)
     async with atomic():
@@ -211,7 +233,7 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
             await audit.record(ctx, "update", "org", org["id"], f"修改机构 {org['code']}", before, after)
             realtime.emit(ctx.tenant_id, org["path"], "orgs", "updated", org["id"])
         if org["enabled"] and not updated["enabled"]:
-            realtime.kick_org(ctx.tenant_id, org["id"])
+            await _end_member_sessions(ctx.tenant_id, org["id"])
     return updated
 
 
@@ -233,5 +255,5 @@ async def delete(ctx: Ctx, org_id: Any) -> dict:
             ctx, "delete", "org", org["id"], f"删除机构 {org['code']}", {"status": "active"}, {"status": "deleted"}
         )
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
-        realtime.kick_org(ctx.tenant_id, org["id"])
+        await _end_member_sessions(ctx.tenant_id, org["id"])
         return await get(ctx, org["id"])

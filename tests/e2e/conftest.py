@@ -1,0 +1,141 @@
+"""Browser tests: Playwright for Python driving the system Chromium against a real server.
+
+The tests are plain sync functions (Playwright's sync API must not run inside an asyncio loop);
+pytest-asyncio still runs the async fixtures they need (`tenant`, the database) beforehand.
+Without /usr/bin/chromium they are skipped with a loud notice; `playwright install` is never used.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.settings import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+ADMIN_PASSWORD = "admin1234"
+HOME = re.compile(r"^https?://[^/]+/$")
+LOGIN = re.compile(r"^https?://[^/]+/login(\?.*)?$")
+
+
+def _missing_chromium() -> None:
+    message = (
+        f"\n{'!' * 78}\n!!! BROWSER TESTS SKIPPED: {CHROMIUM} not found. Install it with "
+        f"`apt-get install -y chromium`\n!!! (never `playwright install`). The UI is NOT tested in this run.\n"
+        f"{'!' * 78}\n"
+    )
+    # Straight to the terminal, past pytest's capture, and also into the warnings summary.
+    sys.__stderr__.write(message)
+    sys.__stderr__.flush()
+    warnings.warn(f"browser tests skipped: {CHROMIUM} is missing", UserWarning, stacklevel=2)
+    pytest.skip(f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install -y chromium)")
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """The system Chromium, or a loud skip (before any server is started for nothing)."""
+    if not CHROMIUM.exists():
+        _missing_chromium()
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium, live_server) -> Iterator:
+    """A headless Chromium per test (no shared Playwright loop between tests of an xdist worker).
+
+    It depends on `live_server` so that every async fixture (database, tenant) is set up before
+    Playwright's loop exists and torn down after it is gone: the two loops must never overlap.
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=5_000)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+class Api:
+    """JSON API calls against the live server as one user (data setup and checks)."""
+
+    def __init__(self, base_url: str, login: str, password: str = ADMIN_PASSWORD, otp: str | None = None) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=10)
+        body = {"login": login, "password": password} | ({"otp": otp} if otp else {})
+        response = self.client.post("/api/v1/auth/token", json=body)
+        assert response.status_code == 200, response.text
+        self.client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+
+    def call(self, method: str, url: str, expected: int = 200, **kwargs) -> dict:
+        response = self.client.request(method, url, **kwargs)
+        assert response.status_code == expected, f"{method} {url}: {response.status_code} {response.text}"
+        return response.json()
+
+    def hq_id(self) -> int:
+        return self.call("GET", "/api/v1/orgs", params={"kind": "hq"})["items"][0]["id"]
+
+    def role_id(self, name: str) -> int:
+        roles = self.call("GET", "/api/v1/roles", params={"q": name})["items"]
+        return next(r["id"] for r in roles if r["name"] == name)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@pytest.fixture
+def admin_api(live_server) -> Iterator[Api]:
+    api = Api(live_server.url, "admin@ACME")
+    yield api
+    api.close()
+
+
+def new_page(browser, live_server, viewport: dict = DESKTOP):
+    """A page in a fresh context (own cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="zh-CN")
+    return context.new_page()
+
+
+def login(page, login_name: str, password: str = ADMIN_PASSWORD, otp: str = "") -> None:
+    """Log in through the form and wait for the home page."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.fill("#login", login_name)
+    page.fill("#password", password)
+    if otp:
+        page.fill("#otp", otp)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(HOME)
+
+
+def logout(page) -> None:
+    from playwright.sync_api import expect
+
+    page.locator(".topbar-actions").get_by_role("button", name="退出").click()
+    expect(page).to_have_url(LOGIN)
+
+
+def screenshot(page, name: str, full_page: bool = False) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    # finite CSS transitions (the sliding menu after a resize, the dialog's entry) are finished first
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return path
