@@ -13,8 +13,11 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 def given(body: msgspec.Struct) -> dict[str, Any]:
     """The fields a body actually carries (UNSET ones are left out), nested Structs as dicts."""
-    return {f: msgspec.to_builtins(getattr(body, f)) for f in body.__struct_fields__
-            if getattr(body, f) is not msgspec.UNSET}
+    return {
+        f: msgspec.to_builtins(getattr(body, f))
+        for f in body.__struct_fields__
+        if getattr(body, f) is not msgspec.UNSET
+    }
 
 
 def to(struct: type[S], row: dict) -> S:
