@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import realtime
 from server.core import audit, validate
 from server.core.clock import now
 from server.core.db import atomic
@@ -15,6 +16,8 @@ from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUS
 from server.masterdata.tables import Supplier
 
 FIELDS = ("id", "code", "name", "contact", "phone", "enabled", "status")
+
+realtime.topic("suppliers", P.SUPPLIER["view"], tenant_wide=True)
 
 
 def as_dict(row: dict) -> dict:
@@ -82,6 +85,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
         await row.save()
         created = await get(ctx, row.id)
         await audit.record(ctx, "create", "supplier", row.id, f"添加供应商 {code}", after=as_dict(created))
+        realtime.emit_tenant(ctx.tenant_id, "suppliers", "created", row.id)
     return created
 
 
@@ -102,6 +106,7 @@ async def update(ctx: Ctx, supplier_id: Any, data: dict) -> dict:
         before, after = audit.changes(as_dict(row), as_dict(updated))
         if after:
             await audit.record(ctx, "update", "supplier", row["id"], f"修改供应商 {row['code']}", before, after)
+            realtime.emit_tenant(ctx.tenant_id, "suppliers", "updated", row["id"])
     return updated
 
 
@@ -121,4 +126,5 @@ async def delete(ctx: Ctx, supplier_id: Any) -> dict:
             {"status": "active"},
             {"status": "deleted"},
         )
+        realtime.emit_tenant(ctx.tenant_id, "suppliers", "deleted", row["id"])
         return await get(ctx, row["id"])
