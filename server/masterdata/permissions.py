@@ -21,7 +21,7 @@ page(
     {"view": "查看", "assign": "仓库套用机构", "update": "启用/停用", "export": "导出"},
 )
 page("masterdata", "supplier", "供应商", "/masterdata/suppliers", CRUD)
-page("masterdata", "dictionary", "数据字典", None, {"view": "查看", "update": "维护"})
+page("masterdata", "dictionary", "数据字典", "/masterdata/dictionaries", {"view": "查看", "update": "维护"})
 
 TREE = {kind: {a: f"masterdata.{kind}.{a}" for a in CRUD} for kind in ("category", "repair_class", "fault_class")}
 REPAIR_CODE = {a: f"masterdata.repair_code.{a}" for a in CRUD}

@@ -47,3 +47,28 @@ async def test_supplier_pages_add_edit_delete(client, tenant):
     gone = await client.post(f"/masterdata/suppliers/{supplier_id}/delete", headers=csrf(client))
     assert gone.status_code == 200
     assert "华强北配件" not in (await client.get("/masterdata/suppliers")).text
+
+
+async def test_dictionary_pages_add_rename_disable(client, tenant):
+    from server.masterdata.services import dictionaries
+
+    await page_login(client, "admin@ACME")
+    page = await client.get("/masterdata/dictionaries?kind=payment_method")
+    assert page.status_code == 200 and "微信" in page.text and "支付方式" in page.text
+    assert (await client.get("/masterdata/dictionaries/new?kind=payment_method")).status_code == 200
+    created = await client.post(
+        "/masterdata/dictionaries/payment_method", data={"code": "unionpay", "name": "云闪付"}, headers=csrf(client)
+    )
+    assert created.status_code == 201, created.text
+    item = next(i for i in await dictionaries.items(tenant, "payment_method") if i["code"] == "unionpay")
+    assert (await client.get(f"/masterdata/dictionaries/payment_method/{item['id']}/edit")).status_code == 200
+    updated = await client.post(
+        f"/masterdata/dictionaries/payment_method/{item['id']}",
+        data={"name": "云闪付（银联）", "enabled": "0"},
+        headers=csrf(client),
+    )
+    assert updated.status_code == 200
+    item = next(i for i in await dictionaries.items(tenant, "payment_method") if i["code"] == "unionpay")
+    assert item["name"] == "云闪付（银联）" and not item["enabled"]
+    unknown = await client.get("/masterdata/dictionaries?kind=nope")
+    assert unknown.status_code == 400
