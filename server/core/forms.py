@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 
+from server.core.pagination import PageParams
+
 
 async def form_data(request: Request, lists: tuple[str, ...] = ()) -> dict:
     """Last value per key (a hidden "0" before a checkbox gives unchecked boxes a value);
@@ -32,3 +34,11 @@ def saved(message: str, topic: str | None = None, status_code: int = 200) -> Res
 def query_string(filters: dict) -> str:
     """The current filters as a query string for pagination and export links."""
     return urlencode({k: v for k, v in filters.items() if v not in (None, "")})
+
+
+def list_query(request: Request, *names: str, **defaults: str) -> tuple[dict, PageParams]:
+    """A list page's filters from the query string (with defaults such as `status="active"`)
+    and its page (20 rows unless asked)."""
+    filters = {n: request.query_params.get(n, defaults.get(n, "")) for n in (*names, *defaults)}
+    params = PageParams.of(request.query_params.get("page", 1), request.query_params.get("page_size", 20))
+    return filters, params

@@ -93,6 +93,10 @@ def ctx_of(connection: ASGIConnection) -> Ctx:
     return ctx
 
 
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 

@@ -4,8 +4,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from server.core.errors import NotFound
-from server.core.forms import form_data, query_string, saved
-from server.core.pagination import PageParams
+from server.core.forms import form_data, list_query, query_string, saved
 from server.core.web import ctx_of, htmx_target, render
 from server.masterdata import permissions as P
 from server.masterdata.services import dictionaries, suppliers, trees
@@ -84,9 +83,7 @@ class SupplierPages(Controller):
 
     @get("/", opt={"perm": P.SUPPLIER["view"]}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
-        filters = {n: request.query_params.get(n, "") for n in ("q", "enabled")}
-        filters["status"] = request.query_params.get("status", "active")
-        params = PageParams.of(request.query_params.get("page", 1), request.query_params.get("page_size", 20))
+        filters, params = list_query(request, "q", "enabled", status="active")
         page = await suppliers.search(ctx_of(request), params=params, **filters)
         return render(
             request,

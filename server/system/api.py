@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from server.core import audit, permissions
 from server.core.api import given, page_of, to
 from server.core.pagination import PageParams
-from server.core.web import ctx_of
+from server.core.web import client_ip, ctx_of
 from server.system import exports
 from server.system import permissions as P
 from server.system.schemas import (
@@ -41,10 +41,6 @@ from server.system.services import auth, orgs, roles, tenants, users
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 class AuthController(Controller):

@@ -11,10 +11,10 @@ from litestar.response import Redirect
 
 from server.core import audit, permissions
 from server.core.errors import BusinessError
-from server.core.forms import form_data, query_string, saved
+from server.core.forms import form_data, list_query, query_string, saved
 from server.core.pagination import PageParams
 from server.core.sessions import rotate as rotate_session
-from server.core.web import ctx_of, htmx_target, redirect, render
+from server.core.web import client_ip, ctx_of, htmx_target, redirect, render
 from server.system import exports
 from server.system import permissions as P
 from server.system.services import auth, orgs, roles, tenants, users
@@ -27,18 +27,6 @@ def _safe_next(url: str | None) -> str:
     if not url or not url.startswith("/") or url.startswith("//") or urlparse(url).netloc:
         return "/"
     return url
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _page_params(request: Request) -> PageParams:
-    return PageParams.of(request.query_params.get("page", 1), request.query_params.get("page_size", 20))
-
-
-def _filters(request: Request, *names: str) -> dict:
-    return {n: request.query_params.get(n, "") for n in names}
 
 
 # --- login, logout, OTP ------------------------------------------------------------------------
@@ -58,7 +46,7 @@ class AuthPages(Controller):
         target = _safe_next(data.get("next"))
         try:
             result = await auth.login(
-                data.get("login"), data.get("password"), data.get("otp") or None, _client_ip(request)
+                data.get("login"), data.get("password"), data.get("otp") or None, client_ip(request)
             )
         except BusinessError as exc:
             return render(
@@ -208,9 +196,8 @@ class OrgPages(Controller):
     @get("/", opt={"perm": P.ORG_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters = _filters(request, *ORG_FILTERS)
-        filters["status"] = request.query_params.get("status", "active")
-        page = await orgs.search(ctx, params=_page_params(request), **filters)
+        filters, params = list_query(request, *ORG_FILTERS, status="active")
+        page = await orgs.search(ctx, params=params, **filters)
         return render(
             request,
             "system/orgs.html",
@@ -225,7 +212,7 @@ class OrgPages(Controller):
 
     @get("/export", opt={"perm": P.ORG_EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        return await exports.orgs_xlsx(ctx_of(request), _filters(request, *ORG_FILTERS))
+        return await exports.orgs_xlsx(ctx_of(request), list_query(request, *ORG_FILTERS, status="active")[0])
 
     @get("/new", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
     async def new(self, request: Request, parent_id: FromQuery[int | None] = None) -> Response:
@@ -268,9 +255,8 @@ class RolePages(Controller):
     @get("/", opt={"perm": P.ROLE_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters = _filters(request, "q", "org_kind", "status")
-        filters["status"] = request.query_params.get("status", "active")
-        page = await roles.search(ctx, params=_page_params(request), **filters)
+        filters, params = list_query(request, "q", "org_kind", "status", status="active")
+        page = await roles.search(ctx, params=params, **filters)
         page = page.with_items([roles.as_dict(r) for r in page.items])
         counts = await roles.holders(ctx, [r["id"] for r in page.items])
         return render(
@@ -328,9 +314,8 @@ class UserPages(Controller):
     @get("/", opt={"perm": P.USER_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters = _filters(request, *USER_FILTERS)
-        filters["status"] = request.query_params.get("status", "active")
-        page = await users.search(ctx, params=_page_params(request), **filters)
+        filters, params = list_query(request, *USER_FILTERS, status="active")
+        page = await users.search(ctx, params=params, **filters)
         if htmx_target(request) == "rows":
             return render(
                 request,
@@ -355,7 +340,7 @@ class UserPages(Controller):
 
     @get("/export", opt={"perm": P.USER_EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        return await exports.users_xlsx(ctx_of(request), _filters(request, *USER_FILTERS))
+        return await exports.users_xlsx(ctx_of(request), list_query(request, *USER_FILTERS, status="active")[0])
 
     @get("/new", opt={"perm": P.USER_CREATE}, include_in_schema=False)
     async def new(self, request: Request) -> Response:
@@ -436,8 +421,8 @@ class SettingsPages(Controller):
 
 @get("/system/audit-log", opt={"perm": P.AUDIT_VIEW}, include_in_schema=False)
 async def audit_log(request: Request) -> Response:
-    filters = _filters(request, "q", "entity", "action")
-    page = await audit.search(ctx_of(request), params=_page_params(request), **filters)
+    filters, params = list_query(request, "q", "entity", "action")
+    page = await audit.search(ctx_of(request), params=params, **filters)
     return render(
         request,
         "system/audit.html",

@@ -120,28 +120,9 @@ async def get(ctx: Ctx, goods_id: Any) -> dict:
     return as_dict(row, tiers[row["id"]], store_rows)
 
 
-async def search(
-    ctx: Ctx,
-    *,
-    q: str = "",
-    category_id: Any = None,
-    goods_type_id: Any = None,
-    status: str = "",
-    enabled: Any = None,
-    is_intake_item: Any = None,
-    usable_only: bool = False,
-    params: PageParams = PageParams(),
-) -> Page:
-    where = await filter_where(
-        ctx,
-        q=q,
-        category_id=category_id,
-        goods_type_id=goods_type_id,
-        status=status,
-        enabled=enabled,
-        is_intake_item=is_intake_item,
-        usable_only=usable_only,
-    )
+async def search(ctx: Ctx, *, params: PageParams = PageParams(), **filters: Any) -> Page:
+    """The goods list; `filters` are those of `filter_where`."""
+    where = await filter_where(ctx, **filters)
     page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
     tiers, stores = await _prices([g["id"] for g in page.items])
     return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
