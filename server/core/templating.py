@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jinja2 import Environment, pass_context
+from jinja2.runtime import Macro
 
 from server.core import money
 from server.core.clock import local
@@ -26,3 +27,7 @@ def setup(engine) -> None:
     env.globals["can"] = _can
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # The shared macros are globals rather than `{% from %}` imports: an import at the top of a
+    # page is not run when only one of its blocks is rendered (an htmx region refresh).
+    macros = env.get_template("components/_macros.html").module
+    env.globals.update({name: m for name, m in vars(macros).items() if isinstance(m, Macro)})

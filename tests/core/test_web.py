@@ -86,3 +86,22 @@ async def test_otp_enrolment_through_the_api(client, admin):
     assert again.status_code == 409
     refused = await client.post("/api/v1/auth/token", json={"login": "admin@ACME", "password": "admin1234"})
     assert refused.status_code == 401 and refused.json()["code"] == "otp_required"
+
+
+async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
+    """An htmx refresh renders only the `rows` block, which must still see the shared macros."""
+    await page_login(client, "admin@ACME")
+    for url in (
+        "/system/orgs",
+        "/system/users",
+        "/system/roles",
+        "/system/audit-log",
+        "/masterdata/suppliers",
+        "/masterdata/dictionaries",
+        "/masterdata/categories",
+    ):
+        fragment = await client.get(url, headers={"hx-request": "true", "hx-target": "rows"})
+        assert fragment.status_code == 200, (url, fragment.text[:300])
+        assert "<html" not in fragment.text and "<table" in fragment.text, url
+        page = await client.get(url)
+        assert page.status_code == 200 and "<html" in page.text, url
