@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 
+from server.core.errors import BusinessError
 from server.core.pagination import PageParams
 
 
@@ -23,6 +24,16 @@ async def form_data(request: Request, lists: tuple[str, ...] = ()) -> dict:
     for key in lists:
         data.setdefault(key, [])
     return data
+
+
+async def form_rows(request: Request, *names: str, label: str) -> list[dict]:
+    """Line items posted as parallel fields (one input of each name a row), read position by
+    position so an empty cell stays in its row; rows of unequal length are refused."""
+    form = await request.form()
+    columns = [form.getall(name, []) for name in names]
+    if len({len(c) for c in columns}) > 1:
+        raise BusinessError(f"{label}格式不正确", code="invalid_field")
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def saved(message: str, topic: str | None = None, status_code: int = 200) -> Response:

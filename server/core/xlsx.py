@@ -14,6 +14,11 @@ from openpyxl.styles import Font
 MAX_EXPORT_ROWS = 100_000
 
 
+def yes_no(value: bool) -> str:
+    """A flag as an export cell: 是 / 否."""
+    return "是" if value else "否"
+
+
 def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])

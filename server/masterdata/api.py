@@ -75,6 +75,12 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
                 "page_size": page_size,
             }
 
+        @get("/export", opt={"perm": perms["export"]}, summary="导出 Excel（当前筛选条件）")
+        async def export(self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "") -> Response:
+            rows = await trees.export_rows(ctx_of(request), kind, status=status, q=q)
+            title = trees.KINDS[kind]
+            return xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
+
         @post("/", opt={"perm": perms["create"]})
         async def create(self, request: Request, data: JSONBody[TreeNodeIn]) -> TreeNodeOut:
             return to(TreeNodeOut, trees.as_dict(await trees.create(ctx_of(request), kind, given(data))))
@@ -129,6 +135,24 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
                 params=PageParams(page, page_size),
             )
             return page_of(out_s, result)
+
+        @get("/export", opt={"perm": perms["export"]}, summary="导出 Excel（当前筛选条件）")
+        async def export(
+            self,
+            request: Request,
+            q: FromQuery[str] = "",
+            category_id: FromQuery[str] = "",
+            class_id: FromQuery[str] = "",
+            repair_class_id: FromQuery[str] = "",
+            fault_class_id: FromQuery[str] = "",
+            status: FromQuery[str] = "",
+            enabled: FromQuery[str] = "",
+        ) -> Response:
+            cls = class_id or (repair_class_id if class_key == "repair_class_id" else fault_class_id)
+            filters = {"q": q, "category_id": category_id, "class_id": cls, "status": status, "enabled": enabled}
+            headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
+            label = codes.KINDS[kind].label
+            return xlsx_response(f"{label}.xlsx", label, headers, rows)
 
         @post("/", opt={"perm": perms["create"]})
         async def create(self, request: Request, data: JSONBody[in_s]) -> out_s:
@@ -295,6 +319,19 @@ class WarehouseController(Controller):
         )
         return page_of(WarehouseOut, result)
 
+    @get("/export", opt={"perm": P.WAREHOUSE["export"]}, summary="导出 Excel（当前筛选条件）")
+    async def export(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        type: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+    ) -> Response:
+        filters = {"q": q, "type": type, "status": status, "enabled": enabled}
+        rows = await warehouses.export_rows(ctx_of(request), filters)
+        return xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
+
     @post("/", opt={"perm": P.WAREHOUSE["create"]})
     async def create(self, request: Request, data: JSONBody[WarehouseIn]) -> WarehouseOut:
         return to(WarehouseOut, await warehouses.create(ctx_of(request), given(data)))
@@ -332,6 +369,18 @@ class AssignmentController(Controller):
             ctx_of(request), org_id=org_id, warehouse_id=warehouse_id, type=type, params=PageParams(page, page_size)
         )
         return page_of(AssignmentOut, result)
+
+    @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, summary="导出 Excel（当前筛选条件）")
+    async def export(
+        self,
+        request: Request,
+        org_id: FromQuery[str] = "",
+        warehouse_id: FromQuery[str] = "",
+        type: FromQuery[str] = "",
+    ) -> Response:
+        filters = {"org_id": org_id, "warehouse_id": warehouse_id, "type": type}
+        rows = await warehouses.assignment_export_rows(ctx_of(request), filters)
+        return xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
     @post("/", opt={"perm": P.ASSIGNMENT["assign"]}, summary="仓库套用机构（幂等）")
     async def assign(self, request: Request, data: JSONBody[AssignIn]) -> dict:
@@ -373,6 +422,13 @@ class SupplierController(Controller):
         )
         return page_of(SupplierOut, result)
 
+    @get("/export", opt={"perm": P.SUPPLIER["export"]}, summary="导出 Excel（当前筛选条件）")
+    async def export(
+        self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "", enabled: FromQuery[str] = ""
+    ) -> Response:
+        rows = await suppliers.export_rows(ctx_of(request), {"q": q, "status": status, "enabled": enabled})
+        return xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
+
     @post("/", opt={"perm": P.SUPPLIER["create"]})
     async def create(self, request: Request, data: JSONBody[SupplierIn]) -> SupplierOut:
         return to(SupplierOut, await suppliers.create(ctx_of(request), given(data)))
@@ -403,6 +459,11 @@ class DictionaryController(Controller):
             "page": 1,
             "page_size": max(len(rows), 1),
         }
+
+    @get("/{kind:str}/export", opt={"perm": P.DICTIONARY_EXPORT}, summary="导出 Excel")
+    async def export(self, request: Request, kind: FromPath[str]) -> Response:
+        rows = await dictionaries.export_rows(ctx_of(request), kind)
+        return xlsx_response(f"数据字典-{dictionaries.KINDS[kind]}.xlsx", "数据字典", dictionaries.EXPORT_HEADERS, rows)
 
     @post("/{kind:str}", opt={"perm": P.DICTIONARY_UPDATE})
     async def create(self, request: Request, kind: FromPath[str], data: JSONBody[DictItemIn]) -> DictItemOut:

@@ -54,6 +54,14 @@
     if (closer) { var d = closer.closest("dialog"); if (d) d.close(); }
     if (evt.target.closest("[data-menu-toggle]")) document.body.classList.toggle("menu-open");
     if (evt.target.closest("[data-menu-close]")) document.body.classList.remove("menu-open");
+    // An export link takes the filters as they are now, not as the page was first drawn.
+    var exporter = evt.target.closest("a[data-export]");
+    var filters = exporter && document.querySelector(exporter.dataset.export);
+    if (filters) {
+      var query = new URLSearchParams(new FormData(filters));
+      Array.from(query.keys()).forEach(function (k) { if (!query.get(k)) query.delete(k); });
+      exporter.href = exporter.getAttribute("href").split("?")[0] + (query.toString() ? "?" + query : "");
+    }
   });
 
   // Permission tree: checking a node checks its children; a parent shows whether all are checked.
@@ -71,6 +79,142 @@
       own.indeterminate = on > 0 && on < kids.length;
       parent = parent.parentElement.closest("li");
     }
+  });
+
+  // Pickers (macro `picker`): typing asks the server for options; choosing sets the hidden id.
+  var pickerSeq = 0;
+  var pickerTimer;
+  function pickerParts(el) {
+    var box = el.closest(".picker");
+    return box && {box: box, value: box.querySelector("input[type=hidden]"), input: box.querySelector(".picker-input"),
+      list: box.querySelector(".picker-list")};
+  }
+  function pickerClose(p) {
+    clearTimeout(pickerTimer);
+    p.box.dataset.seq = ++pickerSeq;  // a search still under way must not reopen the list
+    p.list.hidden = true;
+    p.input.setAttribute("aria-expanded", "false");
+  }
+  function pickerSet(p, value, label) {
+    p.input.value = label;
+    p.input.dataset.label = label;
+    if (p.value.value === value) return;
+    p.value.value = value;
+    p.value.setAttribute("value", value);
+    p.value.dispatchEvent(new Event("change", {bubbles: true}));
+  }
+  function pickerLoad(p) {
+    var url = new URL(p.box.dataset.source, window.location.href);
+    url.searchParams.set("q", p.input.value === p.input.dataset.label ? "" : p.input.value.trim());
+    if (p.box.dataset.include) {
+      document.querySelectorAll(p.box.dataset.include).forEach(function (f) { if (f.name) url.searchParams.set(f.name, f.value); });
+    }
+    var seq = ++pickerSeq;
+    p.box.dataset.seq = seq;
+    fetch(url, {headers: {"HX-Request": "true"}, credentials: "same-origin"}).then(function (r) {
+      return r.text().then(function (text) { return {ok: r.ok, text: text}; });
+    }).then(function (res) {
+      if (String(seq) !== p.box.dataset.seq) return;  // a newer search is under way
+      if (res.ok) p.list.innerHTML = res.text;
+      else { p.list.innerHTML = ""; var li = document.createElement("li"); li.className = "picker-note"; li.textContent = res.text; p.list.appendChild(li); }
+      var first = p.list.querySelector(".picker-option");
+      if (first) first.classList.add("active");
+      p.list.hidden = false;
+      p.input.setAttribute("aria-expanded", "true");
+    }).catch(function () { toast("网络连接失败，请检查网络后重试", "error"); });
+  }
+  document.addEventListener("focusin", function (evt) {
+    if (!evt.target.matches(".picker-input")) return;
+    var p = pickerParts(evt.target);
+    if (p.input.dataset.label === undefined) p.input.dataset.label = p.input.value;
+    pickerLoad(p);
+  });
+  document.addEventListener("input", function (evt) {
+    if (!evt.target.matches(".picker-input")) return;
+    var p = pickerParts(evt.target);
+    clearTimeout(pickerTimer);
+    pickerTimer = setTimeout(function () { pickerLoad(p); }, 200);
+  });
+  document.addEventListener("focusout", function (evt) {
+    if (!evt.target.matches(".picker-input")) return;
+    var p = pickerParts(evt.target);
+    setTimeout(function () {
+      if (p.box.contains(document.activeElement)) return;
+      pickerClose(p);
+      // Text typed but nothing chosen: an emptied box clears the choice, anything else is undone.
+      if (p.input.value.trim() === "") pickerSet(p, "", "");
+      else p.input.value = p.input.dataset.label || "";
+    }, 150);
+  });
+  // The visible box never submits or triggers filters by itself; only the hidden id does.
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches && evt.target.matches(".picker-input")) evt.stopPropagation();
+  }, true);
+  document.addEventListener("keydown", function (evt) {
+    if (!evt.target.matches(".picker-input")) return;
+    var p = pickerParts(evt.target);
+    var options = Array.prototype.slice.call(p.list.querySelectorAll(".picker-option"));
+    var index = options.findIndex(function (o) { return o.classList.contains("active"); });
+    if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+      evt.preventDefault();
+      if (p.list.hidden) { pickerLoad(p); return; }
+      if (!options.length) return;
+      if (index >= 0) options[index].classList.remove("active");
+      index = (index + (evt.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+      options[index].classList.add("active");
+      options[index].scrollIntoView({block: "nearest"});
+    } else if (evt.key === "Enter") {
+      evt.preventDefault();  // Enter chooses; it never submits the form around the picker
+      if (p.list.hidden) return;
+      if (index >= 0) pickerSet(p, options[index].dataset.value, options[index].dataset.label);
+      pickerClose(p);
+    } else if (evt.key === "Escape" && !p.list.hidden) {
+      evt.preventDefault();
+      evt.stopPropagation();
+      p.input.value = p.input.dataset.label || "";
+      pickerClose(p);
+    }
+  });
+  document.addEventListener("mousedown", function (evt) {
+    var option = evt.target.closest(".picker-option");
+    var clear = evt.target.closest(".picker-clear");
+    if (!option && !clear) return;
+    evt.preventDefault();  // keep the focus in the box
+    var p = pickerParts(option || clear);
+    if (option) { pickerSet(p, option.dataset.value, option.dataset.label); pickerClose(p); }
+    else { pickerSet(p, "", ""); p.input.focus(); }
+  });
+
+  // Checkbox lists (.check-box): 全选 (un)checks the rows the filter shows, which is also what its
+  // own state follows; the count shows every checked row.
+  function checkBoxRecount(box) {
+    var labels = Array.prototype.slice.call(box.querySelectorAll(".check-list label"));
+    var count = box.querySelector(".check-count");
+    if (count) count.textContent = labels.filter(function (l) { return l.control.checked; }).length;
+    var shown = labels.filter(function (l) { return !l.hidden; });
+    var on = shown.filter(function (l) { return l.control.checked; }).length;
+    var all = box.querySelector(".check-all input");
+    if (all) { all.checked = on > 0 && on === shown.length; all.indeterminate = on > 0 && on < shown.length; }
+  }
+  document.addEventListener("change", function (evt) {
+    var box = evt.target.closest && evt.target.closest(".check-box");
+    if (!box) return;
+    if (evt.target.closest(".check-all")) {
+      box.querySelectorAll(".check-list label:not([hidden]) input").forEach(function (c) { c.checked = evt.target.checked; });
+    }
+    checkBoxRecount(box);
+  });
+  document.addEventListener("input", function (evt) {
+    if (!evt.target.matches(".check-box .check-filter")) return;
+    var box = evt.target.closest(".check-box");
+    var q = evt.target.value.trim().toLowerCase();
+    box.querySelectorAll(".check-list label").forEach(function (l) {
+      l.hidden = q !== "" && l.textContent.toLowerCase().indexOf(q) < 0;
+    });
+    checkBoxRecount(box);
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Enter" && evt.target.matches(".check-box .check-filter")) evt.preventDefault();
   });
 
   // Live updates: the server pushes a #live-signal fragment; pages listen for live:<topic>.

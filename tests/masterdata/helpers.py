@@ -29,6 +29,7 @@ ALL_MD = sorted(
         *P.SUPPLIER.values(),
         P.DICTIONARY_VIEW,
         P.DICTIONARY_UPDATE,
+        P.DICTIONARY_EXPORT,
     }
 )
 

@@ -15,6 +15,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
+from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
 from server.masterdata.services import trees
 from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
@@ -211,3 +212,42 @@ async def delete(ctx: Ctx, kind: str, item_id: Any) -> dict:
         )
         realtime.emit_tenant(ctx.tenant_id, f"{kind}s", "deleted", row["id"])
         return as_dict(kind, await get(ctx, kind, row["id"]))
+
+
+async def with_paths(ctx: Ctx, kind: str, items: list[dict]) -> list[dict]:
+    """Items of `search` with `category_path` and `class_path` for lists and exports."""
+    class_key = f"{KINDS[kind].class_field}_id"
+    paths = await trees.paths_of(ctx, {i["category_id"] for i in items} | {i[class_key] for i in items})
+    return [
+        i | {"category_path": paths.get(i["category_id"], ""), "class_path": paths.get(i[class_key], "")} for i in items
+    ]
+
+
+async def export_rows(ctx: Ctx, kind: str, filters: dict) -> tuple[list[str], list[list]]:
+    """The list's current filter as (headers, rows), money as 4-decimal text."""
+    k = KINDS[kind]
+    ctx.require(k.perms["export"])
+    page = await search(ctx, kind, params=PageParams(1, MAX_EXPORT_ROWS), **filters)
+    fee = kind == "repair_code"
+    headers = [
+        f"{k.label}编码",
+        f"{k.label}名称",
+        *(["维修劳务费", "是否用料"] if fee else []),
+        "品类",
+        trees.KINDS[k.class_kind],
+        "是否启用",
+        "状态",
+    ]
+    rows = [
+        [
+            i["code"],
+            i["name"],
+            *([i["labor_fee"], yes_no(i["uses_material"])] if fee else []),
+            i["category_path"],
+            i["class_path"],
+            yes_no(i["enabled"]),
+            STATUSES[i["status"]],
+        ]
+        for i in await with_paths(ctx, kind, page.items)
+    ]
+    return headers, rows

@@ -171,6 +171,23 @@ async def usable(ctx: Ctx, goods_id: Any, field: str = "goods_id") -> dict:
     return row
 
 
+async def pick(
+    ctx: Ctx, *, q: str = "", category_id: Any = None, is_intake_item: Any = None, limit: int = 20
+) -> tuple[list[dict], bool]:
+    """The goods picker: the first `limit` usable goods by code prefix or name within a category
+    subtree, and whether more matched. No count and no prices, so it stays fast on a big catalogue."""
+    where = await filter_where(ctx, q=q, category_id=category_id, is_intake_item=is_intake_item, usable_only=True)
+    rows = (
+        await Goods.select(
+            Goods.id, Goods.code, Goods.name, Goods.spec, Goods.unit, Goods.category.name.as_alias("category_name")
+        )
+        .where(where)
+        .order_by(Goods.code)
+        .limit(limit + 1)
+    )
+    return rows[:limit], len(rows) > limit
+
+
 async def price_for(ctx: Ctx, goods_id: Any, org_id: Any) -> Price:
     """The override when per-store pricing is on and the org has one, else the org level's tier."""
     goods = await _row(ctx, goods_id)

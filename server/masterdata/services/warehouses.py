@@ -15,6 +15,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
+from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
 from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
 from server.masterdata.tables import OrgWarehouse, Warehouse
@@ -193,7 +194,8 @@ async def assignments(
 
 
 async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
-    """【仓库套用机构】: every checked warehouse to every checked org, in one save; idempotent."""
+    """【仓库套用机构】: every checked warehouse to every checked org, in one save; idempotent.
+    Answers every checked pair, each marked `created` when this save added it."""
     require_hq(ctx, P.ASSIGNMENT["assign"])
     wids = validate.id_list(warehouse_ids, "仓库", "warehouse_ids", max_items=200)
     oids = validate.id_list(org_ids, "机构", "org_ids", max_items=5000)
@@ -245,7 +247,11 @@ async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
             & OrgWarehouse.warehouse.is_in(wids)
             & OrgWarehouse.org_id.is_in(oids)
         )
-    return [assignment_dict(r, org_map.get(r["org_id"])) for r in rows]
+    # `created` tells the page which pairs this save added (its toast counts them)
+    return [
+        assignment_dict(r, org_map.get(r["org_id"])) | {"created": (r["warehouse"], r["org_id"]) not in existing}
+        for r in rows
+    ]
 
 
 async def get_assignment(ctx: Ctx, assignment_id: Any) -> dict:
@@ -306,3 +312,44 @@ async def require_usable(
         if row["warehouse_id"] == wid:
             return row
     raise BusinessError("所选仓库未分配给该机构、已停用或类型不符", code="warehouse_unusable", field=field)
+
+
+# --- the 【仓库套用机构】 dialog and the exports ----------------------------------------------------
+
+
+async def assign_choices(ctx: Ctx) -> dict:
+    """The dialog's two checkbox lists: the warehouses that can be assigned (enabled, not deleted;
+    as many as one save takes) and the active orgs of the caller's subtree in tree order."""
+    require_hq(ctx, P.ASSIGNMENT["assign"])
+    usable = await search(ctx, status="active", enabled=True, params=PageParams(1, 200))
+    return {"warehouses": usable.items, "orgs": await org_service.choices(ctx)}
+
+
+EXPORT_ALL = PageParams(1, MAX_EXPORT_ROWS)
+EXPORT_HEADERS = ("仓库编码", "仓库名称", "仓库类型", "是否启用", "状态")
+ASSIGNMENT_EXPORT_HEADERS = ("机构代码", "机构名称", "仓库编码", "仓库名称", "仓库类型", "是否启用", "可以使用")
+
+
+async def export_rows(ctx: Ctx, filters: dict) -> list[list]:
+    """The 【仓库定义】 list's current filter as rows of EXPORT_HEADERS."""
+    ctx.require(P.WAREHOUSE["export"])
+    page = await search(ctx, params=EXPORT_ALL, **filters)
+    return [[w["code"], w["name"], TYPES[w["type"]], yes_no(w["enabled"]), STATUSES[w["status"]]] for w in page.items]
+
+
+async def assignment_export_rows(ctx: Ctx, filters: dict) -> list[list]:
+    """The 【仓库设置】 list's current filter as rows of ASSIGNMENT_EXPORT_HEADERS."""
+    ctx.require(P.ASSIGNMENT["export"])
+    page = await assignments(ctx, params=EXPORT_ALL, **filters)
+    return [
+        [
+            a["org_code"],
+            a["org_name"],
+            a["warehouse_code"],
+            a["warehouse_name"],
+            TYPES[a["warehouse_type"]],
+            yes_no(a["enabled"]),
+            yes_no(a["usable"]),
+        ]
+        for a in page.items
+    ]

@@ -122,11 +122,16 @@ async def tree(ctx: Ctx, include_deleted: bool = False) -> list[dict]:
     return roots
 
 
-async def choices(ctx: Ctx, *, kind: str = "") -> list[dict]:
-    """Active orgs of the caller's subtree for pickers, indented by depth."""
+async def choices(ctx: Ctx, *, kind: str = "", q: str = "", enabled_only: bool = False) -> list[dict]:
+    """Active orgs of the caller's subtree for pickers, indented by depth; `q` matches code or name."""
     where = _visible(ctx) & (Org.status == "active")
     if kind:
         where &= Org.kind == kind
+    q = validate.text(q, "关键字", 50)
+    if q:
+        where &= Org.code.ilike(f"%{q}%") | Org.name.ilike(f"%{q}%")
+    if enabled_only:
+        where &= Org.enabled == True
     return (
         await Org.select(Org.id, Org.code, Org.name, Org.depth, Org.kind, Org.enabled).where(where).order_by(Org.path)
     )

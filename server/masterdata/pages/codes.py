@@ -1,0 +1,91 @@
+"""Pages of 维修代码 and 故障原因: one list with filters and a dialog form serving both kinds."""
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from server.core.forms import form_data, list_query, query_string, saved
+from server.core.web import ctx_of, htmx_target, render
+from server.core.xlsx import xlsx_response
+from server.masterdata.services import codes, trees
+from server.masterdata.services.common import STATUSES
+
+CODE_PAGES = {
+    "repair_code": ("/masterdata/repair-codes", "/pickers/repair-classes"),
+    "fault_reason": ("/masterdata/fault-reasons", "/pickers/fault-classes"),
+}
+FILTERS = ("q", "category_id", "class_id", "enabled")
+
+
+def _code_pages(kind: str) -> type[Controller]:
+    base, class_source = CODE_PAGES[kind]
+    k = codes.KINDS[kind]
+    perms, topic = k.perms, f"{kind}s"
+    common = {
+        "kind": kind,
+        "base": base,
+        "perms": perms,
+        "label": k.label,
+        "class_label": trees.KINDS[k.class_kind],
+        "class_key": f"{k.class_field}_id",
+        "class_source": class_source,
+    }
+
+    class CodePages(Controller):
+        path = base
+
+        @get("/", opt={"perm": perms["view"]}, include_in_schema=False)
+        async def index(self, request: Request) -> Response:
+            ctx = ctx_of(request)
+            filters, params = list_query(request, *FILTERS, status="active")
+            page = await codes.search(ctx, kind, params=params, **filters)
+            chosen = {int(v) for v in (filters["category_id"], filters["class_id"]) if v.isdigit()}
+            return render(
+                request,
+                "masterdata/codes.html",
+                block="rows" if htmx_target(request) == "rows" else None,
+                title=k.label,
+                page=page.with_items(await codes.with_paths(ctx, kind, page.items)),
+                filters=filters,
+                filter_paths=await trees.paths_of(ctx, chosen),
+                query=query_string(filters),
+                statuses=STATUSES,
+                topic=topic,
+                **common,
+            )
+
+        @get("/export", opt={"perm": perms["export"]}, include_in_schema=False)
+        async def export(self, request: Request) -> Response:
+            filters = list_query(request, *FILTERS, status="active")[0]
+            headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
+            return xlsx_response(f"{k.label}.xlsx", k.label, headers, rows)
+
+        @get("/new", opt={"perm": perms["create"]}, include_in_schema=False)
+        async def new(self, request: Request) -> Response:
+            return render(request, "masterdata/_code_form.html", item=None, **common)
+
+        @post("/", opt={"perm": perms["create"]}, include_in_schema=False)
+        async def create(self, request: Request) -> Response:
+            row = await codes.create(ctx_of(request), kind, await form_data(request))
+            return saved(f"已添加{k.label} {row['code']}", topic, status_code=201)
+
+        @get("/{item_id:int}/edit", opt={"perm": perms["update"]}, include_in_schema=False)
+        async def edit(self, request: Request, item_id: FromPath[int]) -> Response:
+            ctx = ctx_of(request)
+            item = (await codes.with_paths(ctx, kind, [codes.as_dict(kind, await codes.get(ctx, kind, item_id))]))[0]
+            return render(request, "masterdata/_code_form.html", item=item, **common)
+
+        @post("/{item_id:int}", opt={"perm": perms["update"]}, include_in_schema=False)
+        async def update(self, request: Request, item_id: FromPath[int]) -> Response:
+            row = await codes.update(ctx_of(request), kind, item_id, await form_data(request))
+            return saved(f"已修改{k.label} {row['code']}", topic)
+
+        @post("/{item_id:int}/delete", opt={"perm": perms["delete"]}, include_in_schema=False)
+        async def delete(self, request: Request, item_id: FromPath[int]) -> Response:
+            row = await codes.delete(ctx_of(request), kind, item_id)
+            return saved(f"已删除{k.label} {row['code']}", topic)
+
+    CodePages.__name__ = f"{kind.title().replace('_', '')}Pages"
+    return CodePages
+
+
+ROUTES = [_code_pages(kind) for kind in CODE_PAGES]

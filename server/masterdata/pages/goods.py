@@ -1,0 +1,179 @@
+"""Pages of 货品管理: the filtered list with Excel export and import, the add/edit page (price
+tiers, per-store prices, the inline 【自定义】 goods type) and the price preview of `price_for`."""
+
+import json
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
+
+from server.core.errors import BusinessError, Conflict
+from server.core.forms import form_data, form_rows, list_query, query_string, saved
+from server.core.tenancy import Ctx
+from server.core.web import ctx_of, htmx_target, render
+from server.core.xlsx import xlsx_response
+from server.masterdata import permissions as P
+from server.masterdata.services import goods, goods_io, trees
+from server.masterdata.services.common import STATUSES, require_hq
+from server.system.services import orgs
+
+BASE = "/masterdata/goods"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STORE_FIELDS = ("store_org_id", "store_order_price", "store_retail_price")
+
+
+def _back_to_list(message: str, status_code: int = 200) -> Response:
+    """A saved add/edit page: say so, then show the list in place of the form (htmx navigation)."""
+    response = saved(message, "goods", status_code)
+    location = {"path": BASE, "target": "main.content", "select": "main.content", "swap": "outerHTML"}
+    response.headers["HX-Location"] = json.dumps(location)
+    return response
+
+
+async def _goods_body(request: Request) -> dict:
+    """The add/edit form as the goods service's body: one price tier per level, and the per-store
+    rows read position by position (`form_data` drops empty values, which would shift the rows)."""
+    data = await form_data(request)
+    body = {k: data[k] for k in ("code", "category_id", *goods.EDITABLE) if k in data}
+    body["prices"] = [
+        {
+            "level": level,
+            "order_price": data.get(f"order_price_{level}", ""),
+            "retail_price": data.get(f"retail_price_{level}", ""),
+            "orderable": data.get(f"orderable_{level}", "0"),
+        }
+        for level in goods.LEVELS
+    ]
+    body["store_prices"] = [
+        {"org_id": r["store_org_id"], "order_price": r["store_order_price"], "retail_price": r["store_retail_price"]}
+        for r in await form_rows(request, *STORE_FIELDS, label="按店铺单独定价")
+    ]
+    return body
+
+
+async def _form_context(ctx: Ctx) -> dict:
+    """The add/edit page under the list's menu entry, with the goods types to choose from."""
+    return {"title": "货品管理", "goods_types": await goods.goods_types(ctx), "levels": goods.LEVELS}
+
+
+class GoodsPages(Controller):
+    path = BASE
+
+    @get("/", opt={"perm": P.GOODS["view"]}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        filters, params = list_query(request, *goods_io.FILTERS, status="active")
+        page = await goods.search(ctx, params=params, **filters)
+        chosen = {int(filters["category_id"])} if filters["category_id"].isdigit() else set()
+        paths = await trees.paths_of(ctx, {g["category_id"] for g in page.items} | chosen)
+        return render(
+            request,
+            "masterdata/goods.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="货品管理",
+            page=page,
+            paths=paths,
+            filters=filters,
+            query=query_string(filters),
+            statuses=STATUSES,
+            goods_types=await goods.goods_types(ctx),
+        )
+
+    @get("/export", opt={"perm": P.GOODS["export"]}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        filters = list_query(request, *goods_io.FILTERS, status="active")[0]
+        rows = await goods_io.export_rows(ctx_of(request), filters)
+        return xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
+
+    @get("/import", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
+    async def import_dialog(self, request: Request) -> Response:
+        return render(request, "masterdata/_goods_import.html", result=None)
+
+    @get("/import-template", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
+    async def import_template(self) -> Response:
+        return Response(
+            goods_io.template_bytes(),
+            media_type=XLSX,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('货品导入模板.xlsx')}"},
+        )
+
+    @post("/import", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
+    async def import_file(self, request: Request) -> Response:
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile):
+            raise BusinessError("请选择要导入的 Excel 文件", code="import_empty")
+        result = await goods_io.import_goods(ctx_of(request), await upload.read())
+        if not result.ok:  # nothing was imported: the dialog shows which rows to fix
+            return render(request, "masterdata/_goods_import.html", block="report", result=result)
+        return saved(f"已导入 {result.imported} 条货品", "goods")
+
+    @get("/new", opt={"perm": P.GOODS["create"]}, include_in_schema=False)
+    async def new(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        require_hq(ctx, P.GOODS["create"])
+        return render(request, "masterdata/goods_form.html", heading="添加货品", goods=None, **await _form_context(ctx))
+
+    @post("/", opt={"perm": P.GOODS["create"]}, include_in_schema=False)
+    async def create(self, request: Request) -> Response:
+        row = await goods.create(ctx_of(request), await _goods_body(request))
+        return _back_to_list(f"已添加货品 {row['code']} {row['name']}", 201)
+
+    @get("/{goods_id:int}/edit", opt={"perm": P.GOODS["update"]}, include_in_schema=False)
+    async def edit(self, request: Request, goods_id: FromPath[int]) -> Response:
+        ctx = ctx_of(request)
+        require_hq(ctx, P.GOODS["update"])
+        row = await goods.get(ctx, goods_id)
+        if row["status"] != "active":
+            raise Conflict("货品已删除，不能修改", code="deleted")
+        context = await _form_context(ctx)
+        return render(
+            request,
+            "masterdata/goods_form.html",
+            heading=f"修改货品 {row['code']}",
+            goods=row,
+            category_path=(await trees.paths_of(ctx, {row["category_id"]}))[row["category_id"]],
+            **context,
+        )
+
+    @post("/{goods_id:int}", opt={"perm": P.GOODS["update"]}, include_in_schema=False)
+    async def update(self, request: Request, goods_id: FromPath[int]) -> Response:
+        row = await goods.update(ctx_of(request), goods_id, await _goods_body(request))
+        return _back_to_list(f"已修改货品 {row['code']} {row['name']}")
+
+    @post("/{goods_id:int}/delete", opt={"perm": P.GOODS["delete"]}, include_in_schema=False)
+    async def delete(self, request: Request, goods_id: FromPath[int]) -> Response:
+        row = await goods.delete(ctx_of(request), goods_id)
+        return saved(f"已删除货品 {row['code']} {row['name']}", "goods")
+
+    @get("/{goods_id:int}/price", opt={"perm": P.GOODS["view"]}, include_in_schema=False)
+    async def price(self, request: Request, goods_id: FromPath[int], org_id: FromQuery[str] = "") -> Response:
+        ctx = ctx_of(request)
+        if not org_id:
+            return render(request, "masterdata/_goods_price.html", price=None, org=None)
+        price = await goods.price_for(ctx, goods_id, org_id)
+        return render(request, "masterdata/_goods_price.html", price=price, org=await orgs.get(ctx, org_id))
+
+    @get("/store-price-row", opt={"perm": P.GOODS["view"]}, include_in_schema=False)
+    async def store_price_row(self, request: Request) -> Response:
+        return render(request, "masterdata/_goods_store_price_row.html", row=None)
+
+    @get("/types/new", opt={"perm": P.GOODS_TYPE_MANAGE}, include_in_schema=False)
+    async def new_type(self, request: Request) -> Response:
+        return render(request, "masterdata/_goods_type_add.html")
+
+    @post("/types", opt={"perm": P.GOODS_TYPE_MANAGE}, include_in_schema=False)
+    async def create_type(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        made = await goods.create_goods_type(ctx, (await form_data(request)).get("goods_type_name", ""))
+        return render(
+            request,
+            "masterdata/goods_form.html",
+            block="goods_type",
+            goods={"goods_type_id": made["id"]},
+            goods_types=await goods.goods_types(ctx),
+            headers={"HX-Trigger": json.dumps({"weifu:saved": {"message": f"已添加货品分类 {made['name']}"}})},
+        )
+
+
+ROUTES = [GoodsPages]

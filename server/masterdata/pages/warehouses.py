@@ -1,0 +1,120 @@
+"""Pages of 【仓库定义】 (definitions: list, add/edit dialog, delete) and 【仓库设置】 (org warehouses:
+list with a per-row 停用/启用, and the 【仓库套用机构】 dialog assigning many warehouses to many orgs)."""
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from server.core.forms import form_data, list_query, query_string, saved
+from server.core.pagination import PageParams
+from server.core.web import ctx_of, htmx_target, render
+from server.core.xlsx import xlsx_response
+from server.masterdata import permissions as P
+from server.masterdata.services import warehouses
+from server.masterdata.services.common import STATUSES
+from server.system.services import orgs
+
+TOPIC = "warehouses"
+FILTERS = ("q", "type", "enabled")
+ASSIGNMENT_FILTERS = ("org_id", "warehouse_id", "type")
+
+
+class WarehousePages(Controller):
+    path = "/masterdata/warehouses"
+
+    @get("/", opt={"perm": P.WAREHOUSE["view"]}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        filters, params = list_query(request, *FILTERS, status="active")
+        page = await warehouses.search(ctx_of(request), params=params, **filters)
+        return render(
+            request,
+            "masterdata/warehouses.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="仓库定义",
+            page=page,
+            filters=filters,
+            query=query_string(filters),
+            statuses=STATUSES,
+            types=warehouses.TYPES,
+        )
+
+    @get("/export", opt={"perm": P.WAREHOUSE["export"]}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        filters = list_query(request, *FILTERS, status="active")[0]
+        rows = await warehouses.export_rows(ctx_of(request), filters)
+        return xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
+
+    @get("/new", opt={"perm": P.WAREHOUSE["create"]}, include_in_schema=False)
+    async def new(self, request: Request) -> Response:
+        return render(request, "masterdata/_warehouse_form.html", warehouse=None, types=warehouses.TYPES)
+
+    @post("/", opt={"perm": P.WAREHOUSE["create"]}, include_in_schema=False)
+    async def create(self, request: Request) -> Response:
+        row = await warehouses.create(ctx_of(request), await form_data(request))
+        return saved(f"已添加仓库 {row['name']}", TOPIC, status_code=201)
+
+    @get("/{warehouse_id:int}/edit", opt={"perm": P.WAREHOUSE["update"]}, include_in_schema=False)
+    async def edit(self, request: Request, warehouse_id: FromPath[int]) -> Response:
+        row = await warehouses.get(ctx_of(request), warehouse_id)
+        return render(request, "masterdata/_warehouse_form.html", warehouse=row, types=warehouses.TYPES)
+
+    @post("/{warehouse_id:int}", opt={"perm": P.WAREHOUSE["update"]}, include_in_schema=False)
+    async def update(self, request: Request, warehouse_id: FromPath[int]) -> Response:
+        row = await warehouses.update(ctx_of(request), warehouse_id, await form_data(request))
+        return saved(f"已修改仓库 {row['name']}", TOPIC)
+
+    @post("/{warehouse_id:int}/delete", opt={"perm": P.WAREHOUSE["delete"]}, include_in_schema=False)
+    async def delete(self, request: Request, warehouse_id: FromPath[int]) -> Response:
+        row = await warehouses.delete(ctx_of(request), warehouse_id)
+        return saved(f"已删除仓库 {row['name']}", TOPIC)
+
+
+class AssignmentPages(Controller):
+    path = "/masterdata/warehouse-assignments"
+
+    @get("/", opt={"perm": P.ASSIGNMENT["view"]}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        filters, params = list_query(request, *ASSIGNMENT_FILTERS)
+        page = await warehouses.assignments(ctx, params=params, **filters)
+        org = await orgs.get(ctx, filters["org_id"]) if filters["org_id"] else None
+        return render(
+            request,
+            "masterdata/assignments.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="仓库设置",
+            page=page,
+            filters=filters,
+            query=query_string(filters),
+            types=warehouses.TYPES,
+            org_label=org["name"] if org else "",
+            # every definition, deleted ones too: their org warehouses are still listed
+            all_warehouses=(await warehouses.search(ctx, params=PageParams(1, 200))).items,
+        )
+
+    @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        rows = await warehouses.assignment_export_rows(ctx_of(request), list_query(request, *ASSIGNMENT_FILTERS)[0])
+        return xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
+
+    @get("/assign", opt={"perm": P.ASSIGNMENT["assign"]}, include_in_schema=False)
+    async def assign_form(self, request: Request) -> Response:
+        choices = await warehouses.assign_choices(ctx_of(request))
+        return render(request, "masterdata/_assign_form.html", types=warehouses.TYPES, **choices)
+
+    @post("/", opt={"perm": P.ASSIGNMENT["assign"]}, include_in_schema=False)
+    async def assign(self, request: Request) -> Response:
+        data = await form_data(request, lists=("warehouse_ids", "org_ids"))
+        rows = await warehouses.assign(ctx_of(request), data["warehouse_ids"], data["org_ids"])
+        created = sum(r["created"] for r in rows)
+        message = f"仓库套用机构完成：新增 {created} 条" if created else "所选仓库已全部套用到所选机构，没有新增"
+        return saved(message, TOPIC)
+
+    @post("/{assignment_id:int}/enabled", opt={"perm": P.ASSIGNMENT["update"]}, include_in_schema=False)
+    async def set_enabled(self, request: Request, assignment_id: FromPath[int]) -> Response:
+        data = await form_data(request)
+        row = await warehouses.set_assignment_enabled(ctx_of(request), assignment_id, data.get("enabled"))
+        verb = "启用" if row["enabled"] else "停用"
+        return saved(f"已{verb} {row['org_name']} 的仓库 {row['warehouse_name']}", TOPIC)
+
+
+ROUTES = [WarehousePages, AssignmentPages]
