@@ -99,6 +99,11 @@ async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
         "/masterdata/suppliers",
         "/masterdata/dictionaries",
         "/masterdata/categories",
+        "/masterdata/repair-codes",
+        "/masterdata/fault-reasons",
+        "/masterdata/goods",
+        "/masterdata/warehouses",
+        "/masterdata/warehouse-assignments",
     ):
         fragment = await client.get(url, headers={"hx-request": "true", "hx-target": "rows"})
         assert fragment.status_code == 200, (url, fragment.text[:300])
