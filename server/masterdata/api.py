@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from server.core.api import given, page_of, to
@@ -47,6 +48,7 @@ from server.masterdata.services import codes, dictionaries, goods, goods_io, sup
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+Filters = NamedDependency[dict]  # a resource's list filters, shared by its list and its export
 
 
 def _tree_controller(kind: str, path: str) -> type[Controller]:
@@ -106,50 +108,33 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
     perms = codes.KINDS[kind].perms
     class_key = f"{codes.KINDS[kind].class_field}_id"
 
+    async def code_filters(
+        q: FromQuery[str] = "",
+        category_id: FromQuery[str] = "",
+        class_id: FromQuery[str] = "",
+        repair_class_id: FromQuery[str] = "",
+        fault_class_id: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        enabled: FromQuery[str] = "",
+    ) -> dict:
+        """`class_id`, or the class by its own name (`repair_class_id` / `fault_class_id`)."""
+        cls = class_id or (repair_class_id if class_key == "repair_class_id" else fault_class_id)
+        return {"q": q, "category_id": category_id, "class_id": cls, "status": status, "enabled": enabled}
+
     class CodeController(Controller):
         tags = ["masterdata"]
+        dependencies = {"filters": Provide(code_filters)}
 
         @get("/")
         async def list_items(
-            self,
-            request: Request,
-            q: FromQuery[str] = "",
-            category_id: FromQuery[str] = "",
-            class_id: FromQuery[str] = "",
-            repair_class_id: FromQuery[str] = "",
-            fault_class_id: FromQuery[str] = "",
-            status: FromQuery[str] = "",
-            enabled: FromQuery[str] = "",
-            page: PageNo = 1,
-            page_size: PageSize = 50,
+            self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
         ) -> dict:
-            cls = class_id or (repair_class_id if class_key == "repair_class_id" else fault_class_id)
-            result = await codes.search(
-                ctx_of(request),
-                kind,
-                q=q,
-                category_id=category_id,
-                class_id=cls,
-                status=status,
-                enabled=enabled,
-                params=PageParams(page, page_size),
+            return page_of(
+                out_s, await codes.search(ctx_of(request), kind, params=PageParams(page, page_size), **filters)
             )
-            return page_of(out_s, result)
 
         @get("/export", opt={"perm": perms["export"]}, summary="导出 Excel（当前筛选条件）")
-        async def export(
-            self,
-            request: Request,
-            q: FromQuery[str] = "",
-            category_id: FromQuery[str] = "",
-            class_id: FromQuery[str] = "",
-            repair_class_id: FromQuery[str] = "",
-            fault_class_id: FromQuery[str] = "",
-            status: FromQuery[str] = "",
-            enabled: FromQuery[str] = "",
-        ) -> Response:
-            cls = class_id or (repair_class_id if class_key == "repair_class_id" else fault_class_id)
-            filters = {"q": q, "category_id": category_id, "class_id": cls, "status": status, "enabled": enabled}
+        async def export(self, request: Request, filters: Filters) -> Response:
             headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
             label = codes.KINDS[kind].label
             return xlsx_response(f"{label}.xlsx", label, headers, rows)
@@ -180,29 +165,32 @@ class ImportForm:
     file: UploadFile
 
 
+async def goods_filters(
+    q: FromQuery[str] = "",
+    category_id: FromQuery[str] = "",
+    goods_type_id: FromQuery[str] = "",
+    status: FromQuery[str] = "",
+    enabled: FromQuery[str] = "",
+    is_intake_item: FromQuery[str] = "",
+) -> dict:
+    """The goods list's filters, shared by the list and its export."""
+    return {
+        "q": q,
+        "category_id": category_id,
+        "goods_type_id": goods_type_id,
+        "status": status,
+        "enabled": enabled,
+        "is_intake_item": is_intake_item,
+    }
+
+
 class GoodsController(Controller):
     path = "/api/v1/goods"
     tags = ["masterdata"]
+    dependencies = {"filters": Provide(goods_filters)}
 
     @get("/export", opt={"perm": P.GOODS["export"]}, summary="导出 Excel（当前筛选条件）")
-    async def export(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        category_id: FromQuery[str] = "",
-        goods_type_id: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        is_intake_item: FromQuery[str] = "",
-    ) -> Response:
-        filters = dict(
-            q=q,
-            category_id=category_id,
-            goods_type_id=goods_type_id,
-            status=status,
-            enabled=enabled,
-            is_intake_item=is_intake_item,
-        )
+    async def export(self, request: Request, filters: Filters) -> Response:
         rows = await goods_io.export_rows(ctx_of(request), filters)
         return xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
 
@@ -227,29 +215,8 @@ class GoodsController(Controller):
         return Response({"imported": result.imported}, status_code=200, media_type=MediaType.JSON)
 
     @get("/")
-    async def list_goods(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        category_id: FromQuery[str] = "",
-        goods_type_id: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        is_intake_item: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
-    ) -> dict:
-        result = await goods.search(
-            ctx_of(request),
-            q=q,
-            category_id=category_id,
-            goods_type_id=goods_type_id,
-            status=status,
-            enabled=enabled,
-            is_intake_item=is_intake_item,
-            params=PageParams(page, page_size),
-        )
-        return page_of(GoodsOut, result)
+    async def list_goods(self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50) -> dict:
+        return page_of(GoodsOut, await goods.search(ctx_of(request), params=PageParams(page, page_size), **filters))
 
     @post("/", opt={"perm": P.GOODS["create"]})
     async def create(self, request: Request, data: JSONBody[GoodsIn]) -> GoodsOut:
@@ -299,36 +266,27 @@ class GoodsTypeController(Controller):
         return to(GoodsTypeOut, await goods.create_goods_type(ctx_of(request), data.name))
 
 
+async def warehouse_filters(
+    q: FromQuery[str] = "", type: FromQuery[str] = "", status: FromQuery[str] = "", enabled: FromQuery[str] = ""
+) -> dict:
+    return {"q": q, "type": type, "status": status, "enabled": enabled}
+
+
 class WarehouseController(Controller):
     path = "/api/v1/warehouses"
     tags = ["masterdata"]
+    dependencies = {"filters": Provide(warehouse_filters)}
 
     @get("/")
     async def list_warehouses(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        type: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
     ) -> dict:
-        result = await warehouses.search(
-            ctx_of(request), q=q, type=type, status=status, enabled=enabled, params=PageParams(page, page_size)
+        return page_of(
+            WarehouseOut, await warehouses.search(ctx_of(request), params=PageParams(page, page_size), **filters)
         )
-        return page_of(WarehouseOut, result)
 
     @get("/export", opt={"perm": P.WAREHOUSE["export"]}, summary="导出 Excel（当前筛选条件）")
-    async def export(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        type: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-    ) -> Response:
-        filters = {"q": q, "type": type, "status": status, "enabled": enabled}
+    async def export(self, request: Request, filters: Filters) -> Response:
         rows = await warehouses.export_rows(ctx_of(request), filters)
         return xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
 
@@ -351,34 +309,26 @@ class WarehouseController(Controller):
         return to(WarehouseOut, await warehouses.delete(ctx_of(request), warehouse_id))
 
 
+async def assignment_filters(
+    org_id: FromQuery[str] = "", warehouse_id: FromQuery[str] = "", type: FromQuery[str] = ""
+) -> dict:
+    return {"org_id": org_id, "warehouse_id": warehouse_id, "type": type}
+
+
 class AssignmentController(Controller):
     path = "/api/v1/warehouse-assignments"
     tags = ["masterdata"]
+    dependencies = {"filters": Provide(assignment_filters)}
 
     @get("/")
     async def list_assignments(
-        self,
-        request: Request,
-        org_id: FromQuery[str] = "",
-        warehouse_id: FromQuery[str] = "",
-        type: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
     ) -> dict:
-        result = await warehouses.assignments(
-            ctx_of(request), org_id=org_id, warehouse_id=warehouse_id, type=type, params=PageParams(page, page_size)
-        )
-        return page_of(AssignmentOut, result)
+        page_ = await warehouses.assignments(ctx_of(request), params=PageParams(page, page_size), **filters)
+        return page_of(AssignmentOut, page_)
 
     @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, summary="导出 Excel（当前筛选条件）")
-    async def export(
-        self,
-        request: Request,
-        org_id: FromQuery[str] = "",
-        warehouse_id: FromQuery[str] = "",
-        type: FromQuery[str] = "",
-    ) -> Response:
-        filters = {"org_id": org_id, "warehouse_id": warehouse_id, "type": type}
+    async def export(self, request: Request, filters: Filters) -> Response:
         rows = await warehouses.assignment_export_rows(ctx_of(request), filters)
         return xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
@@ -403,30 +353,26 @@ class AssignmentController(Controller):
         return to(AssignmentOut, await warehouses.set_assignment_enabled(ctx_of(request), assignment_id, data.enabled))
 
 
+async def supplier_filters(q: FromQuery[str] = "", status: FromQuery[str] = "", enabled: FromQuery[str] = "") -> dict:
+    return {"q": q, "status": status, "enabled": enabled}
+
+
 class SupplierController(Controller):
     path = "/api/v1/suppliers"
     tags = ["masterdata"]
+    dependencies = {"filters": Provide(supplier_filters)}
 
     @get("/")
     async def list_suppliers(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
     ) -> dict:
-        result = await suppliers.search(
-            ctx_of(request), q=q, status=status, enabled=enabled, params=PageParams(page, page_size)
+        return page_of(
+            SupplierOut, await suppliers.search(ctx_of(request), params=PageParams(page, page_size), **filters)
         )
-        return page_of(SupplierOut, result)
 
     @get("/export", opt={"perm": P.SUPPLIER["export"]}, summary="导出 Excel（当前筛选条件）")
-    async def export(
-        self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "", enabled: FromQuery[str] = ""
-    ) -> Response:
-        rows = await suppliers.export_rows(ctx_of(request), {"q": q, "status": status, "enabled": enabled})
+    async def export(self, request: Request, filters: Filters) -> Response:
+        rows = await suppliers.export_rows(ctx_of(request), filters)
         return xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
 
     @post("/", opt={"perm": P.SUPPLIER["create"]})

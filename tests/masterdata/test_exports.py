@@ -118,3 +118,12 @@ async def test_warehouse_exports_through_the_api_follow_the_list_filters(client,
     )
     assert [(r[0], r[2]) for r in pairs[1:]] == [("B1", "W-GOOD")]
     error_of(await client.get("/api/v1/warehouses/export", params={"type": "nope"}, headers=admin), 400)
+
+
+async def test_list_filters_are_documented_once_for_the_list_and_its_export(client, tenant):
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path in ("/api/v1/goods", "/api/v1/goods/export"):
+        names = {p["name"] for p in paths[path]["get"]["parameters"]}
+        assert {"q", "category_id", "goods_type_id", "status", "enabled", "is_intake_item"} <= names, path
+    names = {p["name"] for p in paths["/api/v1/repair-codes/export"]["get"]["parameters"]}
+    assert {"category_id", "class_id", "repair_class_id"} <= names
