@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "server.core.piccolo_app",
         "server.system.piccolo_app",
         "server.masterdata.piccolo_app",
+        "server.inventory.piccolo_app",
     ]
 )

@@ -125,3 +125,14 @@ def after_commit(callback: Callable[[], object]) -> None:
     if callbacks is None:
         raise RuntimeError("after_commit() needs an atomic() block")
     callbacks.append(callback)
+
+
+async def bulk_insert(table: type[Table], columns: tuple, rows: list[tuple], returning: tuple = ()) -> list[dict]:
+    """One multi-row INSERT with bound parameters. Piccolo's `insert(*instances)` builds a Table
+    object and a query fragment per row, which costs more than the database work at 10,000 rows."""
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    values = ", ".join(["(" + ", ".join(["{}"] * len(columns)) + ")"] * len(rows))
+    sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {values}'
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{c._meta.db_column_name}"' for c in returning)
+    return await table.raw(sql, *[v for r in rows for v in r])

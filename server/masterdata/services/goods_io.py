@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 import realtime
 from server.core import audit, money
 from server.core.clock import now
-from server.core.db import atomic
+from server.core.db import atomic, bulk_insert
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS
@@ -369,22 +369,11 @@ PRICE_COLUMNS = (
 )
 
 
-async def _bulk_insert(table, columns: tuple, rows: list[tuple], returning: tuple = ()) -> list[dict]:
-    """One multi-row INSERT with bound parameters. Piccolo's `insert(*instances)` builds a Table
-    object and a query fragment per row, which costs more than the database work at 10,000 rows."""
-    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
-    values = ", ".join(["(" + ", ".join(["{}"] * len(columns)) + ")"] * len(rows))
-    sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {values}'
-    if returning:
-        sql += " RETURNING " + ", ".join(f'"{c._meta.db_column_name}"' for c in returning)
-    return await table.raw(sql, *[v for r in rows for v in r])
-
-
 async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
     t = now()
     for start in range(0, len(parsed), BATCH):
         batch = [row for _, row in parsed[start : start + BATCH]]
-        inserted = await _bulk_insert(
+        inserted = await bulk_insert(
             Goods,
             GOODS_COLUMNS,
             [
@@ -416,7 +405,7 @@ async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
             for p in row["prices"]
         ]
         for p in range(0, len(prices), BATCH * 2):
-            await _bulk_insert(GoodsPrice, PRICE_COLUMNS, prices[p : p + BATCH * 2])
+            await bulk_insert(GoodsPrice, PRICE_COLUMNS, prices[p : p + BATCH * 2])
 
 
 async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:

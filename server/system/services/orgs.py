@@ -67,6 +67,19 @@ def matching_ids(ctx: Ctx, text: str):
     return Org.select(Org.id).where(_visible(ctx) & (Org.code.ilike(f"%{text}%") | Org.name.ilike(f"%{text}%")))
 
 
+def descendants_of(ctx: Ctx, org: dict):
+    """The ids of `org` (one the caller sees) and everything below it, as a subquery."""
+    return Org.select(Org.id).where(_visible(ctx) & Org.path.like(f"{org['path']}%"))
+
+
+async def names(ctx: Ctx, org_ids: set[int]) -> dict[int, str]:
+    """Names of some orgs of the tenant, for lists that show an org column."""
+    if not org_ids:
+        return {}
+    rows = await Org.select(Org.id, Org.name).where((Org.tenant_id == ctx.tenant_id) & Org.id.is_in(list(org_ids)))
+    return {r["id"]: r["name"] for r in rows}
+
+
 async def get(ctx: Ctx, org_id: Any, *, active_only: bool = False) -> dict:
     oid = validate.ident(org_id, "机构", "org_id")
     row = (
