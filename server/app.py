@@ -25,6 +25,7 @@ from server.core import db, permissions, templating, throttle
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.inventory import api as inventory_api
+from server.inventory import pages as inventory_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
 from server.settings import ROOT, Settings
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *masterdata_api.ROUTES,
             *masterdata_pages.ROUTES,
             *inventory_api.ROUTES,
+            *inventory_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False
