@@ -5,6 +5,7 @@ from __future__ import annotations
 from server import domains  # noqa: F401  (registers codes and hooks)
 from server.core import permissions
 from server.core.pagination import PageParams
+from server.inventory import demo as inventory_demo
 from server.masterdata import demo as masterdata_demo
 from server.system.services import orgs, roles, tenants, users
 from server.system.tables import Tenant
@@ -25,8 +26,15 @@ ORGS = [
 ]
 
 SYSTEM_VIEW = ["system.org.view", "system.user.view"]
+
+
+def modules(*names: str) -> list[str]:
+    """Every permission code of some menu modules (a module's own code grants nothing below it)."""
+    return sorted(c for c in permissions.all_codes() if c.split(".")[0] in names)
+
+
 ROLES = [
-    ("总部管理员", "hq", [c for c in permissions.all_codes() if c.startswith("system")]),
+    ("总部管理员", "hq", modules("system")),
     (
         "网点经理",
         "branch",
@@ -37,16 +45,13 @@ ROLES = [
             "system.user.reset_password",
             "system.user.export",
             "system.org.export",
-            "workorders",
-            "inventory",
-            "queue",
-            "credit",
+            *modules("workorders", "inventory", "queue", "credit"),
         ],
     ),
-    ("前台接待", "branch", ["workorders", "queue"]),
-    ("维修技师", "branch", ["workorders"]),
-    ("仓库管理员", "branch", ["inventory"]),
-    ("总部仓库管理员", "hq", ["inventory", "masterdata"]),
+    ("前台接待", "branch", modules("workorders", "queue")),
+    ("维修技师", "branch", modules("workorders")),
+    ("仓库管理员", "branch", modules("inventory")),
+    ("总部仓库管理员", "hq", modules("inventory", "masterdata")),
 ]
 
 # (account, name, org code, role names, phone)
@@ -85,7 +90,9 @@ async def load() -> None:
             )
     role_ids = {r["name"]: r["id"] for r in (await roles.search(ctx, status="active")).items}
     for name, kind, codes in ROLES:
-        if name not in role_ids:
+        if name in role_ids:  # an older demo's role gets the codes added since
+            await roles.update(ctx, role_ids[name], {"permissions": codes})
+        else:
             role_ids[name] = (await roles.create(ctx, {"name": name, "org_kind": kind, "permissions": codes}))["id"]
     have = {u["account"] for u in (await users.search(ctx, params=PageParams(1, 1000))).items}
     for account, name, org_code, role_names, phone in USERS:
@@ -102,4 +109,5 @@ async def load() -> None:
                 },
             )
     await masterdata_demo.load(ctx)
+    await inventory_demo.load(ctx)
     print(f"demo tenant {CODE} ready: log in as admin@{CODE} / {PASSWORD}")
