@@ -12,6 +12,7 @@ APP_REGISTRY = AppRegistry(
         "server.core.piccolo_app",
         "server.system.piccolo_app",
         "server.masterdata.piccolo_app",
+        "server.credit.piccolo_app",
         "server.inventory.piccolo_app",
     ]
 )

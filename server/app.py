@@ -24,6 +24,7 @@ from server import domains  # noqa: F401  (registers every domain's codes, topic
 from server.core import db, permissions, templating, throttle
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
+from server.credit import api as credit_api
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.masterdata import api as masterdata_api
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *system_api.ROUTES,
             *masterdata_api.ROUTES,
             *masterdata_pages.ROUTES,
+            *credit_api.ROUTES,
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
             *system_pages.ROUTES,

@@ -34,8 +34,8 @@ class StockMove(Table, tablename="inv_stock_move"):
     doc_type = Varchar(length=20)
     doc_id = BigInt()
     doc_no = Varchar(length=24)
-    line_id = BigInt(null=True)
-    user_id = Integer(null=True)
+    line_id = BigInt(null=True, default=None)
+    user_id = Integer(null=True, default=None)
     user_name = Varchar(length=100, default="")
     created_at = Timestamptz()
 
@@ -64,7 +64,7 @@ class StockDoc(Table, tablename="inv_doc"):
     supplier = ForeignKey(Supplier, null=True, on_delete=OnDelete.restrict)
     remark = Varchar(length=500, default="")
     status = Varchar(length=12, default="draft")  # draft submitted partial completed deleted
-    created_by = Integer(null=True)
+    created_by = Integer(null=True, default=None)
     created_by_name = Varchar(length=100, default="")
     created_at = Timestamptz()
     submitted_at = Timestamptz(null=True, default=None)
@@ -81,6 +81,6 @@ class StockDocLine(Table, tablename="inv_doc_line"):
     qty = Integer()
     price = BigInt(default=0)  # inbound: cost price; outbound: unit price
     confirmed_at = Timestamptz(null=True, default=None)
-    confirmed_by = Integer(null=True)
+    confirmed_by = Integer(null=True, default=None)
     confirmed_by_name = Varchar(length=100, default="")
     created_at = Timestamptz()

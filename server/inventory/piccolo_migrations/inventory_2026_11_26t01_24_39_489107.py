@@ -244,7 +244,7 @@ async def forwards():
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -530,7 +530,7 @@ async def forwards():
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1130,7 +1130,7 @@ async def forwards():
         column_class_name="BigInt",
         column_class=BigInt,
         params={
-            "default": 0,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1151,7 +1151,7 @@ async def forwards():
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,

@@ -1,0 +1,340 @@
+"""The credit ledger (SPEC 3): the one module that changes credit accounts. Orders, returns,
+recharges and adjustments call `recharge`, `adjust`, `freeze`, `release`, `use` and `refund`,
+each naming the document that caused it. Accounts change only by conditional UPDATE (available
+never below zero), and each change writes an immutable entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import realtime
+from server.core import money, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.credit import permissions as P
+from server.credit.tables import CreditAccount, CreditEntry, CreditFreeze
+from server.system.services import orgs
+
+realtime.topic("credit", P.ACCOUNT["view"])
+
+ENTRY_KINDS = {
+    "recharge": "充值",
+    "increase": "调整增加",
+    "decrease": "调整减少",
+    "freeze": "冻结",
+    "release": "释放",
+    "usage": "使用",
+    "refund": "退款",
+}
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """The document a change is posted for."""
+
+    type: str
+    no: str
+    id: int | None = None
+    line_id: int | None = None
+
+
+class InsufficientCredit(Conflict):
+    def __init__(self, shortfall: int) -> None:
+        super().__init__(f"可用额度不足：还差 {money.fmt(shortfall)}", code="insufficient_credit")
+        self.shortfall = shortfall
+
+
+def _amount(value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise BusinessError("金额必须大于 0", code="invalid_money")
+    return value
+
+
+async def _ensure_account(ctx: Ctx, org: dict) -> None:
+    if org["kind"] == "hq":
+        raise BusinessError("总部没有额度账户", code="no_account")
+    await CreditAccount.raw(
+        'INSERT INTO "cr_account" ("tenant_id", "org_id", "org_path", "balance", "frozen", "updated_at") '
+        'VALUES ({}, {}, {}, 0, 0, {}) ON CONFLICT ("org_id") DO NOTHING',
+        ctx.tenant_id,
+        org["id"],
+        org["path"],
+        now(),
+    )
+
+
+async def _post(
+    ctx: Ctx, org_id: int, kind: str, balance_delta: int, frozen_delta: int, doc: DocRef, remark: str = ""
+) -> dict:
+    """Change one account by (balance, frozen) deltas if available stays ≥ 0 and frozen ≥ 0,
+    and write the entry; otherwise refuse with the shortfall."""
+    org = await orgs.get(ctx, org_id)  # the caller's own org or one below it
+    await _ensure_account(ctx, org)
+    stamp = now()
+    rows = await CreditAccount.raw(
+        'UPDATE "cr_account" SET "balance" = "balance" + {}, "frozen" = "frozen" + {}, "updated_at" = {} '
+        'WHERE "org_id" = {} AND "balance" + {} - ("frozen" + {}) >= 0 AND "frozen" + {} >= 0 '
+        'RETURNING "id", "balance", "frozen"',
+        balance_delta,
+        frozen_delta,
+        stamp,
+        org_id,
+        balance_delta,
+        frozen_delta,
+        frozen_delta,
+    )
+    if not rows:
+        current = await CreditAccount.select().where(CreditAccount.org_id == org_id).first()
+        available = current["balance"] - current["frozen"]
+        raise InsufficientCredit(frozen_delta - balance_delta - available)
+    account = rows[0]
+    await CreditEntry.insert(
+        CreditEntry(
+            tenant_id=ctx.tenant_id,
+            account=account["id"],
+            org_id=org_id,
+            kind=kind,
+            amount=balance_delta,
+            frozen_delta=frozen_delta,
+            balance_after=account["balance"],
+            frozen_after=account["frozen"],
+            doc_type=doc.type,
+            doc_id=doc.id,
+            doc_no=doc.no,
+            line_id=doc.line_id,
+            remark=remark[:200],
+            user_id=ctx.user_id,
+            user_name=ctx.user_name,
+            created_at=stamp,
+        )
+    )
+    realtime.emit(ctx.tenant_id, org["path"], "credit", kind, org_id)
+    return account
+
+
+async def recharge(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = "") -> dict:
+    """【确认充值】 of one line: balance += amount."""
+    async with atomic():
+        return await _post(ctx, org_id, "recharge", _amount(amount), 0, doc, remark)
+
+
+async def refund(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = "") -> dict:
+    """A return received by the parent: the returning org gets the settlement value back."""
+    async with atomic():
+        return await _post(ctx, org_id, "refund", _amount(amount), 0, doc, remark)
+
+
+async def freeze(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = "") -> int:
+    """Hold `amount` of the available credit for a document; refused with the shortfall when
+    available is short. Answers the freeze's id, which `release` and `use` take."""
+    async with atomic():
+        account = await _post(ctx, org_id, "freeze", 0, _amount(amount), doc, remark)
+        row = await CreditFreeze.insert(
+            CreditFreeze(
+                tenant_id=ctx.tenant_id,
+                account=account["id"],
+                org_id=org_id,
+                amount=amount,
+                remaining=amount,
+                doc_type=doc.type,
+                doc_id=doc.id,
+                doc_no=doc.no,
+                line_id=doc.line_id,
+                user_name=ctx.user_name,
+                created_at=now(),
+            )
+        ).returning(CreditFreeze.id)
+        return row[0]["id"]
+
+
+async def _take(ctx: Ctx, freeze_id: int, amount: int | None) -> tuple[dict, int]:
+    """Take `amount` (all that remains when None) off an open freeze; a freeze is taken once."""
+    current = (
+        await CreditFreeze.select()
+        .where((CreditFreeze.tenant_id == ctx.tenant_id) & (CreditFreeze.id == freeze_id))
+        .first()
+    )
+    if current is None:
+        raise NotFound("冻结记录")
+    take = current["remaining"] if amount is None else _amount(amount)
+    if take <= 0:
+        raise Conflict("冻结已全部释放或使用", code="freeze_closed")
+    stamp = now()
+    rows = await CreditFreeze.raw(
+        'UPDATE "cr_freeze" SET "remaining" = "remaining" - {}, '
+        '"closed_at" = CASE WHEN "remaining" - {} = 0 THEN {} ELSE NULL END '
+        'WHERE "id" = {} AND "remaining" >= {} RETURNING "id", "remaining"',
+        take,
+        take,
+        stamp,
+        freeze_id,
+        take,
+    )
+    if not rows:
+        raise Conflict("冻结余额不足或已全部释放", code="freeze_closed")
+    return current, take
+
+
+async def release(ctx: Ctx, freeze_id: int, doc: DocRef, amount: int | None = None) -> dict:
+    """Give back what is still frozen (or `amount` of it): frozen −= amount."""
+    async with atomic():
+        current, take = await _take(ctx, freeze_id, amount)
+        return await _post(ctx, current["org_id"], "release", 0, -take, doc)
+
+
+async def use(ctx: Ctx, freeze_id: int, amount: int, doc: DocRef, kind: str = "usage") -> dict:
+    """Turn frozen credit into usage (an order shipped; a decrease confirmed): frozen −= v and
+    balance −= v, so available does not change."""
+    async with atomic():
+        current, take = await _take(ctx, freeze_id, amount)
+        return await _post(ctx, current["org_id"], kind, -take, -take, doc)
+
+
+async def adjust(ctx: Ctx, org_id: int, direction: str, amount: int, doc: DocRef, freeze_id: int | None = None) -> dict:
+    """【确认调整】 of one line: an increase adds to the balance; a decrease consumes the freeze its
+    submit made."""
+    if direction == "increase":
+        async with atomic():
+            return await _post(ctx, org_id, "increase", _amount(amount), 0, doc)
+    if freeze_id is None:
+        raise BusinessError("调整减少必须先冻结", code="not_frozen")
+    return await use(ctx, freeze_id, amount, doc, kind="decrease")
+
+
+# --- 【额度查询】 --------------------------------------------------------------------------------
+
+
+def _account_dict(org: dict, account: dict | None) -> dict:
+    balance = account["balance"] if account else 0
+    frozen = account["frozen"] if account else 0
+    return {
+        "org_id": org["id"],
+        "org_code": org["code"],
+        "org_name": org["name"],
+        "level": org.get("level"),
+        "depth": org["depth"],
+        "enabled": org["enabled"],
+        "balance": money.fmt(balance),
+        "frozen": money.fmt(frozen),
+        "available": money.fmt(balance - frozen),
+        "updated_at": account["updated_at"] if account else None,
+    }
+
+
+async def accounts(ctx: Ctx, *, q: str = "", params: PageParams = PageParams()) -> Page:
+    """The caller's own org (when it has a credit line, i.e. is a branch) and every descendant,
+    in tree order, each with balance, frozen and available (zero before the first posting)."""
+    ctx.require(P.ACCOUNT["view"])
+    rows = [o for o in await orgs.choices(ctx, q=q) if o["kind"] != "hq"]
+    start = params.offset
+    window = rows[start : start + params.page_size]
+    found = {
+        a["org_id"]: a
+        for a in await CreditAccount.select().where(
+            (CreditAccount.tenant_id == ctx.tenant_id) & CreditAccount.org_id.is_in([o["id"] for o in window] or [0])
+        )
+    }
+    return Page([_account_dict(o, found.get(o["id"])) for o in window], len(rows), params.page, params.page_size)
+
+
+async def account(ctx: Ctx, org_id: Any) -> dict:
+    """One account the caller may see (own org or a descendant)."""
+    ctx.require(P.ACCOUNT["view"])
+    org = await orgs.get(ctx, org_id)
+    if org["kind"] == "hq":
+        raise NotFound("额度账户")
+    row = await CreditAccount.select().where(CreditAccount.org_id == org["id"]).first()
+    return _account_dict(org, row)
+
+
+ENTRY_COLUMNS = (
+    CreditEntry.id,
+    CreditEntry.org_id,
+    CreditEntry.kind,
+    CreditEntry.amount,
+    CreditEntry.frozen_delta,
+    CreditEntry.balance_after,
+    CreditEntry.frozen_after,
+    CreditEntry.doc_type,
+    CreditEntry.doc_id,
+    CreditEntry.doc_no,
+    CreditEntry.remark,
+    CreditEntry.user_name,
+    CreditEntry.created_at,
+)
+
+
+def entry_dict(row: dict) -> dict:
+    return row | {
+        "kind_name": ENTRY_KINDS.get(row["kind"], row["kind"]),
+        "amount": money.fmt(row["amount"]),
+        "frozen_delta": money.fmt(row["frozen_delta"]),
+        "balance_after": money.fmt(row["balance_after"]),
+        "frozen_after": money.fmt(row["frozen_after"]),
+    }
+
+
+async def entries(
+    ctx: Ctx, org_id: Any, *, kind: str = "", doc_no: str = "", params: PageParams = PageParams()
+) -> Page:
+    """【查看明细】: the change records of an account (newest first); `kind=usage` for usage records."""
+    await account(ctx, org_id)
+    where = (CreditEntry.tenant_id == ctx.tenant_id) & (CreditEntry.org_id == int(org_id))
+    if kind:
+        where &= CreditEntry.kind == validate.choice(kind, "记录类型", ENTRY_KINDS, "kind")
+    doc_no = validate.text(doc_no, "单号", 24)
+    if doc_no:
+        where &= CreditEntry.doc_no.ilike(f"%{doc_no}%")
+    page = await paginate(
+        CreditEntry.select(*ENTRY_COLUMNS).where(where).order_by(CreditEntry.id, ascending=False),
+        CreditEntry.count().where(where),
+        params,
+    )
+    return page.with_items([entry_dict(r) for r in page.items])
+
+
+def freeze_dict(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "org_id": row["org_id"],
+        "amount": money.fmt(row["amount"]),
+        "remaining": money.fmt(row["remaining"]),
+        "doc_type": row["doc_type"],
+        "doc_id": row["doc_id"],
+        "doc_no": row["doc_no"],
+        "user_name": row["user_name"],
+        "created_at": row["created_at"],
+        "closed_at": row["closed_at"],
+    }
+
+
+async def freezes(
+    ctx: Ctx, org_id: Any, *, open_only: bool = True, doc_no: str = "", params: PageParams = PageParams()
+) -> Page:
+    """Frozen records: only freezes still open unless asked (a released freeze leaves the list)."""
+    await account(ctx, org_id)
+    where = (CreditFreeze.tenant_id == ctx.tenant_id) & (CreditFreeze.org_id == int(org_id))
+    if open_only:
+        where &= CreditFreeze.remaining > 0
+    doc_no = validate.text(doc_no, "单号", 24)
+    if doc_no:
+        where &= CreditFreeze.doc_no.ilike(f"%{doc_no}%")
+    page = await paginate(
+        CreditFreeze.select().where(where).order_by(CreditFreeze.id, ascending=False),
+        CreditFreeze.count().where(where),
+        params,
+    )
+    return page.with_items([freeze_dict(r) for r in page.items])
+
+
+def parse_amount(value: Any, field: str = "amount") -> int:
+    """A user-given amount in ten-thousandths: > 0, at most 4 decimals, within NUMERIC(18,4)."""
+    amount = money.parse(value, "金额")
+    if amount <= 0:
+        raise BusinessError("金额必须大于 0", code="invalid_money", field=field)
+    return money.to_units(amount)
