@@ -25,6 +25,7 @@ from server.core import db, permissions, templating, throttle
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
+from server.credit import pages as credit_pages
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.masterdata import api as masterdata_api
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *masterdata_api.ROUTES,
             *masterdata_pages.ROUTES,
             *credit_api.ROUTES,
+            *credit_pages.ROUTES,
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
             *system_pages.ROUTES,
