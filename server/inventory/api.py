@@ -115,7 +115,7 @@ def _doc_controller(kind: str, path: str, in_s, out_s, line_in, line_patch) -> t
 
         @post("/{doc_id:int}/confirm", status_code=200, summary="确认（勾选的明细，可部分确认）")
         async def confirm(
-            self, request: Request, doc_id: FromPath[int], data: JSONBody[ConfirmIn] | None = None
+            self, request: Request, doc_id: FromPath[int], data: JSONBody[ConfirmIn | None] = None
         ) -> out_s:
             line_ids = given(data).get("line_ids") if data is not None else None
             return _out(kind, await documents.confirm(ctx_of(request), kind, doc_id, line_ids))

@@ -83,14 +83,13 @@
 
   // Pickers (macro `picker`): typing asks the server for options; choosing sets the hidden id.
   var pickerSeq = 0;
-  var pickerTimer;
   function pickerParts(el) {
     var box = el.closest(".picker");
     return box && {box: box, value: box.querySelector("input[type=hidden]"), input: box.querySelector(".picker-input"),
       list: box.querySelector(".picker-list")};
   }
   function pickerClose(p) {
-    clearTimeout(pickerTimer);
+    clearTimeout(p.box.pickerTimer);
     p.box.dataset.seq = ++pickerSeq;  // a search still under way must not reopen the list
     p.list.hidden = true;
     p.input.setAttribute("aria-expanded", "false");
@@ -132,8 +131,8 @@
   document.addEventListener("input", function (evt) {
     if (!evt.target.matches(".picker-input")) return;
     var p = pickerParts(evt.target);
-    clearTimeout(pickerTimer);
-    pickerTimer = setTimeout(function () { pickerLoad(p); }, 200);
+    clearTimeout(p.box.pickerTimer);
+    p.box.pickerTimer = setTimeout(function () { pickerLoad(p); }, 200);
   });
   document.addEventListener("focusout", function (evt) {
     if (!evt.target.matches(".picker-input")) return;

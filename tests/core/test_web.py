@@ -104,6 +104,9 @@ async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
         "/masterdata/goods",
         "/masterdata/warehouses",
         "/masterdata/warehouse-assignments",
+        "/inventory/inbounds",
+        "/inventory/outbounds",
+        "/inventory/stock",
     ):
         fragment = await client.get(url, headers={"hx-request": "true", "hx-target": "rows"})
         assert fragment.status_code == 200, (url, fragment.text[:300])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,9 @@ STATUSES = {
 }
 MAX_QTY = 1_000_000
 MAX_LINES = 500
+# a line's amount (price × MAX_QTY) stays within NUMERIC(18,4), and the moving average's
+# arithmetic within BIGINT (see stock._average)
+MAX_PRICE = Decimal("99999999.9999")
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,18 @@ async def filter_where(
     return where
 
 
+async def creators(ctx: Ctx, kind: str) -> list[dict]:
+    """The 制单人 filter's choices: whoever made documents of this kind the caller can see."""
+    ctx.require(_kind(kind).perms["view"])
+    return (
+        await StockDoc.select(StockDoc.created_by, StockDoc.created_by_name)
+        .where(_visible(ctx, kind))
+        .distinct()
+        .order_by(StockDoc.created_by_name)
+        .limit(200)
+    )
+
+
 async def search(ctx: Ctx, kind: str, *, params: PageParams = PageParams(), **filters: Any) -> Page:
     k = _kind(kind)
     ctx.require(k.perms["view"])
@@ -267,6 +283,8 @@ async def _line(ctx: Ctx, k: Kind, data: dict, org_id: int, current: dict | None
         amount = money.parse(raw_price, k.price_label)
         if amount < 0:
             raise BusinessError(f"{k.price_label}不能为负数", code="invalid_money", field=k.price_field)
+        if amount > MAX_PRICE:
+            raise BusinessError(f"{k.price_label}不能超过 {MAX_PRICE}", code="invalid_money", field=k.price_field)
         price = money.to_units(amount)
     return {"goods": goods_id, "qty": qty, "price": price}
 
@@ -281,8 +299,13 @@ async def _check_cover(ctx: Ctx, k: Kind, doc: dict, lines: list[dict]) -> None:
     have = await stock.on_hand(ctx, doc["org_id"], doc["warehouse"], list(wanted))
     short = [stock.Shortage(g, doc["warehouse"], q, have[g]) for g, q in wanted.items() if q > have[g]]
     if short:
-        names = {li["goods"]: f"{li.get('goods_code', '')} {li.get('goods_name', '')}".strip() for li in lines}
-        raise stock.InsufficientStock(short, {g: n or str(g) for g, n in names.items()})
+        # a line being added or changed has no code and name yet: its goods was just checked usable
+        names = {li["goods"]: f"{li['goods_code']} {li['goods_name']}" for li in lines if li.get("goods_code")}
+        for s in short:
+            if s.goods_id not in names:
+                row = await goods.usable(ctx, s.goods_id)
+                names[s.goods_id] = f"{row['code']} {row['name']}"
+        raise stock.InsufficientStock(short, names)
 
 
 async def create(ctx: Ctx, kind: str, data: dict) -> dict:
@@ -408,6 +431,22 @@ async def delete_line(ctx: Ctx, kind: str, doc_id: Any, line_id: Any) -> dict:
         doc = await _editable(ctx, kind, doc_id)
         current = await _line_row(doc, line_id)
         await StockDocLine.delete().where(StockDocLine.id == current["id"])
+        _changed(ctx, k, doc, "updated")
+        return await get(ctx, kind, doc["id"])
+
+
+async def delete_lines(ctx: Ctx, kind: str, doc_id: Any, line_ids: Any) -> dict:
+    """【删除】 of the lines ticked on the page: all of them or, when one is gone, none."""
+    k = _kind(kind)
+    wanted = set(validate.id_list(line_ids, "明细", "line_ids", max_items=MAX_LINES))
+    if not wanted:
+        raise BusinessError("请勾选要删除的明细", code="required", field="line_ids")
+    async with atomic():
+        doc = await _editable(ctx, kind, doc_id)
+        where = (StockDocLine.doc == doc["id"]) & StockDocLine.id.is_in(list(wanted))
+        if await StockDocLine.count().where(where) != len(wanted):
+            raise NotFound("明细")
+        await StockDocLine.delete().where(where)
         _changed(ctx, k, doc, "updated")
         return await get(ctx, kind, doc["id"])
 

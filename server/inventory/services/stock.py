@@ -23,6 +23,9 @@ from server.system.services import orgs
 realtime.topic("stock", P.STOCK["view"])
 
 
+MAX_ON_HAND = 1_000_000_000  # per org and goods, well inside INTEGER with a document's moves on top
+
+
 @dataclass(frozen=True)
 class Move:
     """A signed change of one (org warehouse, goods), on behalf of one document line.
@@ -155,17 +158,26 @@ async def _goods_names(goods_ids: list[int]) -> dict[int, str]:
 
 async def _average(ctx: Ctx, move: Move, stamp) -> None:
     """Keep the org's moving average cost: stock coming in at a cost re-weights the average,
-    anything else only changes the quantity it averages over. One UPSERT, no read."""
+    anything else only changes the quantity it averages over. One UPSERT, no read.
+
+    new = round_half_up((avg·qty + cost·d) / n) with n = qty + d, computed as
+    avg + floor(x / n) with x = (cost − avg)·d + n/2: the same integer, but x stays within
+    BIGINT whatever quantity the org holds (avg·qty would overflow it; see documents.MAX_PRICE).
+    Both engines truncate integer division, so floor of a negative x is −((n − 1 − x) / n).
+    The org's quantity is capped at MAX_ON_HAND, so no stock row nears PostgreSQL's INTEGER."""
     incoming = move.delta > 0 and move.cost is not None
     cost = move.cost if incoming else 0
-    await GoodsCost.raw(
+    x = '(({} - "inv_goods_cost"."avg_cost") * {} + ("inv_goods_cost"."qty" + {}) / 2)'
+    n = '("inv_goods_cost"."qty" + {})'
+    rows = await GoodsCost.raw(
         'INSERT INTO "inv_goods_cost" ("tenant_id", "org_id", "goods_id", "qty", "avg_cost", "updated_at") '
         "VALUES ({}, {}, {}, {}, {}, {}) "
         'ON CONFLICT ("org_id", "goods_id") DO UPDATE SET '
-        '"avg_cost" = CASE WHEN {} AND "inv_goods_cost"."qty" + {} > 0 THEN '
-        '("inv_goods_cost"."avg_cost" * "inv_goods_cost"."qty" + {} * {} + ("inv_goods_cost"."qty" + {}) / 2) '
-        '/ ("inv_goods_cost"."qty" + {}) ELSE "inv_goods_cost"."avg_cost" END, '
-        '"qty" = "inv_goods_cost"."qty" + {}, "updated_at" = {}',
+        f'"avg_cost" = CASE WHEN {{}} AND {n} > 0 THEN "inv_goods_cost"."avg_cost" + CASE WHEN {x} >= 0 '
+        f"THEN {x} / {n} ELSE -(({n} - 1 - {x}) / {n}) END "
+        'ELSE "inv_goods_cost"."avg_cost" END, '
+        '"qty" = "inv_goods_cost"."qty" + {}, "updated_at" = {} '
+        'WHERE "inv_goods_cost"."qty" + {} <= {} RETURNING "qty"',
         ctx.tenant_id,
         move.org_id,
         move.goods_id,
@@ -174,13 +186,16 @@ async def _average(ctx: Ctx, move: Move, stamp) -> None:
         stamp,
         incoming,
         move.delta,
-        cost,
-        move.delta,
-        move.delta,
-        move.delta,
+        *(cost, move.delta, move.delta),
+        *(cost, move.delta, move.delta, move.delta),
+        *(move.delta, cost, move.delta, move.delta, move.delta),
         move.delta,
         stamp,
+        move.delta,
+        MAX_ON_HAND,
     )
+    if not rows:
+        raise Conflict(f"库存数量超出上限：每个机构每种货品最多 {MAX_ON_HAND} 件", code="stock_limit")
 
 
 async def on_hand(ctx: Ctx, org_id: int, warehouse_id: int, goods_ids: Sequence[int]) -> dict[int, int]:
@@ -240,7 +255,8 @@ async def stock_where(
     if category_id not in (None, ""):
         where &= Stock.goods.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
     if below_safety not in (None, "") and validate.boolean(below_safety, "低于安全库存", "below_safety"):
-        where &= Stock.qty < Stock.goods.safety_stock
+        # the joined column on the left: Piccolo adds the goods join only for a left-hand column
+        where &= Stock.goods.safety_stock > Stock.qty
     q = validate.text(q, "关键字", 64)
     if q:
         where &= Stock.goods.code.ilike(f"{q}%") | Stock.goods.name.ilike(f"%{q}%")
@@ -253,7 +269,11 @@ async def search(ctx: Ctx, *, params: PageParams = PageParams(), **filters: Any)
     ctx.require(P.STOCK["view"])
     where = await stock_where(ctx, **filters)
     page = await paginate(
-        Stock.select(*STOCK_COLUMNS).where(where).order_by(Stock.org_id).order_by(Stock.goods.code),
+        Stock.select(*STOCK_COLUMNS)
+        .where(where)
+        .order_by(Stock.org_id)
+        .order_by(Stock.goods.code)
+        .order_by(Stock.warehouse.code),  # a total order: pages neither repeat nor skip rows
         Stock.count().where(where),
         params,
     )
