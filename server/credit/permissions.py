@@ -5,9 +5,9 @@ from server.system import permissions as _menu_modules  # noqa: F401  (registers
 
 DOC_ACTIONS = {"view": "查看", "create": "新增/修改", "submit": "提交", "confirm": "确认", "delete": "删除"}
 
-page("credit", "recharge", "额度充值", None, DOC_ACTIONS | {"confirm": "确认充值"})
-page("credit", "adjustment", "额度调整", None, DOC_ACTIONS | {"confirm": "确认调整"})
-page("credit", "account", "额度查询", None, {"view": "查看", "export": "导出"})
+page("credit", "recharge", "额度充值", "/credit/recharges", DOC_ACTIONS | {"confirm": "确认充值"})
+page("credit", "adjustment", "额度调整", "/credit/adjustments", DOC_ACTIONS | {"confirm": "确认调整"})
+page("credit", "account", "额度查询", "/credit/accounts", {"view": "查看", "export": "导出"})
 
 RECHARGE = {a: f"credit.recharge.{a}" for a in DOC_ACTIONS}
 ADJUSTMENT = {a: f"credit.adjustment.{a}" for a in DOC_ACTIONS}

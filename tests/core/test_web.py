@@ -107,6 +107,9 @@ async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
         "/inventory/inbounds",
         "/inventory/outbounds",
         "/inventory/stock",
+        "/credit/recharges",
+        "/credit/adjustments",
+        "/credit/accounts",
     ):
         fragment = await client.get(url, headers={"hx-request": "true", "hx-target": "rows"})
         assert fragment.status_code == 200, (url, fragment.text[:300])
