@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+IPAD = {"width": 820, "height": 1180}
 ADMIN_PASSWORD = "admin1234"
 HOME = re.compile(r"^https?://[^/]+/$")
 LOGIN = re.compile(r"^https?://[^/]+/login(\?.*)?$")
@@ -139,3 +140,17 @@ def screenshot(page, name: str, full_page: bool = False) -> Path:
     # finite CSS transitions (the sliding menu after a resize, the dialog's entry) are finished first
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
+
+
+def pick(page, box, text: str, option: str) -> None:
+    """Type into a picker's box (a locator) and choose `option` once the search for `text` has
+    answered (macro `picker`)."""
+    from urllib.parse import quote_plus
+
+    from playwright.sync_api import expect
+
+    box.click()
+    with page.expect_response(lambda r: "/pickers/" in r.url and f"q={quote_plus(text)}" in r.url):
+        box.fill(text)
+    page.locator(".picker-list:visible .picker-option", has_text=option).first.click()
+    expect(page.locator(".picker-list:visible")).to_have_count(0)

@@ -7,9 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
-
-IPAD = {"width": 820, "height": 1180}
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
 
 
 def add_child(page: Page, parent: str | None, name: str) -> None:

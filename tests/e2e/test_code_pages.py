@@ -8,9 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
-
-IPAD = {"width": 820, "height": 1180}
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, pick, screenshot
 
 
 def both_widths(page: Page, name: str) -> None:
@@ -19,13 +17,6 @@ def both_widths(page: Page, name: str) -> None:
     page.set_viewport_size(IPAD)
     screenshot(page, f"{name}-ipad")
     page.set_viewport_size(DESKTOP)
-
-
-def pick(page: Page, box_id: str, text: str, option: str) -> None:
-    """Type into a picker and choose the option whose label is `option`."""
-    page.locator(f"#{box_id}").fill(text)
-    page.locator(f'#{box_id} ~ .picker-list li[data-label="{option}"]').click()
-    expect(page.locator(f"#{box_id}")).to_have_value(option)
 
 
 def tree(api, kind: str, *names: str) -> list[int]:
@@ -56,8 +47,8 @@ def test_add_a_repair_code_with_the_pickers_and_filter_the_list(browser, live_se
     expect(dialog).to_be_visible()
     dialog.locator("#code-code").fill("R100")
     dialog.locator("#code-name").fill("更换屏幕总成")
-    pick(page, "code-category", "15", "Apple / iPhone / iPhone 15")
-    pick(page, "code-class", "换屏", "屏幕维修 / 换屏")
+    pick(page, page.locator("#code-category"), "15", "Apple / iPhone / iPhone 15")
+    pick(page, page.locator("#code-class"), "换屏", "屏幕维修 / 换屏")
     dialog.locator("#code-fee").fill("88.5")
     dialog.get_by_label("是否用料").check()
     both_widths(page, "repair-code-form")
@@ -77,19 +68,19 @@ def test_add_a_repair_code_with_the_pickers_and_filter_the_list(browser, live_se
     both_widths(page, "repair-code-list")
 
     # the category filter matches its whole subtree; the export link follows the filter
-    pick(page, "filter-category", "iPad", "Apple / iPad")
+    pick(page, page.locator("#filter-category"), "iPad", "Apple / iPad")
     expect(page.locator("#code-table tbody tr[data-code]")).to_have_count(1)
     expect(page.locator("#code-table tbody")).to_contain_text("R010")
     expect(page).to_have_url(re.compile(rf"category_id={ipad}"))
     with page.expect_download() as download:
         page.locator(".page-header").get_by_role("link", name="导出").click()
     assert f"category_id={ipad}" in download.value.url and download.value.suggested_filename == "维修代码.xlsx"
-    pick(page, "filter-category", "iPhone", "Apple / iPhone")
+    pick(page, page.locator("#filter-category"), "iPhone", "Apple / iPhone")
     expect(page.locator("#code-table tbody tr[data-code]")).to_have_count(2)
     page.locator('#filters input[name="q"]').fill("总成")
     expect(page.locator("#code-table tbody tr[data-code]")).to_have_count(1)
     expect(page.locator("#code-table tbody")).to_contain_text("R100")
-    pick(page, "filter-class", "电池", "电池维修 / 更换电池")
+    pick(page, page.locator("#filter-class"), "电池", "电池维修 / 更换电池")
     expect(page.locator("#code-table tbody")).to_contain_text("暂无数据")
     page.locator("#filter-class ~ .picker-clear").click()
     page.keyboard.press("Escape")

@@ -8,16 +8,13 @@ Screenshots at desktop and iPad widths go to var/screenshots/."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote_plus
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from server.credit import permissions as P
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, pick, screenshot
 from tests.system.helpers import PASSWORD, service_org, service_user
-
-IPAD = {"width": 820, "height": 1180}
 
 
 @pytest.fixture
@@ -35,15 +32,6 @@ def both_widths(page: Page, name: str) -> None:
         page.set_viewport_size(size)
         screenshot(page, f"{name}-{label}")
     page.set_viewport_size(DESKTOP)
-
-
-def pick(page: Page, box, text: str, option: str) -> None:
-    """Type into a picker's box and choose `option` once the search for `text` has answered."""
-    box.click()
-    with page.expect_response(lambda r: "/pickers/" in r.url and f"q={quote_plus(text)}" in r.url):
-        box.fill(text)
-    page.locator(".picker-list:visible .picker-option", has_text=option).first.click()
-    expect(page.locator(".picker-list:visible")).to_have_count(0)
 
 
 def add_line(page: Page, org: str, amount: str, direction: str | None = None) -> None:

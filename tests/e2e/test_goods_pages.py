@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import quote_plus
 
 import pytest
 from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
 from server.masterdata.services.goods_io import COLUMNS
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, pick, screenshot
 from tests.masterdata.helpers import chain
 from tests.system.helpers import service_org
 
-IPAD = {"width": 820, "height": 1180}
 TIERS = {1: ("100", "150.5"), 2: ("110", "160"), 3: ("120.1234", "170"), 4: ("130", "180")}
 
 
@@ -51,15 +49,6 @@ def workbook(*rows: dict) -> dict:
     buf = io.BytesIO()
     wb.save(buf)
     return {"name": "货品.xlsx", "mimeType": "application/octet-stream", "buffer": buf.getvalue()}
-
-
-def pick(page: Page, box, text: str, option: str) -> None:
-    """Type into a picker's search box and choose `option` once the search for `text` has answered."""
-    box.click()
-    with page.expect_response(lambda r: "/pickers/" in r.url and f"q={quote_plus(text)}" in r.url):
-        box.fill(text)
-    page.locator(".picker-list:visible .picker-option", has_text=option).first.click()
-    expect(page.locator(".picker-list:visible")).to_have_count(0)
 
 
 def test_admin_creates_a_goods_with_tiers_and_a_store_price_and_previews_a_branch_price(world, browser, live_server):

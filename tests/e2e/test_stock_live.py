@@ -10,11 +10,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
 from tests.inventory.helpers import inbound, world
 from tests.masterdata.helpers import make_goods
 
-IPAD = {"width": 820, "height": 1180}
 LIVE = 2_000  # ms: how soon a confirmed document must show on the other pages
 
 

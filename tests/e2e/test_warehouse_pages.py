@@ -11,11 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
 from tests.masterdata.helpers import warehouse
 from tests.system.helpers import service_org
 
-IPAD = {"width": 820, "height": 1180}
 SHOPS = 12
 
 
