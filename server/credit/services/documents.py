@@ -140,17 +140,19 @@ async def search(
     return page.with_items(await _present(ctx, k, page.items))
 
 
-async def _line(ctx: Ctx, k: Kind, data: dict, current: dict | None = None) -> dict:
-    """A line: a descendant org (never the issuer's own), an amount > 0, and for an adjustment
-    its direction."""
+async def _line(ctx: Ctx, k: Kind, data: dict, issuer: dict, current: dict | None = None) -> dict:
+    """A line: a descendant of the issuing org `issuer` (never the issuer itself, also when an
+    ancestor of the issuer edits its draft), an amount > 0, and for an adjustment its direction."""
     org_id = current["org_id"] if current and "org_id" not in data else None
     if org_id is None:
         org_id = validate.ident(data.get("org_id"), "机构", "org_id")
         try:
             org = await orgs.get(ctx, org_id, active_only=True)
         except NotFound:
-            raise BusinessError("只能为本机构的下级机构充值或调整额度", code="not_descendant", field="org_id") from None
-        if org["id"] == ctx.org_id or org["kind"] == "hq":
+            org = None
+        if org is None or not org["path"].startswith(issuer["org_path"]):
+            raise BusinessError("只能为本机构的下级机构充值或调整额度", code="not_descendant", field="org_id")
+        if org["id"] == issuer["org_id"] or org["kind"] == "hq":
             raise BusinessError("不能为本机构自己充值或调整额度", code="own_org", field="org_id")
     amount = current["amount"] if current and "amount" not in data else ledger.parse_amount(data.get("amount"))
     direction = "increase"
@@ -169,7 +171,8 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
     if not isinstance(raw_lines, list) or len(raw_lines) > MAX_LINES:
         raise BusinessError(f"明细最多 {MAX_LINES} 行", code="invalid_field", field="lines")
     async with atomic():
-        lines = [await _line(ctx, k, li if isinstance(li, dict) else {}) for li in raw_lines]
+        issuer = {"org_id": ctx.org_id, "org_path": ctx.org_path}
+        lines = [await _line(ctx, k, li if isinstance(li, dict) else {}, issuer) for li in raw_lines]
         stamp = now()
         doc = CreditDoc(
             tenant_id=ctx.tenant_id,
@@ -227,7 +230,7 @@ async def add_line(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
         doc = await _draft(ctx, kind, doc_id)
         if len((await _lines_of([doc["id"]]))[doc["id"]]) >= MAX_LINES:
             raise BusinessError(f"明细最多 {MAX_LINES} 行", code="too_many_lines")
-        line = await _line(ctx, k, data)
+        line = await _line(ctx, k, data, doc)
         await CreditDocLine.insert(CreditDocLine(tenant_id=ctx.tenant_id, doc=doc["id"], created_at=now(), **line))
         realtime.emit(ctx.tenant_id, doc["org_path"], k.topic, "updated", doc["id"])
         return await get(ctx, kind, doc["id"])
@@ -246,7 +249,7 @@ async def update_line(ctx: Ctx, kind: str, doc_id: Any, line_id: Any, data: dict
     async with atomic():
         doc = await _draft(ctx, kind, doc_id)
         current = await _line_row(doc, line_id)
-        line = await _line(ctx, k, data, current)
+        line = await _line(ctx, k, data, doc, current)
         await CreditDocLine.update({getattr(CreditDocLine, f): v for f, v in line.items()}).where(
             CreditDocLine.id == current["id"]
         )

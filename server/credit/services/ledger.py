@@ -165,9 +165,11 @@ async def _take(ctx: Ctx, freeze_id: int, amount: int | None) -> tuple[dict, int
     if take <= 0:
         raise Conflict("冻结已全部释放或使用", code="freeze_closed")
     stamp = now()
+    # ELSE "closed_at" (NULL while open) types the stamp's parameter: PostgreSQL reads a CASE of a
+    # bare parameter and NULL as text and refuses it for a timestamptz column.
     rows = await CreditFreeze.raw(
         'UPDATE "cr_freeze" SET "remaining" = "remaining" - {}, '
-        '"closed_at" = CASE WHEN "remaining" - {} = 0 THEN {} ELSE NULL END '
+        '"closed_at" = CASE WHEN "remaining" - {} = 0 THEN {} ELSE "closed_at" END '
         'WHERE "id" = {} AND "remaining" >= {} RETURNING "id", "remaining"',
         take,
         take,
@@ -242,14 +244,19 @@ async def accounts(ctx: Ctx, *, q: str = "", params: PageParams = PageParams()) 
     return Page([_account_dict(o, found.get(o["id"])) for o in window], len(rows), params.page, params.page_size)
 
 
-async def account(ctx: Ctx, org_id: Any) -> dict:
-    """One account the caller may see (own org or a descendant)."""
+async def _visible_account(ctx: Ctx, org_id: Any) -> tuple[dict, dict | None]:
+    """The org of an account the caller may see (own org or a descendant) and its account row
+    (None before the first posting)."""
     ctx.require(P.ACCOUNT["view"])
     org = await orgs.get(ctx, org_id)
     if org["kind"] == "hq":
         raise NotFound("额度账户")
-    row = await CreditAccount.select().where(CreditAccount.org_id == org["id"]).first()
-    return _account_dict(org, row)
+    return org, await CreditAccount.select().where(CreditAccount.org_id == org["id"]).first()
+
+
+async def account(ctx: Ctx, org_id: Any) -> dict:
+    """One account the caller may see (own org or a descendant)."""
+    return _account_dict(*await _visible_account(ctx, org_id))
 
 
 ENTRY_COLUMNS = (
@@ -282,9 +289,11 @@ def entry_dict(row: dict) -> dict:
 async def entries(
     ctx: Ctx, org_id: Any, *, kind: str = "", doc_no: str = "", params: PageParams = PageParams()
 ) -> Page:
-    """【查看明细】: the change records of an account (newest first); `kind=usage` for usage records."""
-    await account(ctx, org_id)
-    where = (CreditEntry.tenant_id == ctx.tenant_id) & (CreditEntry.org_id == int(org_id))
+    """【查看明细】: the change records of an account (newest first); `kind=usage` for usage records.
+    Filtered by the account (not the org) so that the (account, id) and (account, kind, id)
+    indexes serve a ledger of millions of rows."""
+    _, row = await _visible_account(ctx, org_id)
+    where = (CreditEntry.tenant_id == ctx.tenant_id) & (CreditEntry.account == (row["id"] if row else 0))
     if kind:
         where &= CreditEntry.kind == validate.choice(kind, "记录类型", ENTRY_KINDS, "kind")
     doc_no = validate.text(doc_no, "单号", 24)
@@ -317,8 +326,8 @@ async def freezes(
     ctx: Ctx, org_id: Any, *, open_only: bool = True, doc_no: str = "", params: PageParams = PageParams()
 ) -> Page:
     """Frozen records: only freezes still open unless asked (a released freeze leaves the list)."""
-    await account(ctx, org_id)
-    where = (CreditFreeze.tenant_id == ctx.tenant_id) & (CreditFreeze.org_id == int(org_id))
+    _, row = await _visible_account(ctx, org_id)
+    where = (CreditFreeze.tenant_id == ctx.tenant_id) & (CreditFreeze.account == (row["id"] if row else 0))
     if open_only:
         where &= CreditFreeze.remaining > 0
     doc_no = validate.text(doc_no, "单号", 24)

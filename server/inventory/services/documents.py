@@ -347,12 +347,15 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
 async def _claim(doc: dict, statuses: tuple[str, ...]) -> bool:
     """Take the document for this transaction if it is still in one of `statuses`: the UPDATE
     locks its row on PostgreSQL, so a concurrent submit, confirm or delete waits, then sees the
-    new state (SQLite serialises writers anyway)."""
+    new state (SQLite serialises writers anyway). One deleted meanwhile is not found, as it
+    would have been a moment later, rather than refused for a state it no longer has."""
     rows = (
         await StockDoc.update({StockDoc.updated_at: now()})
         .where((StockDoc.id == doc["id"]) & StockDoc.status.is_in(list(statuses)))
         .returning(StockDoc.id)
     )
+    if not rows and await StockDoc.exists().where((StockDoc.id == doc["id"]) & (StockDoc.status == "deleted")):
+        raise NotFound(_kind(doc["kind"]).label)
     return bool(rows)
 
 
