@@ -55,7 +55,10 @@ class Page:
 
 
 async def paginate(select, count, params: PageParams) -> Page:
-    """Run a Piccolo select (already filtered and ordered) and its matching count query."""
-    total = await count
+    """Run a Piccolo select (already filtered and ordered) and, unless the rows already tell the
+    total (a short page that is not past the end), its matching count query: a search with few
+    hits, on a large table, then scans once instead of twice."""
     items = await select.limit(params.page_size).offset(params.offset)
-    return Page(items, total, params.page, params.page_size)
+    if len(items) < params.page_size and (items or not params.offset):
+        return Page(items, params.offset + len(items), params.page, params.page_size)
+    return Page(items, await count, params.page, params.page_size)

@@ -11,9 +11,9 @@ DESCRIPTION = "covering indexes for the goods list and picker"
 # hits, and every count, looks at each goods of the tenant. These two indexes hold every column the
 # filters read, so that walk reads only the narrow index, never the table rows: the first in code
 # order (the rows of a page and the picker stop after enough hits), the second by category (counts
-# within a category subtree). Named here, as the columns would make a name over PostgreSQL's 63
-# characters. They also keep SQLite's planner on the code order once ANALYZE statistics exist;
-# without them it then sorted every usable goods for each picker search.
+# within a category subtree, which would otherwise scan the first). Named here: the helper's name
+# would pass PostgreSQL's 63 characters. They also keep SQLite's planner on the code order once
+# ANALYZE statistics exist; without them it then sorted every usable goods for each picker search.
 COLUMNS = '"name", "goods_type", "status", "enabled", "is_intake_item"'
 
 
