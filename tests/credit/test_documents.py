@@ -104,3 +104,9 @@ async def test_exact_over_ten_thousand_steps(tenant):
         for i in range(10_000):
             await ledger.recharge(tenant, t["b2"], 1, ledger.DocRef("recharge", "TEST", 1, line_id=i))
     assert (await ledger.account(tenant, t["b2"]))["balance"] == "1.0000"
+
+
+async def test_the_account_list_tells_each_orgs_level(tenant):
+    t = await branches(tenant)
+    levels = {a["org_id"]: a["level"] for a in (await ledger.accounts(tenant)).items}
+    assert levels[t["b2"]] == 2 and levels[t["b3"]] == 3

@@ -146,7 +146,9 @@ async def choices(ctx: Ctx, *, kind: str = "", q: str = "", enabled_only: bool =
     if enabled_only:
         where &= Org.enabled == True
     return (
-        await Org.select(Org.id, Org.code, Org.name, Org.depth, Org.kind, Org.enabled).where(where).order_by(Org.path)
+        await Org.select(Org.id, Org.code, Org.name, Org.depth, Org.kind, Org.enabled, Org.level)
+        .where(where)
+        .order_by(Org.path)
     )
 
 
