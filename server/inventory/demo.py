@@ -23,9 +23,7 @@ async def _purchase(ctx: Ctx, warehouse_id: int, parts: list[dict], qty, confirm
         "type": "purchase",
         "warehouse_id": warehouse_id,
         "remark": "演示数据",
-        "lines": [
-            {"goods_id": p["id"], "qty": qty(i), "cost_price": p["purchase_cost"]} for i, p in enumerate(parts)
-        ],
+        "lines": [{"goods_id": p["id"], "qty": qty(i), "cost_price": p["purchase_cost"]} for i, p in enumerate(parts)],
     }
     doc = await documents.create(ctx, "inbound", body)
     if confirm:
