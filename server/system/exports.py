@@ -7,15 +7,11 @@ from litestar import Response
 from server.core.clock import local
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
-from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response
+from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response, yes_no
 from server.system import permissions as P
 from server.system.services import orgs, users
 
 ALL = PageParams(1, MAX_EXPORT_ROWS)
-
-
-def _yes(value: bool) -> str:
-    return "是" if value else "否"
 
 
 async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
@@ -29,7 +25,7 @@ async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
             orgs.KINDS[o["kind"]],
             o["level"],
             o["depth"],
-            _yes(o["enabled"]),
+            yes_no(o["enabled"]),
             orgs.STATUSES[o["status"]],
             o["contact"],
             o["phone"],
@@ -70,9 +66,9 @@ async def users_xlsx(ctx: Ctx, filters: dict) -> Response:
             "、".join(u["role_names"]),
             u["phone"],
             u["email"],
-            _yes(u["enabled"]),
+            yes_no(u["enabled"]),
             users.STATUSES[u["status"]],
-            _yes(u["otp_enrolled"]),
+            yes_no(u["otp_enrolled"]),
             local(u["last_login_at"], ctx.tz),
         ]
         for u in page.items

@@ -320,22 +320,8 @@ async def get(ctx: Ctx, stock_id: Any) -> dict:
     return (await _decorate(ctx, [row]))[0]
 
 
-MOVE_LIST_COLUMNS = (
-    StockMove.id,
-    StockMove.stock.as_alias("stock_id"),
-    StockMove.org_id,
-    StockMove.warehouse_id,
-    StockMove.goods_id,
-    StockMove.delta,
-    StockMove.qty_after,
-    StockMove.doc_type,
-    StockMove.doc_id,
-    StockMove.doc_no,
-    StockMove.line_id,
-    StockMove.user_id,
-    StockMove.user_name,
-    StockMove.created_at,
-)
+# a move as lists show it: its id and stock row instead of the tenant
+MOVE_LIST_COLUMNS = (StockMove.id, StockMove.stock.as_alias("stock_id"), *MOVE_COLUMNS[2:])
 
 
 async def moves(

@@ -23,7 +23,7 @@ from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx
-from server.core.xlsx import MAX_EXPORT_ROWS
+from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
 from server.masterdata.services import goods, trees
 from server.masterdata.services.common import require_hq
@@ -78,21 +78,10 @@ class ImportResult:
         return not self.errors
 
 
-def _yes(value: bool) -> str:
-    return "是" if value else "否"
-
-
 async def category_paths(ctx: Ctx, *, usable_only: bool = False) -> dict[int, str]:
     """Full path ("Apple/iPhone/iPhone 15") of every category node, deleted ones included unless
     `usable_only` (deleting a node deletes its subtree, so an active node is a usable one)."""
-    paths: dict[int, str] = {}
-    active: set[int] = set()
-    for node in await trees.listing(ctx, "category", include_deleted=True):
-        parent = paths.get(node["parent"]) if node["parent"] else None
-        paths[node["id"]] = f"{parent}{PATH_SEP}{node['name']}" if parent else node["name"]
-        if node["status"] == "active":
-            active.add(node["id"])
-    return {k: v for k, v in paths.items() if k in active} if usable_only else paths
+    return trees.paths(await trees.listing(ctx, "category", include_deleted=not usable_only), PATH_SEP)
 
 
 def _path_key(path: str) -> str:
@@ -123,14 +112,14 @@ async def export_rows(ctx: Ctx, filters: dict) -> list[list]:
             r["unit"],
             r["spec"],
             money.fmt(r["purchase_cost"]),
-            _yes(r["is_intake_item"]),
-            _yes(r["enabled"]),
+            yes_no(r["is_intake_item"]),
+            yes_no(r["enabled"]),
             r["safety_stock"],
         ]
         for level in goods.LEVELS:
             tier = tiers[r["id"]].get(level)
             line += (
-                [money.fmt(tier["order_price"]), money.fmt(tier["retail_price"]), _yes(tier["orderable"])]
+                [money.fmt(tier["order_price"]), money.fmt(tier["retail_price"]), yes_no(tier["orderable"])]
                 if tier
                 else ["", "", ""]
             )
@@ -171,7 +160,7 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return _yes(value)
+        return yes_no(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value).strip()

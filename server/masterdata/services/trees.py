@@ -80,18 +80,18 @@ async def listing(ctx: Ctx, kind: str, *, include_deleted: bool = False, q: str 
     return await TreeNode.select().where(where).order_by(TreeNode.path)
 
 
-def _paths(nodes: list[dict]) -> dict[int, str]:
+def paths(nodes: list[dict], sep: str = " / ") -> dict[int, str]:
     """Full path labels ("Apple / iPhone / iPhone 15") of nodes listed parents first."""
     labels: dict[int, str] = {}
     for node in nodes:
         parent = labels.get(node["parent"])
-        labels[node["id"]] = f"{parent} / {node['name']}" if parent else node["name"]
+        labels[node["id"]] = f"{parent}{sep}{node['name']}" if parent else node["name"]
     return labels
 
 
 async def path_labels(ctx: Ctx, kind: str) -> dict[int, str]:
     """Full path labels of every node, deleted ones too (searches and exports show where a node sits)."""
-    return _paths(await listing(ctx, kind, include_deleted=True))
+    return paths(await listing(ctx, kind, include_deleted=True))
 
 
 async def paths_of(ctx: Ctx, ids: set[int]) -> dict[int, str]:
@@ -117,7 +117,7 @@ async def choices(ctx: Ctx, kind: str, q: str = "", limit: int = 50) -> tuple[li
     `{id, label, depth}`, and whether more matched. Usable nodes have only usable ancestors."""
     q = validate.text(q, "关键字", 50).lower()
     nodes = await listing(ctx, kind)
-    labels = _paths(nodes)
+    labels = paths(nodes)
     found = [
         {"id": n["id"], "label": labels[n["id"]], "depth": n["depth"]}
         for n in nodes
