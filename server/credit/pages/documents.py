@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from server.core import money
-from server.core.errors import Conflict, NotFound
+from server.core.errors import NotFound
 from server.core.forms import form_data, list_query, query_string, saved
 from server.core.web import ctx_of, htmx_target, render
 from server.credit.services import documents
@@ -99,12 +99,6 @@ def _doc_pages(kind: str) -> type[Controller]:
             **kw,
         )
 
-    async def draft(request: Request, doc_id: int) -> dict:
-        doc = await documents.get(ctx_of(request), kind, doc_id)
-        if doc["status"] != "draft":
-            raise Conflict(f"{k.label}已提交，不能修改", code="not_draft")
-        return doc
-
     class DocPages(Controller):
         path = base
 
@@ -181,7 +175,7 @@ def _doc_pages(kind: str) -> type[Controller]:
         @get("/{doc_id:int}/lines/new", opt={"perm": perms["create"]}, include_in_schema=False)
         async def new_line(self, request: Request, doc_id: FromPath[int]) -> Response:
             """The line form, empty (【取消】 of an edit)."""
-            return page(request, await draft(request, doc_id), "line_form")
+            return page(request, await documents.get_draft(ctx_of(request), kind, doc_id), "line_form")
 
         @post("/{doc_id:int}/lines", opt={"perm": perms["create"]}, include_in_schema=False)
         async def add_line(self, request: Request, doc_id: FromPath[int]) -> Response:
@@ -194,7 +188,7 @@ def _doc_pages(kind: str) -> type[Controller]:
         @get("/{doc_id:int}/lines/{line_id:int}/edit", opt={"perm": perms["create"]}, include_in_schema=False)
         async def edit_line(self, request: Request, doc_id: FromPath[int], line_id: FromPath[int]) -> Response:
             """The line form filled with one line (【修改】 of a row)."""
-            doc = await draft(request, doc_id)
+            doc = await documents.get_draft(ctx_of(request), kind, doc_id)
             line = next((li for li in doc["lines"] if li["id"] == line_id), None)
             if line is None:
                 raise NotFound("明细")

@@ -117,6 +117,14 @@ async def get(ctx: Ctx, kind: str, doc_id: Any) -> dict:
     return (await _present(ctx, k, [await _row(ctx, kind, doc_id)]))[0]
 
 
+async def get_draft(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    """A document whose lines may still be edited (opening a line form); the writes check again."""
+    doc = await get(ctx, kind, doc_id)
+    if doc["status"] != "draft":
+        raise Conflict(f"{KINDS[kind].label}已提交，不能修改", code="not_draft")
+    return doc
+
+
 async def search(
     ctx: Ctx, kind: str, *, no: str = "", status: str = "", org_id: Any = None, params: PageParams = PageParams()
 ) -> Page:

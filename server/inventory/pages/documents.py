@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from server.core.clock import now
-from server.core.errors import Conflict, NotFound
+from server.core.errors import NotFound
 from server.core.forms import form_data, list_query, query_string, saved
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
@@ -86,12 +86,6 @@ async def _filter_choices(ctx: Ctx, kind: str) -> dict:
         "vendors": (await suppliers.search(ctx, status="active", params=CHOICES)).items,
         "creators": await documents.creators(ctx, kind),
     }
-
-
-def _draft(k: documents.Kind, doc: dict) -> dict:
-    if doc["status"] != "draft":
-        raise Conflict(f"{k.label}已提交，不能修改", code="not_draft")
-    return doc
 
 
 def _doc_pages(kind: str) -> type[Controller]:
@@ -193,7 +187,7 @@ def _doc_pages(kind: str) -> type[Controller]:
 
         @get("/{doc_id:int}/lines/new", opt={"perm": perms["create"]}, include_in_schema=False)
         async def new_line(self, request: Request, doc_id: FromPath[int]) -> Response:
-            doc = _draft(k, await documents.get(ctx_of(request), kind, doc_id))
+            doc = await documents.get_draft(ctx_of(request), kind, doc_id)
             return render(request, "inventory/_doc_line_form.html", doc=doc, line=None, **common)
 
         @post("/{doc_id:int}/lines", opt={"perm": perms["create"]}, include_in_schema=False)
@@ -210,7 +204,7 @@ def _doc_pages(kind: str) -> type[Controller]:
 
         @get("/{doc_id:int}/lines/{line_id:int}/edit", opt={"perm": perms["create"]}, include_in_schema=False)
         async def edit_line(self, request: Request, doc_id: FromPath[int], line_id: FromPath[int]) -> Response:
-            doc = _draft(k, await documents.get(ctx_of(request), kind, doc_id))
+            doc = await documents.get_draft(ctx_of(request), kind, doc_id)
             line = next((li for li in doc["lines"] if li["id"] == line_id), None)
             if line is None:
                 raise NotFound("明细")

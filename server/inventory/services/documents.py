@@ -166,6 +166,14 @@ async def get(ctx: Ctx, kind: str, doc_id: Any) -> dict:
     return (await _present(ctx, k, [await _row(ctx, kind, doc_id)]))[0]
 
 
+async def get_draft(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    """A document whose lines may still be edited (opening a line form); the writes check again."""
+    doc = await get(ctx, kind, doc_id)
+    if doc["status"] != "draft":
+        raise Conflict(f"{_kind(kind).label}已提交，不能修改", code="not_draft")
+    return doc
+
+
 def _day(value: Any, label: str, field: str) -> datetime | None:
     if value in (None, ""):
         return None
