@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "server.masterdata.piccolo_app",
         "server.credit.piccolo_app",
         "server.inventory.piccolo_app",
+        "server.queue.piccolo_app",
     ]
 )

@@ -26,6 +26,7 @@ from server.core.db import after_commit
 _plugin: ChannelsPlugin | None = None
 _prefix = ""  # Redis pub/sub channels are global to the server: a deployment prefixes its own
 _topics: dict[str, tuple[str, bool]] = {}  # topic -> (permission needed, tenant-wide?)
+_device_topics: set[str] = set()  # org topics that an org's devices also hear
 _last_id = 0
 
 
@@ -34,10 +35,13 @@ def bind(plugin: ChannelsPlugin | None, prefix: str = "") -> None:
     _plugin, _prefix = plugin, prefix
 
 
-def topic(name: str, permission: str, tenant_wide: bool = False) -> None:
-    """Declare a topic, the permission a subscriber needs, and whether it concerns the whole
-    tenant (master data, roles) rather than one org's subtree."""
+def topic(name: str, permission: str, tenant_wide: bool = False, devices: bool = False) -> None:
+    """Declare a topic, the permission a subscriber needs, whether it concerns the whole
+    tenant (master data, roles) rather than one org's subtree, and whether the org's devices
+    (kiosk, TV) hear it too."""
     _topics[name] = (permission, tenant_wide)
+    if devices:
+        _device_topics.add(name)
 
 
 def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozenset[str]) -> list[str]:
@@ -47,6 +51,13 @@ def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozens
         if code in permissions:
             names.append(tenant_channel(tenant_id, name) if tenant_wide else org_channel(tenant_id, org_id, name))
     return names
+
+
+def device_channels(tenant_id: int, org_id: int, device_id: int) -> list[str]:
+    """What a device hears: its own notices and the device topics of exactly its org."""
+    return [device_channel(tenant_id, device_id)] + [
+        exact_org_channel(tenant_id, org_id, name) for name in sorted(_device_topics)
+    ]
 
 
 def org_channel(tenant_id: int, org_id: int, topic_name: str) -> str:
@@ -59,6 +70,14 @@ def tenant_channel(tenant_id: int, topic_name: str) -> str:
 
 def user_channel(tenant_id: int, user_id: int) -> str:
     return f"{_prefix}t{tenant_id}:u{user_id}"
+
+
+def exact_org_channel(tenant_id: int, org_id: int, topic_name: str) -> str:
+    return f"{_prefix}t{tenant_id}:x{org_id}:{topic_name}"
+
+
+def device_channel(tenant_id: int, device_id: int) -> str:
+    return f"{_prefix}t{tenant_id}:d{device_id}"
 
 
 def members_channel(tenant_id: int, org_id: int) -> str:
@@ -80,6 +99,7 @@ class Event:
     ref: str = ""
     kick: bool = False
     reconnect: bool = False
+    say: str = ""  # what a queue TV announces
 
     def render(self) -> str:
         attrs = {
@@ -93,6 +113,8 @@ class Event:
             attrs["data-kick"] = "1"
         if self.reconnect:
             attrs["data-reconnect"] = "1"
+        if self.say:
+            attrs["data-say"] = self.say
         body = " ".join(f'{k}="{html.escape(str(v))}"' for k, v in attrs.items())
         return f'<div id="live-signal" hx-swap-oob="true" {body}></div>'
 
@@ -102,13 +124,16 @@ def _publish(event: Event, channels: list[str]) -> None:
         _plugin.publish(event.render(), channels)
 
 
-def emit(tenant_id: int, org_path: str, topic_name: str, kind: str, ref: object = "") -> None:
-    """Queue an event about the org at `org_path`; published to it and its ancestors on commit."""
+def emit(tenant_id: int, org_path: str, topic_name: str, kind: str, ref: object = "", say: str = "") -> None:
+    """Queue an event about the org at `org_path`; published on commit to it and its ancestors,
+    and to the org's own devices when the topic is a device topic."""
     if topic_name not in _topics or _topics[topic_name][1]:
         raise ValueError(f"{topic_name} is not an org topic")
     org_ids = [int(p) for p in org_path.strip("/").split("/") if p]
-    event = Event(next_event_id(), topic_name, kind, str(ref))
+    event = Event(next_event_id(), topic_name, kind, str(ref), say=say)
     channels = [org_channel(tenant_id, oid, topic_name) for oid in org_ids]
+    if topic_name in _device_topics:
+        channels.append(exact_org_channel(tenant_id, org_ids[-1], topic_name))
     after_commit(lambda: _publish(event, channels))
 
 
@@ -130,6 +155,12 @@ def kick_org(tenant_id: int, org_id: int) -> None:
     """After commit, close the live sockets of every member of an org (disabled or deleted)."""
     event = Event(next_event_id(), "session", "kick", f"org:{org_id}", kick=True)
     after_commit(lambda: _publish(event, [members_channel(tenant_id, org_id)]))
+
+
+def kick_device(tenant_id: int, device_id: int) -> None:
+    """After commit, close the live socket of a device whose token was revoked or replaced."""
+    event = Event(next_event_id(), "session", "kick", f"device:{device_id}", kick=True)
+    after_commit(lambda: _publish(event, [device_channel(tenant_id, device_id)]))
 
 
 def resubscribe_users(tenant_id: int, user_ids: list[int]) -> None:

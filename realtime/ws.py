@@ -1,5 +1,6 @@
-"""The WebSocket endpoint: authenticated by the session (or a bearer token), subscribed only to
-the channels the caller is entitled to, closed when the caller's session is ended."""
+"""The WebSocket endpoint: authenticated by the session, a bearer token, or a device token
+(`/ws?token=…`: a queue kiosk or TV), subscribed only to the channels the caller is entitled
+to, closed when the caller's session is ended or the device's token revoked."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> 
         await socket.accept()
         await socket.close(code=CLOSE_UNAUTHORIZED, reason="unauthorized")
         return
-    names = realtime.channels_for(ctx.tenant_id, ctx.org_id, ctx.user_id, ctx.permissions)
+    if ctx.device_id is not None:
+        names = realtime.device_channels(ctx.tenant_id, ctx.org_id, ctx.device_id)
+    else:
+        names = realtime.channels_for(ctx.tenant_id, ctx.org_id, ctx.user_id, ctx.permissions)
     ended = False
 
     async def forward(message: bytes) -> None:

@@ -30,6 +30,8 @@ from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
+from server.queue import api as queue_api
+from server.queue.services import devices as queue_devices
 from server.settings import ROOT, Settings
 from server.system import api as system_api
 from server.system import pages as system_pages
@@ -52,6 +54,13 @@ def _stores(settings: Settings) -> StoreRegistry:
     return StoreRegistry({"sessions": sessions, "throttle": throttles})
 
 
+async def _token_ctx(token: str):
+    """A queue device's token, or a person's API token."""
+    if queue_devices.is_device_token(token):
+        return await queue_devices.ctx_for_token(token)
+    return await auth.ctx_for_token(token)
+
+
 async def _session_ctx(session: dict):
     if not session.get("uid"):
         return None
@@ -70,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secret=settings.secret_key,
         cookie_secure=settings.is_prod,
         cookie_samesite="lax",
-        exclude=["^/static/", "^/ws", "^/api/v1/auth/token$"],
+        # a kiosk's requests carry its token in the URL, no ambient credential to forge
+        exclude=["^/static/", "^/ws", "^/api/v1/auth/token$", "^/queue/(kiosk|tv)/"],
     )
 
     async def on_startup() -> None:
@@ -94,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *credit_pages.ROUTES,
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
+            *queue_api.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False
@@ -102,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             session_config.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
-            DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=auth.ctx_for_token),
+            DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=_token_ctx),
         ],
         guards=[permissions.guard],
         plugins=[channels, HTMXPlugin()],

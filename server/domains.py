@@ -9,4 +9,6 @@ from server.inventory.services import documents as _documents  # noqa: F401  (li
 from server.masterdata import permissions as _masterdata_permissions  # noqa: F401
 from server.masterdata.services import dictionaries as _dictionaries  # noqa: F401  (seeds new tenants)
 from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goods types)
+from server.queue import permissions as _queue_permissions  # noqa: F401
+from server.queue.services import setup as _queue_setup  # noqa: F401  (live topics)
 from server.system import permissions as _system_permissions  # noqa: F401

@@ -56,6 +56,14 @@ ACTIONS = {
     "reset_otp": "重置动态密钥",
     "enrol_otp": "绑定动态密钥",
     "change_password": "修改密码",
+    "take": "取号",
+    "call": "叫号",
+    "recall": "重呼",
+    "skip": "过号",
+    "start": "开始办理",
+    "finish": "完成",
+    "revoke": "停用设备令牌",
+    "regenerate": "重新生成设备令牌",
 }
 
 

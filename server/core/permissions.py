@@ -90,12 +90,17 @@ def menu(granted: frozenset[str]) -> list[tuple[Node, list[Node]]]:
 
 def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """App-wide guard: every handler needs a logged-in caller unless marked `public`,
-    and the permission code in its `perm` opt when it has one."""
+    and the permission code in its `perm` opt when it has one. A device (queue kiosk or TV)
+    may call only the handlers whose `devices` opt names its kind."""
     if handler.opt.get("public"):
         return
     ctx = connection.scope.get("state", {}).get("ctx")
     if ctx is None:
         raise Unauthorized()
+    if ctx.device_id is not None:
+        if ctx.device_kind not in handler.opt.get("devices", ()):
+            raise Forbidden("设备令牌只能用于取号机或叫号屏的功能", code="device_forbidden")
+        return
     code = handler.opt.get("perm")
     if code is not None:
         if code not in _nodes:

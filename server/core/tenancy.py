@@ -21,6 +21,8 @@ class Ctx:
     account: str = ""
     tz: str = "Asia/Shanghai"
     permissions: frozenset[str] = field(default_factory=frozenset)
+    device_id: int | None = None  # a queue kiosk or TV acting with its token, not a person
+    device_kind: str = ""  # "kiosk" | "tv"
 
     @property
     def is_hq(self) -> bool:

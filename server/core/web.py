@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from jinja2 import Environment
 from litestar import MediaType, Request, Response
@@ -37,6 +38,15 @@ def bearer_token(scope: Scope) -> str | None:
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
     return None
+
+
+def socket_token(scope: Scope) -> str | None:
+    """A WebSocket's `?token=`: a browser cannot set headers on a socket, and a kiosk or TV has
+    no session, so its device token comes in the URL."""
+    if scope["type"] != "websocket":
+        return None
+    token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0].strip()
+    return token or None
 
 
 def _has_cookie(scope: Scope, name: str) -> bool:
@@ -77,7 +87,7 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/static/"):
             state = scope.setdefault("state", {})
-            token = bearer_token(scope)
+            token = bearer_token(scope) or socket_token(scope)
             if token:
                 state["ctx"] = await self.token_resolver(token)
             else:

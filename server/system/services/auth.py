@@ -19,7 +19,7 @@ from server.core.errors import BusinessError, Conflict, Forbidden, Unauthorized
 from server.core.tenancy import Ctx
 from server.system.services import passwords
 from server.system.services.roles import granted
-from server.system.tables import ApiToken, Tenant, User, UserRole
+from server.system.tables import ApiToken, Org, Tenant, User, UserRole
 
 TOKEN_TTL = timedelta(hours=12)
 LOGIN_LIMIT = 5  # failures per login name in the window; the next attempt is refused
@@ -165,6 +165,30 @@ async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx
         account=row["account"],
         tz=tenant["tz"],
         permissions=perms,
+    )
+
+
+async def ctx_for_org(tenant_id: int, org_id: int, actor_name: str) -> Ctx | None:
+    """The Ctx of something acting for an org without a person (a queue kiosk or TV), or None
+    when the org is disabled or deleted. It holds no permission codes."""
+    org = (
+        await Org.select(Org.id, Org.path, Org.kind, Org.name, Org.enabled, Org.status)
+        .where((Org.id == org_id) & (Org.tenant_id == tenant_id))
+        .first()
+    )
+    if org is None or not org["enabled"] or org["status"] != "active":
+        return None
+    tenant = await Tenant.select(Tenant.code, Tenant.name, Tenant.tz).where(Tenant.id == tenant_id).first()
+    return Ctx(
+        tenant_id=tenant_id,
+        tenant_code=tenant["code"],
+        tenant_name=tenant["name"],
+        org_id=org_id,
+        org_path=org["path"],
+        org_kind=org["kind"],
+        org_name=org["name"],
+        user_name=actor_name,
+        tz=tenant["tz"],
     )
 
 

@@ -1,0 +1,11 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from server.queue.tables import QueueCounter, QueueCounterService, QueueDevice, QueueService, QueueTicket
+
+APP_CONFIG = AppConfig(
+    app_name="queue",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[QueueService, QueueCounter, QueueCounterService, QueueDevice, QueueTicket],
+)

@@ -1,0 +1,160 @@
+"""API shapes of the queue (hand-written msgspec Structs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import UNSET, Struct, UnsetType
+
+
+class ServiceIn(Struct):
+    name: str
+    prefix: str
+    org_id: int | None = None  # default: the caller's org
+    enabled: bool = True
+    sort_order: int = 0
+
+
+class ServicePatch(Struct):
+    name: str | UnsetType = UNSET
+    prefix: str | UnsetType = UNSET
+    enabled: bool | UnsetType = UNSET
+    sort_order: int | UnsetType = UNSET
+
+
+class ServiceOut(Struct):
+    id: int
+    org_id: int
+    name: str
+    prefix: str
+    enabled: bool
+    sort_order: int
+
+
+class CounterServiceOut(Struct):
+    id: int
+    name: str
+    prefix: str
+    enabled: bool
+
+
+class CounterIn(Struct):
+    number: int
+    name: str = ""
+    org_id: int | None = None
+    enabled: bool = True
+    service_ids: list[int] = []
+
+
+class CounterPatch(Struct):
+    number: int | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    enabled: bool | UnsetType = UNSET
+    service_ids: list[int] | UnsetType = UNSET
+
+
+class CounterOut(Struct):
+    id: int
+    org_id: int
+    number: int
+    name: str
+    label: str
+    enabled: bool
+    service_ids: list[int]
+    services: list[CounterServiceOut]
+
+
+class DeviceIn(Struct):
+    kind: str  # kiosk | tv
+    name: str
+    org_id: int | None = None
+
+
+class DevicePatch(Struct):
+    name: str
+
+
+class DeviceOut(Struct):
+    id: int
+    org_id: int
+    org_name: str
+    kind: str
+    kind_name: str
+    name: str
+    active: bool
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    created_by_name: str
+    created_at: datetime
+
+
+class DeviceTokenOut(DeviceOut):
+    token: str  # shown only in this answer
+    url: str
+
+
+class TicketIn(Struct):
+    service_id: int
+    phone: str = ""
+    org_id: int | None = None
+
+
+class TicketOut(Struct):
+    id: int
+    org_id: int
+    no: str
+    day: str
+    seq: int
+    service_id: int
+    service_name: str
+    status: str
+    status_name: str
+    phone: str
+    counter_id: int | None
+    counter_number: int | None
+    counter_name: str
+    ahead: int
+    calls: int
+    taken_by_name: str
+    taken_at: datetime
+    called_at: datetime | None
+    last_called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class StatsRowOut(Struct):
+    day: str
+    service_id: int
+    service_name: str
+    counter_id: int | None
+    counter_number: int | None
+    counter_name: str
+    tickets: int
+    served: int
+    no_shows: int
+    waiting: int
+    avg_wait_seconds: int | None
+    p90_wait_seconds: int | None
+    avg_service_seconds: int | None
+    p90_service_seconds: int | None
+
+
+class StatsTotalsOut(Struct):
+    tickets: int
+    served: int
+    no_shows: int
+    waiting: int
+    avg_wait_seconds: int | None
+    p90_wait_seconds: int | None
+    avg_service_seconds: int | None
+    p90_service_seconds: int | None
+
+
+class StatsOut(Struct):
+    org_id: int
+    org_name: str
+    date_from: str
+    date_to: str
+    items: list[StatsRowOut]
+    totals: StatsTotalsOut

@@ -1,0 +1,389 @@
+"""Queue tickets (SPEC 6): taken on a kiosk (or by staff), called at a counter, served.
+
+waiting → called → serving → done, and called → no_show (【过号】); 【重呼】 calls a called
+ticket again. Every transition is one conditional UPDATE on the ticket's state, so two counters
+calling at once never get the same ticket and a second 【完成】 is a 409. Numbers (A001…) are
+per org, service and tenant-local day, drawn from the day's sequence inside the same
+transaction: no gaps, no duplicates, a fresh start each day.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from server.core import audit, clock, validate
+from server.core.db import atomic, is_sqlite
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.numbering import next_seq
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.queue import permissions as P
+from server.queue.services import setup
+from server.queue.tables import QueueCounter, QueueTicket
+from server.system.services import orgs
+
+STATUSES = {"waiting": "等候中", "called": "已叫号", "serving": "办理中", "done": "已完成", "no_show": "过号"}
+ACTIVE = ("called", "serving")
+RECENT_CALLS = 6
+DESK_WAITING = 50
+
+
+def today(ctx: Ctx) -> date:
+    return clock.now().astimezone(ZoneInfo(ctx.tz)).date()
+
+
+def announcement(no: str, counter_number: int) -> str:
+    """What the TV says for a call (it says it twice)."""
+    return f"请 {no} 号到 {counter_number} 号窗口"
+
+
+def _select():
+    return QueueTicket.select(
+        *QueueTicket.all_columns(),
+        QueueTicket.service.name.as_alias("service_name"),
+        QueueTicket.service.prefix.as_alias("prefix"),
+        QueueTicket.counter.number.as_alias("counter_number"),
+        QueueTicket.counter.name.as_alias("counter_name"),
+    )
+
+
+def _dict(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "org_id": row["org_id"],
+        "no": row["no"],
+        "day": row["day"].isoformat(),
+        "seq": row["seq"],
+        "service_id": row["service"],
+        "service_name": row["service_name"],
+        "status": row["status"],
+        "status_name": STATUSES[row["status"]],
+        "phone": row["phone"],
+        "counter_id": row["counter"],
+        "counter_number": row["counter_number"],
+        "counter_name": row["counter_name"] or "",
+        "ahead": row["ahead"],
+        "calls": row["calls"],
+        "taken_by_name": row["taken_by_name"],
+        "taken_at": row["taken_at"],
+        "called_at": row["called_at"],
+        "last_called_at": row["last_called_at"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+    }
+
+
+async def _row(ctx: Ctx, ticket_id: Any) -> dict:
+    tid = validate.ident(ticket_id, "排队号", "ticket_id")
+    row = await _select().where((QueueTicket.tenant_id == ctx.tenant_id) & (QueueTicket.id == tid)).first()
+    if row is None:
+        raise NotFound("排队号")
+    return row | {"org": await setup.org_of(ctx, row["org_id"])}  # 404 outside the caller's subtree
+
+
+async def get(ctx: Ctx, ticket_id: Any) -> dict:
+    setup.require(ctx, P.COUNTER_VIEW)
+    return _dict(await _row(ctx, ticket_id))
+
+
+def _phone(value: Any) -> str:
+    phone = validate.text(value, "手机号", 30, field="phone")
+    phone = re.sub(r"[\s-]", "", phone)
+    if phone and not re.fullmatch(r"\+?\d{3,20}", phone):
+        raise BusinessError("手机号格式不正确（只能包含数字）", code="invalid_phone", field="phone")
+    return phone
+
+
+async def take(ctx: Ctx, data: dict) -> dict:
+    """A new ticket for a service of the org (a kiosk's own org), with the people ahead of it."""
+    setup.require(ctx, P.TAKE, devices=("kiosk",))
+    phone = _phone(data.get("phone"))
+    async with atomic():
+        service = await setup.service_row(ctx, data.get("service_id"))
+        if (
+            data.get("org_id") not in (None, "")
+            and validate.ident(data["org_id"], "机构", "org_id") != service["org_id"]
+        ):
+            raise NotFound("业务类型")
+        if not service["enabled"]:
+            raise Conflict(f"业务「{service['name']}」已暂停取号", code="service_disabled")
+        org = service["org"]
+        day = today(ctx)
+        seq = await next_seq(ctx, f"Q{service['id']}", day.strftime("%Y%m%d"))
+        no = f"{service['prefix']}{seq:03d}"
+        ahead = await QueueTicket.count().where(
+            (QueueTicket.org_id == org["id"])
+            & (QueueTicket.day == day)
+            & (QueueTicket.status == "waiting")
+            & (QueueTicket.service == service["id"])
+        )
+        row = QueueTicket(
+            tenant_id=ctx.tenant_id,
+            org_id=org["id"],
+            service=service["id"],
+            day=day,
+            seq=seq,
+            no=no,
+            phone=phone,
+            ahead=ahead,
+            device_id=ctx.device_id,
+            taken_by_name=ctx.user_name[:100],
+            taken_at=clock.now(),
+        )
+        await row.save()
+        result = _dict(await _row(ctx, row.id))
+        await audit.record(ctx, "take", "queue_ticket", row.id, f"{org['name']} {no}", after={"no": no, "phone": phone})
+        setup.emit(ctx, org, "ticket", row.id)
+    return result
+
+
+async def search(
+    ctx: Ctx,
+    *,
+    org_id: Any = None,
+    status: str = "",
+    service_id: Any = None,
+    counter_id: Any = None,
+    day: Any = None,
+    params: PageParams = PageParams(),
+) -> Page:
+    """An org's tickets (default the caller's own), a day's in queue order, latest day first."""
+    setup.require(ctx, P.COUNTER_VIEW)
+    org = await setup.org_of(ctx, org_id)
+    where = (QueueTicket.tenant_id == ctx.tenant_id) & (QueueTicket.org_id == org["id"])
+    if status:
+        where &= QueueTicket.status == validate.choice(status, "状态", STATUSES, "status")
+    if service_id not in (None, ""):
+        where &= QueueTicket.service == validate.ident(service_id, "业务类型", "service_id")
+    if counter_id not in (None, ""):
+        where &= QueueTicket.counter == validate.ident(counter_id, "窗口", "counter_id")
+    if day not in (None, ""):
+        where &= QueueTicket.day == parse_day(day, "日期", "date")
+    select = _select().where(where).order_by(QueueTicket.day, ascending=False).order_by(QueueTicket.id)
+    page = await paginate(select, QueueTicket.count().where(where), params)
+    return page.with_items([_dict(r) for r in page.items])
+
+
+def parse_day(value: Any, label: str, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return datetime.strptime(validate.text(value, label, 10, required=True, field=field), "%Y-%m-%d").date()
+    except ValueError:
+        raise BusinessError(f"{label}格式应为 YYYY-MM-DD", code="invalid_date", field=field) from None
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_id: int, at: datetime) -> int | None:
+    """Claim the oldest waiting ticket of these services in one statement. PostgreSQL skips rows
+    another counter is claiming at this instant (so both get one, never the same); SQLite runs
+    write transactions one at a time, so the oldest is simply free."""
+    marks = ", ".join("{}" for _ in service_ids)
+    lock = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    rows = await QueueTicket.raw(
+        "UPDATE q_ticket SET status = 'called', counter = {}, called_at = {}, last_called_at = {}, calls = 1 "
+        "WHERE id = (SELECT id FROM q_ticket WHERE org_id = {} AND day = {} AND status = 'waiting' "
+        f"AND service IN ({marks}) ORDER BY id LIMIT 1{lock}) AND status = 'waiting' RETURNING id",
+        counter_id,
+        at,
+        at,
+        org_id,
+        day,
+        *service_ids,
+    )
+    return rows[0]["id"] if rows else None
+
+
+async def call_next(ctx: Ctx, counter_id: Any) -> dict:
+    """【叫号】: the oldest waiting ticket of the counter's services (today's) is called to it."""
+    setup.require(ctx, P.CALL)
+    async with atomic():
+        counter = await setup.counter_row(ctx, counter_id)
+        if not counter["enabled"]:
+            raise Conflict(f"{counter['label']}已停用", code="counter_disabled")
+        service_ids = counter["service_ids"]
+        if not service_ids:
+            raise Conflict(f"{counter['label']}未设置办理的业务类型", code="no_services")
+        ticket_id = None
+        for _ in range(5):  # PostgreSQL: every candidate was being claimed by another counter
+            ticket_id = await _pick_oldest(counter["org_id"], today(ctx), service_ids, counter["id"], clock.now())
+            if ticket_id is not None or not await _any_waiting(counter["org_id"], today(ctx), service_ids):
+                break
+        if ticket_id is None:
+            raise Conflict("当前没有等候的顾客", code="queue_empty")
+        ticket = _dict(await _row(ctx, ticket_id))
+        await audit.record(ctx, "call", "queue_ticket", ticket_id, f"{ticket['no']} → {counter['label']}")
+        setup.emit(ctx, counter["org"], "call", ticket_id, say=announcement(ticket["no"], counter["number"]))
+    return ticket
+
+
+async def _any_waiting(org_id: int, day: date, service_ids: list[int]) -> bool:
+    return await QueueTicket.exists().where(
+        (QueueTicket.org_id == org_id)
+        & (QueueTicket.day == day)
+        & (QueueTicket.status == "waiting")
+        & QueueTicket.service.is_in(service_ids)
+    )
+
+
+async def _move(ctx: Ctx, ticket_id: Any, action: str, label: str, frm: tuple[str, ...], values: dict) -> dict:
+    """One transition: a conditional UPDATE from the allowed states; a ticket in another state
+    is a 409 that names it."""
+    setup.require(ctx, P.CALL)
+    async with atomic():
+        row = await _row(ctx, ticket_id)
+        changed = (
+            await QueueTicket.update(values)
+            .where((QueueTicket.id == row["id"]) & QueueTicket.status.is_in(list(frm)))
+            .returning(QueueTicket.id)
+        )
+        if not changed:
+            raise Conflict(f"{row['no']} 当前状态为「{STATUSES[row['status']]}」，不能{label}", code="invalid_state")
+        ticket = _dict(await _row(ctx, row["id"]))
+        await audit.record(ctx, action, "queue_ticket", row["id"], f"{row['no']} {label}")
+        say = announcement(ticket["no"], ticket["counter_number"]) if action == "recall" else ""
+        setup.emit(ctx, row["org"], action, row["id"], say=say)
+    return ticket
+
+
+async def recall(ctx: Ctx, ticket_id: Any) -> dict:
+    """【重呼】: announce a called ticket again (the TV speaks it again)."""
+    return await _move(
+        ctx,
+        ticket_id,
+        "recall",
+        "重呼",
+        ("called",),
+        {QueueTicket.calls: QueueTicket.calls + 1, QueueTicket.last_called_at: clock.now()},
+    )
+
+
+async def skip(ctx: Ctx, ticket_id: Any) -> dict:
+    """【过号】: the called customer did not come."""
+    return await _move(
+        ctx,
+        ticket_id,
+        "skip",
+        "过号",
+        ("called",),
+        {QueueTicket.status: "no_show", QueueTicket.finished_at: clock.now()},
+    )
+
+
+async def start(ctx: Ctx, ticket_id: Any) -> dict:
+    """【开始办理】: the customer is at the counter."""
+    return await _move(
+        ctx,
+        ticket_id,
+        "start",
+        "开始办理",
+        ("called",),
+        {QueueTicket.status: "serving", QueueTicket.started_at: clock.now()},
+    )
+
+
+async def finish(ctx: Ctx, ticket_id: Any) -> dict:
+    """【完成】: the customer has been served."""
+    return await _move(
+        ctx,
+        ticket_id,
+        "finish",
+        "完成",
+        ("serving",),
+        {QueueTicket.status: "done", QueueTicket.finished_at: clock.now()},
+    )
+
+
+# --- live views ---------------------------------------------------------------------------------
+
+
+async def waiting_counts(org_id: int, day: date) -> dict[int, int]:
+    rows = await QueueTicket.raw(
+        "SELECT service, COUNT(*) AS n FROM q_ticket "
+        "WHERE org_id = {} AND day = {} AND status = 'waiting' GROUP BY service",
+        org_id,
+        day,
+    )
+    return {r["service"]: r["n"] for r in rows}
+
+
+async def board(ctx: Ctx, org_id: Any = None) -> dict:
+    """What the TV and the kiosk show: today's waiting count per enabled service, the ticket
+    being called (the latest call or recall) and the calls before it."""
+    setup.require(ctx, P.COUNTER_VIEW, devices=("kiosk", "tv"))
+    org = await setup.org_of(ctx, org_id)
+    day = today(ctx)
+    services = await setup.services(ctx, org["id"], enabled_only=True)
+    counts = await waiting_counts(org["id"], day)
+    recent = await (
+        _select()
+        .where((QueueTicket.org_id == org["id"]) & (QueueTicket.day == day) & QueueTicket.last_called_at.is_not_null())
+        .order_by(QueueTicket.last_called_at, ascending=False)
+        .limit(RECENT_CALLS + 1)
+    )
+    calls = [_dict(r) for r in recent]
+    return {
+        "org": {"id": org["id"], "name": org["name"]},
+        "day": day.isoformat(),
+        "services": [s | {"waiting": counts.get(s["id"], 0)} for s in services],
+        "waiting": sum(counts.values()),
+        "current": calls[0] if calls else None,
+        "recent": calls[1:],
+    }
+
+
+async def desk(ctx: Ctx, counter_id: Any) -> dict:
+    """What a counter's page shows: its tickets being called or served, the waiting list of its
+    services (oldest first) and today's tally."""
+    setup.require(ctx, P.COUNTER_VIEW)
+    counter = await setup.counter_row(ctx, counter_id)
+    org_id, day = counter["org_id"], today(ctx)
+    mine = (QueueTicket.org_id == org_id) & (QueueTicket.day == day) & (QueueTicket.counter == counter["id"])
+    active = (
+        await _select()
+        .where(mine & QueueTicket.status.is_in(list(ACTIVE)))
+        .order_by(QueueTicket.last_called_at, ascending=False)
+    )
+    waiting_where = (
+        (QueueTicket.org_id == org_id)
+        & (QueueTicket.day == day)
+        & (QueueTicket.status == "waiting")
+        & QueueTicket.service.is_in(counter["service_ids"] or [0])
+    )
+    waiting = await _select().where(waiting_where).order_by(QueueTicket.id).limit(DESK_WAITING)
+    waiting_total = len(waiting)
+    if waiting_total == DESK_WAITING:
+        waiting_total = await QueueTicket.count().where(waiting_where)
+    done = await QueueTicket.count().where(mine & (QueueTicket.status == "done"))
+    no_show = await QueueTicket.count().where(mine & (QueueTicket.status == "no_show"))
+    return {
+        "counter": {k: v for k, v in counter.items() if k != "org"},
+        "org": {"id": counter["org"]["id"], "name": counter["org"]["name"]},
+        "active": [_dict(r) for r in active],
+        "waiting": [_dict(r) for r in waiting],
+        "waiting_total": waiting_total,
+        "done": done,
+        "no_show": no_show,
+    }
+
+
+async def counters_for(ctx: Ctx) -> list[dict]:
+    """Every enabled counter the caller may work at: of the caller's org and the orgs below it."""
+    setup.require(ctx, P.COUNTER_VIEW)
+    rows = (
+        await QueueCounter.select(QueueCounter.id, QueueCounter.org_id, QueueCounter.number, QueueCounter.name)
+        .where(
+            (QueueCounter.tenant_id == ctx.tenant_id)
+            & (QueueCounter.deleted == False)  # noqa: E712
+            & (QueueCounter.enabled == True)  # noqa: E712
+        )
+        .order_by(QueueCounter.org_id)
+        .order_by(QueueCounter.number)
+    )
+    visible = {o["id"]: o["name"] for o in await orgs.choices(ctx, enabled_only=True)}
+    return [r | {"org_name": visible[r["org_id"]]} for r in rows if r["org_id"] in visible]
