@@ -7,6 +7,7 @@ from server.core import permissions
 from server.core.pagination import PageParams
 from server.inventory import demo as inventory_demo
 from server.masterdata import demo as masterdata_demo
+from server.queue import demo as queue_demo
 from server.system.services import orgs, roles, tenants, users
 from server.system.tables import Tenant
 
@@ -110,4 +111,5 @@ async def load() -> None:
             )
     await masterdata_demo.load(ctx)
     await inventory_demo.load(ctx)
+    await queue_demo.load(ctx, existing)
     print(f"demo tenant {CODE} ready: log in as admin@{CODE} / {PASSWORD}")
