@@ -11,6 +11,7 @@ import asyncio
 import socket as sockets
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.test_live import (
@@ -82,3 +83,33 @@ async def test_user_disabled_through_one_process_is_kicked_from_the_other(two_se
             await asyncio.wait_for(ws.recv(), 3)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
         assert (await mine.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_queue_devices_hear_their_org_across_processes(two_servers, tenant):
+    """A ticket taken with the kiosk through process A reaches the TV's socket on process B; a
+    call on A is announced there within a second; revoking the TV through A closes its socket on B."""
+    server_a, server_b = two_servers
+    admin = await token(server_a, "admin@ACME")
+    async with api(server_a, admin) as http:
+        service = (await http.post("/api/v1/queue/services", json={"name": "维修", "prefix": "A"})).json()
+        counter = (await http.post("/api/v1/queue/counters", json={"number": 3, "service_ids": [service["id"]]})).json()
+        kiosk = (await http.post("/api/v1/queue/devices", json={"kind": "kiosk", "name": "取号机"})).json()
+        tv = (await http.post("/api/v1/queue/devices", json={"kind": "tv", "name": "电视"})).json()
+        async with (
+            connect(f"ws://127.0.0.1:{server_b.port}/ws?token={tv['token']}", open_timeout=5) as screen,
+            api(server_a, kiosk["token"]) as kiosk_http,
+        ):
+            taken = await kiosk_http.post("/api/v1/queue/tickets", json={"service_id": service["id"]})
+            assert taken.status_code == 201, taken.text
+            assert brief([await next_signal(screen, 1.0)]) == [("queue", "ticket", str(taken.json()["id"]))]
+
+            called = await http.post(f"/api/v1/queue/counters/{counter['id']}/call-next")
+            assert called.status_code == 200, called.text
+            signal = await next_signal(screen, 1.0)
+            assert (signal["kind"], signal["say"]) == ("call", "请 A001 号到 3 号窗口")
+
+            assert (await http.post(f"/api/v1/queue/devices/{tv['id']}/revoke")).status_code == 200
+            assert (await next_signal(screen, 1.0)).get("kick") == "1"
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(screen.recv(), 3)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
