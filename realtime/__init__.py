@@ -25,7 +25,7 @@ from server.core.db import after_commit
 
 _plugin: ChannelsPlugin | None = None
 _prefix = ""  # Redis pub/sub channels are global to the server: a deployment prefixes its own
-_topics: dict[str, tuple[str, bool]] = {}  # topic -> (permission needed, tenant-wide?)
+_topics: dict[str, tuple[tuple[str, ...], bool]] = {}  # topic -> (any of these permissions, tenant-wide?)
 _device_topics: set[str] = set()  # org topics that an org's devices also hear
 _last_id = 0
 
@@ -35,11 +35,11 @@ def bind(plugin: ChannelsPlugin | None, prefix: str = "") -> None:
     _plugin, _prefix = plugin, prefix
 
 
-def topic(name: str, permission: str, tenant_wide: bool = False, devices: bool = False) -> None:
-    """Declare a topic, the permission a subscriber needs, whether it concerns the whole
-    tenant (master data, roles) rather than one org's subtree, and whether the org's devices
-    (kiosk, TV) hear it too."""
-    _topics[name] = (permission, tenant_wide)
+def topic(name: str, permission: str | tuple[str, ...], tenant_wide: bool = False, devices: bool = False) -> None:
+    """Declare a topic, the permission a subscriber needs (or any of several), whether it
+    concerns the whole tenant (master data, roles) rather than one org's subtree, and whether
+    the org's devices (kiosk, TV) hear it too."""
+    _topics[name] = ((permission,) if isinstance(permission, str) else permission, tenant_wide)
     if devices:
         _device_topics.add(name)
 
@@ -47,8 +47,8 @@ def topic(name: str, permission: str, tenant_wide: bool = False, devices: bool =
 def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozenset[str]) -> list[str]:
     """Every channel a caller may hear: their own, their org's members', and each permitted topic."""
     names = [user_channel(tenant_id, user_id), members_channel(tenant_id, org_id)]
-    for name, (code, tenant_wide) in sorted(_topics.items()):
-        if code in permissions:
+    for name, (codes, tenant_wide) in sorted(_topics.items()):
+        if any(code in permissions for code in codes):
             names.append(tenant_channel(tenant_id, name) if tenant_wide else org_channel(tenant_id, org_id, name))
     return names
 

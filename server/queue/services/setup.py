@@ -15,7 +15,7 @@ from server.queue import permissions as P
 from server.queue.tables import QueueCounter, QueueCounterService, QueueService, QueueTicket
 from server.system.services import orgs
 
-realtime.topic("queue", P.COUNTER_VIEW, devices=True)
+realtime.topic("queue", (P.COUNTER_VIEW, P.SETTINGS_VIEW, P.STATS_VIEW), devices=True)
 
 PREFIX_PATTERN = r"[A-Z]"
 SERVICE_FIELDS = ("name", "prefix", "enabled", "sort_order")
@@ -26,7 +26,7 @@ async def org_of(ctx: Ctx, org_id: Any = None) -> dict:
     """An active org the caller sees (default: the caller's own); a device sees only its own."""
     if org_id in (None, ""):
         org_id = ctx.org_id
-    if ctx.device_id is not None and org_id != ctx.org_id:
+    if ctx.device_id is not None and validate.ident(org_id, "机构", "org_id") != ctx.org_id:
         raise NotFound("机构")
     return await orgs.get(ctx, org_id, active_only=True)
 
@@ -52,7 +52,7 @@ def _service_dict(row: dict) -> dict:
 
 
 async def services(ctx: Ctx, org_id: Any = None, *, enabled_only: bool = False) -> list[dict]:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, devices=("kiosk", "tv"))
+    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW, devices=("kiosk", "tv"))
     org = await org_of(ctx, org_id)
     where = (
         (QueueService.tenant_id == ctx.tenant_id)
@@ -81,7 +81,7 @@ async def service_row(ctx: Ctx, service_id: Any) -> dict:
 
 
 async def get_service(ctx: Ctx, service_id: Any) -> dict:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, devices=("kiosk", "tv"))
+    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW, devices=("kiosk", "tv"))
     return _service_dict(await service_row(ctx, service_id))
 
 
@@ -213,7 +213,7 @@ def _counter_dict(row: dict, svc: list[dict]) -> dict:
 
 
 async def counters(ctx: Ctx, org_id: Any = None, *, enabled_only: bool = False) -> list[dict]:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW)
+    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW)
     org = await org_of(ctx, org_id)
     where = (
         (QueueCounter.tenant_id == ctx.tenant_id)
@@ -249,7 +249,7 @@ def _counter_out(row: dict) -> dict:
 
 
 async def get_counter(ctx: Ctx, counter_id: Any) -> dict:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW)
+    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW)
     return _counter_out(await counter_row(ctx, counter_id))
 
 
