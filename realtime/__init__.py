@@ -54,8 +54,9 @@ def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozens
 
 
 def device_channels(tenant_id: int, org_id: int, device_id: int) -> list[str]:
-    """What a device hears: its own notices and the device topics of exactly its org."""
-    return [device_channel(tenant_id, device_id)] + [
+    """What a device hears: its own notices, its org's (closed when the org is disabled), and
+    the device topics of exactly its org."""
+    return [device_channel(tenant_id, device_id), members_channel(tenant_id, org_id)] + [
         exact_org_channel(tenant_id, org_id, name) for name in sorted(_device_topics)
     ]
 

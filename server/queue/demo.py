@@ -120,7 +120,7 @@ async def load(ctx: Ctx, org_ids: dict[str, dict]) -> None:
                     await DocSequence.insert(
                         DocSequence(
                             tenant_id=ctx.tenant_id,
-                            doc_type=f"Q{services[prefix]['id']}",
+                            doc_type=tickets.sequence_name(org["id"], prefix),
                             day=day.strftime("%Y%m%d"),
                             last_no=last,
                         )

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, clock, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
@@ -29,6 +31,12 @@ async def org_of(ctx: Ctx, org_id: Any = None) -> dict:
     if ctx.device_id is not None and validate.ident(org_id, "机构", "org_id") != ctx.org_id:
         raise NotFound("机构")
     return await orgs.get(ctx, org_id, active_only=True)
+
+
+def today(ctx: Ctx) -> date:
+    """The tenant-local day: tickets and their numbers belong to one; earlier days' leftovers
+    are history, never in anyone's way."""
+    return clock.now().astimezone(ZoneInfo(ctx.tz)).date()
 
 
 def require(ctx: Ctx, *codes: str, devices: tuple[str, ...] = ()) -> None:
@@ -160,7 +168,9 @@ async def delete_service(ctx: Ctx, service_id: Any) -> dict:
     async with atomic():
         row = await service_row(ctx, service_id)
         waiting = await QueueTicket.count().where(
-            (QueueTicket.service == row["id"]) & QueueTicket.status.is_in(["waiting", "called", "serving"])
+            (QueueTicket.service == row["id"])
+            & (QueueTicket.day == today(ctx))
+            & QueueTicket.status.is_in(["waiting", "called", "serving"])
         )
         if waiting:
             raise Conflict(f"该业务还有 {waiting} 位顾客在排队或办理中，不能删除", code="service_in_use")
@@ -335,7 +345,9 @@ async def delete_counter(ctx: Ctx, counter_id: Any) -> dict:
     async with atomic():
         row = await counter_row(ctx, counter_id)
         busy = await QueueTicket.count().where(
-            (QueueTicket.counter == row["id"]) & QueueTicket.status.is_in(["called", "serving"])
+            (QueueTicket.counter == row["id"])
+            & (QueueTicket.day == today(ctx))
+            & QueueTicket.status.is_in(["called", "serving"])
         )
         if busy:
             raise Conflict(f"该窗口还有 {busy} 位顾客在叫号或办理中，不能删除", code="counter_in_use")

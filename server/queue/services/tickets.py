@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from server.core import audit, clock, validate
 from server.core.db import atomic, is_sqlite
@@ -22,6 +21,7 @@ from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
 from server.queue import permissions as P
 from server.queue.services import setup
+from server.queue.services.setup import today
 from server.queue.tables import QueueCounter, QueueTicket
 from server.system.services import orgs
 
@@ -31,8 +31,10 @@ RECENT_CALLS = 6
 DESK_WAITING = 50
 
 
-def today(ctx: Ctx) -> date:
-    return clock.now().astimezone(ZoneInfo(ctx.tz)).date()
+def sequence_name(org_id: int, prefix: str) -> str:
+    """Numbers run per org and letter (not per service row), so a service deleted and made
+    again the same day never repeats a number."""
+    return f"Q{org_id}-{prefix}"
 
 
 def announcement(no: str, counter_number: int) -> str:
@@ -89,10 +91,29 @@ async def get(ctx: Ctx, ticket_id: Any) -> dict:
     return _dict(await _row(ctx, ticket_id))
 
 
+async def receipt(ctx: Ctx, ticket_id: Any) -> dict:
+    """A ticket as its printed slip shows it: for staff who see it, or a kiosk of its own org
+    (reprinting the ticket it just gave out); another org's ticket is a 404."""
+    setup.require(ctx, P.COUNTER_VIEW, P.TAKE, devices=("kiosk",))
+    try:
+        return _dict(await _row(ctx, ticket_id))
+    except NotFound:
+        raise NotFound("排队号") from None  # not "机构": the org is not what the slip asked for
+
+
+def masked_phone(phone: str) -> str:
+    """A phone number where others may see it (a slip, a counter's list): 138****1234."""
+    n = len(phone)
+    if n >= 11:
+        return f"{phone[:3]}****{phone[-4:]}"
+    keep = 4 if n >= 8 else 2 if n >= 4 else 0
+    return "*" * (n - keep) + phone[n - keep :]
+
+
 def _phone(value: Any) -> str:
     phone = validate.text(value, "手机号", 30, field="phone")
     phone = re.sub(r"[\s-]", "", phone)
-    if phone and not re.fullmatch(r"\+?\d{3,20}", phone):
+    if phone and (len(phone) > 20 or not re.fullmatch(r"\+?\d{3,20}", phone)):  # the column holds 20
         raise BusinessError("手机号格式不正确（只能包含数字）", code="invalid_phone", field="phone")
     return phone
 
@@ -112,7 +133,7 @@ async def take(ctx: Ctx, data: dict) -> dict:
             raise Conflict(f"业务「{service['name']}」已暂停取号", code="service_disabled")
         org = service["org"]
         day = today(ctx)
-        seq = await next_seq(ctx, f"Q{service['id']}", day.strftime("%Y%m%d"))
+        seq = await next_seq(ctx, sequence_name(org["id"], service["prefix"]), day.strftime("%Y%m%d"))
         no = f"{service['prefix']}{seq:03d}"
         ahead = await QueueTicket.count().where(
             (QueueTicket.org_id == org["id"])
