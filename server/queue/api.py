@@ -211,15 +211,17 @@ class TicketController(Controller):
 
 async def stats_filters(
     org_id: FromQuery[str] = "",
+    date: FromQuery[str] = "",
     date_from: FromQuery[str] = "",
     date_to: FromQuery[str] = "",
     service_id: FromQuery[str] = "",
     counter_id: FromQuery[str] = "",
 ) -> dict:
+    """`date` is one day, as the ticket list's filter; `date_from`/`date_to` a period."""
     return {
         "org_id": org_id or None,
-        "date_from": date_from,
-        "date_to": date_to,
+        "date_from": date_from or date,
+        "date_to": date_to or date,
         "service_id": service_id,
         "counter_id": counter_id,
     }

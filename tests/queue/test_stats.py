@@ -178,6 +178,8 @@ async def a_period_of_two_days(client, admin, world):
     assert only_yesterday["totals"] == {k: v for k, v in yesterday_row(world).items() if k in stats["totals"]}
     # date_to alone: that one day
     assert (await call(client, "GET", f"{Q}/stats?date_to={d0}", admin))["items"] == [yesterday_row(world)]
+    # `date`: one day, as the ticket list's filter
+    assert (await call(client, "GET", f"{Q}/stats?date={d0}", admin))["items"] == [yesterday_row(world)]
 
 
 async def filters_by_service_and_counter(client, admin, world):
