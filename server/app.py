@@ -31,6 +31,7 @@ from server.inventory import pages as inventory_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
 from server.queue import api as queue_api
+from server.queue import pages as queue_pages
 from server.queue.services import devices as queue_devices
 from server.settings import ROOT, Settings
 from server.system import api as system_api
@@ -38,6 +39,8 @@ from server.system import pages as system_pages
 from server.system.services import auth
 
 SESSION_MAX_AGE = 12 * 3600
+# Requests with no ambient credential to forge: a kiosk's carry its token in the URL.
+CSRF_EXEMPT = ["^/static/", "^/ws", "^/api/v1/auth/token$", "^/queue/(kiosk|tv)/"]
 
 
 @get("/healthz", opt={"public": True}, include_in_schema=False)
@@ -79,8 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secret=settings.secret_key,
         cookie_secure=settings.is_prod,
         cookie_samesite="lax",
-        # a kiosk's requests carry its token in the URL, no ambient credential to forge
-        exclude=["^/static/", "^/ws", "^/api/v1/auth/token$", "^/queue/(kiosk|tv)/"],
+        exclude=CSRF_EXEMPT,
     )
 
     async def on_startup() -> None:
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
             *queue_api.ROUTES,
+            *queue_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False
