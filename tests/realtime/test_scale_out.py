@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import socket as sockets
+import uuid
 
 import pytest
+from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from realtime.plugin import PubSubBackend
 from tests.realtime.test_live import (
     PASSWORD,
     api,
@@ -113,3 +116,31 @@ async def test_queue_devices_hear_their_org_across_processes(two_servers, tenant
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(screen.recv(), 3)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_channels_subscribed_at_once_on_a_fresh_backend_all_hear():
+    """After a restart every device and page reconnects at the same moment, each with channels of
+    its own. redis-py's shared PubSub connects on its first subscribe, so concurrent first
+    subscribes each opened a connection and only the last was read: the others' channels went
+    silent for good. realtime.plugin.PubSubBackend connects at startup."""
+    backend = PubSubBackend(redis=Redis.from_url(REDIS_URL))
+    names = [f"test-{uuid.uuid4().hex}-{i}" for i in range(8)]
+    await backend.on_startup()
+    try:
+        await asyncio.gather(*(backend.subscribe([name]) for name in names))
+        heard: set[str] = set()
+
+        async def listen() -> None:
+            async for channel, _ in backend.stream_events():
+                heard.add(channel)
+                if heard == set(names):
+                    return
+
+        listener = asyncio.create_task(listen())
+        await asyncio.sleep(0.1)
+        for name in names:
+            await backend.publish(b"x", [name])
+        await asyncio.wait_for(listener, 3)
+    finally:
+        await backend.on_shutdown()
+    assert heard == set(names)
