@@ -19,7 +19,7 @@ from server.core.errors import NotFound
 from server.core.pagination import Page, PageParams
 from server.core.tenancy import Ctx
 from server.queue import permissions as P
-from server.queue.services.setup import emit, org_of, require
+from server.queue.services.setup import emit, org_of, org_of_row, require
 from server.queue.tables import QueueDevice
 from server.system.services import auth
 
@@ -66,7 +66,7 @@ async def _row(ctx: Ctx, device_id: Any) -> dict:
     )
     if row is None:
         raise NotFound("设备")
-    return row | {"org": await org_of(ctx, row["org_id"])}
+    return row | {"org": await org_of_row(ctx, row, "设备")}
 
 
 def _out(row: dict) -> dict:

@@ -39,6 +39,15 @@ def today(ctx: Ctx) -> date:
     return clock.now().astimezone(ZoneInfo(ctx.tz)).date()
 
 
+async def org_of_row(ctx: Ctx, row: dict, what: str) -> dict:
+    """The org of a row the caller asked for by id; outside the caller's scope the row itself
+    does not exist for them (a 404 that names the row, not its org)."""
+    try:
+        return await org_of(ctx, row["org_id"])
+    except NotFound:
+        raise NotFound(what) from None
+
+
 def require(ctx: Ctx, *codes: str, devices: tuple[str, ...] = ()) -> None:
     """A person needs one of `codes`; a device (no permission codes) only its kind in `devices`."""
     if ctx.device_id is not None:
@@ -84,7 +93,7 @@ async def service_row(ctx: Ctx, service_id: Any) -> dict:
     )
     if row is None:
         raise NotFound("业务类型")
-    org = await org_of(ctx, row["org_id"])  # 404 outside the caller's subtree
+    org = await org_of_row(ctx, row, "业务类型")
     return row | {"org": org}
 
 
@@ -249,7 +258,7 @@ async def counter_row(ctx: Ctx, counter_id: Any) -> dict:
     )
     if row is None:
         raise NotFound("窗口")
-    org = await org_of(ctx, row["org_id"])
+    org = await org_of_row(ctx, row, "窗口")
     svc = (await _counter_services([cid]))[cid]
     return _counter_dict(row, svc) | {"org": org}
 

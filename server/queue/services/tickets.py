@@ -83,7 +83,7 @@ async def _row(ctx: Ctx, ticket_id: Any) -> dict:
     row = await _select().where((QueueTicket.tenant_id == ctx.tenant_id) & (QueueTicket.id == tid)).first()
     if row is None:
         raise NotFound("排队号")
-    return row | {"org": await setup.org_of(ctx, row["org_id"])}  # 404 outside the caller's subtree
+    return row | {"org": await setup.org_of_row(ctx, row, "排队号")}
 
 
 async def get(ctx: Ctx, ticket_id: Any) -> dict:
