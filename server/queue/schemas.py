@@ -123,23 +123,6 @@ class TicketOut(Struct):
     finished_at: datetime | None
 
 
-class StatsRowOut(Struct):
-    day: str
-    service_id: int
-    service_name: str
-    counter_id: int | None
-    counter_number: int | None
-    counter_name: str
-    tickets: int
-    served: int
-    no_shows: int
-    waiting: int
-    avg_wait_seconds: int | None
-    p90_wait_seconds: int | None
-    avg_service_seconds: int | None
-    p90_service_seconds: int | None
-
-
 class StatsTotalsOut(Struct):
     tickets: int
     served: int
@@ -149,6 +132,15 @@ class StatsTotalsOut(Struct):
     p90_wait_seconds: int | None
     avg_service_seconds: int | None
     p90_service_seconds: int | None
+
+
+class StatsRowOut(StatsTotalsOut):
+    day: str
+    service_id: int
+    service_name: str
+    counter_id: int | None
+    counter_number: int | None
+    counter_name: str
 
 
 class StatsOut(Struct):

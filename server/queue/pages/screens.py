@@ -86,22 +86,24 @@ def _common(token: str, kind: str) -> dict:
 # --- kiosk ---------------------------------------------------------------------------------------
 
 
+async def _board_screen(request: Request, token: str, kind: str, block: str | None = None) -> Response:
+    """A device's screen, or one of its regions (`block`), drawn from the board."""
+
+    async def answer(ctx: Ctx) -> Response:
+        return render(request, f"queue/{kind}.html", block=block, board=await _board(ctx), **_common(token, kind))
+
+    return await _screen(request, token, kind, answer)
+
+
 @get("/queue/kiosk/{token:str}", opt=PUBLIC, include_in_schema=False)
 async def kiosk(request: Request, token: FromPath[str]) -> Response:
-    async def answer(ctx: Ctx) -> Response:
-        return render(request, "queue/kiosk.html", board=await _board(ctx), **_common(token, "kiosk"))
-
-    return await _screen(request, token, "kiosk", answer)
+    return await _board_screen(request, token, "kiosk")
 
 
 @get("/queue/kiosk/{token:str}/services", opt=PUBLIC, include_in_schema=False)
 async def kiosk_services(request: Request, token: FromPath[str]) -> Response:
     """The service buttons with their waiting counts (the kiosk refreshes them on each event)."""
-
-    async def answer(ctx: Ctx) -> Response:
-        return render(request, "queue/kiosk.html", block="services", board=await _board(ctx), **_common(token, "kiosk"))
-
-    return await _screen(request, token, "kiosk", answer)
+    return await _board_screen(request, token, "kiosk", "services")
 
 
 @post("/queue/kiosk/{token:str}/tickets", opt=PUBLIC, include_in_schema=False, status_code=201)
@@ -149,20 +151,13 @@ async def ticket_print(request: Request, token: FromPath[str], ticket_id: FromPa
 
 @get("/queue/tv/{token:str}", opt=PUBLIC, include_in_schema=False)
 async def tv(request: Request, token: FromPath[str]) -> Response:
-    async def answer(ctx: Ctx) -> Response:
-        return render(request, "queue/tv.html", board=await _board(ctx), **_common(token, "tv"))
-
-    return await _screen(request, token, "tv", answer)
+    return await _board_screen(request, token, "tv")
 
 
 @get("/queue/tv/{token:str}/board", opt=PUBLIC, include_in_schema=False)
 async def tv_board(request: Request, token: FromPath[str]) -> Response:
     """The board region alone: the TV fetches it on every queue event and after a reconnect."""
-
-    async def answer(ctx: Ctx) -> Response:
-        return render(request, "queue/tv.html", block="board", board=await _board(ctx), **_common(token, "tv"))
-
-    return await _screen(request, token, "tv", answer)
+    return await _board_screen(request, token, "tv", "board")
 
 
 ROUTES = [kiosk, kiosk_services, kiosk_take, ticket_print, tv, tv_board]
