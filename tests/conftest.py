@@ -98,10 +98,13 @@ _apps: dict[tuple, object] = {}
 async def app(settings):
     """One app per worker and configuration, reused: building one costs ~0.4 s, and what a test
     must not inherit lives outside it — the database (`database_url` points the tables at a fresh
-    one) and the login throttle, emptied here (sessions have ids of their own)."""
+    one) and the login throttle, emptied here (sessions have ids of their own). With Redis, a new
+    app each test: its Redis clients belong to the event loop of the test that made them."""
     from server.app import create_app
 
-    key = (settings.redis_url, settings.env, settings.secret_key, settings.db_pool)
+    if settings.redis_url:
+        return create_app(settings)
+    key = (settings.env, settings.secret_key, settings.db_pool)
     if key not in _apps:
         _apps[key] = create_app(settings)
     app = _apps[key]
