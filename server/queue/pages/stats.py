@@ -37,26 +37,11 @@ def _filters(request: Request) -> dict:
     return {name: request.query_params.get(name, "").strip() for name in FILTERS}
 
 
-async def _choices(ctx: Ctx, org_id: int, filters: dict) -> tuple[list[dict], list[dict]]:
-    """The service and counter filters' options. The org's own lists need the settings or a
-    counter's view; a user who may only read statistics gets those the period's tickets name."""
-    if ctx.can(P.SETTINGS_VIEW) or ctx.can(P.COUNTER_VIEW):
-        services = [{"id": s["id"], "label": f"{s['prefix']} {s['name']}"} for s in await setup.services(ctx, org_id)]
-        counters = [{"id": c["id"], "label": c["label"]} for c in await setup.counters(ctx, org_id)]
-        return services, counters
-    try:
-        every = await stats.compute(ctx, org_id=org_id, date_from=filters["date_from"], date_to=filters["date_to"])
-    except BusinessError:
-        return [], []  # a bad period: the page says so beside the figures
-    services = {r["service_id"]: r["service_name"] for r in every["items"]}
-    counters = {r["counter_id"]: r for r in every["items"] if r["counter_id"]}
-    return (
-        [{"id": k, "label": v} for k, v in services.items()],
-        [
-            {"id": k, "label": exports.counter_label(r)}
-            for k, r in sorted(counters.items(), key=lambda kv: kv[1]["counter_number"])
-        ],
-    )
+async def _choices(ctx: Ctx, org_id: int) -> tuple[list[dict], list[dict]]:
+    """The service and counter filters' options: the org's own lists."""
+    services = [{"id": s["id"], "label": f"{s['prefix']} {s['name']}"} for s in await setup.services(ctx, org_id)]
+    counters = [{"id": c["id"], "label": c["label"]} for c in await setup.counters(ctx, org_id)]
+    return services, counters
 
 
 class StatsPages(Controller):
@@ -74,7 +59,7 @@ class StatsPages(Controller):
         target = htmx_target(request)
         services, counters = [], []
         if target != "q-stats-results":
-            services, counters = await _choices(ctx, org["id"], filters)
+            services, counters = await _choices(ctx, org["id"])
             # a service or counter chosen for another org does not filter this one
             for key, options in (("service_id", services), ("counter_id", counters)):
                 if filters[key] not in {str(o["id"]) for o in options}:
