@@ -22,15 +22,26 @@ async def call(client: AsyncTestClient, method: str, url: str, headers: dict, bo
     return response.json()
 
 
-def error_of(response, status: int, code: str | None = None) -> dict:
-    """The API error shape: exactly {"detail", "code"}, a Chinese detail, the status and code."""
+def error_of(response, status: int, code: str | None = None, extra: tuple[str, ...] = ()) -> dict:
+    """The API error shape: exactly {"detail", "code"} (and the `extra` fields an error may
+    carry, such as an import's per-row `errors`), a Chinese detail, the status and code."""
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"detail", "code"}, body
+    assert set(body) == {"detail", "code", *extra}, body
     assert CJK.search(body["detail"]), body
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def htmx_refusal(response, status: int, text: str | None = None) -> str:
+    """An htmx answer refusing an action: its status and a Chinese message as plain text (app.js
+    shows it in the form or a toast), never a page or a 500."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert CJK.search(response.text) and "<html" not in response.text, response.text
+    if text is not None:
+        assert text in response.text, response.text
+    return response.text
 
 
 async def refused(

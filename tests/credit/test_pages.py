@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from server.credit import permissions as P
 from server.credit.services import documents, ledger
 from server.system.services import tenants
+from tests.api_helpers import htmx_refusal as refused
 from tests.conftest import csrf, page_login
 from tests.credit.helpers import adjustment, balances, branches, recharge
-from tests.masterdata.helpers import CJK
 from tests.system.helpers import PASSWORD, service_org, service_user
 
 ROWS = {"hx-request": "true", "hx-target": "rows"}
@@ -34,15 +34,6 @@ def toast(response) -> dict:
 def location(response) -> str:
     """Where a done action sends the page (htmx navigation)."""
     return json.loads(response.headers["hx-location"])["path"]
-
-
-def refused(response, status: int, text: str | None = None) -> str:
-    """An htmx answer refusing the action: its status and a Chinese message (never a 500)."""
-    assert response.status_code == status, (response.status_code, response.text)
-    assert CJK.search(response.text) and "<html" not in response.text, response.text
-    if text is not None:
-        assert text in response.text, response.text
-    return response.text
 
 
 async def post(client, url: str, data: dict | None = None):

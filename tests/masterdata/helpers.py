@@ -3,17 +3,15 @@ built through the services (fast) or the API (to prove the HTTP contract)."""
 
 from __future__ import annotations
 
-import re
-
 from litestar.testing import AsyncTestClient
 
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx
 from server.masterdata import permissions as P
 from server.masterdata.services import codes, goods, trees, warehouses
+from tests.api_helpers import CJK, error_of  # noqa: F401  (shared)
 from tests.system.helpers import service_org, service_user, user_with
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 LONG = "长" * 10_000
 
 # every master data permission: a branch user holding them all must still be refused every write
@@ -32,17 +30,6 @@ ALL_MD = sorted(
         P.DICTIONARY_EXPORT,
     }
 )
-
-
-def error_of(response, status: int, code: str | None = None) -> dict:
-    """The API error shape: the status, a stable code and a Chinese detail (never a 500)."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert {"detail", "code"} <= set(body), body
-    assert CJK.search(body["detail"]), body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 async def refused(coro, code: str | None = None, status: int = 400) -> BusinessError:

@@ -273,7 +273,7 @@ async def test_an_export_imports_again_elsewhere(client, admin, tenant, other_te
         assert {k: theirs[code][k] for k in keys} == {k: mine[code][k] for k in keys}
     # and the same file into ACME again is refused whole: every code exists
     again = await upload(client, admin, exported)
-    body = error_of(again, 400, "import_invalid")
+    body = error_of(again, 400, "import_invalid", extra=("errors",))
     assert [e["row"] for e in body["errors"]] == [2, 3]
     assert all("已存在" in e["message"] for e in body["errors"])
 
@@ -283,7 +283,7 @@ async def test_one_bad_row_imports_nothing_and_is_reported(client, admin, tenant
     audit_before = await AuditLog.count()
     content = xlsx([row("OK1"), row("OK2"), row("BAD", **{"采购成本": "1.23456"}), row("OK3")])
     response = await upload(client, admin, content)
-    body = error_of(response, 400, "import_invalid")
+    body = error_of(response, 400, "import_invalid", extra=("errors",))
     assert set(body) == {"detail", "code", "errors"}
     assert body["errors"] == [{"row": 4, "message": "采购成本最多 4 位小数"}]
     assert "1 行" in body["detail"]
@@ -314,7 +314,7 @@ async def test_every_problem_is_reported_with_its_row(client, admin, tenant, cat
         row("MANY", "Nowhere", **{"采购成本": "abc", "货品名称": "长" * 201}),  # 15
         row("LONGNUM", **{"1级订单价格": "1" * 30}),  # 16
     ]
-    body = error_of(await upload(client, admin, xlsx(rows)), 400, "import_invalid")
+    body = error_of(await upload(client, admin, xlsx(rows)), 400, "import_invalid", extra=("errors",))
     errors = {e["row"]: e["message"] for e in body["errors"]}
     assert sorted(errors) == [3, *range(5, 17)]  # row 2 is good; row 4 is the first of the duplicates
     expectations = {

@@ -11,12 +11,12 @@ import re
 import pytest
 
 from tests.api_helpers import call
+from tests.api_helpers import htmx_refusal as refused
 from tests.conftest import api_login, page_login
 from tests.queue.helpers import Q, queue_world, take
 from tests.system.helpers import service_org
 
 HX = {"hx-request": "true"}
-CJK = re.compile(r"[\u4e00-\u9fff]")
 INVALID = "此设备链接已失效，请联系管理员重新生成"
 
 
@@ -35,15 +35,6 @@ def notice(response, status: int, text: str) -> str:
     assert text in response.text, response.text
     assert "ws-connect" not in response.text and "/static/js/app.js" not in response.text
     assert 'class="sidebar"' not in response.text
-    return response.text
-
-
-def refused(response, status: int, text: str | None = None) -> str:
-    """A refusal of a screen's own request (htmx): plain Chinese text, never a page or a 500."""
-    assert response.status_code == status, (response.status_code, response.text)
-    assert "<html" not in response.text and CJK.search(response.text), response.text
-    if text is not None:
-        assert text in response.text, response.text
     return response.text
 
 

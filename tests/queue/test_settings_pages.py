@@ -12,8 +12,8 @@ import pytest
 
 from server.queue import permissions as P
 from server.queue.services import setup
+from tests.api_helpers import CJK
 from tests.conftest import csrf, page_login
-from tests.masterdata.helpers import CJK
 from tests.system.helpers import PASSWORD, service_org, service_user
 
 URL = "/queue/settings"

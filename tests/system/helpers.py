@@ -3,7 +3,6 @@ services, read error answers, enrol OTP and look at a caller's live session."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pyotp
@@ -13,21 +12,10 @@ from server.core.tenancy import Ctx
 from server.system.services import auth, roles, users
 from server.system.services import orgs as org_service
 from server.system.tables import User
+from tests.api_helpers import error_of  # noqa: F401  (shared)
 from tests.conftest import api_login
 
 PASSWORD = "passw0rd1"  # every user the helpers create has this password
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The API's error shape: the status, a stable code and a Chinese `detail`."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"detail", "code"}, body
-    assert CJK.search(body["detail"]), body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 # --- through the API ---------------------------------------------------------------------------

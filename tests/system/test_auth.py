@@ -17,8 +17,8 @@ from server.system.services import auth
 from tests.conftest import ADMIN_PASSWORD, api_login, csrf, page_login
 from tests.system.helpers import (
     PASSWORD,
-    assert_error,
     enrol_otp,
+    error_of,
     make_role,
     make_user,
     otp_secret,
@@ -59,7 +59,7 @@ async def bob(client, tenant, admin) -> dict:
 
 
 async def test_wrong_password_is_refused(client, tenant):
-    body = assert_error(await token(client, "admin@ACME", "wrong-pass1"), 401, "wrong_credentials")
+    body = error_of(await token(client, "admin@ACME", "wrong-pass1"), 401, "wrong_credentials")
     assert body["detail"] == auth.WRONG_CREDENTIALS
 
 
@@ -74,13 +74,13 @@ async def test_unknown_account_or_company_gets_the_same_answer_as_a_wrong_passwo
 async def test_malformed_login_name_is_a_clear_400(client, tenant):
     for login in ("admin", "@ACME", "admin@", 42, "x" * 10_000):
         response = await client.post("/api/v1/auth/token", json={"login": login, "password": ADMIN_PASSWORD})
-        assert_error(response, 400)
+        error_of(response, 400)
 
 
 async def test_disabled_user_is_told_so_only_with_the_right_password(client, admin, bob):
     await client.patch(f"/api/v1/users/{bob['id']}", json={"enabled": False}, headers=admin)
-    disabled = assert_error(await token(client, "bob@ACME", PASSWORD), 403, "user_disabled")
-    wrong = assert_error(await token(client, "bob@ACME", "wrong-pass1"), 401, "wrong_credentials")
+    disabled = error_of(await token(client, "bob@ACME", PASSWORD), 403, "user_disabled")
+    wrong = error_of(await token(client, "bob@ACME", "wrong-pass1"), 401, "wrong_credentials")
     assert disabled["detail"] != wrong["detail"]
 
 
@@ -98,17 +98,17 @@ async def test_service_login_refuses_a_wrong_password(tenant):
 async def test_otp_is_required_checked_and_single_use(client, tenant, bob):
     await enrol_otp(bob["id"], tenant.tenant_id)
     totp = pyotp.TOTP(await otp_secret(bob["id"]))
-    assert_error(await token(client, "bob@ACME", PASSWORD), 401, "otp_required")
-    assert_error(await token(client, "bob@ACME", PASSWORD, wrong_code(totp)), 401, "wrong_otp")
+    error_of(await token(client, "bob@ACME", PASSWORD), 401, "otp_required")
+    error_of(await token(client, "bob@ACME", PASSWORD, wrong_code(totp)), 401, "wrong_otp")
     code = totp.now()
     assert (await token(client, "bob@ACME", PASSWORD, code)).status_code == 200
-    assert_error(await token(client, "bob@ACME", PASSWORD, code), 401, "wrong_otp")
+    error_of(await token(client, "bob@ACME", PASSWORD, code), 401, "wrong_otp")
 
 
 async def test_wrong_password_with_otp_enrolled_reveals_nothing_about_otp(client, tenant, bob):
     totp = await enrol_otp(bob["id"], tenant.tenant_id)
     response = await token(client, "bob@ACME", "wrong-pass1", totp.now())
-    assert_error(response, 401, "wrong_credentials")
+    error_of(response, 401, "wrong_credentials")
 
 
 # --- throttling --------------------------------------------------------------------------------------
@@ -116,30 +116,30 @@ async def test_wrong_password_with_otp_enrolled_reveals_nothing_about_otp(client
 
 async def test_sixth_quick_failure_is_throttled_even_with_the_right_password(client, tenant):
     for _ in range(5):
-        assert_error(await token(client, "admin@ACME", "wrong-pass1"), 401, "wrong_credentials")
-    body = assert_error(await token(client, "admin@ACME", ADMIN_PASSWORD), 429, "throttled")
+        error_of(await token(client, "admin@ACME", "wrong-pass1"), 401, "wrong_credentials")
+    body = error_of(await token(client, "admin@ACME", ADMIN_PASSWORD), 429, "throttled")
     assert "分钟" in body["detail"]
-    assert_error(await token(client, "ADMIN@acme", ADMIN_PASSWORD), 429, "throttled")
+    error_of(await token(client, "ADMIN@acme", ADMIN_PASSWORD), 429, "throttled")
 
 
 async def test_throttling_one_login_name_leaves_others_alone(client, bob):
     for _ in range(5):
         await token(client, "admin@ACME", "wrong-pass1")
-    assert_error(await token(client, "admin@ACME", ADMIN_PASSWORD), 429, "throttled")
+    error_of(await token(client, "admin@ACME", ADMIN_PASSWORD), 429, "throttled")
     await api_login(client, "bob@ACME", PASSWORD)
 
 
 async def test_wrong_otp_codes_count_as_failures(client, tenant, bob):
     totp = await enrol_otp(bob["id"], tenant.tenant_id)
     for _ in range(5):
-        assert_error(await token(client, "bob@ACME", PASSWORD, wrong_code(totp)), 401, "wrong_otp")
-    assert_error(await token(client, "bob@ACME", PASSWORD, totp.now()), 429, "throttled")
+        error_of(await token(client, "bob@ACME", PASSWORD, wrong_code(totp)), 401, "wrong_otp")
+    error_of(await token(client, "bob@ACME", PASSWORD, totp.now()), 429, "throttled")
 
 
 async def test_many_failures_from_one_ip_are_throttled(client, bob):
     for i in range(auth.IP_LIMIT):
-        assert_error(await token(client, f"nobody{i}@ACME", "wrong-pass1"), 401, "wrong_credentials")
-    assert_error(await token(client, "bob@ACME", PASSWORD), 429, "throttled")
+        error_of(await token(client, f"nobody{i}@ACME", "wrong-pass1"), 401, "wrong_credentials")
+    error_of(await token(client, "bob@ACME", PASSWORD), 429, "throttled")
 
 
 async def test_successful_login_resets_the_failure_count(client, tenant):
@@ -205,7 +205,7 @@ async def test_logout_ends_the_page_session(client, tenant):
 
 async def test_revoked_token_stops_working(client, admin):
     assert (await client.delete("/api/v1/auth/token", headers=admin)).status_code == 204
-    assert_error(await client.get("/api/v1/auth/me", headers=admin), 401, "unauthorized")
+    error_of(await client.get("/api/v1/auth/me", headers=admin), 401, "unauthorized")
 
 
 # --- OTP enrolment -------------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ async def test_revoked_token_stops_working(client, admin):
 async def test_require_otp_forces_enrolment_at_first_page_login(client, admin, bob):
     response = await client.patch("/api/v1/settings", json={"require_otp": True}, headers=admin)
     assert response.status_code == 200 and response.json()["require_otp"] is True
-    assert_error(await token_refused(client, "bob@ACME"), 403, "otp_enrolment_required")
+    error_of(await token_refused(client, "bob@ACME"), 403, "otp_enrolment_required")
 
     await client.get("/login")
     response = await client.post(
@@ -243,7 +243,7 @@ async def test_require_otp_forces_enrolment_at_first_page_login(client, admin, b
     assert await page_session_alive(client)
     assert await otp_secret(bob["id"]) == totp.secret
 
-    assert_error(await token_refused(client, "bob@ACME"), 401, "otp_required")
+    error_of(await token_refused(client, "bob@ACME"), 401, "otp_required")
     await api_login(client, "bob@ACME", PASSWORD, next_code(totp))
 
 
@@ -316,7 +316,7 @@ async def test_page_post_without_csrf_changes_nothing(client, tenant, admin):
 async def test_api_request_authenticated_by_session_cookie_needs_csrf(client, tenant):
     await page_login(client, "admin@ACME")
     body = {"code": "B1", "name": "一号网点", "parent_id": tenant.org_id}
-    assert_error(await client.post("/api/v1/orgs", json=body), 403, "csrf_failed")
+    error_of(await client.post("/api/v1/orgs", json=body), 403, "csrf_failed")
     assert (await client.post("/api/v1/orgs", json=body, headers=csrf(client))).status_code == 201
 
 

@@ -15,7 +15,7 @@ from server.system.services import orgs
 from tests.conftest import api_login, page_login
 from tests.system.helpers import (
     PASSWORD,
-    assert_error,
+    error_of,
     make_org,
     page_session_alive,
     service_org,
@@ -72,11 +72,11 @@ async def test_org_code_is_unique_within_the_tenant(client, tenant, admin):
     response = await client.post(
         "/api/v1/orgs", json={"code": "B1", "name": "重复", "parent_id": tenant.org_id}, headers=admin
     )
-    assert_error(response, 409, "duplicate_code")
+    error_of(response, 409, "duplicate_code")
     response = await client.post(
         "/api/v1/orgs", json={"code": "HQ", "name": "假总部", "parent_id": tenant.org_id}, headers=admin
     )
-    assert_error(response, 409, "duplicate_code")
+    error_of(response, 409, "duplicate_code")
     assert await codes(client, admin) == ["HQ", "B1"]
 
 
@@ -102,7 +102,7 @@ async def test_same_org_code_is_fine_in_another_tenant(client, tenant, other_ten
 async def test_org_code_is_immutable(client, tenant, admin):
     b1 = await make_org(client, admin, "B1", tenant.org_id)
     response = await client.patch(f"/api/v1/orgs/{b1['id']}", json={"code": "B9", "name": "改名"}, headers=admin)
-    assert_error(response, 400, "immutable")
+    error_of(response, 400, "immutable")
     assert await read(client, admin, b1["id"]) == b1
     response = await client.patch(f"/api/v1/orgs/{b1['id']}", json={"code": "B1", "name": "改名"}, headers=admin)
     assert response.status_code == 200 and response.json()["name"] == "改名"
@@ -114,7 +114,7 @@ async def test_org_parent_is_immutable(client, tenant, admin):
     response = await client.patch(
         f"/api/v1/orgs/{b2['id']}", json={"parent_id": b1["id"], "name": "改名"}, headers=admin
     )
-    assert_error(response, 400, "immutable")
+    error_of(response, 400, "immutable")
     assert await read(client, admin, b2["id"]) == b2
     response = await client.patch(
         f"/api/v1/orgs/{b2['id']}", json={"parent_id": tenant.org_id, "remark": "同一上级"}, headers=admin
@@ -135,7 +135,7 @@ async def test_service_refuses_changing_code_or_parent(tenant):
 
 async def test_head_office_cannot_be_disabled(client, tenant, admin):
     response = await client.patch(f"/api/v1/orgs/{tenant.org_id}", json={"enabled": False}, headers=admin)
-    assert_error(response, 400, "hq_protected")
+    error_of(response, 400, "hq_protected")
     assert (await read(client, admin, tenant.org_id))["enabled"] is True
 
 
@@ -151,7 +151,7 @@ async def test_depth_over_max_org_depth_is_refused(client, tenant, admin):
     response = await client.post(
         "/api/v1/orgs", json={"code": "B111", "name": "四级", "parent_id": b11["id"]}, headers=admin
     )
-    body = assert_error(response, 400, "too_deep")
+    body = error_of(response, 400, "too_deep")
     assert "3" in body["detail"]
     assert "B111" not in await codes(client, admin)
 
@@ -171,14 +171,14 @@ async def test_service_refuses_depth_over_the_default_of_five(tenant):
 
 
 async def test_head_office_cannot_be_deleted(client, tenant, admin):
-    assert_error(await client.delete(f"/api/v1/orgs/{tenant.org_id}", headers=admin), 409, "hq_protected")
+    error_of(await client.delete(f"/api/v1/orgs/{tenant.org_id}", headers=admin), 409, "hq_protected")
     assert (await read(client, admin, tenant.org_id))["status"] == "active"
 
 
 async def test_org_with_active_children_cannot_be_deleted_until_they_are(client, tenant, admin):
     b1 = await make_org(client, admin, "B1", tenant.org_id)
     b11 = await make_org(client, admin, "B11", b1["id"])
-    assert_error(await client.delete(f"/api/v1/orgs/{b1['id']}", headers=admin), 409, "has_children")
+    error_of(await client.delete(f"/api/v1/orgs/{b1['id']}", headers=admin), 409, "has_children")
     assert (await read(client, admin, b1["id"]))["status"] == "active"
     response = await client.delete(f"/api/v1/orgs/{b11['id']}", headers=admin)
     assert response.status_code == 200 and response.json()["status"] == "deleted"
@@ -211,7 +211,7 @@ async def test_branch_user_sees_only_its_own_subtree(client, tenant, admin):
     _, bob = await user_with(client, admin, "bob", b1["id"], "branch", ["system.org.view"])
     assert await codes(client, bob) == ["B1", "B11"]
     for hidden in (b2["id"], tenant.org_id):
-        assert_error(await client.get(f"/api/v1/orgs/{hidden}", headers=bob), 404, "not_found")
+        error_of(await client.get(f"/api/v1/orgs/{hidden}", headers=bob), 404, "not_found")
 
 
 async def test_service_scopes_orgs_to_the_callers_subtree(tenant):
@@ -248,7 +248,7 @@ async def test_org_list_filters(client, tenant, admin):
     assert await codes(client, admin, status="deleted") == ["B4"]
     assert await codes(client, admin, status="active", level=2) == ["B1"]
     assert await codes(client, admin, kind="hq") == ["HQ"]
-    assert_error(await client.get("/api/v1/orgs", params={"level": 9}, headers=admin), 400, "out_of_range")
+    error_of(await client.get("/api/v1/orgs", params={"level": 9}, headers=admin), 400, "out_of_range")
 
 
 async def test_org_list_pagination_envelope(client, tenant, admin):
@@ -295,9 +295,9 @@ async def test_users_of_a_disabled_or_deleted_org_are_locked_out(client, tenant,
         response = await client.delete(f"/api/v1/orgs/{b1['id']}", headers=admin)
     assert response.status_code == 200, response.text
 
-    assert_error(await client.get("/api/v1/orgs", headers=bob), 401, "unauthorized")
+    error_of(await client.get("/api/v1/orgs", headers=bob), 401, "unauthorized")
     assert not await page_session_alive(client)
-    assert_error(await token_refused(client, "bob@ACME"), 403, "org_disabled")
+    error_of(await token_refused(client, "bob@ACME"), 403, "org_disabled")
 
 
 async def test_reenabled_org_lets_its_users_log_in_again_but_old_sessions_stay_dead(client, tenant, admin):
@@ -306,7 +306,7 @@ async def test_reenabled_org_lets_its_users_log_in_again_but_old_sessions_stay_d
     await page_login(client, "bob@ACME", PASSWORD)
     await client.patch(f"/api/v1/orgs/{b1['id']}", json={"enabled": False}, headers=admin)
     await client.patch(f"/api/v1/orgs/{b1['id']}", json={"enabled": True}, headers=admin)
-    assert_error(await client.get("/api/v1/orgs", headers=old_token), 401, "unauthorized")
+    error_of(await client.get("/api/v1/orgs", headers=old_token), 401, "unauthorized")
     assert not await page_session_alive(client)
     fresh = await api_login(client, "bob@ACME", PASSWORD)
     assert (await client.get("/api/v1/orgs", headers=fresh)).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from server.core import permissions
 from server.core.errors import BusinessError, Conflict, Forbidden
 from server.system.services import roles
-from tests.system.helpers import assert_error, make_role, make_user, user_with
+from tests.system.helpers import error_of, make_role, make_user, user_with
 
 
 async def role_named(client, headers, name: str) -> dict:
@@ -43,19 +43,19 @@ async def test_create_role_with_permissions(client, admin):
 
 async def test_unknown_permission_code_is_refused(client, admin):
     body = {"name": "乱写", "org_kind": "hq", "permissions": ["system.org.view", "system.org.fly"]}
-    body_error = assert_error(await client.post("/api/v1/roles", json=body, headers=admin), 400, "unknown_permission")
+    body_error = error_of(await client.post("/api/v1/roles", json=body, headers=admin), 400, "unknown_permission")
     assert "system.org.fly" in body_error["detail"]
     assert (await client.get("/api/v1/roles", params={"q": "乱写"}, headers=admin)).json()["total"] == 0
     role = await make_role(client, admin, "正常", "hq", ["system.org.view"])
     response = await client.patch(f"/api/v1/roles/{role['id']}", json={"permissions": ["nope"]}, headers=admin)
-    assert_error(response, 400, "unknown_permission")
+    error_of(response, 400, "unknown_permission")
     assert (await client.get(f"/api/v1/roles/{role['id']}", headers=admin)).json() == role
 
 
 async def test_role_org_kind_is_immutable(client, admin):
     role = await make_role(client, admin, "技术员", "branch", ["system.org.view"])
     response = await client.patch(f"/api/v1/roles/{role['id']}", json={"org_kind": "hq", "name": "改名"}, headers=admin)
-    assert_error(response, 400, "immutable")
+    error_of(response, 400, "immutable")
     assert (await client.get(f"/api/v1/roles/{role['id']}", headers=admin)).json() == role
     response = await client.patch(
         f"/api/v1/roles/{role['id']}", json={"org_kind": "branch", "name": "改名"}, headers=admin
@@ -81,7 +81,7 @@ async def test_checking_an_action_grants_its_page_and_module(tenant):
 async def test_role_cannot_grant_permissions_the_editor_lacks(client, tenant, admin):
     _, limited = await user_with(client, admin, "limited", tenant.org_id, "hq", ["system.role.create"])
     body = {"name": "越权", "org_kind": "hq", "permissions": ["system.user.delete"]}
-    assert_error(await client.post("/api/v1/roles", json=body, headers=limited), 403, "permission_escalation")
+    error_of(await client.post("/api/v1/roles", json=body, headers=limited), 403, "permission_escalation")
     assert (await client.get("/api/v1/roles", params={"q": "越权"}, headers=admin)).json()["total"] == 0
     body = {"name": "同权", "org_kind": "hq", "permissions": ["system.role.create"]}
     assert (await client.post("/api/v1/roles", json=body, headers=limited)).status_code == 201
@@ -100,8 +100,8 @@ async def test_builtin_super_admin_cannot_be_edited_or_deleted(client, admin):
     role = await role_named(client, admin, "超级管理员")
     assert role["builtin"] and set(role["permissions"]) == permissions.all_codes()
     for change in ({"name": "普通"}, {"permissions": ["system.org.view"]}, {"remark": "改"}):
-        assert_error(await client.patch(f"/api/v1/roles/{role['id']}", json=change, headers=admin), 409, "builtin")
-    assert_error(await client.delete(f"/api/v1/roles/{role['id']}", headers=admin), 409, "builtin")
+        error_of(await client.patch(f"/api/v1/roles/{role['id']}", json=change, headers=admin), 409, "builtin")
+    error_of(await client.delete(f"/api/v1/roles/{role['id']}", headers=admin), 409, "builtin")
     assert (await client.get(f"/api/v1/roles/{role['id']}", headers=admin)).json() == role
 
 
@@ -109,8 +109,8 @@ async def test_role_delete_is_soft(client, admin):
     role = await make_role(client, admin, "临时", "hq", ["system.org.view"])
     response = await client.delete(f"/api/v1/roles/{role['id']}", headers=admin)
     assert response.status_code == 200 and response.json() == role | {"status": "deleted"}
-    assert_error(await client.delete(f"/api/v1/roles/{role['id']}", headers=admin), 409, "already_deleted")
-    assert_error(await client.patch(f"/api/v1/roles/{role['id']}", json={"name": "x"}, headers=admin), 409, "deleted")
+    error_of(await client.delete(f"/api/v1/roles/{role['id']}", headers=admin), 409, "already_deleted")
+    error_of(await client.patch(f"/api/v1/roles/{role['id']}", json={"name": "x"}, headers=admin), 409, "deleted")
     response = await client.get("/api/v1/roles", params={"status": "deleted"}, headers=admin)
     assert [r["name"] for r in response.json()["items"]] == ["临时"]
 
@@ -118,7 +118,7 @@ async def test_role_delete_is_soft(client, admin):
 async def test_role_name_is_unique_among_active_roles(client, admin):
     role = await make_role(client, admin, "店长", "branch")
     body = {"name": "店长", "org_kind": "hq", "permissions": []}
-    assert_error(await client.post("/api/v1/roles", json=body, headers=admin), 409, "duplicate_name")
+    error_of(await client.post("/api/v1/roles", json=body, headers=admin), 409, "duplicate_name")
     await client.delete(f"/api/v1/roles/{role['id']}", headers=admin)
     assert (await client.post("/api/v1/roles", json=body, headers=admin)).status_code == 201
 
@@ -127,7 +127,7 @@ async def test_deleted_role_grants_nothing_at_the_next_request(client, tenant, a
     user, headers = await user_with(client, admin, "viewer", tenant.org_id, "hq", ["system.org.view"])
     assert (await client.get("/api/v1/orgs", headers=headers)).status_code == 200
     assert (await client.delete(f"/api/v1/roles/{user['role_ids'][0]}", headers=admin)).status_code == 200
-    assert_error(await client.get("/api/v1/orgs", headers=headers), 403, "forbidden")
+    error_of(await client.get("/api/v1/orgs", headers=headers), 403, "forbidden")
     assert (await client.get("/api/v1/auth/me", headers=headers)).json()["permissions"] == []
 
 
@@ -149,9 +149,9 @@ async def test_deleted_role_cannot_be_assigned(client, tenant, admin):
         "org_id": tenant.org_id,
         "role_ids": [gone["id"]],
     }
-    assert_error(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_deleted")
+    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_deleted")
     response = await client.patch(f"/api/v1/users/{user['id']}", json={"role_ids": [gone["id"]]}, headers=admin)
-    assert_error(response, 400, "role_deleted")
+    error_of(response, 400, "role_deleted")
     assert (await client.get(f"/api/v1/users/{user['id']}", headers=admin)).json()["role_ids"] == [kept["id"]]
     assert (await client.get("/api/v1/users", params={"q": "bob"}, headers=admin)).json()["total"] == 0
 

@@ -12,8 +12,8 @@ from server.system.services import tenants
 from tests.conftest import api_login
 from tests.system.helpers import (
     PASSWORD,
-    assert_error,
     enrol_otp,
+    error_of,
     make_org,
     make_role,
     make_user,
@@ -71,14 +71,14 @@ async def test_max_org_depth_accepts_2_to_10(client, admin):
 async def test_max_org_depth_outside_2_to_10_is_refused(client, admin):
     for value in (1, 11, 0, -3, 10**12, "five", None, 2.5, [5]):
         response = await client.patch("/api/v1/settings", json={"max_org_depth": value}, headers=admin)
-        assert_error(response, 400)
+        error_of(response, 400)
     assert (await settings_of(client, admin))["max_org_depth"] == 5
 
 
 async def test_boolean_settings_refuse_non_booleans(client, admin):
     for value in ("yes", 2, None, "x" * 10_000, []):
         for key in ("require_otp", "credit_four_eyes"):
-            assert_error(await client.patch("/api/v1/settings", json={key: value}, headers=admin), 400)
+            error_of(await client.patch("/api/v1/settings", json={key: value}, headers=admin), 400)
     settings = await settings_of(client, admin)
     assert (settings["require_otp"], settings["credit_four_eyes"]) == (False, False)
 
@@ -86,7 +86,7 @@ async def test_boolean_settings_refuse_non_booleans(client, admin):
 async def test_max_org_depth_cannot_go_below_the_deepest_org(client, tenant, admin):
     b1 = await make_org(client, admin, "B1", tenant.org_id)
     await make_org(client, admin, "B11", b1["id"])
-    body = assert_error(
+    body = error_of(
         await client.patch("/api/v1/settings", json={"max_org_depth": 2}, headers=admin), 400, "depth_in_use"
     )
     assert "3" in body["detail"]
@@ -108,7 +108,7 @@ async def test_settings_update_needs_its_permission(client, tenant, admin):
     _, viewer = await user_with(client, admin, "viewer", tenant.org_id, "hq", ["system.settings.view"])
     assert (await settings_of(client, viewer))["max_org_depth"] == 5
     response = await client.patch("/api/v1/settings", json={"max_org_depth": 4}, headers=viewer)
-    assert_error(response, 403, "forbidden")
+    error_of(response, 403, "forbidden")
     assert (await settings_of(client, admin))["max_org_depth"] == 5
 
 

@@ -10,8 +10,8 @@ from server.system.services import users
 from tests.conftest import api_login, page_login
 from tests.system.helpers import (
     PASSWORD,
-    assert_error,
     enrol_otp,
+    error_of,
     make_org,
     make_role,
     make_user,
@@ -65,7 +65,7 @@ async def test_invalid_account_is_refused(client, tenant, admin, hq_role):
     for account in ("ab", "a b", "张三", "x@y", "", "a" * 51, "bob!"):
         body = {"account": account, "name": "某人", "password": PASSWORD, "org_id": tenant.org_id}
         response = await client.post("/api/v1/users", json=body | {"role_ids": [hq_role["id"]]}, headers=admin)
-        assert_error(response, 400)
+        error_of(response, 400)
     assert await user_count(client, admin) == 1
 
 
@@ -91,7 +91,7 @@ async def test_duplicate_account_is_refused_case_insensitively(client, tenant, a
             "org_id": tenant.org_id,
             "role_ids": [hq_role["id"]],
         }
-        assert_error(await client.post("/api/v1/users", json=body, headers=admin), 409, "duplicate_account")
+        error_of(await client.post("/api/v1/users", json=body, headers=admin), 409, "duplicate_account")
     assert await user_count(client, admin) == 2
 
 
@@ -113,12 +113,12 @@ async def test_login_name_is_case_insensitive_on_code_and_account(client, tenant
 
 async def test_hq_role_cannot_be_given_to_a_branch_user(client, admin, branch, hq_role, branch_role):
     body = {"account": "bob", "name": "鲍勃", "password": PASSWORD, "org_id": branch["id"], "role_ids": [hq_role["id"]]}
-    assert_error(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch")
+    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch")
     user = await make_user(client, admin, "bob", branch["id"], [branch_role["id"]])
     response = await client.patch(
         f"/api/v1/users/{user['id']}", json={"role_ids": [branch_role["id"], hq_role["id"]]}, headers=admin
     )
-    assert_error(response, 400, "role_kind_mismatch")
+    error_of(response, 400, "role_kind_mismatch")
     assert (await read(client, admin, user["id"]))["role_ids"] == [branch_role["id"]]
 
 
@@ -130,7 +130,7 @@ async def test_branch_role_cannot_be_given_to_a_hq_user(client, tenant, admin, h
         "org_id": tenant.org_id,
         "role_ids": [branch_role["id"]],
     }
-    assert_error(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch")
+    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch")
     assert await user_count(client, admin) == 1
 
 
@@ -147,7 +147,7 @@ async def test_user_cannot_be_given_a_role_beyond_the_editors_rights(client, ten
     )
     strong = await make_role(client, admin, "能删用户", "hq", ["system.user.delete"])
     body = {"account": "bob", "name": "鲍勃", "password": PASSWORD, "org_id": tenant.org_id, "role_ids": [strong["id"]]}
-    assert_error(await client.post("/api/v1/users", json=body, headers=limited), 403, "permission_escalation")
+    error_of(await client.post("/api/v1/users", json=body, headers=limited), 403, "permission_escalation")
     assert (
         await client.post("/api/v1/users", json=body | {"role_ids": [hq_role["id"]]}, headers=limited)
     ).status_code == 201
@@ -162,7 +162,7 @@ async def test_user_org_and_account_are_immutable(client, tenant, admin, hq_role
     user = await make_user(client, admin, "bob", hq_id, [hq_role["id"]])
     for change in ({"account": "robert"}, {"org_id": b1["id"]}):
         response = await client.patch(f"/api/v1/users/{user['id']}", json=change | {"name": "改名"}, headers=admin)
-        assert_error(response, 400, "immutable")
+        error_of(response, 400, "immutable")
     assert await read(client, admin, user["id"]) == user
     response = await client.patch(
         f"/api/v1/users/{user['id']}", json={"account": "BOB", "org_id": hq_id, "name": "改名"}, headers=admin
@@ -173,8 +173,8 @@ async def test_user_org_and_account_are_immutable(client, tenant, admin, hq_role
 
 async def test_admin_cannot_disable_or_delete_themselves(client, admin):
     own_id = (await me(client, admin))["user_id"]
-    assert_error(await client.patch(f"/api/v1/users/{own_id}", json={"enabled": False}, headers=admin), 400, "self")
-    assert_error(await client.delete(f"/api/v1/users/{own_id}", headers=admin), 409, "self")
+    error_of(await client.patch(f"/api/v1/users/{own_id}", json={"enabled": False}, headers=admin), 400, "self")
+    error_of(await client.delete(f"/api/v1/users/{own_id}", headers=admin), 409, "self")
     assert (await read(client, admin, own_id))["enabled"] is True
 
 
@@ -190,9 +190,9 @@ async def test_disabled_user_is_locked_out_at_the_next_request(client, tenant, a
     response = await client.patch(f"/api/v1/users/{bob['id']}", json={"enabled": False}, headers=admin)
     assert response.status_code == 200 and response.json()["enabled"] is False
 
-    assert_error(await client.get("/api/v1/orgs", headers=token), 401, "unauthorized")
+    error_of(await client.get("/api/v1/orgs", headers=token), 401, "unauthorized")
     assert not await page_session_alive(client)
-    assert_error(await token_refused(client, "bob@ACME"), 403, "user_disabled")
+    error_of(await token_refused(client, "bob@ACME"), 403, "user_disabled")
 
 
 async def test_reenabled_user_logs_in_again_but_old_tokens_stay_dead(client, tenant, admin, hq_role):
@@ -200,7 +200,7 @@ async def test_reenabled_user_logs_in_again_but_old_tokens_stay_dead(client, ten
     token = await api_login(client, "bob@ACME", PASSWORD)
     await client.patch(f"/api/v1/users/{bob['id']}", json={"enabled": False}, headers=admin)
     await client.patch(f"/api/v1/users/{bob['id']}", json={"enabled": True}, headers=admin)
-    assert_error(await client.get("/api/v1/orgs", headers=token), 401)
+    error_of(await client.get("/api/v1/orgs", headers=token), 401)
     fresh = await api_login(client, "bob@ACME", PASSWORD)
     assert (await client.get("/api/v1/orgs", headers=fresh)).status_code == 200
 
@@ -213,11 +213,11 @@ async def test_deleted_user_is_locked_out_at_the_next_request(client, tenant, ad
     response = await client.delete(f"/api/v1/users/{bob['id']}", headers=admin)
     assert response.status_code == 200 and response.json()["status"] == "deleted"
 
-    assert_error(await client.get("/api/v1/orgs", headers=token), 401, "unauthorized")
+    error_of(await client.get("/api/v1/orgs", headers=token), 401, "unauthorized")
     assert not await page_session_alive(client)
     # a deleted account is answered like an unknown one
-    assert_error(await token_refused(client, "bob@ACME"), 401, "wrong_credentials")
-    assert_error(await client.patch(f"/api/v1/users/{bob['id']}", json={"name": "x"}, headers=admin), 409, "deleted")
+    error_of(await token_refused(client, "bob@ACME"), 401, "wrong_credentials")
+    error_of(await client.patch(f"/api/v1/users/{bob['id']}", json={"name": "x"}, headers=admin), 409, "deleted")
 
 
 async def test_service_soft_deletes_a_user(tenant):
@@ -240,9 +240,9 @@ async def test_admin_reset_password_kills_the_old_one_and_its_sessions(client, t
         f"/api/v1/users/{bob['id']}/reset-password", json={"password": NEW_PASSWORD}, headers=admin
     )
     assert response.status_code == 200, response.text
-    assert_error(await client.get("/api/v1/orgs", headers=token), 401)
+    error_of(await client.get("/api/v1/orgs", headers=token), 401)
     assert not await page_session_alive(client)
-    assert_error(await token_refused(client, "bob@ACME", PASSWORD), 401, "wrong_credentials")
+    error_of(await token_refused(client, "bob@ACME", PASSWORD), 401, "wrong_credentials")
     await api_login(client, "bob@ACME", NEW_PASSWORD)
 
 
@@ -250,7 +250,7 @@ async def test_reset_password_refuses_a_weak_password(client, tenant, admin, hq_
     bob = await make_user(client, admin, "bob", tenant.org_id, [hq_role["id"]])
     for password in ("short1", "lettersonly", "12345678", "a1" * 65):
         url = f"/api/v1/users/{bob['id']}/reset-password"
-        assert_error(await client.post(url, json={"password": password}, headers=admin), 400)
+        error_of(await client.post(url, json={"password": password}, headers=admin), 400)
     await api_login(client, "bob@ACME", PASSWORD)
 
 
@@ -258,7 +258,7 @@ async def test_admin_reset_otp_clears_the_enrolment(client, tenant, admin, hq_ro
     bob = await make_user(client, admin, "bob", tenant.org_id, [hq_role["id"]])
     await enrol_otp(bob["id"], tenant.tenant_id)
     assert (await read(client, admin, bob["id"]))["otp_enrolled"] is True
-    assert_error(await token_refused(client, "bob@ACME"), 401, "otp_required")
+    error_of(await token_refused(client, "bob@ACME"), 401, "otp_required")
     response = await client.post(f"/api/v1/users/{bob['id']}/reset-otp", headers=admin)
     assert response.status_code == 200 and response.json()["otp_enrolled"] is False
     await api_login(client, "bob@ACME", PASSWORD)
@@ -268,13 +268,13 @@ async def test_change_own_password(client, tenant, admin, hq_role):
     await make_user(client, admin, "bob", tenant.org_id, [hq_role["id"]])
     bob = await api_login(client, "bob@ACME", PASSWORD)
     body = {"old_password": "wrong-old1", "new_password": NEW_PASSWORD}
-    assert_error(await client.post("/api/v1/auth/password", json=body, headers=bob), 400, "wrong_password")
+    error_of(await client.post("/api/v1/auth/password", json=body, headers=bob), 400, "wrong_password")
     await api_login(client, "bob@ACME", PASSWORD)
 
     body = {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
     response = await client.post("/api/v1/auth/password", json=body, headers=bob)
     assert response.status_code == 200, response.text
-    assert_error(await token_refused(client, "bob@ACME", PASSWORD), 401, "wrong_credentials")
+    error_of(await token_refused(client, "bob@ACME", PASSWORD), 401, "wrong_credentials")
     await api_login(client, "bob@ACME", NEW_PASSWORD)
 
 
@@ -283,7 +283,7 @@ async def test_change_own_password_refuses_a_weak_or_unchanged_password(client, 
     bob = await api_login(client, "bob@ACME", PASSWORD)
     for new, code in (("short1", "weak_password"), (PASSWORD, "same_password")):
         body = {"old_password": PASSWORD, "new_password": new}
-        assert_error(await client.post("/api/v1/auth/password", json=body, headers=bob), 400, code)
+        error_of(await client.post("/api/v1/auth/password", json=body, headers=bob), 400, code)
     await api_login(client, "bob@ACME", PASSWORD)
 
 
@@ -302,7 +302,7 @@ async def test_branch_user_sees_only_users_of_its_subtree(client, tenant, admin,
     response = await client.get("/api/v1/users", headers=manager)
     assert sorted(u["account"] for u in response.json()["items"]) == ["child", "manager"]
     for hidden in (sibling, boss):
-        assert_error(await client.get(f"/api/v1/users/{hidden['id']}", headers=manager), 404, "not_found")
+        error_of(await client.get(f"/api/v1/users/{hidden['id']}", headers=manager), 404, "not_found")
 
 
 async def test_service_scopes_users_to_the_callers_subtree(tenant):
