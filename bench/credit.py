@@ -39,7 +39,6 @@ import dataclasses
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -50,9 +49,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
 
-from bench.pages import free_port, pad, percentile, start_server  # noqa: E402
+from bench.common import Loader, free_port, pad, percentile, recreate_pg  # noqa: E402
+from bench.pages import start_server  # noqa: E402
 from server import domains  # noqa: E402, F401  (registers every domain's permissions, topics and hooks)
 
 PASSWORD = "bench1234"
@@ -76,56 +76,6 @@ ACCOUNT_COLS = ("id", "tenant_id", "org_id", "org_path", "balance", "frozen", "u
 
 
 # --- the database --------------------------------------------------------------------------------
-
-
-async def recreate_pg(server_url: str, drop_only: bool = False) -> None:
-    """Drop (and create) the bench's own database; never any other."""
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{server_url}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    finally:
-        await conn.close()
-
-
-class Loader:
-    """Bulk load of explicit rows: COPY on PostgreSQL, one executemany transaction on SQLite
-    (the datetime adapters Piccolo registers with sqlite3 store timestamps as the app does)."""
-
-    def __init__(self, url: str) -> None:
-        from server.core import db
-
-        self.url, self.path, self.conn = url, db.sqlite_path(url), None
-
-    async def __aenter__(self) -> Loader:
-        if self.path:
-            self.conn = sqlite3.connect(self.path)
-            self.conn.execute("PRAGMA synchronous = OFF")
-        else:
-            import asyncpg
-
-            self.conn = await asyncpg.connect(self.url)
-        return self
-
-    async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        if self.path:
-            names = ", ".join(f'"{c}"' for c in columns)
-            self.conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
-        else:
-            await self.conn.copy_records_to_table(table, records=rows, columns=list(columns))
-
-    async def __aexit__(self, *exc) -> None:
-        if self.path:
-            if exc[0] is None:
-                self.conn.commit()
-            self.conn.close()
-        else:
-            await self.conn.close()
 
 
 # --- the seeded past -----------------------------------------------------------------------------
@@ -459,7 +409,7 @@ def time_http(send, requests: int, warmup: int) -> tuple[list[float], str]:
 def run_engine(engine: str, args) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="weifu-bench-credit-"))
     if engine == "pg":
-        asyncio.run(recreate_pg(args.pg_url))
+        asyncio.run(recreate_pg(args.pg_url, PG_DB))
         url = f"{args.pg_url}/{PG_DB}"
     else:
         url = f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -537,7 +487,7 @@ def run_engine(engine: str, args) -> None:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
             if engine == "pg":
-                asyncio.run(recreate_pg(args.pg_url, drop_only=True))
+                asyncio.run(recreate_pg(args.pg_url, PG_DB, drop_only=True))
 
     name = "PostgreSQL" if engine == "pg" else "SQLite"
     kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(facts["kinds"].items(), key=lambda kv: -kv[1]))

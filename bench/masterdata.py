@@ -42,9 +42,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
 
-from bench.pages import free_port, login_pages, pad, percentile, start_server  # noqa: E402
+from bench.common import free_port, pad, percentile  # noqa: E402
+from bench.pages import login_pages, start_server  # noqa: E402
 from server import domains  # noqa: E402, F401  (registers every domain's permissions, topics and hooks)
 
 PASSWORD = "bench1234"
@@ -151,7 +152,7 @@ def catalogue(kind: str, count: int, rng: random.Random):
 
 async def seed(url: str, n_goods: int, rng: random.Random, analyze: bool) -> dict:
     from server.core import db
-    from server.masterdata.services import goods
+    from server.masterdata.services import goods, goods_io
     from server.masterdata.services.trees import child_path
     from server.masterdata.tables import Goods, GoodsPrice, TreeNode
     from server.system.services import tenants
@@ -202,24 +203,7 @@ async def seed(url: str, n_goods: int, rng: random.Random, analyze: bool) -> dic
         TreeNode.created_at,
         TreeNode.updated_at,
     )
-    goods_columns = (
-        Goods.id,
-        Goods.tenant_id,
-        Goods.code,
-        Goods.name,
-        Goods.goods_type,
-        Goods.category,
-        Goods.unit,
-        Goods.spec,
-        Goods.purchase_cost,
-        Goods.is_intake_item,
-        Goods.enabled,
-        Goods.safety_stock,
-        Goods.per_store_pricing,
-        Goods.status,
-        Goods.created_at,
-        Goods.updated_at,
-    )
+    goods_columns = (Goods.id, *goods_io.GOODS_COLUMNS)
     price_columns = (
         GoodsPrice.tenant_id,
         GoodsPrice.goods,

@@ -22,19 +22,19 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+
+from bench.common import free_port, pad, percentile  # noqa: E402
 
 PASSWORD = "bench1234"
 TARGET_P95_MS = 50.0
@@ -188,12 +188,6 @@ async def seed(url: str, n_orgs: int, n_users: int, rng: random.Random) -> dict:
 # --- the server -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(port: int, env: dict, log) -> subprocess.Popen:
     cmd = [
         *(sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"),
@@ -212,16 +206,6 @@ def start_server(port: int, env: dict, log) -> subprocess.Popen:
 
 
 # --- timing -----------------------------------------------------------------------------------
-
-
-def pad(text: str, width: int) -> str:
-    """Left-justify for a terminal, where a Chinese character takes two columns."""
-    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - shown)
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
 def measure(send, requests: int, warmup: int) -> tuple[list[float], int]:

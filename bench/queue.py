@@ -48,6 +48,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import free_port, percentile
 from bench.ws_fanout import (
     PASSWORD,
     REDIS_URL,
@@ -57,9 +58,7 @@ from bench.ws_fanout import (
     cpu_pressure,
     cpu_seconds,
     expect,
-    free_port,
     memory_mb,
-    percentile,
     run_delay_seconds,
     start_server,
 )

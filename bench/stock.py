@@ -43,7 +43,6 @@ import dataclasses
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -55,9 +54,10 @@ from zoneinfo import ZoneInfo
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
 
-from bench.pages import free_port, login_pages, pad, percentile, start_server  # noqa: E402
+from bench.common import Loader, free_port, pad, percentile, recreate_pg  # noqa: E402
+from bench.pages import login_pages, start_server  # noqa: E402
 from server import domains  # noqa: E402, F401  (registers every domain's permissions, topics and hooks)
 
 PASSWORD = "bench1234"
@@ -74,55 +74,6 @@ COLORS = ["黑色", "白色", "蓝色"]
 
 
 # --- the database --------------------------------------------------------------------------------
-
-
-async def recreate_pg(server_url: str, drop_only: bool = False) -> None:
-    """Drop (and create) the bench's own database; never any other."""
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{server_url}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    finally:
-        await conn.close()
-
-
-class Loader:
-    """Bulk load of explicit rows: COPY on PostgreSQL, one executemany transaction on SQLite
-    (the datetime adapters Piccolo registers with sqlite3 store timestamps as the app does)."""
-
-    def __init__(self, url: str) -> None:
-        from server.core import db
-
-        self.url, self.path, self.conn = url, db.sqlite_path(url), None
-
-    async def __aenter__(self) -> Loader:
-        if self.path:
-            self.conn = sqlite3.connect(self.path)
-            self.conn.execute("PRAGMA synchronous = OFF")
-        else:
-            import asyncpg
-
-            self.conn = await asyncpg.connect(self.url)
-        return self
-
-    async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        if self.path:
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" * len(columns))
-            self.conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
-        else:
-            await self.conn.copy_records_to_table(table, records=rows, columns=list(columns))
-
-    async def __aexit__(self, *exc) -> None:
-        if self.path:
-            if exc[0] is None:
-                self.conn.commit()
-            self.conn.close()
-        else:
-            await self.conn.close()
 
 
 # --- the seeded past -----------------------------------------------------------------------------
@@ -598,7 +549,7 @@ def run_engine(engine: str, args) -> None:
     args = argparse.Namespace(**{**vars(args), "moves": moves})
     tmp = Path(tempfile.mkdtemp(prefix="weifu-bench-stock-"))
     if engine == "pg":
-        asyncio.run(recreate_pg(args.pg_url))
+        asyncio.run(recreate_pg(args.pg_url, PG_DB))
         url = f"{args.pg_url}/{PG_DB}"
     else:
         url = f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -691,7 +642,7 @@ def run_engine(engine: str, args) -> None:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
             if engine == "pg":
-                asyncio.run(recreate_pg(args.pg_url, drop_only=True))
+                asyncio.run(recreate_pg(args.pg_url, PG_DB, drop_only=True))
 
     name = "PostgreSQL" if engine == "pg" else "SQLite"
     print(

@@ -24,7 +24,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+
+from bench.common import free_port, percentile  # noqa: E402
+
 PASSWORD = "bench1234"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TS = re.compile(rb'data-ts="([0-9.]+)"')
@@ -121,12 +124,6 @@ async def _clients(conn, ws_url: str, token: str, clients: int, events: int, ref
 
 
 # --- the server -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tree_pids(root: int) -> list[int]:
@@ -224,10 +221,6 @@ def expect(pipe, kind: str) -> tuple:
     if message[0] != kind:
         raise SystemExit(f"client process failed: {message[1]}")
     return message
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
 def main() -> None:
