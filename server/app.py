@@ -12,7 +12,6 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
-from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
@@ -52,9 +51,7 @@ def _stores(settings: Settings) -> StoreRegistry:
     if settings.redis_url:
         root = RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix)
         return StoreRegistry(default_factory=root.with_namespace)
-    sessions = FileStore(Path(settings.session_dir))
-    throttles = MemoryStore()
-    return StoreRegistry({"sessions": sessions, "throttle": throttles})
+    return StoreRegistry({"sessions": FileStore(Path(settings.session_dir))})
 
 
 async def _token_ctx(token: str):
@@ -89,10 +86,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.db_pool:
             await db.start()
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
-        throttle.bind(stores.get("throttle"))
+        throttle.bind(
+            throttle.RedisCounter(settings.redis_url, settings.redis_prefix)
+            if settings.redis_url
+            else throttle.MemoryCounter()
+        )
 
     async def on_shutdown() -> None:
         realtime.bind(None)
+        await throttle.counter().close()
         await db.stop()
 
     return Litestar(

@@ -71,10 +71,11 @@ class InFlight:
     loop), so a concurrency test can prove that its requests really overlapped."""
 
     def __init__(self, monkeypatch, module, name: str) -> None:
-        self.now = self.most = 0
+        self.now = self.most = self.calls = 0
         real = getattr(module, name)
 
         async def counting(*args, **kwargs):
+            self.calls += 1
             self.now += 1
             self.most = max(self.most, self.now)
             try:

@@ -21,6 +21,7 @@ class Ctx:
     account: str = ""
     tz: str = "Asia/Shanghai"
     permissions: frozenset[str] = field(default_factory=frozenset)
+    super_admin: bool = False  # holds the built-in 超级管理员 role
     device_id: int | None = None  # a queue kiosk or TV acting with its token, not a person
     device_kind: str = ""  # "kiosk" | "tv"
 
@@ -38,6 +39,12 @@ class Ctx:
     def require(self, code: str) -> None:
         if code not in self.permissions:
             raise Forbidden()
+
+    def require_hq(self, code: str, detail: str) -> None:
+        """Company-wide state (master data, settings, roles) is changed at the head office only."""
+        self.require(code)
+        if not self.is_hq:
+            raise Forbidden(detail)
 
     def sees_org_path(self, path: str) -> bool:
         """Whether an org with materialised `path` is the caller's org or one of its descendants."""

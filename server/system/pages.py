@@ -316,12 +316,14 @@ class UserPages(Controller):
         ctx = ctx_of(request)
         filters, params = list_query(request, *USER_FILTERS, status="active")
         page = await users.search(ctx, params=params, **filters)
+        actionable = await users.actionable(ctx, page.items)
         if htmx_target(request) == "rows":
             return render(
                 request,
                 "system/users.html",
                 block="rows",
                 page=page,
+                actionable=actionable,
                 filters=filters,
                 query=query_string(filters),
                 statuses=users.STATUSES,
@@ -332,6 +334,7 @@ class UserPages(Controller):
             "system/users.html",
             title="用户管理",
             page=page,
+            actionable=actionable,
             filters=filters,
             query=query_string(filters),
             statuses=users.STATUSES,
@@ -370,7 +373,7 @@ class UserPages(Controller):
     @get("/{user_id:int}/edit", opt={"perm": P.USER_UPDATE}, include_in_schema=False)
     async def edit(self, request: Request, user_id: FromPath[int]) -> Response:
         ctx = ctx_of(request)
-        user = await users.get(ctx, user_id)
+        user = await users.for_action(ctx, user_id)
         return render(
             request, "system/_user_form.html", user=user, role_choices=await roles.choices(ctx, user["org_kind"])
         )
@@ -387,7 +390,7 @@ class UserPages(Controller):
 
     @get("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, include_in_schema=False)
     async def reset_password_form(self, request: Request, user_id: FromPath[int]) -> Response:
-        return render(request, "system/_reset_password.html", user=await users.get(ctx_of(request), user_id))
+        return render(request, "system/_reset_password.html", user=await users.for_action(ctx_of(request), user_id))
 
     @post("/{user_id:int}/reset-password", opt={"perm": P.USER_RESET_PASSWORD}, include_in_schema=False)
     async def reset_password(self, request: Request, user_id: FromPath[int]) -> Response:

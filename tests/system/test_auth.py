@@ -14,6 +14,7 @@ from litestar.routes import HTTPRoute
 from server.app import CSRF_EXEMPT
 from server.core.errors import Unauthorized
 from server.system.services import auth
+from tests.api_helpers import InFlight, concurrently
 from tests.conftest import ADMIN_PASSWORD, api_login, csrf, page_login
 from tests.system.helpers import (
     PASSWORD,
@@ -406,3 +407,29 @@ async def test_system_api_open_to_any_logged_in_user(client, tenant, admin):
     for method, path, _ in revoking_last:
         response = await call(client, method, path, nobody)
         assert response.status_code not in (401, 403), (method, path, response.text)
+
+
+# --- parallel bursts (audit item 5): counted atomically, before the password is checked -------------
+
+
+async def test_a_parallel_burst_of_wrong_passwords_gets_only_the_limit_checked(client, tenant, monkeypatch):
+    from server.system.services import passwords
+
+    checked = InFlight(monkeypatch, passwords, "verify")
+    burst = [("POST", "/api/v1/auth/token", {}, {"login": "admin@ACME", "password": f"wrong-{i}x"}) for i in range(60)]
+    answers = await concurrently(client, burst)
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses.count(401) == auth.LOGIN_LIMIT and statuses.count(429) == 60 - auth.LOGIN_LIMIT, statuses
+    assert checked.calls == auth.LOGIN_LIMIT  # the 55 refused never reached argon2
+    error_of(await token(client, "admin@ACME", ADMIN_PASSWORD), 429, "throttled")
+
+
+async def test_one_fresh_otp_code_logs_in_once_however_many_race(client, tenant, bob):
+    totp = await enrol_otp(bob["id"], tenant.tenant_id)
+    code = totp.now()
+    body = {"login": "bob@ACME", "password": PASSWORD, "otp": code}
+    answers = await concurrently(client, [("POST", "/api/v1/auth/token", {}, body)] * 8)
+    assert [r.status_code for r in answers].count(200) == 1, [r.text for r in answers]
+    for answer in answers:
+        if answer.status_code != 200:  # the code is used up, or the burst reached the throttle
+            assert error_of(answer, answer.status_code)["code"] in ("wrong_otp", "throttled"), answer.text

@@ -171,10 +171,19 @@ async def test_user_org_and_account_are_immutable(client, tenant, admin, hq_role
     assert response.json()["account"] == "bob"
 
 
-async def test_admin_cannot_disable_or_delete_themselves(client, admin):
+async def test_nobody_acts_on_themselves_through_user_management(client, admin):
+    """【修改密码】 asks the old password; resetting one's own through user management would not."""
     own_id = (await me(client, admin))["user_id"]
-    error_of(await client.patch(f"/api/v1/users/{own_id}", json={"enabled": False}, headers=admin), 400, "self")
-    error_of(await client.delete(f"/api/v1/users/{own_id}", headers=admin), 409, "self")
+    url = f"/api/v1/users/{own_id}"
+    for method, path, body in (
+        ("PATCH", url, {"enabled": False}),
+        ("PATCH", url, {"name": "改名"}),
+        ("DELETE", url, None),
+        ("POST", f"{url}/reset-password", {"password": "Another#pass1"}),
+        ("POST", f"{url}/reset-otp", None),
+    ):
+        response = await client.request(method, path, json=body, headers=admin)
+        error_of(response, 403, "permission_escalation")
     assert (await read(client, admin, own_id))["enabled"] is True
 
 

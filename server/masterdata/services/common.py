@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from server.core.errors import Forbidden
 from server.core.tenancy import Ctx
 
 STATUSES = {"active": "正常", "deleted": "已删除"}
@@ -12,6 +11,4 @@ CODE_MESSAGE = "编码只能包含字母、数字、点、下划线和短横线�
 
 def require_hq(ctx: Ctx, code: str) -> None:
     """Master data is maintained at head office; branches only read it."""
-    ctx.require(code)
-    if not ctx.is_hq:
-        raise Forbidden("基础数据只能由总部维护")
+    ctx.require_hq(code, "基础数据只能由总部维护")

@@ -18,8 +18,8 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, Unauthorized
 from server.core.tenancy import Ctx
 from server.system.services import passwords
-from server.system.services.roles import granted
-from server.system.tables import ApiToken, Org, Tenant, User, UserRole
+from server.system.services.roles import holdings
+from server.system.tables import ApiToken, Org, Tenant, User
 
 TOKEN_TTL = timedelta(hours=12)
 LOGIN_LIMIT = 5  # failures per login name in the window; the next attempt is refused
@@ -62,14 +62,17 @@ def _otp_ok(secret: str, code: Any, last_step: int) -> int | None:
 
 async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResult:
     account_key, code = parse_login(login_name)
-    keys = {f"login:{account_key}@{code}": LOGIN_LIMIT, f"ip:{ip}": IP_LIMIT}
-    await throttle.check(keys)
     if not isinstance(password, str) or not password:
         raise BusinessError("请填写密码", code="required", field="password")
     if len(password) > 128:
         raise BusinessError("密码不能超过 128 个字符", code="too_long", field="password")
     if isinstance(otp, str) and len(otp.strip()) > 6:
         raise BusinessError("动态密钥应为 6 位数字", code="invalid_otp", field="otp")
+    login_key, ip_key = f"login:{account_key}@{code}", f"ip:{ip}"
+    # Counted before the password is hashed: a parallel burst gets LOGIN_LIMIT checks, not one each.
+    await throttle.attempt(
+        {login_key: LOGIN_LIMIT, ip_key: IP_LIMIT}, f"登录失败次数过多，请 {throttle.WINDOW_SECONDS // 60} 分钟后再试"
+    )
     row = (
         await User.select(
             User.id,
@@ -91,22 +94,27 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
     )
     ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None, password)
     if not ok:
-        await throttle.failed(list(keys))
         raise Unauthorized(WRONG_CREDENTIALS, code="wrong_credentials")
     if not row["enabled"]:
         raise Forbidden("账号已停用，请联系管理员", code="user_disabled")
     if not row["org_enabled"] or row["org_status"] != "active":
         raise Forbidden("所属机构已停用，不能登录", code="org_disabled")
-    step = row["otp_last_step"]
+    if row["otp_secret"] and otp in (None, ""):
+        await throttle.release([login_key, ip_key])  # the password was right: asking for the code is no failure
+        raise Unauthorized("请输入 6 位动态密钥", code="otp_required")
     if row["otp_secret"]:
-        if otp in (None, ""):
-            raise Unauthorized("请输入 6 位动态密钥", code="otp_required")
         step = _otp_ok(row["otp_secret"], otp, row["otp_last_step"])
-        if step is None:
-            await throttle.failed(list(keys))
+        # A code is good once: the step is consumed by a conditional UPDATE, so of parallel logins
+        # with the same fresh code exactly one gets the row back.
+        used = step is not None and await User.update({User.otp_last_step: step, User.last_login_at: now()}).where(
+            (User.id == row["id"]) & (User.otp_last_step < step)
+        ).returning(User.id)
+        if not used:
             raise Unauthorized("动态密钥错误或已使用，请输入验证器上的最新 6 位数字", code="wrong_otp")
-    await throttle.clear(f"login:{account_key}@{code}")
-    await User.update({User.last_login_at: now(), User.otp_last_step: step}).where(User.id == row["id"])
+    else:
+        await User.update({User.last_login_at: now()}).where(User.id == row["id"])
+    await throttle.clear(login_key)
+    await throttle.release([ip_key])
     tenant = await Tenant.select(Tenant.require_otp).where(Tenant.id == row["tenant_id"]).first()
     return LoginResult(
         row["id"],
@@ -146,12 +154,7 @@ async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx
     ):
         return None
     tenant = await Tenant.select().where(Tenant.id == tenant_id).first()
-    role_rows = await UserRole.select(
-        UserRole.role.status.as_alias("status"),
-        UserRole.role.builtin.as_alias("builtin"),
-        UserRole.role.permissions.as_alias("permissions"),
-    ).where(UserRole.user == user_id)
-    perms: frozenset[str] = frozenset().union(*(granted(r) for r in role_rows)) if role_rows else frozenset()
+    perms, super_admin = (await holdings([user_id]))[user_id]
     return Ctx(
         tenant_id=tenant_id,
         tenant_code=tenant["code"],
@@ -165,6 +168,7 @@ async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx
         account=row["account"],
         tz=tenant["tz"],
         permissions=perms,
+        super_admin=super_admin,
     )
 
 

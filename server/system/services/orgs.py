@@ -8,7 +8,7 @@ import realtime
 from server.core import audit, validate
 from server.core.clock import now
 from server.core.db import atomic
-from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
 from server.system import permissions as P
@@ -238,6 +238,9 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
         if "parent_id" in data and data["parent_id"] not in (None, "") and str(data["parent_id"]) != str(org["parent"]):
             raise BusinessError("上级机构不可修改", code="immutable", field="parent_id")
         fields = _clean({k: data[k] for k in EDITABLE if k in data})
+        if org["id"] == ctx.org_id and fields.get("level", org["level"]) != org["level"]:
+            # the level picks the org's price tier: only an ancestor sets it
+            raise Forbidden("机构级别只能由上级机构设置，不能修改自己所属机构的级别", code="own_org")
         if fields.get("enabled") is False and org["enabled"]:
             if org["kind"] == "hq":
                 raise BusinessError("总部不能停用", code="hq_protected", field="enabled")

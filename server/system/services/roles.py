@@ -22,6 +22,7 @@ from server.system.tables import Role, UserRole
 SUPER_ADMIN = "超级管理员"
 ORG_KINDS = {"hq": "总部", "branch": "网点"}
 STATUSES = {"active": "正常", "deleted": "已删除"}
+ONLY_HQ = "角色由总部统一维护，网点不能添加、修改或删除角色"
 
 realtime.topic("roles", P.ROLE_VIEW, tenant_wide=True)
 
@@ -39,6 +40,27 @@ def granted(role: dict) -> frozenset[str]:
     if role["builtin"]:
         return permissions.all_codes()
     return frozenset(permissions.normalise(stored_codes(role)))
+
+
+def is_super_admin(role: dict) -> bool:
+    return role["status"] == "active" and bool(role["builtin"])
+
+
+async def holdings(user_ids: list[int]) -> dict[int, tuple[frozenset[str], bool]]:
+    """What each user holds through their roles: (permission codes, super admin), in one query."""
+    result: dict[int, tuple[frozenset[str], bool]] = {uid: (frozenset(), False) for uid in user_ids}
+    if not user_ids:
+        return result
+    rows = await UserRole.select(
+        UserRole.user,
+        UserRole.role.status.as_alias("status"),
+        UserRole.role.builtin.as_alias("builtin"),
+        UserRole.role.permissions.as_alias("permissions"),
+    ).where(UserRole.user.is_in(user_ids))
+    for r in rows:
+        codes, sa = result[r["user"]]
+        result[r["user"]] = (codes | granted(r), sa or is_super_admin(r))
+    return result
 
 
 def as_dict(role: dict) -> dict:
@@ -116,7 +138,7 @@ async def _name_taken(ctx: Ctx, name: str, exclude_id: int | None = None) -> boo
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require(P.ROLE_CREATE)
+    ctx.require_hq(P.ROLE_CREATE, ONLY_HQ)
     name = validate.text(data.get("name"), "角色名称", 50, required=True, field="name")
     org_kind = validate.choice(data.get("org_kind"), "机构类型", ORG_KINDS, "org_kind")
     codes = _permissions(ctx, data.get("permissions"))
@@ -142,7 +164,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
-    ctx.require(P.ROLE_UPDATE)
+    ctx.require_hq(P.ROLE_UPDATE, ONLY_HQ)
     async with atomic():
         role = await get(ctx, role_id)
         if role["status"] != "active":
@@ -180,7 +202,7 @@ async def _holder_ids(role_id: int) -> list[int]:
 
 async def delete(ctx: Ctx, role_id: Any) -> dict:
     """Soft delete: the role can no longer be assigned and grants nothing to its holders."""
-    ctx.require(P.ROLE_DELETE)
+    ctx.require_hq(P.ROLE_DELETE, ONLY_HQ)
     async with atomic():
         role = await get(ctx, role_id)
         if role["status"] == "deleted":

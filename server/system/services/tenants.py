@@ -106,7 +106,7 @@ async def get_settings(ctx: Ctx) -> dict:
 
 
 async def update_settings(ctx: Ctx, data: dict) -> dict:
-    ctx.require(P.SETTINGS_UPDATE)
+    ctx.require_hq(P.SETTINGS_UPDATE, "系统设置只能由总部修改")
     values: dict = {}
     if "max_org_depth" in data:
         values["max_org_depth"] = validate.integer(data["max_org_depth"], "最大机构层级", 2, 10, "max_org_depth")

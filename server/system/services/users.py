@@ -162,6 +162,8 @@ async def _assignable_roles(ctx: Ctx, org_kind: str, role_ids: Any) -> list[dict
             raise BusinessError(
                 f"角色 {role['name']} 只能分配给{kind}用户", code="role_kind_mismatch", field="role_ids"
             )
+        if role_service.is_super_admin(role) and not ctx.super_admin:
+            raise Forbidden(f"只有超级管理员能分配角色 {role['name']}", code="permission_escalation")
         if not role_service.granted(role) <= ctx.permissions:
             raise Forbidden(f"不能分配超出自己权限的角色 {role['name']}", code="permission_escalation")
     return rows
@@ -242,8 +244,37 @@ def _public(user: dict) -> dict:
     return {k: v for k, v in user.items() if k not in ("org_path", "org_kind", "last_login_at", "created_at")}
 
 
-async def _editable(ctx: Ctx, user_id: Any) -> dict:
+def _refusal(ctx: Ctx, user_id: int, account: str, holding: tuple[frozenset[str], bool]) -> str | None:
+    held, super_admin = holding
+    if user_id == ctx.user_id:
+        return "不能在用户管理中操作自己的账号；修改自己的密码请用【修改密码】"
+    if super_admin and not ctx.super_admin:
+        return f"用户 {account} 是超级管理员，只有超级管理员能操作"
+    if not held <= ctx.permissions:
+        return f"用户 {account} 拥有超出你权限的权限，不能操作该用户"
+    return None
+
+
+async def for_action(ctx: Ctx, user_id: Any) -> dict:
+    """A user the caller may act on (edit, enable/disable, delete, reset password or OTP, change
+    roles). Each of these hands the actor the user's rights (a reset password logs in as them),
+    so the target may hold nothing beyond the actor's own permissions; a super admin is acted on
+    only by a super admin, and nobody acts on themselves here (【修改密码】 asks the old password)."""
     user = await get(ctx, user_id)
+    refusal = _refusal(ctx, user["id"], user["account"], (await role_service.holdings([user["id"]]))[user["id"]])
+    if refusal:
+        raise Forbidden(refusal, code="permission_escalation")
+    return user
+
+
+async def actionable(ctx: Ctx, users: list[dict]) -> set[int]:
+    """Which of these listed users the caller may act on (the list shows actions only for them)."""
+    holdings = await role_service.holdings([u["id"] for u in users])
+    return {u["id"] for u in users if _refusal(ctx, u["id"], u["account"], holdings[u["id"]]) is None}
+
+
+async def _editable(ctx: Ctx, user_id: Any) -> dict:
+    user = await for_action(ctx, user_id)
     if user["status"] != "active":
         raise Conflict("用户已删除，不能修改", code="deleted")
     return user
@@ -262,15 +293,9 @@ async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
         if "org_id" in data and data["org_id"] not in (None, "") and str(data["org_id"]) != str(user["org_id"]):
             raise BusinessError("所属机构不可修改", code="immutable", field="org_id")
         fields = _clean({k: data[k] for k in ("name", "phone", "email", "enabled") if k in data})
-        if fields.get("enabled") is False and user["id"] == ctx.user_id:
-            raise BusinessError("不能停用自己的账号", code="self", field="enabled")
         if "role_ids" in data:
             roles = await _assignable_roles(ctx, user["org_kind"], data["role_ids"])
             if [r["id"] for r in roles] != user["role_ids"]:
-                # taking away a role the editor could not grant would also change rights beyond theirs
-                current = await Role.select().where(Role.id.is_in(user["role_ids"] or [0]))
-                if any(not role_service.granted(r) <= ctx.permissions for r in current):
-                    raise Forbidden("该用户拥有超出你权限的角色，不能修改其角色", code="permission_escalation")
                 await _set_roles(ctx, user["id"], roles)
                 realtime.resubscribe_users(ctx.tenant_id, [user["id"]])
         if fields:
@@ -297,11 +322,9 @@ async def _end_sessions(ctx: Ctx, user_id: int) -> None:
 async def delete(ctx: Ctx, user_id: Any) -> dict:
     ctx.require(P.USER_DELETE)
     async with atomic():
-        user = await get(ctx, user_id)
+        user = await for_action(ctx, user_id)
         if user["status"] == "deleted":
             raise Conflict("用户已经删除", code="already_deleted")
-        if user["id"] == ctx.user_id:
-            raise Conflict("不能删除自己的账号", code="self")
         await User.update({User.status: "deleted", User.updated_at: now()}).where(User.id == user["id"])
         await _end_sessions(ctx, user["id"])
         await audit.record(
@@ -325,8 +348,7 @@ async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
         await User.update({User.password_hash: await passwords.hash_password(password), User.updated_at: now()}).where(
             User.id == user["id"]
         )
-        if user["id"] != ctx.user_id:
-            await _end_sessions(ctx, user["id"])
+        await _end_sessions(ctx, user["id"])
         await audit.record(ctx, "reset_password", "user", user["id"], f"重置用户 {user['account']} 的密码")
     return user
 
