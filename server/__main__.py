@@ -57,6 +57,9 @@ def tenant_create(code: str, name: str, admin_password: str) -> None:
 
 
 def demo() -> None:
+    """The demo tenant has public passwords and fixed device links: never in production."""
+    if Settings().is_prod:
+        raise SystemExit("错误：WEIFU_ENV=prod 时不能加载演示数据（演示账号的密码和设备链接是公开的）")
     from server.demo import load
 
     asyncio.run(_with_db(load))
@@ -92,6 +95,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         reload=reload,
         ws="websockets-sansio",
         ws_per_message_deflate=False,
+        # X-Forwarded-For is read by the app from WEIFU_TRUSTED_PROXIES only (server.core.web.client_ip)
+        proxy_headers=False,
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
@@ -20,7 +21,8 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import db, permissions, templating, throttle
+from server.core import db, logs, permissions, templating, throttle
+from server.core.input import RefuseNulMiddleware
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
@@ -69,6 +71,7 @@ async def _session_ctx(session: dict):
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
+    logs.install()
     db.configure(settings.database_url)
     channels = channels_plugin(settings.redis_url)
     stores = _stores(settings)
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         middleware=[
+            RefuseNulMiddleware,
             session_config.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
             DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=_token_ctx),
@@ -133,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             openapi_router=Router("/schema", route_handlers=[], opt={"public": True}),
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"trusted_proxies": settings.trusted_proxies}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,13 @@ def _secret_key() -> str:
     return key
 
 
+def trusted_proxies() -> tuple[IPv4Network | IPv6Network, ...]:
+    """WEIFU_TRUSTED_PROXIES: comma-separated addresses or networks of the load balancers whose
+    X-Forwarded-For is believed; none by default."""
+    raw = os.environ.get("WEIFU_TRUSTED_PROXIES", "")
+    return tuple(ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
+
+
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'weifu.sqlite3'}"
 
@@ -43,6 +51,7 @@ class Settings:
     # another event loop than the test's own queries.
     db_pool: bool = True
     session_dir: Path = field(default_factory=lambda: VAR / "sessions")
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = field(default_factory=trusted_proxies)
 
     @property
     def is_prod(self) -> bool:

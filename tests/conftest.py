@@ -198,6 +198,7 @@ class LiveServer:
                 str(self.port),
                 "--ws",
                 "websockets-sansio",
+                "--no-proxy-headers",
                 "--log-level",
                 "warning",
             ],

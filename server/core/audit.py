@@ -8,6 +8,7 @@ from typing import Any
 from server.core import validate
 from server.core.clock import now
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tables import AuditLog
 from server.core.tenancy import Ctx
 
@@ -76,6 +77,6 @@ async def search(ctx: Ctx, *, entity: str = "", action: str = "", q: str = "", p
         where &= AuditLog.action == validate.text(action, "操作", 40)
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= AuditLog.summary.ilike(f"%{q}%") | AuditLog.user_name.ilike(f"%{q}%")
+        where &= contains(AuditLog.summary, q) | contains(AuditLog.user_name, q)
     select = AuditLog.select().where(where).order_by(AuditLog.id, ascending=False)
     return await paginate(select, AuditLog.count().where(where), params)

@@ -8,6 +8,9 @@ from typing import Any
 from server.core.errors import BusinessError
 
 MAX_ID = 2**31 - 1
+# C0 controls but tab, line feed and carriage return (a textarea sends them), and DEL: they are
+# invisible on screen, break Excel exports and, NUL above all, PostgreSQL text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def text(
@@ -24,6 +27,8 @@ def text(
     if not isinstance(value, str):
         raise BusinessError(f"{label}必须是文本", code="invalid_field", field=field)
     value = value.strip()
+    if CONTROL_CHARS.search(value):
+        raise BusinessError(f"{label}包含不可见的控制字符，请删除后重试", code="invalid_field", field=field)
     if required and not value:
         raise BusinessError(f"请填写{label}", code="required", field=field)
     if len(value) > max_len:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -103,8 +104,27 @@ def ctx_of(connection: ASGIConnection) -> Ctx:
     return ctx
 
 
+def _within(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address. `X-Forwarded-For` is believed only from a configured proxy
+    (`WEIFU_TRUSTED_PROXIES`): anyone else could write any address there and escape the
+    per-address login throttle. Behind proxies, the nearest address no proxy of ours wrote."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.get("trusted_proxies", ())
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
 
 
 def is_api(request: Request) -> bool:
@@ -220,9 +240,19 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
     return error_response(request, exc.status_code, detail, code)
 
 
+def handle_too_deep(request: Request, exc: RecursionError) -> Response:
+    """JSON nested thousands of levels deep exhausts the decoder's recursion: bad input, not a fault."""
+    return error_response(request, 400, "请求数据嵌套层级过深", "invalid_request")
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "服务器内部错误，请稍后重试", "internal_error")
 
 
-EXCEPTION_HANDLERS = {BusinessError: handle_business, HTTPException: handle_http, Exception: handle_unexpected}
+EXCEPTION_HANDLERS = {
+    BusinessError: handle_business,
+    HTTPException: handle_http,
+    RecursionError: handle_too_deep,
+    Exception: handle_unexpected,
+}

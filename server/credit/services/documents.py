@@ -17,6 +17,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.numbering import next_number
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.credit import permissions as P
 from server.credit.services import ledger
@@ -134,7 +135,7 @@ async def search(
     where = _visible(ctx, kind)
     no = validate.text(no, "单号", 24)
     if no:
-        where &= CreditDoc.no.ilike(f"%{no}%")
+        where &= contains(CreditDoc.no, no)
     if status:
         where &= CreditDoc.status == validate.choice(status, "状态", STATUSES, "status")
     else:

@@ -15,6 +15,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.credit import permissions as P
 from server.credit.tables import CreditAccount, CreditEntry, CreditFreeze
@@ -299,7 +300,7 @@ async def entries(
         where &= CreditEntry.kind == validate.choice(kind, "记录类型", ENTRY_KINDS, "kind")
     doc_no = validate.text(doc_no, "单号", 24)
     if doc_no:
-        where &= CreditEntry.doc_no.ilike(f"%{doc_no}%")
+        where &= contains(CreditEntry.doc_no, doc_no)
     # the page's ids first (an index-only scan however deep the page), then those rows: PostgreSQL
     # otherwise reads every skipped row of a deep page from the table
     page = await paginate(
@@ -342,7 +343,7 @@ async def freezes(
         where &= CreditFreeze.closed_at.is_null()
     doc_no = validate.text(doc_no, "单号", 24)
     if doc_no:
-        where &= CreditFreeze.doc_no.ilike(f"%{doc_no}%")
+        where &= contains(CreditFreeze.doc_no, doc_no)
     page = await paginate(
         CreditFreeze.select().where(where).order_by(CreditFreeze.id, ascending=False),
         CreditFreeze.count().where(where),

@@ -21,6 +21,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.numbering import next_number
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.inventory import permissions as P
 from server.inventory.services import stock
@@ -201,7 +202,7 @@ async def filter_where(
     where = _visible(ctx, kind)
     no = validate.text(no, "单号", 24)
     if no:
-        where &= StockDoc.no.ilike(f"%{no}%")
+        where &= contains(StockDoc.no, no)
     if type:
         where &= StockDoc.type == validate.text(type, "类型", 32)
     if status:

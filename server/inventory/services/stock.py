@@ -14,6 +14,7 @@ from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains, starts_with
 from server.core.tenancy import Ctx
 from server.inventory import permissions as P
 from server.inventory.tables import GoodsCost, Stock, StockMove
@@ -259,7 +260,7 @@ async def stock_where(
         where &= Stock.goods.safety_stock > Stock.qty
     q = validate.text(q, "关键字", 64)
     if q:
-        where &= Stock.goods.code.ilike(f"{q}%") | Stock.goods.name.ilike(f"%{q}%")
+        where &= starts_with(Stock.goods.code, q) | contains(Stock.goods.name, q)
     return where
 
 

@@ -14,6 +14,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
@@ -97,7 +98,7 @@ async def search(
     where = t.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= t.code.ilike(f"%{q}%") | t.name.ilike(f"%{q}%")
+        where &= contains(t.code, q) | contains(t.name, q)
     if category_id not in (None, ""):
         where &= t.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
     if class_id not in (None, ""):

@@ -13,6 +13,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains, starts_with
 from server.core.tenancy import Ctx
 from server.masterdata import permissions as P
 from server.masterdata.services import trees
@@ -143,7 +144,7 @@ async def filter_where(
     where = Goods.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 64)
     if q:
-        where &= Goods.code.ilike(f"{q}%") | Goods.name.ilike(f"%{q}%")
+        where &= starts_with(Goods.code, q) | contains(Goods.name, q)
     if category_id not in (None, ""):
         where &= Goods.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
     if goods_type_id not in (None, ""):

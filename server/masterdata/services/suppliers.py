@@ -10,6 +10,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS
 from server.masterdata import permissions as P
@@ -49,7 +50,7 @@ async def search(
     where = Supplier.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= Supplier.code.ilike(f"%{q}%") | Supplier.name.ilike(f"%{q}%") | Supplier.contact.ilike(f"%{q}%")
+        where &= contains(Supplier.code, q) | contains(Supplier.name, q) | contains(Supplier.contact, q)
     if status:
         where &= Supplier.status == validate.choice(status, "状态", STATUSES, "status")
     if enabled not in (None, ""):

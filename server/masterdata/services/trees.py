@@ -13,6 +13,7 @@ from server.core import audit, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.masterdata import permissions as P
 from server.masterdata.services.common import STATUSES, require_hq
@@ -76,7 +77,7 @@ async def listing(ctx: Ctx, kind: str, *, include_deleted: bool = False, q: str 
         where &= TreeNode.status == "active"
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= TreeNode.name.ilike(f"%{q}%")
+        where &= contains(TreeNode.name, q)
     return await TreeNode.select().where(where).order_by(TreeNode.path)
 
 

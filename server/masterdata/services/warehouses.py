@@ -14,6 +14,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
@@ -54,7 +55,7 @@ async def search(
     where = Warehouse.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= Warehouse.code.ilike(f"%{q}%") | Warehouse.name.ilike(f"%{q}%")
+        where &= contains(Warehouse.code, q) | contains(Warehouse.name, q)
     if type:
         where &= Warehouse.type == validate.choice(type, "仓库类型", TYPES, "type")
     if status:

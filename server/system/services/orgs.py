@@ -10,6 +10,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.system import permissions as P
 from server.system.tables import ApiToken, Org, Tenant, User
@@ -64,7 +65,7 @@ def subtree_ids(ctx: Ctx):
 
 def matching_ids(ctx: Ctx, text: str):
     """The ids of visible orgs whose code or name contains `text`, as a subquery."""
-    return Org.select(Org.id).where(_visible(ctx) & (Org.code.ilike(f"%{text}%") | Org.name.ilike(f"%{text}%")))
+    return Org.select(Org.id).where(_visible(ctx) & (contains(Org.code, text) | contains(Org.name, text)))
 
 
 def descendants_of(ctx: Ctx, org: dict):
@@ -106,7 +107,7 @@ async def search(
     where = _visible(ctx)
     q = validate.text(q, "关键字", 100)
     if q:
-        where &= Org.code.ilike(f"%{q}%") | Org.name.ilike(f"%{q}%")
+        where &= contains(Org.code, q) | contains(Org.name, q)
     if status:
         where &= Org.status == validate.choice(status, "状态", STATUSES, "status")
     if enabled not in (None, ""):
@@ -142,7 +143,7 @@ async def choices(ctx: Ctx, *, kind: str = "", q: str = "", enabled_only: bool =
         where &= Org.kind == kind
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= Org.code.ilike(f"%{q}%") | Org.name.ilike(f"%{q}%")
+        where &= contains(Org.code, q) | contains(Org.name, q)
     if enabled_only:
         where &= Org.enabled == True
     return (

@@ -15,6 +15,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.system import permissions as P
 from server.system.tables import Role, UserRole
@@ -90,7 +91,7 @@ async def search(
     where = Role.tenant_id == ctx.tenant_id
     q = validate.text(q, "关键字", 50)
     if q:
-        where &= Role.name.ilike(f"%{q}%")
+        where &= contains(Role.name, q)
     if org_kind:
         where &= Role.org_kind == validate.choice(org_kind, "机构类型", ORG_KINDS, "org_kind")
     if status:

@@ -11,6 +11,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams
+from server.core.search import contains
 from server.core.tenancy import Ctx
 from server.system import permissions as P
 from server.system.services import orgs as org_service
@@ -114,13 +115,13 @@ async def search(
     q = validate.text(q, "关键字", 50)
     if q:
         # Each LIKE '%…%' is a pass over every row: a column is searched only when `q` could occur
-        # in it (accounts and phones hold only their pattern's characters; `%` and `_` are LIKE
-        # wildcards and keep a column in), so a Chinese name costs one LIKE, not three.
-        text = User.name.ilike(f"%{q}%")
-        if re.fullmatch(r"[A-Za-z0-9._%-]+", q):
-            text |= User.account.ilike(f"%{q}%")
-        if re.fullmatch(r"[0-9+\- _%]+", q):
-            text |= User.phone.ilike(f"%{q}%")
+        # in it (accounts and phones hold only their pattern's characters), so a Chinese name
+        # costs one LIKE, not three.
+        text = contains(User.name, q)
+        if re.fullmatch(r"[A-Za-z0-9._-]+", q):
+            text |= contains(User.account, q)
+        if re.fullmatch(r"[0-9+\- ]+", q):
+            text |= contains(User.phone, q)
         where &= text
     if org_id not in (None, ""):
         where &= User.org == validate.ident(org_id, "机构", "org_id")
