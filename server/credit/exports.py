@@ -112,7 +112,7 @@ async def records_xlsx(ctx: Ctx, org_id: int, tab: str, doc_no: str) -> Response
     t = TABS[tab]
     page = await t.search(ctx, org_id, doc_no, ALL)
     title = f"{account['org_name']}{t.label}"
-    return xlsx_response(f"{title}.xlsx", t.label, t.headers, [t.row(r, ctx.tz) for r in page.items])
+    return await xlsx_response(f"{title}.xlsx", t.label, t.headers, [t.row(r, ctx.tz) for r in page.items])
 
 
 async def accounts_xlsx(ctx: Ctx, filters: dict) -> Response:
@@ -131,4 +131,4 @@ async def accounts_xlsx(ctx: Ctx, filters: dict) -> Response:
         for a in page.items
     ]
     headers = ["机构代码", "机构名称", "机构级别", "额度余额", "冻结额度", "可用额度", "最后变动时间"]
-    return xlsx_response("额度查询.xlsx", "额度查询", headers, rows)
+    return await xlsx_response("额度查询.xlsx", "额度查询", headers, rows)

@@ -43,7 +43,7 @@ async def documents_xlsx(ctx: Ctx, kind: str, filters: dict) -> Response:
     ]
     headers = ["单号", "类型", "状态", "机构", "仓库", "供应商", "制单人", "制单时间", "货品编码", "货品名称"]
     headers += ["单位", "数量", k.price_label, "金额", "已确认", "备注"]
-    return xlsx_response(f"{k.label}.xlsx", k.label, headers, rows)
+    return await xlsx_response(f"{k.label}.xlsx", k.label, headers, rows)
 
 
 async def stock_xlsx(ctx: Ctx, filters: dict) -> Response:
@@ -67,4 +67,4 @@ async def stock_xlsx(ctx: Ctx, filters: dict) -> Response:
     ]
     headers = ["机构", "仓库", "货品编码", "货品名称", "品类", "单位", "库存数量", "平均成本", "库存金额"]
     headers += ["安全库存", "低于安全库存"]
-    return xlsx_response("库存.xlsx", "库存", headers, rows)
+    return await xlsx_response("库存.xlsx", "库存", headers, rows)

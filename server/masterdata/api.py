@@ -81,7 +81,7 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
         async def export(self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "") -> Response:
             rows = await trees.export_rows(ctx_of(request), kind, status=status, q=q)
             title = trees.KINDS[kind]
-            return xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
+            return await xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
 
         @post("/", opt={"perm": perms["create"]})
         async def create(self, request: Request, data: JSONBody[TreeNodeIn]) -> TreeNodeOut:
@@ -137,7 +137,7 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
         async def export(self, request: Request, filters: Filters) -> Response:
             headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
             label = codes.KINDS[kind].label
-            return xlsx_response(f"{label}.xlsx", label, headers, rows)
+            return await xlsx_response(f"{label}.xlsx", label, headers, rows)
 
         @post("/", opt={"perm": perms["create"]})
         async def create(self, request: Request, data: JSONBody[in_s]) -> out_s:
@@ -192,7 +192,7 @@ class GoodsController(Controller):
     @get("/export", opt={"perm": P.GOODS["export"]}, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await goods_io.export_rows(ctx_of(request), filters)
-        return xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
+        return await xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
 
     @get("/import-template", opt={"perm": P.GOODS["import"]}, summary="货品导入模板")
     async def import_template(self) -> Response:
@@ -288,7 +288,7 @@ class WarehouseController(Controller):
     @get("/export", opt={"perm": P.WAREHOUSE["export"]}, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await warehouses.export_rows(ctx_of(request), filters)
-        return xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
+        return await xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
 
     @post("/", opt={"perm": P.WAREHOUSE["create"]})
     async def create(self, request: Request, data: JSONBody[WarehouseIn]) -> WarehouseOut:
@@ -330,7 +330,7 @@ class AssignmentController(Controller):
     @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await warehouses.assignment_export_rows(ctx_of(request), filters)
-        return xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
+        return await xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
     @post("/", opt={"perm": P.ASSIGNMENT["assign"]}, summary="仓库套用机构（幂等）")
     async def assign(self, request: Request, data: JSONBody[AssignIn]) -> dict:
@@ -373,7 +373,7 @@ class SupplierController(Controller):
     @get("/export", opt={"perm": P.SUPPLIER["export"]}, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await suppliers.export_rows(ctx_of(request), filters)
-        return xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
+        return await xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
 
     @post("/", opt={"perm": P.SUPPLIER["create"]})
     async def create(self, request: Request, data: JSONBody[SupplierIn]) -> SupplierOut:
@@ -409,7 +409,9 @@ class DictionaryController(Controller):
     @get("/{kind:str}/export", opt={"perm": P.DICTIONARY_EXPORT}, summary="导出 Excel")
     async def export(self, request: Request, kind: FromPath[str]) -> Response:
         rows = await dictionaries.export_rows(ctx_of(request), kind)
-        return xlsx_response(f"数据字典-{dictionaries.KINDS[kind]}.xlsx", "数据字典", dictionaries.EXPORT_HEADERS, rows)
+        return await xlsx_response(
+            f"数据字典-{dictionaries.KINDS[kind]}.xlsx", "数据字典", dictionaries.EXPORT_HEADERS, rows
+        )
 
     @post("/{kind:str}", opt={"perm": P.DICTIONARY_UPDATE})
     async def create(self, request: Request, kind: FromPath[str], data: JSONBody[DictItemIn]) -> DictItemOut:

@@ -44,4 +44,4 @@ async def stats_xlsx(ctx: Ctx, filters: dict) -> Response:
     rows = [[r["day"], r["service_name"], counter_label(r), *(r[f] for f in FIGURES)] for r in result["items"]]
     rows.append(["合计", "", "", *(result["totals"][f] for f in FIGURES)])
     name = f"排队统计_{result['org_name']}_{result['date_from']}_{result['date_to']}.xlsx"
-    return xlsx_response(name, "排队统计", HEADERS, rows)
+    return await xlsx_response(name, "排队统计", HEADERS, rows)

@@ -34,7 +34,7 @@ async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
         ]
         for o in page.items
     )
-    return xlsx_response(
+    return await xlsx_response(
         "机构.xlsx",
         "机构",
         [
@@ -73,7 +73,7 @@ async def users_xlsx(ctx: Ctx, filters: dict) -> Response:
         ]
         for u in page.items
     )
-    return xlsx_response(
+    return await xlsx_response(
         "用户.xlsx",
         "用户",
         ["登录名", "姓名", "所属机构", "角色", "电话", "邮箱", "是否启用", "状态", "已绑定动态密钥", "最后登录"],

@@ -74,8 +74,8 @@ def test_workbook_title_is_cut_to_excel_limit_of_31_characters():
     assert sheet.max_row == 1
 
 
-def test_xlsx_response_is_an_attachment_with_an_encoded_chinese_filename():
-    response = xlsx_response("用户.xlsx", "用户", ["账号"], [("admin",)])
+async def test_xlsx_response_is_an_attachment_with_an_encoded_chinese_filename():
+    response = await xlsx_response("用户.xlsx", "用户", ["账号"], [("admin",)])
     assert response.media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response.headers["Content-Disposition"] == "attachment; filename*=UTF-8''%E7%94%A8%E6%88%B7.xlsx"
     assert load_workbook(io.BytesIO(response.content)).active["A2"].value == "admin"

@@ -57,7 +57,7 @@ def _code_pages(kind: str) -> type[Controller]:
         async def export(self, request: Request) -> Response:
             filters = list_query(request, *FILTERS, status="active")[0]
             headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
-            return xlsx_response(f"{k.label}.xlsx", k.label, headers, rows)
+            return await xlsx_response(f"{k.label}.xlsx", k.label, headers, rows)
 
         @get("/new", opt={"perm": perms["create"]}, include_in_schema=False)
         async def new(self, request: Request) -> Response:

@@ -30,7 +30,9 @@ class DictionaryPages(Controller):
     @get("/export", opt={"perm": P.DICTIONARY_EXPORT}, include_in_schema=False)
     async def export(self, request: Request, kind: FromQuery[str] = "service_type") -> Response:
         rows = await dictionaries.export_rows(ctx_of(request), kind)
-        return xlsx_response(f"数据字典-{dictionaries.KINDS[kind]}.xlsx", "数据字典", dictionaries.EXPORT_HEADERS, rows)
+        return await xlsx_response(
+            f"数据字典-{dictionaries.KINDS[kind]}.xlsx", "数据字典", dictionaries.EXPORT_HEADERS, rows
+        )
 
     @get("/new", opt={"perm": P.DICTIONARY_UPDATE}, include_in_schema=False)
     async def new(self, request: Request, kind: FromQuery[str] = "service_type") -> Response:

@@ -84,7 +84,7 @@ class GoodsPages(Controller):
     async def export(self, request: Request) -> Response:
         filters = list_query(request, *goods_io.FILTERS, status="active")[0]
         rows = await goods_io.export_rows(ctx_of(request), filters)
-        return xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
+        return await xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
 
     @get("/import", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
     async def import_dialog(self, request: Request) -> Response:

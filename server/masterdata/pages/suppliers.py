@@ -35,7 +35,7 @@ class SupplierPages(Controller):
     async def export(self, request: Request) -> Response:
         filters, _ = list_query(request, *FILTERS, status="active")
         rows = await suppliers.export_rows(ctx_of(request), filters)
-        return xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
+        return await xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
 
     @get("/new", opt={"perm": P.SUPPLIER["create"]}, include_in_schema=False)
     async def new(self, request: Request) -> Response:

@@ -44,7 +44,7 @@ def _tree_pages(kind: str) -> type[Controller]:
         async def export(self, request: Request, show_deleted: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
             status = "" if show_deleted else "active"
             rows = await trees.export_rows(ctx_of(request), kind, status=status, q=q)
-            return xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
+            return await xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
 
         @get("/new", opt={"perm": perms["create"]}, include_in_schema=False)
         async def new(self, request: Request, parent_id: FromQuery[int | None] = None) -> Response:

@@ -41,7 +41,7 @@ class WarehousePages(Controller):
     async def export(self, request: Request) -> Response:
         filters = list_query(request, *FILTERS, status="active")[0]
         rows = await warehouses.export_rows(ctx_of(request), filters)
-        return xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
+        return await xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
 
     @get("/new", opt={"perm": P.WAREHOUSE["create"]}, include_in_schema=False)
     async def new(self, request: Request) -> Response:
@@ -94,7 +94,7 @@ class AssignmentPages(Controller):
     @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
         rows = await warehouses.assignment_export_rows(ctx_of(request), list_query(request, *ASSIGNMENT_FILTERS)[0])
-        return xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
+        return await xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
     @get("/assign", opt={"perm": P.ASSIGNMENT["assign"]}, include_in_schema=False)
     async def assign_form(self, request: Request) -> Response:
