@@ -2,10 +2,11 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from server.core.db import engine_from_url
+from server.core.db import Timeouts, engine_from_url
 from server.settings import database_url
 
-DB = engine_from_url(database_url())
+# Migrations may build indexes over large tables: no statement limit for them.
+DB = engine_from_url(database_url(), Timeouts(statement=0, idle_in_transaction=0))
 
 APP_REGISTRY = AppRegistry(
     apps=[

@@ -33,7 +33,8 @@ def migrate() -> None:
 async def _with_db(coro_factory):
     from server.core import db
 
-    db.configure(Settings().database_url)
+    settings = Settings()
+    db.configure(settings.database_url, settings.db_timeouts)
     await db.start()
     try:
         return await coro_factory()
@@ -65,24 +66,34 @@ def demo() -> None:
     asyncio.run(_with_db(load))
 
 
+WORKERS_KILL_TIMEOUT = 10
+
+
+def granian_args(host: str, port: int, workers: int) -> list[str]:
+    """The production server's options (the Procfile says the same)."""
+    return [
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        str(WORKERS_KILL_TIMEOUT),
+        "server.app:create_app",
+    ]
+
+
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers > 1:
-        os.execvp(
-            "granian",
-            [
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "server.app:create_app",
-            ],
-        )
+        # granian of this interpreter's environment (it need not be on PATH); a worker that dies is
+        # started again instead of the whole server shutting down, and one that will not stop is
+        # killed after WORKERS_KILL_TIMEOUT seconds.
+        os.execv(sys.executable, [sys.executable, "-m", "granian", *granian_args(host, port, workers)])
     import uvicorn
 
     # Live signals are ~200-byte fragments: per-message deflate would cost a zlib context per

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from litestar import Litestar, Router, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -22,6 +23,7 @@ from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
 from server.core import db, logs, permissions, templating, throttle
+from server.core.admission import AdmissionMiddleware
 from server.core.input import RefuseNulMiddleware
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
@@ -46,7 +48,29 @@ CSRF_EXEMPT = ["^/static/", "^/ws", "^/api/v1/auth/token$", "^/queue/(kiosk|tv)/
 
 @get("/healthz", opt={"public": True}, include_in_schema=False)
 async def healthz() -> dict:
+    """Liveness: the process answers (it touches nothing else, so a database outage does not
+    get healthy workers restarted)."""
     return {"ok": True}
+
+
+READY_TIMEOUT = 2.0
+
+
+@get("/readyz", opt={"public": True}, include_in_schema=False)
+async def readyz(request: Request) -> Response:
+    """Readiness: the database and, when configured, Redis answer now; else 503 and which one."""
+    checks = {"database": db.ping()}
+    if request.app.state.redis_url:
+        checks["redis"] = request.app.stores.get("sessions").exists("readyz")
+    results = {}
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check, READY_TIMEOUT)
+            results[name] = "ok"
+        except Exception as exc:  # any failure means "not ready", and says which
+            results[name] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in results.values())
+    return Response({"ready": ready, **results}, status_code=200 if ready else 503)
 
 
 def _stores(settings: Settings) -> StoreRegistry:
@@ -72,7 +96,7 @@ async def _session_ctx(session: dict):
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     logs.install()
-    db.configure(settings.database_url)
+    db.configure(settings.database_url, settings.db_timeouts)
     channels = channels_plugin(settings.redis_url)
     stores = _stores(settings)
     session_config = SessionConfig(
@@ -103,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz,
+            readyz,
             live,
             *system_api.ROUTES,
             *masterdata_api.ROUTES,
@@ -119,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         middleware=[
+            DefineMiddleware(AdmissionMiddleware, limit=settings.max_in_flight, wait=settings.admission_wait),
             RefuseNulMiddleware,
             session_config.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
@@ -137,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             openapi_router=Router("/schema", route_handlers=[], opt={"public": True}),
         ),
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"trusted_proxies": settings.trusted_proxies}),
+        state=State({"trusted_proxies": settings.trusted_proxies, "redis_url": settings.redis_url}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
     )

@@ -26,6 +26,7 @@ def restore(database_url: str, source: str) -> None:
         raise SystemExit(f"错误：备份文件 {source} 不存在")
     path = sqlite_path(database_url)
     if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(source) as src, sqlite3.connect(path) as dst:
             src.backup(dst)
     else:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
+from server.core.db import Timeouts
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 
@@ -34,6 +36,19 @@ def trusted_proxies() -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
 
 
+def db_timeouts() -> Timeouts:
+    """DB_CONNECT_TIMEOUT, DB_POOL_TIMEOUT, DB_STATEMENT_TIMEOUT, DB_IDLE_IN_TRANSACTION_TIMEOUT,
+    SQLITE_BUSY_TIMEOUT (seconds; 0 is no limit), each defaulting to `Timeouts`."""
+    names = {
+        "connect": "DB_CONNECT_TIMEOUT",
+        "acquire": "DB_POOL_TIMEOUT",
+        "statement": "DB_STATEMENT_TIMEOUT",
+        "idle_in_transaction": "DB_IDLE_IN_TRANSACTION_TIMEOUT",
+        "busy": "SQLITE_BUSY_TIMEOUT",
+    }
+    return Timeouts(**{key: float(os.environ[env]) for key, env in names.items() if os.environ.get(env)})
+
+
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'weifu.sqlite3'}"
 
@@ -52,6 +67,10 @@ class Settings:
     db_pool: bool = True
     session_dir: Path = field(default_factory=lambda: VAR / "sessions")
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = field(default_factory=trusted_proxies)
+    db_timeouts: Timeouts = field(default_factory=db_timeouts)
+    # requests of one process in flight, and how long one waits for a place before a 503
+    max_in_flight: int = field(default_factory=lambda: int(os.environ.get("WEIFU_MAX_IN_FLIGHT", "64")))
+    admission_wait: float = field(default_factory=lambda: float(os.environ.get("WEIFU_ADMISSION_WAIT", "5")))
 
     @property
     def is_prod(self) -> bool:

@@ -24,6 +24,9 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 ADMIN_PASSWORD = "admin1234"
+# Concurrency tests queue dozens of writers on SQLite's lock, on a machine other jobs may load:
+# longer waits than production's (fault tests set their own).
+TEST_TIMEOUTS = db.Timeouts(busy=30, acquire=30, statement=60)
 
 
 def run_migrations(url: str) -> None:
@@ -59,7 +62,7 @@ def template_db(tmp_path_factory) -> str:
 @pytest.fixture
 async def database_url(template_db, tmp_path) -> AsyncIterator[str]:
     if PG_URL:
-        engine = db.configure(template_db)
+        engine = db.configure(template_db, TEST_TIMEOUTS)
         tables = ", ".join(f'"{t._meta.tablename}"' for t in db.all_tables())
         await engine.run_ddl(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         yield template_db
@@ -67,7 +70,7 @@ async def database_url(template_db, tmp_path) -> AsyncIterator[str]:
     path = tmp_path / "weifu.sqlite3"
     shutil.copyfile(template_db, path)
     url = f"sqlite:///{path}"
-    db.configure(url)
+    db.configure(url, TEST_TIMEOUTS)
     yield url
 
 
@@ -86,6 +89,7 @@ def settings(database_url, tmp_path) -> Settings:
         db_pool=False,
         env="dev",
         session_dir=tmp_path / "sessions",
+        db_timeouts=TEST_TIMEOUTS,
         redis_prefix=f"WEIFUTEST{WORKER}{uuid.uuid4().hex[:6]}",
     )
 
@@ -180,6 +184,7 @@ class LiveServer:
             "DATABASE_URL": settings.database_url,
             "SECRET_KEY": settings.secret_key,
             "WEIFU_REDIS_PREFIX": settings.redis_prefix,
+            "SQLITE_BUSY_TIMEOUT": str(TEST_TIMEOUTS.busy),
         }
         env.pop("REDIS_URL", None)
         if redis_url:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from urllib.parse import parse_qs
 
+import asyncpg
+import redis.exceptions
 from jinja2 import Environment
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
@@ -203,17 +206,22 @@ def _validation_detail(exc: ValidationException) -> str:
     return "请求数据无效：" + "；".join(parts) if parts else "请求数据无效，请检查填写的内容"
 
 
-def error_response(request: Request, status: int, detail: str, code: str) -> Response:
+def error_response(
+    request: Request, status: int, detail: str, code: str, headers: dict[str, str] | None = None
+) -> Response:
+    headers = headers or {}
     if is_api(request):
-        return Response({"detail": detail, "code": code}, status_code=status, media_type=MediaType.JSON)
+        return Response(
+            {"detail": detail, "code": code}, status_code=status, media_type=MediaType.JSON, headers=headers
+        )
     if status == 401 and not request.headers.get("hx-request"):
         return Redirect(f"/login?next={request.url.path}")
     if status == 401:
         return Response("", status_code=200, headers={"HX-Redirect": "/login"})
     if request.headers.get("hx-request"):
         # app.js puts this into the form's .form-error box, or a toast when there is no form.
-        return Response(detail, status_code=status, media_type=MediaType.TEXT, headers={"X-Error-Code": code})
-    return render(request, "error.html", status_code=status, detail=detail, code=code)
+        return Response(detail, status_code=status, media_type=MediaType.TEXT, headers=headers | {"X-Error-Code": code})
+    return render(request, "error.html", status_code=status, headers=headers, detail=detail, code=code)
 
 
 def handle_business(request: Request, exc: BusinessError) -> Response:
@@ -245,6 +253,33 @@ def handle_too_deep(request: Request, exc: RecursionError) -> Response:
     return error_response(request, 400, "请求数据嵌套层级过深", "invalid_request")
 
 
+RETRY_AFTER_SECONDS = 5
+# A database, Redis or lock that does not answer now is the service being unavailable (503, try
+# again), not a fault of the request (500).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # statement timeout, shutdown, "cannot connect now"
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    asyncpg.exceptions.InterfaceError,  # connection closed under the query, pool closing
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,  # connect, pool acquire and command timeouts
+    sqlite3.OperationalError,  # only "database is locked/busy": see handle_unavailable
+)
+
+
+def handle_unavailable(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, sqlite3.OperationalError) and not re.search(r"locked|busy", str(exc)):
+        return handle_unexpected(request, exc)
+    log.warning("unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return unavailable(request)
+
+
+def unavailable(request: Request, detail: str = "系统繁忙或数据库暂时不可用，请稍后重试") -> Response:
+    return error_response(request, 503, detail, "unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "服务器内部错误，请稍后重试", "internal_error")
@@ -254,5 +289,6 @@ EXCEPTION_HANDLERS = {
     BusinessError: handle_business,
     HTTPException: handle_http,
     RecursionError: handle_too_deep,
+    **dict.fromkeys(UNAVAILABLE, handle_unavailable),
     Exception: handle_unexpected,
 }

@@ -206,12 +206,15 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
 
 async def _claim(doc: dict, statuses: tuple[str, ...], values: dict | None = None) -> bool:
     """Move the document on only if it is still in `statuses` (its row is locked on PostgreSQL,
-    so concurrent submit/confirm/delete see each other's result)."""
+    so concurrent submit/confirm/delete see each other's result). One deleted meanwhile is not
+    found, as it would have been a moment later, rather than refused for a state it no longer has."""
     rows = (
         await CreditDoc.update({CreditDoc.updated_at: now(), **(values or {})})
         .where((CreditDoc.id == doc["id"]) & CreditDoc.status.is_in(list(statuses)))
         .returning(CreditDoc.id)
     )
+    if not rows and await CreditDoc.exists().where((CreditDoc.id == doc["id"]) & (CreditDoc.status == "deleted")):
+        raise NotFound(KINDS[doc["kind"]].label)
     return bool(rows)
 
 
