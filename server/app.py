@@ -25,6 +25,7 @@ from server import domains  # noqa: F401  (registers every domain's codes, topic
 from server.core import db, logs, permissions, templating, throttle
 from server.core.admission import AdmissionMiddleware
 from server.core.input import RefuseNulMiddleware
+from server.core.openapi import ApiResponses
 from server.core.sessions import SessionConfig
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=_token_ctx),
         ],
         guards=[permissions.guard],
-        plugins=[channels, HTMXPlugin()],
+        plugins=[channels, HTMXPlugin(), ApiResponses()],
         stores=stores,
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.setup
@@ -160,7 +161,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Weifu API",
             version="1.0.0",
             path="/schema",
-            openapi_router=Router("/schema", route_handlers=[], opt={"public": True}),
+            # the schema's own pages are not operations of the API
+            openapi_router=Router("/schema", route_handlers=[], opt={"public": True}, include_in_schema=False),
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"trusted_proxies": settings.trusted_proxies, "redis_url": settings.redis_url}),

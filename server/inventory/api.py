@@ -8,6 +8,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.core.api import given, page_of, to
+from server.core.openapi import XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
 from server.inventory import exports
@@ -75,7 +76,7 @@ def _doc_controller(kind: str, path: str, in_s, out_s, line_in, line_patch) -> t
             result = await documents.search(ctx_of(request), kind, params=PageParams(page, page_size), **filters)
             return result.envelope([_out(kind, d) for d in result.items])
 
-        @get("/export", summary="导出 Excel（当前筛选条件）")
+        @get("/export", responses=XLSX, summary="导出 Excel（当前筛选条件）")
         async def export(self, request: Request, filters: Filters) -> Response:
             return await exports.documents_xlsx(ctx_of(request), kind, filters)
 
@@ -152,7 +153,7 @@ class StockController(Controller):
     async def list_stock(self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50) -> dict:
         return page_of(StockOut, await stock.search(ctx_of(request), params=PageParams(page, page_size), **filters))
 
-    @get("/export", summary="导出 Excel（当前筛选条件）")
+    @get("/export", responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         return await exports.stock_xlsx(ctx_of(request), filters)
 

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from server.core.api import given, page_of, to
+from server.core.openapi import IMPORT_REFUSED, TOO_LARGE, XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
 from server.core.xlsx import xlsx_response
@@ -77,7 +78,7 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
                 "page_size": page_size,
             }
 
-        @get("/export", opt={"perm": perms["export"]}, summary="导出 Excel（当前筛选条件）")
+        @get("/export", opt={"perm": perms["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
         async def export(self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "") -> Response:
             rows = await trees.export_rows(ctx_of(request), kind, status=status, q=q)
             title = trees.KINDS[kind]
@@ -133,7 +134,7 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
                 out_s, await codes.search(ctx_of(request), kind, params=PageParams(page, page_size), **filters)
             )
 
-        @get("/export", opt={"perm": perms["export"]}, summary="导出 Excel（当前筛选条件）")
+        @get("/export", opt={"perm": perms["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
         async def export(self, request: Request, filters: Filters) -> Response:
             headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
             label = codes.KINDS[kind].label
@@ -189,12 +190,12 @@ class GoodsController(Controller):
     tags = ["masterdata"]
     dependencies = {"filters": Provide(goods_filters)}
 
-    @get("/export", opt={"perm": P.GOODS["export"]}, summary="导出 Excel（当前筛选条件）")
+    @get("/export", opt={"perm": P.GOODS["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await goods_io.export_rows(ctx_of(request), filters)
         return await xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
 
-    @get("/import-template", opt={"perm": P.GOODS["import"]}, summary="货品导入模板")
+    @get("/import-template", opt={"perm": P.GOODS["import"]}, responses=XLSX, summary="货品导入模板")
     async def import_template(self) -> Response:
         return Response(
             goods_io.template_bytes(),
@@ -202,7 +203,13 @@ class GoodsController(Controller):
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('货品导入模板.xlsx')}"},
         )
 
-    @post("/import", opt={"perm": P.GOODS["import"]}, status_code=200, summary="从 Excel 导入货品（全部或全不）")
+    @post(
+        "/import",
+        opt={"perm": P.GOODS["import"]},
+        status_code=200,
+        responses=IMPORT_REFUSED | TOO_LARGE,
+        summary="从 Excel 导入货品（全部或全不）",
+    )
     async def import_file(self, request: Request, data: MultipartBody[ImportForm]) -> Response:
         result = await goods_io.import_goods(ctx_of(request), await data.file.read())
         if not result.ok:
@@ -285,7 +292,7 @@ class WarehouseController(Controller):
             WarehouseOut, await warehouses.search(ctx_of(request), params=PageParams(page, page_size), **filters)
         )
 
-    @get("/export", opt={"perm": P.WAREHOUSE["export"]}, summary="导出 Excel（当前筛选条件）")
+    @get("/export", opt={"perm": P.WAREHOUSE["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await warehouses.export_rows(ctx_of(request), filters)
         return await xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
@@ -327,7 +334,7 @@ class AssignmentController(Controller):
         page_ = await warehouses.assignments(ctx_of(request), params=PageParams(page, page_size), **filters)
         return page_of(AssignmentOut, page_)
 
-    @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, summary="导出 Excel（当前筛选条件）")
+    @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await warehouses.assignment_export_rows(ctx_of(request), filters)
         return await xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
@@ -370,7 +377,7 @@ class SupplierController(Controller):
             SupplierOut, await suppliers.search(ctx_of(request), params=PageParams(page, page_size), **filters)
         )
 
-    @get("/export", opt={"perm": P.SUPPLIER["export"]}, summary="导出 Excel（当前筛选条件）")
+    @get("/export", opt={"perm": P.SUPPLIER["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         rows = await suppliers.export_rows(ctx_of(request), filters)
         return await xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
@@ -406,7 +413,7 @@ class DictionaryController(Controller):
             "page_size": max(len(rows), 1),
         }
 
-    @get("/{kind:str}/export", opt={"perm": P.DICTIONARY_EXPORT}, summary="导出 Excel")
+    @get("/{kind:str}/export", opt={"perm": P.DICTIONARY_EXPORT}, responses=XLSX, summary="导出 Excel")
     async def export(self, request: Request, kind: FromPath[str]) -> Response:
         rows = await dictionaries.export_rows(ctx_of(request), kind)
         return await xlsx_response(

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.core.api import given, page_of, to
+from server.core.openapi import XLSX
 from server.core.pagination import Page, PageParams
 from server.core.web import ctx_of
 from server.queue import exports
@@ -236,7 +237,7 @@ class StatsController(Controller):
     async def read(self, request: Request, filters: Filters) -> StatsOut:
         return msgspec.convert(await stats.compute(ctx_of(request), **filters), StatsOut)
 
-    @get("/export", summary="导出 Excel（当前筛选条件）")
+    @get("/export", responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: Filters) -> Response:
         return await exports.stats_xlsx(ctx_of(request), filters)
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.core import audit, permissions
 from server.core.api import given, page_of, to
+from server.core.openapi import THROTTLED, XLSX
 from server.core.pagination import PageParams
 from server.core.web import client_ip, ctx_of
 from server.system import exports
@@ -47,7 +48,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/token", opt={"public": True}, status_code=200, summary="登录换取令牌")
+    @post("/token", opt={"public": True}, status_code=200, responses=THROTTLED, summary="登录换取令牌")
     async def token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenOut:
         result = await auth.login(data.login, data.password, data.otp, client_ip(request))
         return TokenOut(**await auth.issue_token(result))
@@ -121,7 +122,7 @@ class OrgController(Controller):
         )
         return page_of(OrgOut, result.with_items([orgs.as_dict(r) for r in result.items]))
 
-    @get("/export", opt={"perm": P.ORG_EXPORT}, summary="导出 Excel")
+    @get("/export", opt={"perm": P.ORG_EXPORT}, responses=XLSX, summary="导出 Excel")
     async def export(
         self,
         request: Request,
@@ -220,7 +221,7 @@ class UserController(Controller):
         )
         return result.envelope([_user_out(request, u) for u in result.items])
 
-    @get("/export", opt={"perm": P.USER_EXPORT}, summary="导出 Excel")
+    @get("/export", opt={"perm": P.USER_EXPORT}, responses=XLSX, summary="导出 Excel")
     async def export(
         self,
         request: Request,
