@@ -78,19 +78,60 @@ async def test_every_operation_documents_the_error_body_and_its_statuses(documen
     assert "status_code" not in str(document)
 
 
+async def test_success_bodies_are_described(document):
+    """Every JSON success names its shape (list envelopes included), none is a free-form object."""
+
+    def named(schema: dict) -> bool:
+        return "$ref" in schema or "$ref" in schema.get("items", {})
+
+    free = [
+        f"{method.upper()} {path} {status}"
+        for path, method, op in operations(document)
+        for status, response in op["responses"].items()
+        if status.startswith("2")
+        and "application/json" in response.get("content", {})
+        and not named(response["content"]["application/json"]["schema"])
+    ]
+    assert free == []
+    orgs = document["paths"]["/api/v1/orgs"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    envelope = document["components"]["schemas"][orgs["$ref"].rsplit("/", 1)[1]]
+    assert set(envelope["required"]) == {"items", "total", "page", "page_size"}
+    assert envelope["properties"]["items"]["items"] == {"$ref": "#/components/schemas/OrgOut"}
+
+
 async def test_statuses_only_some_operations_answer_are_documented_there(document):
     paths = document["paths"]
     login = paths["/api/v1/auth/token"]["post"]["responses"]
     assert login["429"]["content"]["application/json"]["schema"]["$ref"] == ERROR_REF
     upload = paths["/api/v1/goods/import"]["post"]["responses"]
     assert upload["413"]["content"]["application/json"]["schema"]["$ref"] == ERROR_REF
+    assert upload["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ImportOut")
     import_error = upload["400"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert set(document["components"]["schemas"][import_error]["properties"]) == {"detail", "code", "errors"}
-    # a JSON body of another type is refused (415) where an operation takes a body
-    assert "415" in paths["/api/v1/orgs"]["post"]["responses"]
-    assert "415" not in paths["/api/v1/orgs/{org_id}"]["delete"]["responses"]
+    # where an operation reads a body, one too large (413) or of another type (415) is refused
+    assert {"413", "415"} <= set(paths["/api/v1/orgs"]["post"]["responses"])
+    assert {"413", "415"}.isdisjoint(paths["/api/v1/orgs/{org_id}"]["delete"]["responses"])
     assert set(paths["/api/v1/orgs"]["post"]["responses"]) >= {"201"}
     assert set(paths["/api/v1/inbounds/{doc_id}/confirm"]["post"]["responses"]) >= {"200"}
+
+
+async def test_statuses_the_fuzzer_does_not_reach_answer_as_documented(client, document, admin):
+    """No token (401), a body over Litestar's 10 MB limit (413), a throttled login (429): each
+    answer is documented for its operation, with the error body."""
+
+    def documented(response, path: str, method: str, status: int) -> None:
+        assert response.status_code == status, response.text
+        assert str(status) in document["paths"][path][method]["responses"], (method, path, status)
+        assert set(response.json()) == {"detail", "code"}, response.text
+
+    documented(await client.get("/api/v1/orgs"), "/api/v1/orgs", "get", 401)
+    huge = await client.post("/api/v1/orgs", json={"code": "X", "name": "x" * 10_000_001}, headers=admin)
+    documented(huge, "/api/v1/orgs", "post", 413)
+    for _ in range(30):
+        login = await client.post("/api/v1/auth/token", json={"login": "admin@ACME", "password": "wrong-password"})
+        if login.status_code != 401:
+            break
+    documented(login, "/api/v1/auth/token", "post", 429)
 
 
 async def test_excel_downloads_are_documented_as_xlsx(document):

@@ -26,3 +26,19 @@ def to(struct: type[S], row: dict) -> S:
 
 def page_of(struct: type[S], page: Page) -> dict:
     return page.envelope([to(struct, r) for r in page.items])
+
+
+_pages: dict[type, type[msgspec.Struct]] = {}
+
+
+def page_type(item: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """The list envelope of `item`s as a Struct (`OrgOut` → `OrgPage`), for a list handler's return
+    annotation so that the OpenAPI document describes the items; the handler may return the
+    envelope dict (`page_of`, `Page.envelope`)."""
+    if item not in _pages:
+        _pages[item] = msgspec.defstruct(
+            f"{item.__name__.removesuffix('Out')}Page",
+            [("items", list[item]), ("total", int), ("page", int), ("page_size", int)],
+            module=item.__module__,
+        )
+    return _pages[item]

@@ -5,7 +5,8 @@ Litestar documents its own `ValidationException` body (`{status_code, detail, ex
 operation's 400 and nothing else; our exception handlers (`core.web`) answer `{detail, code}` with
 400/401/403/404/409 instead. `ApiResponses` puts the true error responses on every `/api/`
 operation as its routes are registered, so no decorator repeats them; a handler adds what only it
-answers (`THROTTLED` at login, `TOO_LARGE` on uploads, `XLSX` on downloads) with `responses=`.
+answers (`THROTTLED` at login, `IMPORT_REFUSED` at the goods import, `XLSX` on downloads) with
+`responses=`.
 """
 
 from __future__ import annotations
@@ -67,14 +68,14 @@ CONFLICT = _error(
     ("入库单已确认", "already_confirmed"),
     ("可用额度不足：还差 12.5000", "insufficient_credit"),
 )
+TOO_LARGE = _error("请求体过大（超过 10 MB）", ("上传内容过大", "too_large"))
 UNSUPPORTED = _error("请求体的类型不受支持", ("请求体必须是 JSON", "unsupported_media_type"))
 
 ERRORS: dict[int, ResponseSpec] = {400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND}
-"""The errors any API operation may answer; mutating ones may also answer 409 (and 415 when
-they take a body)."""
+"""The errors any API operation may answer; mutating ones may also answer 409, and those that
+read a body 413 (Litestar's `request_max_body_size`) and 415."""
 
 THROTTLED = {429: _error("登录失败次数过多，暂时不能再试", ("登录失败次数过多，请 15 分钟后再试", "throttled"))}
-TOO_LARGE = {413: _error("上传内容过大", ("上传内容过大", "too_large"))}
 IMPORT_REFUSED = {
     400: _error(
         "导入被拒绝：文件无效，或有行不正确（errors 逐行列出原因，未导入任何数据）",
@@ -98,8 +99,9 @@ def standard_responses(method: str, takes_body: bool) -> dict[int, ResponseSpec]
     responses = dict(ERRORS)
     if method in MUTATING:
         responses[409] = CONFLICT
-        if takes_body:
-            responses[415] = UNSUPPORTED
+    if takes_body:
+        responses[413] = TOO_LARGE
+        responses[415] = UNSUPPORTED
     return responses
 
 

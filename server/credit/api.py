@@ -6,7 +6,7 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from server.core.api import given, page_of, to
+from server.core.api import given, page_of, page_type, to
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
 from server.credit.schemas import (
@@ -27,6 +27,10 @@ from server.credit.services import documents, ledger
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+CreditDocPage = page_type(CreditDocOut)
+AccountPage = page_type(AccountOut)
+EntryPage = page_type(EntryOut)
+FreezePage = page_type(FreezeOut)
 
 
 def _out(doc: dict) -> CreditDocOut:
@@ -47,7 +51,7 @@ def _doc_controller(kind: str, path: str, in_s, line_in, line_patch) -> type[Con
             org_id: FromQuery[str] = "",
             page: PageNo = 1,
             page_size: PageSize = 50,
-        ) -> dict:
+        ) -> CreditDocPage:
             result = await documents.search(
                 ctx_of(request), kind, no=no, status=status, org_id=org_id, params=PageParams(page, page_size)
             )
@@ -103,7 +107,7 @@ class AccountController(Controller):
     @get("/", summary="本机构（网点）及全部下级的额度")
     async def list_accounts(
         self, request: Request, q: FromQuery[str] = "", page: PageNo = 1, page_size: PageSize = 50
-    ) -> dict:
+    ) -> AccountPage:
         return page_of(AccountOut, await ledger.accounts(ctx_of(request), q=q, params=PageParams(page, page_size)))
 
     @get("/{org_id:int}")
@@ -119,7 +123,7 @@ class AccountController(Controller):
         doc_no: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> EntryPage:
         result = await ledger.entries(
             ctx_of(request), org_id, kind=kind, doc_no=doc_no, params=PageParams(page, page_size)
         )
@@ -134,7 +138,7 @@ class AccountController(Controller):
         doc_no: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> FreezePage:
         result = await ledger.freezes(
             ctx_of(request), org_id, open_only=open, doc_no=doc_no, params=PageParams(page, page_size)
         )

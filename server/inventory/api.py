@@ -7,7 +7,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from server.core.api import given, page_of, to
+from server.core.api import given, page_of, page_type, to
 from server.core.openapi import XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
@@ -32,6 +32,8 @@ from server.inventory.services import documents, stock
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+StockPage = page_type(StockOut)
+StockMovePage = page_type(StockMoveOut)
 Filters = NamedDependency[dict]  # a list's filters, shared by the list and its export
 
 
@@ -65,6 +67,8 @@ def _out(kind: str, doc: dict):
 
 
 def _doc_controller(kind: str, path: str, in_s, out_s, line_in, line_patch) -> type[Controller]:
+    out_page = page_type(out_s)
+
     class DocController(Controller):
         tags = ["inventory"]
         dependencies = {"filters": Provide(doc_filters)}
@@ -72,7 +76,7 @@ def _doc_controller(kind: str, path: str, in_s, out_s, line_in, line_patch) -> t
         @get("/")
         async def list_docs(
             self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-        ) -> dict:
+        ) -> out_page:
             result = await documents.search(ctx_of(request), kind, params=PageParams(page, page_size), **filters)
             return result.envelope([_out(kind, d) for d in result.items])
 
@@ -150,7 +154,9 @@ class StockController(Controller):
     dependencies = {"filters": Provide(stock_filters)}
 
     @get("/")
-    async def list_stock(self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50) -> dict:
+    async def list_stock(
+        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
+    ) -> StockPage:
         return page_of(StockOut, await stock.search(ctx_of(request), params=PageParams(page, page_size), **filters))
 
     @get("/export", responses=XLSX, summary="导出 Excel（当前筛选条件）")
@@ -176,7 +182,7 @@ class StockMoveController(Controller):
         doc_no: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> StockMovePage:
         result = await stock.moves(
             ctx_of(request), params=PageParams(page, page_size), stock_id=stock_id, doc_no=doc_no, **filters
         )

@@ -10,8 +10,8 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
-from server.core.api import given, page_of, to
-from server.core.openapi import IMPORT_REFUSED, TOO_LARGE, XLSX
+from server.core.api import given, page_of, page_type, to
+from server.core.openapi import IMPORT_REFUSED, XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
 from server.core.xlsx import xlsx_response
@@ -31,6 +31,7 @@ from server.masterdata.schemas import (
     GoodsPatch,
     GoodsTypeIn,
     GoodsTypeOut,
+    ImportOut,
     PriceOut,
     RepairCodeIn,
     RepairCodeOut,
@@ -49,6 +50,13 @@ from server.masterdata.services import codes, dictionaries, goods, goods_io, sup
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+TreeNodePage = page_type(TreeNodeOut)
+GoodsPage = page_type(GoodsOut)
+GoodsTypePage = page_type(GoodsTypeOut)
+WarehousePage = page_type(WarehouseOut)
+AssignmentPage = page_type(AssignmentOut)
+SupplierPage = page_type(SupplierOut)
+DictItemPage = page_type(DictItemOut)
 Filters = NamedDependency[dict]  # a resource's list filters, shared by its list and its export
 
 
@@ -66,7 +74,7 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
             status: FromQuery[str] = "",
             page: PageNo = 1,
             page_size: PageSize = 200,
-        ) -> dict:
+        ) -> TreeNodePage:
             rows = await trees.listing(ctx_of(request), kind, include_deleted=status != "active", q=q)
             if status:
                 rows = [r for r in rows if r["status"] == status]
@@ -108,6 +116,7 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
 def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Controller]:
     perms = codes.KINDS[kind].perms
     class_key = f"{codes.KINDS[kind].class_field}_id"
+    out_page = page_type(out_s)
 
     async def code_filters(
         q: FromQuery[str] = "",
@@ -129,7 +138,7 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
         @get("/")
         async def list_items(
             self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-        ) -> dict:
+        ) -> out_page:
             return page_of(
                 out_s, await codes.search(ctx_of(request), kind, params=PageParams(page, page_size), **filters)
             )
@@ -207,10 +216,10 @@ class GoodsController(Controller):
         "/import",
         opt={"perm": P.GOODS["import"]},
         status_code=200,
-        responses=IMPORT_REFUSED | TOO_LARGE,
+        responses=IMPORT_REFUSED,
         summary="从 Excel 导入货品（全部或全不）",
     )
-    async def import_file(self, request: Request, data: MultipartBody[ImportForm]) -> Response:
+    async def import_file(self, request: Request, data: MultipartBody[ImportForm]) -> Response[ImportOut]:
         result = await goods_io.import_goods(ctx_of(request), await data.file.read())
         if not result.ok:
             body = {
@@ -222,7 +231,9 @@ class GoodsController(Controller):
         return Response({"imported": result.imported}, status_code=200, media_type=MediaType.JSON)
 
     @get("/")
-    async def list_goods(self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50) -> dict:
+    async def list_goods(
+        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
+    ) -> GoodsPage:
         return page_of(GoodsOut, await goods.search(ctx_of(request), params=PageParams(page, page_size), **filters))
 
     @post("/", opt={"perm": P.GOODS["create"]})
@@ -259,7 +270,7 @@ class GoodsTypeController(Controller):
     tags = ["masterdata"]
 
     @get("/")
-    async def list_types(self, request: Request) -> dict:
+    async def list_types(self, request: Request) -> GoodsTypePage:
         rows = await goods.goods_types(ctx_of(request))
         return {
             "items": [to(GoodsTypeOut, r) for r in rows],
@@ -287,7 +298,7 @@ class WarehouseController(Controller):
     @get("/")
     async def list_warehouses(
         self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-    ) -> dict:
+    ) -> WarehousePage:
         return page_of(
             WarehouseOut, await warehouses.search(ctx_of(request), params=PageParams(page, page_size), **filters)
         )
@@ -330,7 +341,7 @@ class AssignmentController(Controller):
     @get("/")
     async def list_assignments(
         self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-    ) -> dict:
+    ) -> AssignmentPage:
         page_ = await warehouses.assignments(ctx_of(request), params=PageParams(page, page_size), **filters)
         return page_of(AssignmentOut, page_)
 
@@ -340,7 +351,7 @@ class AssignmentController(Controller):
         return await xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
     @post("/", opt={"perm": P.ASSIGNMENT["assign"]}, summary="仓库套用机构（幂等）")
-    async def assign(self, request: Request, data: JSONBody[AssignIn]) -> dict:
+    async def assign(self, request: Request, data: JSONBody[AssignIn]) -> AssignmentPage:
         rows = await warehouses.assign(ctx_of(request), data.warehouse_ids, data.org_ids)
         return {
             "items": [to(AssignmentOut, r) for r in rows],
@@ -372,7 +383,7 @@ class SupplierController(Controller):
     @get("/")
     async def list_suppliers(
         self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-    ) -> dict:
+    ) -> SupplierPage:
         return page_of(
             SupplierOut, await suppliers.search(ctx_of(request), params=PageParams(page, page_size), **filters)
         )
@@ -404,7 +415,7 @@ class DictionaryController(Controller):
     tags = ["masterdata"]
 
     @get("/{kind:str}")
-    async def list_items(self, request: Request, kind: FromPath[str]) -> dict:
+    async def list_items(self, request: Request, kind: FromPath[str]) -> DictItemPage:
         rows = await dictionaries.items(ctx_of(request), kind)
         return {
             "items": [to(DictItemOut, r) for r in rows],

@@ -266,3 +266,7 @@ class DictItemOut(Struct):
     name: str
     sort: int
     enabled: bool
+
+
+class ImportOut(Struct):
+    imported: int  # goods created (an import only adds new goods)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from server.core.api import given, page_of, to
+from server.core.api import given, page_of, page_type, to
 from server.core.openapi import XLSX
 from server.core.pagination import Page, PageParams
 from server.core.web import ctx_of
@@ -36,6 +36,10 @@ from server.queue.services import devices, setup, stats, tickets
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+ServicePage = page_type(ServiceOut)
+CounterPage = page_type(CounterOut)
+DevicePage = page_type(DeviceOut)
+TicketPage = page_type(TicketOut)
 Filters = NamedDependency[dict]
 KIOSK = {"devices": ("kiosk",)}
 DEVICES = {"devices": ("kiosk", "tv")}
@@ -53,7 +57,7 @@ class ServiceController(Controller):
     @get("/", opt=DEVICES, summary="机构的业务类型（默认本机构；设备：其所属机构）")
     async def list_services(
         self, request: Request, org_id: FromQuery[str] = "", enabled: FromQuery[bool] = False
-    ) -> dict:
+    ) -> ServicePage:
         return _all(
             lambda r: to(ServiceOut, r), await setup.services(ctx_of(request), org_id or None, enabled_only=enabled)
         )
@@ -87,7 +91,7 @@ class CounterController(Controller):
     tags = ["queue"]
 
     @get("/")
-    async def list_counters(self, request: Request, org_id: FromQuery[str] = "") -> dict:
+    async def list_counters(self, request: Request, org_id: FromQuery[str] = "") -> CounterPage:
         rows = await setup.counters(ctx_of(request), org_id or None)
         return _all(_counter, rows)
 
@@ -129,7 +133,7 @@ class DeviceController(Controller):
         kind: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> DevicePage:
         result = await devices.search(ctx_of(request), org_id or None, kind, params=PageParams(page, page_size))
         return page_of(DeviceOut, result)
 
@@ -173,7 +177,7 @@ class TicketController(Controller):
         date: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> TicketPage:
         result = await tickets.search(
             ctx_of(request),
             org_id=org_id or None,

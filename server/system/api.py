@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.core import audit, permissions
-from server.core.api import given, page_of, to
+from server.core.api import given, page_of, page_type, to
 from server.core.openapi import THROTTLED, XLSX
 from server.core.pagination import PageParams
 from server.core.web import client_ip, ctx_of
@@ -25,6 +25,7 @@ from server.system.schemas import (
     OtpSecretOut,
     OtpStatus,
     PasswordChange,
+    PasswordChanged,
     PasswordReset,
     PermissionNode,
     RoleCreate,
@@ -42,6 +43,10 @@ from server.system.services import auth, orgs, roles, tenants, users
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+OrgPage = page_type(OrgOut)
+RolePage = page_type(RoleOut)
+UserPage = page_type(UserOut)
+AuditPage = page_type(AuditOut)
 
 
 class AuthController(Controller):
@@ -75,9 +80,9 @@ class AuthController(Controller):
         )
 
     @post("/password", status_code=200, summary="修改自己的密码")
-    async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> dict:
+    async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> PasswordChanged:
         await users.change_own_password(ctx_of(request), data.old_password, data.new_password)
-        return {"detail": "密码已修改，请重新登录"}
+        return PasswordChanged(detail="密码已修改，请重新登录")
 
     @post("/otp/secret", status_code=200, summary="生成待绑定的动态密钥")
     async def otp_secret(self, request: Request) -> OtpSecretOut:
@@ -109,7 +114,7 @@ class OrgController(Controller):
         kind: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> OrgPage:
         result = await orgs.search(
             ctx_of(request),
             q=q,
@@ -167,7 +172,7 @@ class RoleController(Controller):
         status: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> RolePage:
         result = await roles.search(
             ctx_of(request), q=q, org_kind=org_kind, status=status, params=PageParams(page, page_size)
         )
@@ -209,7 +214,7 @@ class UserController(Controller):
         role_id: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> UserPage:
         result = await users.search(
             ctx_of(request),
             q=q,
@@ -282,7 +287,7 @@ class MetaController(Controller):
         q: FromQuery[str] = "",
         page: PageNo = 1,
         page_size: PageSize = 50,
-    ) -> dict:
+    ) -> AuditPage:
         result = await audit.search(
             ctx_of(request), entity=entity, action=action, q=q, params=PageParams(page, page_size)
         )

@@ -156,6 +156,10 @@ class PasswordChange(Struct):
     new_password: str
 
 
+class PasswordChanged(Struct):
+    detail: str
+
+
 class PermissionNode(Struct):
     code: str
     label: str
