@@ -21,7 +21,8 @@ from litestar.params import KwargDefinition
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from server.core.xlsx import XLSX_MEDIA_TYPE
+
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -71,11 +72,27 @@ CONFLICT = _error(
 TOO_LARGE = _error("请求体过大（超过 10 MB）", ("上传内容过大", "too_large"))
 UNSUPPORTED = _error("请求体的类型不受支持", ("请求体必须是 JSON", "unsupported_media_type"))
 
-ERRORS: dict[int, ResponseSpec] = {400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND}
+UNAVAILABLE = _error(
+    "服务暂时不可用（数据库或 Redis 无应答、请求过多）：稍后按 Retry-After 的秒数重试",
+    ("系统繁忙或数据库暂时不可用，请稍后重试", "unavailable"),
+)
+
+ERRORS: dict[int, ResponseSpec] = {
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    503: UNAVAILABLE,
+}
 """The errors any API operation may answer; mutating ones may also answer 409, and those that
 read a body 413 (Litestar's `request_max_body_size`) and 415."""
 
-THROTTLED = {429: _error("登录失败次数过多，暂时不能再试", ("登录失败次数过多，请 15 分钟后再试", "throttled"))}
+THROTTLED = {
+    429: _error(
+        "请求过于频繁（登录失败次数过多，或取号机取号过快），暂时不能再试",
+        ("登录失败次数过多，请 15 分钟后再试", "throttled"),
+    )
+}
 IMPORT_REFUSED = {
     400: _error(
         "导入被拒绝：文件无效，或有行不正确（errors 逐行列出原因，未导入任何数据）",

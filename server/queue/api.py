@@ -12,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.core.api import given, page_of, page_type, to
-from server.core.openapi import XLSX
+from server.core.openapi import THROTTLED, XLSX
 from server.core.pagination import Page, PageParams
 from server.core.web import ctx_of
 from server.queue import exports
@@ -189,7 +189,7 @@ class TicketController(Controller):
         )
         return page_of(TicketOut, result)
 
-    @post("/", opt=KIOSK, summary="取号（取号机的设备令牌或员工）")
+    @post("/", opt=KIOSK, responses=THROTTLED, summary="取号（取号机的设备令牌或员工）")
     async def take(self, request: Request, data: JSONBody[TicketIn]) -> TicketOut:
         return to(TicketOut, await tickets.take(ctx_of(request), given(data)))
 
