@@ -14,6 +14,7 @@ import asyncpg
 import redis.exceptions
 from jinja2 import Environment
 from litestar import MediaType, Request, Response
+from litestar._parsers import parse_cookie_string
 from litestar.connection import ASGIConnection
 from litestar.exceptions import (
     HTTPException,
@@ -54,9 +55,12 @@ def socket_token(scope: Scope) -> str | None:
 
 
 def _has_cookie(scope: Scope, name: str) -> bool:
-    prefix = f"{name}=".encode()
+    """Whether any Cookie header carries `name`, parsed by the parser behind Litestar's
+    `connection.cookies` (so the session backend's): `a=b;session=…` with any spacing counts.
+    Every Cookie header is read, where the session backend reads the first, so anything that can
+    authenticate by cookie is seen here."""
     return any(
-        key == b"cookie" and (value.startswith(prefix) or b"; " + prefix in value)
+        key == b"cookie" and name in parse_cookie_string(value.decode("latin-1"))
         for key, value in scope.get("headers", [])
     )
 

@@ -321,6 +321,20 @@ async def test_api_request_authenticated_by_session_cookie_needs_csrf(client, te
     assert (await client.post("/api/v1/orgs", json=body, headers=csrf(client))).status_code == 201
 
 
+@pytest.mark.parametrize("layout", ["a=b;session={}", "a=b ;  session={}", "a=b;\tsession={};c=d", "session={};a=b"])
+async def test_a_session_cookie_anywhere_in_the_header_needs_csrf(client, tenant, layout):
+    """The session backend parses the Cookie header (any spacing after `;`), so the CSRF check
+    must see the session cookie wherever and however it is written, not only after "; "."""
+    await page_login(client, "admin@ACME")
+    session = client.cookies["session"]
+    client.cookies.clear()
+    cookie = {"cookie": layout.format(session)}
+    assert (await client.get("/api/v1/auth/me", headers=cookie)).status_code == 200  # the cookie does log in
+    body = {"code": "B1", "name": "一号网点", "parent_id": tenant.org_id}
+    error_of(await client.post("/api/v1/orgs", json=body, headers=cookie), 403, "csrf_failed")
+    assert (await client.get("/api/v1/orgs", params={"q": "B1"}, headers=cookie)).json()["total"] == 0
+
+
 # --- the guard on every system API endpoint --------------------------------------------------------------
 
 ANY_USER = None  # any logged-in user, no permission code needed
