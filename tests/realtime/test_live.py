@@ -317,6 +317,40 @@ async def test_unauthenticated_socket_is_closed_with_4401(live_server):
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
+async def closing_code(server, headers: dict, origin: str | None) -> int:
+    """The close code of a socket opened with these headers and Origin (it must be closed
+    after the handshake, not refused on it, so the page can tell why)."""
+    extra = {"origin": origin} if origin is not None else {}
+    async with connect(ws_url(server), additional_headers=headers, open_timeout=5, **extra) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 3)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def test_a_socket_from_another_origin_is_closed(live_server, tenant):
+    """A page of another site can open a socket to us with the victim's cookies (WebSockets are
+    not bound by the same-origin policy): a browser's socket whose Origin is not this host is
+    closed before it hears anything, whatever credential it carries."""
+    bearer = await token(live_server, "admin@ACME")
+    port = live_server.port
+    for origin in ("http://evil.example", f"http://evil.example:{port}", "http://127.0.0.1:1", "null"):
+        assert await closing_code(live_server, {"Authorization": f"Bearer {bearer}"}, origin) == 4400, origin
+    assert await closing_code(live_server, {}, "http://evil.example") == 4400  # before any credential is looked at
+
+
+async def test_a_socket_from_this_origin_or_without_origin_is_served(live_server, tenant):
+    bearer = await token(live_server, "admin@ACME")
+    headers = {"Authorization": f"Bearer {bearer}"}
+    # the scheme does not matter (TLS ends at the load balancer), the host and port do
+    for origin in (f"http://127.0.0.1:{live_server.port}", f"https://127.0.0.1:{live_server.port}", None):
+        extra = {"origin": origin} if origin else {}
+        async with connect(ws_url(live_server), additional_headers=headers, open_timeout=5, **extra) as ws:
+            async with api(live_server, bearer) as http:
+                created = await create_org(http, f"O{len(origin or '')}", tenant.org_id)
+            assert brief([await next_signal(ws)]) == [("orgs", "created", str(created["id"]))], origin
+
+
 async def test_disabled_user_is_kicked_and_token_stops_working(live_server, tenant):
     a = await branch(tenant, "A", tenant.org_id)
     erin = await branch_user(tenant, "erin", a["id"], ["system.org.view"])
