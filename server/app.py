@@ -24,6 +24,7 @@ from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
 from server.core import db, logs, permissions, templating, throttle
 from server.core.admission import AdmissionMiddleware
+from server.core.headers import JSONBodyMiddleware
 from server.core.input import RefuseNulMiddleware
 from server.core.openapi import ApiResponses
 from server.core.sessions import SessionConfig
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             DefineMiddleware(AdmissionMiddleware, limit=settings.max_in_flight, wait=settings.admission_wait),
             RefuseNulMiddleware,
+            JSONBodyMiddleware,
             session_config.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
             DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=_token_ctx),
