@@ -1,4 +1,7 @@
-// Weifu front-end glue: error display, dialogs, live signals and the menu. No framework.
+// Weifu front-end glue: error display, dialogs, live signals, the menu and the small behaviours
+// templates declare with data-* attributes. No framework. The Content-Security-Policy allows no
+// inline script (no onclick=, no hx-on:*, no hx-trigger filter `[...]`: htmx runs those with
+// new Function), so every handler lives in this file.
 (function () {
   "use strict";
 
@@ -37,7 +40,7 @@
     var dialog = document.querySelector("#modal dialog[open]");
     if (dialog) dialog.close();
     if (detail.message) toast(detail.message, "ok");
-    if (detail.topic) htmx.trigger(document.body, "live:" + detail.topic);
+    if (detail.topic) signal(detail.topic);
   }
 
   // Dialog fragments loaded into #modal open themselves.
@@ -216,7 +219,81 @@
     if (evt.key === "Enter" && evt.target.matches(".check-box .check-filter")) evt.preventDefault();
   });
 
+  // Declared behaviours. data-remove-closest="<selector>": the button removes that ancestor (a
+  // row); data-copy-target="<selector>": copies the field's value (data-copied: what to say);
+  // data-live-signal="<topic>": refreshes the topic's regions (an inline editor's 取消);
+  // data-print-page: prints the page.
+  document.addEventListener("click", function (evt) {
+    var remover = evt.target.closest("[data-remove-closest]");
+    var removed = remover && remover.closest(remover.dataset.removeClosest);
+    if (removed) removed.remove();
+    var copier = evt.target.closest("[data-copy-target]");
+    if (copier) copyField(document.querySelector(copier.dataset.copyTarget), copier.dataset.copied || "已复制");
+    var signaller = evt.target.closest("[data-live-signal]");
+    if (signaller) signal(signaller.dataset.liveSignal);
+    if (evt.target.closest("[data-print-page]")) window.print();
+  });
+  function copyField(field, message) {
+    if (!field) return;
+    field.select();
+    var copied = navigator.clipboard ? navigator.clipboard.writeText(field.value) : Promise.resolve(document.execCommand("copy"));
+    copied.then(function () { toast(message); }, function () { toast("复制失败，请手动选中链接复制", "error"); });
+  }
+  // data-select-on-focus: a read-only field whose whole text is selected when it gets the focus.
+  document.addEventListener("focusin", function (evt) {
+    if (evt.target.matches("[data-select-on-focus]")) evt.target.select();
+  });
+  // data-check-all="<selector>": this checkbox (un)checks the matching boxes of its table;
+  // data-shows="<selector>": this checkbox shows that element while checked.
+  document.addEventListener("change", function (evt) {
+    var box = evt.target;
+    if (box.matches("[data-check-all]")) {
+      box.closest("table").querySelectorAll(box.dataset.checkAll).forEach(function (c) { c.checked = box.checked; });
+    }
+    var shown = box.matches("[data-shows]") && document.querySelector(box.dataset.shows);
+    if (shown) shown.hidden = !box.checked;
+  });
+  // data-enter-clicks="<selector>": Enter in this field clicks that button beside it (not a form submit).
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Enter" || !evt.target.matches("[data-enter-clicks]")) return;
+    evt.preventDefault();
+    var button = evt.target.parentElement.querySelector(evt.target.dataset.enterClicks);
+    if (button) button.click();
+  });
+  // data-clear-on-request="<selector>": a request from this form empties that region (a previous
+  // report); data-reset-on-success: the form is emptied once its request succeeded.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var form = evt.target.closest && evt.target.closest("[data-clear-on-request]");
+    var region = form && document.querySelector(form.dataset.clearOnRequest);
+    if (region) region.innerHTML = "";
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.target.closest && evt.target.closest("[data-reset-on-success]");
+    if (form && evt.detail.successful) form.reset();
+  });
+
   // Live updates: the server pushes a #live-signal fragment; pages listen for live:<topic>.
+  // A region that wants only some of its topic's signals declares it: data-live="<topic>" with
+  // data-live-kind and/or data-live-ref, and hx-trigger="live:match"; this file sends it
+  // live:match for a signal of its topic whose kind and ref agree (a signal without them, such
+  // as a form's own save, concerns every region of the topic), and on a resync. A region inside
+  // a closed dialog hears nothing.
+  function matchRegions(topic, detail) {
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      if (el.closest("dialog:not([open])")) return;
+      if (topic !== null) {
+        if (el.dataset.live !== topic) return;
+        if (detail.kind && el.dataset.liveKind && el.dataset.liveKind !== detail.kind) return;
+        if (detail.ref && el.dataset.liveRef && el.dataset.liveRef !== detail.ref) return;
+      }
+      el.dispatchEvent(new CustomEvent("live:match", {detail: detail}));  // not bubbling: this region only
+    });
+  }
+  function signal(topic, detail) {
+    detail = detail || {};
+    htmx.trigger(document.body, "live:" + topic, detail);
+    matchRegions(topic, detail);
+  }
   var dot = function (state, title) {
     var el = document.getElementById("live-dot");
     if (el) { el.className = "live-dot " + state; el.title = title; }
@@ -225,7 +302,7 @@
   document.addEventListener("htmx:wsOpen", function () {
     dot("online", "实时连接：在线");
     // After a drop, whatever was missed is re-fetched: regions listen for live:resync.
-    if (everOpened) htmx.trigger(document.body, "live:resync");
+    if (everOpened) { htmx.trigger(document.body, "live:resync"); matchRegions(null, {}); }
     everOpened = true;
   });
   document.addEventListener("htmx:wsClose", function (evt) {
@@ -239,6 +316,6 @@
     if (!el) return;
     window.weifuLastEvent = {id: Number(el.dataset.eventId), topic: el.dataset.topic, ts: Number(el.dataset.ts)};
     if (el.dataset.kick) { window.location.href = "/login?ended=1"; return; }
-    htmx.trigger(document.body, "live:" + el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref});
+    signal(el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref});
   });
 })();

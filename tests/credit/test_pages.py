@@ -311,7 +311,7 @@ async def test_accounts_page_detail_tabs_and_exports(client, tenant, t):
     assert "990.0000" in row and "220.5000" in row and "769.5000" in row and "查看明细" in row
     assert 'data-org="B3网点"' in page.text and 'data-org="S2网点"' in page.text
     b3_row = page.text.split('data-org="B3网点"')[1].split("</tr>")[0]
-    assert "padding-left: 1.25rem" in b3_row and "5.0000" in b3_row  # a level-3 branch sits under B2
+    assert 'data-depth="1"' in b3_row and "5.0000" in b3_row  # a level-3 branch sits under B2
     rows = await client.get("/credit/accounts?q=B3", headers=ROWS)
     assert "B3网点" in rows.text and "B2网点" not in rows.text and "<html" not in rows.text
     paged = await client.get("/credit/accounts?page_size=1&page=2", headers=ROWS)
@@ -322,7 +322,7 @@ async def test_accounts_page_detail_tabs_and_exports(client, tenant, t):
     assert detail.status_code == 200 and "变动记录" in detail.text and "冻结记录" in detail.text
     assert "使用记录" in detail.text and 'id="stat-available">769.5000' in detail.text
     assert top_up["no"] in detail.text and "DD0001" in detail.text and "额度充值单" in detail.text
-    assert "live:credit[detail.ref==&#39;" in detail.text or "live:credit[detail.ref=='" in detail.text
+    assert f'data-live="credit" data-live-ref="{t["b2"]}"' in detail.text  # only the account's own events
     entries = re.findall(r'data-kind="(\w+)"', detail.text)
     assert entries == ["usage", "freeze", "freeze", "recharge"]
     filtered = await client.get(f"{base}?tab=entries&doc_no=DD0001", headers=ROWS)

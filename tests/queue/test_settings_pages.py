@@ -71,7 +71,7 @@ async def test_services_add_edit_delete_and_refusals(client, tenant):
     await page_login(client, "admin@ACME")
     page = await client.get(URL)
     assert page.status_code == 200 and "排队设置" in page.text
-    for text in ("新增业务类型", "新增窗口", "新增设备", 'id="q-set-org"', "live:queue"):
+    for text in ("新增业务类型", "新增窗口", "新增设备", 'id="q-set-org"', 'data-live="queue"'):
         assert text in page.text, text
 
     new = await client.get(f"{URL}/services/new", headers=SECTION)

@@ -75,8 +75,6 @@ class AccountPages(Controller):
             query=query_string(filters),
             base=f"/credit/accounts/{org_id}",
             doc_types=exports.DOC_TYPES,
-            # the account's own events (the topic is emitted for the org and its ancestors)
-            live=f"live:credit[detail.ref=='{org_id}'] from:body delay:200ms, live:resync from:body",
         )
 
     @get("/{org_id:int}/export", opt={"perm": P.ACCOUNT["export"]}, include_in_schema=False)
