@@ -24,7 +24,7 @@ from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
 from server.core import db, logs, permissions, templating, throttle
 from server.core.admission import AdmissionMiddleware
-from server.core.headers import JSONBodyMiddleware
+from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.input import RefuseNulMiddleware
 from server.core.openapi import ApiResponses
 from server.core.sessions import SessionConfig
@@ -166,6 +166,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # the schema's own pages are not operations of the API
             openapi_router=Router("/schema", route_handlers=[], opt={"public": True}, include_in_schema=False),
         ),
+        # a hook, not a middleware: it also sees the router's own 404/405 answers
+        before_send=[SecurityHeaders(hsts=settings.is_prod)],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"trusted_proxies": settings.trusted_proxies, "redis_url": settings.redis_url}),
         on_startup=[on_startup],

@@ -1,12 +1,76 @@
-"""Browser-facing hardening: JSON-only API bodies."""
+"""Browser-facing hardening of every answer: security headers, and JSON-only API bodies.
+
+The headers are set by a `before_send` hook, not a middleware: Litestar runs app middleware
+only around a matched route, while the hook also sees the router's own answers (an unknown
+path's 404, a 405) and every error page.
+"""
 
 from __future__ import annotations
 
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import RequestEncodingType
 from litestar.params import BodyKwarg
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core.errors import BusinessError
+
+# Scripts and styles only from our own files: no inline <script>/<style>, no on*= or style=
+# attributes, no eval (htmx runs with allowEval off, templates/base.html). 'self' also covers the
+# page's own ws:/wss: socket (CSP 3). Frames: the kiosk prints its ticket through a hidden
+# same-origin iframe, so our pages may frame each other and nobody else may frame them.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",  # app.css draws the select arrow as a data: SVG
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+# The OpenAPI viewers Litestar serves under /schema load their script from a CDN and start it
+# inline: they keep the framing and base protections, not the script and style ones.
+DOCS_CSP = "object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+HSTS = "max-age=31536000; includeSubDomains"
+COMMON = {
+    "X-Frame-Options": "SAMEORIGIN",  # frame-ancestors for browsers without CSP 2
+    "X-Content-Type-Options": "nosniff",
+    # device links carry their token in the path: the URL never leaves for another site
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _is_docs_page(scope: Scope, content_type: str) -> bool:
+    """An HTML page under the app's OpenAPI path (wherever its config puts it)."""
+    app = scope.get("app")
+    config = getattr(app, "openapi_config", None)
+    if config is None or not content_type.startswith("text/html"):
+        return False
+    path = scope.get("path", "")
+    return path == config.path or path.startswith(config.path.rstrip("/") + "/")
+
+
+class SecurityHeaders:
+    """`before_send` hook: the headers above on every HTTP answer (HSTS only in production, where
+    the site is served over TLS). A header a handler set itself is left as it is."""
+
+    def __init__(self, *, hsts: bool) -> None:
+        self.headers = COMMON | ({"Strict-Transport-Security": HSTS} if hsts else {})
+
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        csp = DOCS_CSP if _is_docs_page(scope, headers.get("content-type", "")) else CSP
+        for name, value in (self.headers | {"Content-Security-Policy": csp}).items():
+            if name not in headers:
+                headers[name] = value
+
+
+# --- JSON bodies ----------------------------------------------------------------------------------
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_ONLY = "请求体必须是 JSON（Content-Type: application/json）"
