@@ -1,6 +1,6 @@
-"""Cross-cutting tables: the audit log and document number sequences."""
+"""Cross-cutting tables: the audit log, document number sequences and idempotency keys."""
 
-from piccolo.columns import JSON, BigInt, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -25,3 +25,20 @@ class DocSequence(Table, tablename="doc_sequence"):
     doc_type = Varchar(length=20)
     day = Varchar(length=8)
     last_no = Integer(default=0)
+
+
+class IdempotencyRecord(Table, tablename="idempotency_key"):
+    """A request sent with an `Idempotency-Key` and the answer it got, replayed to any retry of it
+    for 24 hours (`core.idempotency`). Unique on (scope, key), by a hand-written index."""
+
+    scope = Varchar(length=40)  # whose key: "t{tenant}:u{user}" or "t{tenant}:d{device}"
+    key = Varchar(length=100)
+    method = Varchar(length=10)
+    path = Varchar(length=400)  # for people reading the table; requests are compared by fingerprint
+    fingerprint = Varchar(length=64)  # sha256 of the method, the path with its query and the body
+    state = Varchar(length=10)  # running | done
+    claim = Varchar(length=32)  # the running request's own token: only it may finish or release the key
+    status = Integer(null=True)
+    headers = Text(null=True)  # JSON [[name, value], ...]: the answer's headers worth replaying
+    body = Bytea(null=True)  # NULL on a done row: the answer was too large to keep
+    created_at = Timestamptz()  # when the key was claimed: the 24 hours, and a stale claim, count from here
