@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from litestar import Litestar, Request, Response, Router, get
@@ -25,6 +26,7 @@ from server import domains  # noqa: F401  (registers every domain's codes, topic
 from server.core import db, logs, permissions, templating, throttle
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
+from server.core.idempotency import IdempotencyMiddleware
 from server.core.input import RefuseNulMiddleware
 from server.core.openapi import ApiResponses
 from server.core.sessions import SessionConfig
@@ -87,6 +89,20 @@ async def _token_ctx(token: str):
     if queue_devices.is_device_token(token):
         return await queue_devices.ctx_for_token(token)
     return await auth.ctx_for_token(token)
+
+
+# A kiosk's page posts carry its token in the path (the screen has no session and sends no header)
+DEVICE_PATH = re.compile(r"^/queue/kiosk/([^/]+)/")
+
+
+async def _idempotency_caller(scope):
+    """Whose `Idempotency-Key` it is: the caller AuthMiddleware resolved, or the kiosk whose token
+    is in the path."""
+    ctx = scope.get("state", {}).get("ctx")
+    match = DEVICE_PATH.match(scope["path"]) if ctx is None else None
+    if match and queue_devices.is_device_token(match.group(1)):
+        ctx = await queue_devices.ctx_for_token(match.group(1))
+    return ctx
 
 
 async def _session_ctx(session: dict):
@@ -152,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             session_config.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
             DefineMiddleware(AuthMiddleware, session_resolver=_session_ctx, token_resolver=_token_ctx),
+            DefineMiddleware(IdempotencyMiddleware, caller=_idempotency_caller),
         ],
         guards=[permissions.guard],
         plugins=[channels, HTMXPlugin(), ApiResponses()],
