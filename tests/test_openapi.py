@@ -78,6 +78,27 @@ async def test_every_operation_documents_the_error_body_and_its_statuses(documen
     assert "status_code" not in str(document)
 
 
+async def test_every_write_takes_an_idempotency_key(document):
+    """Every mutating operation but login documents the optional `Idempotency-Key` header, the
+    409s that come with it, and the 400 of a malformed key (core.idempotency)."""
+    missing = []
+    for path, method, op in operations(document):
+        if method not in MUTATING or path == "/api/v1/auth/token":
+            continue
+        headers = [p for p in op.get("parameters", []) if p["in"] == "header" and p["name"] == "Idempotency-Key"]
+        conflict = op["responses"]["409"]["content"]["application/json"].get("examples", {})
+        bad = op["responses"]["400"]["content"]["application/json"].get("examples", {})
+        codes = {e["value"]["code"] for e in conflict.values()} | {e["value"]["code"] for e in bad.values()}
+        wanted = {"idempotency_key_reused", "idempotency_in_progress", "invalid_idempotency_key"}
+        if len(headers) != 1 or headers[0]["required"] or headers[0]["schema"]["maxLength"] != 100 or wanted - codes:
+            missing.append(f"{method.upper()} {path}")
+    assert missing == []
+    login = document["paths"]["/api/v1/auth/token"]["post"]
+    assert "Idempotency-Key" not in str(login.get("parameters"))
+    reads = [op for _, method, op in operations(document) if method == "get"]
+    assert "Idempotency-Key" not in str([op.get("parameters") for op in reads])
+
+
 async def test_success_bodies_are_described(document):
     """Every JSON success names its shape (list envelopes included), none is a free-form object."""
 

@@ -48,7 +48,7 @@ log = logging.getLogger("weifu")
 HEADER = b"idempotency-key"
 REPLAYED = b"idempotent-replayed"
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-KEY = re.compile(r"[\x21-\x7e]{1,100}")
+KEY = re.compile(r"[!-~]{1,100}")  # visible ASCII: no spaces, no control characters
 TTL = timedelta(hours=24)
 STALE = timedelta(seconds=60)
 RETRY_AFTER_SECONDS = 1

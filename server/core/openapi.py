@@ -6,21 +6,25 @@ operation's 400 and nothing else; our exception handlers (`core.web`) answer `{d
 400/401/403/404/409 instead. `ApiResponses` puts the true error responses on every `/api/`
 operation as its routes are registered, so no decorator repeats them; a handler adds what only it
 answers (`THROTTLED` at login, `IMPORT_REFUSED` at the goods import, `XLSX` on downloads) with
-`responses=`.
+`responses=`. Every mutating operation also documents the optional `Idempotency-Key` header
+(`core.idempotency`) and the refusals that come with it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
+from litestar.enums import ParamType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.openapi.spec.enums import OpenAPIFormat
+from litestar.openapi.spec import Example, Operation, Parameter, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import KwargDefinition
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
+from server.core import idempotency
 from server.core.xlsx import XLSX_MEDIA_TYPE
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -56,18 +60,24 @@ def _error(description: str, *examples: tuple[str, str], container: type = Error
     )
 
 
-BAD_REQUEST = _error(
-    "请求无效：参数或请求体的格式、取值不正确，或业务规则不允许",
-    ("请求数据无效：name为必填项", "invalid_request"),
-    ("编码已存在", "duplicate_code"),
+BAD_REQUEST_EXAMPLES = (("请求数据无效：name为必填项", "invalid_request"), ("编码已存在", "duplicate_code"))
+BAD_REQUEST = _error("请求无效：参数或请求体的格式、取值不正确，或业务规则不允许", *BAD_REQUEST_EXAMPLES)
+BAD_WRITE = _error(
+    "请求无效：参数或请求体的格式、取值不正确，业务规则不允许，或 Idempotency-Key 格式不对",
+    *BAD_REQUEST_EXAMPLES,
+    (idempotency.INVALID, "invalid_idempotency_key"),
 )
 UNAUTHORIZED = _error("未登录，或令牌无效、已过期", ("请先登录", "unauthorized"))
 FORBIDDEN = _error("没有执行此操作的权限", ("没有权限执行此操作", "forbidden"))
 NOT_FOUND = _error("记录不存在（或属于其他租户）", ("记录不存在", "not_found"))
 CONFLICT = _error(
-    "当前状态不允许（如已确认、库存或额度不足）",
+    "当前状态不允许（如已确认、库存或额度不足）；或 Idempotency-Key 已用于另一个请求、"
+    "使用它的请求仍在处理中（按 Retry-After 重试）、其结果过大未保存",
     ("入库单已确认", "already_confirmed"),
     ("可用额度不足：还差 12.5000", "insufficient_credit"),
+    (idempotency.REUSED, "idempotency_key_reused"),
+    (idempotency.IN_PROGRESS, "idempotency_in_progress"),
+    (idempotency.NOT_KEPT, "idempotency_answer_not_kept"),
 )
 TOO_LARGE = _error("请求体过大（超过 10 MB）", ("上传内容过大", "too_large"))
 UNSUPPORTED = _error("请求体的类型不受支持", ("请求体必须是 JSON", "unsupported_media_type"))
@@ -95,8 +105,9 @@ THROTTLED = {
 }
 IMPORT_REFUSED = {
     400: _error(
-        "导入被拒绝：文件无效，或有行不正确（errors 逐行列出原因，未导入任何数据）",
+        "导入被拒绝：文件无效，或有行不正确（errors 逐行列出原因，未导入任何数据），或 Idempotency-Key 格式不对",
         ("导入失败：共 2 行有错误，未导入任何数据", "import_invalid"),
+        (idempotency.INVALID, "invalid_idempotency_key"),
         container=ImportErrorOut,
     )
 }
@@ -112,9 +123,38 @@ XLSX = {
 """`responses=XLSX` on an operation answering an Excel file."""
 
 
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description=(
+        "可选的幂等键（建议每次提交一个 UUID）：同一调用者 24 小时内用同一键重发同一请求（方法、路径、"
+        "请求体相同），得到第一次的应答（状态与内容相同，带 `Idempotent-Replayed: true`），不会重复执行；"
+        "同一键用于不同的请求为 409 `idempotency_key_reused`，第一次仍在处理时为 409 "
+        "`idempotency_in_progress`（按 Retry-After 重试）。5xx 与 429 的应答不保存，重试会再次执行。"
+    ),
+    schema=Schema(
+        type=OpenAPIType.STRING,
+        min_length=1,
+        max_length=100,
+        pattern=f"^{idempotency.KEY.pattern}$",
+        examples=["3f1c9a52-7d3e-4a8b-9c41-5e2f0b6d8a17"],
+    ),
+)
+
+
+@dataclass
+class KeyedOperation(Operation):
+    """An operation that also takes the optional `Idempotency-Key` header."""
+
+    def __post_init__(self) -> None:
+        self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
+
+
 def standard_responses(method: str, takes_body: bool) -> dict[int, ResponseSpec]:
     responses = dict(ERRORS)
     if method in MUTATING:
+        responses[400] = BAD_WRITE
         responses[409] = CONFLICT
     if takes_body:
         responses[413] = TOO_LARGE
@@ -124,7 +164,7 @@ def standard_responses(method: str, takes_body: bool) -> dict[int, ResponseSpec]
 
 class ApiResponses(ReceiveRoutePlugin):
     """Documents the standard error responses on every `/api/` operation (a handler's own
-    `responses=` win for the same status)."""
+    `responses=` win for the same status), and the `Idempotency-Key` header of mutating ones."""
 
     def receive_route(self, route: BaseRoute) -> None:
         if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
@@ -132,3 +172,6 @@ class ApiResponses(ReceiveRoutePlugin):
         for method, (handler, _) in route.route_handler_map.items():
             takes_body = "data" in handler.parsed_fn_signature.parameters
             handler.responses = standard_responses(method, takes_body) | dict(handler.responses or {})
+            # a public operation (login) has no caller to keep a key for: it ignores one
+            if method in MUTATING and not handler.opt.get("public") and handler.operation_class is Operation:
+                handler.operation_class = KeyedOperation
