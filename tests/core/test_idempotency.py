@@ -219,6 +219,8 @@ async def test_a_throttled_kiosk_is_not_kept(client, admin, monkeypatch):
     monkeypatch.setattr(tickets, "KIOSK_LIMIT", 100)
     taken = await call(client, "POST", f"{Q}/tickets", key(w["kiosk_auth"], "t"), {"service_id": w["a"]["id"]}, 201)
     assert taken["no"] == "A002"
+    again = await client.post(f"{Q}/tickets", json={"service_id": w["a"]["id"]}, headers=key(w["kiosk_auth"], "t"))
+    assert again.status_code == 201 and replayed(again) and again.json() == taken
 
 
 async def test_a_dead_request_s_claim_is_taken_over_after_a_minute(client, admin):
