@@ -38,7 +38,7 @@ from typing import Any
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.core import clock, db
+from server.core import clock, db, logs
 from server.core.tables import IdempotencyRecord
 from server.core.tenancy import Ctx
 from server.core.web import error_response
@@ -119,6 +119,19 @@ class Keyed:
     method: str
     path: str
     fingerprint: str
+    secrets: tuple[str, ...] = ()  # device tokens in its path: never stored, put back on replay
+
+    def hide(self, data: bytes) -> bytes:
+        """A kept answer without the caller's device token (a kiosk's ticket links its slip by the
+        token, which the database otherwise keeps only hashed)."""
+        for n, secret in enumerate(self.secrets):
+            data = data.replace(secret.encode(), f"dev_***{n}".encode())
+        return data
+
+    def show(self, data: bytes) -> bytes:
+        for n, secret in enumerate(self.secrets):
+            data = data.replace(f"dev_***{n}".encode(), secret.encode())
+        return data
 
 
 def keyed(owner: str, key: str, scope: Scope, body: bytes) -> Keyed:
@@ -126,7 +139,7 @@ def keyed(owner: str, key: str, scope: Scope, body: bytes) -> Keyed:
     digest = hashlib.sha256()
     for part in (scope["method"].encode(), path.encode(), _canonical_body(_header(scope, b"content-type"), body)):
         digest.update(len(part).to_bytes(8, "big") + part)
-    return Keyed(owner, key, scope["method"], path, digest.hexdigest())
+    return Keyed(owner, key, scope["method"], path, digest.hexdigest(), tuple(logs.device_tokens(path)))
 
 
 # --- storage --------------------------------------------------------------------------------------
@@ -138,7 +151,7 @@ async def claim(req: Keyed) -> str | dict:
     for _ in range(3):  # the holder may release the key between our INSERT and our SELECT
         token = secrets.token_hex(16)
         now = clock.now()
-        fields = (req.method, req.path[:PATH_KEPT], req.fingerprint, token, now)
+        fields = (req.method, logs.redact(req.path)[:PATH_KEPT], req.fingerprint, token, now)
         async with db.atomic():
             rows = await IdempotencyRecord.raw(
                 'INSERT INTO "idempotency_key" ("method", "path", "fingerprint", "claim", "created_at", "scope", '
@@ -182,13 +195,13 @@ async def claim(req: Keyed) -> str | dict:
 
 async def keep(req: Keyed, token: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes | None) -> None:
     """The answer of the request holding `token` (a claim taken over meanwhile keeps nothing)."""
-    pairs = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in headers]
+    pairs = [[name.decode("latin-1"), req.hide(value).decode("latin-1")] for name, value in headers]
     await IdempotencyRecord.raw(
         'UPDATE "idempotency_key" SET "state" = \'done\', "status" = {}, "headers" = {}, "body" = {} '
         'WHERE "scope" = {} AND "key" = {} AND "claim" = {}',
         status,
         json.dumps(pairs),
-        body,
+        None if body is None else req.hide(body),
         req.owner,
         req.key,
         token,
@@ -348,8 +361,9 @@ async def _answer_held(scope: Scope, receive: Receive, send: Send, req: Keyed, h
     elif held["body"] is None:
         await _refuse(scope, receive, send, 409, NOT_KEPT, "idempotency_answer_not_kept")
     else:
-        body = bytes(held["body"])
-        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in json.loads(held["headers"])]
+        body = req.show(bytes(held["body"]))
+        pairs = json.loads(held["headers"])
+        headers = [(name.encode("latin-1"), req.show(value.encode("latin-1"))) for name, value in pairs]
         headers += [(b"content-length", str(len(body)).encode()), (REPLAYED, b"true")]
         await send({"type": "http.response.start", "status": held["status"], "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -19,6 +19,11 @@ def redact(text: str) -> str:
     return _DEVICE_TOKEN.sub("dev_***", _TOKEN_IN_QUERY.sub(r"\1***", text))
 
 
+def device_tokens(text: str) -> list[str]:
+    """The device tokens written in `text` (a kiosk's path), for what must not store them."""
+    return _DEVICE_TOKEN.findall(text)
+
+
 class RedactTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):

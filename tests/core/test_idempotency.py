@@ -127,6 +127,8 @@ async def test_a_kiosk_ticket_retried_is_one_ticket(client, admin):
     retry = await client.post(url, data=form, headers={"hx-request": "true", "Idempotency-Key": "tap-2"})
     assert retry.status_code == 201 and replayed(retry) and retry.text == page.text
     assert number == "A002" and await QueueTicket.count() == 2
+    assert w["kiosk"]["token"] in page.text  # the slip's link…
+    assert w["kiosk"]["token"] not in str(await records())  # …is not kept: the token is stored only hashed
     # another phone with the same key is another request
     other = await client.post(
         url, data=form | {"phone": "13700000000"}, headers={"hx-request": "true", "Idempotency-Key": "tap-2"}
