@@ -18,7 +18,7 @@ and two recharge drafts. A POST, PUT, PATCH or DELETE — API or page — that c
   and the retry runs. A kept answer larger than `MAX_KEPT` keeps only its status, and a retry is
   told so (409 `idempotency_answer_not_kept`) rather than done twice.
 - Kept for `TTL` (24 h) from the claim; an older record is ignored (its key runs afresh) and
-  pruned a few at a time after each keyed request. A claim older than `STALE` whose request never
+  pruned, a few at a time, after each keyed request has answered. A claim older than `STALE` whose request never
   settled (a killed worker) is taken over, so a crash blocks its key for a minute at most.
 """
 
@@ -342,7 +342,6 @@ class IdempotencyMiddleware:
                 await _quietly("release", release(req, token))
             else:
                 await _quietly("keep", keep(req, token, recorder.status, recorder.headers, recorder.body))
-                await _quietly("prune", prune())
 
         recorder = _Recorder(send, settle)
         try:
@@ -350,6 +349,7 @@ class IdempotencyMiddleware:
         finally:
             if not recorder.settled:  # no answer (an error on the way out, a cancelled request)
                 await _quietly("release", release(req, token))
+        await _quietly("prune", prune())  # once the answer is out: the client does not wait for it
 
 
 async def _answer_held(scope: Scope, receive: Receive, send: Send, req: Keyed, held: dict[str, Any]) -> None:
