@@ -10,7 +10,7 @@ the channel's subscribers (Python 3.12's eager tasks would do the same; we run o
 send that suspends (transport paused: a slow client) gets a task, which finishes it and then
 drains the socket's own backlog, in order, keeping the newest `max_backlog` signals as the
 default subscriber does with "dropleft". A socket whose sends keep suspending (a slow client,
-or granian, where every send awaits) is switched to the default queue-and-task delivery.
+or granian, where every send awaits) is switched to queue-and-task delivery.
 Every socket sees its events in publish order; a slow or broken socket never holds up the
 others or the worker.
 """
@@ -63,32 +63,39 @@ def _being_cancelled() -> bool:
 
 
 class SocketSubscriber(Subscriber):
-    """Delivers in the channels worker once attached; queues like the default before that.
+    """Delivers in the channels worker once attached; keeps a backlog like the default before that.
 
     A socket whose sends keep suspending (a slow client, or a server such as granian whose every
     send awaits) gains nothing from the direct path, so after a few such sends it switches for
-    good to the default way: its own queue and task, with the same backlog limit."""
+    good to queueing: every event waits in its backlog, written by its own task, with the same
+    limit. Only the public side of Litestar's `Subscriber` is used (its constructor, and
+    `put_nowait` called by the plugin for every event); its queue and task stay unused.
+
+    `end(code, reason)` asks the socket's handler to close the socket (a kick, a resubscribe, the
+    broker coming back): `realtime/ws.py` waits for it beside the socket's own receive."""
 
     SUSPENDED_SENDS_BEFORE_QUEUEING = 3
 
     def __init__(self, plugin: Any, max_backlog: int | None = None, backlog_strategy: Any = "dropleft") -> None:
         super().__init__(plugin, max_backlog=max_backlog, backlog_strategy=backlog_strategy)
         self._send: Send | None = None
-        self._backlog: deque[bytes] = deque(maxlen=max_backlog or None)  # always "dropleft" once attached
+        self._backlog: deque[bytes] = deque(maxlen=max_backlog or None)  # always "dropleft"
         self._drainer: asyncio.Task | None = None
         self._suspended = 0
         self._queued = False
         self._broken = False
+        self._ending = asyncio.Event()
+        self.ended: tuple[int, str] | None = None
+
+    @property
+    def queued(self) -> bool:
+        """Switched to queue-and-task delivery (its sends kept suspending)."""
+        return self._queued
 
     def attach(self, send: Send) -> None:
         """From now on, events go to `send` (first those that arrived before, in order)."""
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not None:
-                self._backlog.append(item)
         self._send = send
-        if self._backlog:
-            self._drainer = asyncio.create_task(self._drain())
+        self._kick()
 
     async def detach(self) -> None:
         self._send = None
@@ -97,16 +104,26 @@ class SocketSubscriber(Subscriber):
             self._drainer.cancel()
             await asyncio.gather(self._drainer, return_exceptions=True)
             self._drainer = None
-        if self._queued:
-            await self.stop()
+
+    def end(self, code: int, reason: str) -> None:
+        """Ask for the socket to be closed with `code` (the first request wins); nothing more is sent."""
+        if self.ended is None:
+            self.ended = (code, reason)
+            self._ending.set()
+
+    async def wait_ended(self) -> tuple[int, str]:
+        await self._ending.wait()
+        assert self.ended is not None
+        return self.ended
 
     def put_nowait(self, item: bytes | None) -> bool:
-        if self._send is None or item is None or self._queued:
-            return super().put_nowait(item)
-        if self._broken:
+        if item is None:  # Litestar's "stop" marker; the handler ends the socket itself
+            return True
+        if self._broken or self.ended is not None:
             return False
-        if self._drainer is not None:  # a send is pending: keep the order, wait in line
-            self._backlog.append(item)
+        if self._send is None or self._drainer is not None or self._queued:
+            self._backlog.append(item)  # before attach, behind a pending send, or queued: wait in line
+            self._kick()
             return True
         coro = self._send(item)
         try:
@@ -120,11 +137,16 @@ class SocketSubscriber(Subscriber):
         self._drainer = asyncio.create_task(self._drain(coro, yielded))
         return True
 
+    def _kick(self) -> None:
+        """Start writing the backlog if it has something, a socket and no writer yet."""
+        if self._backlog and self._send is not None and self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+
     async def _drain(self, coro: Coroutine[Any, Any, None] | None = None, yielded: Any = None) -> None:
         try:
             if coro is not None:
                 await _finish(coro, yielded)
-            while self._backlog and self._send is not None:
+            while self._backlog and self._send is not None and self.ended is None:
                 await self._send(self._backlog.popleft())
         except asyncio.CancelledError:
             raise
@@ -132,16 +154,10 @@ class SocketSubscriber(Subscriber):
             self._fail(exc)
         finally:
             self._drainer = None
-        if self._suspended >= self.SUSPENDED_SENDS_BEFORE_QUEUEING and self._send is not None and not self._broken:
+        if self._suspended >= self.SUSPENDED_SENDS_BEFORE_QUEUEING:
             self._queued = True
-            self._start_in_background(self._send_safely)
-
-    async def _send_safely(self, item: bytes) -> None:
-        if self._send is not None and not self._broken:
-            try:
-                await self._send(item)
-            except Exception as exc:
-                self._fail(exc)
+        if not self._broken:
+            self._kick()  # what arrived while the last send finished
 
     def _fail(self, exc: Exception) -> None:
         self._broken = True

@@ -588,6 +588,12 @@ async def test_fanout_socket_that_keeps_suspending_gets_its_own_queue():
             while len(sent) <= i:
                 await asyncio.sleep(0)
     assert sent == [b"%d" % i for i in range(10)]
-    assert subscriber.is_running  # switched to the default queue-and-task delivery
+    assert subscriber.queued  # switched to queue-and-task delivery
+    subscriber.put_nowait(b"queued")
+    async with asyncio.timeout(2):
+        while sent[-1] != b"queued":
+            await asyncio.sleep(0)
     await subscriber.detach()
-    assert not subscriber.is_running
+    subscriber.put_nowait(b"after detach")
+    await asyncio.sleep(0.01)
+    assert sent[-1] == b"queued"
