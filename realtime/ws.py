@@ -1,9 +1,12 @@
 """The WebSocket endpoint: authenticated by the session, a bearer token, or a device token
 (`/ws?token=…`: a queue kiosk or TV), subscribed only to the channels the caller is entitled
-to, closed when the caller's session is ended or the device's token revoked."""
+to, closed when the caller's session is ended or the device's token revoked, and closed for a
+resync when the live machinery says so (realtime/plugin.py: the broker is back after an outage)."""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
@@ -13,10 +16,12 @@ from litestar.exceptions import WebSocketDisconnect
 
 import realtime
 from realtime.fanout import SocketSubscriber
+from realtime.plugin import CLOSE_RESYNC, BackendUnavailable
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_SESSION_ENDED = 4403
-CLOSE_RESUBSCRIBE = 1012  # "service restart": the client reconnects at once, with its current rights
+CLOSE_RESUBSCRIBE = CLOSE_RESYNC  # 1012 "service restart": the client reconnects at once, with its current rights
+CLOSE_TRY_AGAIN = 1013  # "try again later": live updates are reconnecting to their broker; htmx retries
 CLOSE_CROSS_ORIGIN = 4400  # not 4401/4403: on those our pages go to /login, a screen switches off
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 
@@ -61,31 +66,54 @@ async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> 
         names = realtime.device_channels(ctx.tenant_id, ctx.org_id, ctx.device_id)
     else:
         names = realtime.channels_for(ctx.tenant_id, ctx.org_id, ctx.user_id, ctx.permissions)
-    ended = False
+
+    # Subscribed before the handshake completes: once a client is connected, no event it is
+    # entitled to can slip by (events meanwhile wait in the subscriber's backlog).
+    try:
+        subscriber = await channels.subscribe(names)
+    except BackendUnavailable:
+        # the broker is away: no socket may wait on a subscription nobody reads; it retries
+        await socket.accept()
+        await socket.close(code=CLOSE_TRY_AGAIN, reason="live updates reconnecting")
+        return
+    assert isinstance(subscriber, SocketSubscriber)  # realtime.plugin sets subscriber_class
 
     async def forward(message: bytes) -> None:
-        nonlocal ended
-        if ended:
-            return
         if b'data-reconnect="1"' in message:
-            ended = True
-            await socket.close(code=CLOSE_RESUBSCRIBE, reason="rights changed")
+            subscriber.end(CLOSE_RESUBSCRIBE, "resubscribe")
             return
         await socket.send_text(message.decode())
         if b'data-kick="1"' in message:
-            ended = True
-            await socket.close(code=CLOSE_SESSION_ENDED, reason="session ended")
+            subscriber.end(CLOSE_SESSION_ENDED, "session ended")
 
-    # Subscribed before the handshake completes: once a client is connected, no event it is
-    # entitled to can slip by (events meanwhile wait in the subscriber's queue).
-    async with channels.start_subscription(names) as subscriber:
-        assert isinstance(subscriber, SocketSubscriber)  # realtime.plugin sets subscriber_class
+    try:
         await socket.accept()
         subscriber.attach(forward)  # written from the channels worker (realtime/fanout.py)
-        try:
-            while not ended:
-                await socket.receive_text()  # keeps the socket open; htmx sends nothing we need
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            await subscriber.detach()
+        ended = await _until_closed_or_ended(socket, subscriber)
+        await subscriber.detach()  # nothing more is written, then the close
+        if ended is not None:
+            with suppress(Exception):  # the client may be gone already
+                await socket.close(code=ended[0], reason=ended[1])
+    finally:
+        await subscriber.detach()
+        await channels.unsubscribe(subscriber, names)
+
+
+async def _until_closed_or_ended(socket: WebSocket, subscriber: SocketSubscriber) -> tuple[int, str] | None:
+    """Wait until the client goes away (None) or the live side ends the socket (its code and
+    reason: a kick, a resubscribe, the broker back after an outage)."""
+
+    async def receive_until_disconnect() -> None:
+        with suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                await socket.receive_data("text")  # htmx sends nothing we need
+
+    receiving = asyncio.create_task(receive_until_disconnect())
+    ending = asyncio.create_task(subscriber.wait_ended())
+    try:
+        done, _ = await asyncio.wait({receiving, ending}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (receiving, ending):
+            task.cancel()
+        await asyncio.gather(receiving, ending, return_exceptions=True)
+    return subscriber.ended if ending in done else None

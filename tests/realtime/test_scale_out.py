@@ -12,11 +12,10 @@ import socket as sockets
 import uuid
 
 import pytest
-from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from realtime.plugin import PubSubBackend
+from realtime.plugin import channels_plugin
 from tests.realtime.test_live import (
     PASSWORD,
     api,
@@ -122,25 +121,27 @@ async def test_channels_subscribed_at_once_on_a_fresh_backend_all_hear():
     """After a restart every device and page reconnects at the same moment, each with channels of
     its own. redis-py's shared PubSub connects on its first subscribe, so concurrent first
     subscribes each opened a connection and only the last was read: the others' channels went
-    silent for good. realtime.plugin.PubSubBackend connects at startup."""
-    backend = PubSubBackend(redis=Redis.from_url(REDIS_URL))
+    silent for good. realtime.plugin connects the PubSub (at startup, or in the background when
+    Redis is away) before any socket may subscribe."""
+    plugin = channels_plugin(REDIS_URL)
     names = [f"test-{uuid.uuid4().hex}-{i}" for i in range(8)]
-    await backend.on_startup()
-    try:
-        await asyncio.gather(*(backend.subscribe([name]) for name in names))
-        heard: set[str] = set()
+    heard: set[str] = set()
+    done = asyncio.Event()
 
-        async def listen() -> None:
-            async for channel, _ in backend.stream_events():
-                heard.add(channel)
+    async with plugin:
+        subscribers = await asyncio.gather(*(plugin.subscribe([name]) for name in names))
+        for name, subscriber in zip(names, subscribers, strict=True):
+
+            async def send(message: bytes, name=name) -> None:
+                heard.add(name)
                 if heard == set(names):
-                    return
+                    done.set()
 
-        listener = asyncio.create_task(listen())
-        await asyncio.sleep(0.1)
+            subscriber.attach(send)
         for name in names:
-            await backend.publish(b"x", [name])
-        await asyncio.wait_for(listener, 3)
-    finally:
-        await backend.on_shutdown()
+            plugin.publish(b"x", [name])
+        await asyncio.wait_for(done.wait(), 3)
+        for name, subscriber in zip(names, subscribers, strict=True):
+            await subscriber.detach()
+            await plugin.unsubscribe(subscriber, [name])
     assert heard == set(names)
