@@ -170,6 +170,7 @@ class LiveChannelsPlugin(ChannelsPlugin):
         self._tried: asyncio.Event | None = None
         self._pending: asyncio.Queue[tuple[bytes, list[str]]] | None = None
         self._dropped: set[str] = set()  # channels of events dropped unpublished: they get a resync notice
+        self._outage = False  # the broker was lost (or never reached) since the last connection
         self._closed = False
 
     @property
@@ -306,6 +307,7 @@ class LiveChannelsPlugin(ChannelsPlugin):
                 except Exception as exc:
                     if delay == self.RETRY_MIN:
                         log.warning("live updates cannot reach their broker (%r): retrying", exc)
+                    self._outage = True
                     self._tried.set()
                     await asyncio.sleep(delay * random.uniform(0.5, 1))
                     delay = min(delay * 2, self.RETRY_MAX)
@@ -342,8 +344,9 @@ class LiveChannelsPlugin(ChannelsPlugin):
         self._live = True
         self._up.set()
         stale = self._subscribers()
-        if stale:
-            log.warning("live updates are back: %d sockets told to reconnect and resync", len(stale))
+        if self._outage:
+            self._outage = False
+            log.warning("live updates reach their broker again: %d sockets told to reconnect and resync", len(stale))
         for subscriber in stale:
             end = getattr(subscriber, "end", None)
             if end is not None:
@@ -354,6 +357,7 @@ class LiveChannelsPlugin(ChannelsPlugin):
     async def _suspend(self, exc: BaseException) -> None:
         assert self._up is not None
         self._live = False
+        self._outage = True
         self._up.clear()
         log.warning("live updates lost their broker (%r): reconnecting", exc)
         down = notice("down")
