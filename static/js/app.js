@@ -298,15 +298,24 @@
     var el = document.getElementById("live-dot");
     if (el) { el.className = "live-dot " + state; el.title = title; }
   };
-  var everOpened = false;
+  // Reconnecting: the first retry within a second, later ones back off to at most 15 s (htmx's
+  // default grows to a minute, too long a wait once the server is back).
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function (retries) {
+      return Math.min(1000 * Math.pow(2, retries), 15000) * (0.5 + Math.random() / 2);
+    };
+  }
+  var reconnecting = function () { dot("reconnecting", "实时连接：重新连接中…"); };
   document.addEventListener("htmx:wsOpen", function () {
     dot("online", "实时连接：在线");
-    // After a drop, whatever was missed is re-fetched: regions listen for live:resync.
-    if (everOpened) { htmx.trigger(document.body, "live:resync"); matchRegions(null, {}); }
-    everOpened = true;
+    // On every open, the first one included, the live regions are re-fetched (they listen for
+    // live:resync): whatever changed since the page was drawn, or while there was no socket,
+    // shows now. An event committed between the page's render and its subscription is in it.
+    htmx.trigger(document.body, "live:resync");
+    matchRegions(null, {});
   });
   document.addEventListener("htmx:wsClose", function (evt) {
-    dot("reconnecting", "实时连接：重新连接中…");
+    reconnecting();
     var code = evt.detail && evt.detail.event && evt.detail.event.code;
     if (code === 4401 || code === 4403) window.location.href = "/login?ended=1";
   });
@@ -314,6 +323,9 @@
     var doc = new DOMParser().parseFromString(String(evt.detail.message), "text/html");
     var el = doc.getElementById("live-signal");
     if (!el) return;
+    // The server's live side lost its broker: nothing arrives until it is back, when it closes
+    // the socket (1012) and the page resyncs on the next open.
+    if (el.dataset.topic === "live") { if (el.dataset.kind === "down") reconnecting(); return; }
     window.weifuLastEvent = {id: Number(el.dataset.eventId), topic: el.dataset.topic, ts: Number(el.dataset.ts)};
     if (el.dataset.kick) { window.location.href = "/login?ended=1"; return; }
     signal(el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref});

@@ -89,6 +89,16 @@
     var el = doc.getElementById("live-signal");
     if (!el || device.off) return;
     if (el.dataset.kick) { switchOff(); return; }
+    if (el.dataset.topic === "live") {
+      // the server's live side lost its broker: 重新连接中… until it is back, when it closes the
+      // socket (1012), the screen reconnects and fetches everything again
+      if (el.dataset.kind === "down") {
+        body.classList.add("q-screen-is-offline");
+        show(byId("q-reconnect"), true);
+        if (isTv) tv.dropped();
+      }
+      return;
+    }
     if (el.dataset.topic !== "queue" || el.dataset.kind === "devices") return;
     if (isTv && (el.dataset.kind === "call" || el.dataset.kind === "recall") && el.dataset.say) {
       tv.heard(el.dataset.ref, el.dataset.kind, el.dataset.say);

@@ -1,5 +1,5 @@
 """A Redis of the test's own, on a free port, that the test may kill and start again (the shared
-Redis on 6379 is never touched). No persistence, like the test pass's Redis."""
+Redis on 6379 is never touched). No persistence unless asked, like the test pass's Redis."""
 
 from __future__ import annotations
 
@@ -21,10 +21,14 @@ needs_redis_server = pytest.mark.skipif(
 
 
 class ThrowawayRedis:
-    def __init__(self, directory: Path) -> None:
+    """`persistent`: an append-only file in `directory`, so data outlives a kill and restart (as
+    the README asks of production's Redis, which holds the sessions)."""
+
+    def __init__(self, directory: Path, persistent: bool = False) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.directory = directory
+        self.persistent = persistent
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ThrowawayRedis:
@@ -32,7 +36,8 @@ class ThrowawayRedis:
         assert REDIS_SERVER is not None and self.proc is None
         log = open(self.directory / f"redis-{self.port}.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "yes" if self.persistent else "no", "--appendfilename", f"redis-{self.port}.aof"]
             + ["--daemonize", "no", "--dir", str(self.directory)],
             stdout=log,
             stderr=subprocess.STDOUT,
