@@ -63,6 +63,17 @@ end
 """
 
 
+class _NoSilentReconnect(PubSub):
+    """redis-py reconnects a pub/sub connection that dropped on its next command (any task's
+    subscribe, unsubscribe or read) and subscribes again, and whatever was published in between
+    is lost unseen. Here such a reconnect fails instead: the reader raises, and the supervisor
+    makes every socket resync."""
+
+    async def on_connect(self, connection: Any) -> None:  # called on reconnects only
+        await connection.disconnect()
+        raise redis.exceptions.ConnectionError("the pub/sub connection was lost meanwhile")
+
+
 class PubSubBackend(ChannelsBackend):
     """Redis pub/sub over one connection that can be replaced when it is lost.
 
@@ -95,7 +106,7 @@ class PubSubBackend(ChannelsBackend):
     async def connect(self, channels: Iterable[str]) -> None:
         """A new connection, subscribed to `channels`, replacing any previous one."""
         await self.disconnect()
-        pubsub = self._redis.pubsub()
+        pubsub = _NoSilentReconnect(self._redis.connection_pool)
         try:
             await pubsub.connect()
             channels = sorted(set(channels))

@@ -135,6 +135,23 @@ async def test_a_redis_that_stops_answering_is_noticed_by_the_heartbeat(redis_se
 
 
 @needs_redis_server
+async def test_a_dropped_pubsub_connection_is_never_silently_reconnected(redis_server):
+    """redis-py would reconnect and resubscribe on the next read, losing unseen whatever was
+    published in between; the reader must raise so that every socket resyncs."""
+    redis_server.start()
+    backend = PubSubBackend(Redis.from_url(redis_server.url))
+    await backend.connect(["c"])
+    try:
+        await backend._pubsub.connection.disconnect()  # as a write failing in another task does
+        with pytest.raises(redis.exceptions.ConnectionError):
+            async with asyncio.timeout(10):
+                async for _ in backend.stream_events():
+                    pass
+    finally:
+        await backend.on_shutdown()
+
+
+@needs_redis_server
 async def test_subscribing_is_refused_while_redis_is_away_and_works_once_it_is_back(redis_server):
     plugin = channels_plugin(redis_server.url)
     async with plugin:  # starts although Redis is down
