@@ -182,6 +182,7 @@ class LiveChannelsPlugin(ChannelsPlugin):
         self._pending: asyncio.Queue[tuple[bytes, list[str]]] | None = None
         self._dropped: set[str] = set()  # channels of events dropped unpublished: they get a resync notice
         self._outage = False  # the broker was lost (or never reached) since the last connection
+        self._of: dict[Subscriber, set[str]] = {}  # each subscriber's channels
         self._closed = False
 
     @property
@@ -255,13 +256,14 @@ class LiveChannelsPlugin(ChannelsPlugin):
         if not self._live:
             raise BackendUnavailable("live updates are reconnecting")
         channels = [channels] if isinstance(channels, str) else list(channels)
+        if not self._arbitrary_channels_allowed and any(c not in self._channels for c in channels):
+            raise ValueError(f"unknown channel among {channels!r}")
         subscriber = self._subscriber_class(
             plugin=self, max_backlog=self._max_backlog, backlog_strategy=self._backlog_strategy
         )
+        self._of[subscriber] = set(channels)
         new = []
         for channel in channels:
-            if channel not in self._channels and not self._arbitrary_channels_allowed:
-                raise ValueError(f"unknown channel {channel!r}")
             subscribers = self._channels.setdefault(channel, set())
             if not subscribers:
                 new.append(channel)
@@ -277,13 +279,15 @@ class LiveChannelsPlugin(ChannelsPlugin):
     async def unsubscribe(self, subscriber: Subscriber, channels: str | Iterable[str] | None = None) -> None:
         """Never raises for the broker's sake: a channel left subscribed on a dead connection
         is not subscribed again on the next one."""
+        mine = self._of.get(subscriber, set())
         if channels is None:
-            channels = list(self._channels)
+            channels = list(mine)
         elif isinstance(channels, str):
             channels = [channels]
         emptied = []
         for channel in channels:
             subscribers = self._channels.get(channel)
+            mine.discard(channel)
             if subscribers is None or subscriber not in subscribers:
                 continue
             subscribers.discard(subscriber)
@@ -291,7 +295,8 @@ class LiveChannelsPlugin(ChannelsPlugin):
                 emptied.append(channel)
                 if self._arbitrary_channels_allowed:
                     del self._channels[channel]  # channel names come and go (users, devices): no leak
-        if all(subscriber not in subscribers for subscribers in self._channels.values()):
+        if not mine:  # (looked up per subscriber: after a resync every socket leaves at once)
+            self._of.pop(subscriber, None)
             await subscriber.put(None)
             if subscriber.is_running:
                 await subscriber.stop()
@@ -301,8 +306,8 @@ class LiveChannelsPlugin(ChannelsPlugin):
             except Exception as exc:
                 log.debug("unsubscribe failed (%r): the reader will notice a lost connection", exc)
 
-    def _subscribers(self) -> set[Subscriber]:
-        return {s for subscribers in self._channels.values() for s in subscribers}
+    def _subscribers(self) -> list[Subscriber]:
+        return list(self._of)
 
     # --- the supervisor ----------------------------------------------------------------------
 

@@ -158,7 +158,7 @@ async def test_subscribing_is_refused_while_redis_is_away_and_works_once_it_is_b
         assert not plugin.live
         with pytest.raises(BackendUnavailable):
             await plugin.subscribe(["c"])
-        assert plugin._channels == {}  # nothing left behind by the refused subscription
+        assert plugin._channels == {} and plugin._of == {}  # nothing left behind by the refused subscription
         redis_server.start()
         async with asyncio.timeout(10):
             while not plugin.live:
