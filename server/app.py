@@ -18,6 +18,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
+from redis.asyncio import Redis
 
 import realtime
 from realtime.plugin import channels_plugin
@@ -30,6 +31,7 @@ from server.core.idempotency import IdempotencyMiddleware
 from server.core.input import RefuseNulMiddleware
 from server.core.openapi import ApiResponses
 from server.core.sessions import SessionConfig
+from server.core.throttle import REDIS_TIMEOUTS
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
 from server.credit import pages as credit_pages
@@ -79,7 +81,9 @@ async def readyz(request: Request) -> Response:
 
 def _stores(settings: Settings) -> StoreRegistry:
     if settings.redis_url:
-        root = RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix)
+        # bounded waits: an unreachable Redis is a quick 503, not a request hanging on TCP timeouts
+        client = Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS)
+        root = RedisStore(redis=client, namespace=settings.redis_prefix)
         return StoreRegistry(default_factory=root.with_namespace)
     return StoreRegistry({"sessions": FileStore(Path(settings.session_dir))})
 

@@ -14,6 +14,9 @@ from typing import Protocol
 from server.core.errors import Throttled
 
 WINDOW_SECONDS = 15 * 60
+# Redis clients of the request path (sessions, throttles) wait this long at most: an unreachable
+# Redis becomes a quick 503 instead of a request hanging on the system's TCP timeouts.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 
 # INCR, and start the window on the first hit: one script, so no request sees a count whose
 # window was never set.
@@ -71,7 +74,7 @@ class RedisCounter:
     def __init__(self, url: str, prefix: str) -> None:
         from redis.asyncio import Redis
 
-        self._redis = Redis.from_url(url)
+        self._redis = Redis.from_url(url, **REDIS_TIMEOUTS)
         self._prefix = f"{prefix}:throttle:"
         self._hit = self._redis.register_script(_HIT)
         self._release = self._redis.register_script(_RELEASE)
