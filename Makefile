@@ -30,10 +30,10 @@ test: $(STAMP)
 	fi
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check server realtime tests bench

@@ -36,6 +36,26 @@ HOME = re.compile(r"^https?://[^/]+/$")
 LOGIN = re.compile(r"^https?://[^/]+/login(\?.*)?$")
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Browser tests share one xdist worker (`--dist loadgroup`): two Chromiums and two servers
+    on a 2-core machine starve each other; the other worker runs the rest meanwhile."""
+    for item in items:
+        if "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def until(page, expression: str, timeout: float = 10_000) -> None:
+    """Wait until `expression` is truthy in the page. Polls with `page.evaluate`, which a strict
+    CSP allows, where `wait_for_function` needs eval in the page and is refused by it."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(f"!!({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} ms: {expression}")
+        page.wait_for_timeout(50)
+
+
 def _missing_chromium() -> None:
     message = (
         f"\n{'!' * 78}\n!!! BROWSER TESTS SKIPPED: {CHROMIUM} not found. Install it with "
@@ -66,7 +86,7 @@ def browser(chromium, live_server) -> Iterator:
     """
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=5_000)
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:

@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 
 from server.core import permissions
 from server.masterdata.services import warehouses
-from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot, until
 from tests.e2e.test_goods_pages import workbook
 from tests.masterdata.helpers import chain, make_goods
 from tests.system.helpers import service_org
@@ -297,7 +297,7 @@ def test_every_page_works_under_the_csp(world, browser, live_server, admin_api):
     # --- the kiosk (its ticket printed through the hidden same-origin frame) and the TV ----------------
     kiosk, kiosk_watch = page_with_watch(browser, live_server, IPAD)
     visit(kiosk, kiosk_watch, f"/queue/kiosk/{kiosk_device['token']}")
-    kiosk.wait_for_function("window.queueScreen && window.queueScreen.socket !== null")
+    until(kiosk, "window.queueScreen && window.queueScreen.socket !== null")
     kiosk.locator(".q-kiosk-service", has_text="维修").click()
     kiosk.get_by_role("button", name="不留手机号，直接取号").click()
     expect(kiosk.locator(".q-kiosk-ticket-no")).to_have_text("A001")
@@ -305,13 +305,13 @@ def test_every_page_works_under_the_csp(world, browser, live_server, admin_api):
     ticket = kiosk.frame_locator("#kiosk-print")
     expect(ticket.locator(".q-ticket-no")).to_have_text("A001")  # frame-ancestors 'self' lets it in
     printed = next(f for f in kiosk.frames if "/tickets/" in f.url)
-    printed.wait_for_function("window.__printed === 1")
+    until(printed, "window.__printed === 1")
     screenshot(kiosk, "csp-kiosk-ticket")
     kiosk_watch.clean("kiosk")
 
     tv, tv_watch = page_with_watch(browser, live_server, {"width": 1920, "height": 1080})
     visit(tv, tv_watch, f"/queue/tv/{tv_device['token']}")
-    tv.wait_for_function("window.queueScreen && window.queueScreen.socket !== null")
+    until(tv, "window.queueScreen && window.queueScreen.socket !== null")
     expect(tv.locator("#tv-waiting-total")).to_have_text("1")
     screenshot(tv, "csp-tv")
     tv_watch.clean("tv")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import CHROMIUM_ARGS, Api, login, new_page, screenshot
+from tests.e2e.conftest import CHROMIUM_ARGS, Api, login, new_page, screenshot, until
 from tests.realtime.throwaway_redis import ThrowawayRedis, needs_redis_server
 
 BACK = 15_000  # ms: an upper bound for what follows Redis's return (reconnect, refetch)
@@ -72,7 +72,7 @@ def on_own_redis(chromium, tenant, redis_server, live_server_factory):
 
     redis_server.start()
     server = live_server_factory(redis_url=redis_server.url)
-    expect.set_options(timeout=5_000)
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:
@@ -95,7 +95,7 @@ def test_pages_and_screens_show_reconnecting_during_a_redis_outage_and_the_truth
     online(page)
     tv = new_page(browser, server, {"width": 1920, "height": 1080})
     tv.goto(f"/queue/tv/{tv_device['token']}")
-    tv.wait_for_function("window.queueScreen && window.queueScreen.socket !== null")
+    until(tv, "window.queueScreen && window.queueScreen.socket !== null")
     expect(tv.locator("#tv-waiting-total")).to_have_text("0")
     for p in (page, tv):
         p.evaluate("window.__sameDocument = true")

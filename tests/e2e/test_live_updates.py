@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LOGIN, login, new_page, screenshot
 
-LIVE = 3_000  # ms: how soon a change must show in another browser
+LIVE = 10_000  # ms: a bound for a loaded CI machine; the latency itself is measured in bench/
 SECOND_PASSWORD = "Second2024"
 TECH_PASSWORD = "Tech2024x"
 

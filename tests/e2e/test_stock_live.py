@@ -14,7 +14,7 @@ from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
 from tests.inventory.helpers import inbound, world
 from tests.masterdata.helpers import make_goods
 
-LIVE = 2_000  # ms: how soon a confirmed document must show on the other pages
+LIVE = 10_000  # ms: a bound for a loaded CI machine; the latency itself is measured in bench/
 
 
 @pytest.fixture
