@@ -2,13 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import inspect
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+from litestar.di import Provide
+from litestar.params import FromQuery, QueryParameter
 
+from server.core.errors import BusinessError
 from server.core.pagination import Page
 
 S = TypeVar("S", bound=msgspec.Struct)
+F = TypeVar("F", bound="Filters")
+
+PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
+PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+
+
+class Filters(msgspec.Struct, kw_only=True, frozen=True):
+    """A list's filters, declared once as a subclass: the API reads them from the query string
+    (`provide()`, which also documents them in OpenAPI), the page from its request
+    (`from_query`), and the service takes the Struct itself. Fields default to "no filter"."""
+
+    @classmethod
+    def from_query(cls: type[F], query: Mapping[str, Any]) -> F:
+        values = {f: query[f] for f in cls.__struct_fields__ if query.get(f) not in (None, "")}
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as e:
+            field = str(e).rpartition("$.")[2].rstrip("`") or "?"
+            raise BusinessError(f"筛选条件 {field} 的值无效", code="invalid_filter") from None
+
+    @classmethod
+    def provide(cls) -> Provide:
+        """The Litestar dependency giving this Struct from the query, one documented parameter
+        per field (a list handler and its export share it)."""
+
+        async def filters(**values: Any) -> Any:
+            return cls(**values)
+
+        fields = msgspec.structs.fields(cls)
+        filters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter(
+                    f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=FromQuery[f.type]
+                )
+                for f in fields
+            ],
+            return_annotation=cls,
+        )
+        filters.__annotations__ = {f.name: FromQuery[f.type] for f in fields} | {"return": cls}
+        return Provide(filters)
+
+    def as_dict(self) -> dict[str, Any]:
+        return msgspec.structs.asdict(self)
 
 
 def given(body: msgspec.Struct) -> dict[str, Any]:

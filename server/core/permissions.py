@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -27,6 +29,17 @@ class Node:
 
 _modules: dict[str, Node] = {}
 _nodes: dict[str, Node] = {}
+_published: dict[str, Any] = {}
+
+
+def publish(domain: str, codes: Any) -> None:
+    """Make a domain's `permissions` module readable by templates as `P.<domain>` (a template
+    names `P.masterdata.GOODS.export`, never a literal code)."""
+    _published[domain] = codes
+
+
+def published() -> SimpleNamespace:
+    return SimpleNamespace(**_published)
 
 
 def module(code: str, label: str, order: int) -> Node:
@@ -88,22 +101,54 @@ def menu(granted: frozenset[str]) -> list[tuple[Node, list[Node]]]:
     return result
 
 
+ACCESS = ("public", "signed_in", "perm", "devices")
+"""What a route handler declares in its `opt`, the one place its access is said:
+`public` (anyone), `signed_in` (any person logged in: their own profile, pickers), `perm` (a
+registered code), `devices` (the queue device kinds that may call it, beside a `perm` or
+`signed_in` for people)."""
+
+
 def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """App-wide guard: every handler needs a logged-in caller unless marked `public`,
-    and the permission code in its `perm` opt when it has one. A device (queue kiosk or TV)
+    """App-wide guard: the handler's declared access (see `ACCESS`). A device (queue kiosk or TV)
     may call only the handlers whose `devices` opt names its kind."""
-    if handler.opt.get("public"):
+    opt = handler.opt
+    if opt.get("public"):
         return
     ctx = connection.scope.get("state", {}).get("ctx")
     if ctx is None:
         raise Unauthorized()
     if ctx.device_id is not None:
-        if ctx.device_kind not in handler.opt.get("devices", ()):
+        if ctx.device_kind not in opt.get("devices", ()):
             raise Forbidden("设备令牌只能用于取号机或叫号屏的功能", code="device_forbidden")
         return
-    code = handler.opt.get("perm")
-    if code is not None:
-        if code not in _nodes:
-            raise RuntimeError(f"unregistered permission code {code}")
-        if code not in ctx.permissions:
-            raise Forbidden()
+    code = opt.get("perm")
+    if code is not None and code not in ctx.permissions:
+        raise Forbidden()
+
+
+def undeclared(handlers: Iterable[BaseRouteHandler]) -> list[str]:
+    """Handlers that do not say who may call them, or name an unknown code: `create_app` refuses
+    to start with any (a forgotten declaration would otherwise open the route to every user)."""
+    problems = []
+    for handler in handlers:
+        if handler.handler_name == "options_handler":  # Litestar's own answer to OPTIONS
+            continue
+        opt = handler.opt
+        name = f"{handler.handler_name} {sorted(getattr(handler, 'paths', []))}"
+        people = [k for k in ("public", "signed_in", "perm") if opt.get(k)]
+        if len(people) > 1:
+            problems.append(f"{name}: more than one of {people}")
+        elif not people and not opt.get("devices"):
+            problems.append(f"{name}: no public/signed_in/perm/devices in opt")
+        elif opt.get("perm") and opt["perm"] not in _nodes:
+            problems.append(f"{name}: unregistered permission code {opt['perm']}")
+    return problems
+
+
+def handlers(app) -> list[BaseRouteHandler]:
+    """Every route handler of `app` (HTTP, websocket, static), once each."""
+    seen: dict[int, BaseRouteHandler] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", None) or [route.route_handler]:
+            seen.setdefault(id(handler), handler)
+    return list(seen.values())

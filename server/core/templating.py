@@ -5,7 +5,7 @@ from __future__ import annotations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Macro
 
-from server.core import money
+from server.core import money, permissions
 from server.core.clock import local
 
 
@@ -25,6 +25,7 @@ def setup(engine) -> None:
     env.filters["localtime"] = _localtime
     env.filters["money"] = money.fmt
     env.globals["can"] = _can
+    env.globals["P"] = permissions.published()
     env.trim_blocks = True
     env.lstrip_blocks = True
     # The shared macros are globals rather than `{% from %}` imports: an import at the top of a

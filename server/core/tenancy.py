@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from piccolo.columns import Column, ForeignKey
+from piccolo.columns.combination import Combinable
 
 from server.core.errors import Forbidden
 
@@ -33,19 +37,49 @@ class Ctx:
     def login_name(self) -> str:
         return f"{self.account}@{self.tenant_code}"
 
+    @property
+    def sees_everything(self) -> bool:
+        """At the tenant's root org ("/<root id>/"), whose subtree is the whole tenant."""
+        return self.org_path.count("/") <= 2
+
     def can(self, code: str) -> bool:
+        """Whether to show an action. Routes declare what they need (`opt={"perm": …}`); a
+        service never checks a permission code, only object rules (`require_hq`, subtree)."""
         return code in self.permissions
 
+    def require_hq(self, *args: str) -> None:
+        """Company-wide state (master data, settings, roles) is changed at the head office only.
+        TRANSITIONAL: `(code, detail)` is the old form, to be gone when issue 13 lands."""
+        if len(args) == 2:
+            self.require(args[0])
+        if not self.is_hq:
+            raise Forbidden(args[-1])
+
     def require(self, code: str) -> None:
+        """TRANSITIONAL (issue 13): permission codes move to the routes."""
         if code not in self.permissions:
             raise Forbidden()
-
-    def require_hq(self, code: str, detail: str) -> None:
-        """Company-wide state (master data, settings, roles) is changed at the head office only."""
-        self.require(code)
-        if not self.is_hq:
-            raise Forbidden(detail)
 
     def sees_org_path(self, path: str) -> bool:
         """Whether an org with materialised `path` is the caller's org or one of its descendants."""
         return path.startswith(self.org_path)
+
+
+def in_tenant(table: Any, tenant_id: int) -> Combinable:
+    """Rows of `table` belonging to the tenant `tenant_id`: for code that runs before a caller's
+    context exists (login, the platform CLI). Everything else uses `scoped`."""
+    return table.tenant_id == tenant_id
+
+
+def scoped(ctx: Ctx, table: Any, *, subtree: Column | None = None) -> Combinable:
+    """The rows of `table` the caller may read: its tenant's, and with `subtree` only those of the
+    caller's org and below. `subtree` is a materialised-path column (`Org.path`,
+    `StockDoc.org_path`) or a foreign key to the org table (`User.org`). The one place a query is
+    scoped: every service builds its WHERE on it (tests/core/test_scoping.py checks)."""
+    where = in_tenant(table, ctx.tenant_id)
+    if subtree is None or ctx.sees_everything:
+        return where
+    if isinstance(subtree, ForeignKey):
+        org = subtree._foreign_key_meta.resolved_references
+        return where & subtree.is_in(org.select(org.id).where(scoped(ctx, org, subtree=org.path)))
+    return where & subtree.like(f"{ctx.org_path}%")

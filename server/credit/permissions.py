@@ -1,6 +1,8 @@
 """Permission codes of credit (module `credit`, registered by server.system.permissions)."""
 
-from server.core.permissions import page
+import sys
+
+from server.core.permissions import page, publish
 from server.system import permissions as _menu_modules  # noqa: F401  (registers the module `credit`)
 
 DOC_ACTIONS = {"view": "查看", "create": "新增/修改", "submit": "提交", "confirm": "确认", "delete": "删除"}
@@ -12,3 +14,5 @@ page("credit", "account", "额度查询", "/credit/accounts", {"view": "查看",
 RECHARGE = {a: f"credit.recharge.{a}" for a in DOC_ACTIONS}
 ADJUSTMENT = {a: f"credit.adjustment.{a}" for a in DOC_ACTIONS}
 ACCOUNT = {a: f"credit.account.{a}" for a in ("view", "export")}
+
+publish("credit", sys.modules[__name__])

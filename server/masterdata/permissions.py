@@ -1,6 +1,8 @@
 """Permission codes of master data (module `masterdata`, registered by server.system.permissions)."""
 
-from server.core.permissions import page
+import sys
+
+from server.core.permissions import page, publish
 from server.system import permissions as _menu_modules  # noqa: F401  (registers the module `masterdata`)
 
 CRUD = {"view": "查看", "create": "添加", "update": "修改", "delete": "删除", "export": "导出"}
@@ -39,3 +41,5 @@ ASSIGNMENT = {a: f"masterdata.warehouse_assignment.{a}" for a in ("view", "assig
 SUPPLIER = {a: f"masterdata.supplier.{a}" for a in CRUD}
 DICTIONARY_VIEW, DICTIONARY_UPDATE = "masterdata.dictionary.view", "masterdata.dictionary.update"
 DICTIONARY_EXPORT = "masterdata.dictionary.export"
+
+publish("masterdata", sys.modules[__name__])

@@ -1,6 +1,8 @@
 """Permission codes of the queue (module `queue`, registered by server.system.permissions)."""
 
-from server.core.permissions import page
+import sys
+
+from server.core.permissions import page, publish
 from server.system import permissions as _menu_modules  # noqa: F401  (registers the module `queue`)
 
 page("queue", "counter", "叫号", "/queue/counter", {"view": "查看", "call": "叫号/办理", "take": "代客取号"})
@@ -16,3 +18,5 @@ page(
 COUNTER_VIEW, CALL, TAKE = "queue.counter.view", "queue.counter.call", "queue.counter.take"
 STATS_VIEW, STATS_EXPORT = "queue.stats.view", "queue.stats.export"
 SETTINGS_VIEW, SETTINGS_UPDATE, DEVICE = "queue.settings.view", "queue.settings.update", "queue.settings.device"
+
+publish("queue", sys.modules[__name__])

@@ -1,6 +1,8 @@
 """Permission codes of system management, and the menu's modules."""
 
-from server.core.permissions import module, page
+import sys
+
+from server.core.permissions import module, page, publish
 
 # The six menu modules of the product; each domain adds its own pages under its module.
 module("system", "系统管理", 1)
@@ -76,3 +78,5 @@ USER_VIEW, USER_CREATE, USER_UPDATE, USER_DELETE, USER_EXPORT = (
 USER_RESET_PASSWORD, USER_RESET_OTP = "system.user.reset_password", "system.user.reset_otp"
 SETTINGS_VIEW, SETTINGS_UPDATE = "system.settings.view", "system.settings.update"
 AUDIT_VIEW = "system.audit.view"
+
+publish("system", sys.modules[__name__])
