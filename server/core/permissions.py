@@ -104,7 +104,7 @@ def menu(granted: frozenset[str]) -> list[tuple[Node, list[Node]]]:
 ACCESS = ("public", "signed_in", "perm", "devices")
 """What a route handler declares in its `opt`, the one place its access is said:
 `public` (anyone), `signed_in` (any person logged in: their own profile, pickers), `perm` (a
-registered code), `devices` (the queue device kinds that may call it, beside a `perm` or
+registered code, or a tuple of codes any one of which suffices), `devices` (the queue device kinds that may call it, beside a `perm` or
 `signed_in` for people)."""
 
 
@@ -121,9 +121,15 @@ def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         if ctx.device_kind not in opt.get("devices", ()):
             raise Forbidden("设备令牌只能用于取号机或叫号屏的功能", code="device_forbidden")
         return
-    code = opt.get("perm")
-    if code is not None and code not in ctx.permissions:
+    if not any_of(opt.get("perm"), ctx.permissions):
         raise Forbidden()
+
+
+def any_of(perm: str | tuple[str, ...] | None, granted: frozenset[str]) -> bool:
+    """Whether `granted` satisfies a route's `perm` (None: nothing asked)."""
+    if perm is None:
+        return True
+    return any(code in granted for code in ((perm,) if isinstance(perm, str) else perm))
 
 
 def undeclared(handlers: Iterable[BaseRouteHandler]) -> list[str]:
@@ -140,8 +146,9 @@ def undeclared(handlers: Iterable[BaseRouteHandler]) -> list[str]:
             problems.append(f"{name}: more than one of {people}")
         elif not people and not opt.get("devices"):
             problems.append(f"{name}: no public/signed_in/perm/devices in opt")
-        elif opt.get("perm") and opt["perm"] not in _nodes:
-            problems.append(f"{name}: unregistered permission code {opt['perm']}")
+        elif opt.get("perm"):
+            codes = (opt["perm"],) if isinstance(opt["perm"], str) else opt["perm"]
+            problems += [f"{name}: unregistered permission code {c}" for c in codes if c not in _nodes]
     return problems
 
 
