@@ -102,10 +102,10 @@ def menu(granted: frozenset[str]) -> list[tuple[Node, list[Node]]]:
 
 
 ACCESS = ("public", "signed_in", "perm", "devices")
-"""What a route handler declares in its `opt`, the one place its access is said:
-`public` (anyone), `signed_in` (any person logged in: their own profile, pickers), `perm` (a
-registered code, or a tuple of codes any one of which suffices), `devices` (the queue device kinds that may call it, beside a `perm` or
-`signed_in` for people)."""
+"""What a route handler declares in its `opt`, the one place its access is said: `public`
+(anyone), `signed_in` (any person logged in: their own profile, pickers), `perm` (a registered
+code, or a tuple of codes any one of which suffices), `devices` (the queue device kinds that may
+call it, beside a `perm` or `signed_in` for people)."""
 
 
 def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
