@@ -5,6 +5,7 @@ from __future__ import annotations
 from server import domains  # noqa: F401  (registers codes and hooks)
 from server.core import permissions
 from server.core.pagination import PageParams
+from server.core.states import OrgKind, RowStatus
 from server.inventory import demo as inventory_demo
 from server.masterdata import demo as masterdata_demo
 from server.queue import demo as queue_demo
@@ -35,10 +36,10 @@ def modules(*names: str) -> list[str]:
 
 
 ROLES = [
-    ("总部管理员", "hq", modules("system")),
+    ("总部管理员", OrgKind.HQ, modules("system")),
     (
         "网点经理",
-        "branch",
+        OrgKind.BRANCH,
         SYSTEM_VIEW
         + [
             "system.user.create",
@@ -49,10 +50,10 @@ ROLES = [
             *modules("workorders", "inventory", "queue", "credit"),
         ],
     ),
-    ("前台接待", "branch", modules("workorders", "queue")),
-    ("维修技师", "branch", modules("workorders")),
-    ("仓库管理员", "branch", modules("inventory")),
-    ("总部仓库管理员", "hq", modules("inventory", "masterdata")),
+    ("前台接待", OrgKind.BRANCH, modules("workorders", "queue")),
+    ("维修技师", OrgKind.BRANCH, modules("workorders")),
+    ("仓库管理员", OrgKind.BRANCH, modules("inventory")),
+    ("总部仓库管理员", OrgKind.HQ, modules("inventory", "masterdata")),
 ]
 
 # (account, name, org code, role names, phone)
@@ -89,7 +90,7 @@ async def load() -> None:
                     "address": address,
                 },
             )
-    role_ids = {r["name"]: r["id"] for r in (await roles.search(ctx, status="active")).items}
+    role_ids = {r["name"]: r["id"] for r in (await roles.search(ctx, status=RowStatus.ACTIVE)).items}
     for name, kind, codes in ROLES:
         if name in role_ids:  # an older demo's role gets the codes added since
             await roles.update(ctx, role_ids[name], {"permissions": codes})

@@ -1,6 +1,10 @@
-"""Importing this module registers every domain: permission codes, live topics and hooks.
-The app, the CLI and the tests import it once, so nothing depends on import order."""
+"""Importing this module registers every domain: its Piccolo app (tables, migrations),
+permission codes, live topics and hooks. The app, the CLI, piccolo_conf and the tests import it,
+so nothing depends on import order, and core imports no domain."""
 
+from piccolo.conf.apps import AppRegistry
+
+from server.core import db
 from server.credit import permissions as _credit_permissions  # noqa: F401
 from server.credit.services import documents as _credit_documents  # noqa: F401  (live topics)
 from server.credit.services import ledger as _ledger  # noqa: F401  (live topics)
@@ -12,3 +16,15 @@ from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goo
 from server.queue import permissions as _queue_permissions  # noqa: F401
 from server.queue.services import setup as _queue_setup  # noqa: F401  (live topics)
 from server.system import permissions as _system_permissions  # noqa: F401
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "server.core.piccolo_app",
+        "server.system.piccolo_app",
+        "server.masterdata.piccolo_app",
+        "server.credit.piccolo_app",
+        "server.inventory.piccolo_app",
+        "server.queue.piccolo_app",
+    ]
+)
+db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

@@ -26,8 +26,17 @@ class Filters(msgspec.Struct, kw_only=True, frozen=True):
     (`from_query`), and the service takes the Struct itself. Fields default to "no filter"."""
 
     @classmethod
-    def from_query(cls: type[F], query: Mapping[str, Any]) -> F:
-        values = {f: query[f] for f in cls.__struct_fields__ if query.get(f) not in (None, "")}
+    def from_query(cls: type[F], query: Mapping[str, Any], **defaults: Any) -> F:
+        """The filters a query string asks for. `defaults` apply to names absent from it (a page
+        lists active rows unless the user picks 全部, which sends the name empty)."""
+        values = dict(defaults)
+        for f in msgspec.structs.fields(cls):
+            if f.name not in query:
+                continue
+            if query[f.name] in (None, "") and f.type is not str:
+                values.pop(f.name, None)
+            else:
+                values[f.name] = query[f.name]
         try:
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as e:

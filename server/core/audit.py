@@ -10,7 +10,7 @@ from server.core.clock import now
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tables import AuditLog
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 
 
 def _jsonable(value: Any) -> Any:
@@ -70,7 +70,7 @@ ACTIONS = {
 
 async def search(ctx: Ctx, *, entity: str = "", action: str = "", q: str = "", params: PageParams) -> Page:
     """The log of the caller's own org subtree, newest first."""
-    where = (AuditLog.tenant_id == ctx.tenant_id) & AuditLog.org_path.like(f"{ctx.org_path}%")
+    where = scoped(ctx, AuditLog) & AuditLog.org_path.like(f"{ctx.org_path}%")
     if entity:
         where &= AuditLog.entity == validate.text(entity, "对象", 40)
     if action:

@@ -130,10 +130,16 @@ def engine_from_url(url: str, timeouts: Timeouts = Timeouts()) -> Engine:
     raise ValueError(f"不支持的 DATABASE_URL: {url}")
 
 
-def all_tables() -> list[type[Table]]:
-    from piccolo_conf import APP_REGISTRY
+_tables: list[type[Table]] = []
 
-    return [t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes]
+
+def register_tables(tables: list[type[Table]]) -> None:
+    """Called once by `server.domains` with every app's tables: core knows no domain."""
+    _tables[:] = tables
+
+
+def all_tables() -> list[type[Table]]:
+    return list(_tables)
 
 
 def configure(url: str, timeouts: Timeouts = Timeouts()) -> Engine:

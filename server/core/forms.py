@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Request, Response
 
 from server.core.errors import BusinessError
@@ -42,9 +45,17 @@ def saved(message: str, topic: str | None = None, status_code: int = 200) -> Res
     return Response("", status_code=status_code, headers={"HX-Trigger": json.dumps(trigger)})
 
 
-def query_string(filters: dict) -> str:
-    """The current filters as a query string for pagination and export links."""
+def query_string(filters: Mapping[str, Any] | msgspec.Struct) -> str:
+    """The current filters (a dict or a `core.api.Filters`) as a query string for pagination and
+    export links."""
+    if isinstance(filters, msgspec.Struct):
+        filters = msgspec.structs.asdict(filters)
     return urlencode({k: v for k, v in filters.items() if v not in (None, "")})
+
+
+def page_params(request: Request) -> PageParams:
+    """A list page's page (20 rows unless asked)."""
+    return PageParams.of(request.query_params.get("page", 1), request.query_params.get("page_size", 20))
 
 
 def list_query(request: Request, *names: str, **defaults: str) -> tuple[dict, PageParams]:

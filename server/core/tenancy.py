@@ -9,6 +9,7 @@ from piccolo.columns import Column, ForeignKey
 from piccolo.columns.combination import Combinable
 
 from server.core.errors import Forbidden
+from server.core.states import OrgKind
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Ctx:
     tenant_code: str
     org_id: int
     org_path: str  # materialised path of the caller's org, e.g. "/1/5/": its subtree is path LIKE "/1/5/%"
-    org_kind: str  # "hq" | "branch"
+    org_kind: str  # an OrgKind
     user_id: int | None = None  # None for the platform CLI acting inside a tenant
     user_name: str = "系统"
     tenant_name: str = ""
@@ -31,7 +32,7 @@ class Ctx:
 
     @property
     def is_hq(self) -> bool:
-        return self.org_kind == "hq"
+        return self.org_kind == OrgKind.HQ
 
     @property
     def login_name(self) -> str:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
 from server.core import audit, permissions
-from server.core.api import given, page_of, page_type, to
+from server.core.api import PageNo, PageSize, given, page_of, page_type, to
 from server.core.openapi import THROTTLED, XLSX
 from server.core.pagination import PageParams
 from server.core.web import client_ip, ctx_of
 from server.system import exports
 from server.system import permissions as P
 from server.system.schemas import (
+    AuditFilters,
     AuditOut,
     MeOut,
     OrgCreate,
+    OrgFilters,
     OrgOut,
     OrgPatch,
     OtpEnrol,
@@ -29,6 +31,7 @@ from server.system.schemas import (
     PasswordReset,
     PermissionNode,
     RoleCreate,
+    RoleFilters,
     RoleOut,
     RolePatch,
     SettingsOut,
@@ -36,17 +39,17 @@ from server.system.schemas import (
     TokenOut,
     TokenRequest,
     UserCreate,
+    UserFilters,
     UserOut,
     UserPatch,
 )
 from server.system.services import auth, orgs, roles, tenants, users
 
-PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
-PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
 OrgPage = page_type(OrgOut)
 RolePage = page_type(RoleOut)
 UserPage = page_type(UserOut)
 AuditPage = page_type(AuditOut)
+SIGNED_IN = {"signed_in": True}
 
 
 class AuthController(Controller):
@@ -58,13 +61,13 @@ class AuthController(Controller):
         result = await auth.login(data.login, data.password, data.otp, client_ip(request))
         return TokenOut(**await auth.issue_token(result))
 
-    @delete("/token", status_code=204, summary="注销当前令牌")
+    @delete("/token", opt=SIGNED_IN, status_code=204, summary="注销当前令牌")
     async def revoke(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             await auth.revoke_token(header[7:].strip())
 
-    @get("/me", summary="当前用户")
+    @get("/me", opt=SIGNED_IN, summary="当前用户")
     async def me(self, request: Request) -> MeOut:
         ctx = ctx_of(request)
         return MeOut(
@@ -79,19 +82,19 @@ class AuthController(Controller):
             permissions=sorted(ctx.permissions),
         )
 
-    @post("/password", status_code=200, summary="修改自己的密码")
+    @post("/password", opt=SIGNED_IN, status_code=200, summary="修改自己的密码")
     async def change_password(self, request: Request, data: JSONBody[PasswordChange]) -> PasswordChanged:
         await users.change_own_password(ctx_of(request), data.old_password, data.new_password)
         return PasswordChanged(detail="密码已修改，请重新登录")
 
-    @post("/otp/secret", status_code=200, summary="生成待绑定的动态密钥")
+    @post("/otp/secret", opt=SIGNED_IN, status_code=200, summary="生成待绑定的动态密钥")
     async def otp_secret(self, request: Request) -> OtpSecretOut:
         ctx = ctx_of(request)
         secret = auth.new_otp_secret()
         uri = auth.otp_uri(secret, ctx.login_name)
         return OtpSecretOut(secret=secret, otp_uri=uri, qr_svg=auth.otp_qr_svg(uri))
 
-    @post("/otp", status_code=200, summary="绑定动态密钥（提交密钥和验证器上的 6 位数字）")
+    @post("/otp", opt=SIGNED_IN, status_code=200, summary="绑定动态密钥（提交密钥和验证器上的 6 位数字）")
     async def otp_enrol(self, request: Request, data: JSONBody[OtpEnrol]) -> OtpStatus:
         ctx = ctx_of(request)
         await auth.enrol_otp(ctx.user_id, ctx.tenant_id, data.secret, data.otp)
@@ -101,46 +104,18 @@ class AuthController(Controller):
 class OrgController(Controller):
     path = "/api/v1/orgs"
     tags = ["orgs"]
+    dependencies = {"filters": OrgFilters.provide()}
 
     @get("/", opt={"perm": P.ORG_VIEW})
     async def list_orgs(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        level: FromQuery[str] = "",
-        parent_id: FromQuery[str] = "",
-        kind: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: NamedDependency[OrgFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> OrgPage:
-        result = await orgs.search(
-            ctx_of(request),
-            q=q,
-            status=status,
-            enabled=enabled,
-            level=level,
-            parent_id=parent_id,
-            kind=kind,
-            params=PageParams(page, page_size),
-        )
+        result = await orgs.search(ctx_of(request), params=PageParams(page, page_size), **filters.as_dict())
         return page_of(OrgOut, result.with_items([orgs.as_dict(r) for r in result.items]))
 
     @get("/export", opt={"perm": P.ORG_EXPORT}, responses=XLSX, summary="导出 Excel")
-    async def export(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        level: FromQuery[str] = "",
-        parent_id: FromQuery[str] = "",
-        kind: FromQuery[str] = "",
-    ) -> Response:
-        return await exports.orgs_xlsx(
-            ctx_of(request), dict(q=q, status=status, enabled=enabled, level=level, parent_id=parent_id, kind=kind)
-        )
+    async def export(self, request: Request, filters: NamedDependency[OrgFilters]) -> Response:
+        return await exports.orgs_xlsx(ctx_of(request), filters)
 
     @post("/", opt={"perm": P.ORG_CREATE})
     async def create(self, request: Request, data: JSONBody[OrgCreate]) -> OrgOut:
@@ -162,20 +137,13 @@ class OrgController(Controller):
 class RoleController(Controller):
     path = "/api/v1/roles"
     tags = ["roles"]
+    dependencies = {"filters": RoleFilters.provide()}
 
     @get("/", opt={"perm": P.ROLE_VIEW})
     async def list_roles(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        org_kind: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: NamedDependency[RoleFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> RolePage:
-        result = await roles.search(
-            ctx_of(request), q=q, org_kind=org_kind, status=status, params=PageParams(page, page_size)
-        )
+        result = await roles.search(ctx_of(request), params=PageParams(page, page_size), **filters.as_dict())
         return page_of(RoleOut, result.with_items([roles.as_dict(r) for r in result.items]))
 
     @post("/", opt={"perm": P.ROLE_CREATE})
@@ -202,43 +170,18 @@ def _user_out(request: Request, user: dict) -> UserOut:
 class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
+    dependencies = {"filters": UserFilters.provide()}
 
     @get("/", opt={"perm": P.USER_VIEW})
     async def list_users(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        org_id: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        role_id: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: NamedDependency[UserFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> UserPage:
-        result = await users.search(
-            ctx_of(request),
-            q=q,
-            org_id=org_id,
-            status=status,
-            enabled=enabled,
-            role_id=role_id,
-            params=PageParams(page, page_size),
-        )
+        result = await users.search(ctx_of(request), params=PageParams(page, page_size), **filters.as_dict())
         return result.envelope([_user_out(request, u) for u in result.items])
 
     @get("/export", opt={"perm": P.USER_EXPORT}, responses=XLSX, summary="导出 Excel")
-    async def export(
-        self,
-        request: Request,
-        q: FromQuery[str] = "",
-        org_id: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-        role_id: FromQuery[str] = "",
-    ) -> Response:
-        return await exports.users_xlsx(
-            ctx_of(request), dict(q=q, org_id=org_id, status=status, enabled=enabled, role_id=role_id)
-        )
+    async def export(self, request: Request, filters: NamedDependency[UserFilters]) -> Response:
+        return await exports.users_xlsx(ctx_of(request), filters)
 
     @post("/", opt={"perm": P.USER_CREATE})
     async def create(self, request: Request, data: JSONBody[UserCreate]) -> UserOut:
@@ -274,23 +217,15 @@ class MetaController(Controller):
     path = "/api/v1"
     tags = ["system"]
 
-    @get("/permissions", summary="权限树")
+    @get("/permissions", opt=SIGNED_IN, summary="权限树")
     async def permission_tree(self) -> list[PermissionNode]:
         return [_node(m) for m in permissions.tree()]
 
-    @get("/audit-log", opt={"perm": P.AUDIT_VIEW}, summary="操作日志")
+    @get("/audit-log", opt={"perm": P.AUDIT_VIEW}, dependencies={"filters": AuditFilters.provide()}, summary="操作日志")
     async def audit_log(
-        self,
-        request: Request,
-        entity: FromQuery[str] = "",
-        action: FromQuery[str] = "",
-        q: FromQuery[str] = "",
-        page: PageNo = 1,
-        page_size: PageSize = 50,
+        self, request: Request, filters: NamedDependency[AuditFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> AuditPage:
-        result = await audit.search(
-            ctx_of(request), entity=entity, action=action, q=q, params=PageParams(page, page_size)
-        )
+        result = await audit.search(ctx_of(request), params=PageParams(page, page_size), **filters.as_dict())
         rows = [r | {"before": _json(r["before"]), "after": _json(r["after"])} for r in result.items]
         return page_of(AuditOut, result.with_items(rows))
 

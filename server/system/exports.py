@@ -8,15 +8,14 @@ from server.core.clock import local
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response, yes_no
-from server.system import permissions as P
+from server.system.schemas import OrgFilters, UserFilters
 from server.system.services import orgs, users
 
 ALL = PageParams(1, MAX_EXPORT_ROWS)
 
 
-async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
-    ctx.require(P.ORG_EXPORT)
-    page = await orgs.search(ctx, params=ALL, **filters)
+async def orgs_xlsx(ctx: Ctx, filters: OrgFilters) -> Response:
+    page = await orgs.search(ctx, params=ALL, **filters.as_dict())
     rows = (
         [
             o["code"],
@@ -55,9 +54,8 @@ async def orgs_xlsx(ctx: Ctx, filters: dict) -> Response:
     )
 
 
-async def users_xlsx(ctx: Ctx, filters: dict) -> Response:
-    ctx.require(P.USER_EXPORT)
-    page = await users.search(ctx, params=ALL, **filters)
+async def users_xlsx(ctx: Ctx, filters: UserFilters) -> Response:
+    page = await users.search(ctx, params=ALL, **filters.as_dict())
     rows = (
         [
             f"{u['account']}@{ctx.tenant_code}",

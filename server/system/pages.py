@@ -11,15 +11,18 @@ from litestar.response import Redirect
 
 from server.core import audit, permissions
 from server.core.errors import BusinessError
-from server.core.forms import form_data, list_query, query_string, saved
+from server.core.forms import form_data, page_params, query_string, saved
 from server.core.pagination import PageParams
 from server.core.sessions import rotate as rotate_session
+from server.core.states import RowStatus
 from server.core.web import client_ip, ctx_of, htmx_target, redirect, render
 from server.system import exports
 from server.system import permissions as P
+from server.system.schemas import AuditFilters, OrgFilters, RoleFilters, UserFilters
 from server.system.services import auth, orgs, roles, tenants, users
 
 PUBLIC = {"public": True}
+SIGNED_IN = {"signed_in": True}
 
 
 def _safe_next(url: str | None) -> str:
@@ -124,7 +127,7 @@ class AuthPages(Controller):
 class AccountPages(Controller):
     path = "/account"
 
-    @get("/otp", include_in_schema=False)
+    @get("/otp", opt=SIGNED_IN, include_in_schema=False)
     async def otp_page(self, request: Request) -> Response:
         ctx = ctx_of(request)
         if await auth.otp_enrolled(ctx.user_id):
@@ -142,7 +145,7 @@ class AccountPages(Controller):
             error="",
         )
 
-    @post("/otp", include_in_schema=False)
+    @post("/otp", opt=SIGNED_IN, include_in_schema=False)
     async def otp_enrol(self, request: Request) -> Response:
         ctx = ctx_of(request)
         data = await form_data(request)
@@ -156,11 +159,11 @@ class AccountPages(Controller):
         )
         return response
 
-    @get("/password", include_in_schema=False)
+    @get("/password", opt=SIGNED_IN, include_in_schema=False)
     async def password_form(self, request: Request) -> Response:
         return render(request, "system/password.html", title="修改密码")
 
-    @post("/password", include_in_schema=False)
+    @post("/password", opt=SIGNED_IN, include_in_schema=False)
     async def change_password(self, request: Request) -> Response:
         ctx = ctx_of(request)
         data = await form_data(request)
@@ -174,20 +177,18 @@ class AccountPages(Controller):
 # --- home ---------------------------------------------------------------------------------------
 
 
-@get("/", include_in_schema=False)
+@get("/", opt=SIGNED_IN, include_in_schema=False)
 async def home(request: Request) -> Response:
     ctx = ctx_of(request)
     stats = {}
     if ctx.can(P.ORG_VIEW):
-        stats["orgs"] = (await orgs.search(ctx, status="active", params=PageParams(1, 1))).total
+        stats["orgs"] = (await orgs.search(ctx, status=RowStatus.ACTIVE, params=PageParams(1, 1))).total
     if ctx.can(P.USER_VIEW):
-        stats["users"] = (await users.search(ctx, status="active", params=PageParams(1, 1))).total
+        stats["users"] = (await users.search(ctx, status=RowStatus.ACTIVE, params=PageParams(1, 1))).total
     return render(request, "home.html", title="首页", stats=stats)
 
 
 # --- organizations ------------------------------------------------------------------------------
-
-ORG_FILTERS = ("q", "status", "enabled", "level", "kind")
 
 
 class OrgPages(Controller):
@@ -196,8 +197,8 @@ class OrgPages(Controller):
     @get("/", opt={"perm": P.ORG_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, *ORG_FILTERS, status="active")
-        page = await orgs.search(ctx, params=params, **filters)
+        filters = OrgFilters.from_query(request.query_params, status=RowStatus.ACTIVE)
+        page = await orgs.search(ctx, params=page_params(request), **filters.as_dict())
         return render(
             request,
             "system/orgs.html",
@@ -212,7 +213,9 @@ class OrgPages(Controller):
 
     @get("/export", opt={"perm": P.ORG_EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        return await exports.orgs_xlsx(ctx_of(request), list_query(request, *ORG_FILTERS, status="active")[0])
+        return await exports.orgs_xlsx(
+            ctx_of(request), OrgFilters.from_query(request.query_params, status=RowStatus.ACTIVE)
+        )
 
     @get("/new", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
     async def new(self, request: Request, parent_id: FromQuery[int | None] = None) -> Response:
@@ -255,8 +258,8 @@ class RolePages(Controller):
     @get("/", opt={"perm": P.ROLE_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, "q", "org_kind", "status", status="active")
-        page = await roles.search(ctx, params=params, **filters)
+        filters = RoleFilters.from_query(request.query_params, status=RowStatus.ACTIVE)
+        page = await roles.search(ctx, params=page_params(request), **filters.as_dict())
         page = page.with_items([roles.as_dict(r) for r in page.items])
         counts = await roles.holders(ctx, [r["id"] for r in page.items])
         return render(
@@ -305,8 +308,6 @@ class RolePages(Controller):
 
 # --- users -----------------------------------------------------------------------------------
 
-USER_FILTERS = ("q", "org_id", "org_q", "role_id", "status", "enabled")
-
 
 class UserPages(Controller):
     path = "/system/users"
@@ -314,8 +315,8 @@ class UserPages(Controller):
     @get("/", opt={"perm": P.USER_VIEW}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, *USER_FILTERS, status="active")
-        page = await users.search(ctx, params=params, **filters)
+        filters = UserFilters.from_query(request.query_params, status=RowStatus.ACTIVE)
+        page = await users.search(ctx, params=page_params(request), **filters.as_dict())
         actionable = await users.actionable(ctx, page.items)
         if htmx_target(request) == "rows":
             return render(
@@ -328,7 +329,7 @@ class UserPages(Controller):
                 query=query_string(filters),
                 statuses=users.STATUSES,
             )
-        all_roles = await roles.search(ctx, status="active", params=PageParams(1, 200))
+        all_roles = await roles.search(ctx, status=RowStatus.ACTIVE, params=PageParams(1, 200))
         return render(
             request,
             "system/users.html",
@@ -343,7 +344,9 @@ class UserPages(Controller):
 
     @get("/export", opt={"perm": P.USER_EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        return await exports.users_xlsx(ctx_of(request), list_query(request, *USER_FILTERS, status="active")[0])
+        return await exports.users_xlsx(
+            ctx_of(request), UserFilters.from_query(request.query_params, status=RowStatus.ACTIVE)
+        )
 
     @get("/new", opt={"perm": P.USER_CREATE}, include_in_schema=False)
     async def new(self, request: Request) -> Response:
@@ -424,8 +427,8 @@ class SettingsPages(Controller):
 
 @get("/system/audit-log", opt={"perm": P.AUDIT_VIEW}, include_in_schema=False)
 async def audit_log(request: Request) -> Response:
-    filters, params = list_query(request, "q", "entity", "action")
-    page = await audit.search(ctx_of(request), params=params, **filters)
+    filters = AuditFilters.from_query(request.query_params)
+    page = await audit.search(ctx_of(request), params=page_params(request), **filters.as_dict())
     return render(
         request,
         "system/audit.html",

@@ -8,6 +8,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
+from server.core.api import Filters
+
 
 class TokenRequest(Struct):
     login: str
@@ -205,3 +207,36 @@ class MeOut(Struct):
     org_name: str
     org_kind: str
     permissions: list[str]
+
+
+# --- list filters: declared once, read by the API (`provide()`), the pages (`from_query`) -------
+
+
+class OrgFilters(Filters):
+    q: str = ""
+    status: str = ""
+    enabled: str = ""
+    level: str = ""
+    parent_id: str = ""
+    kind: str = ""
+
+
+class RoleFilters(Filters):
+    q: str = ""
+    org_kind: str = ""
+    status: str = ""
+
+
+class UserFilters(Filters):
+    q: str = ""
+    org_id: str = ""
+    org_q: str = ""  # the code or name of the user's org (a search box)
+    role_id: str = ""
+    status: str = ""
+    enabled: str = ""
+
+
+class AuditFilters(Filters):
+    q: str = ""
+    entity: str = ""
+    action: str = ""

@@ -13,6 +13,8 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from server.core.states import RowStatus
+
 
 class Tenant(Table, tablename="tenant"):
     code = Varchar(length=16, unique=True)
@@ -29,12 +31,12 @@ class Org(Table, tablename="org"):
     code = Varchar(length=32)
     name = Varchar(length=100)
     parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict, index=True)
-    kind = Varchar(length=8)  # hq | branch
+    kind = Varchar(length=8)  # an OrgKind
     level = SmallInt(default=1)  # price tier 1–4
     depth = SmallInt(default=1)  # root = 1
     path = Varchar(length=400, index=True)  # "/<root id>/…/<own id>/"
     enabled = Boolean(default=True)
-    status = Varchar(length=8, default="active")  # active | deleted
+    status = Varchar(length=8, default=RowStatus.ACTIVE)
     contact = Varchar(length=50, default="")
     phone = Varchar(length=30, default="")
     address = Varchar(length=200, default="")
@@ -46,10 +48,10 @@ class Org(Table, tablename="org"):
 class Role(Table, tablename="role"):
     tenant_id = Integer(index=True)
     name = Varchar(length=50)
-    org_kind = Varchar(length=8)  # hq | branch
+    org_kind = Varchar(length=8)  # an OrgKind
     permissions = JSON(default="[]")
     builtin = Boolean(default=False)  # 超级管理员: every permission, not editable
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=RowStatus.ACTIVE)
     remark = Varchar(length=200, default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -64,7 +66,7 @@ class User(Table, tablename="app_user"):
     phone = Varchar(length=30, default="", index=True)
     email = Varchar(length=100, default="")
     enabled = Boolean(default=True)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=RowStatus.ACTIVE)
     password_hash = Text()
     otp_secret = Varchar(length=64, null=True, default=None)
     otp_last_step = Integer(default=0)  # last accepted TOTP time step: a code works once

@@ -16,7 +16,8 @@ from server.core import audit, throttle
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, Unauthorized
-from server.core.tenancy import Ctx
+from server.core.states import RowStatus
+from server.core.tenancy import Ctx, in_tenant
 from server.system.services import passwords
 from server.system.services.roles import holdings
 from server.system.tables import ApiToken, Org, Tenant, User
@@ -92,12 +93,12 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
         )
         .first()
     )
-    ok = await passwords.verify(row["password_hash"] if row and row["status"] == "active" else None, password)
+    ok = await passwords.verify(row["password_hash"] if row and row["status"] == RowStatus.ACTIVE else None, password)
     if not ok:
         raise Unauthorized(WRONG_CREDENTIALS, code="wrong_credentials")
     if not row["enabled"]:
         raise Forbidden("账号已停用，请联系管理员", code="user_disabled")
-    if not row["org_enabled"] or row["org_status"] != "active":
+    if not row["org_enabled"] or row["org_status"] != RowStatus.ACTIVE:
         raise Forbidden("所属机构已停用，不能登录", code="org_disabled")
     if row["otp_secret"] and otp in (None, ""):
         await throttle.release([login_key, ip_key])  # the password was right: asking for the code is no failure
@@ -141,15 +142,15 @@ async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx
             User.org.enabled.as_alias("org_enabled"),
             User.org.status.as_alias("org_status"),
         )
-        .where((User.id == user_id) & (User.tenant_id == tenant_id))
+        .where((User.id == user_id) & in_tenant(User, tenant_id))
         .first()
     )
     if (
         row is None
         or not row["enabled"]
-        or row["status"] != "active"
+        or row["status"] != RowStatus.ACTIVE
         or not row["org_enabled"]
-        or row["org_status"] != "active"
+        or row["org_status"] != RowStatus.ACTIVE
         or (epoch is not None and epoch != row["auth_epoch"])
     ):
         return None
@@ -177,10 +178,10 @@ async def ctx_for_org(tenant_id: int, org_id: int, actor_name: str) -> Ctx | Non
     when the org is disabled or deleted. It holds no permission codes."""
     org = (
         await Org.select(Org.id, Org.path, Org.kind, Org.name, Org.enabled, Org.status)
-        .where((Org.id == org_id) & (Org.tenant_id == tenant_id))
+        .where((Org.id == org_id) & in_tenant(Org, tenant_id))
         .first()
     )
-    if org is None or not org["enabled"] or org["status"] != "active":
+    if org is None or not org["enabled"] or org["status"] != RowStatus.ACTIVE:
         return None
     tenant = await Tenant.select(Tenant.code, Tenant.name, Tenant.tz).where(Tenant.id == tenant_id).first()
     return Ctx(
@@ -251,7 +252,7 @@ def otp_qr_svg(uri: str) -> str:
 
 
 async def login_name_of(user_id: int, tenant_id: int) -> str:
-    row = await User.select(User.account).where((User.id == user_id) & (User.tenant_id == tenant_id)).first()
+    row = await User.select(User.account).where((User.id == user_id) & in_tenant(User, tenant_id)).first()
     tenant = await Tenant.select(Tenant.code).where(Tenant.id == tenant_id).first()
     return f"{row['account']}@{tenant['code']}"
 
@@ -271,7 +272,7 @@ async def enrol_otp(user_id: int, tenant_id: int, secret: str, code: Any) -> Non
     async with atomic():
         user = (
             await User.select(User.id, User.account, User.name, User.otp_secret)
-            .where((User.id == user_id) & (User.tenant_id == tenant_id))
+            .where((User.id == user_id) & in_tenant(User, tenant_id))
             .first()
         )
         if user["otp_secret"]:

@@ -11,12 +11,13 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.states import OrgKind, RowStatus
+from server.core.tenancy import Ctx, scoped
 from server.system import permissions as P
 from server.system.tables import ApiToken, Org, Tenant, User
 
-KINDS = {"hq": "总部", "branch": "网点"}
-STATUSES = {"active": "正常", "deleted": "已删除"}
+KINDS = OrgKind.labels()
+STATUSES = RowStatus.labels()
 CODE_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 EDITABLE = ("name", "level", "enabled", "contact", "phone", "address", "remark")
 
@@ -49,35 +50,27 @@ def as_dict(org: dict) -> dict:
     } | {"parent_id": org["parent"]}
 
 
-def _visible(ctx: Ctx):
-    """Rows of the caller's tenant inside the caller's subtree."""
-    return (Org.tenant_id == ctx.tenant_id) & Org.path.like(f"{ctx.org_path}%")
-
-
 def subtree_ids(ctx: Ctx):
-    """The ids of the caller's subtree as a subquery for other tables' `org` column, or None
-    when the caller sits at the head office, whose subtree is the whole tenant (every org hangs
-    below it), so that the tenant condition alone scopes the rows and no org lookup is needed."""
-    if ctx.org_path.count("/") <= 2:  # "/<root id>/"
-        return None
-    return Org.select(Org.id).where(_visible(ctx))
+    """TRANSITIONAL (issue 13, until inventory moves to `scoped(ctx, Stock, subtree=Stock.org)`)."""
+    return None if ctx.sees_everything else Org.select(Org.id).where(scoped(ctx, Org, subtree=Org.path))
 
 
 def matching_ids(ctx: Ctx, text: str):
     """The ids of visible orgs whose code or name contains `text`, as a subquery."""
-    return Org.select(Org.id).where(_visible(ctx) & (contains(Org.code, text) | contains(Org.name, text)))
+    where = scoped(ctx, Org, subtree=Org.path)
+    return Org.select(Org.id).where(where & (contains(Org.code, text) | contains(Org.name, text)))
 
 
 def descendants_of(ctx: Ctx, org: dict):
     """The ids of `org` (one the caller sees) and everything below it, as a subquery."""
-    return Org.select(Org.id).where(_visible(ctx) & Org.path.like(f"{org['path']}%"))
+    return Org.select(Org.id).where(scoped(ctx, Org, subtree=Org.path) & Org.path.like(f"{org['path']}%"))
 
 
 async def names(ctx: Ctx, org_ids: set[int]) -> dict[int, str]:
     """Names of some orgs of the tenant, for lists that show an org column."""
     if not org_ids:
         return {}
-    rows = await Org.select(Org.id, Org.name).where((Org.tenant_id == ctx.tenant_id) & Org.id.is_in(list(org_ids)))
+    rows = await Org.select(Org.id, Org.name).where(scoped(ctx, Org) & Org.id.is_in(list(org_ids)))
     return {r["id"]: r["name"] for r in rows}
 
 
@@ -85,10 +78,10 @@ async def get(ctx: Ctx, org_id: Any, *, active_only: bool = False) -> dict:
     oid = validate.ident(org_id, "机构", "org_id")
     row = (
         await Org.select(*Org.all_columns(), Org.parent.name.as_alias("parent_name"))
-        .where(_visible(ctx) & (Org.id == oid))
+        .where(scoped(ctx, Org, subtree=Org.path) & (Org.id == oid))
         .first()
     )
-    if row is None or (active_only and row["status"] != "active"):
+    if row is None or (active_only and row["status"] != RowStatus.ACTIVE):
         raise NotFound("机构")
     return row
 
@@ -104,7 +97,7 @@ async def search(
     kind: str = "",
     params: PageParams = PageParams(),
 ) -> Page:
-    where = _visible(ctx)
+    where = scoped(ctx, Org, subtree=Org.path)
     q = validate.text(q, "关键字", 100)
     if q:
         where &= contains(Org.code, q) | contains(Org.name, q)
@@ -124,9 +117,9 @@ async def search(
 
 async def tree(ctx: Ctx, include_deleted: bool = False) -> list[dict]:
     """The caller's subtree as nested dicts (`children`), in path order."""
-    where = _visible(ctx)
+    where = scoped(ctx, Org, subtree=Org.path)
     if not include_deleted:
-        where &= Org.status == "active"
+        where &= Org.status == RowStatus.ACTIVE
     rows = await Org.select().where(where).order_by(Org.path)
     by_id = {r["id"]: r | {"children": []} for r in rows}
     roots = []
@@ -138,7 +131,7 @@ async def tree(ctx: Ctx, include_deleted: bool = False) -> list[dict]:
 
 async def choices(ctx: Ctx, *, kind: str = "", q: str = "", enabled_only: bool = False) -> list[dict]:
     """Active orgs of the caller's subtree for pickers, indented by depth; `q` matches code or name."""
-    where = _visible(ctx) & (Org.status == "active")
+    where = scoped(ctx, Org, subtree=Org.path) & (Org.status == RowStatus.ACTIVE)
     if kind:
         where &= Org.kind == kind
     q = validate.text(q, "关键字", 50)
@@ -177,7 +170,6 @@ def _clean(data: dict) -> dict:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require(P.ORG_CREATE)
     code = validate.text(
         data.get("code"),
         "机构代码",
@@ -192,19 +184,19 @@ async def create(ctx: Ctx, data: dict) -> dict:
         raise BusinessError("请填写机构名称", code="required", field="name")
     async with atomic():
         parent = await get(ctx, data.get("parent_id"))
-        if parent["status"] != "active":
+        if parent["status"] != RowStatus.ACTIVE:
             raise BusinessError("上级机构已删除，不能在其下添加机构", code="parent_deleted", field="parent_id")
         tenant = await _tenant(ctx)
         if parent["depth"] + 1 > tenant["max_org_depth"]:
             raise BusinessError(f"机构层级不能超过 {tenant['max_org_depth']} 级", code="too_deep", field="parent_id")
-        if await Org.exists().where((Org.tenant_id == ctx.tenant_id) & (Org.code == code)):
+        if await Org.exists().where(scoped(ctx, Org) & (Org.code == code)):
             raise Conflict(f"机构代码 {code} 已存在", code="duplicate_code")
         t = now()
         row = Org(
             tenant_id=ctx.tenant_id,
             code=code,
             parent=parent["id"],
-            kind="branch",
+            kind=OrgKind.BRANCH,
             depth=parent["depth"] + 1,
             path="",
             created_at=t,
@@ -229,10 +221,9 @@ async def _end_member_sessions(tenant_id: int, org_id: int) -> None:
 
 
 async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
-    ctx.require(P.ORG_UPDATE)
     async with atomic():
         org = await get(ctx, org_id)
-        if org["status"] != "active":
+        if org["status"] != RowStatus.ACTIVE:
             raise Conflict("机构已删除，不能修改", code="deleted")
         if "code" in data and data["code"] is not None and data["code"] != org["code"]:
             raise BusinessError("机构代码不可修改", code="immutable", field="code")
@@ -243,7 +234,7 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
             # the level picks the org's price tier: only an ancestor sets it
             raise Forbidden("机构级别只能由上级机构设置，不能修改自己所属机构的级别", code="own_org")
         if fields.get("enabled") is False and org["enabled"]:
-            if org["kind"] == "hq":
+            if org["kind"] == OrgKind.HQ:
                 raise BusinessError("总部不能停用", code="hq_protected", field="enabled")
             if org["id"] == ctx.org_id:
                 raise BusinessError("不能停用自己所属的机构", code="own_org", field="enabled")
@@ -263,20 +254,25 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
 
 async def delete(ctx: Ctx, org_id: Any) -> dict:
     """Soft delete: the org leaves every picker and its users can no longer log in."""
-    ctx.require(P.ORG_DELETE)
     async with atomic():
         org = await get(ctx, org_id)
-        if org["status"] == "deleted":
+        if org["status"] == RowStatus.DELETED:
             raise Conflict("机构已经删除", code="already_deleted")
-        if org["kind"] == "hq":
+        if org["kind"] == OrgKind.HQ:
             raise Conflict("总部不能删除", code="hq_protected")
         if org["id"] == ctx.org_id:
             raise Conflict("不能删除自己所属的机构", code="own_org")
-        if await Org.exists().where((Org.parent == org["id"]) & (Org.status == "active")):
+        if await Org.exists().where((Org.parent == org["id"]) & (Org.status == RowStatus.ACTIVE)):
             raise Conflict("该机构下还有未删除的下级机构，不能删除", code="has_children")
-        await Org.update({Org.status: "deleted", Org.updated_at: now()}).where(Org.id == org["id"])
+        await Org.update({Org.status: RowStatus.DELETED, Org.updated_at: now()}).where(Org.id == org["id"])
         await audit.record(
-            ctx, "delete", "org", org["id"], f"删除机构 {org['code']}", {"status": "active"}, {"status": "deleted"}
+            ctx,
+            "delete",
+            "org",
+            org["id"],
+            f"删除机构 {org['code']}",
+            {"status": RowStatus.ACTIVE},
+            {"status": RowStatus.DELETED},
         )
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
         await _end_member_sessions(ctx.tenant_id, org["id"])

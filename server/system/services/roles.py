@@ -16,13 +16,14 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.states import OrgKind, RowStatus
+from server.core.tenancy import Ctx, scoped
 from server.system import permissions as P
 from server.system.tables import Role, UserRole
 
 SUPER_ADMIN = "超级管理员"
-ORG_KINDS = {"hq": "总部", "branch": "网点"}
-STATUSES = {"active": "正常", "deleted": "已删除"}
+ORG_KINDS = OrgKind.labels()
+STATUSES = RowStatus.labels()
 ONLY_HQ = "角色由总部统一维护，网点不能添加、修改或删除角色"
 
 realtime.topic("roles", P.ROLE_VIEW, tenant_wide=True)
@@ -36,7 +37,7 @@ def stored_codes(role: dict) -> list[str]:
 
 def granted(role: dict) -> frozenset[str]:
     """What a role grants: everything for the built-in super admin, nothing once deleted."""
-    if role["status"] != "active":
+    if role["status"] != RowStatus.ACTIVE:
         return frozenset()
     if role["builtin"]:
         return permissions.all_codes()
@@ -44,7 +45,7 @@ def granted(role: dict) -> frozenset[str]:
 
 
 def is_super_admin(role: dict) -> bool:
-    return role["status"] == "active" and bool(role["builtin"])
+    return role["status"] == RowStatus.ACTIVE and bool(role["builtin"])
 
 
 async def holdings(user_ids: list[int]) -> dict[int, tuple[frozenset[str], bool]]:
@@ -79,7 +80,7 @@ def as_dict(role: dict) -> dict:
 
 async def get(ctx: Ctx, role_id: Any) -> dict:
     rid = validate.ident(role_id, "角色", "role_id")
-    row = await Role.select().where((Role.tenant_id == ctx.tenant_id) & (Role.id == rid)).first()
+    row = await Role.select().where(scoped(ctx, Role) & (Role.id == rid)).first()
     if row is None:
         raise NotFound("角色")
     return row
@@ -88,7 +89,7 @@ async def get(ctx: Ctx, role_id: Any) -> dict:
 async def search(
     ctx: Ctx, *, q: str = "", org_kind: str = "", status: str = "", params: PageParams = PageParams()
 ) -> Page:
-    where = Role.tenant_id == ctx.tenant_id
+    where = scoped(ctx, Role)
     q = validate.text(q, "关键字", 50)
     if q:
         where &= contains(Role.name, q)
@@ -103,7 +104,7 @@ async def choices(ctx: Ctx, org_kind: str) -> list[dict]:
     """Active roles assignable to a user of an org of `org_kind`."""
     return (
         await Role.select()
-        .where((Role.tenant_id == ctx.tenant_id) & (Role.org_kind == org_kind) & (Role.status == "active"))
+        .where(scoped(ctx, Role) & (Role.org_kind == org_kind) & (Role.status == RowStatus.ACTIVE))
         .order_by(Role.id)
     )
 
@@ -132,14 +133,14 @@ def _require_within(ctx: Ctx, role: dict) -> None:
 
 
 async def _name_taken(ctx: Ctx, name: str, exclude_id: int | None = None) -> bool:
-    where = (Role.tenant_id == ctx.tenant_id) & (Role.name == name) & (Role.status == "active")
+    where = scoped(ctx, Role) & (Role.name == name) & (Role.status == RowStatus.ACTIVE)
     if exclude_id:
         where &= Role.id != exclude_id
     return await Role.exists().where(where)
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require_hq(P.ROLE_CREATE, ONLY_HQ)
+    ctx.require_hq(ONLY_HQ)
     name = validate.text(data.get("name"), "角色名称", 50, required=True, field="name")
     org_kind = validate.choice(data.get("org_kind"), "机构类型", ORG_KINDS, "org_kind")
     codes = _permissions(ctx, data.get("permissions"))
@@ -165,10 +166,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
-    ctx.require_hq(P.ROLE_UPDATE, ONLY_HQ)
+    ctx.require_hq(ONLY_HQ)
     async with atomic():
         role = await get(ctx, role_id)
-        if role["status"] != "active":
+        if role["status"] != RowStatus.ACTIVE:
             raise Conflict("角色已删除，不能修改", code="deleted")
         if role["builtin"]:
             raise Conflict("内置角色不能修改", code="builtin")
@@ -203,17 +204,23 @@ async def _holder_ids(role_id: int) -> list[int]:
 
 async def delete(ctx: Ctx, role_id: Any) -> dict:
     """Soft delete: the role can no longer be assigned and grants nothing to its holders."""
-    ctx.require_hq(P.ROLE_DELETE, ONLY_HQ)
+    ctx.require_hq(ONLY_HQ)
     async with atomic():
         role = await get(ctx, role_id)
-        if role["status"] == "deleted":
+        if role["status"] == RowStatus.DELETED:
             raise Conflict("角色已经删除", code="already_deleted")
         if role["builtin"]:
             raise Conflict("内置角色不能删除", code="builtin")
         _require_within(ctx, role)
-        await Role.update({Role.status: "deleted", Role.updated_at: now()}).where(Role.id == role["id"])
+        await Role.update({Role.status: RowStatus.DELETED, Role.updated_at: now()}).where(Role.id == role["id"])
         await audit.record(
-            ctx, "delete", "role", role["id"], f"删除角色 {role['name']}", {"status": "active"}, {"status": "deleted"}
+            ctx,
+            "delete",
+            "role",
+            role["id"],
+            f"删除角色 {role['name']}",
+            {"status": RowStatus.ACTIVE},
+            {"status": RowStatus.DELETED},
         )
         realtime.emit_tenant(ctx.tenant_id, "roles", "deleted", role["id"])
         realtime.resubscribe_users(ctx.tenant_id, await _holder_ids(role["id"]))
@@ -225,7 +232,7 @@ async def holders(ctx: Ctx, role_ids: list[int]) -> dict[int, int]:
     if not role_ids:
         return {}
     rows = await UserRole.select(UserRole.role, UserRole.id).where(
-        (UserRole.tenant_id == ctx.tenant_id) & UserRole.role.is_in(role_ids)
+        scoped(ctx, UserRole) & UserRole.role.is_in(role_ids)
     )
     counts: dict[int, int] = {}
     for r in rows:

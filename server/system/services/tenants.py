@@ -8,8 +8,8 @@ from server.core import audit, hooks, permissions, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
-from server.core.tenancy import Ctx
-from server.system import permissions as P
+from server.core.states import OrgKind
+from server.core.tenancy import Ctx, in_tenant, scoped
 from server.system.services import passwords
 from server.system.services.orgs import child_path
 from server.system.services.roles import SUPER_ADMIN
@@ -24,14 +24,14 @@ async def platform_ctx(code: str) -> Ctx:
     tenant = await Tenant.select().where(Tenant.code == code.upper()).first()
     if tenant is None:
         raise NotFound("公司")
-    root = await Org.select().where((Org.tenant_id == tenant["id"]) & Org.parent.is_null()).first()
+    root = await Org.select().where(in_tenant(Org, tenant["id"]) & Org.parent.is_null()).first()
     return Ctx(
         tenant_id=tenant["id"],
         tenant_code=tenant["code"],
         tenant_name=tenant["name"],
         org_id=root["id"],
         org_path=root["path"],
-        org_kind="hq",
+        org_kind=OrgKind.HQ,
         org_name=root["name"],
         tz=tenant["tz"],
         permissions=permissions.all_codes(),
@@ -56,7 +56,7 @@ async def create(code: Any, name: Any, admin_password: Any) -> Ctx:
             tenant_id=tenant.id,
             code="HQ",
             name=f"{name}总部",
-            kind="hq",
+            kind=OrgKind.HQ,
             level=1,
             depth=1,
             path="",
@@ -69,7 +69,7 @@ async def create(code: Any, name: Any, admin_password: Any) -> Ctx:
         role = Role(
             tenant_id=tenant.id,
             name=SUPER_ADMIN,
-            org_kind="hq",
+            org_kind=OrgKind.HQ,
             builtin=True,
             permissions=[],
             remark="拥有全部权限",
@@ -106,7 +106,7 @@ async def get_settings(ctx: Ctx) -> dict:
 
 
 async def update_settings(ctx: Ctx, data: dict) -> dict:
-    ctx.require_hq(P.SETTINGS_UPDATE, "系统设置只能由总部修改")
+    ctx.require_hq("系统设置只能由总部修改")
     values: dict = {}
     if "max_org_depth" in data:
         values["max_org_depth"] = validate.integer(data["max_org_depth"], "最大机构层级", 2, 10, "max_org_depth")
@@ -116,12 +116,7 @@ async def update_settings(ctx: Ctx, data: dict) -> dict:
     async with atomic():
         before = await get_settings(ctx)
         if "max_org_depth" in values:
-            deepest = (
-                await Org.select(Org.depth)
-                .where(Org.tenant_id == ctx.tenant_id)
-                .order_by(Org.depth, ascending=False)
-                .first()
-            )
+            deepest = await Org.select(Org.depth).where(scoped(ctx, Org)).order_by(Org.depth, ascending=False).first()
             if deepest and deepest["depth"] > values["max_org_depth"]:
                 raise BusinessError(
                     f"已有 {deepest['depth']} 级机构，最大层级不能小于 {deepest['depth']}",

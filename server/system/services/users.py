@@ -12,7 +12,8 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.states import RowStatus
+from server.core.tenancy import Ctx, scoped
 from server.system import permissions as P
 from server.system.services import orgs as org_service
 from server.system.services import passwords
@@ -20,7 +21,7 @@ from server.system.services import roles as role_service
 from server.system.tables import ApiToken, Role, User, UserRole
 
 ACCOUNT_PATTERN = r"[A-Za-z0-9._-]{3,50}"
-STATUSES = {"active": "正常", "deleted": "已删除"}
+STATUSES = RowStatus.labels()
 COLUMNS = (
     User.id,
     User.org,
@@ -61,14 +62,6 @@ def as_dict(user: dict, role_rows: list[dict]) -> dict:
     }
 
 
-def _visible(ctx: Ctx):
-    """Users of the caller's tenant in the caller's subtree: by org id (an indexed column of this
-    table) rather than by joining every user to its org and matching the path."""
-    subtree = org_service.subtree_ids(ctx)
-    where = User.tenant_id == ctx.tenant_id
-    return where if subtree is None else where & User.org.is_in(subtree)
-
-
 async def roles_of(user_ids: list[int]) -> dict[int, list[dict]]:
     """Roles of several users in one query (no N+1 on lists)."""
     result: dict[int, list[dict]] = {uid: [] for uid in user_ids}
@@ -92,7 +85,7 @@ async def roles_of(user_ids: list[int]) -> dict[int, list[dict]]:
 async def get(ctx: Ctx, user_id: Any) -> dict:
     """A visible user as its API dict, with roles."""
     uid = validate.ident(user_id, "用户", "user_id")
-    row = await User.select(*COLUMNS).where(_visible(ctx) & (User.id == uid)).first()
+    row = await User.select(*COLUMNS).where(scoped(ctx, User, subtree=User.org) & (User.id == uid)).first()
     if row is None:
         raise NotFound("用户")
     return as_dict(row, (await roles_of([uid]))[uid]) | {"org_path": row["org_path"], "org_kind": row["org_kind"]}
@@ -111,7 +104,7 @@ async def search(
 ) -> Page:
     """`org_q` matches the code or name of the user's org (a search box, where a picker of
     thousands of orgs would not do)."""
-    where = _visible(ctx)
+    where = scoped(ctx, User, subtree=User.org)
     q = validate.text(q, "关键字", 50)
     if q:
         # Each LIKE '%…%' is a pass over every row: a column is searched only when `q` could occur
@@ -152,11 +145,11 @@ async def _assignable_roles(ctx: Ctx, org_kind: str, role_ids: Any) -> list[dict
     ids = validate.id_list(role_ids, "角色", "role_ids", max_items=50)
     if not ids:
         raise BusinessError("请至少选择一个角色", code="required", field="role_ids")
-    rows = await Role.select().where((Role.tenant_id == ctx.tenant_id) & Role.id.is_in(ids))
+    rows = await Role.select().where(scoped(ctx, Role) & Role.id.is_in(ids))
     if len(rows) != len(ids):
         raise BusinessError("所选角色不存在", code="unknown_role", field="role_ids")
     for role in rows:
-        if role["status"] != "active":
+        if role["status"] != RowStatus.ACTIVE:
             raise BusinessError(f"角色 {role['name']} 已删除，不能分配", code="role_deleted", field="role_ids")
         if role["org_kind"] != org_kind:
             kind = role_service.ORG_KINDS[role["org_kind"]]
@@ -198,7 +191,6 @@ async def _set_roles(ctx: Ctx, user_id: int, roles: list[dict]) -> None:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    ctx.require(P.USER_CREATE)
     account = validate.text(
         data.get("account"),
         "账号",
@@ -217,10 +209,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
     password = passwords.check_strength(data.get("password"))
     async with atomic():
         org = await org_service.get(ctx, data.get("org_id"))
-        if org["status"] != "active":
+        if org["status"] != RowStatus.ACTIVE:
             raise BusinessError("所属机构已删除", code="org_deleted", field="org_id")
         roles = await _assignable_roles(ctx, org["kind"], data.get("role_ids"))
-        if await User.exists().where((User.tenant_id == ctx.tenant_id) & (User.account_key == account.lower())):
+        if await User.exists().where(scoped(ctx, User) & (User.account_key == account.lower())):
             raise Conflict(f"账号 {account}@{ctx.tenant_code} 已存在", code="duplicate_account")
         t = now()
         row = User(
@@ -276,13 +268,12 @@ async def actionable(ctx: Ctx, users: list[dict]) -> set[int]:
 
 async def _editable(ctx: Ctx, user_id: Any) -> dict:
     user = await for_action(ctx, user_id)
-    if user["status"] != "active":
+    if user["status"] != RowStatus.ACTIVE:
         raise Conflict("用户已删除，不能修改", code="deleted")
     return user
 
 
 async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
-    ctx.require(P.USER_UPDATE)
     async with atomic():
         user = await _editable(ctx, user_id)
         if (
@@ -321,12 +312,11 @@ async def _end_sessions(ctx: Ctx, user_id: int) -> None:
 
 
 async def delete(ctx: Ctx, user_id: Any) -> dict:
-    ctx.require(P.USER_DELETE)
     async with atomic():
         user = await for_action(ctx, user_id)
-        if user["status"] == "deleted":
+        if user["status"] == RowStatus.DELETED:
             raise Conflict("用户已经删除", code="already_deleted")
-        await User.update({User.status: "deleted", User.updated_at: now()}).where(User.id == user["id"])
+        await User.update({User.status: RowStatus.DELETED, User.updated_at: now()}).where(User.id == user["id"])
         await _end_sessions(ctx, user["id"])
         await audit.record(
             ctx,
@@ -334,15 +324,14 @@ async def delete(ctx: Ctx, user_id: Any) -> dict:
             "user",
             user["id"],
             f"删除用户 {user['account']}",
-            {"status": "active"},
-            {"status": "deleted"},
+            {"status": RowStatus.ACTIVE},
+            {"status": RowStatus.DELETED},
         )
         realtime.emit(ctx.tenant_id, user["org_path"], "users", "deleted", user["id"])
         return await get(ctx, user["id"])
 
 
 async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
-    ctx.require(P.USER_RESET_PASSWORD)
     password = passwords.check_strength(new_password)
     async with atomic():
         user = await _editable(ctx, user_id)
@@ -356,7 +345,6 @@ async def reset_password(ctx: Ctx, user_id: Any, new_password: Any) -> dict:
 
 async def reset_otp(ctx: Ctx, user_id: Any) -> dict:
     """Forget the user's OTP secret; they enrol again (forced when the tenant requires OTP)."""
-    ctx.require(P.USER_RESET_OTP)
     async with atomic():
         user = await _editable(ctx, user_id)
         await User.update({User.otp_secret: None, User.otp_last_step: 0, User.updated_at: now()}).where(
