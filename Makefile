@@ -22,12 +22,16 @@ run: $(STAMP)
 	$(BIN)/python -m server serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
-	$(MAKE) test-sqlite
-	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1); socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null; then \
-		$(MAKE) test-postgres; \
+	@sqlite=0; postgres=0; \
+	$(MAKE) test-sqlite || sqlite=$$?; \
+	if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1); socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null; then \
+		$(MAKE) test-postgres || postgres=$$?; \
+		echo "=== SQLite + memory pass: $$( [ $$sqlite = 0 ] && echo passed || echo FAILED ); PostgreSQL + Redis pass: $$( [ $$postgres = 0 ] && echo passed || echo FAILED )"; \
 	else \
 		echo "!!! PostgreSQL or Redis is not answering on 127.0.0.1: the PostgreSQL + Redis run was SKIPPED"; \
-	fi
+		echo "=== SQLite + memory pass: $$( [ $$sqlite = 0 ] && echo passed || echo FAILED )"; \
+	fi; \
+	[ $$sqlite = 0 ] && [ $$postgres = 0 ]
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
