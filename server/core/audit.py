@@ -55,6 +55,7 @@ ACTIONS = {
     "delete": "删除",
     "reset_password": "重置密码",
     "reset_otp": "重置动态密钥",
+    "unlock": "解锁登录",
     "enrol_otp": "绑定动态密钥",
     "change_password": "修改密码",
     "take": "取号",

@@ -208,6 +208,10 @@ class UserController(Controller):
     async def reset_otp(self, request: Request, user_id: FromPath[int]) -> UserOut:
         return _user_out(request, await users.reset_otp(ctx_of(request), user_id))
 
+    @post("/{user_id:int}/unlock", opt={"perm": P.USER_UNLOCK}, status_code=200, summary="解锁登录（清除登录失败等待）")
+    async def unlock(self, request: Request, user_id: FromPath[int]) -> UserOut:
+        return _user_out(request, await users.unlock(ctx_of(request), user_id))
+
 
 def _node(node: permissions.Node) -> PermissionNode:
     return PermissionNode(code=node.code, label=node.label, kind=node.kind, children=[_node(c) for c in node.children])

@@ -406,6 +406,11 @@ class UserPages(Controller):
         user = await users.reset_otp(ctx_of(request), user_id)
         return saved(f"已重置 {user['account']} 的动态密钥", "users")
 
+    @post("/{user_id:int}/unlock", opt={"perm": P.USER_UNLOCK}, include_in_schema=False)
+    async def unlock(self, request: Request, user_id: FromPath[int]) -> Response:
+        user = await users.unlock(ctx_of(request), user_id)
+        return saved(f"已解锁 {user['account']} 的登录", "users")
+
 
 # --- settings and audit log ----------------------------------------------------------------------
 

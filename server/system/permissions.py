@@ -50,6 +50,7 @@ page(
         "export": "导出",
         "reset_password": "重置密码",
         "reset_otp": "重置动态密钥",
+        "unlock": "解锁登录",
     },
 )
 page("system", "settings", "系统设置", "/system/settings", {"view": "查看", "update": "修改"})
@@ -76,6 +77,7 @@ USER_VIEW, USER_CREATE, USER_UPDATE, USER_DELETE, USER_EXPORT = (
     "system.user.export",
 )
 USER_RESET_PASSWORD, USER_RESET_OTP = "system.user.reset_password", "system.user.reset_otp"
+USER_UNLOCK = "system.user.unlock"
 SETTINGS_VIEW, SETTINGS_UPDATE = "system.settings.view", "system.settings.update"
 AUDIT_VIEW = "system.audit.view"
 

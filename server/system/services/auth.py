@@ -23,8 +23,11 @@ from server.system.services.roles import holdings
 from server.system.tables import ApiToken, Org, Tenant, User
 
 TOKEN_TTL = timedelta(hours=12)
-LOGIN_LIMIT = 5  # failures per login name in the window; the next attempt is refused
-IP_LIMIT = 30
+LOGIN_LIMIT = 5  # failures of one name from one address before it waits 5 s, then 10 s, 20 s…
+NAME_LIMIT = 20  # failures of one name from anywhere before every address waits too…
+NAME_WAIT_CAP = 30  # …at most this long: the owner, from a new address, is never locked out
+IP_LIMIT = 30  # failures from one address, whatever the names
+THROTTLED = "登录失败次数过多，请 {seconds} 秒后再试"
 OTP_ISSUER = "Weifu"
 
 WRONG_CREDENTIALS = "账号或密码错误"
@@ -61,6 +64,27 @@ def _otp_ok(secret: str, code: Any, last_step: int) -> int | None:
     return None
 
 
+def login_locks(login_name: str, ip: str) -> tuple[throttle.Lock, throttle.Lock, throttle.Lock]:
+    """The address's lock, the (name, address) lock and the name's lock, in the order checked.
+    A name's locks share one key, so 【解锁】 clears them all at once."""
+    window = throttle.WINDOW_SECONDS
+    return (
+        throttle.Lock(f"ip:{ip}", "all", IP_LIMIT, window),
+        throttle.Lock(f"login:{login_name}", f"ip:{ip}", LOGIN_LIMIT, window),
+        throttle.Lock(f"login:{login_name}", "name", NAME_LIMIT, NAME_WAIT_CAP),
+    )
+
+
+async def _good_password(address: throttle.Lock, pair: throttle.Lock, name: throttle.Lock) -> None:
+    await throttle.forgive([pair, name])
+    await throttle.give_back(address)
+
+
+async def unlock(login_name: str) -> None:
+    """Clear every wait on a login name, from every address (【解锁】)."""
+    await throttle.clear(f"login:{login_name}")
+
+
 async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResult:
     account_key, code = parse_login(login_name)
     if not isinstance(password, str) or not password:
@@ -69,11 +93,9 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
         raise BusinessError("密码不能超过 128 个字符", code="too_long", field="password")
     if isinstance(otp, str) and len(otp.strip()) > 6:
         raise BusinessError("动态密钥应为 6 位数字", code="invalid_otp", field="otp")
-    login_key, ip_key = f"login:{account_key}@{code}", f"ip:{ip}"
+    address, pair, name = login_locks(f"{account_key}@{code}", ip)
     # Counted before the password is hashed: a parallel burst gets LOGIN_LIMIT checks, not one each.
-    await throttle.attempt(
-        {login_key: LOGIN_LIMIT, ip_key: IP_LIMIT}, f"登录失败次数过多，请 {throttle.WINDOW_SECONDS // 60} 分钟后再试"
-    )
+    await throttle.enter([address, pair, name], THROTTLED)
     row = (
         await User.select(
             User.id,
@@ -101,7 +123,7 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
     if not row["org_enabled"] or row["org_status"] != RowStatus.ACTIVE:
         raise Forbidden("所属机构已停用，不能登录", code="org_disabled")
     if row["otp_secret"] and otp in (None, ""):
-        await throttle.release([login_key, ip_key])  # the password was right: asking for the code is no failure
+        await _good_password(address, pair, name)  # asking for the code is no failure
         raise Unauthorized("请输入 6 位动态密钥", code="otp_required")
     if row["otp_secret"]:
         step = _otp_ok(row["otp_secret"], otp, row["otp_last_step"])
@@ -114,8 +136,7 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
             raise Unauthorized("动态密钥错误或已使用，请输入验证器上的最新 6 位数字", code="wrong_otp")
     else:
         await User.update({User.last_login_at: now()}).where(User.id == row["id"])
-    await throttle.clear(login_key)
-    await throttle.release([ip_key])
+    await _good_password(address, pair, name)
     tenant = await Tenant.select(Tenant.require_otp).where(Tenant.id == row["tenant_id"]).first()
     return LoginResult(
         row["id"],

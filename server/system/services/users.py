@@ -15,8 +15,8 @@ from server.core.search import contains
 from server.core.states import RowStatus
 from server.core.tenancy import Ctx, scoped
 from server.system import permissions as P
+from server.system.services import auth, passwords
 from server.system.services import orgs as org_service
-from server.system.services import passwords
 from server.system.services import roles as role_service
 from server.system.tables import ApiToken, Role, User, UserRole
 
@@ -361,6 +361,15 @@ async def reset_otp(ctx: Ctx, user_id: Any) -> dict:
         )
         realtime.emit(ctx.tenant_id, user["org_path"], "users", "updated", user["id"])
         return await get(ctx, user["id"])
+
+
+async def unlock(ctx: Ctx, user_id: Any) -> dict:
+    """【解锁】: clear the login waits on the user's name from every address (a user locked out by
+    someone guessing their password), audited."""
+    user = await _editable(ctx, user_id)
+    await auth.unlock(f"{user['account'].lower()}@{ctx.tenant_code.upper()}")
+    await audit.record(ctx, "unlock", "user", user["id"], f"解锁用户 {user['account']} 的登录")
+    return user
 
 
 async def change_own_password(ctx: Ctx, old_password: Any, new_password: Any, confirm: Any = None) -> int:
