@@ -27,7 +27,8 @@ def migrate() -> None:
     if result.returncode != 0 or "failed" in result.stdout.lower():
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit("migration failed")
-    print("migrations: up to date")
+    ran = result.stdout.count("[forwards]... ok")  # one line per migration Piccolo ran
+    print(f"migrations: {ran} applied, database up to date" if ran else "migrations: database already up to date")
 
 
 async def _with_db(coro_factory):
@@ -57,13 +58,13 @@ def tenant_create(code: str, name: str, admin_password: str) -> None:
     print(f"created tenant {ctx.tenant_code}: log in as admin@{ctx.tenant_code}")
 
 
-def demo() -> None:
+def demo(reset: bool, base_url: str) -> None:
     """The demo tenant has public passwords and fixed device links: never in production."""
     if Settings().is_prod:
         raise SystemExit("错误：WEIFU_ENV=prod 时不能加载演示数据（演示账号的密码和设备链接是公开的）")
     from server.demo import load
 
-    asyncio.run(_with_db(load))
+    asyncio.run(_with_db(lambda: load(reset, base_url)))
 
 
 WORKERS_KILL_TIMEOUT = 10
@@ -126,7 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     tc.add_argument("--code", required=True)
     tc.add_argument("--name", required=True)
     tc.add_argument("--admin-password", required=True)
-    sub.add_parser("demo", help="load the demo tenant DEMO (idempotent)")
+    d = sub.add_parser("demo", help="load the demo tenant DEMO once (what users change stays)")
+    d.add_argument("--reset", action="store_true", help="remove the demo tenant and load it afresh")
+    d.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the printed links point")
     b = sub.add_parser("backup", help="write a consistent snapshot of the database")
     b.add_argument("path")
     r = sub.add_parser("restore", help="restore a snapshot written by backup")
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "tenant":
         tenant_create(args.code, args.name, args.admin_password)
     elif args.command == "demo":
-        demo()
+        demo(args.reset, args.base_url)
     elif args.command == "backup":
         from server.backup import backup
 

@@ -85,6 +85,8 @@ def _stores(settings: Settings) -> StoreRegistry:
         client = Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS)
         root = RedisStore(redis=client, namespace=settings.redis_prefix)
         return StoreRegistry(default_factory=root.with_namespace)
+    # made here, whatever the settings: FileStore creates its own folder but not the parents
+    Path(settings.session_dir).mkdir(parents=True, exist_ok=True)
     return StoreRegistry({"sessions": FileStore(Path(settings.session_dir))})
 
 

@@ -1,4 +1,5 @@
-"""The demo tenant DEMO: a living network a new user can explore at once (idempotent)."""
+"""The demo tenant DEMO: a living network a new user can explore at once. Loaded once: what a
+user changes or deletes stays; `python -m server demo --reset` starts it over."""
 
 from __future__ import annotations
 
@@ -71,9 +72,26 @@ USERS = [
 ]
 
 
-async def load() -> None:
-    if not await Tenant.exists().where(Tenant.code == CODE):
-        await tenants.create(CODE, "演示公司", PASSWORD)
+async def load(reset: bool = False, base_url: str = "http://127.0.0.1:8000") -> None:
+    if reset and await tenants.purge(CODE):
+        print(f"demo tenant {CODE} removed")
+    if await Tenant.exists().where(Tenant.code == CODE):
+        print(f"demo tenant {CODE} already loaded (python -m server demo --reset starts it over)")
+    else:
+        await _fill()
+    _links(base_url)
+
+
+def _links(base_url: str) -> None:
+    base = base_url.rstrip("/")
+    print(f"demo tenant {CODE}: open {base}/login and log in as admin@{CODE} / {PASSWORD}")
+    for code in queue_demo.ORGS:
+        print(f"  {code} 取号机: {base}/queue/kiosk/{queue_demo.demo_token(code, 'kiosk')}")
+        print(f"  {code} 叫号屏: {base}/queue/tv/{queue_demo.demo_token(code, 'tv')}")
+
+
+async def _fill() -> None:
+    await tenants.create(CODE, "演示公司", PASSWORD)
     ctx = await tenants.platform_ctx(CODE)
     existing = {o["code"]: o for o in await orgs.choices(ctx)}
     for code, name, parent, level, contact, phone, address in ORGS:
@@ -113,4 +131,3 @@ async def load() -> None:
     await masterdata_demo.load(ctx)
     await inventory_demo.load(ctx)
     await queue_demo.load(ctx, existing)
-    print(f"demo tenant {CODE} ready: log in as admin@{CODE} / {PASSWORD}")

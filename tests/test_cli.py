@@ -17,7 +17,7 @@ import pytest
 
 from server.core import db
 from server.settings import ROOT
-from server.system.services import auth, orgs, tenants
+from server.system.services import auth, orgs, tenants, users
 from server.system.tables import Org, Role, Tenant, User
 from tests.conftest import PG_URL
 
@@ -50,7 +50,9 @@ def migrated_file(tmp_path_factory) -> Path | None:
     if PG_URL:
         return None
     path = tmp_path_factory.mktemp("cli") / "migrated.sqlite3"
-    assert "up to date" in ok(run(f"sqlite:///{path}", "migrate")).stdout
+    first = ok(run(f"sqlite:///{path}", "migrate")).stdout
+    assert re.search(r"migrations: [1-9]\d* applied, database up to date", first), first
+    assert "migrations: database already up to date" in ok(run(f"sqlite:///{path}", "migrate")).stdout
     return path
 
 
@@ -103,9 +105,12 @@ async def test_tenant_create_refuses_invalid_codes(url):
 
 
 async def test_demo_loads_a_network_and_a_second_run_changes_nothing(url):
-    ok(run(url, "demo"))
+    loaded = ok(run(url, "demo", "--base-url", "http://10.1.2.3:8000/")).stdout
+    assert "http://10.1.2.3:8000/login" in loaded
+    assert "http://10.1.2.3:8000/queue/kiosk/dev_DEMO-SH01-kiosk" in loaded
+    assert "http://10.1.2.3:8000/queue/tv/dev_DEMO-GZ01-tv" in loaded
     first = await demo_counts()
-    ok(run(url, "demo"))
+    assert "already loaded" in ok(run(url, "demo")).stdout
     assert await demo_counts() == first
     ctx = await tenants.platform_ctx("DEMO")
     network = await Org.select(Org.level).where(Org.tenant_id == ctx.tenant_id)
@@ -115,6 +120,23 @@ async def test_demo_loads_a_network_and_a_second_run_changes_nothing(url):
     assert DEMO_ROLES <= names
     assert await login_ok("admin@DEMO", "demo1234")
     assert await login_ok("sh.manager@DEMO", "demo1234")
+
+
+async def test_demo_is_loaded_once_and_reset_starts_it_over(url):
+    ok(run(url, "demo"))
+    full = await demo_counts()
+    ctx = await tenants.platform_ctx("DEMO")
+    tech = await User.select(User.id).where((User.tenant_id == ctx.tenant_id) & (User.account == "gz.tech")).first()
+    await users.delete(ctx, tech["id"])
+    ok(run(url, "demo"))  # what the user deleted stays deleted
+    gone = await User.select(User.status).where(User.id == tech["id"]).first()
+    assert gone["status"] == "deleted"
+    ok(run(url, "demo", "--reset"))
+    assert await demo_counts() == full
+    ctx = await tenants.platform_ctx("DEMO")
+    back = await User.select(User.status).where((User.tenant_id == ctx.tenant_id) & (User.account == "gz.tech")).first()
+    assert back["status"] == "active"
+    assert await login_ok("gz.tech@DEMO", "demo1234")
 
 
 @pytest.mark.skipif(

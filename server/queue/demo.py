@@ -125,8 +125,6 @@ async def load(ctx: Ctx, org_ids: dict[str, dict]) -> None:
                             last_no=last,
                         )
                     )
-        print(f"  {org['name']} 取号机: /queue/kiosk/{demo_token(code, 'kiosk')}")
-        print(f"  {org['name']} 叫号屏: /queue/tv/{demo_token(code, 'tv')}")
 
 
 COLUMNS = (

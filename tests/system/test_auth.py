@@ -181,7 +181,8 @@ async def test_unlock_follows_the_escalation_rule(client, tenant, admin):
         client, admin, "clerk", tenant.org_id, "hq", ["system.user.view", "system.user.unlock"]
     )
     me = (await client.get("/api/v1/auth/me", headers=admin)).json()
-    error_of(await client.post(f"/api/v1/users/{me['user_id']}/unlock", headers=clerk_headers), 403, "permission_escalation")
+    refused = await client.post(f"/api/v1/users/{me['user_id']}/unlock", headers=clerk_headers)
+    error_of(refused, 403, "permission_escalation")
 
 
 async def test_throttling_one_login_name_leaves_others_alone(client, bob):
@@ -509,3 +510,17 @@ async def test_one_fresh_otp_code_logs_in_once_however_many_race(client, tenant,
     for answer in answers:
         if answer.status_code != 200:  # the code is used up, or the burst reached the throttle
             assert error_of(answer, answer.status_code)["code"] in ("wrong_otp", "throttled"), answer.text
+
+
+async def test_form_login_works_when_the_session_folder_and_its_parents_do_not_exist(settings, tenant, tmp_path):
+    """A fresh checkout has no var/: the app makes what it needs at start-up (issue 15 item 11)."""
+    import dataclasses
+
+    from litestar.testing import AsyncTestClient
+
+    from server.app import create_app
+
+    fresh = dataclasses.replace(settings, session_dir=tmp_path / "nothing" / "here" / "sessions")
+    async with AsyncTestClient(app=create_app(fresh)) as client:
+        await page_login(client, "admin@ACME")
+        assert (await client.get("/")).status_code == 200

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.core import audit, hooks, permissions, validate
+from piccolo.table import sort_table_classes
+
+from server.core import audit, db, hooks, permissions, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
@@ -17,6 +19,26 @@ from server.system.tables import Org, Role, Tenant, User, UserRole
 
 CODE_PATTERN = r"[A-Z0-9]{2,16}"
 ADMIN_ACCOUNT = "admin"
+
+
+async def purge(code: str) -> bool:
+    """Remove tenant `code` with every row of its data, in one transaction (the demo's `--reset`).
+    Children before parents; a tree's own parent links are cut first."""
+    tenant = await Tenant.select(Tenant.id).where(Tenant.code == code.upper()).first()
+    if tenant is None:
+        return False
+    tables = [
+        t for t in sort_table_classes(db.all_tables()) if any(c._meta.name == "tenant_id" for c in t._meta.columns)
+    ]
+    async with atomic():
+        for table in tables:
+            for fk in table._meta.foreign_key_columns:
+                if fk._foreign_key_meta.resolved_references is table:
+                    await table.update({fk: None}).where(in_tenant(table, tenant["id"]))
+        for table in reversed(tables):
+            await table.delete().where(in_tenant(table, tenant["id"]))
+        await Tenant.delete().where(Tenant.id == tenant["id"])
+    return True
 
 
 async def platform_ctx(code: str) -> Ctx:
