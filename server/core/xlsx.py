@@ -26,6 +26,7 @@ import io
 import time
 import zipfile
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -77,6 +78,9 @@ def yes_no(value: bool) -> str:
 # --- export -------------------------------------------------------------------------------------
 
 
+MONEY_FORMAT = "0.0000"
+
+
 def safe_text(value: str) -> str:
     """Text as an export writes it: characters XML cannot hold replaced with U+FFFD, and a
     leading =, +, -, @, tab or CR neutralised with one apostrophe. Text that starts with an
@@ -106,8 +110,17 @@ def _row(ws, row: Sequence) -> list:
             value = safe_text(value)
             if value in ERROR_CODES:
                 value = _text_cell(ws, value)
+        elif isinstance(value, Decimal):
+            value = _money_cell(ws, value)
         out.append(value)
     return out
+
+
+def _money_cell(ws, value: Decimal) -> WriteOnlyCell:
+    """Money as a number Excel can sum, shown with its 4 places (0.0000)."""
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = MONEY_FORMAT
+    return cell
 
 
 def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
