@@ -19,6 +19,29 @@ class BusinessError(Exception):
             self.status_code = status_code
 
 
+class FieldErrors(BusinessError):
+    """Several fields refused at once (`validate.Fields`): the API lists each in `errors`, a form
+    marks each field. The message and code are those of the first, so one bad field reads as
+    before."""
+
+    def __init__(self, errors: list[BusinessError]) -> None:
+        super().__init__("；".join(e.detail for e in errors), code=errors[0].code, field=errors[0].field)
+        self.errors = errors
+
+
+def field_errors(exc: BusinessError) -> list[dict[str, str]]:
+    """`[{field, detail}]` of an error that names its fields (none for a rule on the whole)."""
+    if isinstance(exc, FieldErrors):
+        return [{"field": e.field or "", "detail": e.detail} for e in exc.errors]
+    return [{"field": exc.field, "detail": exc.detail}] if exc.field else []
+
+
+def checked_all_fields(exc: BusinessError) -> bool:
+    """Whether the service checked every field (`validate.Fields`): then the API lists them all
+    in `errors`; an error raised at the first bad field keeps the plain `{detail, code}`."""
+    return isinstance(exc, FieldErrors)
+
+
 class NotFound(BusinessError):
     """Absent, deleted from view, or another tenant's: indistinguishable on purpose."""
 

@@ -30,11 +30,18 @@ from server.core.xlsx import XLSX_MEDIA_TYPE
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+class FieldErrorOut(msgspec.Struct):
+    field: str  # the body's field name
+    detail: str
+
+
 class ErrorOut(msgspec.Struct):
-    """Every API error: a Chinese message for people and a stable code for programs."""
+    """Every API error: a Chinese message for people and a stable code for programs; when fields
+    of the body were refused, every one of them in `errors` (all at once, not one per request)."""
 
     detail: str
     code: str
+    errors: list[FieldErrorOut] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ImportRowError(msgspec.Struct):

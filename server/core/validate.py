@@ -5,7 +5,49 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server.core.errors import BusinessError
+from server.core.errors import BusinessError, FieldErrors
+
+
+class Fields:
+    """Check every field of a form, then refuse with all their errors at once: `v = Fields()`,
+    `name = v(text, data.get("name"), "名称", 100, field="name")`, …, `v.done()`. A check that
+    fails gives None and is remembered; an error naming no field (a rule on the whole) is raised
+    at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[BusinessError] = []
+
+    def __call__(self, check: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return check(*args, **kwargs)
+        except FieldErrors as e:
+            self.errors += e.errors
+        except BusinessError as e:
+            if e.field is None or e.status_code != 400:
+                raise
+            self.errors.append(e)
+        return None
+
+    async def awaiting(self, check: Any) -> Any:
+        """The same for an awaitable check (a lookup in the database)."""
+        try:
+            return await check
+        except FieldErrors as e:
+            self.errors += e.errors
+        except BusinessError as e:
+            if e.field is None or e.status_code != 400:
+                raise
+            self.errors.append(e)
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def done(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
+
 
 MAX_ID = 2**31 - 1
 # C0 controls but tab, line feed and carriage return (a textarea sends them), and DEL: they are

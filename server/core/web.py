@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import asyncpg
 import redis.exceptions
@@ -27,7 +28,7 @@ from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.core import permissions
-from server.core.errors import BusinessError
+from server.core.errors import BusinessError, checked_all_fields, field_errors
 from server.core.tenancy import Ctx
 
 log = logging.getLogger("weifu")
@@ -211,13 +212,22 @@ def _validation_detail(exc: ValidationException) -> str:
 
 
 def error_response(
-    request: Request, status: int, detail: str, code: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    detail: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    fields: list[dict[str, str]] | None = None,
+    all_fields: bool = False,
 ) -> Response:
+    """The API's `{detail, code}` (with `errors: [{field, detail}]` when every field was checked);
+    for htmx the message as text and the refused fields in `X-Field-Errors` (JSON, percent-encoded)."""
     headers = headers or {}
     if is_api(request):
-        return Response(
-            {"detail": detail, "code": code}, status_code=status, media_type=MediaType.JSON, headers=headers
-        )
+        body = {"detail": detail, "code": code} | ({"errors": fields} if fields and all_fields else {})
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    if fields and request.headers.get("hx-request"):
+        headers = headers | {"X-Field-Errors": quote(json.dumps(fields, ensure_ascii=False))}
     if status == 401 and not request.headers.get("hx-request"):
         return Redirect(f"/login?next={request.url.path}")
     if status == 401:
@@ -229,7 +239,9 @@ def error_response(
 
 
 def handle_business(request: Request, exc: BusinessError) -> Response:
-    return error_response(request, exc.status_code, exc.detail, exc.code)
+    return error_response(
+        request, exc.status_code, exc.detail, exc.code, fields=field_errors(exc), all_fields=checked_all_fields(exc)
+    )
 
 
 def handle_http(request: Request, exc: HTTPException) -> Response:

@@ -18,19 +18,51 @@
   window.weifuToast = toast;
 
   // Errors (4xx/5xx) carry a Chinese message: show it in the form's .form-error box, else as a toast.
+  // Refused fields (X-Field-Errors) are marked each with its message below it, all at once.
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;
     var message = xhr.responseText && xhr.responseText.length < 500 ? xhr.responseText : "操作失败，请稍后重试";
     var form = evt.detail.elt.closest("form");
     var box = form && form.querySelector(".form-error");
-    if (box) { box.textContent = message; box.scrollIntoView({block: "nearest"}); }
-    else toast(message, "error");
+    var marked = form ? markFields(form, xhr.getResponseHeader("X-Field-Errors")) : 0;
+    if (box) {
+      box.textContent = marked > 1 ? "有 " + marked + " 处填写需要修改，见各栏下方的提示" : message;
+      box.scrollIntoView({block: "nearest"});
+    } else if (!marked) toast(message, "error");
   });
+  function clearFields(form) {
+    form.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    form.querySelectorAll(".field-invalid").forEach(function (el) {
+      el.classList.remove("field-invalid");
+      el.removeAttribute("aria-invalid");
+    });
+  }
+  function markFields(form, header) {
+    clearFields(form);
+    if (!header) return 0;
+    var errors;
+    try { errors = JSON.parse(decodeURIComponent(header)); } catch (e) { return 0; }
+    var count = 0;
+    errors.forEach(function (err) {
+      var input = form.querySelector('[name="' + err.field + '"]') || form.querySelector('[data-field="' + err.field + '"]');
+      if (!input) return;
+      count += 1;
+      input.classList.add("field-invalid");
+      input.setAttribute("aria-invalid", "true");
+      var note = document.createElement("div");
+      note.className = "field-error";
+      note.textContent = err.detail;
+      var anchor = input.closest(".picker") || input;
+      anchor.insertAdjacentElement("afterend", note);
+      if (count === 1) input.focus();
+    });
+    return count;
+  }
   document.addEventListener("htmx:sendError", function () { toast("网络连接失败，请检查网络后重试", "error"); });
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var form = evt.detail.elt.closest && evt.detail.elt.closest("form");
     var box = form && form.querySelector(".form-error");
-    if (box && evt.detail.elt === form) box.textContent = "";
+    if (box && evt.detail.elt === form) { box.textContent = ""; clearFields(form); }
   });
 
   // A saved form: close its dialog, say so, and refresh the regions of its topic.
