@@ -11,6 +11,7 @@ from server.system.services import orgs
 
 TREE_SOURCES = {"categories": "category", "repair-classes": "repair_class", "fault-classes": "fault_class"}
 LIMIT = 50
+READ = {"signed_in": True}
 
 
 def _options(request: Request, options: list[dict], more: bool) -> Response:
@@ -20,7 +21,7 @@ def _options(request: Request, options: list[dict], more: bool) -> Response:
 class PickerPages(Controller):
     path = "/pickers"
 
-    @get("/{source:str}", include_in_schema=False)
+    @get("/{source:str}", opt=READ, include_in_schema=False)
     async def tree(self, request: Request, source: FromPath[str], q: FromQuery[str] = "") -> Response:
         kind = TREE_SOURCES.get(source)
         if kind is None:
@@ -28,7 +29,7 @@ class PickerPages(Controller):
         nodes, more = await trees.choices(ctx_of(request), kind, q, LIMIT)
         return _options(request, [{"value": n["id"], "label": n["label"]} for n in nodes], more)
 
-    @get("/goods", include_in_schema=False)
+    @get("/goods", opt=READ, include_in_schema=False)
     async def goods(
         self,
         request: Request,
@@ -49,7 +50,7 @@ class PickerPages(Controller):
         ]
         return _options(request, options, more)
 
-    @get("/orgs", include_in_schema=False)
+    @get("/orgs", opt=READ, include_in_schema=False)
     async def orgs(self, request: Request, q: FromQuery[str] = "") -> Response:
         rows = await orgs.choices(ctx_of(request), q=q, enabled_only=True)
         options = [
@@ -58,7 +59,7 @@ class PickerPages(Controller):
         ]
         return _options(request, options, len(rows) > LIMIT)
 
-    @get("/warehouses", include_in_schema=False)
+    @get("/warehouses", opt=READ, include_in_schema=False)
     async def warehouses(
         self, request: Request, org_id: FromQuery[str] = "", types: FromQuery[str] = "", q: FromQuery[str] = ""
     ) -> Response:
