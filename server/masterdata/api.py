@@ -52,6 +52,7 @@ from server.masterdata.services.codes import CodeFilters
 from server.masterdata.services.goods import GoodsFilters
 from server.masterdata.services.trees import TreeFilters
 from server.masterdata.services.warehouses import AssignmentFilters
+from server.masterdata.states import TreeKind
 
 READ = {"signed_in": True}  # master data reads: every user of the tenant
 TreeNodePage = page_type(TreeNodeOut)
@@ -366,9 +367,9 @@ class DictionaryController(Controller):
 
 
 ROUTES = [
-    _tree_controller("category", "/api/v1/categories"),
-    _tree_controller("repair_class", "/api/v1/repair-classes"),
-    _tree_controller("fault_class", "/api/v1/fault-classes"),
+    _tree_controller(TreeKind.CATEGORY, "/api/v1/categories"),
+    _tree_controller(TreeKind.REPAIR_CLASS, "/api/v1/repair-classes"),
+    _tree_controller(TreeKind.FAULT_CLASS, "/api/v1/fault-classes"),
     _code_controller("repair_code", "/api/v1/repair-codes", RepairCodeIn, RepairCodePatch, RepairCodeOut),
     _code_controller("fault_reason", "/api/v1/fault-reasons", FaultReasonIn, FaultReasonPatch, FaultReasonOut),
     GoodsController,

@@ -7,9 +7,14 @@ from litestar.params import FromPath, FromQuery
 
 from server.core.web import ctx_of, render
 from server.masterdata.services import goods, trees, warehouses
+from server.masterdata.states import TreeKind
 from server.system.services import orgs
 
-TREE_SOURCES = {"categories": "category", "repair-classes": "repair_class", "fault-classes": "fault_class"}
+TREE_SOURCES = {
+    "categories": TreeKind.CATEGORY,
+    "repair-classes": TreeKind.REPAIR_CLASS,
+    "fault-classes": TreeKind.FAULT_CLASS,
+}
 LIMIT = 50
 READ = {"signed_in": True}
 

@@ -10,12 +10,12 @@ from server.masterdata import permissions as P
 from server.masterdata.pages.common import rows_block
 from server.masterdata.services import trees
 from server.masterdata.services.trees import TreeFilters
-from server.masterdata.states import Status
+from server.masterdata.states import Status, TreeKind
 
 TREE_PAGES = {
-    "category": ("/masterdata/categories", "品类管理", "新增子品类"),
-    "repair_class": ("/masterdata/repair-classes", "维修分类", "新增子类别"),
-    "fault_class": ("/masterdata/fault-classes", "故障分类", "新增子类别"),
+    TreeKind.CATEGORY: ("/masterdata/categories", "品类管理", "新增子品类"),
+    TreeKind.REPAIR_CLASS: ("/masterdata/repair-classes", "维修分类", "新增子类别"),
+    TreeKind.FAULT_CLASS: ("/masterdata/fault-classes", "故障分类", "新增子类别"),
 }
 
 
