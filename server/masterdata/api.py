@@ -1,16 +1,17 @@
-"""JSON API of master data. Reads are open to every user of the tenant (branches pick master
-data in their documents); writes need the permission and a head-office user (services check)."""
+"""JSON API of master data. Reads are open to every signed-in user of the tenant (branches pick
+master data in their documents); each write names its permission on the route, and the
+services keep the object rule (head office only)."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from server.core.api import given, page_of, page_type, to
+from server.core.api import PageNo, PageSize, given, page_of, page_type, to
 from server.core.openapi import IMPORT_REFUSED, XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
@@ -47,17 +48,18 @@ from server.masterdata.schemas import (
     WarehousePatch,
 )
 from server.masterdata.services import codes, dictionaries, goods, goods_io, suppliers, trees, warehouses
+from server.masterdata.services.codes import CodeFilters
+from server.masterdata.services.goods import GoodsFilters
+from server.masterdata.services.trees import TreeFilters
+from server.masterdata.services.warehouses import AssignmentFilters
+from server.masterdata.states import TreeKind
 
-PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
-PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+READ = {"signed_in": True}  # master data reads: every user of the tenant
 TreeNodePage = page_type(TreeNodeOut)
 GoodsPage = page_type(GoodsOut)
 GoodsTypePage = page_type(GoodsTypeOut)
-WarehousePage = page_type(WarehouseOut)
 AssignmentPage = page_type(AssignmentOut)
-SupplierPage = page_type(SupplierOut)
 DictItemPage = page_type(DictItemOut)
-Filters = NamedDependency[dict]  # a resource's list filters, shared by its list and its export
 
 
 def _tree_controller(kind: str, path: str) -> type[Controller]:
@@ -65,19 +67,13 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
 
     class TreeController(Controller):
         tags = ["masterdata"]
+        dependencies = {"filters": TreeFilters.provide()}
 
-        @get("/")
+        @get("/", opt=READ)
         async def list_nodes(
-            self,
-            request: Request,
-            q: FromQuery[str] = "",
-            status: FromQuery[str] = "",
-            page: PageNo = 1,
-            page_size: PageSize = 200,
+            self, request: Request, filters: NamedDependency[TreeFilters], page: PageNo = 1, page_size: PageSize = 200
         ) -> TreeNodePage:
-            rows = await trees.listing(ctx_of(request), kind, include_deleted=status != "active", q=q)
-            if status:
-                rows = [r for r in rows if r["status"] == status]
+            rows = await trees.search(ctx_of(request), kind, filters)
             start = (page - 1) * page_size
             return {
                 "items": [to(TreeNodeOut, trees.as_dict(r)) for r in rows[start : start + page_size]],
@@ -87,8 +83,8 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
             }
 
         @get("/export", opt={"perm": perms["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
-        async def export(self, request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "") -> Response:
-            rows = await trees.export_rows(ctx_of(request), kind, status=status, q=q)
+        async def export(self, request: Request, filters: NamedDependency[TreeFilters]) -> Response:
+            rows = await trees.export_rows(ctx_of(request), kind, filters)
             title = trees.KINDS[kind]
             return await xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
 
@@ -96,7 +92,7 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
         async def create(self, request: Request, data: JSONBody[TreeNodeIn]) -> TreeNodeOut:
             return to(TreeNodeOut, trees.as_dict(await trees.create(ctx_of(request), kind, given(data))))
 
-        @get("/{node_id:int}")
+        @get("/{node_id:int}", opt=READ)
         async def read(self, request: Request, node_id: FromPath[int]) -> TreeNodeOut:
             return to(TreeNodeOut, trees.as_dict(await trees.get(ctx_of(request), kind, node_id)))
 
@@ -115,36 +111,22 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
 
 def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Controller]:
     perms = codes.KINDS[kind].perms
-    class_key = f"{codes.KINDS[kind].class_field}_id"
     out_page = page_type(out_s)
-
-    async def code_filters(
-        q: FromQuery[str] = "",
-        category_id: FromQuery[str] = "",
-        class_id: FromQuery[str] = "",
-        repair_class_id: FromQuery[str] = "",
-        fault_class_id: FromQuery[str] = "",
-        status: FromQuery[str] = "",
-        enabled: FromQuery[str] = "",
-    ) -> dict:
-        """`class_id`, or the class by its own name (`repair_class_id` / `fault_class_id`)."""
-        cls = class_id or (repair_class_id if class_key == "repair_class_id" else fault_class_id)
-        return {"q": q, "category_id": category_id, "class_id": cls, "status": status, "enabled": enabled}
 
     class CodeController(Controller):
         tags = ["masterdata"]
-        dependencies = {"filters": Provide(code_filters)}
+        dependencies = {"filters": CodeFilters.provide()}
 
-        @get("/")
+        @get("/", opt=READ)
         async def list_items(
-            self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
+            self, request: Request, filters: NamedDependency[CodeFilters], page: PageNo = 1, page_size: PageSize = 50
         ) -> out_page:
             return page_of(
-                out_s, await codes.search(ctx_of(request), kind, params=PageParams(page, page_size), **filters)
+                out_s, await codes.search(ctx_of(request), kind, filters, params=PageParams(page, page_size))
             )
 
         @get("/export", opt={"perm": perms["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
-        async def export(self, request: Request, filters: Filters) -> Response:
+        async def export(self, request: Request, filters: NamedDependency[CodeFilters]) -> Response:
             headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
             label = codes.KINDS[kind].label
             return await xlsx_response(f"{label}.xlsx", label, headers, rows)
@@ -153,7 +135,7 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
         async def create(self, request: Request, data: JSONBody[in_s]) -> out_s:
             return to(out_s, await codes.create(ctx_of(request), kind, given(data)))
 
-        @get("/{item_id:int}")
+        @get("/{item_id:int}", opt=READ)
         async def read(self, request: Request, item_id: FromPath[int]) -> out_s:
             return to(out_s, codes.as_dict(kind, await codes.get(ctx_of(request), kind, item_id)))
 
@@ -170,37 +152,67 @@ def _code_controller(kind: str, path: str, in_s, patch_s, out_s) -> type[Control
     return CodeController
 
 
+def _register_controller(path: str, service: Any, noun: str, schemas: tuple, perms: dict, title: str):
+    """A register of coded rows (仓库定义, 供应商): the filtered list and its export, add, read,
+    update and soft delete. `service` has `search`, `export_rows`, `EXPORT_HEADERS` and the CRUD
+    functions; `noun` names the path parameter (`warehouse_id`)."""
+    in_s, patch_s, out_s, filters_type = schemas
+    out_page = page_type(out_s)
+    item = f"/{{{noun}_id:int}}"
+    plural = f"{noun.title()}s"
+
+    def item_id(request: Request) -> int:
+        return request.path_params[f"{noun}_id"]
+
+    class RegisterController(Controller):
+        tags = ["masterdata"]
+        dependencies = {"filters": filters_type.provide()}
+
+        # the summary and operation id its own handler had (`list_warehouses`)
+        @get("/", opt=READ, operation_id=f"ApiV1{plural}List{plural}", summary=f"List{plural}")
+        async def list_items(
+            self, request: Request, filters: NamedDependency[filters_type], page: PageNo = 1, page_size: PageSize = 50
+        ) -> out_page:
+            return page_of(out_s, await service.search(ctx_of(request), filters, params=PageParams(page, page_size)))
+
+        @get("/export", opt={"perm": perms["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
+        async def export(self, request: Request, filters: NamedDependency[filters_type]) -> Response:
+            rows = await service.export_rows(ctx_of(request), filters)
+            return await xlsx_response(f"{title}.xlsx", title, service.EXPORT_HEADERS, rows)
+
+        @post("/", opt={"perm": perms["create"]})
+        async def create(self, request: Request, data: JSONBody[in_s]) -> out_s:
+            return to(out_s, await service.create(ctx_of(request), given(data)))
+
+        @get(item, opt=READ)
+        async def read(self, request: Request) -> out_s:
+            return to(out_s, await service.get(ctx_of(request), item_id(request)))
+
+        @patch(item, opt={"perm": perms["update"]})
+        async def update(self, request: Request, data: JSONBody[patch_s]) -> out_s:
+            return to(out_s, await service.update(ctx_of(request), item_id(request), given(data)))
+
+        @delete(item, opt={"perm": perms["delete"]}, status_code=200)
+        async def remove(self, request: Request) -> out_s:
+            return to(out_s, await service.delete(ctx_of(request), item_id(request)))
+
+    RegisterController.path = path
+    RegisterController.__name__ = f"{noun.title()}Controller"
+    return RegisterController
+
+
 @dataclass
 class ImportForm:
     file: UploadFile
 
 
-async def goods_filters(
-    q: FromQuery[str] = "",
-    category_id: FromQuery[str] = "",
-    goods_type_id: FromQuery[str] = "",
-    status: FromQuery[str] = "",
-    enabled: FromQuery[str] = "",
-    is_intake_item: FromQuery[str] = "",
-) -> dict:
-    """The goods list's filters, shared by the list and its export."""
-    return {
-        "q": q,
-        "category_id": category_id,
-        "goods_type_id": goods_type_id,
-        "status": status,
-        "enabled": enabled,
-        "is_intake_item": is_intake_item,
-    }
-
-
 class GoodsController(Controller):
     path = "/api/v1/goods"
     tags = ["masterdata"]
-    dependencies = {"filters": Provide(goods_filters)}
+    dependencies = {"filters": GoodsFilters.provide()}
 
     @get("/export", opt={"perm": P.GOODS["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
-    async def export(self, request: Request, filters: Filters) -> Response:
+    async def export(self, request: Request, filters: NamedDependency[GoodsFilters]) -> Response:
         rows = await goods_io.export_rows(ctx_of(request), filters)
         return await xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
 
@@ -230,17 +242,17 @@ class GoodsController(Controller):
             return Response(body, status_code=400, media_type=MediaType.JSON)
         return Response({"imported": result.imported}, status_code=200, media_type=MediaType.JSON)
 
-    @get("/")
+    @get("/", opt=READ)
     async def list_goods(
-        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
+        self, request: Request, filters: NamedDependency[GoodsFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> GoodsPage:
-        return page_of(GoodsOut, await goods.search(ctx_of(request), params=PageParams(page, page_size), **filters))
+        return page_of(GoodsOut, await goods.search(ctx_of(request), filters, params=PageParams(page, page_size)))
 
     @post("/", opt={"perm": P.GOODS["create"]})
     async def create(self, request: Request, data: JSONBody[GoodsIn]) -> GoodsOut:
         return to(GoodsOut, await goods.create(ctx_of(request), given(data)))
 
-    @get("/{goods_id:int}")
+    @get("/{goods_id:int}", opt=READ)
     async def read(self, request: Request, goods_id: FromPath[int]) -> GoodsOut:
         return to(GoodsOut, await goods.get(ctx_of(request), goods_id))
 
@@ -252,7 +264,7 @@ class GoodsController(Controller):
     async def remove(self, request: Request, goods_id: FromPath[int]) -> GoodsOut:
         return to(GoodsOut, await goods.delete(ctx_of(request), goods_id))
 
-    @get("/{goods_id:int}/price", summary="某机构的结算价格（price_for）")
+    @get("/{goods_id:int}/price", opt=READ, summary="某机构的结算价格（price_for）")
     async def price(self, request: Request, goods_id: FromPath[int], org_id: FromQuery[int]) -> PriceOut:
         price = await goods.price_for(ctx_of(request), goods_id, org_id)
         return PriceOut(
@@ -269,7 +281,7 @@ class GoodsTypeController(Controller):
     path = "/api/v1/goods-types"
     tags = ["masterdata"]
 
-    @get("/")
+    @get("/", opt=READ)
     async def list_types(self, request: Request) -> GoodsTypePage:
         rows = await goods.goods_types(ctx_of(request))
         return {
@@ -284,69 +296,20 @@ class GoodsTypeController(Controller):
         return to(GoodsTypeOut, await goods.create_goods_type(ctx_of(request), data.name))
 
 
-async def warehouse_filters(
-    q: FromQuery[str] = "", type: FromQuery[str] = "", status: FromQuery[str] = "", enabled: FromQuery[str] = ""
-) -> dict:
-    return {"q": q, "type": type, "status": status, "enabled": enabled}
-
-
-class WarehouseController(Controller):
-    path = "/api/v1/warehouses"
-    tags = ["masterdata"]
-    dependencies = {"filters": Provide(warehouse_filters)}
-
-    @get("/")
-    async def list_warehouses(
-        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-    ) -> WarehousePage:
-        return page_of(
-            WarehouseOut, await warehouses.search(ctx_of(request), params=PageParams(page, page_size), **filters)
-        )
-
-    @get("/export", opt={"perm": P.WAREHOUSE["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
-    async def export(self, request: Request, filters: Filters) -> Response:
-        rows = await warehouses.export_rows(ctx_of(request), filters)
-        return await xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
-
-    @post("/", opt={"perm": P.WAREHOUSE["create"]})
-    async def create(self, request: Request, data: JSONBody[WarehouseIn]) -> WarehouseOut:
-        return to(WarehouseOut, await warehouses.create(ctx_of(request), given(data)))
-
-    @get("/{warehouse_id:int}")
-    async def read(self, request: Request, warehouse_id: FromPath[int]) -> WarehouseOut:
-        return to(WarehouseOut, await warehouses.get(ctx_of(request), warehouse_id))
-
-    @patch("/{warehouse_id:int}", opt={"perm": P.WAREHOUSE["update"]})
-    async def update(
-        self, request: Request, warehouse_id: FromPath[int], data: JSONBody[WarehousePatch]
-    ) -> WarehouseOut:
-        return to(WarehouseOut, await warehouses.update(ctx_of(request), warehouse_id, given(data)))
-
-    @delete("/{warehouse_id:int}", opt={"perm": P.WAREHOUSE["delete"]}, status_code=200)
-    async def remove(self, request: Request, warehouse_id: FromPath[int]) -> WarehouseOut:
-        return to(WarehouseOut, await warehouses.delete(ctx_of(request), warehouse_id))
-
-
-async def assignment_filters(
-    org_id: FromQuery[str] = "", warehouse_id: FromQuery[str] = "", type: FromQuery[str] = ""
-) -> dict:
-    return {"org_id": org_id, "warehouse_id": warehouse_id, "type": type}
-
-
 class AssignmentController(Controller):
     path = "/api/v1/warehouse-assignments"
     tags = ["masterdata"]
-    dependencies = {"filters": Provide(assignment_filters)}
+    dependencies = {"filters": AssignmentFilters.provide()}
 
-    @get("/")
+    @get("/", opt=READ)
     async def list_assignments(
-        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
+        self, request: Request, filters: NamedDependency[AssignmentFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> AssignmentPage:
-        page_ = await warehouses.assignments(ctx_of(request), params=PageParams(page, page_size), **filters)
+        page_ = await warehouses.assignments(ctx_of(request), filters, params=PageParams(page, page_size))
         return page_of(AssignmentOut, page_)
 
     @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
-    async def export(self, request: Request, filters: Filters) -> Response:
+    async def export(self, request: Request, filters: NamedDependency[AssignmentFilters]) -> Response:
         rows = await warehouses.assignment_export_rows(ctx_of(request), filters)
         return await xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
@@ -360,7 +323,7 @@ class AssignmentController(Controller):
             "page_size": max(len(rows), 1),
         }
 
-    @get("/{assignment_id:int}")
+    @get("/{assignment_id:int}", opt=READ)
     async def read(self, request: Request, assignment_id: FromPath[int]) -> AssignmentOut:
         return to(AssignmentOut, await warehouses.get_assignment(ctx_of(request), assignment_id))
 
@@ -371,50 +334,11 @@ class AssignmentController(Controller):
         return to(AssignmentOut, await warehouses.set_assignment_enabled(ctx_of(request), assignment_id, data.enabled))
 
 
-async def supplier_filters(q: FromQuery[str] = "", status: FromQuery[str] = "", enabled: FromQuery[str] = "") -> dict:
-    return {"q": q, "status": status, "enabled": enabled}
-
-
-class SupplierController(Controller):
-    path = "/api/v1/suppliers"
-    tags = ["masterdata"]
-    dependencies = {"filters": Provide(supplier_filters)}
-
-    @get("/")
-    async def list_suppliers(
-        self, request: Request, filters: Filters, page: PageNo = 1, page_size: PageSize = 50
-    ) -> SupplierPage:
-        return page_of(
-            SupplierOut, await suppliers.search(ctx_of(request), params=PageParams(page, page_size), **filters)
-        )
-
-    @get("/export", opt={"perm": P.SUPPLIER["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
-    async def export(self, request: Request, filters: Filters) -> Response:
-        rows = await suppliers.export_rows(ctx_of(request), filters)
-        return await xlsx_response("供应商.xlsx", "供应商", suppliers.EXPORT_HEADERS, rows)
-
-    @post("/", opt={"perm": P.SUPPLIER["create"]})
-    async def create(self, request: Request, data: JSONBody[SupplierIn]) -> SupplierOut:
-        return to(SupplierOut, await suppliers.create(ctx_of(request), given(data)))
-
-    @get("/{supplier_id:int}")
-    async def read(self, request: Request, supplier_id: FromPath[int]) -> SupplierOut:
-        return to(SupplierOut, await suppliers.get(ctx_of(request), supplier_id))
-
-    @patch("/{supplier_id:int}", opt={"perm": P.SUPPLIER["update"]})
-    async def update(self, request: Request, supplier_id: FromPath[int], data: JSONBody[SupplierPatch]) -> SupplierOut:
-        return to(SupplierOut, await suppliers.update(ctx_of(request), supplier_id, given(data)))
-
-    @delete("/{supplier_id:int}", opt={"perm": P.SUPPLIER["delete"]}, status_code=200)
-    async def remove(self, request: Request, supplier_id: FromPath[int]) -> SupplierOut:
-        return to(SupplierOut, await suppliers.delete(ctx_of(request), supplier_id))
-
-
 class DictionaryController(Controller):
     path = "/api/v1/dictionaries"
     tags = ["masterdata"]
 
-    @get("/{kind:str}")
+    @get("/{kind:str}", opt=READ)
     async def list_items(self, request: Request, kind: FromPath[str]) -> DictItemPage:
         rows = await dictionaries.items(ctx_of(request), kind)
         return {
@@ -443,15 +367,29 @@ class DictionaryController(Controller):
 
 
 ROUTES = [
-    _tree_controller("category", "/api/v1/categories"),
-    _tree_controller("repair_class", "/api/v1/repair-classes"),
-    _tree_controller("fault_class", "/api/v1/fault-classes"),
+    _tree_controller(TreeKind.CATEGORY, "/api/v1/categories"),
+    _tree_controller(TreeKind.REPAIR_CLASS, "/api/v1/repair-classes"),
+    _tree_controller(TreeKind.FAULT_CLASS, "/api/v1/fault-classes"),
     _code_controller("repair_code", "/api/v1/repair-codes", RepairCodeIn, RepairCodePatch, RepairCodeOut),
     _code_controller("fault_reason", "/api/v1/fault-reasons", FaultReasonIn, FaultReasonPatch, FaultReasonOut),
     GoodsController,
     GoodsTypeController,
-    WarehouseController,
+    _register_controller(
+        "/api/v1/warehouses",
+        warehouses,
+        "warehouse",
+        (WarehouseIn, WarehousePatch, WarehouseOut, warehouses.WarehouseFilters),
+        P.WAREHOUSE,
+        "仓库定义",
+    ),
     AssignmentController,
-    SupplierController,
+    _register_controller(
+        "/api/v1/suppliers",
+        suppliers,
+        "supplier",
+        (SupplierIn, SupplierPatch, SupplierOut, suppliers.SupplierFilters),
+        P.SUPPLIER,
+        "供应商",
+    ),
     DictionaryController,
 ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
 from server.masterdata.services import codes, goods, suppliers, trees, warehouses
+from server.masterdata.states import TreeKind, WarehouseType
 from server.system.services import orgs
 
 ALL = PageParams(1, 100_000)
@@ -122,13 +123,13 @@ UNITS = {  # whole units the front desk takes in: (variant names, base cost)
     "Watch": (["GPS 41mm", "GPS 45mm", "蜂窝 45mm"], 2600),
 }
 WAREHOUSES = [
-    ("WH-GEN", "通用库", "general"),
-    ("WH-GOOD", "良品库", "good"),
-    ("WH-BAD", "坏品库", "defective"),
-    ("WH-SCRAP", "报废库", "scrap"),
-    ("WH-INSP", "审核库", "inspection"),
-    ("WH-TRANS", "中转库", "transit"),
-    ("WH-REPAIR", "维修库", "repair"),
+    ("WH-GEN", "通用库", WarehouseType.GENERAL),
+    ("WH-GOOD", "良品库", WarehouseType.GOOD),
+    ("WH-BAD", "坏品库", WarehouseType.DEFECTIVE),
+    ("WH-SCRAP", "报废库", WarehouseType.SCRAP),
+    ("WH-INSP", "审核库", WarehouseType.INSPECTION),
+    ("WH-TRANS", "中转库", WarehouseType.TRANSIT),
+    ("WH-REPAIR", "维修库", WarehouseType.REPAIR),
 ]
 SUPPLIERS = [
     ("SUP-APPLE", "苹果电脑贸易（上海）有限公司", "张经理", "021-50001111"),
@@ -164,9 +165,9 @@ def _prices(cost: int) -> list[dict]:
 
 
 async def load(ctx: Ctx) -> None:
-    categories = await _tree(ctx, "category", CATEGORIES, root="Apple")
-    repair_classes = await _tree(ctx, "repair_class", REPAIR_CLASSES)
-    fault_classes = await _tree(ctx, "fault_class", FAULT_CLASSES)
+    categories = await _tree(ctx, TreeKind.CATEGORY, CATEGORIES, root="Apple")
+    repair_classes = await _tree(ctx, TreeKind.REPAIR_CLASS, REPAIR_CLASSES)
+    fault_classes = await _tree(ctx, TreeKind.FAULT_CLASS, FAULT_CLASSES)
 
     have_codes = {r["code"] for r in (await codes.search(ctx, "repair_code", params=ALL)).items}
     have_faults = {r["code"] for r in (await codes.search(ctx, "fault_reason", params=ALL)).items}

@@ -3,6 +3,7 @@
 import sys
 
 from server.core.permissions import page, publish
+from server.masterdata.states import TreeKind
 from server.system import permissions as _menu_modules  # noqa: F401  (registers the module `masterdata`)
 
 CRUD = {"view": "查看", "create": "添加", "update": "修改", "delete": "删除", "export": "导出"}
@@ -31,7 +32,7 @@ page(
     {"view": "查看", "update": "维护", "export": "导出"},
 )
 
-TREE = {kind: {a: f"masterdata.{kind}.{a}" for a in CRUD} for kind in ("category", "repair_class", "fault_class")}
+TREE = {kind: {a: f"masterdata.{kind}.{a}" for a in CRUD} for kind in TreeKind}
 REPAIR_CODE = {a: f"masterdata.repair_code.{a}" for a in CRUD}
 FAULT_REASON = {a: f"masterdata.fault_reason.{a}" for a in CRUD}
 GOODS = {a: f"masterdata.goods.{a}" for a in (*CRUD, "import")}

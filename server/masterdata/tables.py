@@ -3,6 +3,8 @@
 from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, OnDelete, SmallInt, Timestamptz, Varchar
 from piccolo.table import Table
 
+from server.masterdata.states import Status
+
 
 class TreeNode(Table, tablename="md_tree_node"):
     """A node of one of the three trees: `kind` is category, repair_class or fault_class."""
@@ -14,7 +16,7 @@ class TreeNode(Table, tablename="md_tree_node"):
     path = Varchar(length=400)  # "/<root id>/…/<own id>/", zero-padded like orgs
     depth = SmallInt(default=1)
     sort = Integer(default=0)
-    status = Varchar(length=8, default="active")  # deleting a node deletes its subtree
+    status = Varchar(length=8, default=Status.ACTIVE)  # deleting a node deletes its subtree
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -28,7 +30,7 @@ class RepairCode(Table, tablename="md_repair_code"):
     enabled = Boolean(default=True)
     category = ForeignKey(TreeNode, on_delete=OnDelete.restrict, index=True)
     repair_class = ForeignKey(TreeNode, on_delete=OnDelete.restrict, index=True)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=Status.ACTIVE)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -40,7 +42,7 @@ class FaultReason(Table, tablename="md_fault_reason"):
     enabled = Boolean(default=True)
     category = ForeignKey(TreeNode, on_delete=OnDelete.restrict, index=True)
     fault_class = ForeignKey(TreeNode, on_delete=OnDelete.restrict, index=True)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=Status.ACTIVE)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -48,7 +50,7 @@ class FaultReason(Table, tablename="md_fault_reason"):
 class GoodsType(Table, tablename="md_goods_type"):
     tenant_id = Integer(index=True)
     name = Varchar(length=50)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=Status.ACTIVE)
 
 
 class Goods(Table, tablename="md_goods"):
@@ -64,7 +66,7 @@ class Goods(Table, tablename="md_goods"):
     enabled = Boolean(default=True)
     safety_stock = Integer(default=0)
     per_store_pricing = Boolean(default=False)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=Status.ACTIVE)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -96,7 +98,7 @@ class Warehouse(Table, tablename="md_warehouse"):
     name = Varchar(length=100)
     type = Varchar(length=16)  # general good defective scrap inspection transit repair custom
     enabled = Boolean(default=True)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=Status.ACTIVE)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -118,7 +120,7 @@ class Supplier(Table, tablename="md_supplier"):
     contact = Varchar(length=50, default="")
     phone = Varchar(length=30, default="")
     enabled = Boolean(default=True)
-    status = Varchar(length=8, default="active")
+    status = Varchar(length=8, default=Status.ACTIVE)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

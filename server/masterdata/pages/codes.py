@@ -3,17 +3,18 @@
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from server.core.forms import form_data, list_query, query_string, saved
-from server.core.web import ctx_of, htmx_target, render
+from server.core.forms import form_data, saved
+from server.core.web import ctx_of, render
 from server.core.xlsx import xlsx_response
+from server.masterdata.pages.common import list_context, list_filters, rows_block
 from server.masterdata.services import codes, trees
-from server.masterdata.services.common import STATUSES
+from server.masterdata.services.codes import CodeFilters
+from server.masterdata.states import Status
 
 CODE_PAGES = {
     "repair_code": ("/masterdata/repair-codes", "/pickers/repair-classes"),
     "fault_reason": ("/masterdata/fault-reasons", "/pickers/fault-classes"),
 }
-FILTERS = ("q", "category_id", "class_id", "enabled")
 
 
 def _code_pages(kind: str) -> type[Controller]:
@@ -36,26 +37,24 @@ def _code_pages(kind: str) -> type[Controller]:
         @get("/", opt={"perm": perms["view"]}, include_in_schema=False)
         async def index(self, request: Request) -> Response:
             ctx = ctx_of(request)
-            filters, params = list_query(request, *FILTERS, status="active")
-            page = await codes.search(ctx, kind, params=params, **filters)
-            chosen = {int(v) for v in (filters["category_id"], filters["class_id"]) if v.isdigit()}
+            filters, params = list_filters(request, CodeFilters, status=Status.ACTIVE)
+            page = await codes.search(ctx, kind, filters, params=params)
+            chosen = {int(v) for v in (filters.category_id, filters.class_of(kind)) if v.isdigit()}
             return render(
                 request,
                 "masterdata/codes.html",
-                block="rows" if htmx_target(request) == "rows" else None,
+                block=rows_block(request),
                 title=k.label,
                 page=page.with_items(await codes.with_paths(ctx, kind, page.items)),
-                filters=filters,
                 filter_paths=await trees.paths_of(ctx, chosen),
-                query=query_string(filters),
-                statuses=STATUSES,
+                **list_context(filters),
                 topic=topic,
                 **common,
             )
 
         @get("/export", opt={"perm": perms["export"]}, include_in_schema=False)
         async def export(self, request: Request) -> Response:
-            filters = list_query(request, *FILTERS, status="active")[0]
+            filters = list_filters(request, CodeFilters, status=Status.ACTIVE)[0]
             headers, rows = await codes.export_rows(ctx_of(request), kind, filters)
             return await xlsx_response(f"{k.label}.xlsx", k.label, headers, rows)
 

@@ -5,9 +5,10 @@ from litestar.params import FromPath, FromQuery
 
 from server.core.errors import NotFound
 from server.core.forms import form_data, saved
-from server.core.web import ctx_of, htmx_target, render
+from server.core.web import ctx_of, render
 from server.core.xlsx import xlsx_response
 from server.masterdata import permissions as P
+from server.masterdata.pages.common import rows_block
 from server.masterdata.services import dictionaries
 
 
@@ -20,7 +21,7 @@ class DictionaryPages(Controller):
         return render(
             request,
             "masterdata/dictionaries.html",
-            block="rows" if htmx_target(request) == "rows" else None,
+            block=rows_block(request),
             title="数据字典",
             kind=kind,
             kinds=dictionaries.KINDS,

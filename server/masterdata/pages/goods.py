@@ -9,13 +9,16 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
 from server.core.errors import BusinessError, Conflict
-from server.core.forms import form_data, form_rows, list_query, query_string, saved
+from server.core.forms import form_data, form_rows, saved
 from server.core.tenancy import Ctx
-from server.core.web import ctx_of, htmx_target, render
+from server.core.web import ctx_of, render
 from server.core.xlsx import xlsx_response
 from server.masterdata import permissions as P
+from server.masterdata.pages.common import list_context, list_filters, rows_block
 from server.masterdata.services import goods, goods_io, trees
-from server.masterdata.services.common import STATUSES, require_hq
+from server.masterdata.services.common import HQ_ONLY
+from server.masterdata.services.goods import GoodsFilters
+from server.masterdata.states import Status
 from server.system.services import orgs
 
 BASE = "/masterdata/goods"
@@ -63,26 +66,24 @@ class GoodsPages(Controller):
     @get("/", opt={"perm": P.GOODS["view"]}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, *goods_io.FILTERS, status="active")
-        page = await goods.search(ctx, params=params, **filters)
-        chosen = {int(filters["category_id"])} if filters["category_id"].isdigit() else set()
+        filters, params = list_filters(request, GoodsFilters, status=Status.ACTIVE)
+        page = await goods.search(ctx, filters, params=params)
+        chosen = {int(filters.category_id)} if filters.category_id.isdigit() else set()
         paths = await trees.paths_of(ctx, {g["category_id"] for g in page.items} | chosen)
         return render(
             request,
             "masterdata/goods.html",
-            block="rows" if htmx_target(request) == "rows" else None,
+            block=rows_block(request),
             title="货品管理",
             page=page,
             paths=paths,
-            filters=filters,
-            query=query_string(filters),
-            statuses=STATUSES,
+            **list_context(filters),
             goods_types=await goods.goods_types(ctx),
         )
 
     @get("/export", opt={"perm": P.GOODS["export"]}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        filters = list_query(request, *goods_io.FILTERS, status="active")[0]
+        filters = list_filters(request, GoodsFilters, status=Status.ACTIVE)[0]
         rows = await goods_io.export_rows(ctx_of(request), filters)
         return await xlsx_response("货品.xlsx", "货品", goods_io.COLUMNS, rows)
 
@@ -111,7 +112,7 @@ class GoodsPages(Controller):
     @get("/new", opt={"perm": P.GOODS["create"]}, include_in_schema=False)
     async def new(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        require_hq(ctx, P.GOODS["create"])
+        ctx.require_hq(HQ_ONLY)
         return render(request, "masterdata/goods_form.html", heading="添加货品", goods=None, **await _form_context(ctx))
 
     @post("/", opt={"perm": P.GOODS["create"]}, include_in_schema=False)
@@ -122,9 +123,9 @@ class GoodsPages(Controller):
     @get("/{goods_id:int}/edit", opt={"perm": P.GOODS["update"]}, include_in_schema=False)
     async def edit(self, request: Request, goods_id: FromPath[int]) -> Response:
         ctx = ctx_of(request)
-        require_hq(ctx, P.GOODS["update"])
+        ctx.require_hq(HQ_ONLY)
         row = await goods.get(ctx, goods_id)
-        if row["status"] != "active":
+        if row["status"] != Status.ACTIVE:
             raise Conflict("货品已删除，不能修改", code="deleted")
         context = await _form_context(ctx)
         return render(

@@ -7,10 +7,16 @@ from litestar.params import FromPath, FromQuery
 
 from server.core.web import ctx_of, render
 from server.masterdata.services import goods, trees, warehouses
+from server.masterdata.states import TreeKind
 from server.system.services import orgs
 
-TREE_SOURCES = {"categories": "category", "repair-classes": "repair_class", "fault-classes": "fault_class"}
+TREE_SOURCES = {
+    "categories": TreeKind.CATEGORY,
+    "repair-classes": TreeKind.REPAIR_CLASS,
+    "fault-classes": TreeKind.FAULT_CLASS,
+}
 LIMIT = 50
+READ = {"signed_in": True}
 
 
 def _options(request: Request, options: list[dict], more: bool) -> Response:
@@ -20,7 +26,7 @@ def _options(request: Request, options: list[dict], more: bool) -> Response:
 class PickerPages(Controller):
     path = "/pickers"
 
-    @get("/{source:str}", include_in_schema=False)
+    @get("/{source:str}", opt=READ, include_in_schema=False)
     async def tree(self, request: Request, source: FromPath[str], q: FromQuery[str] = "") -> Response:
         kind = TREE_SOURCES.get(source)
         if kind is None:
@@ -28,7 +34,7 @@ class PickerPages(Controller):
         nodes, more = await trees.choices(ctx_of(request), kind, q, LIMIT)
         return _options(request, [{"value": n["id"], "label": n["label"]} for n in nodes], more)
 
-    @get("/goods", include_in_schema=False)
+    @get("/goods", opt=READ, include_in_schema=False)
     async def goods(
         self,
         request: Request,
@@ -49,7 +55,7 @@ class PickerPages(Controller):
         ]
         return _options(request, options, more)
 
-    @get("/orgs", include_in_schema=False)
+    @get("/orgs", opt=READ, include_in_schema=False)
     async def orgs(self, request: Request, q: FromQuery[str] = "") -> Response:
         rows = await orgs.choices(ctx_of(request), q=q, enabled_only=True)
         options = [
@@ -58,7 +64,7 @@ class PickerPages(Controller):
         ]
         return _options(request, options, len(rows) > LIMIT)
 
-    @get("/warehouses", include_in_schema=False)
+    @get("/warehouses", opt=READ, include_in_schema=False)
     async def warehouses(
         self, request: Request, org_id: FromQuery[str] = "", types: FromQuery[str] = "", q: FromQuery[str] = ""
     ) -> Response:

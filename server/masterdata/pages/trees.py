@@ -4,22 +4,37 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from server.core.forms import form_data, saved
-from server.core.web import ctx_of, htmx_target, render
+from server.core.web import ctx_of, render
 from server.core.xlsx import xlsx_response
 from server.masterdata import permissions as P
+from server.masterdata.pages.common import rows_block
 from server.masterdata.services import trees
+from server.masterdata.services.trees import TreeFilters
+from server.masterdata.states import Status, TreeKind
 
 TREE_PAGES = {
-    "category": ("/masterdata/categories", "品类管理", "新增子品类"),
-    "repair_class": ("/masterdata/repair-classes", "维修分类", "新增子类别"),
-    "fault_class": ("/masterdata/fault-classes", "故障分类", "新增子类别"),
+    TreeKind.CATEGORY: ("/masterdata/categories", "品类管理", "新增子品类"),
+    TreeKind.REPAIR_CLASS: ("/masterdata/repair-classes", "维修分类", "新增子类别"),
+    TreeKind.FAULT_CLASS: ("/masterdata/fault-classes", "故障分类", "新增子类别"),
 }
+
+
+def _filters(show_deleted: str, q: str) -> TreeFilters:
+    """The page's 显示已删除 is the list's status filter: every node, or the active ones."""
+    return TreeFilters(q=q, status="" if show_deleted else Status.ACTIVE)
 
 
 def _tree_pages(kind: str) -> type[Controller]:
     base, title, child_label = TREE_PAGES[kind]
     perms = P.TREE[kind]
-    common = {"kind": kind, "base": base, "perms": perms, "child_label": child_label, "label": trees.KINDS[kind]}
+    common = {
+        "kind": kind,
+        "base": base,
+        "perms": perms,
+        "child_label": child_label,
+        "label": trees.KINDS[kind],
+        "Status": Status,
+    }
 
     class TreePages(Controller):
         path = base
@@ -27,11 +42,11 @@ def _tree_pages(kind: str) -> type[Controller]:
         @get("/", opt={"perm": perms["view"]}, include_in_schema=False)
         async def index(self, request: Request, show_deleted: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
             ctx = ctx_of(request)
-            nodes = await trees.listing(ctx, kind, include_deleted=bool(show_deleted), q=q)
+            nodes = await trees.search(ctx, kind, _filters(show_deleted, q))
             return render(
                 request,
                 "masterdata/tree.html",
-                block="rows" if htmx_target(request) == "rows" else None,
+                block=rows_block(request),
                 title=title,
                 nodes=nodes,
                 show_deleted=bool(show_deleted),
@@ -42,8 +57,7 @@ def _tree_pages(kind: str) -> type[Controller]:
 
         @get("/export", opt={"perm": perms["export"]}, include_in_schema=False)
         async def export(self, request: Request, show_deleted: FromQuery[str] = "", q: FromQuery[str] = "") -> Response:
-            status = "" if show_deleted else "active"
-            rows = await trees.export_rows(ctx_of(request), kind, status=status, q=q)
+            rows = await trees.export_rows(ctx_of(request), kind, _filters(show_deleted, q))
             return await xlsx_response(f"{title}.xlsx", title, trees.EXPORT_HEADERS, rows)
 
         @get("/new", opt={"perm": perms["create"]}, include_in_schema=False)

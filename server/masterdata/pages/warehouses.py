@@ -4,68 +4,30 @@ list with a per-row 停用/启用, and the 【仓库套用机构】 dialog assig
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from server.core.forms import form_data, list_query, query_string, saved
+from server.core.forms import form_data, saved
 from server.core.pagination import PageParams
-from server.core.web import ctx_of, htmx_target, render
+from server.core.web import ctx_of, render
 from server.core.xlsx import xlsx_response
 from server.masterdata import permissions as P
+from server.masterdata.pages.common import list_context, list_filters, register_pages, rows_block
 from server.masterdata.services import warehouses
-from server.masterdata.services.common import STATUSES
+from server.masterdata.services.warehouses import AssignmentFilters
 from server.system.services import orgs
 
 TOPIC = "warehouses"
-FILTERS = ("q", "type", "enabled")
-ASSIGNMENT_FILTERS = ("org_id", "warehouse_id", "type")
 
-
-class WarehousePages(Controller):
-    path = "/masterdata/warehouses"
-
-    @get("/", opt={"perm": P.WAREHOUSE["view"]}, include_in_schema=False)
-    async def index(self, request: Request) -> Response:
-        filters, params = list_query(request, *FILTERS, status="active")
-        page = await warehouses.search(ctx_of(request), params=params, **filters)
-        return render(
-            request,
-            "masterdata/warehouses.html",
-            block="rows" if htmx_target(request) == "rows" else None,
-            title="仓库定义",
-            page=page,
-            filters=filters,
-            query=query_string(filters),
-            statuses=STATUSES,
-            types=warehouses.TYPES,
-        )
-
-    @get("/export", opt={"perm": P.WAREHOUSE["export"]}, include_in_schema=False)
-    async def export(self, request: Request) -> Response:
-        filters = list_query(request, *FILTERS, status="active")[0]
-        rows = await warehouses.export_rows(ctx_of(request), filters)
-        return await xlsx_response("仓库定义.xlsx", "仓库定义", warehouses.EXPORT_HEADERS, rows)
-
-    @get("/new", opt={"perm": P.WAREHOUSE["create"]}, include_in_schema=False)
-    async def new(self, request: Request) -> Response:
-        return render(request, "masterdata/_warehouse_form.html", warehouse=None, types=warehouses.TYPES)
-
-    @post("/", opt={"perm": P.WAREHOUSE["create"]}, include_in_schema=False)
-    async def create(self, request: Request) -> Response:
-        row = await warehouses.create(ctx_of(request), await form_data(request))
-        return saved(f"已添加仓库 {row['name']}", TOPIC, status_code=201)
-
-    @get("/{warehouse_id:int}/edit", opt={"perm": P.WAREHOUSE["update"]}, include_in_schema=False)
-    async def edit(self, request: Request, warehouse_id: FromPath[int]) -> Response:
-        row = await warehouses.get(ctx_of(request), warehouse_id)
-        return render(request, "masterdata/_warehouse_form.html", warehouse=row, types=warehouses.TYPES)
-
-    @post("/{warehouse_id:int}", opt={"perm": P.WAREHOUSE["update"]}, include_in_schema=False)
-    async def update(self, request: Request, warehouse_id: FromPath[int]) -> Response:
-        row = await warehouses.update(ctx_of(request), warehouse_id, await form_data(request))
-        return saved(f"已修改仓库 {row['name']}", TOPIC)
-
-    @post("/{warehouse_id:int}/delete", opt={"perm": P.WAREHOUSE["delete"]}, include_in_schema=False)
-    async def delete(self, request: Request, warehouse_id: FromPath[int]) -> Response:
-        row = await warehouses.delete(ctx_of(request), warehouse_id)
-        return saved(f"已删除仓库 {row['name']}", TOPIC)
+WarehousePages = register_pages(
+    "/masterdata/warehouses",
+    warehouses,
+    warehouses.WarehouseFilters,
+    P.WAREHOUSE,
+    title="仓库定义",
+    noun="仓库",
+    template="masterdata/warehouses.html",
+    form=("masterdata/_warehouse_form.html", "warehouse"),
+    topic=TOPIC,
+    extra={"types": warehouses.TYPES},
+)
 
 
 class AssignmentPages(Controller):
@@ -74,17 +36,16 @@ class AssignmentPages(Controller):
     @get("/", opt={"perm": P.ASSIGNMENT["view"]}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, *ASSIGNMENT_FILTERS)
-        page = await warehouses.assignments(ctx, params=params, **filters)
-        org = await orgs.get(ctx, filters["org_id"]) if filters["org_id"] else None
+        filters, params = list_filters(request, AssignmentFilters)
+        page = await warehouses.assignments(ctx, filters, params=params)
+        org = await orgs.get(ctx, filters.org_id) if filters.org_id else None
         return render(
             request,
             "masterdata/assignments.html",
-            block="rows" if htmx_target(request) == "rows" else None,
+            block=rows_block(request),
             title="仓库设置",
             page=page,
-            filters=filters,
-            query=query_string(filters),
+            **list_context(filters),
             types=warehouses.TYPES,
             org_label=org["name"] if org else "",
             # every definition, deleted ones too: their org warehouses are still listed
@@ -93,7 +54,7 @@ class AssignmentPages(Controller):
 
     @get("/export", opt={"perm": P.ASSIGNMENT["export"]}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        rows = await warehouses.assignment_export_rows(ctx_of(request), list_query(request, *ASSIGNMENT_FILTERS)[0])
+        rows = await warehouses.assignment_export_rows(ctx_of(request), list_filters(request, AssignmentFilters)[0])
         return await xlsx_response("仓库设置.xlsx", "仓库设置", warehouses.ASSIGNMENT_EXPORT_HEADERS, rows)
 
     @get("/assign", opt={"perm": P.ASSIGNMENT["assign"]}, include_in_schema=False)

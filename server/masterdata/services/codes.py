@@ -10,16 +10,18 @@ from piccolo.table import Table
 
 import realtime
 from server.core import audit, money, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
 from server.masterdata.services import trees
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import FaultReason, RepairCode
 
 
@@ -33,9 +35,26 @@ class Kind:
 
 
 KINDS = {
-    "repair_code": Kind(RepairCode, "维修代码", "repair_class", "repair_class", P.REPAIR_CODE),
-    "fault_reason": Kind(FaultReason, "故障原因", "fault_class", "fault_class", P.FAULT_REASON),
+    "repair_code": Kind(RepairCode, "维修代码", TreeKind.REPAIR_CLASS, "repair_class", P.REPAIR_CODE),
+    "fault_reason": Kind(FaultReason, "故障原因", TreeKind.FAULT_CLASS, "fault_class", P.FAULT_REASON),
 }
+
+
+class CodeFilters(Filters):
+    """The list of either kind and its export. The class is `class_id`, or named after its own
+    tree (`repair_class_id` / `fault_class_id`)."""
+
+    q: str = ""
+    category_id: str = ""
+    class_id: str = ""
+    repair_class_id: str = ""
+    fault_class_id: str = ""
+    status: str = ""
+    enabled: str = ""
+
+    def class_of(self, kind: str) -> str:
+        return self.class_id or getattr(self, f"{KINDS[kind].class_field}_id")
+
 
 for _name, _kind in KINDS.items():
     realtime.topic(f"{_name}s", _kind.perms["view"], tenant_wide=True)
@@ -72,9 +91,7 @@ def _columns(kind: str) -> list:
 async def get(ctx: Ctx, kind: str, item_id: Any) -> dict:
     k = KINDS[kind]
     iid = validate.ident(item_id, k.label, "id")
-    row = (
-        await k.table.select(*_columns(kind)).where((k.table.tenant_id == ctx.tenant_id) & (k.table.id == iid)).first()
-    )
+    row = await k.table.select(*_columns(kind)).where(scoped(ctx, k.table) & (k.table.id == iid)).first()
     if row is None:
         raise NotFound(k.label)
     return row
@@ -83,36 +100,35 @@ async def get(ctx: Ctx, kind: str, item_id: Any) -> dict:
 async def search(
     ctx: Ctx,
     kind: str,
+    filters: CodeFilters | None = None,
     *,
-    q: str = "",
-    category_id: Any = None,
-    class_id: Any = None,
-    status: str = "",
-    enabled: Any = None,
     usable_only: bool = False,
     params: PageParams = PageParams(),
+    **by_name: Any,
 ) -> Page:
-    """Filters by category (its whole subtree) and class; `usable_only` for pickers."""
+    """Filters by category (its whole subtree) and class; `usable_only` for pickers. The filters
+    are a `CodeFilters`, or its fields by name."""
+    f = filters or CodeFilters(**by_name)
     k = KINDS[kind]
     t = k.table
-    where = t.tenant_id == ctx.tenant_id
-    q = validate.text(q, "关键字", 50)
+    where = scoped(ctx, t)
+    q = validate.text(f.q, "关键字", 50)
     if q:
         where &= contains(t.code, q) | contains(t.name, q)
-    if category_id not in (None, ""):
-        where &= t.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
-    if class_id not in (None, ""):
-        where &= getattr(t, k.class_field).is_in(await trees.subtree_ids(ctx, k.class_kind, class_id))
-    if status:
-        where &= t.status == validate.choice(status, "状态", STATUSES, "status")
-    if enabled not in (None, ""):
-        where &= t.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if f.category_id not in (None, ""):
+        where &= t.category.is_in(await trees.subtree_ids(ctx, TreeKind.CATEGORY, f.category_id))
+    if f.class_of(kind) not in (None, ""):
+        where &= getattr(t, k.class_field).is_in(await trees.subtree_ids(ctx, k.class_kind, f.class_of(kind)))
+    if f.status:
+        where &= t.status == validate.choice(f.status, "状态", STATUSES, "status")
+    if f.enabled not in (None, ""):
+        where &= t.enabled == validate.boolean(f.enabled, "是否启用", "enabled")
     if usable_only:
         where &= (
-            (t.status == "active")
+            (t.status == Status.ACTIVE)
             & (t.enabled == True)
-            & (t.category.status == "active")
-            & (getattr(t, k.class_field).status == "active")
+            & (t.category.status == Status.ACTIVE)
+            & (getattr(t, k.class_field).status == Status.ACTIVE)
         )
     page = await paginate(t.select(*_columns(kind)).where(where).order_by(t.code), t.count().where(where), params)
     return page.with_items([as_dict(kind, r) for r in page.items])
@@ -125,9 +141,9 @@ async def usable(ctx: Ctx, kind: str, item_id: Any, field: str) -> dict:
         row = await get(ctx, kind, item_id)
     except NotFound:
         raise BusinessError(f"所选{k.label}不存在", code="unknown_code", field=field) from None
-    if row["status"] != "active" or not row["enabled"]:
+    if row["status"] != Status.ACTIVE or not row["enabled"]:
         raise BusinessError(f"{k.label} {row['code']} 已停用或已删除", code="code_disabled", field=field)
-    await trees.usable(ctx, "category", row["category"], field=field)
+    await trees.usable(ctx, TreeKind.CATEGORY, row["category"], field=field)
     await trees.usable(ctx, k.class_kind, row[k.class_field], field=field)
     return row
 
@@ -140,7 +156,7 @@ async def _clean(ctx: Ctx, kind: str, data: dict) -> dict:
     if "enabled" in data:
         out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
     if "category_id" in data:
-        out["category"] = (await trees.usable(ctx, "category", data["category_id"], "品类", "category_id"))["id"]
+        out["category"] = (await trees.usable(ctx, TreeKind.CATEGORY, data["category_id"], "品类", "category_id"))["id"]
     class_key = f"{k.class_field}_id"
     if class_key in data:
         label = trees.KINDS[k.class_kind]
@@ -158,7 +174,7 @@ async def _clean(ctx: Ctx, kind: str, data: dict) -> dict:
 
 async def create(ctx: Ctx, kind: str, data: dict) -> dict:
     k = KINDS[kind]
-    require_hq(ctx, k.perms["create"])
+    ctx.require_hq(HQ_ONLY)
     code = validate.text(
         data.get("code"), "编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
     )
@@ -167,7 +183,7 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
         for key, label in (("name", "名称"), ("category", "品类"), (k.class_field, trees.KINDS[k.class_kind])):
             if key not in fields:
                 raise BusinessError(f"请填写{label}", code="required", field=key)
-        if await k.table.exists().where((k.table.tenant_id == ctx.tenant_id) & (k.table.code == code)):
+        if await k.table.exists().where(scoped(ctx, k.table) & (k.table.code == code)):
             raise Conflict(f"{k.label}编码 {code} 已存在", code="duplicate_code")
         t = now()
         row = k.table(tenant_id=ctx.tenant_id, code=code, created_at=t, updated_at=t, **fields)
@@ -180,10 +196,10 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
 
 async def update(ctx: Ctx, kind: str, item_id: Any, data: dict) -> dict:
     k = KINDS[kind]
-    require_hq(ctx, k.perms["update"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, kind, item_id)
-        if row["status"] != "active":
+        if row["status"] != Status.ACTIVE:
             raise Conflict(f"{k.label}已删除，不能修改", code="deleted")
         if data.get("code") not in (None, row["code"]):
             raise BusinessError("编码不可修改", code="immutable", field="code")
@@ -202,16 +218,12 @@ async def update(ctx: Ctx, kind: str, item_id: Any, data: dict) -> dict:
 
 async def delete(ctx: Ctx, kind: str, item_id: Any) -> dict:
     k = KINDS[kind]
-    require_hq(ctx, k.perms["delete"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, kind, item_id)
-        if row["status"] == "deleted":
+        if row["status"] == Status.DELETED:
             raise Conflict(f"{k.label}已经删除", code="already_deleted")
-        await k.table.update({k.table.status: "deleted", k.table.updated_at: now()}).where(k.table.id == row["id"])
-        await audit.record(
-            ctx, "delete", kind, row["id"], f"删除{k.label} {row['code']}", {"status": "active"}, {"status": "deleted"}
-        )
-        realtime.emit_tenant(ctx.tenant_id, f"{kind}s", "deleted", row["id"])
+        await mark_deleted(ctx, k.table, row["id"], kind, f"删除{k.label} {row['code']}", f"{kind}s")
         return as_dict(kind, await get(ctx, kind, row["id"]))
 
 
@@ -224,11 +236,10 @@ async def with_paths(ctx: Ctx, kind: str, items: list[dict]) -> list[dict]:
     ]
 
 
-async def export_rows(ctx: Ctx, kind: str, filters: dict) -> tuple[list[str], list[list]]:
+async def export_rows(ctx: Ctx, kind: str, filters: CodeFilters) -> tuple[list[str], list[list]]:
     """The list's current filter as (headers, rows), money as 4-decimal text."""
     k = KINDS[kind]
-    ctx.require(k.perms["export"])
-    page = await search(ctx, kind, params=PageParams(1, MAX_EXPORT_ROWS), **filters)
+    page = await search(ctx, kind, filters, params=PageParams(1, MAX_EXPORT_ROWS))
     fee = kind == "repair_code"
     headers = [
         f"{k.label}编码",

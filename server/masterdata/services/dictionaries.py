@@ -11,9 +11,9 @@ import realtime
 from server.core import audit, hooks, validate
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, require_hq
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY
 from server.masterdata.tables import DictItem
 
 KINDS = {
@@ -69,8 +69,7 @@ def _kind(kind: Any) -> str:
 async def seed(ctx: Ctx) -> None:
     """Give a new tenant every default item it does not have yet (idempotent)."""
     have = {
-        (r["kind"], r["code"])
-        for r in await DictItem.select(DictItem.kind, DictItem.code).where(DictItem.tenant_id == ctx.tenant_id)
+        (r["kind"], r["code"]) for r in await DictItem.select(DictItem.kind, DictItem.code).where(scoped(ctx, DictItem))
     }
     rows = [
         DictItem(tenant_id=ctx.tenant_id, kind=kind, code=code, name=name, sort=i * 10)
@@ -83,7 +82,7 @@ async def seed(ctx: Ctx) -> None:
 
 
 async def items(ctx: Ctx, kind: str, *, enabled_only: bool = False) -> list[dict]:
-    where = (DictItem.tenant_id == ctx.tenant_id) & (DictItem.kind == _kind(kind))
+    where = scoped(ctx, DictItem) & (DictItem.kind == _kind(kind))
     if enabled_only:
         where &= DictItem.enabled == True
     return await DictItem.select().where(where).order_by(DictItem.sort).order_by(DictItem.id)
@@ -94,7 +93,6 @@ EXPORT_HEADERS = ("字典类型", "编码", "名称", "排序", "是否启用")
 
 async def export_rows(ctx: Ctx, kind: str) -> list[list]:
     """One kind's items as the page shows them, for the Excel export."""
-    ctx.require(P.DICTIONARY_EXPORT)
     return [
         [KINDS[kind], i["code"], i["name"], i["sort"], "是" if i["enabled"] else "否"] for i in await items(ctx, kind)
     ]
@@ -103,7 +101,7 @@ async def export_rows(ctx: Ctx, kind: str) -> list[list]:
 async def name_of(ctx: Ctx, kind: str, code: str) -> str:
     row = (
         await DictItem.select(DictItem.name)
-        .where((DictItem.tenant_id == ctx.tenant_id) & (DictItem.kind == kind) & (DictItem.code == code))
+        .where(scoped(ctx, DictItem) & (DictItem.kind == kind) & (DictItem.code == code))
         .first()
     )
     return row["name"] if row else code
@@ -115,7 +113,7 @@ async def require_code(ctx: Ctx, kind: str, code: Any, field: str) -> str:
         raise BusinessError(f"请选择{KINDS[kind]}", code="required", field=field)
     row = (
         await DictItem.select(DictItem.enabled)
-        .where((DictItem.tenant_id == ctx.tenant_id) & (DictItem.kind == kind) & (DictItem.code == code[:32]))
+        .where(scoped(ctx, DictItem) & (DictItem.kind == kind) & (DictItem.code == code[:32]))
         .first()
     )
     if row is None or not row["enabled"]:
@@ -125,18 +123,14 @@ async def require_code(ctx: Ctx, kind: str, code: Any, field: str) -> str:
 
 async def _get(ctx: Ctx, kind: str, item_id: Any) -> dict:
     iid = validate.ident(item_id, "字典项", "id")
-    row = (
-        await DictItem.select()
-        .where((DictItem.tenant_id == ctx.tenant_id) & (DictItem.kind == kind) & (DictItem.id == iid))
-        .first()
-    )
+    row = await DictItem.select().where(scoped(ctx, DictItem) & (DictItem.kind == kind) & (DictItem.id == iid)).first()
     if row is None:
         raise NotFound("字典项")
     return row
 
 
 async def create(ctx: Ctx, kind: str, data: dict) -> dict:
-    require_hq(ctx, P.DICTIONARY_UPDATE)
+    ctx.require_hq(HQ_ONLY)
     kind = _kind(kind)
     code = validate.text(
         data.get("code"), "编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
@@ -145,9 +139,7 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
     sort = validate.integer(data.get("sort") or 0, "排序", 0, 1_000_000, "sort")
     enabled = validate.boolean(data.get("enabled", True), "是否启用", "enabled")
     async with atomic():
-        if await DictItem.exists().where(
-            (DictItem.tenant_id == ctx.tenant_id) & (DictItem.kind == kind) & (DictItem.code == code)
-        ):
+        if await DictItem.exists().where(scoped(ctx, DictItem) & (DictItem.kind == kind) & (DictItem.code == code)):
             raise Conflict(f"{KINDS[kind]}编码 {code} 已存在", code="duplicate_code")
         row = DictItem(tenant_id=ctx.tenant_id, kind=kind, code=code, name=name, sort=sort, enabled=enabled)
         await row.save()
@@ -159,7 +151,7 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
 
 async def update(ctx: Ctx, kind: str, item_id: Any, data: dict) -> dict:
     """Rename, re-sort, enable or disable an item; its code is what documents store, so it is fixed."""
-    require_hq(ctx, P.DICTIONARY_UPDATE)
+    ctx.require_hq(HQ_ONLY)
     kind = _kind(kind)
     async with atomic():
         item = await _get(ctx, kind, item_id)

@@ -9,15 +9,17 @@ from typing import Any
 
 import realtime
 from server.core import audit, hooks, money, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains, starts_with
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
 from server.masterdata.services import trees
-from server.masterdata.services.common import STATUSES, require_hq
+from server.masterdata.services.common import HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import Goods, GoodsPrice, GoodsStorePrice, GoodsType
 from server.system.services import orgs as org_service
 
@@ -36,6 +38,17 @@ EDITABLE = (
 )
 
 realtime.topic("goods", P.GOODS["view"], tenant_wide=True)
+
+
+class GoodsFilters(Filters):
+    """The goods list, its export and (some of them) the picker."""
+
+    q: str = ""
+    category_id: str = ""
+    goods_type_id: str = ""
+    status: str = ""
+    enabled: str = ""
+    is_intake_item: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,7 @@ async def _prices(goods_ids: list[int]) -> tuple[dict[int, list], dict[int, list
 
 async def _row(ctx: Ctx, goods_id: Any) -> dict:
     gid = validate.ident(goods_id, "货品", "goods_id")
-    row = await Goods.select(*COLUMNS).where((Goods.tenant_id == ctx.tenant_id) & (Goods.id == gid)).first()
+    row = await Goods.select(*COLUMNS).where(scoped(ctx, Goods) & (Goods.id == gid)).first()
     if row is None:
         raise NotFound("货品")
     return row
@@ -121,42 +134,40 @@ async def get(ctx: Ctx, goods_id: Any) -> dict:
     return as_dict(row, tiers[row["id"]], store_rows)
 
 
-async def search(ctx: Ctx, *, params: PageParams = PageParams(), **filters: Any) -> Page:
-    """The goods list; `filters` are those of `filter_where`."""
-    where = await filter_where(ctx, **filters)
+async def search(
+    ctx: Ctx,
+    filters: GoodsFilters | None = None,
+    *,
+    params: PageParams = PageParams(),
+    usable_only: bool = False,
+    **by_name: Any,
+) -> Page:
+    """The goods list: a `GoodsFilters`, or its fields by name."""
+    where = await filter_where(ctx, filters or GoodsFilters(**by_name), usable_only=usable_only)
     page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
     tiers, stores = await _prices([g["id"] for g in page.items])
     return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
 
 
-async def filter_where(
-    ctx: Ctx,
-    *,
-    q: str = "",
-    category_id: Any = None,
-    goods_type_id: Any = None,
-    status: str = "",
-    enabled: Any = None,
-    is_intake_item: Any = None,
-    usable_only: bool = False,
-):
-    """The condition of the goods list's filters (shared by the list and its export)."""
-    where = Goods.tenant_id == ctx.tenant_id
-    q = validate.text(q, "关键字", 64)
+async def filter_where(ctx: Ctx, filters: GoodsFilters, *, usable_only: bool = False):
+    """The condition of the goods list's filters (shared by the list, its export and the picker)."""
+    f = filters
+    where = scoped(ctx, Goods)
+    q = validate.text(f.q, "关键字", 64)
     if q:
         where &= starts_with(Goods.code, q) | contains(Goods.name, q)
-    if category_id not in (None, ""):
-        where &= Goods.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
-    if goods_type_id not in (None, ""):
-        where &= Goods.goods_type == validate.ident(goods_type_id, "货品分类", "goods_type_id")
-    if status:
-        where &= Goods.status == validate.choice(status, "状态", STATUSES, "status")
-    if enabled not in (None, ""):
-        where &= Goods.enabled == validate.boolean(enabled, "是否启用", "enabled")
-    if is_intake_item not in (None, ""):
-        where &= Goods.is_intake_item == validate.boolean(is_intake_item, "是否用于实物受理", "is_intake_item")
+    if f.category_id not in (None, ""):
+        where &= Goods.category.is_in(await trees.subtree_ids(ctx, TreeKind.CATEGORY, f.category_id))
+    if f.goods_type_id not in (None, ""):
+        where &= Goods.goods_type == validate.ident(f.goods_type_id, "货品分类", "goods_type_id")
+    if f.status:
+        where &= Goods.status == validate.choice(f.status, "状态", STATUSES, "status")
+    if f.enabled not in (None, ""):
+        where &= Goods.enabled == validate.boolean(f.enabled, "是否启用", "enabled")
+    if f.is_intake_item not in (None, ""):
+        where &= Goods.is_intake_item == validate.boolean(f.is_intake_item, "是否用于实物受理", "is_intake_item")
     if usable_only:
-        where &= (Goods.status == "active") & (Goods.enabled == True) & (Goods.category.status == "active")
+        where &= (Goods.status == Status.ACTIVE) & (Goods.enabled == True) & (Goods.category.status == Status.ACTIVE)
     return where
 
 
@@ -166,9 +177,9 @@ async def usable(ctx: Ctx, goods_id: Any, field: str = "goods_id") -> dict:
         row = await _row(ctx, goods_id)
     except NotFound:
         raise BusinessError("所选货品不存在", code="unknown_goods", field=field) from None
-    if row["status"] != "active" or not row["enabled"]:
+    if row["status"] != Status.ACTIVE or not row["enabled"]:
         raise BusinessError(f"货品 {row['code']} 已停用或已删除", code="goods_disabled", field=field)
-    await trees.usable(ctx, "category", row["category"], field=field)
+    await trees.usable(ctx, TreeKind.CATEGORY, row["category"], field=field)
     return row
 
 
@@ -177,7 +188,8 @@ async def pick(
 ) -> tuple[list[dict], bool]:
     """The goods picker: the first `limit` usable goods by code prefix or name within a category
     subtree, and whether more matched. No count and no prices, so it stays fast on a big catalogue."""
-    where = await filter_where(ctx, q=q, category_id=category_id, is_intake_item=is_intake_item, usable_only=True)
+    filters = GoodsFilters(q=q, category_id=category_id, is_intake_item=is_intake_item)
+    where = await filter_where(ctx, filters, usable_only=True)
     rows = (
         await Goods.select(
             Goods.id, Goods.code, Goods.name, Goods.spec, Goods.unit, Goods.category.name.as_alias("category_name")
@@ -321,16 +333,16 @@ async def _save_prices(ctx: Ctx, goods_id: int, prices: list[dict] | None, store
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    require_hq(ctx, P.GOODS["create"])
+    ctx.require_hq(HQ_ONLY)
     code = clean_code(data.get("code"))
     prices = _clean_prices(data.get("prices") or [])
     async with atomic():
         fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data})
         if "name" not in fields:
             raise BusinessError("请填写货品名称", code="required", field="name")
-        category = await trees.usable(ctx, "category", data.get("category_id"), "品类", "category_id")
+        category = await trees.usable(ctx, TreeKind.CATEGORY, data.get("category_id"), "品类", "category_id")
         store_prices = await _clean_store_prices(ctx, data.get("store_prices") or [])
-        if await Goods.exists().where((Goods.tenant_id == ctx.tenant_id) & (Goods.code == code)):
+        if await Goods.exists().where(scoped(ctx, Goods) & (Goods.code == code)):
             raise Conflict(f"货品编码 {code} 已存在", code="duplicate_code")
         t = now()
         row = Goods(tenant_id=ctx.tenant_id, code=code, category=category["id"], created_at=t, updated_at=t, **fields)
@@ -343,10 +355,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, goods_id: Any, data: dict) -> dict:
-    require_hq(ctx, P.GOODS["update"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         current = await get(ctx, goods_id)
-        if current["status"] != "active":
+        if current["status"] != Status.ACTIVE:
             raise Conflict("货品已删除，不能修改", code="deleted")
         if data.get("code") not in (None, current["code"]):
             raise BusinessError("货品编码不可修改", code="immutable", field="code")
@@ -369,16 +381,12 @@ async def update(ctx: Ctx, goods_id: Any, data: dict) -> dict:
 
 
 async def delete(ctx: Ctx, goods_id: Any) -> dict:
-    require_hq(ctx, P.GOODS["delete"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await _row(ctx, goods_id)
-        if row["status"] == "deleted":
+        if row["status"] == Status.DELETED:
             raise Conflict("货品已经删除", code="already_deleted")
-        await Goods.update({Goods.status: "deleted", Goods.updated_at: now()}).where(Goods.id == row["id"])
-        await audit.record(
-            ctx, "delete", "goods", row["id"], f"删除货品 {row['code']}", {"status": "active"}, {"status": "deleted"}
-        )
-        realtime.emit_tenant(ctx.tenant_id, "goods", "deleted", row["id"])
+        await mark_deleted(ctx, Goods, row["id"], "goods", f"删除货品 {row['code']}", "goods")
         return await get(ctx, row["id"])
 
 
@@ -389,7 +397,7 @@ DEFAULT_GOODS_TYPES = ("整机", "配件", "耗材")
 
 @hooks.on_tenant_created
 async def seed_goods_types(ctx: Ctx) -> None:
-    have = {r["name"] for r in await GoodsType.select(GoodsType.name).where(GoodsType.tenant_id == ctx.tenant_id)}
+    have = {r["name"] for r in await GoodsType.select(GoodsType.name).where(scoped(ctx, GoodsType))}
     rows = [GoodsType(tenant_id=ctx.tenant_id, name=n) for n in DEFAULT_GOODS_TYPES if n not in have]
     if rows:
         await GoodsType.insert(*rows)
@@ -398,30 +406,30 @@ async def seed_goods_types(ctx: Ctx) -> None:
 async def goods_types(ctx: Ctx) -> list[dict]:
     return (
         await GoodsType.select()
-        .where((GoodsType.tenant_id == ctx.tenant_id) & (GoodsType.status == "active"))
+        .where(scoped(ctx, GoodsType) & (GoodsType.status == Status.ACTIVE))
         .order_by(GoodsType.id)
     )
 
 
 async def usable_goods_type(ctx: Ctx, type_id: Any) -> dict:
     tid = validate.ident(type_id, "货品分类", "goods_type_id")
-    row = await GoodsType.select().where((GoodsType.tenant_id == ctx.tenant_id) & (GoodsType.id == tid)).first()
-    if row is None or row["status"] != "active":
+    row = await GoodsType.select().where(scoped(ctx, GoodsType) & (GoodsType.id == tid)).first()
+    if row is None or row["status"] != Status.ACTIVE:
         raise BusinessError("所选货品分类不存在", code="unknown_goods_type", field="goods_type_id")
     return row
 
 
 async def create_goods_type(ctx: Ctx, name: Any) -> dict:
-    """【自定义】 on the goods form: needs `masterdata.goods_type.manage`."""
-    require_hq(ctx, P.GOODS_TYPE_MANAGE)
+    """【自定义】 on the goods form (the route asks for `masterdata.goods_type.manage`)."""
+    ctx.require_hq(HQ_ONLY)
     name = validate.text(name, "货品分类名称", 50, required=True, field="name")
     async with atomic():
         if await GoodsType.exists().where(
-            (GoodsType.tenant_id == ctx.tenant_id) & (GoodsType.name == name) & (GoodsType.status == "active")
+            scoped(ctx, GoodsType) & (GoodsType.name == name) & (GoodsType.status == Status.ACTIVE)
         ):
             raise Conflict(f"货品分类 {name} 已存在", code="duplicate_name")
         row = GoodsType(tenant_id=ctx.tenant_id, name=name)
         await row.save()
         await audit.record(ctx, "create", "goods_type", row.id, f"添加货品分类 {name}", after={"name": name})
         realtime.emit_tenant(ctx.tenant_id, "goods", "goods_type_created", row.id)
-    return {"id": row.id, "name": name, "status": "active"}
+    return {"id": row.id, "name": name, "status": Status.ACTIVE}

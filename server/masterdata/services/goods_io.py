@@ -21,11 +21,11 @@ from server.core import audit, money, xlsx
 from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import BusinessError
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
-from server.masterdata import permissions as P
 from server.masterdata.services import goods, trees
-from server.masterdata.services.common import require_hq
+from server.masterdata.services.common import HQ_ONLY
+from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import Goods, GoodsPrice
 
 BASE_COLUMNS = (
@@ -42,7 +42,6 @@ BASE_COLUMNS = (
 )
 LEVEL_COLUMNS = tuple((f"{n}级订单价格", f"{n}级零售价", f"{n}级允许订购") for n in goods.LEVELS)
 COLUMNS = (*BASE_COLUMNS, *(c for level in LEVEL_COLUMNS for c in level))
-FILTERS = ("q", "category_id", "goods_type_id", "status", "enabled", "is_intake_item")
 PATH_SEP = "/"
 
 # The upload as sent; what it unpacks to is bounded by server.core.xlsx. A full 50,000-row file
@@ -83,7 +82,7 @@ class ImportResult:
 async def category_paths(ctx: Ctx, *, usable_only: bool = False) -> dict[int, str]:
     """Full path ("Apple/iPhone/iPhone 15") of every category node, deleted ones included unless
     `usable_only` (deleting a node deletes its subtree, so an active node is a usable one)."""
-    return trees.paths(await trees.listing(ctx, "category", include_deleted=not usable_only), PATH_SEP)
+    return trees.paths(await trees.listing(ctx, TreeKind.CATEGORY, include_deleted=not usable_only), PATH_SEP)
 
 
 def _path_key(path: str) -> str:
@@ -93,10 +92,9 @@ def _path_key(path: str) -> str:
 # --- export and template -------------------------------------------------------------------------
 
 
-async def export_rows(ctx: Ctx, filters: dict) -> list[list]:
+async def export_rows(ctx: Ctx, filters: goods.GoodsFilters) -> list[list]:
     """The goods list's current filter as rows of COLUMNS (money as 4-decimal text)."""
-    ctx.require(P.GOODS["export"])
-    where = await goods.filter_where(ctx, **{k: filters[k] for k in FILTERS if k in filters})
+    where = await goods.filter_where(ctx, filters)
     rows = await Goods.select(*goods.COLUMNS).where(where).order_by(Goods.code).limit(MAX_EXPORT_ROWS)
     paths = await category_paths(ctx)
     tiers: dict[int, dict[int, dict]] = {r["id"]: {} for r in rows}
@@ -268,9 +266,7 @@ async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[in
 async def _existing_codes(ctx: Ctx, codes: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(codes), BATCH):
-        rows = await Goods.select(Goods.code).where(
-            (Goods.tenant_id == ctx.tenant_id) & Goods.code.is_in(codes[start : start + BATCH])
-        )
+        rows = await Goods.select(Goods.code).where(scoped(ctx, Goods) & Goods.code.is_in(codes[start : start + BATCH]))
         found |= {r["code"] for r in rows}
     return found
 
@@ -370,7 +366,7 @@ async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
                     row["enabled"],
                     row["safety_stock"],
                     False,
-                    "active",
+                    Status.ACTIVE,
                     t,
                     t,
                 )
@@ -394,7 +390,7 @@ async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
     A file that cannot be read at all (not an .xlsx, wrong header, empty, too large) raises
     BusinessError; bad rows come back in the result instead, so the caller can show the report.
     """
-    require_hq(ctx, P.GOODS["import"])
+    ctx.require_hq(HQ_ONLY)
     parsed, problems = await _parse(ctx, data)
     async with atomic():  # references and codes are checked again under the write transaction
         await _resolve(ctx, parsed, problems)

@@ -6,20 +6,30 @@ from typing import Any
 
 import realtime
 from server.core import audit, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS
 from server.masterdata import permissions as P
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.states import Status
 from server.masterdata.tables import Supplier
 
 FIELDS = ("id", "code", "name", "contact", "phone", "enabled", "status")
 
 realtime.topic("suppliers", P.SUPPLIER["view"], tenant_wide=True)
+
+
+class SupplierFilters(Filters):
+    """The supplier list and its export."""
+
+    q: str = ""
+    status: str = ""
+    enabled: str = ""
 
 
 def as_dict(row: dict) -> dict:
@@ -28,7 +38,7 @@ def as_dict(row: dict) -> dict:
 
 async def get(ctx: Ctx, supplier_id: Any) -> dict:
     sid = validate.ident(supplier_id, "供应商", "supplier_id")
-    row = await Supplier.select().where((Supplier.tenant_id == ctx.tenant_id) & (Supplier.id == sid)).first()
+    row = await Supplier.select().where(scoped(ctx, Supplier) & (Supplier.id == sid)).first()
     if row is None:
         raise NotFound("供应商")
     return row
@@ -39,32 +49,33 @@ async def usable(ctx: Ctx, supplier_id: Any, field: str = "supplier_id") -> dict
         row = await get(ctx, supplier_id)
     except NotFound:
         raise BusinessError("所选供应商不存在", code="unknown_supplier", field=field) from None
-    if row["status"] != "active" or not row["enabled"]:
+    if row["status"] != Status.ACTIVE or not row["enabled"]:
         raise BusinessError(f"供应商 {row['name']} 已停用或已删除", code="supplier_disabled", field=field)
     return row
 
 
 async def search(
-    ctx: Ctx, *, q: str = "", status: str = "", enabled: Any = None, params: PageParams = PageParams()
+    ctx: Ctx, filters: SupplierFilters | None = None, *, params: PageParams = PageParams(), **by_name: Any
 ) -> Page:
-    where = Supplier.tenant_id == ctx.tenant_id
-    q = validate.text(q, "关键字", 50)
+    """The suppliers: a `SupplierFilters`, or its fields by name."""
+    f = filters or SupplierFilters(**by_name)
+    where = scoped(ctx, Supplier)
+    q = validate.text(f.q, "关键字", 50)
     if q:
         where &= contains(Supplier.code, q) | contains(Supplier.name, q) | contains(Supplier.contact, q)
-    if status:
-        where &= Supplier.status == validate.choice(status, "状态", STATUSES, "status")
-    if enabled not in (None, ""):
-        where &= Supplier.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if f.status:
+        where &= Supplier.status == validate.choice(f.status, "状态", STATUSES, "status")
+    if f.enabled not in (None, ""):
+        where &= Supplier.enabled == validate.boolean(f.enabled, "是否启用", "enabled")
     return await paginate(Supplier.select().where(where).order_by(Supplier.code), Supplier.count().where(where), params)
 
 
 EXPORT_HEADERS = ("供应商编码", "供应商名称", "联系人", "电话", "是否启用", "状态")
 
 
-async def export_rows(ctx: Ctx, filters: dict) -> list[list]:
+async def export_rows(ctx: Ctx, filters: SupplierFilters) -> list[list]:
     """The rows of the list as filtered, for its Excel export."""
-    ctx.require(P.SUPPLIER["export"])
-    page = await search(ctx, params=PageParams(1, MAX_EXPORT_ROWS), **filters)
+    page = await search(ctx, filters, params=PageParams(1, MAX_EXPORT_ROWS))
     return [
         [s["code"], s["name"], s["contact"], s["phone"], "是" if s["enabled"] else "否", STATUSES[s["status"]]]
         for s in page.items
@@ -85,7 +96,7 @@ def _clean(data: dict) -> dict:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    require_hq(ctx, P.SUPPLIER["create"])
+    ctx.require_hq(HQ_ONLY)
     code = validate.text(
         data.get("code"), "供应商编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
     )
@@ -93,7 +104,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
     if "name" not in fields:
         raise BusinessError("请填写供应商名称", code="required", field="name")
     async with atomic():
-        if await Supplier.exists().where((Supplier.tenant_id == ctx.tenant_id) & (Supplier.code == code)):
+        if await Supplier.exists().where(scoped(ctx, Supplier) & (Supplier.code == code)):
             raise Conflict(f"供应商编码 {code} 已存在", code="duplicate_code")
         t = now()
         row = Supplier(tenant_id=ctx.tenant_id, code=code, created_at=t, updated_at=t, **fields)
@@ -105,10 +116,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, supplier_id: Any, data: dict) -> dict:
-    require_hq(ctx, P.SUPPLIER["update"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, supplier_id)
-        if row["status"] != "active":
+        if row["status"] != Status.ACTIVE:
             raise Conflict("供应商已删除，不能修改", code="deleted")
         if data.get("code") not in (None, row["code"]):
             raise BusinessError("供应商编码不可修改", code="immutable", field="code")
@@ -126,20 +137,10 @@ async def update(ctx: Ctx, supplier_id: Any, data: dict) -> dict:
 
 
 async def delete(ctx: Ctx, supplier_id: Any) -> dict:
-    require_hq(ctx, P.SUPPLIER["delete"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, supplier_id)
-        if row["status"] == "deleted":
+        if row["status"] == Status.DELETED:
             raise Conflict("供应商已经删除", code="already_deleted")
-        await Supplier.update({Supplier.status: "deleted", Supplier.updated_at: now()}).where(Supplier.id == row["id"])
-        await audit.record(
-            ctx,
-            "delete",
-            "supplier",
-            row["id"],
-            f"删除供应商 {row['code']}",
-            {"status": "active"},
-            {"status": "deleted"},
-        )
-        realtime.emit_tenant(ctx.tenant_id, "suppliers", "deleted", row["id"])
+        await mark_deleted(ctx, Supplier, row["id"], "supplier", f"删除供应商 {row['code']}", "suppliers")
         return await get(ctx, row["id"])

@@ -10,17 +10,27 @@ from typing import Any
 
 import realtime
 from server.core import audit, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
-from server.masterdata.services.common import STATUSES, require_hq
+from server.masterdata.services.common import HQ_ONLY, STATUSES
+from server.masterdata.states import Status, TreeKind, labels
 from server.masterdata.tables import TreeNode
 
-KINDS = {"category": "品类", "repair_class": "维修分类", "fault_class": "故障分类"}
+KINDS = labels(TreeKind)
 MAX_DEPTH = 8
+
+
+class TreeFilters(Filters):
+    """A tree's list and export: `status` "" for every node, deleted ones too."""
+
+    q: str = ""
+    status: str = ""
+
 
 for _kind in KINDS:
     realtime.topic(_kind, P.TREE[_kind]["view"], tenant_wide=True)
@@ -48,11 +58,7 @@ def _kind(kind: str) -> str:
 
 async def get(ctx: Ctx, kind: str, node_id: Any) -> dict:
     nid = validate.ident(node_id, KINDS[_kind(kind)], "id")
-    row = (
-        await TreeNode.select()
-        .where((TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == kind) & (TreeNode.id == nid))
-        .first()
-    )
+    row = await TreeNode.select().where(scoped(ctx, TreeNode) & (TreeNode.kind == kind) & (TreeNode.id == nid)).first()
     if row is None:
         raise NotFound(KINDS[kind])
     return row
@@ -65,16 +71,16 @@ async def usable(ctx: Ctx, kind: str, node_id: Any, label: str | None = None, fi
         node = await get(ctx, kind, node_id)
     except NotFound:
         raise BusinessError(f"所选{label}不存在", code="unknown_node", field=field) from None
-    if node["status"] != "active":
+    if node["status"] != Status.ACTIVE:
         raise BusinessError(f"所选{label}已删除（或其上级已删除），不能使用", code="node_deleted", field=field)
     return node
 
 
 async def listing(ctx: Ctx, kind: str, *, include_deleted: bool = False, q: str = "") -> list[dict]:
     """The whole tree in path order (parents before children), for the tree page and pickers."""
-    where = (TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == _kind(kind))
+    where = scoped(ctx, TreeNode) & (TreeNode.kind == _kind(kind))
     if not include_deleted:
-        where &= TreeNode.status == "active"
+        where &= TreeNode.status == Status.ACTIVE
     q = validate.text(q, "关键字", 50)
     if q:
         where &= contains(TreeNode.name, q)
@@ -100,7 +106,7 @@ async def paths_of(ctx: Ctx, ids: set[int]) -> dict[int, str]:
     node's `path` holds: two queries for a whole page of rows instead of a walk per row."""
     if not ids:
         return {}
-    mine = TreeNode.tenant_id == ctx.tenant_id
+    mine = scoped(ctx, TreeNode)
     chains = {
         n["id"]: [int(p) for p in n["path"].strip("/").split("/")]
         for n in await TreeNode.select(TreeNode.id, TreeNode.path).where(mine & TreeNode.id.is_in(list(ids)))
@@ -130,34 +136,33 @@ async def choices(ctx: Ctx, kind: str, q: str = "", limit: int = 50) -> tuple[li
 EXPORT_HEADERS = ("名称", "完整路径", "层级", "状态")
 
 
-async def export_rows(ctx: Ctx, kind: str, *, status: str = "active", q: str = "") -> list[list]:
-    """The tree as listed (`status` "" for every node), each node with its full path, for the Excel export."""
-    ctx.require(P.TREE[_kind(kind)]["export"])
-    if status:
-        validate.choice(status, "状态", STATUSES, "status")
+async def search(ctx: Ctx, kind: str, filters: TreeFilters) -> list[dict]:
+    """The tree as the API lists it, parents first: `status` "" for every node."""
+    nodes = await listing(ctx, kind, include_deleted=filters.status != Status.ACTIVE, q=filters.q)
+    return [n for n in nodes if not filters.status or n["status"] == filters.status]
+
+
+async def export_rows(ctx: Ctx, kind: str, filters: TreeFilters = TreeFilters(status=Status.ACTIVE)) -> list[list]:
+    """The tree as listed, each node with its full path, for the Excel export."""
+    _kind(kind)
+    if filters.status:
+        validate.choice(filters.status, "状态", STATUSES, "status")
     labels = await path_labels(ctx, kind)
-    return [
-        [n["name"], labels[n["id"]], n["depth"], STATUSES[n["status"]]]
-        for n in await listing(ctx, kind, include_deleted=status != "active", q=q)
-        if not status or n["status"] == status
-    ]
+    return [[n["name"], labels[n["id"]], n["depth"], STATUSES[n["status"]]] for n in await search(ctx, kind, filters)]
 
 
 async def subtree_ids(ctx: Ctx, kind: str, node_id: Any) -> list[int]:
     """Ids of a node and its descendants (filters "in this category")."""
     node = await get(ctx, kind, node_id)
     rows = await TreeNode.select(TreeNode.id).where(
-        (TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == kind) & TreeNode.path.like(f"{node['path']}%")
+        scoped(ctx, TreeNode) & (TreeNode.kind == kind) & TreeNode.path.like(f"{node['path']}%")
     )
     return [r["id"] for r in rows]
 
 
 async def _name_taken(ctx: Ctx, kind: str, parent_id: int | None, name: str, exclude: int | None = None) -> bool:
     where = (
-        (TreeNode.tenant_id == ctx.tenant_id)
-        & (TreeNode.kind == kind)
-        & (TreeNode.name == name)
-        & (TreeNode.status == "active")
+        scoped(ctx, TreeNode) & (TreeNode.kind == kind) & (TreeNode.name == name) & (TreeNode.status == Status.ACTIVE)
     )
     where &= TreeNode.parent.is_null() if parent_id is None else TreeNode.parent == parent_id
     if exclude:
@@ -166,7 +171,8 @@ async def _name_taken(ctx: Ctx, kind: str, parent_id: int | None, name: str, exc
 
 
 async def create(ctx: Ctx, kind: str, data: dict) -> dict:
-    require_hq(ctx, P.TREE[_kind(kind)]["create"])
+    kind = _kind(kind)
+    ctx.require_hq(HQ_ONLY)
     name = validate.text(data.get("name"), "名称", 100, required=True, field="name")
     sort = validate.integer(data.get("sort") or 0, "排序", 0, 1_000_000, "sort")
     parent_id = validate.optional_ident(data.get("parent_id"), f"上级{KINDS[kind]}", "parent_id")
@@ -200,10 +206,11 @@ async def create(ctx: Ctx, kind: str, data: dict) -> dict:
 
 async def update(ctx: Ctx, kind: str, node_id: Any, data: dict) -> dict:
     """Rename or re-sort a node (the inline edit); the parent is fixed."""
-    require_hq(ctx, P.TREE[_kind(kind)]["update"])
+    kind = _kind(kind)
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         node = await get(ctx, kind, node_id)
-        if node["status"] != "active":
+        if node["status"] != Status.ACTIVE:
             raise Conflict(f"{KINDS[kind]}已删除，不能修改", code="deleted")
         if "parent_id" in data:  # null or "" asks for a root node: a move too, unless it is one
             wanted = None if data["parent_id"] in (None, "") else str(data["parent_id"])
@@ -228,27 +235,28 @@ async def update(ctx: Ctx, kind: str, node_id: Any, data: dict) -> dict:
 
 async def delete(ctx: Ctx, kind: str, node_id: Any) -> dict:
     """Soft delete of the node and everything under it."""
-    require_hq(ctx, P.TREE[_kind(kind)]["delete"])
+    kind = _kind(kind)
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         node = await get(ctx, kind, node_id)
-        if node["status"] != "active":
+        if node["status"] != Status.ACTIVE:
             raise Conflict(f"{KINDS[kind]}已经删除", code="already_deleted")
         where = (
-            (TreeNode.tenant_id == ctx.tenant_id)
+            scoped(ctx, TreeNode)
             & (TreeNode.kind == kind)
             & TreeNode.path.like(f"{node['path']}%")
-            & (TreeNode.status == "active")
+            & (TreeNode.status == Status.ACTIVE)
         )
         count = await TreeNode.count().where(where)
-        await TreeNode.update({TreeNode.status: "deleted", TreeNode.updated_at: now()}).where(where)
+        await TreeNode.update({TreeNode.status: Status.DELETED, TreeNode.updated_at: now()}).where(where)
         await audit.record(
             ctx,
             "delete",
             kind,
             node["id"],
             f"删除{KINDS[kind]} {node['name']}（含下级共 {count} 个）",
-            {"status": "active"},
-            {"status": "deleted"},
+            {"status": Status.ACTIVE},
+            {"status": Status.DELETED},
         )
         realtime.emit_tenant(ctx.tenant_id, kind, "deleted", node["id"])
         return await get(ctx, kind, node["id"])

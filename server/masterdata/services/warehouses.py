@@ -10,31 +10,41 @@ from typing import Any
 
 import realtime
 from server.core import audit, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, STATUSES, require_hq
+from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.states import Status, WarehouseType, labels
 from server.masterdata.tables import OrgWarehouse, Warehouse
 from server.system.services import orgs as org_service
 
-TYPES = {
-    "general": "通用库",
-    "good": "良品库",
-    "defective": "坏品库",
-    "scrap": "报废库",
-    "inspection": "审核库",
-    "transit": "中转库",
-    "repair": "维修库",
-    "custom": "自定义库",
-}
+TYPES = labels(WarehouseType)
 FIELDS = ("id", "code", "name", "type", "enabled", "status")
 
 realtime.topic("warehouses", P.WAREHOUSE["view"], tenant_wide=True)
+
+
+class WarehouseFilters(Filters):
+    """The 【仓库定义】 list and its export."""
+
+    q: str = ""
+    type: str = ""
+    status: str = ""
+    enabled: str = ""
+
+
+class AssignmentFilters(Filters):
+    """The 【仓库设置】 list and its export."""
+
+    org_id: str = ""
+    warehouse_id: str = ""
+    type: str = ""
 
 
 def as_dict(row: dict) -> dict:
@@ -43,32 +53,34 @@ def as_dict(row: dict) -> dict:
 
 async def get(ctx: Ctx, warehouse_id: Any) -> dict:
     wid = validate.ident(warehouse_id, "仓库", "warehouse_id")
-    row = await Warehouse.select().where((Warehouse.tenant_id == ctx.tenant_id) & (Warehouse.id == wid)).first()
+    row = await Warehouse.select().where(scoped(ctx, Warehouse) & (Warehouse.id == wid)).first()
     if row is None:
         raise NotFound("仓库")
     return row
 
 
 async def search(
-    ctx: Ctx, *, q: str = "", type: str = "", status: str = "", enabled: Any = None, params: PageParams = PageParams()
+    ctx: Ctx, filters: WarehouseFilters | None = None, *, params: PageParams = PageParams(), **by_name: Any
 ) -> Page:
-    where = Warehouse.tenant_id == ctx.tenant_id
-    q = validate.text(q, "关键字", 50)
+    """The definitions: a `WarehouseFilters`, or its fields by name."""
+    f = filters or WarehouseFilters(**by_name)
+    where = scoped(ctx, Warehouse)
+    q = validate.text(f.q, "关键字", 50)
     if q:
         where &= contains(Warehouse.code, q) | contains(Warehouse.name, q)
-    if type:
-        where &= Warehouse.type == validate.choice(type, "仓库类型", TYPES, "type")
-    if status:
-        where &= Warehouse.status == validate.choice(status, "状态", STATUSES, "status")
-    if enabled not in (None, ""):
-        where &= Warehouse.enabled == validate.boolean(enabled, "是否启用", "enabled")
+    if f.type:
+        where &= Warehouse.type == validate.choice(f.type, "仓库类型", TYPES, "type")
+    if f.status:
+        where &= Warehouse.status == validate.choice(f.status, "状态", STATUSES, "status")
+    if f.enabled not in (None, ""):
+        where &= Warehouse.enabled == validate.boolean(f.enabled, "是否启用", "enabled")
     return await paginate(
         Warehouse.select().where(where).order_by(Warehouse.code), Warehouse.count().where(where), params
     )
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    require_hq(ctx, P.WAREHOUSE["create"])
+    ctx.require_hq(HQ_ONLY)
     code = validate.text(
         data.get("code"), "仓库编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
     )
@@ -76,7 +88,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
     wtype = validate.choice(data.get("type"), "仓库类型", TYPES, "type")
     enabled = validate.boolean(data.get("enabled", True), "是否启用", "enabled")
     async with atomic():
-        if await Warehouse.exists().where((Warehouse.tenant_id == ctx.tenant_id) & (Warehouse.code == code)):
+        if await Warehouse.exists().where(scoped(ctx, Warehouse) & (Warehouse.code == code)):
             raise Conflict(f"仓库编码 {code} 已存在", code="duplicate_code")
         t = now()
         row = Warehouse(
@@ -90,10 +102,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, warehouse_id: Any, data: dict) -> dict:
-    require_hq(ctx, P.WAREHOUSE["update"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, warehouse_id)
-        if row["status"] != "active":
+        if row["status"] != Status.ACTIVE:
             raise Conflict("仓库已删除，不能修改", code="deleted")
         if data.get("code") not in (None, row["code"]):
             raise BusinessError("仓库编码不可修改", code="immutable", field="code")
@@ -115,24 +127,12 @@ async def update(ctx: Ctx, warehouse_id: Any, data: dict) -> dict:
 
 
 async def delete(ctx: Ctx, warehouse_id: Any) -> dict:
-    require_hq(ctx, P.WAREHOUSE["delete"])
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, warehouse_id)
-        if row["status"] == "deleted":
+        if row["status"] == Status.DELETED:
             raise Conflict("仓库已经删除", code="already_deleted")
-        await Warehouse.update({Warehouse.status: "deleted", Warehouse.updated_at: now()}).where(
-            Warehouse.id == row["id"]
-        )
-        await audit.record(
-            ctx,
-            "delete",
-            "warehouse",
-            row["id"],
-            f"删除仓库 {row['code']}",
-            {"status": "active"},
-            {"status": "deleted"},
-        )
-        realtime.emit_tenant(ctx.tenant_id, "warehouses", "deleted", row["id"])
+        await mark_deleted(ctx, Warehouse, row["id"], "warehouse", f"删除仓库 {row['code']}", "warehouses")
         return await get(ctx, row["id"])
 
 
@@ -152,7 +152,7 @@ ASSIGNMENT_COLUMNS = (
 
 
 def assignment_dict(row: dict, org: dict | None = None) -> dict:
-    usable = row["enabled"] and row["warehouse_enabled"] and row["warehouse_status"] == "active"
+    usable = row["enabled"] and row["warehouse_enabled"] and row["warehouse_status"] == Status.ACTIVE
     return {
         "id": row["id"],
         "warehouse_id": row["warehouse"],
@@ -167,22 +167,25 @@ def assignment_dict(row: dict, org: dict | None = None) -> dict:
     }
 
 
-async def _visible_org_ids(ctx: Ctx) -> dict[int, dict]:
+async def _assignable_orgs(ctx: Ctx) -> dict[int, dict]:
+    """The orgs a warehouse may be assigned to, by id: the active orgs of the caller's subtree
+    (the domain rule of 仓库设置, with their names and codes for the rows)."""
     return {o["id"]: o for o in await org_service.choices(ctx)}
 
 
 async def assignments(
-    ctx: Ctx, *, org_id: Any = None, warehouse_id: Any = None, type: str = "", params: PageParams = PageParams()
+    ctx: Ctx, filters: AssignmentFilters | None = None, *, params: PageParams = PageParams(), **by_name: Any
 ) -> Page:
-    """Org warehouses of the caller's subtree."""
-    org_map = await _visible_org_ids(ctx)
-    where = (OrgWarehouse.tenant_id == ctx.tenant_id) & OrgWarehouse.org_id.is_in(list(org_map) or [0])
-    if org_id not in (None, ""):
-        where &= OrgWarehouse.org_id == validate.ident(org_id, "机构", "org_id")
-    if warehouse_id not in (None, ""):
-        where &= OrgWarehouse.warehouse == validate.ident(warehouse_id, "仓库", "warehouse_id")
-    if type:
-        where &= OrgWarehouse.warehouse.type == validate.choice(type, "仓库类型", TYPES, "type")
+    """Org warehouses of the caller's subtree: an `AssignmentFilters`, or its fields by name."""
+    f = filters or AssignmentFilters(**by_name)
+    org_map = await _assignable_orgs(ctx)
+    where = scoped(ctx, OrgWarehouse) & OrgWarehouse.org_id.is_in(list(org_map) or [0])
+    if f.org_id not in (None, ""):
+        where &= OrgWarehouse.org_id == validate.ident(f.org_id, "机构", "org_id")
+    if f.warehouse_id not in (None, ""):
+        where &= OrgWarehouse.warehouse == validate.ident(f.warehouse_id, "仓库", "warehouse_id")
+    if f.type:
+        where &= OrgWarehouse.warehouse.type == validate.choice(f.type, "仓库类型", TYPES, "type")
     page = await paginate(
         OrgWarehouse.select(*ASSIGNMENT_COLUMNS)
         .where(where)
@@ -197,7 +200,7 @@ async def assignments(
 async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
     """【仓库套用机构】: every checked warehouse to every checked org, in one save; idempotent.
     Answers every checked pair, each marked `created` when this save added it."""
-    require_hq(ctx, P.ASSIGNMENT["assign"])
+    ctx.require_hq(HQ_ONLY)
     wids = validate.id_list(warehouse_ids, "仓库", "warehouse_ids", max_items=200)
     oids = validate.id_list(org_ids, "机构", "org_ids", max_items=5000)
     if not wids:
@@ -205,24 +208,22 @@ async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
     if not oids:
         raise BusinessError("请至少勾选一个机构", code="required", field="org_ids")
     async with atomic():
-        whs = await Warehouse.select().where((Warehouse.tenant_id == ctx.tenant_id) & Warehouse.id.is_in(wids))
+        whs = await Warehouse.select().where(scoped(ctx, Warehouse) & Warehouse.id.is_in(wids))
         if len(whs) != len(wids):
             raise BusinessError("所选仓库不存在", code="unknown_warehouse", field="warehouse_ids")
         for w in whs:
-            if w["status"] != "active" or not w["enabled"]:
+            if w["status"] != Status.ACTIVE or not w["enabled"]:
                 raise BusinessError(
                     f"仓库 {w['name']} 已停用或已删除，不能套用", code="warehouse_disabled", field="warehouse_ids"
                 )
-        org_map = await _visible_org_ids(ctx)
+        org_map = await _assignable_orgs(ctx)
         missing = [o for o in oids if o not in org_map]
         if missing:
             raise BusinessError("所选机构不存在或已删除", code="unknown_org", field="org_ids")
         existing = {
             (r["warehouse"], r["org_id"])
             for r in await OrgWarehouse.select(OrgWarehouse.warehouse, OrgWarehouse.org_id).where(
-                (OrgWarehouse.tenant_id == ctx.tenant_id)
-                & OrgWarehouse.warehouse.is_in(wids)
-                & OrgWarehouse.org_id.is_in(oids)
+                scoped(ctx, OrgWarehouse) & OrgWarehouse.warehouse.is_in(wids) & OrgWarehouse.org_id.is_in(oids)
             )
         }
         t = now()
@@ -244,9 +245,7 @@ async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
             )
             realtime.emit_tenant(ctx.tenant_id, "warehouses", "assigned", "")
         rows = await OrgWarehouse.select(*ASSIGNMENT_COLUMNS).where(
-            (OrgWarehouse.tenant_id == ctx.tenant_id)
-            & OrgWarehouse.warehouse.is_in(wids)
-            & OrgWarehouse.org_id.is_in(oids)
+            scoped(ctx, OrgWarehouse) & OrgWarehouse.warehouse.is_in(wids) & OrgWarehouse.org_id.is_in(oids)
         )
     # `created` tells the page which pairs this save added (its toast counts them)
     return [
@@ -257,10 +256,10 @@ async def assign(ctx: Ctx, warehouse_ids: Any, org_ids: Any) -> list[dict]:
 
 async def get_assignment(ctx: Ctx, assignment_id: Any) -> dict:
     aid = validate.ident(assignment_id, "仓库设置", "id")
-    org_map = await _visible_org_ids(ctx)
+    org_map = await _assignable_orgs(ctx)
     row = (
         await OrgWarehouse.select(*ASSIGNMENT_COLUMNS)
-        .where((OrgWarehouse.tenant_id == ctx.tenant_id) & (OrgWarehouse.id == aid))
+        .where(scoped(ctx, OrgWarehouse) & (OrgWarehouse.id == aid))
         .first()
     )
     if row is None or row["org_id"] not in org_map:
@@ -270,7 +269,7 @@ async def get_assignment(ctx: Ctx, assignment_id: Any) -> dict:
 
 async def set_assignment_enabled(ctx: Ctx, assignment_id: Any, enabled: Any) -> dict:
     """Disable or enable one org's use of a warehouse; other orgs are untouched."""
-    require_hq(ctx, P.ASSIGNMENT["update"])
+    ctx.require_hq(HQ_ONLY)
     flag = validate.boolean(enabled, "是否启用", "enabled")
     async with atomic():
         row = await get_assignment(ctx, assignment_id)
@@ -292,11 +291,11 @@ async def set_assignment_enabled(ctx: Ctx, assignment_id: Any, enabled: Any) -> 
 async def usable_for_org(ctx: Ctx, org_id: int, types: tuple[str, ...] = ()) -> list[dict]:
     """The warehouse picker: an org's enabled warehouses, optionally of given types."""
     where = (
-        (OrgWarehouse.tenant_id == ctx.tenant_id)
+        scoped(ctx, OrgWarehouse)
         & (OrgWarehouse.org_id == org_id)
         & (OrgWarehouse.enabled == True)
         & (OrgWarehouse.warehouse.enabled == True)
-        & (OrgWarehouse.warehouse.status == "active")
+        & (OrgWarehouse.warehouse.status == Status.ACTIVE)
     )
     if types:
         where &= OrgWarehouse.warehouse.type.is_in(list(types))
@@ -321,8 +320,8 @@ async def require_usable(
 async def assign_choices(ctx: Ctx) -> dict:
     """The dialog's two checkbox lists: the warehouses that can be assigned (enabled, not deleted;
     as many as one save takes) and the active orgs of the caller's subtree in tree order."""
-    require_hq(ctx, P.ASSIGNMENT["assign"])
-    usable = await search(ctx, status="active", enabled=True, params=PageParams(1, 200))
+    ctx.require_hq(HQ_ONLY)
+    usable = await search(ctx, status=Status.ACTIVE, enabled=True, params=PageParams(1, 200))
     return {"warehouses": usable.items, "orgs": await org_service.choices(ctx)}
 
 
@@ -331,17 +330,15 @@ EXPORT_HEADERS = ("仓库编码", "仓库名称", "仓库类型", "是否启用"
 ASSIGNMENT_EXPORT_HEADERS = ("机构代码", "机构名称", "仓库编码", "仓库名称", "仓库类型", "是否启用", "可以使用")
 
 
-async def export_rows(ctx: Ctx, filters: dict) -> list[list]:
+async def export_rows(ctx: Ctx, filters: WarehouseFilters) -> list[list]:
     """The 【仓库定义】 list's current filter as rows of EXPORT_HEADERS."""
-    ctx.require(P.WAREHOUSE["export"])
-    page = await search(ctx, params=EXPORT_ALL, **filters)
+    page = await search(ctx, filters, params=EXPORT_ALL)
     return [[w["code"], w["name"], TYPES[w["type"]], yes_no(w["enabled"]), STATUSES[w["status"]]] for w in page.items]
 
 
-async def assignment_export_rows(ctx: Ctx, filters: dict) -> list[list]:
+async def assignment_export_rows(ctx: Ctx, filters: AssignmentFilters) -> list[list]:
     """The 【仓库设置】 list's current filter as rows of ASSIGNMENT_EXPORT_HEADERS."""
-    ctx.require(P.ASSIGNMENT["export"])
-    page = await assignments(ctx, params=EXPORT_ALL, **filters)
+    page = await assignments(ctx, filters, params=EXPORT_ALL)
     return [
         [
             a["org_code"],
