@@ -8,9 +8,9 @@ import realtime
 from server.core import audit
 from server.core.clock import now
 from server.core.tenancy import Ctx
-from server.masterdata.states import Status, labels
+from server.masterdata.states import Status
 
-STATUSES = labels(Status)
+STATUSES = Status.labels()
 CODE_PATTERN = r"[A-Za-z0-9._-]{1,32}"
 CODE_MESSAGE = "编码只能包含字母、数字、点、下划线和短横线（最多 32 位）"
 HQ_ONLY = "基础数据只能由总部维护"  # master data is maintained at head office; branches only read it

@@ -18,10 +18,10 @@ from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
 from server.masterdata.services.common import HQ_ONLY, STATUSES
-from server.masterdata.states import Status, TreeKind, labels
+from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import TreeNode
 
-KINDS = labels(TreeKind)
+KINDS = TreeKind.labels()
 MAX_DEPTH = 8
 
 

@@ -20,11 +20,11 @@ from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
 from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
-from server.masterdata.states import Status, WarehouseType, labels
+from server.masterdata.states import Status, WarehouseType
 from server.masterdata.tables import OrgWarehouse, Warehouse
 from server.system.services import orgs as org_service
 
-TYPES = labels(WarehouseType)
+TYPES = WarehouseType.labels()
 FIELDS = ("id", "code", "name", "type", "enabled", "status")
 
 realtime.topic("warehouses", P.WAREHOUSE["view"], tenant_wide=True)
