@@ -10,6 +10,8 @@ from server.core.states import OrgKind, RowStatus
 from server.inventory import demo as inventory_demo
 from server.masterdata import demo as masterdata_demo
 from server.queue import demo as queue_demo
+from server.queue.services import devices
+from server.queue.states import DeviceKind
 from server.system.services import orgs, roles, tenants, users
 from server.system.tables import Tenant
 
@@ -86,8 +88,8 @@ def _links(base_url: str) -> None:
     base = base_url.rstrip("/")
     print(f"demo tenant {CODE}: open {base}/login and log in as admin@{CODE} / {PASSWORD}")
     for code in queue_demo.ORGS:
-        print(f"  {code} 取号机: {base}/queue/kiosk/{queue_demo.demo_token(code, 'kiosk')}")
-        print(f"  {code} 叫号屏: {base}/queue/tv/{queue_demo.demo_token(code, 'tv')}")
+        for kind in DeviceKind:
+            print(f"  {code} {kind.label}: {base}{devices.path_for(kind, queue_demo.demo_token(code, kind))}")
 
 
 async def _fill() -> None:

@@ -12,7 +12,9 @@ from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.tables import DocSequence
 from server.core.tenancy import Ctx
+from server.queue.schemas import DeviceFilters
 from server.queue.services import devices, setup, tickets
+from server.queue.states import DeviceKind, TicketStatus
 from server.queue.tables import QueueDevice, QueueTicket
 
 SERVICES = [("A", "维修"), ("B", "取机"), ("C", "咨询")]
@@ -40,8 +42,8 @@ async def _setup_org(ctx: Ctx, org: dict) -> tuple[dict, dict]:
             counters[number] = await setup.create_counter(
                 ctx, {"org_id": org["id"], "number": number, "name": name, "service_ids": ids}
             )
-    kinds = {d["kind"] for d in (await devices.search(ctx, org["id"])).items}
-    for kind, name in (("kiosk", "门口取号机"), ("tv", "大厅叫号屏")):
+    kinds = {d["kind"] for d in (await devices.search(ctx, DeviceFilters(org_id=str(org["id"])))).items}
+    for kind, name in ((DeviceKind.KIOSK, "门口取号机"), (DeviceKind.TV, "大厅叫号屏")):
         if kind not in kinds:
             device = await devices.create(ctx, {"org_id": org["id"], "kind": kind, "name": name})
             async with atomic():
@@ -69,13 +71,13 @@ def _day_tickets(ctx: Ctx, org: dict, services: dict, counters: dict, day, live:
         called = t + timedelta(seconds=rng.randint(60, 1500))
         started = called + timedelta(seconds=rng.randint(20, 120))
         finished = started + timedelta(seconds=rng.randint(180, 1200))
-        status = "no_show" if rng.random() < 0.06 else "done"
+        status = TicketStatus.NO_SHOW if rng.random() < 0.06 else TicketStatus.DONE
         if live and called > now():
-            status, counter, called, started, finished = "waiting", None, None, None, None
+            status, counter, called, started, finished = TicketStatus.WAITING, None, None, None, None
         elif live and finished > now():
-            status, finished = ("serving", None) if started <= now() else ("called", None)
-            started = started if status == "serving" else None
-        if status == "no_show":
+            status, finished = (TicketStatus.SERVING, None) if started <= now() else (TicketStatus.CALLED, None)
+            started = started if status == TicketStatus.SERVING else None
+        if status == TicketStatus.NO_SHOW:
             started, finished = None, called + timedelta(seconds=90)
         rows.append(
             (

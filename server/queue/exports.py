@@ -6,7 +6,7 @@ from litestar import Response
 
 from server.core.tenancy import Ctx
 from server.core.xlsx import xlsx_response
-from server.queue import permissions as P
+from server.queue.schemas import StatsFilters
 from server.queue.services import stats
 
 HEADERS = [
@@ -38,9 +38,8 @@ def counter_label(row: dict) -> str:
     return f"{row['counter_number']} 号窗口" if row["counter_id"] else "未叫号"
 
 
-async def stats_xlsx(ctx: Ctx, filters: dict) -> Response:
-    ctx.require(P.STATS_EXPORT)
-    result = await stats.compute(ctx, **filters)
+async def stats_xlsx(ctx: Ctx, filters: StatsFilters) -> Response:
+    result = await stats.compute(ctx, filters)
     rows = [[r["day"], r["service_name"], counter_label(r), *(r[f] for f in FIGURES)] for r in result["items"]]
     rows.append(["合计", "", "", *(result["totals"][f] for f in FIGURES)])
     name = f"排队统计_{result['org_name']}_{result['date_from']}_{result['date_to']}.xlsx"

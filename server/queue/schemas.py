@@ -6,6 +6,51 @@ from datetime import datetime
 
 from msgspec import UNSET, Struct, UnsetType
 
+from server.core.api import Filters
+
+# --- list filters (the API's query, the page's query and the service's argument) ----------------
+
+
+class ServiceFilters(Filters):
+    org_id: str = ""  # default: the caller's org (a device: its own)
+    enabled: bool = False  # only the enabled ones (the kiosk's buttons)
+
+
+class CounterFilters(Filters):
+    org_id: str = ""
+
+
+class DeviceFilters(Filters):
+    org_id: str = ""
+    kind: str = ""
+
+
+class TicketFilters(Filters):
+    org_id: str = ""
+    status: str = ""
+    service_id: str = ""
+    counter_id: str = ""
+    date: str = ""  # one day, YYYY-MM-DD
+
+
+class StatsFilters(Filters):
+    """`date` is one day, as the ticket list's filter; `date_from`/`date_to` a period (default:
+    today)."""
+
+    org_id: str = ""
+    date: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    service_id: str = ""
+    counter_id: str = ""
+
+    @property
+    def period(self) -> tuple[str, str]:
+        return self.date_from or self.date, self.date_to or self.date
+
+
+# --- bodies and answers --------------------------------------------------------------------------
+
 
 class ServiceIn(Struct):
     name: str

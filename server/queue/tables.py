@@ -3,6 +3,8 @@
 from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, SmallInt, Timestamptz, Varchar
 from piccolo.table import Table
 
+from server.queue.states import TicketStatus
+
 
 class QueueService(Table, tablename="q_service"):
     """A 业务类型 of one org, with the letter its tickets start with (A 维修, B 取机…)."""
@@ -45,7 +47,7 @@ class QueueDevice(Table, tablename="q_device"):
 
     tenant_id = Integer()
     org_id = Integer()
-    kind = Varchar(length=8)  # kiosk | tv
+    kind = Varchar(length=8)  # a DeviceKind
     name = Varchar(length=30)
     token_hash = Varchar(length=64, null=True, default=None, unique=True)
     revoked_at = Timestamptz(null=True, default=None)
@@ -67,7 +69,7 @@ class QueueTicket(Table, tablename="q_ticket"):
     seq = Integer()
     no = Varchar(length=8)
     phone = Varchar(length=20, default="")
-    status = Varchar(length=8, default="waiting")
+    status = Varchar(length=8, default=TicketStatus.WAITING)
     counter = ForeignKey(QueueCounter, null=True, default=None, on_delete=OnDelete.restrict)
     ahead = Integer(default=0)  # people waiting before it when it was taken
     calls = SmallInt(default=0)  # 1 after the first call, +1 per 【重呼】

@@ -17,6 +17,7 @@ from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.queue import permissions as P
 from server.queue.services import setup, tickets
+from server.queue.states import TicketStatus
 
 TITLE = "叫号"
 ACTIONS: dict[str, tuple[Callable[[Ctx, int], Awaitable[dict]], str]] = {
@@ -45,6 +46,7 @@ async def _desk(ctx: Ctx, counter_id: object) -> dict:
         "now": clock.now(),
         "mask": tickets.masked_phone,
         "can_call": ctx.can(P.CALL),
+        "Status": TicketStatus,
     }
 
 

@@ -17,26 +17,28 @@ from server.core.forms import form_data
 from server.core.tenancy import Ctx
 from server.core.web import render
 from server.queue.services import devices, tickets
+from server.queue.states import DeviceKind
 
 PUBLIC = {"public": True}
-SCREENS = {"kiosk": "取号机", "tv": "叫号屏"}
 RECEIPT_WIDTHS = ("58", "80")
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 
-async def _device(request: Request, token: str, kind: str) -> Ctx:
+async def _device(request: Request, token: str, kind: DeviceKind) -> Ctx:
     """The device's Ctx, installed as the request's caller so templates (local times) see it."""
     ctx = await devices.ctx_for_token(token) if devices.is_device_token(token) else None
     if ctx is None:
         raise Unauthorized("此设备链接已失效，请联系管理员重新生成", code="device_token_invalid")
     if ctx.device_kind != kind:
-        other = SCREENS[ctx.device_kind]
-        raise Forbidden(f"这是{other}的链接，不能用作{SCREENS[kind]}，请联系管理员", code="device_wrong_kind")
+        other = DeviceKind(ctx.device_kind).label
+        raise Forbidden(f"这是{other}的链接，不能用作{kind.label}，请联系管理员", code="device_wrong_kind")
     request.scope.setdefault("state", {})["ctx"] = ctx
     return ctx
 
 
-async def _screen(request: Request, token: str, kind: str, answer: Callable[[Ctx], Awaitable[Response]]) -> Response:
+async def _screen(
+    request: Request, token: str, kind: DeviceKind, answer: Callable[[Ctx], Awaitable[Response]]
+) -> Response:
     """Run `answer` for the device; a refusal is plain text for the screen's own script (htmx), or
     a full-screen notice for a browser opening the link."""
     try:
@@ -50,7 +52,7 @@ async def _screen(request: Request, token: str, kind: str, answer: Callable[[Ctx
             request,
             "queue/screen_base.html",
             status_code=exc.status_code,
-            title=SCREENS[kind],
+            title=kind.label,
             notice=exc.detail,
             relink=exc.status_code in (401, 403),
             screen_class=f"q-{kind}-screen",
@@ -79,14 +81,14 @@ async def _board(ctx: Ctx) -> dict:
     }
 
 
-def _common(token: str, kind: str) -> dict:
-    return {"token": token, "live": True, "screen_class": f"q-{kind}-screen", "title": SCREENS[kind]}
+def _common(token: str, kind: DeviceKind) -> dict:
+    return {"token": token, "live": True, "screen_class": f"q-{kind}-screen", "title": kind.label}
 
 
 # --- kiosk ---------------------------------------------------------------------------------------
 
 
-async def _board_screen(request: Request, token: str, kind: str, block: str | None = None) -> Response:
+async def _board_screen(request: Request, token: str, kind: DeviceKind, block: str | None = None) -> Response:
     """A device's screen, or one of its regions (`block`), drawn from the board."""
 
     async def answer(ctx: Ctx) -> Response:
@@ -97,13 +99,13 @@ async def _board_screen(request: Request, token: str, kind: str, block: str | No
 
 @get("/queue/kiosk/{token:str}", opt=PUBLIC, include_in_schema=False)
 async def kiosk(request: Request, token: FromPath[str]) -> Response:
-    return await _board_screen(request, token, "kiosk")
+    return await _board_screen(request, token, DeviceKind.KIOSK)
 
 
 @get("/queue/kiosk/{token:str}/services", opt=PUBLIC, include_in_schema=False)
 async def kiosk_services(request: Request, token: FromPath[str]) -> Response:
     """The service buttons with their waiting counts (the kiosk refreshes them on each event)."""
-    return await _board_screen(request, token, "kiosk", "services")
+    return await _board_screen(request, token, DeviceKind.KIOSK, "services")
 
 
 @post("/queue/kiosk/{token:str}/tickets", opt=PUBLIC, include_in_schema=False, status_code=201)
@@ -123,7 +125,7 @@ async def kiosk_take(request: Request, token: FromPath[str]) -> Response:
             phone=tickets.masked_phone(ticket["phone"]),
         )
 
-    return await _screen(request, token, "kiosk", answer)
+    return await _screen(request, token, DeviceKind.KIOSK, answer)
 
 
 @get("/queue/kiosk/{token:str}/tickets/{ticket_id:int}/print", opt=PUBLIC, include_in_schema=False)
@@ -143,7 +145,7 @@ async def ticket_print(request: Request, token: FromPath[str], ticket_id: FromPa
             phone=tickets.masked_phone(ticket["phone"]),
         )
 
-    return await _screen(request, token, "kiosk", answer)
+    return await _screen(request, token, DeviceKind.KIOSK, answer)
 
 
 # --- TV ------------------------------------------------------------------------------------------
@@ -151,13 +153,13 @@ async def ticket_print(request: Request, token: FromPath[str], ticket_id: FromPa
 
 @get("/queue/tv/{token:str}", opt=PUBLIC, include_in_schema=False)
 async def tv(request: Request, token: FromPath[str]) -> Response:
-    return await _board_screen(request, token, "tv")
+    return await _board_screen(request, token, DeviceKind.TV)
 
 
 @get("/queue/tv/{token:str}/board", opt=PUBLIC, include_in_schema=False)
 async def tv_board(request: Request, token: FromPath[str]) -> Response:
     """The board region alone: the TV fetches it on every queue event and after a reconnect."""
-    return await _board_screen(request, token, "tv", "board")
+    return await _board_screen(request, token, DeviceKind.TV, "board")
 
 
 ROUTES = [kiosk, kiosk_services, kiosk_take, ticket_print, tv, tv_board]

@@ -13,7 +13,9 @@ from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.queue import permissions as P
+from server.queue.schemas import DeviceFilters
 from server.queue.services import devices, setup
+from server.queue.states import DeviceKind
 
 BASE = "/queue/settings"
 TOPIC = "queue"
@@ -49,6 +51,7 @@ def _device_link(request: Request, device: dict, *, created: bool) -> Response:
         url=url,
         qr=_qr_svg(url),
         created=created,
+        Kind=DeviceKind,
     )
     trigger = saved(f"{verb}{device['kind_name']} {device['name']}", TOPIC).headers["HX-Trigger"]
     response.headers.update({"HX-Trigger": trigger, "HX-Retarget": "#modal", "HX-Reswap": "innerHTML"})
@@ -75,7 +78,7 @@ class SettingsPages(Controller):
             org=org,
             services=await setup.services(ctx, org["id"]) if "services" in wants else [],
             counters=await setup.counters(ctx, org["id"]) if "counters" in wants else [],
-            devices=(await devices.search(ctx, org["id"], params=DEVICE_PAGE)).items
+            devices=(await devices.search(ctx, DeviceFilters(org_id=str(org["id"])), DEVICE_PAGE)).items
             if may_devices and "devices" in wants
             else [],
             may_update=ctx.can(P.SETTINGS_UPDATE),
@@ -151,7 +154,7 @@ class SettingsPages(Controller):
     @get("/devices/new", opt={"perm": P.DEVICE}, include_in_schema=False)
     async def new_device(self, request: Request) -> Response:
         org = await _org(ctx_of(request), request)
-        return render(request, "queue/_settings_device_form.html", org=org, kinds=devices.KINDS)
+        return render(request, "queue/_settings_device_form.html", org=org, Kind=DeviceKind)
 
     @post("/devices", opt={"perm": P.DEVICE}, include_in_schema=False)
     async def create_device(self, request: Request) -> Response:

@@ -4,6 +4,7 @@ counter), filtered by service and counter, live, with the same filters in the xl
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get
+from msgspec.structs import replace
 
 from server.core.errors import BusinessError
 from server.core.forms import query_string
@@ -11,9 +12,9 @@ from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.queue import exports
 from server.queue import permissions as P
+from server.queue.schemas import StatsFilters
 from server.queue.services import setup, stats
 
-FILTERS = ("org_id", "date_from", "date_to", "service_id", "counter_id")
 CARDS = (
     ("tickets", "取号数", False),
     ("served", "已完成", False),
@@ -33,8 +34,10 @@ def duration(seconds: int | None) -> str:
     return f"{minutes}分{rest}秒" if minutes else f"{rest}秒"
 
 
-def _filters(request: Request) -> dict:
-    return {name: request.query_params.get(name, "").strip() for name in FILTERS}
+def _filters(request: Request) -> StatsFilters:
+    """The page's filters, trimmed (a blank field filters nothing)."""
+    query = request.query_params
+    return StatsFilters.from_query({name: query.get(name, "").strip() for name in StatsFilters.__struct_fields__})
 
 
 async def _choices(ctx: Ctx, org_id: int) -> tuple[list[dict], list[dict]]:
@@ -54,25 +57,25 @@ class StatsPages(Controller):
         period is said above the figures rather than failing the page."""
         ctx = ctx_of(request)
         filters = _filters(request)
-        org = await setup.org_of(ctx, filters["org_id"] or None)  # 404 outside the caller's subtree
-        filters["org_id"] = str(org["id"])
+        org = await setup.org_of(ctx, filters.org_id or None)  # 404 outside the caller's subtree
+        filters = replace(filters, org_id=str(org["id"]))
         target = htmx_target(request)
         services, counters = [], []
         if target != "q-stats-results":
             services, counters = await _choices(ctx, org["id"])
             # a service or counter chosen for another org does not filter this one
             for key, options in (("service_id", services), ("counter_id", counters)):
-                if filters[key] not in {str(o["id"]) for o in options}:
-                    filters[key] = ""
+                if getattr(filters, key) not in {str(o["id"]) for o in options}:
+                    filters = replace(filters, **{key: ""})
         error, result = "", None
         try:
-            result = await stats.compute(ctx, **filters)
+            result = await stats.compute(ctx, filters)
         except BusinessError as exc:
             if exc.status_code != 400:
                 raise
             error = exc.detail
-        if result:
-            filters["date_from"], filters["date_to"] = result["date_from"], result["date_to"]
+        if result:  # the period as computed, in the form's two fields
+            filters = replace(filters, date="", date_from=result["date_from"], date_to=result["date_to"])
         return render(
             request,
             "queue/stats.html",
@@ -80,7 +83,7 @@ class StatsPages(Controller):
             title="排队统计",
             org=org,
             filters=filters,
-            query=query_string(filters),
+            query=query_string(filters.as_dict()),
             result=result,
             error=error,
             services=services,

@@ -17,13 +17,13 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import NotFound
 from server.core.pagination import Page, PageParams
-from server.core.tenancy import Ctx
-from server.queue import permissions as P
-from server.queue.services.setup import emit, org_of, org_of_row, require
+from server.core.tenancy import Ctx, scoped
+from server.queue.schemas import DeviceFilters
+from server.queue.services.setup import emit, org_of, org_of_row
+from server.queue.states import DEVICE_LABELS, DeviceKind
 from server.queue.tables import QueueDevice
 from server.system.services import auth
 
-KINDS = {"kiosk": "取号机", "tv": "叫号屏"}
 TOKEN_PREFIX = "dev_"
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is refreshed at most this often
 
@@ -41,13 +41,18 @@ def path_for(kind: str, token: str) -> str:
     return f"/queue/{kind}/{token}"
 
 
+def _title(kind: str, name: str) -> str:
+    """A device as the audit log names it: 取号机 门口取号机."""
+    return f"{DeviceKind(kind).label} {name}"
+
+
 def _dict(row: dict, org_names: dict[int, str]) -> dict:
     return {
         "id": row["id"],
         "org_id": row["org_id"],
         "org_name": org_names.get(row["org_id"], ""),
         "kind": row["kind"],
-        "kind_name": KINDS[row["kind"]],
+        "kind_name": DeviceKind(row["kind"]).label,
         "name": row["name"],
         "active": row["token_hash"] is not None,
         "revoked_at": row["revoked_at"],
@@ -61,7 +66,7 @@ async def _row(ctx: Ctx, device_id: Any) -> dict:
     did = validate.ident(device_id, "设备", "device_id")
     row = (
         await QueueDevice.select()
-        .where((QueueDevice.tenant_id == ctx.tenant_id) & (QueueDevice.id == did) & (QueueDevice.deleted == False))  # noqa: E712
+        .where(scoped(ctx, QueueDevice) & (QueueDevice.id == did) & (QueueDevice.deleted == False))  # noqa: E712
         .first()
     )
     if row is None:
@@ -74,22 +79,14 @@ def _out(row: dict) -> dict:
 
 
 async def get(ctx: Ctx, device_id: Any) -> dict:
-    require(ctx, P.DEVICE)
     return _out(await _row(ctx, device_id))
 
 
-async def search(ctx: Ctx, org_id: Any = None, kind: str = "", params: PageParams = PageParams()) -> Page:
-    require(ctx, P.DEVICE)
-    org = await org_of(ctx, org_id)
-    where = (
-        (QueueDevice.tenant_id == ctx.tenant_id)
-        & (QueueDevice.org_id == org["id"])
-        & (
-            QueueDevice.deleted == False  # noqa: E712
-        )
-    )
-    if kind:
-        where &= QueueDevice.kind == validate.choice(kind, "设备类型", KINDS, "kind")
+async def search(ctx: Ctx, filters: DeviceFilters = DeviceFilters(), params: PageParams = PageParams()) -> Page:
+    org = await org_of(ctx, filters.org_id or None)
+    where = scoped(ctx, QueueDevice) & (QueueDevice.org_id == org["id"]) & (QueueDevice.deleted == False)  # noqa: E712
+    if filters.kind:
+        where &= QueueDevice.kind == validate.choice(filters.kind, "设备类型", DEVICE_LABELS, "kind")
     rows = (
         await QueueDevice.select().where(where).order_by(QueueDevice.id).limit(params.page_size).offset(params.offset)
     )
@@ -103,8 +100,7 @@ def _new_token() -> str:
 
 async def create(ctx: Ctx, data: dict) -> dict:
     """A new device and its token; the answer is the only time the token is shown."""
-    require(ctx, P.DEVICE)
-    kind = validate.choice(data.get("kind"), "设备类型", KINDS, "kind")
+    kind = DeviceKind(validate.choice(data.get("kind"), "设备类型", DEVICE_LABELS, "kind"))
     name = validate.text(data.get("name"), "设备名称", 30, required=True, field="name")
     token = _new_token()
     async with atomic():
@@ -121,13 +117,12 @@ async def create(ctx: Ctx, data: dict) -> dict:
         )
         await row.save()
         result = _out(await _row(ctx, row.id))
-        await audit.record(ctx, "create", "queue_device", row.id, f"{KINDS[kind]} {name}", after=result)
+        await audit.record(ctx, "create", "queue_device", row.id, _title(kind, name), after=result)
         emit(ctx, org, "devices")
     return result | {"token": token, "path": path_for(kind, token)}
 
 
 async def update(ctx: Ctx, device_id: Any, data: dict) -> dict:
-    require(ctx, P.DEVICE)
     name = validate.text(data.get("name"), "设备名称", 30, required=True, field="name")
     async with atomic():
         row = await _row(ctx, device_id)
@@ -139,7 +134,7 @@ async def update(ctx: Ctx, device_id: Any, data: dict) -> dict:
             "update",
             "queue_device",
             row["id"],
-            f"{KINDS[row['kind']]} {name}",
+            _title(row["kind"], name),
             {"name": row["name"]},
             {"name": name},
         )
@@ -149,13 +144,12 @@ async def update(ctx: Ctx, device_id: Any, data: dict) -> dict:
 
 async def revoke(ctx: Ctx, device_id: Any) -> dict:
     """The token stops working now, and the device's screen is disconnected."""
-    require(ctx, P.DEVICE)
     async with atomic():
         row = await _row(ctx, device_id)
         await QueueDevice.update(
             {QueueDevice.token_hash: None, QueueDevice.revoked_at: now(), QueueDevice.updated_at: now()}
         ).where(QueueDevice.id == row["id"])
-        await audit.record(ctx, "revoke", "queue_device", row["id"], f"{KINDS[row['kind']]} {row['name']}")
+        await audit.record(ctx, "revoke", "queue_device", row["id"], _title(row["kind"], row["name"]))
         realtime.kick_device(ctx.tenant_id, row["id"])
         emit(ctx, row["org"], "devices")
     return _out(await _row(ctx, row["id"]))
@@ -163,30 +157,26 @@ async def revoke(ctx: Ctx, device_id: Any) -> dict:
 
 async def regenerate(ctx: Ctx, device_id: Any) -> dict:
     """A new token (and URL) for the device; the old one stops working at once."""
-    require(ctx, P.DEVICE)
     token = _new_token()
     async with atomic():
         row = await _row(ctx, device_id)
         await QueueDevice.update(
             {QueueDevice.token_hash: _hash(token), QueueDevice.revoked_at: None, QueueDevice.updated_at: now()}
         ).where(QueueDevice.id == row["id"])
-        await audit.record(ctx, "regenerate", "queue_device", row["id"], f"{KINDS[row['kind']]} {row['name']}")
+        await audit.record(ctx, "regenerate", "queue_device", row["id"], _title(row["kind"], row["name"]))
         realtime.kick_device(ctx.tenant_id, row["id"])
         emit(ctx, row["org"], "devices")
     return _out(await _row(ctx, row["id"])) | {"token": token, "path": path_for(row["kind"], token)}
 
 
 async def delete(ctx: Ctx, device_id: Any) -> dict:
-    require(ctx, P.DEVICE)
     async with atomic():
         row = await _row(ctx, device_id)
         await QueueDevice.update(
             {QueueDevice.deleted: True, QueueDevice.token_hash: None, QueueDevice.updated_at: now()}
         ).where(QueueDevice.id == row["id"])
         result = _out(row)
-        await audit.record(
-            ctx, "delete", "queue_device", row["id"], f"{KINDS[row['kind']]} {row['name']}", before=result
-        )
+        await audit.record(ctx, "delete", "queue_device", row["id"], _title(row["kind"], row["name"]), before=result)
         realtime.kick_device(ctx.tenant_id, row["id"])
         emit(ctx, row["org"], "devices")
     return result
@@ -208,7 +198,7 @@ async def ctx_for_token(token: str) -> Ctx | None:
     )
     if row is None:
         return None
-    ctx = await auth.ctx_for_org(row["tenant_id"], row["org_id"], f"{KINDS[row['kind']]}：{row['name']}")
+    ctx = await auth.ctx_for_org(row["tenant_id"], row["org_id"], f"{DeviceKind(row['kind']).label}：{row['name']}")
     if ctx is None:
         return None
     if row["last_seen_at"] is None or now() - row["last_seen_at"] > SEEN_EVERY:

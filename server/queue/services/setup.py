@@ -11,9 +11,10 @@ import realtime
 from server.core import audit, clock, validate
 from server.core.clock import now
 from server.core.db import atomic
-from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from server.core.tenancy import Ctx
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.tenancy import Ctx, scoped
 from server.queue import permissions as P
+from server.queue.states import AT_COUNTER, QUEUED
 from server.queue.tables import QueueCounter, QueueCounterService, QueueService, QueueTicket
 from server.system.services import orgs
 
@@ -48,15 +49,6 @@ async def org_of_row(ctx: Ctx, row: dict, what: str) -> dict:
         raise NotFound(what) from None
 
 
-def require(ctx: Ctx, *codes: str, devices: tuple[str, ...] = ()) -> None:
-    """A person needs one of `codes`; a device (no permission codes) only its kind in `devices`."""
-    if ctx.device_id is not None:
-        if ctx.device_kind not in devices:
-            raise Forbidden("设备令牌只能用于取号机或叫号屏的功能", code="device_forbidden")
-    elif not any(ctx.can(c) for c in codes):
-        raise Forbidden()
-
-
 def emit(ctx: Ctx, org: dict, kind: str, ref: object = "", say: str = "") -> None:
     realtime.emit(ctx.tenant_id, org["path"], "queue", kind, ref, say=say)
 
@@ -69,15 +61,8 @@ def _service_dict(row: dict) -> dict:
 
 
 async def services(ctx: Ctx, org_id: Any = None, *, enabled_only: bool = False) -> list[dict]:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW, devices=("kiosk", "tv"))
     org = await org_of(ctx, org_id)
-    where = (
-        (QueueService.tenant_id == ctx.tenant_id)
-        & (QueueService.org_id == org["id"])
-        & (
-            QueueService.deleted == False  # noqa: E712
-        )
-    )
+    where = scoped(ctx, QueueService) & (QueueService.org_id == org["id"]) & (QueueService.deleted == False)  # noqa: E712
     if enabled_only:
         where &= QueueService.enabled == True  # noqa: E712
     rows = await QueueService.select().where(where).order_by(QueueService.sort_order).order_by(QueueService.prefix)
@@ -88,7 +73,7 @@ async def service_row(ctx: Ctx, service_id: Any) -> dict:
     sid = validate.ident(service_id, "业务类型", "service_id")
     row = (
         await QueueService.select()
-        .where((QueueService.tenant_id == ctx.tenant_id) & (QueueService.id == sid) & (QueueService.deleted == False))  # noqa: E712
+        .where(scoped(ctx, QueueService) & (QueueService.id == sid) & (QueueService.deleted == False))  # noqa: E712
         .first()
     )
     if row is None:
@@ -98,7 +83,6 @@ async def service_row(ctx: Ctx, service_id: Any) -> dict:
 
 
 async def get_service(ctx: Ctx, service_id: Any) -> dict:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW, devices=("kiosk", "tv"))
     return _service_dict(await service_row(ctx, service_id))
 
 
@@ -127,7 +111,7 @@ def _clean_service(data: dict, partial: bool) -> dict:
 
 async def _prefix_taken(ctx: Ctx, org_id: int, prefix: str, exclude_id: int | None = None) -> None:
     where = (
-        (QueueService.tenant_id == ctx.tenant_id)
+        scoped(ctx, QueueService)
         & (QueueService.org_id == org_id)
         & (QueueService.prefix == prefix)
         & (QueueService.deleted == False)  # noqa: E712
@@ -139,7 +123,6 @@ async def _prefix_taken(ctx: Ctx, org_id: int, prefix: str, exclude_id: int | No
 
 
 async def create_service(ctx: Ctx, data: dict) -> dict:
-    require(ctx, P.SETTINGS_UPDATE)
     values = _clean_service(data, partial=False)
     async with atomic():
         org = await org_of(ctx, data.get("org_id"))
@@ -155,7 +138,6 @@ async def create_service(ctx: Ctx, data: dict) -> dict:
 
 
 async def update_service(ctx: Ctx, service_id: Any, data: dict) -> dict:
-    require(ctx, P.SETTINGS_UPDATE)
     values = _clean_service(data, partial=True)
     async with atomic():
         before = await service_row(ctx, service_id)
@@ -173,13 +155,12 @@ async def update_service(ctx: Ctx, service_id: Any, data: dict) -> dict:
 
 
 async def delete_service(ctx: Ctx, service_id: Any) -> dict:
-    require(ctx, P.SETTINGS_UPDATE)
     async with atomic():
         row = await service_row(ctx, service_id)
         waiting = await QueueTicket.count().where(
             (QueueTicket.service == row["id"])
             & (QueueTicket.day == today(ctx))
-            & QueueTicket.status.is_in(["waiting", "called", "serving"])
+            & QueueTicket.status.is_in(list(QUEUED))
         )
         if waiting:
             raise Conflict(f"该业务还有 {waiting} 位顾客在排队或办理中，不能删除", code="service_in_use")
@@ -232,15 +213,8 @@ def _counter_dict(row: dict, svc: list[dict]) -> dict:
 
 
 async def counters(ctx: Ctx, org_id: Any = None, *, enabled_only: bool = False) -> list[dict]:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW)
     org = await org_of(ctx, org_id)
-    where = (
-        (QueueCounter.tenant_id == ctx.tenant_id)
-        & (QueueCounter.org_id == org["id"])
-        & (
-            QueueCounter.deleted == False  # noqa: E712
-        )
-    )
+    where = scoped(ctx, QueueCounter) & (QueueCounter.org_id == org["id"]) & (QueueCounter.deleted == False)  # noqa: E712
     if enabled_only:
         where &= QueueCounter.enabled == True  # noqa: E712
     rows = await QueueCounter.select().where(where).order_by(QueueCounter.number)
@@ -253,7 +227,7 @@ async def counter_row(ctx: Ctx, counter_id: Any) -> dict:
     cid = validate.ident(counter_id, "窗口", "counter_id")
     row = (
         await QueueCounter.select()
-        .where((QueueCounter.tenant_id == ctx.tenant_id) & (QueueCounter.id == cid) & (QueueCounter.deleted == False))  # noqa: E712
+        .where(scoped(ctx, QueueCounter) & (QueueCounter.id == cid) & (QueueCounter.deleted == False))  # noqa: E712
         .first()
     )
     if row is None:
@@ -268,7 +242,6 @@ def _counter_out(row: dict) -> dict:
 
 
 async def get_counter(ctx: Ctx, counter_id: Any) -> dict:
-    require(ctx, P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW)
     return _counter_out(await counter_row(ctx, counter_id))
 
 
@@ -287,7 +260,7 @@ def _clean_counter(data: dict, partial: bool) -> dict:
 
 async def _number_taken(ctx: Ctx, org_id: int, number: int, exclude_id: int | None = None) -> None:
     where = (
-        (QueueCounter.tenant_id == ctx.tenant_id)
+        scoped(ctx, QueueCounter)
         & (QueueCounter.org_id == org_id)
         & (QueueCounter.number == number)
         & (QueueCounter.deleted == False)  # noqa: E712
@@ -300,7 +273,7 @@ async def _number_taken(ctx: Ctx, org_id: int, number: int, exclude_id: int | No
 
 async def _set_services(ctx: Ctx, counter_id: int, org_id: int, service_ids: list[int]) -> None:
     found = await QueueService.select(QueueService.id).where(
-        (QueueService.tenant_id == ctx.tenant_id)
+        scoped(ctx, QueueService)
         & (QueueService.org_id == org_id)
         & (QueueService.deleted == False)  # noqa: E712
         & QueueService.id.is_in(service_ids or [0])
@@ -315,7 +288,6 @@ async def _set_services(ctx: Ctx, counter_id: int, org_id: int, service_ids: lis
 
 
 async def create_counter(ctx: Ctx, data: dict) -> dict:
-    require(ctx, P.SETTINGS_UPDATE)
     values = _clean_counter(data, partial=False)
     service_ids = values.pop("service_ids", [])
     async with atomic():
@@ -331,7 +303,6 @@ async def create_counter(ctx: Ctx, data: dict) -> dict:
 
 
 async def update_counter(ctx: Ctx, counter_id: Any, data: dict) -> dict:
-    require(ctx, P.SETTINGS_UPDATE)
     values = _clean_counter(data, partial=True)
     service_ids = values.pop("service_ids", None)
     async with atomic():
@@ -350,13 +321,12 @@ async def update_counter(ctx: Ctx, counter_id: Any, data: dict) -> dict:
 
 
 async def delete_counter(ctx: Ctx, counter_id: Any) -> dict:
-    require(ctx, P.SETTINGS_UPDATE)
     async with atomic():
         row = await counter_row(ctx, counter_id)
         busy = await QueueTicket.count().where(
             (QueueTicket.counter == row["id"])
             & (QueueTicket.day == today(ctx))
-            & QueueTicket.status.is_in(["called", "serving"])
+            & QueueTicket.status.is_in(list(AT_COUNTER))
         )
         if busy:
             raise Conflict(f"该窗口还有 {busy} 位顾客在叫号或办理中，不能删除", code="counter_in_use")

@@ -10,10 +10,11 @@ from typing import Any
 
 from server.core import validate
 from server.core.errors import BusinessError
-from server.core.tenancy import Ctx
-from server.queue import permissions as P
+from server.core.tenancy import Ctx, scoped
+from server.queue.schemas import StatsFilters
 from server.queue.services import setup
 from server.queue.services.tickets import parse_day, today
+from server.queue.states import TicketStatus
 from server.queue.tables import QueueCounter, QueueService, QueueTicket
 
 MAX_DAYS = 92
@@ -36,13 +37,13 @@ def _figures(rows: list[dict]) -> dict:
     serves = [
         (r["finished_at"] - r["started_at"]).total_seconds()
         for r in rows
-        if r["status"] == "done" and r["started_at"] and r["finished_at"]
+        if r["status"] == TicketStatus.DONE and r["started_at"] and r["finished_at"]
     ]
     return {
         "tickets": len(rows),
-        "served": sum(1 for r in rows if r["status"] == "done"),
-        "no_shows": sum(1 for r in rows if r["status"] == "no_show"),
-        "waiting": sum(1 for r in rows if r["status"] == "waiting"),
+        "served": sum(1 for r in rows if r["status"] == TicketStatus.DONE),
+        "no_shows": sum(1 for r in rows if r["status"] == TicketStatus.NO_SHOW),
+        "waiting": sum(1 for r in rows if r["status"] == TicketStatus.WAITING),
         "avg_wait_seconds": _avg(waits),
         "p90_wait_seconds": p90(waits),
         "avg_service_seconds": _avg(serves),
@@ -61,30 +62,21 @@ def period(ctx: Ctx, date_from: Any, date_to: Any) -> tuple[date, date]:
     return start, end
 
 
-async def compute(
-    ctx: Ctx,
-    *,
-    org_id: Any = None,
-    date_from: Any = None,
-    date_to: Any = None,
-    service_id: Any = None,
-    counter_id: Any = None,
-) -> dict:
+async def compute(ctx: Ctx, filters: StatsFilters) -> dict:
     """Rows by (day, service, counter) in that order, and the totals of the period; tickets never
     called have no counter (counter_id null)."""
-    setup.require(ctx, P.STATS_VIEW)
-    org = await setup.org_of(ctx, org_id)
-    start, end = period(ctx, date_from, date_to)
+    org = await setup.org_of(ctx, filters.org_id or None)
+    start, end = period(ctx, *filters.period)
     where = (
-        (QueueTicket.tenant_id == ctx.tenant_id)
+        scoped(ctx, QueueTicket)
         & (QueueTicket.org_id == org["id"])
         & (QueueTicket.day >= start)
         & (QueueTicket.day <= end)
     )
-    if service_id not in (None, ""):
-        where &= QueueTicket.service == validate.ident(service_id, "业务类型", "service_id")
-    if counter_id not in (None, ""):
-        where &= QueueTicket.counter == validate.ident(counter_id, "窗口", "counter_id")
+    if filters.service_id:
+        where &= QueueTicket.service == validate.ident(filters.service_id, "业务类型", "service_id")
+    if filters.counter_id:
+        where &= QueueTicket.counter == validate.ident(filters.counter_id, "窗口", "counter_id")
     rows = await QueueTicket.select(
         QueueTicket.day,
         QueueTicket.service,
@@ -99,12 +91,12 @@ async def compute(
         r["id"]: r
         for r in await QueueService.select(
             QueueService.id, QueueService.name, QueueService.prefix, QueueService.sort_order
-        ).where((QueueService.tenant_id == ctx.tenant_id) & (QueueService.org_id == org["id"]))
+        ).where(scoped(ctx, QueueService) & (QueueService.org_id == org["id"]))
     }
     counters = {
         r["id"]: r
         for r in await QueueCounter.select(QueueCounter.id, QueueCounter.number, QueueCounter.name).where(
-            (QueueCounter.tenant_id == ctx.tenant_id) & (QueueCounter.org_id == org["id"])
+            scoped(ctx, QueueCounter) & (QueueCounter.org_id == org["id"])
         )
     }
     groups: dict[tuple, list[dict]] = {}

@@ -18,15 +18,14 @@ from server.core.db import atomic, is_sqlite
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.numbering import next_seq
 from server.core.pagination import Page, PageParams, paginate
-from server.core.tenancy import Ctx
-from server.queue import permissions as P
+from server.core.tenancy import Ctx, scoped
+from server.queue.schemas import TicketFilters
 from server.queue.services import setup
 from server.queue.services.setup import today
+from server.queue.states import AT_COUNTER, TICKET_LABELS, TicketStatus
 from server.queue.tables import QueueCounter, QueueTicket
 from server.system.services import orgs
 
-STATUSES = {"waiting": "等候中", "called": "已叫号", "serving": "办理中", "done": "已完成", "no_show": "过号"}
-ACTIVE = ("called", "serving")
 RECENT_CALLS = 6
 DESK_WAITING = 50
 KIOSK_LIMIT = 30  # tickets a minute from one kiosk: a queue of people takes a few; 200 in 9 s is an attack
@@ -63,7 +62,7 @@ def _dict(row: dict) -> dict:
         "service_id": row["service"],
         "service_name": row["service_name"],
         "status": row["status"],
-        "status_name": STATUSES[row["status"]],
+        "status_name": TicketStatus(row["status"]).label,
         "phone": row["phone"],
         "counter_id": row["counter"],
         "counter_number": row["counter_number"],
@@ -81,21 +80,19 @@ def _dict(row: dict) -> dict:
 
 async def _row(ctx: Ctx, ticket_id: Any) -> dict:
     tid = validate.ident(ticket_id, "排队号", "ticket_id")
-    row = await _select().where((QueueTicket.tenant_id == ctx.tenant_id) & (QueueTicket.id == tid)).first()
+    row = await _select().where(scoped(ctx, QueueTicket) & (QueueTicket.id == tid)).first()
     if row is None:
         raise NotFound("排队号")
     return row | {"org": await setup.org_of_row(ctx, row, "排队号")}
 
 
 async def get(ctx: Ctx, ticket_id: Any) -> dict:
-    setup.require(ctx, P.COUNTER_VIEW)
     return _dict(await _row(ctx, ticket_id))
 
 
 async def receipt(ctx: Ctx, ticket_id: Any) -> dict:
     """A ticket as its printed slip shows it: for staff who see it, or a kiosk of its own org
     (reprinting the ticket it just gave out); another org's ticket is a 404."""
-    setup.require(ctx, P.COUNTER_VIEW, P.TAKE, devices=("kiosk",))
     try:
         return _dict(await _row(ctx, ticket_id))
     except NotFound:
@@ -121,7 +118,6 @@ def _phone(value: Any) -> str:
 
 async def take(ctx: Ctx, data: dict) -> dict:
     """A new ticket for a service of the org (a kiosk's own org), with the people ahead of it."""
-    setup.require(ctx, P.TAKE, devices=("kiosk",))
     phone = _phone(data.get("phone"))
     if ctx.device_id is not None:
         # a kiosk is on the street side of the counter: whoever holds it must not flood the queue
@@ -144,7 +140,7 @@ async def take(ctx: Ctx, data: dict) -> dict:
         ahead = await QueueTicket.count().where(
             (QueueTicket.org_id == org["id"])
             & (QueueTicket.day == day)
-            & (QueueTicket.status == "waiting")
+            & (QueueTicket.status == TicketStatus.WAITING)
             & (QueueTicket.service == service["id"])
         )
         row = QueueTicket(
@@ -167,28 +163,18 @@ async def take(ctx: Ctx, data: dict) -> dict:
     return result
 
 
-async def search(
-    ctx: Ctx,
-    *,
-    org_id: Any = None,
-    status: str = "",
-    service_id: Any = None,
-    counter_id: Any = None,
-    day: Any = None,
-    params: PageParams = PageParams(),
-) -> Page:
+async def search(ctx: Ctx, filters: TicketFilters = TicketFilters(), params: PageParams = PageParams()) -> Page:
     """An org's tickets (default the caller's own), a day's in queue order, latest day first."""
-    setup.require(ctx, P.COUNTER_VIEW)
-    org = await setup.org_of(ctx, org_id)
-    where = (QueueTicket.tenant_id == ctx.tenant_id) & (QueueTicket.org_id == org["id"])
-    if status:
-        where &= QueueTicket.status == validate.choice(status, "状态", STATUSES, "status")
-    if service_id not in (None, ""):
-        where &= QueueTicket.service == validate.ident(service_id, "业务类型", "service_id")
-    if counter_id not in (None, ""):
-        where &= QueueTicket.counter == validate.ident(counter_id, "窗口", "counter_id")
-    if day not in (None, ""):
-        where &= QueueTicket.day == parse_day(day, "日期", "date")
+    org = await setup.org_of(ctx, filters.org_id or None)
+    where = scoped(ctx, QueueTicket) & (QueueTicket.org_id == org["id"])
+    if filters.status:
+        where &= QueueTicket.status == validate.choice(filters.status, "状态", TICKET_LABELS, "status")
+    if filters.service_id:
+        where &= QueueTicket.service == validate.ident(filters.service_id, "业务类型", "service_id")
+    if filters.counter_id:
+        where &= QueueTicket.counter == validate.ident(filters.counter_id, "窗口", "counter_id")
+    if filters.date:
+        where &= QueueTicket.day == parse_day(filters.date, "日期", "date")
     select = _select().where(where).order_by(QueueTicket.day, ascending=False).order_by(QueueTicket.id)
     page = await paginate(select, QueueTicket.count().where(where), params)
     return page.with_items([_dict(r) for r in page.items])
@@ -213,22 +199,24 @@ async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_i
     marks = ", ".join("{}" for _ in service_ids)
     lock = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
     rows = await QueueTicket.raw(
-        "UPDATE q_ticket SET status = 'called', counter = {}, called_at = {}, last_called_at = {}, calls = 1 "
-        "WHERE id = (SELECT id FROM q_ticket WHERE org_id = {} AND day = {} AND status = 'waiting' "
-        f"AND service IN ({marks}) ORDER BY id LIMIT 1{lock}) AND status = 'waiting' RETURNING id",
+        "UPDATE q_ticket SET status = {}, counter = {}, called_at = {}, last_called_at = {}, calls = 1 "
+        "WHERE id = (SELECT id FROM q_ticket WHERE org_id = {} AND day = {} AND status = {} "
+        f"AND service IN ({marks}) ORDER BY id LIMIT 1{lock}) AND status = {{}} RETURNING id",
+        str(TicketStatus.CALLED),
         counter_id,
         at,
         at,
         org_id,
         day,
+        str(TicketStatus.WAITING),
         *service_ids,
+        str(TicketStatus.WAITING),
     )
     return rows[0]["id"] if rows else None
 
 
 async def call_next(ctx: Ctx, counter_id: Any) -> dict:
     """【叫号】: the oldest waiting ticket of the counter's services (today's) is called to it."""
-    setup.require(ctx, P.CALL)
     async with atomic():
         counter = await setup.counter_row(ctx, counter_id)
         if not counter["enabled"]:
@@ -253,7 +241,7 @@ async def _any_waiting(org_id: int, day: date, service_ids: list[int]) -> bool:
     return await QueueTicket.exists().where(
         (QueueTicket.org_id == org_id)
         & (QueueTicket.day == day)
-        & (QueueTicket.status == "waiting")
+        & (QueueTicket.status == TicketStatus.WAITING)
         & QueueTicket.service.is_in(service_ids)
     )
 
@@ -261,7 +249,6 @@ async def _any_waiting(org_id: int, day: date, service_ids: list[int]) -> bool:
 async def _move(ctx: Ctx, ticket_id: Any, action: str, label: str, frm: tuple[str, ...], values: dict) -> dict:
     """One transition: a conditional UPDATE from the allowed states; a ticket in another state
     is a 409 that names it."""
-    setup.require(ctx, P.CALL)
     async with atomic():
         row = await _row(ctx, ticket_id)
         changed = (
@@ -270,7 +257,9 @@ async def _move(ctx: Ctx, ticket_id: Any, action: str, label: str, frm: tuple[st
             .returning(QueueTicket.id)
         )
         if not changed:
-            raise Conflict(f"{row['no']} 当前状态为「{STATUSES[row['status']]}」，不能{label}", code="invalid_state")
+            raise Conflict(
+                f"{row['no']} 当前状态为「{TicketStatus(row['status']).label}」，不能{label}", code="invalid_state"
+            )
         ticket = _dict(await _row(ctx, row["id"]))
         await audit.record(ctx, action, "queue_ticket", row["id"], f"{row['no']} {label}")
         say = announcement(ticket["no"], ticket["counter_number"]) if action == "recall" else ""
@@ -285,7 +274,7 @@ async def recall(ctx: Ctx, ticket_id: Any) -> dict:
         ticket_id,
         "recall",
         "重呼",
-        ("called",),
+        (TicketStatus.CALLED,),
         {QueueTicket.calls: QueueTicket.calls + 1, QueueTicket.last_called_at: clock.now()},
     )
 
@@ -297,8 +286,8 @@ async def skip(ctx: Ctx, ticket_id: Any) -> dict:
         ticket_id,
         "skip",
         "过号",
-        ("called",),
-        {QueueTicket.status: "no_show", QueueTicket.finished_at: clock.now()},
+        (TicketStatus.CALLED,),
+        {QueueTicket.status: TicketStatus.NO_SHOW, QueueTicket.finished_at: clock.now()},
     )
 
 
@@ -309,8 +298,8 @@ async def start(ctx: Ctx, ticket_id: Any) -> dict:
         ticket_id,
         "start",
         "开始办理",
-        ("called",),
-        {QueueTicket.status: "serving", QueueTicket.started_at: clock.now()},
+        (TicketStatus.CALLED,),
+        {QueueTicket.status: TicketStatus.SERVING, QueueTicket.started_at: clock.now()},
     )
 
 
@@ -321,8 +310,8 @@ async def finish(ctx: Ctx, ticket_id: Any) -> dict:
         ticket_id,
         "finish",
         "完成",
-        ("serving",),
-        {QueueTicket.status: "done", QueueTicket.finished_at: clock.now()},
+        (TicketStatus.SERVING,),
+        {QueueTicket.status: TicketStatus.DONE, QueueTicket.finished_at: clock.now()},
     )
 
 
@@ -331,10 +320,10 @@ async def finish(ctx: Ctx, ticket_id: Any) -> dict:
 
 async def waiting_counts(org_id: int, day: date) -> dict[int, int]:
     rows = await QueueTicket.raw(
-        "SELECT service, COUNT(*) AS n FROM q_ticket "
-        "WHERE org_id = {} AND day = {} AND status = 'waiting' GROUP BY service",
+        "SELECT service, COUNT(*) AS n FROM q_ticket WHERE org_id = {} AND day = {} AND status = {} GROUP BY service",
         org_id,
         day,
+        str(TicketStatus.WAITING),
     )
     return {r["service"]: r["n"] for r in rows}
 
@@ -342,7 +331,6 @@ async def waiting_counts(org_id: int, day: date) -> dict[int, int]:
 async def board(ctx: Ctx, org_id: Any = None) -> dict:
     """What the TV and the kiosk show: today's waiting count per enabled service, the ticket
     being called (the latest call or recall) and the calls before it."""
-    setup.require(ctx, P.COUNTER_VIEW, devices=("kiosk", "tv"))
     org = await setup.org_of(ctx, org_id)
     day = today(ctx)
     services = await setup.services(ctx, org["id"], enabled_only=True)
@@ -367,27 +355,26 @@ async def board(ctx: Ctx, org_id: Any = None) -> dict:
 async def desk(ctx: Ctx, counter_id: Any) -> dict:
     """What a counter's page shows: its tickets being called or served, the waiting list of its
     services (oldest first) and today's tally."""
-    setup.require(ctx, P.COUNTER_VIEW)
     counter = await setup.counter_row(ctx, counter_id)
     org_id, day = counter["org_id"], today(ctx)
     mine = (QueueTicket.org_id == org_id) & (QueueTicket.day == day) & (QueueTicket.counter == counter["id"])
     active = (
         await _select()
-        .where(mine & QueueTicket.status.is_in(list(ACTIVE)))
+        .where(mine & QueueTicket.status.is_in(list(AT_COUNTER)))
         .order_by(QueueTicket.last_called_at, ascending=False)
     )
     waiting_where = (
         (QueueTicket.org_id == org_id)
         & (QueueTicket.day == day)
-        & (QueueTicket.status == "waiting")
+        & (QueueTicket.status == TicketStatus.WAITING)
         & QueueTicket.service.is_in(counter["service_ids"] or [0])
     )
     waiting = await _select().where(waiting_where).order_by(QueueTicket.id).limit(DESK_WAITING)
     waiting_total = len(waiting)
     if waiting_total == DESK_WAITING:
         waiting_total = await QueueTicket.count().where(waiting_where)
-    done = await QueueTicket.count().where(mine & (QueueTicket.status == "done"))
-    no_show = await QueueTicket.count().where(mine & (QueueTicket.status == "no_show"))
+    done = await QueueTicket.count().where(mine & (QueueTicket.status == TicketStatus.DONE))
+    no_show = await QueueTicket.count().where(mine & (QueueTicket.status == TicketStatus.NO_SHOW))
     return {
         "counter": {k: v for k, v in counter.items() if k != "org"},
         "org": {"id": counter["org"]["id"], "name": counter["org"]["name"]},
@@ -401,11 +388,10 @@ async def desk(ctx: Ctx, counter_id: Any) -> dict:
 
 async def counters_for(ctx: Ctx) -> list[dict]:
     """Every enabled counter the caller may work at: of the caller's org and the orgs below it."""
-    setup.require(ctx, P.COUNTER_VIEW)
     rows = (
         await QueueCounter.select(QueueCounter.id, QueueCounter.org_id, QueueCounter.number, QueueCounter.name)
         .where(
-            (QueueCounter.tenant_id == ctx.tenant_id)
+            scoped(ctx, QueueCounter)
             & (QueueCounter.deleted == False)  # noqa: E712
             & (QueueCounter.enabled == True)  # noqa: E712
         )

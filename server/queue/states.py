@@ -1,0 +1,47 @@
+"""Named states of the queue, with the Chinese label each shows as. A StrEnum equals its value, so
+the JSON answers, the table's column and the templates read the same strings as before."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TicketStatus(StrEnum):
+    """waiting → called → serving → done, and called → no_show (【过号】)."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return TICKET_LABELS[self]
+
+
+TICKET_LABELS = {
+    TicketStatus.WAITING: "等候中",
+    TicketStatus.CALLED: "已叫号",
+    TicketStatus.SERVING: "办理中",
+    TicketStatus.DONE: "已完成",
+    TicketStatus.NO_SHOW: "过号",
+}
+# at a counter: called to it or being served there (a counter with one cannot be deleted)
+AT_COUNTER = (TicketStatus.CALLED, TicketStatus.SERVING)
+# still in the queue today: a service with one cannot be deleted
+QUEUED = (TicketStatus.WAITING, *AT_COUNTER)
+
+
+class DeviceKind(StrEnum):
+    """A queue device: the kiosk customers take tickets at, the TV that shows and says the calls."""
+
+    KIOSK = "kiosk"
+    TV = "tv"
+
+    @property
+    def label(self) -> str:
+        return DEVICE_LABELS[self]
+
+
+DEVICE_LABELS = {DeviceKind.KIOSK: "取号机", DeviceKind.TV: "叫号屏"}
