@@ -11,12 +11,13 @@ from typing import Any
 
 import realtime
 from server.core import money, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.credit import permissions as P
 from server.credit.tables import CreditAccount, CreditEntry, CreditFreeze
 from server.system.services import orgs
@@ -155,11 +156,7 @@ async def freeze(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = 
 
 async def _take(ctx: Ctx, freeze_id: int, amount: int | None) -> tuple[dict, int]:
     """Take `amount` (all that remains when None) off an open freeze; a freeze is taken once."""
-    current = (
-        await CreditFreeze.select()
-        .where((CreditFreeze.tenant_id == ctx.tenant_id) & (CreditFreeze.id == freeze_id))
-        .first()
-    )
+    current = await CreditFreeze.select().where(scoped(ctx, CreditFreeze) & (CreditFreeze.id == freeze_id)).first()
     if current is None:
         raise NotFound("冻结记录")
     take = current["remaining"] if amount is None else _amount(amount)
@@ -229,17 +226,34 @@ def _account_dict(org: dict, account: dict | None) -> dict:
     }
 
 
-async def accounts(ctx: Ctx, *, q: str = "", params: PageParams = PageParams()) -> Page:
+class AccountFilters(Filters):
+    q: str = ""
+
+
+class RecordFilters(Filters):
+    """The filters of an account's records (entries: `kind`; freezes: `open`)."""
+
+    doc_no: str = ""
+
+
+class EntryFilters(RecordFilters):
+    kind: str = ""
+
+
+class FreezeFilters(RecordFilters):
+    open: bool = True
+
+
+async def accounts(ctx: Ctx, filters: AccountFilters = AccountFilters(), *, params: PageParams = PageParams()) -> Page:
     """The caller's own org (when it has a credit line, i.e. is a branch) and every descendant,
     in tree order, each with balance, frozen and available (zero before the first posting)."""
-    ctx.require(P.ACCOUNT["view"])
-    rows = [o for o in await orgs.choices(ctx, q=q) if o["kind"] != "hq"]
+    rows = [o for o in await orgs.choices(ctx, q=filters.q) if o["kind"] != "hq"]
     start = params.offset
     window = rows[start : start + params.page_size]
     found = {
         a["org_id"]: a
         for a in await CreditAccount.select().where(
-            (CreditAccount.tenant_id == ctx.tenant_id) & CreditAccount.org_id.is_in([o["id"] for o in window] or [0])
+            scoped(ctx, CreditAccount) & CreditAccount.org_id.is_in([o["id"] for o in window] or [0])
         )
     }
     return Page([_account_dict(o, found.get(o["id"])) for o in window], len(rows), params.page, params.page_size)
@@ -248,7 +262,6 @@ async def accounts(ctx: Ctx, *, q: str = "", params: PageParams = PageParams()) 
 async def _visible_account(ctx: Ctx, org_id: Any) -> tuple[dict, dict | None]:
     """The org of an account the caller may see (own org or a descendant) and its account row
     (None before the first posting)."""
-    ctx.require(P.ACCOUNT["view"])
     org = await orgs.get(ctx, org_id)
     if org["kind"] == "hq":
         raise NotFound("额度账户")
@@ -288,7 +301,7 @@ def entry_dict(row: dict) -> dict:
 
 
 async def entries(
-    ctx: Ctx, org_id: Any, *, kind: str = "", doc_no: str = "", params: PageParams = PageParams()
+    ctx: Ctx, org_id: Any, filters: EntryFilters = EntryFilters(), *, params: PageParams = PageParams()
 ) -> Page:
     """【查看明细】: the change records of an account (newest first); `kind=usage` for usage records.
     Filtered by the account alone (it is the tenant's: `_visible_account` found it in the caller's
@@ -296,9 +309,9 @@ async def entries(
     a ledger of millions of rows."""
     _, row = await _visible_account(ctx, org_id)
     where = CreditEntry.account == (row["id"] if row else 0)
-    if kind:
-        where &= CreditEntry.kind == validate.choice(kind, "记录类型", ENTRY_KINDS, "kind")
-    doc_no = validate.text(doc_no, "单号", 24)
+    if filters.kind:
+        where &= CreditEntry.kind == validate.choice(filters.kind, "记录类型", ENTRY_KINDS, "kind")
+    doc_no = validate.text(filters.doc_no, "单号", 24)
     if doc_no:
         where &= contains(CreditEntry.doc_no, doc_no)
     # the page's ids first (an index-only scan however deep the page), then those rows: PostgreSQL
@@ -332,16 +345,16 @@ def freeze_dict(row: dict) -> dict:
 
 
 async def freezes(
-    ctx: Ctx, org_id: Any, *, open_only: bool = True, doc_no: str = "", params: PageParams = PageParams()
+    ctx: Ctx, org_id: Any, filters: FreezeFilters = FreezeFilters(), *, params: PageParams = PageParams()
 ) -> Page:
     """Frozen records: only freezes still open unless asked (a released freeze leaves the list).
     Open is `closed_at IS NULL` (closed exactly when nothing remains), which the partial index
     cr_freeze_account_id_open_idx serves however long the account's history."""
     _, row = await _visible_account(ctx, org_id)
     where = CreditFreeze.account == (row["id"] if row else 0)  # the tenant's, as in `entries`
-    if open_only:
+    if filters.open:
         where &= CreditFreeze.closed_at.is_null()
-    doc_no = validate.text(doc_no, "单号", 24)
+    doc_no = validate.text(filters.doc_no, "单号", 24)
     if doc_no:
         where &= contains(CreditFreeze.doc_no, doc_no)
     page = await paginate(
