@@ -210,6 +210,7 @@ class DocPages(_KindController):
             "topic": self.topic,
             "confirm_label": self.confirm_label,
             "badges": BADGES,
+            "S": DocStatus,
             # a deleted document cannot be opened, so the list does not offer to show them
             "statuses": {s: n for s, n in statuses.items() if s != DocStatus.DELETED},
         }

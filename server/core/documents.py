@@ -54,12 +54,12 @@ _LABELS = {
 }
 # how the lists colour a state
 BADGES = {
-    "draft": "grey",
-    "submitted": "blue",
-    "partial": "amber",
-    "completed": "green",
-    "confirmed": "green",
-    "deleted": "grey",
+    DocStatus.DRAFT: "grey",
+    DocStatus.SUBMITTED: "blue",
+    DocStatus.PARTIAL: "amber",
+    DocStatus.COMPLETED: "green",
+    DocStatus.CONFIRMED: "green",
+    DocStatus.DELETED: "grey",
 }
 
 

@@ -15,6 +15,7 @@ from server.core.pagination import Page, PageParams
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response
 from server.credit.services import documents, ledger
+from server.credit.states import EntryKind
 
 ALL = PageParams(1, MAX_EXPORT_ROWS)
 SECONDS = "%Y-%m-%d %H:%M:%S"
@@ -30,7 +31,7 @@ def _entries(ctx: Ctx, org_id: int, doc_no: str, params: PageParams) -> Awaitabl
 
 
 def _usage(ctx: Ctx, org_id: int, doc_no: str, params: PageParams) -> Awaitable[Page]:
-    return ledger.entries(ctx, org_id, ledger.EntryFilters(kind="usage", doc_no=doc_no), params=params)
+    return ledger.entries(ctx, org_id, ledger.EntryFilters(kind=EntryKind.USAGE, doc_no=doc_no), params=params)
 
 
 def _freezes(ctx: Ctx, org_id: int, doc_no: str, params: PageParams) -> Awaitable[Page]:

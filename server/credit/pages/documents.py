@@ -13,21 +13,23 @@ from litestar.params import FromPath
 
 from server.core import money
 from server.core.doc_controllers import DocPages
+from server.core.documents import DocStatus
 from server.core.errors import NotFound
 from server.core.forms import saved
 from server.core.pagination import Page
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, render
 from server.credit.services import documents
+from server.credit.states import Direction
 from server.system.services import orgs
 
 
 def _totals(doc: dict) -> dict:
     """Sums the page shows under the lines: per direction, and what the document holds frozen."""
-    sums = {"increase": Decimal(0), "decrease": Decimal(0), "frozen": Decimal(0)}
+    sums = {Direction.INCREASE: Decimal(0), Direction.DECREASE: Decimal(0), "frozen": Decimal(0)}
     for li in doc["lines"]:
         sums[li["direction"]] += Decimal(li["amount"])
-        if li["frozen"] and doc["status"] == "submitted":
+        if li["frozen"] and doc["status"] == DocStatus.SUBMITTED:
             sums["frozen"] += Decimal(li["amount"])
     return {k: money.fmt(money.to_units(v)) for k, v in sums.items()}
 
@@ -48,7 +50,7 @@ class CreditDocPages(DocPages):
     list_template = "credit/docs.html"
 
     def common(self) -> dict:
-        return super().common() | {"directions": documents.DIRECTIONS}
+        return super().common() | {"directions": documents.DIRECTIONS, "Direction": Direction}
 
     async def list_extras(self, request: Request, ctx: Ctx, page: Page, filters: dict, rows: bool) -> dict:
         return {
@@ -59,7 +61,7 @@ class CreditDocPages(DocPages):
     def render_doc(
         self, request: Request, doc: dict | None, block: str | None = None, line: dict | None = None, **kw: Any
     ) -> Response:
-        editable = (doc is None or doc["status"] == "draft") and ctx_of(request).can(self.perms["create"])
+        editable = (doc is None or doc["status"] == DocStatus.DRAFT) and ctx_of(request).can(self.perms["create"])
         return render(
             request,
             "credit/doc.html",

@@ -8,7 +8,6 @@ line to the ledger once; deleting a submitted adjustment releases its freezes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import realtime
@@ -20,20 +19,11 @@ from server.core.pagination import Page, PageParams
 from server.core.tenancy import Ctx, scoped
 from server.credit import permissions as P
 from server.credit.services import ledger
+from server.credit.states import Direction
 from server.credit.tables import CreditDoc, CreditDocLine
 from server.system.services import orgs, tenants
 
-
-class Direction(StrEnum):
-    INCREASE = "increase"
-    DECREASE = "decrease"
-
-    @property
-    def label(self) -> str:
-        return DIRECTIONS[self]
-
-
-DIRECTIONS = {Direction.INCREASE.value: "增加", Direction.DECREASE.value: "减少"}
+DIRECTIONS = {d.value: d.label for d in Direction}
 MAX_LINES = 500
 
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 
 from server.core.clock import now
 from server.core.doc_controllers import DocPages, go
+from server.core.documents import DocStatus
 from server.core.forms import form_data, saved
 from server.core.pagination import Page, PageParams
 from server.core.tenancy import Ctx
@@ -81,7 +82,7 @@ class StockDocPages(DocPages):
         }
 
     def render_doc(self, request: Request, doc: dict | None, block: str | None = None, **kw: Any) -> Response:
-        editable = doc is None or (doc["status"] == "draft" and ctx_of(request).can(self.perms["create"]))
+        editable = doc is None or (doc["status"] == DocStatus.DRAFT and ctx_of(request).can(self.perms["create"]))
         return render(request, "inventory/doc.html", block=block, doc=doc, editable=editable, **kw, **self.common())
 
     async def render_new(self, request: Request) -> Response:
@@ -90,7 +91,7 @@ class StockDocPages(DocPages):
 
     async def render_page(self, request: Request, doc: dict) -> Response:
         ctx = ctx_of(request)
-        editable = doc["status"] == "draft" and ctx.can(self.perms["create"])
+        editable = doc["status"] == DocStatus.DRAFT and ctx.can(self.perms["create"])
         choices = await _header_choices(ctx, self.k, doc["org_id"], doc) if editable else {}
         return self.render_doc(request, doc, **choices)
 
