@@ -14,8 +14,8 @@ from server.core.clock import local
 from server.core.pagination import Page, PageParams
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response
-from server.credit import permissions as P
 from server.credit.services import documents, ledger
+from server.credit.states import EntryKind
 
 ALL = PageParams(1, MAX_EXPORT_ROWS)
 SECONDS = "%Y-%m-%d %H:%M:%S"
@@ -27,15 +27,15 @@ def doc_type_name(doc_type: str) -> str:
 
 
 def _entries(ctx: Ctx, org_id: int, doc_no: str, params: PageParams) -> Awaitable[Page]:
-    return ledger.entries(ctx, org_id, doc_no=doc_no, params=params)
+    return ledger.entries(ctx, org_id, ledger.EntryFilters(doc_no=doc_no), params=params)
 
 
 def _usage(ctx: Ctx, org_id: int, doc_no: str, params: PageParams) -> Awaitable[Page]:
-    return ledger.entries(ctx, org_id, kind="usage", doc_no=doc_no, params=params)
+    return ledger.entries(ctx, org_id, ledger.EntryFilters(kind=EntryKind.USAGE, doc_no=doc_no), params=params)
 
 
 def _freezes(ctx: Ctx, org_id: int, doc_no: str, params: PageParams) -> Awaitable[Page]:
-    return ledger.freezes(ctx, org_id, doc_no=doc_no, params=params)
+    return ledger.freezes(ctx, org_id, ledger.FreezeFilters(doc_no=doc_no), params=params)
 
 
 def _entry_row(e: dict, tz: str) -> list:
@@ -107,7 +107,6 @@ TABS = {
 
 async def records_xlsx(ctx: Ctx, org_id: int, tab: str, doc_no: str) -> Response:
     """One tab of 【查看明细】 with its document-number filter."""
-    ctx.require(P.ACCOUNT["export"])
     account = await ledger.account(ctx, org_id)
     t = TABS[tab]
     page = await t.search(ctx, org_id, doc_no, ALL)
@@ -115,9 +114,8 @@ async def records_xlsx(ctx: Ctx, org_id: int, tab: str, doc_no: str) -> Response
     return await xlsx_response(f"{title}.xlsx", t.label, t.headers, [t.row(r, ctx.tz) for r in page.items])
 
 
-async def accounts_xlsx(ctx: Ctx, filters: dict) -> Response:
-    ctx.require(P.ACCOUNT["export"])
-    page = await ledger.accounts(ctx, q=filters.get("q", ""), params=ALL)
+async def accounts_xlsx(ctx: Ctx, filters: ledger.AccountFilters) -> Response:
+    page = await ledger.accounts(ctx, filters, params=ALL)
     rows = [
         [
             a["org_code"],

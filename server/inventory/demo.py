@@ -33,7 +33,7 @@ async def _purchase(ctx: Ctx, warehouse_id: int, parts: list[dict], qty, confirm
 
 
 async def load(ctx: Ctx) -> None:
-    if (await documents.search(ctx, "inbound", status="")).total:
+    if (await documents.search(ctx, "inbound")).total:
         return
     general = await _warehouse(ctx, "WH-GEN")
     parts = await _parts(ctx, 40)

@@ -64,7 +64,7 @@ async def test_adjustment_freezes_decreases_on_submit_and_consumes_them_on_confi
     await documents.confirm(tenant, "adjustment", doc["id"])
     assert await balances(t["b2"]) == (10_000_000 - 2_005_000 + 100_000, 0)
     assert (await ledger.freezes(tenant, t["b2"])).items == []  # a used freeze leaves the frozen records
-    assert (await ledger.freezes(tenant, t["b2"], open_only=False)).total == 1
+    assert (await ledger.freezes(tenant, t["b2"], ledger.FreezeFilters(open=False))).total == 1
 
 
 async def test_a_decrease_beyond_available_is_refused_with_the_shortfall(tenant):

@@ -266,7 +266,7 @@ async def test_outbound_defaults_to_the_org_price_and_refuses_more_than_stock(cl
     await inbound(tenant, w["general"], (w["screen"], 1, "100"))
     assert (await post(client, f"{url}/submit")).status_code == 200
     await outbound(tenant, w["general"], (w["screen"], 1))
-    taken = await documents.search(tenant, "outbound", status="submitted")
+    taken = await documents.search(tenant, "outbound", documents.StockDocFilters(status="submitted"))
     await documents.confirm(tenant, "outbound", next(d for d in taken.items if d["id"] != doc["id"])["id"])
     short = refused(await post(client, f"{url}/confirm", {"line_ids": str(line["id"])}), 409, "库存不足")
     assert "需要 3，库存 2" in short

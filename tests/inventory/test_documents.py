@@ -47,7 +47,9 @@ async def test_inbound_life_cycle_raises_stock_and_keeps_the_moving_average(tena
 
     # a second purchase at another cost moves the average: (10×100 + 10×130) / 20 = 115
     await inbound(tenant, w["defective"], (w["screen"], 10, "130"))
-    row = (await stock.search(tenant, goods_id=w["screen"], warehouse_id=w["general"])).items[0]
+    row = (
+        await stock.search(tenant, stock.StockFilters(goods_id=str(w["screen"]), warehouse_id=str(w["general"])))
+    ).items[0]
     assert row["qty"] == 10 and row["avg_cost"] == "115.0000" and row["value"] == "1150.0000"
 
 
@@ -72,7 +74,7 @@ async def test_outbound_price_defaults_to_the_orgs_price_and_stock_must_cover_it
     doc = await documents.confirm(tenant, "outbound", doc["id"], [doc["lines"][0]["id"]])
     assert doc["status"] == "completed" and await on_hand(tenant.org_id, w["general"], w["screen"]) == 7
     # the average cost stays; the quantity it averages over drops
-    row = (await stock.search(tenant, goods_id=w["screen"])).items[0]
+    row = (await stock.search(tenant, stock.StockFilters(goods_id=str(w["screen"])))).items[0]
     assert row["avg_cost"] == "100.0000" and row["value"] == "700.0000"
 
 
@@ -149,7 +151,9 @@ async def test_delete_rules(tenant):
     await refused(documents.delete(tenant, "inbound", done["id"]), "confirmed", 409)
     listed = await documents.search(tenant, "inbound")
     assert [d["no"] for d in listed.items] == [done["no"]]
-    assert [d["no"] for d in (await documents.search(tenant, "inbound", status="deleted")).items] == [
+    assert [
+        d["no"] for d in (await documents.search(tenant, "inbound", documents.StockDocFilters(status="deleted"))).items
+    ] == [
         submitted["no"],
         draft["no"],
     ]

@@ -10,6 +10,7 @@ from server.core.web import ctx_of, htmx_target, render
 from server.credit import exports
 from server.credit import permissions as P
 from server.credit.services import ledger
+from server.credit.services.ledger import AccountFilters
 
 TABS = exports.TABS
 
@@ -34,22 +35,22 @@ class AccountPages(Controller):
     @get("/", opt={"perm": P.ACCOUNT["view"]}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, "q")
-        page = await ledger.accounts(ctx, params=params, **filters)
+        filters, params = AccountFilters.from_query(request.query_params), list_query(request)[1]
+        page = await ledger.accounts(ctx, filters, params=params)
         return render(
             request,
             "credit/accounts.html",
             block="rows" if htmx_target(request) == "rows" else None,
             title="额度查询",
             page=page,
-            filters=filters,
-            query=query_string(filters),
+            filters=filters.as_dict(),
+            query=query_string(filters.as_dict()),
             base_depth=_base_depth(ctx),
         )
 
     @get("/export", opt={"perm": P.ACCOUNT["export"]}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        return await exports.accounts_xlsx(ctx_of(request), list_query(request, "q")[0])
+        return await exports.accounts_xlsx(ctx_of(request), AccountFilters.from_query(request.query_params))
 
     @get("/{org_id:int}", opt={"perm": P.ACCOUNT["view"]}, include_in_schema=False)
     async def detail(self, request: Request, org_id: FromPath[int]) -> Response:

@@ -11,27 +11,21 @@ from typing import Any
 
 import realtime
 from server.core import money, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.credit import permissions as P
+from server.credit.states import ENTRY_LABELS, Direction, EntryKind
 from server.credit.tables import CreditAccount, CreditEntry, CreditFreeze
 from server.system.services import orgs
 
 realtime.topic("credit", P.ACCOUNT["view"])
 
-ENTRY_KINDS = {
-    "recharge": "充值",
-    "increase": "调整增加",
-    "decrease": "调整减少",
-    "freeze": "冻结",
-    "release": "释放",
-    "usage": "使用",
-    "refund": "退款",
-}
+ENTRY_KINDS = ENTRY_LABELS
 
 
 @dataclass(frozen=True)
@@ -121,20 +115,20 @@ async def _post(
 async def recharge(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = "") -> dict:
     """【确认充值】 of one line: balance += amount."""
     async with atomic():
-        return await _post(ctx, org_id, "recharge", _amount(amount), 0, doc, remark)
+        return await _post(ctx, org_id, EntryKind.RECHARGE, _amount(amount), 0, doc, remark)
 
 
 async def refund(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = "") -> dict:
     """A return received by the parent: the returning org gets the settlement value back."""
     async with atomic():
-        return await _post(ctx, org_id, "refund", _amount(amount), 0, doc, remark)
+        return await _post(ctx, org_id, EntryKind.REFUND, _amount(amount), 0, doc, remark)
 
 
 async def freeze(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = "") -> int:
     """Hold `amount` of the available credit for a document; refused with the shortfall when
     available is short. Answers the freeze's id, which `release` and `use` take."""
     async with atomic():
-        account = await _post(ctx, org_id, "freeze", 0, _amount(amount), doc, remark)
+        account = await _post(ctx, org_id, EntryKind.FREEZE, 0, _amount(amount), doc, remark)
         row = await CreditFreeze.insert(
             CreditFreeze(
                 tenant_id=ctx.tenant_id,
@@ -155,11 +149,7 @@ async def freeze(ctx: Ctx, org_id: int, amount: int, doc: DocRef, remark: str = 
 
 async def _take(ctx: Ctx, freeze_id: int, amount: int | None) -> tuple[dict, int]:
     """Take `amount` (all that remains when None) off an open freeze; a freeze is taken once."""
-    current = (
-        await CreditFreeze.select()
-        .where((CreditFreeze.tenant_id == ctx.tenant_id) & (CreditFreeze.id == freeze_id))
-        .first()
-    )
+    current = await CreditFreeze.select().where(scoped(ctx, CreditFreeze) & (CreditFreeze.id == freeze_id)).first()
     if current is None:
         raise NotFound("冻结记录")
     take = current["remaining"] if amount is None else _amount(amount)
@@ -187,10 +177,10 @@ async def release(ctx: Ctx, freeze_id: int, doc: DocRef, amount: int | None = No
     """Give back what is still frozen (or `amount` of it): frozen −= amount."""
     async with atomic():
         current, take = await _take(ctx, freeze_id, amount)
-        return await _post(ctx, current["org_id"], "release", 0, -take, doc)
+        return await _post(ctx, current["org_id"], EntryKind.RELEASE, 0, -take, doc)
 
 
-async def use(ctx: Ctx, freeze_id: int, amount: int, doc: DocRef, kind: str = "usage") -> dict:
+async def use(ctx: Ctx, freeze_id: int, amount: int, doc: DocRef, kind: str = EntryKind.USAGE) -> dict:
     """Turn frozen credit into usage (an order shipped; a decrease confirmed): frozen −= v and
     balance −= v, so available does not change."""
     async with atomic():
@@ -201,12 +191,12 @@ async def use(ctx: Ctx, freeze_id: int, amount: int, doc: DocRef, kind: str = "u
 async def adjust(ctx: Ctx, org_id: int, direction: str, amount: int, doc: DocRef, freeze_id: int | None = None) -> dict:
     """【确认调整】 of one line: an increase adds to the balance; a decrease consumes the freeze its
     submit made."""
-    if direction == "increase":
+    if direction == Direction.INCREASE:
         async with atomic():
-            return await _post(ctx, org_id, "increase", _amount(amount), 0, doc)
+            return await _post(ctx, org_id, EntryKind.INCREASE, _amount(amount), 0, doc)
     if freeze_id is None:
         raise BusinessError("调整减少必须先冻结", code="not_frozen")
-    return await use(ctx, freeze_id, amount, doc, kind="decrease")
+    return await use(ctx, freeze_id, amount, doc, kind=EntryKind.DECREASE)
 
 
 # --- 【额度查询】 --------------------------------------------------------------------------------
@@ -229,35 +219,53 @@ def _account_dict(org: dict, account: dict | None) -> dict:
     }
 
 
-async def accounts(ctx: Ctx, *, q: str = "", params: PageParams = PageParams()) -> Page:
+class AccountFilters(Filters):
+    q: str = ""
+
+
+class RecordFilters(Filters):
+    """The filters of an account's records (entries: `kind`; freezes: `open`)."""
+
+    doc_no: str = ""
+
+
+class EntryFilters(RecordFilters):
+    kind: str = ""
+
+
+class FreezeFilters(RecordFilters):
+    open: bool = True
+
+
+async def accounts(ctx: Ctx, filters: AccountFilters = AccountFilters(), *, params: PageParams = PageParams()) -> Page:
     """The caller's own org (when it has a credit line, i.e. is a branch) and every descendant,
     in tree order, each with balance, frozen and available (zero before the first posting)."""
-    ctx.require(P.ACCOUNT["view"])
-    rows = [o for o in await orgs.choices(ctx, q=q) if o["kind"] != "hq"]
+    rows = [o for o in await orgs.choices(ctx, q=filters.q) if o["kind"] != "hq"]
     start = params.offset
     window = rows[start : start + params.page_size]
     found = {
         a["org_id"]: a
         for a in await CreditAccount.select().where(
-            (CreditAccount.tenant_id == ctx.tenant_id) & CreditAccount.org_id.is_in([o["id"] for o in window] or [0])
+            scoped(ctx, CreditAccount) & CreditAccount.org_id.is_in([o["id"] for o in window] or [0])
         )
     }
     return Page([_account_dict(o, found.get(o["id"])) for o in window], len(rows), params.page, params.page_size)
 
 
-async def _visible_account(ctx: Ctx, org_id: Any) -> tuple[dict, dict | None]:
+async def _account_of(ctx: Ctx, org_id: Any) -> tuple[dict, dict | None]:
     """The org of an account the caller may see (own org or a descendant) and its account row
     (None before the first posting)."""
-    ctx.require(P.ACCOUNT["view"])
     org = await orgs.get(ctx, org_id)
     if org["kind"] == "hq":
         raise NotFound("额度账户")
-    return org, await CreditAccount.select().where(CreditAccount.org_id == org["id"]).first()
+    return org, await CreditAccount.select().where(
+        scoped(ctx, CreditAccount) & (CreditAccount.org_id == org["id"])
+    ).first()
 
 
 async def account(ctx: Ctx, org_id: Any) -> dict:
     """One account the caller may see (own org or a descendant)."""
-    return _account_dict(*await _visible_account(ctx, org_id))
+    return _account_dict(*await _account_of(ctx, org_id))
 
 
 ENTRY_COLUMNS = (
@@ -288,17 +296,17 @@ def entry_dict(row: dict) -> dict:
 
 
 async def entries(
-    ctx: Ctx, org_id: Any, *, kind: str = "", doc_no: str = "", params: PageParams = PageParams()
+    ctx: Ctx, org_id: Any, filters: EntryFilters = EntryFilters(), *, params: PageParams = PageParams()
 ) -> Page:
     """【查看明细】: the change records of an account (newest first); `kind=usage` for usage records.
-    Filtered by the account alone (it is the tenant's: `_visible_account` found it in the caller's
+    Filtered by the account alone (it is the tenant's: `_account_of` found it in the caller's
     subtree), so the (account, id) and (account, kind, id) indexes cover the rows and the count of
     a ledger of millions of rows."""
-    _, row = await _visible_account(ctx, org_id)
+    _, row = await _account_of(ctx, org_id)
     where = CreditEntry.account == (row["id"] if row else 0)
-    if kind:
-        where &= CreditEntry.kind == validate.choice(kind, "记录类型", ENTRY_KINDS, "kind")
-    doc_no = validate.text(doc_no, "单号", 24)
+    if filters.kind:
+        where &= CreditEntry.kind == validate.choice(filters.kind, "记录类型", ENTRY_KINDS, "kind")
+    doc_no = validate.text(filters.doc_no, "单号", 24)
     if doc_no:
         where &= contains(CreditEntry.doc_no, doc_no)
     # the page's ids first (an index-only scan however deep the page), then those rows: PostgreSQL
@@ -332,16 +340,16 @@ def freeze_dict(row: dict) -> dict:
 
 
 async def freezes(
-    ctx: Ctx, org_id: Any, *, open_only: bool = True, doc_no: str = "", params: PageParams = PageParams()
+    ctx: Ctx, org_id: Any, filters: FreezeFilters = FreezeFilters(), *, params: PageParams = PageParams()
 ) -> Page:
     """Frozen records: only freezes still open unless asked (a released freeze leaves the list).
     Open is `closed_at IS NULL` (closed exactly when nothing remains), which the partial index
     cr_freeze_account_id_open_idx serves however long the account's history."""
-    _, row = await _visible_account(ctx, org_id)
+    _, row = await _account_of(ctx, org_id)
     where = CreditFreeze.account == (row["id"] if row else 0)  # the tenant's, as in `entries`
-    if open_only:
+    if filters.open:
         where &= CreditFreeze.closed_at.is_null()
-    doc_no = validate.text(doc_no, "单号", 24)
+    doc_no = validate.text(filters.doc_no, "单号", 24)
     if doc_no:
         where &= contains(CreditFreeze.doc_no, doc_no)
     page = await paginate(

@@ -13,10 +13,10 @@ from server.core.web import ctx_of, htmx_target, render
 from server.inventory import exports
 from server.inventory import permissions as P
 from server.inventory.services import documents, stock
+from server.inventory.services.stock import MoveFilters, StockFilters
 from server.masterdata.services import goods, trees, warehouses
 from server.system.services import orgs
 
-FILTERS = ("org_id", "warehouse_id", "category_id", "goods_id", "q", "below_safety")
 MOVES_PAGE_SIZE = 10
 # where a move's document opens, by the move's doc_type
 DOC_PAGES = {k.name: (k.label, f"/inventory/{k.topic}/", k.perms["view"]) for k in documents.KINDS.values()}
@@ -47,10 +47,11 @@ class StockPages(Controller):
     @get("/", opt={"perm": P.STOCK["view"]}, include_in_schema=False)
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
-        filters, params = list_query(request, *FILTERS)
-        page = await stock.search(ctx, params=params, **filters)
+        filters, params = StockFilters.from_query(request.query_params), list_query(request)[1]
+        page = await stock.search(ctx, filters, params=params)
         if not page.items and page.page > page.pages:  # a live refresh after rows left the last page
-            page = await stock.search(ctx, params=PageParams(page.pages, params.page_size), **filters)
+            page = await stock.search(ctx, filters, params=PageParams(page.pages, params.page_size))
+        shown = filters.as_dict()
         fragment = htmx_target(request) == "rows"
         return render(
             request,
@@ -58,16 +59,16 @@ class StockPages(Controller):
             block="rows" if fragment else None,
             title="库存查询",
             page=page,
-            filters=filters,
-            query=query_string(filters),
-            labels=None if fragment else await _labels(ctx, filters),
+            filters=shown,
+            query=query_string(shown),
+            labels=None if fragment else await _labels(ctx, shown),
             # every definition, deleted ones too: stock may still sit in them
             all_warehouses=[] if fragment else (await warehouses.search(ctx, params=PageParams(1, 200))).items,
         )
 
     @get("/export", opt={"perm": P.STOCK["export"]}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
-        return await exports.stock_xlsx(ctx_of(request), list_query(request, *FILTERS)[0])
+        return await exports.stock_xlsx(ctx_of(request), StockFilters.from_query(request.query_params))
 
     @get("/{stock_id:int}/moves", opt={"perm": P.STOCK["view"]}, include_in_schema=False)
     async def moves(self, request: Request, stock_id: FromPath[int]) -> Response:
@@ -75,9 +76,10 @@ class StockPages(Controller):
         ctx = ctx_of(request)
         row = await stock.get(ctx, stock_id)  # 404 for a row the caller may not see
         params = PageParams.of(request.query_params.get("page", 1), MOVES_PAGE_SIZE)
-        page = await stock.moves(ctx, params=params, stock_id=row["id"])
+        filters = MoveFilters(stock_id=str(row["id"]))
+        page = await stock.moves(ctx, filters, params=params)
         if not page.items and page.page > page.pages:
-            page = await stock.moves(ctx, params=PageParams(page.pages, MOVES_PAGE_SIZE), stock_id=row["id"])
+            page = await stock.moves(ctx, filters, params=PageParams(page.pages, MOVES_PAGE_SIZE))
         return render(
             request,
             "inventory/_stock_moves.html",

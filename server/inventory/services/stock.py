@@ -10,12 +10,13 @@ from typing import Any
 
 import realtime
 from server.core import money, validate
+from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains, starts_with
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, scoped
 from server.inventory import permissions as P
 from server.inventory.tables import GoodsCost, Stock, StockMove
 from server.masterdata.services import trees
@@ -202,7 +203,7 @@ async def _average(ctx: Ctx, move: Move, stamp) -> None:
 async def on_hand(ctx: Ctx, org_id: int, warehouse_id: int, goods_ids: Sequence[int]) -> dict[int, int]:
     """Current on-hand of some goods in one org warehouse (0 where there is no row)."""
     rows = await Stock.select(Stock.goods, Stock.qty).where(
-        (Stock.tenant_id == ctx.tenant_id)
+        scoped(ctx, Stock)
         & (Stock.org_id == org_id)
         & (Stock.warehouse == warehouse_id)
         & Stock.goods.is_in(list(goods_ids) or [0])
@@ -230,45 +231,54 @@ STOCK_COLUMNS = (
 )
 
 
-async def stock_where(
-    ctx: Ctx,
-    *,
-    org_id: Any = None,
-    warehouse_id: Any = None,
-    goods_id: Any = None,
-    category_id: Any = None,
-    below_safety: Any = None,
-    q: str = "",
-):
+class StockFilters(Filters):
+    """【库存查询】's filters (API list and export, page, stock moves)."""
+
+    org_id: str = ""
+    warehouse_id: str = ""
+    goods_id: str = ""
+    category_id: str = ""
+    below_safety: str = ""
+    q: str = ""
+
+
+class MoveFilters(StockFilters):
+    """The move history's filters: the stock filters, one stock row, one document."""
+
+    stock_id: str = ""
+    doc_no: str = ""
+
+
+async def stock_where(ctx: Ctx, filters: StockFilters = StockFilters()):
     """The stock list's filters, always inside the caller's subtree (an org filter takes the org
     and its descendants)."""
-    where = Stock.tenant_id == ctx.tenant_id
+    f = filters
+    where = scoped(ctx, Stock)
     scope = orgs.subtree_ids(ctx)
-    if org_id not in (None, ""):
-        org = await orgs.get(ctx, org_id)
+    if f.org_id:
+        org = await orgs.get(ctx, f.org_id)
         where &= Stock.org_id.is_in(orgs.descendants_of(ctx, org))
     elif scope is not None:
         where &= Stock.org_id.is_in(scope)
-    if warehouse_id not in (None, ""):
-        where &= Stock.warehouse == validate.ident(warehouse_id, "仓库", "warehouse_id")
-    if goods_id not in (None, ""):
-        where &= Stock.goods == validate.ident(goods_id, "货品", "goods_id")
-    if category_id not in (None, ""):
-        where &= Stock.goods.category.is_in(await trees.subtree_ids(ctx, "category", category_id))
-    if below_safety not in (None, "") and validate.boolean(below_safety, "低于安全库存", "below_safety"):
+    if f.warehouse_id:
+        where &= Stock.warehouse == validate.ident(f.warehouse_id, "仓库", "warehouse_id")
+    if f.goods_id:
+        where &= Stock.goods == validate.ident(f.goods_id, "货品", "goods_id")
+    if f.category_id:
+        where &= Stock.goods.category.is_in(await trees.subtree_ids(ctx, "category", f.category_id))
+    if f.below_safety and validate.boolean(f.below_safety, "低于安全库存", "below_safety"):
         # the joined column on the left: Piccolo adds the goods join only for a left-hand column
         where &= Stock.goods.safety_stock > Stock.qty
-    q = validate.text(q, "关键字", 64)
+    q = validate.text(f.q, "关键字", 64)
     if q:
         where &= starts_with(Stock.goods.code, q) | contains(Stock.goods.name, q)
     return where
 
 
-async def search(ctx: Ctx, *, params: PageParams = PageParams(), **filters: Any) -> Page:
+async def search(ctx: Ctx, filters: StockFilters = StockFilters(), *, params: PageParams = PageParams()) -> Page:
     """Stock rows with goods and warehouse, the org, value at the org's moving average cost and
     the below-safety marker."""
-    ctx.require(P.STOCK["view"])
-    where = await stock_where(ctx, **filters)
+    where = await stock_where(ctx, filters)
     page = await paginate(
         Stock.select(*STOCK_COLUMNS)
         .where(where)
@@ -287,7 +297,7 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
     costs = {
         (c["org_id"], c["goods_id"]): c["avg_cost"]
         for c in await GoodsCost.select(GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.avg_cost).where(
-            (GoodsCost.tenant_id == ctx.tenant_id)
+            scoped(ctx, GoodsCost)
             & GoodsCost.org_id.is_in(list({r["org_id"] for r in rows}))
             & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in rows}))
         )
@@ -312,7 +322,6 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
 
 async def get(ctx: Ctx, stock_id: Any) -> dict:
     """One stock row the caller may see."""
-    ctx.require(P.STOCK["view"])
     sid = validate.ident(stock_id, "库存", "stock_id")
     where = (await stock_where(ctx)) & (Stock.id == sid)
     row = await Stock.select(*STOCK_COLUMNS).where(where).first()
@@ -325,25 +334,18 @@ async def get(ctx: Ctx, stock_id: Any) -> dict:
 MOVE_LIST_COLUMNS = (StockMove.id, StockMove.stock.as_alias("stock_id"), *MOVE_COLUMNS[2:])
 
 
-async def moves(
-    ctx: Ctx,
-    *,
-    params: PageParams = PageParams(),
-    stock_id: Any = None,
-    doc_no: str = "",
-    **filters: Any,
-) -> Page:
+async def moves(ctx: Ctx, filters: MoveFilters = MoveFilters(), *, params: PageParams = PageParams()) -> Page:
     """The move history: of one stock row, of a document, or under the stock filters."""
-    ctx.require(P.STOCK["view"])
-    if any(v not in (None, "") for v in filters.values()) or orgs.subtree_ids(ctx) is not None:
+    stock_filters = StockFilters(**{f: getattr(filters, f) for f in StockFilters.__struct_fields__})
+    if stock_filters != StockFilters() or orgs.subtree_ids(ctx) is not None:
         # the stock rows in scope already carry the tenant: one more condition on the moves would
         # stop the (stock, id) index from serving the count
-        where = StockMove.stock.is_in(Stock.select(Stock.id).where(await stock_where(ctx, **filters)))
+        where = StockMove.stock.is_in(Stock.select(Stock.id).where(await stock_where(ctx, stock_filters)))
     else:  # the head office, unfiltered: the whole tenant
-        where = StockMove.tenant_id == ctx.tenant_id
-    if stock_id not in (None, ""):
-        where &= StockMove.stock == validate.ident(stock_id, "库存", "stock_id")
-    doc_no = validate.text(doc_no, "单号", 24)
+        where = scoped(ctx, StockMove)
+    if filters.stock_id:
+        where &= StockMove.stock == validate.ident(filters.stock_id, "库存", "stock_id")
+    doc_no = validate.text(filters.doc_no, "单号", 24)
     if doc_no:
         where &= StockMove.doc_no == doc_no
     return await paginate(
