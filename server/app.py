@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await throttle.counter().close()
         await db.stop()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             readyz,
@@ -196,3 +196,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
     )
+    if problems := permissions.undeclared(permissions.handlers(app)):
+        raise RuntimeError("every route must declare who may call it:\n" + "\n".join(problems))
+    return app

@@ -123,6 +123,8 @@ def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         return
     if not any_of(opt.get("perm"), ctx.permissions):
         raise Forbidden()
+    if opt.get("perm") is None and not opt.get("signed_in"):
+        raise Forbidden()  # a handler for devices only
 
 
 def any_of(perm: str | tuple[str, ...] | None, granted: frozenset[str]) -> bool:

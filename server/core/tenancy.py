@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from piccolo.columns import Column, ForeignKey
+from piccolo.columns import Column, ForeignKey, Integer
 from piccolo.columns.combination import Combinable
 
 from server.core.errors import Forbidden
@@ -48,18 +48,10 @@ class Ctx:
         service never checks a permission code, only object rules (`require_hq`, subtree)."""
         return code in self.permissions
 
-    def require_hq(self, *args: str) -> None:
-        """Company-wide state (master data, settings, roles) is changed at the head office only.
-        TRANSITIONAL: `(code, detail)` is the old form, to be gone when issue 13 lands."""
-        if len(args) == 2:
-            self.require(args[0])
+    def require_hq(self, detail: str) -> None:
+        """Company-wide state (master data, settings, roles) is changed at the head office only."""
         if not self.is_hq:
-            raise Forbidden(args[-1])
-
-    def require(self, code: str) -> None:
-        """TRANSITIONAL (issue 13): permission codes move to the routes."""
-        if code not in self.permissions:
-            raise Forbidden()
+            raise Forbidden(detail)
 
     def sees_org_path(self, path: str) -> bool:
         """Whether an org with materialised `path` is the caller's org or one of its descendants."""
@@ -72,15 +64,24 @@ def in_tenant(table: Any, tenant_id: int) -> Combinable:
     return table.tenant_id == tenant_id
 
 
+_org_table: Any = None
+
+
+def use_org_table(org: Any) -> None:
+    """The org table (with `path`), named by the system domain: core imports no domain."""
+    global _org_table
+    _org_table = org
+
+
 def scoped(ctx: Ctx, table: Any, *, subtree: Column | None = None) -> Combinable:
     """The rows of `table` the caller may read: its tenant's, and with `subtree` only those of the
     caller's org and below. `subtree` is a materialised-path column (`Org.path`,
-    `StockDoc.org_path`) or a foreign key to the org table (`User.org`). The one place a query is
-    scoped: every service builds its WHERE on it (tests/core/test_scoping.py checks)."""
+    `StockDoc.org_path`) or a column holding an org id (`User.org`, `Stock.org_id`). The one
+    place a query is scoped: every service builds its WHERE on it (tests/core/test_scoping.py)."""
     where = in_tenant(table, ctx.tenant_id)
     if subtree is None or ctx.sees_everything:
         return where
-    if isinstance(subtree, ForeignKey):
-        org = subtree._foreign_key_meta.resolved_references
+    if isinstance(subtree, ForeignKey | Integer):
+        org = _org_table
         return where & subtree.is_in(org.select(org.id).where(scoped(ctx, org, subtree=org.path)))
     return where & subtree.like(f"{ctx.org_path}%")

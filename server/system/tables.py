@@ -13,6 +13,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from server.core import tenancy
 from server.core.states import RowStatus
 
 
@@ -88,3 +89,6 @@ class ApiToken(Table, tablename="api_token"):
     token_hash = Varchar(length=64, unique=True)
     expires_at = Timestamptz()
     created_at = Timestamptz()
+
+
+tenancy.use_org_table(Org)

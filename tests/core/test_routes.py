@@ -22,13 +22,13 @@ def _concrete(path: str) -> str:
 
 def _guarded(app):
     """(method, path) of every HTTP route that asks for a permission code."""
-    for handler in permissions.handlers(app):
-        opt = handler.opt
-        if opt.get("public") or opt.get("signed_in") or handler.handler_name == "options_handler":
-            continue
-        for method in sorted(getattr(handler, "http_methods", ()) or ()):
-            for path in sorted(handler.paths):
-                yield method, path, handler
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            opt = handler.opt
+            if opt.get("public") or opt.get("signed_in") or handler.handler_name == "options_handler":
+                continue
+            for method in sorted(handler.http_methods):
+                yield method, route.path, handler
 
 
 def test_every_route_declares_who_may_call_it(app):
@@ -75,6 +75,22 @@ def test_every_permission_code_of_a_built_screen_guards_a_route(app):
         if action.code not in used
     ]
     assert unguarded == []
+
+
+def test_templates_never_read_a_code_as_a_dict_method():
+    """`P.masterdata.GOODS.update` is dict.update in Jinja, not the code (always truthy): codes
+    whose action is a dict method's name are read with a subscript, `GOODS["update"]`."""
+    from server.settings import ROOT
+
+    methods = "update|items|keys|values|get|pop|copy|clear|setdefault"
+    trap = re.compile(rf"P\.\w+\.\w+\.({methods})\b")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if trap.search(line)
+    ]
+    assert found == []
 
 
 def test_templates_name_permission_codes_through_P_never_literally():

@@ -253,13 +253,11 @@ async def stock_where(ctx: Ctx, filters: StockFilters = StockFilters()):
     """The stock list's filters, always inside the caller's subtree (an org filter takes the org
     and its descendants)."""
     f = filters
-    where = scoped(ctx, Stock)
-    scope = orgs.subtree_ids(ctx)
     if f.org_id:
         org = await orgs.get(ctx, f.org_id)
-        where &= Stock.org_id.is_in(orgs.descendants_of(ctx, org))
-    elif scope is not None:
-        where &= Stock.org_id.is_in(scope)
+        where = scoped(ctx, Stock) & Stock.org_id.is_in(orgs.descendants_of(ctx, org))
+    else:
+        where = scoped(ctx, Stock, subtree=Stock.org_id)
     if f.warehouse_id:
         where &= Stock.warehouse == validate.ident(f.warehouse_id, "仓库", "warehouse_id")
     if f.goods_id:
@@ -337,7 +335,7 @@ MOVE_LIST_COLUMNS = (StockMove.id, StockMove.stock.as_alias("stock_id"), *MOVE_C
 async def moves(ctx: Ctx, filters: MoveFilters = MoveFilters(), *, params: PageParams = PageParams()) -> Page:
     """The move history: of one stock row, of a document, or under the stock filters."""
     stock_filters = StockFilters(**{f: getattr(filters, f) for f in StockFilters.__struct_fields__})
-    if stock_filters != StockFilters() or orgs.subtree_ids(ctx) is not None:
+    if stock_filters != StockFilters() or not ctx.sees_everything:
         # the stock rows in scope already carry the tenant: one more condition on the moves would
         # stop the (stock, id) index from serving the count
         where = StockMove.stock.is_in(Stock.select(Stock.id).where(await stock_where(ctx, stock_filters)))

@@ -50,11 +50,6 @@ def as_dict(org: dict) -> dict:
     } | {"parent_id": org["parent"]}
 
 
-def subtree_ids(ctx: Ctx):
-    """TRANSITIONAL (issue 13, until inventory moves to `scoped(ctx, Stock, subtree=Stock.org)`)."""
-    return None if ctx.sees_everything else Org.select(Org.id).where(scoped(ctx, Org, subtree=Org.path))
-
-
 def matching_ids(ctx: Ctx, text: str):
     """The ids of visible orgs whose code or name contains `text`, as a subquery."""
     where = scoped(ctx, Org, subtree=Org.path)
