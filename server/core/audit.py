@@ -66,12 +66,127 @@ ACTIONS = {
     "finish": "完成",
     "revoke": "停用设备令牌",
     "regenerate": "重新生成设备令牌",
+    "submit": "提交",
+    "confirm": "确认",
+    "restore": "恢复",
 }
+
+# What an entry is about, in the log's words; documents add their kinds (core.documents).
+ENTITIES = {
+    "org": "机构",
+    "role": "角色",
+    "user": "用户",
+    "settings": "系统设置",
+    "tenant": "公司",
+    "category": "品类",
+    "repair_class": "维修分类",
+    "fault_class": "故障分类",
+    "repair_code": "维修代码",
+    "fault_reason": "故障原因",
+    "goods": "货品",
+    "goods_type": "货品分类",
+    "warehouse": "仓库",
+    "warehouse_assignment": "仓库设置",
+    "supplier": "供应商",
+    "dictionary": "数据字典",
+    "queue_service": "排队业务",
+    "queue_counter": "窗口",
+    "queue_device": "排队设备",
+    "queue_ticket": "排队号",
+}
+
+# Field names as people read them; a field not named here shows under its own name.
+FIELDS = {
+    "code": "编码",
+    "name": "名称",
+    "account": "账号",
+    "status": "状态",
+    "enabled": "启用",
+    "level": "等级",
+    "kind": "类型",
+    "type": "类型",
+    "parent_id": "上级",
+    "org_id": "机构",
+    "org_kind": "机构类型",
+    "role_ids": "角色",
+    "permissions": "权限",
+    "contact": "联系人",
+    "phone": "电话",
+    "address": "地址",
+    "remark": "备注",
+    "spec": "规格",
+    "unit": "单位",
+    "category_id": "品类",
+    "warehouse_id": "仓库",
+    "supplier_id": "供应商",
+    "goods_id": "货品",
+    "qty": "数量",
+    "price": "单价",
+    "cost_price": "成本价",
+    "sale_price": "销售价",
+    "amount": "金额",
+    "line_id": "明细",
+    "line_ids": "明细",
+    "otp_enrolled": "已绑定动态密钥",
+    "require_otp": "强制动态密钥",
+    "max_org_depth": "最大机构层级",
+    "purchase_cost": "采购成本",
+}
+STATES = {
+    "active": "正常",
+    "deleted": "已删除",
+    "hq": "总部",
+    "branch": "网点",
+    "draft": "暂存",
+    "submitted": "已提交",
+    "partial": "部分确认",
+    "completed": "已完成",
+    "confirmed": "已确认",
+}
+# Bookkeeping of a row that says nothing to a reader of the log.
+HIDDEN = frozenset({"id", "tenant_id", "path", "org_path", "depth", "parent", "created_at", "updated_at"})
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(_shown(v) for v in value) or "（空）"
+    if isinstance(value, dict):
+        return "，".join(f"{FIELDS.get(k, k)} {_shown(v)}" for k, v in value.items())
+    return STATES.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def _parsed(value: Any) -> dict:
+    """A JSON column as a dict (SQLite hands back its text)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def readable(before: Any, after: Any) -> list[tuple[str, str | None, str]]:
+    """An entry's change as (field label, before, after) for people: only fields that differ;
+    `before` is None where there was nothing (a creation, a line added)."""
+    before, after = _parsed(before), _parsed(after)
+    rows = []
+    for key in after or before:
+        if key in HIDDEN:
+            continue
+        old, new = before.get(key), after.get(key)
+        if key in before and old == new:
+            continue
+        rows.append((FIELDS.get(key, key), _shown(old) if key in before else None, _shown(new)))
+    return rows
 
 
 async def search(ctx: Ctx, *, entity: str = "", action: str = "", q: str = "", params: PageParams) -> Page:
     """The log of the caller's own org subtree, newest first."""
-    where = scoped(ctx, AuditLog) & AuditLog.org_path.like(f"{ctx.org_path}%")
+    where = scoped(ctx, AuditLog, subtree=AuditLog.org_path)
     if entity:
         where &= AuditLog.entity == validate.text(entity, "对象", 40)
     if action:

@@ -96,6 +96,9 @@ class DocType:
     max_lines: ClassVar[int] = 500
     resubmitted: ClassVar[str] = "{}已提交，不能修改"  # the answer to submitting twice
 
+    def __post_init__(self) -> None:
+        audit.ENTITIES.setdefault(self.name, self.label)  # the log names its entries by kind
+
     @property
     def status_names(self) -> dict[str, str]:
         return labels(self.statuses)

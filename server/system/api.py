@@ -129,6 +129,10 @@ class OrgController(Controller):
     async def update(self, request: Request, org_id: FromPath[int], data: JSONBody[OrgPatch]) -> OrgOut:
         return to(OrgOut, orgs.as_dict(await orgs.update(ctx_of(request), org_id, given(data))))
 
+    @post("/{org_id:int}/restore", opt={"perm": P.ORG_DELETE}, status_code=200, summary="恢复已删除的机构")
+    async def restore(self, request: Request, org_id: FromPath[int]) -> OrgOut:
+        return to(OrgOut, orgs.as_dict(await orgs.restore(ctx_of(request), org_id)))
+
     @delete("/{org_id:int}", opt={"perm": P.ORG_DELETE}, status_code=200)
     async def remove(self, request: Request, org_id: FromPath[int]) -> OrgOut:
         return to(OrgOut, orgs.as_dict(await orgs.delete(ctx_of(request), org_id)))

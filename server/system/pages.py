@@ -243,6 +243,11 @@ class OrgPages(Controller):
         org = await orgs.update(ctx_of(request), org_id, await form_data(request))
         return saved(f"已修改机构 {org['name']}", "orgs")
 
+    @post("/{org_id:int}/restore", opt={"perm": P.ORG_DELETE}, include_in_schema=False)
+    async def restore(self, request: Request, org_id: FromPath[int]) -> Response:
+        org = await orgs.restore(ctx_of(request), org_id)
+        return saved(f"已恢复机构 {org['name']}", "orgs")
+
     @post("/{org_id:int}/delete", opt={"perm": P.ORG_DELETE}, include_in_schema=False)
     async def delete(self, request: Request, org_id: FromPath[int]) -> Response:
         org = await orgs.delete(ctx_of(request), org_id)
@@ -443,6 +448,8 @@ async def audit_log(request: Request) -> Response:
         filters=filters,
         query=query_string(filters),
         actions=audit.ACTIONS,
+        entities=audit.ENTITIES,
+        readable=audit.readable,
     )
 
 

@@ -26,7 +26,7 @@ class OrgCreate(Struct):
     code: str
     name: str
     parent_id: int
-    level: int = 1
+    level: int | UnsetType = UNSET  # one below the parent's (at most 4) unless given
     enabled: bool = True
     contact: str = ""
     phone: str = ""

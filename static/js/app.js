@@ -58,6 +58,15 @@
     });
     return count;
   }
+  // A select whose options carry data-fill sets another field when it changes (a new org's level
+  // follows the chosen parent: one below it).
+  document.addEventListener("change", function (evt) {
+    var select = evt.target.closest && evt.target.closest("select[data-fills]");
+    if (!select) return;
+    var option = select.options[select.selectedIndex];
+    var target = document.querySelector(select.dataset.fills);
+    if (option && target && option.dataset.fill) target.value = option.dataset.fill;
+  });
   document.addEventListener("htmx:sendError", function () { toast("网络连接失败，请检查网络后重试", "error"); });
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var form = evt.detail.elt.closest && evt.detail.elt.closest("form");

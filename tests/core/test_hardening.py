@@ -198,3 +198,13 @@ def test_fixed_device_links_are_written_only_by_the_demo_loader():
         text=True,
     ).stdout.split()
     assert sorted(callers) == ["server/__main__.py", "server/demo.py"], callers
+
+
+def test_the_audit_log_reads_as_a_diff_in_chinese():
+    from server.core import audit
+
+    rows = audit.readable('{"name": "华东大区", "phone": "", "enabled": true}', {"name": "华东区", "phone": "021-1"})
+    assert rows == [("名称", "华东大区", "华东区"), ("电话", "（空）", "021-1")]
+    created = audit.readable(None, {"id": 3, "code": "SH01", "kind": "branch", "path": "/1/3/", "role_ids": [1, 2]})
+    assert created == [("编码", None, "SH01"), ("类型", None, "网点"), ("角色", None, "1、2")]
+    assert audit.ACTIONS["confirm"] == "确认" and audit.ACTIONS["submit"] == "提交"

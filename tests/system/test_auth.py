@@ -413,6 +413,7 @@ SYSTEM_API = [
     ("GET", "/api/v1/orgs/{id}", "system.org.view"),
     ("PATCH", "/api/v1/orgs/{id}", "system.org.update"),
     ("DELETE", "/api/v1/orgs/{id}", "system.org.delete"),
+    ("POST", "/api/v1/orgs/{id}/restore", "system.org.delete"),
     ("GET", "/api/v1/roles", "system.role.view"),
     ("POST", "/api/v1/roles", "system.role.create"),
     ("GET", "/api/v1/roles/{id}", "system.role.view"),

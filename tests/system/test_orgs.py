@@ -67,6 +67,22 @@ async def test_service_creates_branches_one_level_below_their_parent(tenant):
     assert b11["path"].startswith(b1["path"]) and b1["path"].startswith(tenant.org_path)
 
 
+async def test_a_new_org_is_one_price_tier_below_its_parent_unless_told(client, tenant, admin):
+    east = await make_org(client, admin, "EAST", tenant.org_id)  # below the level-1 head office
+    assert east["level"] == 2
+    city = await make_org(client, admin, "CITY", east["id"], level=4)
+    shop = await make_org(client, admin, "SHOP", city["id"])
+    assert (city["level"], shop["level"]) == (4, 4)  # never past the last tier
+
+
+async def test_the_new_org_form_proposes_the_parent_level_plus_one(client, tenant, admin):
+    east = await make_org(client, admin, "EAST", tenant.org_id, level=2)
+    await page_login(client, "admin@ACME")
+    html = (await client.get("/system/orgs/new", params={"parent_id": east["id"]})).text
+    assert '<option value="3" selected>3 级</option>' in html
+    assert f'<option value="{east["id"]}" data-fill="3" selected>' in html
+
+
 async def test_org_code_is_unique_within_the_tenant(client, tenant, admin):
     await make_org(client, admin, "B1", tenant.org_id)
     response = await client.post(
@@ -310,3 +326,29 @@ async def test_reenabled_org_lets_its_users_log_in_again_but_old_sessions_stay_d
     assert not await page_session_alive(client)
     fresh = await api_login(client, "bob@ACME", PASSWORD)
     assert (await client.get("/api/v1/orgs", headers=fresh)).status_code == 200
+
+
+async def test_a_deleted_org_is_listed_and_restored_parent_first(client, tenant, admin):
+    b1 = await make_org(client, admin, "B1", tenant.org_id)
+    b11 = await make_org(client, admin, "B11", b1["id"])
+    for org in (b11, b1):
+        assert (await client.delete(f"/api/v1/orgs/{org['id']}", headers=admin)).status_code == 200
+    deleted = (await client.get("/api/v1/orgs", params={"status": "deleted"}, headers=admin)).json()
+    assert {o["code"] for o in deleted["items"]} == {"B1", "B11"}
+    refused = await client.post(f"/api/v1/orgs/{b11['id']}/restore", headers=admin)
+    assert (refused.status_code, refused.json()["code"]) == (409, "parent_deleted")
+    for org in (b1, b11):
+        response = await client.post(f"/api/v1/orgs/{org['id']}/restore", headers=admin)
+        assert (response.status_code, response.json()["status"]) == (200, "active"), response.text
+    again = await client.post(f"/api/v1/orgs/{b1['id']}/restore", headers=admin)
+    assert (again.status_code, again.json()["code"]) == (409, "not_deleted")
+    log = (await client.get("/api/v1/audit-log", params={"action": "restore"}, headers=admin)).json()
+    assert [e["summary"] for e in log["items"]] == ["恢复机构 B11", "恢复机构 B1"]
+
+
+async def test_restoring_another_tenants_org_is_404(client, tenant, other_tenant, admin):
+    other_admin = await api_login(client, "admin@OTHER")
+    theirs = await make_org(client, other_admin, "T1", other_tenant.org_id)
+    await client.delete(f"/api/v1/orgs/{theirs['id']}", headers=other_admin)
+    response = await client.post(f"/api/v1/orgs/{theirs['id']}/restore", headers=admin)
+    assert response.status_code == 404

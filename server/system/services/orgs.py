@@ -164,6 +164,11 @@ def _clean(data: dict) -> dict:
     return out
 
 
+def child_level(parent: dict) -> int:
+    """A new org's price tier unless one is given: one below its parent's (at most 4)."""
+    return min(parent["level"] + 1, 4)
+
+
 async def create(ctx: Ctx, data: dict) -> dict:
     code = validate.text(
         data.get("code"),
@@ -174,13 +179,14 @@ async def create(ctx: Ctx, data: dict) -> dict:
         pattern=CODE_PATTERN,
         pattern_msg="机构代码只能包含字母、数字、下划线和短横线（最多 32 位）",
     )
-    fields = _clean({"level": 1, "enabled": True} | {k: data[k] for k in EDITABLE if k in data})
+    fields = _clean({"enabled": True} | {k: data[k] for k in EDITABLE if k in data})
     if "name" not in fields:
         raise BusinessError("请填写机构名称", code="required", field="name")
     async with atomic():
         parent = await get(ctx, data.get("parent_id"))
         if parent["status"] != RowStatus.ACTIVE:
             raise BusinessError("上级机构已删除，不能在其下添加机构", code="parent_deleted", field="parent_id")
+        fields.setdefault("level", child_level(parent))
         tenant = await _tenant(ctx)
         if parent["depth"] + 1 > tenant["max_org_depth"]:
             raise BusinessError(f"机构层级不能超过 {tenant['max_org_depth']} 级", code="too_deep", field="parent_id")
@@ -245,6 +251,29 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
         if org["enabled"] and not updated["enabled"]:
             await _end_member_sessions(ctx.tenant_id, org["id"])
     return updated
+
+
+async def restore(ctx: Ctx, org_id: Any) -> dict:
+    """【恢复】 a deleted org (its users may log in again), under a parent that is not deleted."""
+    async with atomic():
+        org = await get(ctx, org_id)
+        if org["status"] != RowStatus.DELETED:
+            raise Conflict("机构未删除，无需恢复", code="not_deleted")
+        parent = await Org.select(Org.status).where(Org.id == org["parent"]).first()
+        if parent is None or parent["status"] != RowStatus.ACTIVE:
+            raise Conflict("上级机构已删除，请先恢复上级机构", code="parent_deleted")
+        await Org.update({Org.status: RowStatus.ACTIVE, Org.updated_at: now()}).where(Org.id == org["id"])
+        await audit.record(
+            ctx,
+            "restore",
+            "org",
+            org["id"],
+            f"恢复机构 {org['code']}",
+            {"status": RowStatus.DELETED},
+            {"status": RowStatus.ACTIVE},
+        )
+        realtime.emit(ctx.tenant_id, org["path"], "orgs", "updated", org["id"])
+        return await get(ctx, org["id"])
 
 
 async def delete(ctx: Ctx, org_id: Any) -> dict:
