@@ -87,6 +87,8 @@ async def test_org_picker_is_limited_to_the_callers_subtree(client, tenant):
     assert set(found) == {north["id"], north_shop["id"]}
     assert south["id"] not in found and closed["id"] not in found
     assert set(options(await client.get("/pickers/orgs", params={"q": "north1"}))) == {north_shop["id"]}
+    # a credit line names an org below the caller's: the picker offers only those
+    assert set(options(await client.get("/pickers/orgs", params={"below": "1"}))) == {north_shop["id"]}
 
 
 async def test_warehouse_picker_offers_an_orgs_enabled_warehouses_of_the_types_asked(client, tenant):

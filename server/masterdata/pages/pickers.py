@@ -56,8 +56,8 @@ class PickerPages(Controller):
         return _options(request, options, more)
 
     @get("/orgs", opt=READ, include_in_schema=False)
-    async def orgs(self, request: Request, q: FromQuery[str] = "") -> Response:
-        rows = await orgs.choices(ctx_of(request), q=q, enabled_only=True)
+    async def orgs(self, request: Request, q: FromQuery[str] = "", below: FromQuery[bool] = False) -> Response:
+        rows = await orgs.choices(ctx_of(request), q=q, enabled_only=True, below=below)
         options = [
             {"value": o["id"], "label": o["name"], "code": o["code"], "text": o["name"], "depth": o["depth"]}
             for o in rows[:LIMIT]

@@ -124,9 +124,14 @@ async def tree(ctx: Ctx, include_deleted: bool = False) -> list[dict]:
     return roots
 
 
-async def choices(ctx: Ctx, *, kind: str = "", q: str = "", enabled_only: bool = False) -> list[dict]:
-    """Active orgs of the caller's subtree for pickers, indented by depth; `q` matches code or name."""
+async def choices(
+    ctx: Ctx, *, kind: str = "", q: str = "", enabled_only: bool = False, below: bool = False
+) -> list[dict]:
+    """Active orgs of the caller's subtree for pickers, indented by depth; `q` matches code or name;
+    `below` leaves out the caller's own org and the head office (those a credit line may name)."""
     where = scoped(ctx, Org, subtree=Org.path) & (Org.status == RowStatus.ACTIVE)
+    if below:
+        where &= (Org.id != ctx.org_id) & (Org.kind != OrgKind.HQ)
     if kind:
         where &= Org.kind == kind
     q = validate.text(q, "关键字", 50)
