@@ -20,25 +20,23 @@ class Fields:
     def __call__(self, check: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return check(*args, **kwargs)
-        except FieldErrors as e:
-            self.errors += e.errors
         except BusinessError as e:
-            if e.field is None or e.status_code != 400:
-                raise
-            self.errors.append(e)
-        return None
+            return self._keep(e)
 
     async def awaiting(self, check: Any) -> Any:
         """The same for an awaitable check (a lookup in the database)."""
         try:
             return await check
-        except FieldErrors as e:
-            self.errors += e.errors
         except BusinessError as e:
-            if e.field is None or e.status_code != 400:
-                raise
-            self.errors.append(e)
-        return None
+            return self._keep(e)
+
+    def _keep(self, error: BusinessError) -> None:
+        if isinstance(error, FieldErrors):
+            self.errors += error.errors
+        elif error.field is None or error.status_code != 400:
+            raise error
+        else:
+            self.errors.append(error)
 
     @property
     def ok(self) -> bool:

@@ -116,7 +116,7 @@ async def test_settings_update_needs_its_permission(client, tenant, admin):
 
 
 async def test_org_changes_are_audited_with_before_and_after(client, tenant, admin):
-    b1 = await make_org(client, admin, "B1", tenant.org_id, name="一号网点")
+    b1 = await make_org(client, admin, "B1", tenant.org_id, name="一号网点", level=1)
     await client.patch(f"/api/v1/orgs/{b1['id']}", json={"name": "一号旗舰店", "level": 2}, headers=admin)
     await client.patch(f"/api/v1/orgs/{b1['id']}", json={"enabled": False}, headers=admin)
     await client.delete(f"/api/v1/orgs/{b1['id']}", headers=admin)

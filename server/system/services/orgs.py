@@ -258,6 +258,11 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
     return updated
 
 
+async def _set_status(ctx: Ctx, org: dict, status: RowStatus, action: str, summary: str) -> None:
+    await Org.update({Org.status: status, Org.updated_at: now()}).where(Org.id == org["id"])
+    await audit.record(ctx, action, "org", org["id"], summary, {"status": org["status"]}, {"status": status})
+
+
 async def restore(ctx: Ctx, org_id: Any) -> dict:
     """【恢复】 a deleted org (its users may log in again), under a parent that is not deleted."""
     async with atomic():
@@ -267,16 +272,7 @@ async def restore(ctx: Ctx, org_id: Any) -> dict:
         parent = await Org.select(Org.status).where(Org.id == org["parent"]).first()
         if parent is None or parent["status"] != RowStatus.ACTIVE:
             raise Conflict("上级机构已删除，请先恢复上级机构", code="parent_deleted")
-        await Org.update({Org.status: RowStatus.ACTIVE, Org.updated_at: now()}).where(Org.id == org["id"])
-        await audit.record(
-            ctx,
-            "restore",
-            "org",
-            org["id"],
-            f"恢复机构 {org['code']}",
-            {"status": RowStatus.DELETED},
-            {"status": RowStatus.ACTIVE},
-        )
+        await _set_status(ctx, org, RowStatus.ACTIVE, "restore", f"恢复机构 {org['code']}")
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "updated", org["id"])
         return await get(ctx, org["id"])
 
@@ -293,16 +289,7 @@ async def delete(ctx: Ctx, org_id: Any) -> dict:
             raise Conflict("不能删除自己所属的机构", code="own_org")
         if await Org.exists().where((Org.parent == org["id"]) & (Org.status == RowStatus.ACTIVE)):
             raise Conflict("该机构下还有未删除的下级机构，不能删除", code="has_children")
-        await Org.update({Org.status: RowStatus.DELETED, Org.updated_at: now()}).where(Org.id == org["id"])
-        await audit.record(
-            ctx,
-            "delete",
-            "org",
-            org["id"],
-            f"删除机构 {org['code']}",
-            {"status": RowStatus.ACTIVE},
-            {"status": RowStatus.DELETED},
-        )
+        await _set_status(ctx, org, RowStatus.DELETED, "delete", f"删除机构 {org['code']}")
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
         await _end_member_sessions(ctx.tenant_id, org["id"])
         return await get(ctx, org["id"])
