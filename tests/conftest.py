@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,9 @@ from server.settings import ROOT, Settings
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One id per pytest run (xdist gives its workers the same one): two runs at once, from two
+# checkouts, never drop each other's PostgreSQL databases.
+RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"{os.getpid()}")[:8]
 ADMIN_PASSWORD = "admin1234"
 # Concurrency tests queue dozens of writers on SQLite's lock, on a machine other jobs may load:
 # longer waits than production's (fault tests set their own).
@@ -35,28 +38,31 @@ def run_migrations(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory) -> str:
+def template_db(tmp_path_factory) -> Iterator[str]:
     """A migrated database this worker copies (SQLite) or truncates (PostgreSQL) for each test."""
     if PG_URL:
         import asyncpg
 
-        name = f"weifu_test_{WORKER}"
+        name = f"weifu_test_{RUN}_{WORKER}"
 
-        async def recreate() -> None:
+        async def recreate(create: bool = True) -> None:
             conn = await asyncpg.connect(PG_URL)
             try:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await conn.execute(f'CREATE DATABASE "{name}"')
+                if create:
+                    await conn.execute(f'CREATE DATABASE "{name}"')
             finally:
                 await conn.close()
 
         asyncio.run(recreate())
         url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
         run_migrations(url)
-        return url
+        yield url
+        asyncio.run(recreate(create=False))
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     run_migrations(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
