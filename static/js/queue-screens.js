@@ -142,20 +142,41 @@
 
   // --- TV: voice announcements ------------------------------------------------------------------
   // Each call is spoken twice; announcements wait for the previous one's end, so quick calls are
-  // all spoken, in order, and none is cut off (speechSynthesis.cancel() is never used). Chrome
-  // speaks only after a user gesture on the page (or with --autoplay-policy=no-user-gesture-required):
-  // the overlay button gives it once, and comes back whenever speaking is refused.
-  var VOICE_KEY = "weifu.queue.tvVoice";
+  // all spoken, in order, and none is cut off (speechSynthesis.cancel() is never used). A browser
+  // may refuse to speak before someone touched the page (Chrome does, unless it was started with
+  // --autoplay-policy=no-user-gesture-required: see README). The board never waits for that: the
+  // small 【点击开启语音】 in the header shows only where speaking needs a gesture, and any click
+  // or key on the TV (its remote) gives one.
   var MAX_QUEUED = 12;
-  var speech = window.queueSpeech = {queue: [], spoken: [], current: null};
+  var speech = window.queueSpeech = {queue: [], spoken: [], current: null, blocked: false};
 
-  function voiceOn() {
-    try { return localStorage.getItem(VOICE_KEY) === "1"; } catch (e) { return false; }
+  function speechSupported() { return !!(window.speechSynthesis && window.SpeechSynthesisUtterance); }
+
+  // Whether this page may make sound without a gesture, asked of the browser's autoplay policy
+  // (speech follows it): a new AudioContext starts "running" only where sound needs no gesture.
+  function soundUnprompted() {
+    if (navigator.userActivation && navigator.userActivation.hasBeenActive) return true;
+    if (typeof navigator.getAutoplayPolicy === "function") {
+      try { return navigator.getAutoplayPolicy("audiocontext") === "allowed"; } catch (e) { /* older form */ }
+    }
+    var Sound = window.AudioContext || window.webkitAudioContext;
+    if (!Sound) return true;  // cannot tell: speak, and a refusal ("not-allowed") shows the button
+    try {
+      var probe = new Sound();
+      var running = probe.state === "running";
+      if (probe.close) probe.close();
+      return running;
+    } catch (e) { return true; }
+  }
+
+  function blocked(on) {
+    speech.blocked = on;
+    show(byId("q-tv-voice"), on && !device.off);
   }
 
   function speakNext() {
     var synth = window.speechSynthesis;
-    if (speech.current || !speech.queue.length || !synth || !window.SpeechSynthesisUtterance || device.off) return;
+    if (speech.current || !speech.queue.length || !speechSupported() || device.off) return;
     var text = speech.queue.shift();
     var utterance = new SpeechSynthesisUtterance(text);
     utterance.lang = "zh-CN";
@@ -169,17 +190,20 @@
       finished = true;
       clearTimeout(watchdog);
       speech.current = null;
-      if (spoken) speech.spoken.push(text);
+      if (spoken) {
+        speech.spoken.push(text);
+        if (speech.blocked) blocked(false);  // it spoke after all: no button
+      }
       speakNext();
     }
     utterance.onend = function () { done(true); };
     utterance.onerror = function (evt) {
-      if (evt && evt.error === "not-allowed") {  // no user gesture yet: keep it and ask for one
+      if (evt && evt.error === "not-allowed") {  // no gesture yet: keep it and ask for one
         finished = true;
         clearTimeout(watchdog);
         speech.current = null;
         speech.queue.unshift(text);
-        show(byId("q-tv-voice"), true);
+        blocked(true);
         return;
       }
       done(false);
@@ -189,12 +213,21 @@
   }
 
   function announce(text) {
-    if (!voiceOn()) { show(byId("q-tv-voice"), true); return; }  // nobody turned the voice on here
     speech.queue.push(text, text);
     if (speech.queue.length > MAX_QUEUED) speech.queue.splice(0, speech.queue.length - MAX_QUEUED);
     speakNext();
   }
   speech.announce = announce;
+
+  // A click or a key while speaking is refused: the gesture the browser waits for. What was
+  // refused meanwhile is old news but the latest call, said at once (inside the gesture).
+  function unblock() {
+    if (!speech.blocked || device.off) return;
+    blocked(false);
+    if (speech.queue.length > 2) speech.queue.splice(0, speech.queue.length - 2);
+    if (!speech.queue.length) speech.queue.push("语音播报已开启");
+    speakNext();
+  }
 
   // --- TV: the board ----------------------------------------------------------------------------
   var FLASH_MS = 3600;  // .q-tv-flash: 4 × 0.9 s
@@ -252,7 +285,7 @@
   if (isTv) {
     var board = byId("tv-board");
     afterBoard(board, false);
-    show(byId("q-tv-voice"), !voiceOn());
+    blocked(speechSupported() && !soundUnprompted());
     body.addEventListener("htmx:beforeRequest", function (evt) {
       if (evt.detail.elt !== board) return;
       evt.detail.xhr.qCatchUp = tv.catchUpNext;  // only a board asked for after the socket opened catches up
@@ -267,13 +300,8 @@
         tv.catchUpNext = true;  // try again with the next fetch
       }
     });
-    body.addEventListener("click", function (evt) {
-      if (!evt.target.closest("[data-voice-on]")) return;
-      try { localStorage.setItem(VOICE_KEY, "1"); } catch (e) { /* private mode: works until reload */ }
-      show(byId("q-tv-voice"), false);
-      if (!speech.queue.length) speech.queue.push("语音播报已开启");
-      speakNext();  // inside the click: this gesture is what lets the browser speak
-    });
+    body.addEventListener("click", unblock);
+    body.addEventListener("keydown", unblock);
   }
 
   // --- kiosk: service → phone → ticket ----------------------------------------------------------
@@ -284,7 +312,9 @@
     var phone = form.querySelector("input[name=phone]");
     var display = form.querySelector("[data-phone-display]");
     var error = byId("kiosk-error");
-    var MAX_DIGITS = 20;
+    var MAX_DIGITS = 11;
+    var MOBILE = /^1[3-9]\d{9}$/;  // a mainland mobile number, as the service checks it
+    var PHONE_ERROR = "请输入 11 位手机号码";
     var idleTimer = null;
     var countdown = null;
 
@@ -302,9 +332,14 @@
       display.textContent = value ? shown : display.dataset.placeholder;
       display.classList.toggle("q-kiosk-display-empty", !value);
     };
+    // a refusal is said on the keypad screen, the number marked and kept for correcting
+    var say = function (text, phoneWrong) {
+      error.textContent = text;
+      display.classList.toggle("q-kiosk-display-error", !!phoneWrong);
+    };
     var reset = function () {
       setPhone("");
-      error.textContent = "";
+      say("");
       byId("kiosk-ticket").innerHTML = "";
       step("services");
       refresh();
@@ -325,13 +360,13 @@
         form.querySelector("[data-chosen-letter]").textContent = service.dataset.servicePrefix;
         form.querySelector("[data-chosen-name]").textContent = service.dataset.serviceName;
         setPhone("");
-        error.textContent = "";
+        say("");
         step("phone");
         return;
       }
       var key = evt.target.closest("[data-key]");
       if (key) {
-        error.textContent = "";
+        say("");
         var k = key.dataset.key;
         if (k === "clear") setPhone("");
         else if (k === "back") setPhone(phone.value.slice(0, -1));
@@ -350,6 +385,13 @@
       }
     });
 
+    // 【取号】 with a number that cannot be a mobile one is not sent: the service would refuse it
+    form.addEventListener("htmx:beforeRequest", function (evt) {
+      if (evt.detail.elt !== form || !phone.value || MOBILE.test(phone.value)) return;
+      evt.preventDefault();
+      say(PHONE_ERROR, true);
+    });
+
     body.addEventListener("htmx:afterSwap", function (evt) {
       if (evt.detail.target.id !== "kiosk-ticket") return;
       step("ticket");
@@ -365,7 +407,7 @@
     kiosk.failed = function (elt, xhr) {
       if (elt !== form) return;
       var text = xhr && xhr.responseText && xhr.responseText.length < 300 ? xhr.responseText : "网络连接失败，请稍后重试";
-      error.textContent = text;
+      say(text, !!xhr && xhr.getResponseHeader("X-Error-Code") === "invalid_phone");
       refresh();  // a paused service disappears from the start screen
     };
   }

@@ -93,8 +93,14 @@ async def test_kiosk_page_takes_tickets_without_csrf(client, w):
 async def test_kiosk_refusals_are_shown_on_the_screen(client, admin, tenant, w):
     url = f"{kiosk_url(w)}/tickets"
     bad = await client.post(url, data={"service_id": w["a"]["id"], "phone": "138abc"}, headers=HX)
-    refused(bad, 400, "手机号格式不正确")
+    refused(bad, 400, "请输入 11 位手机号码")
     assert bad.headers["x-error-code"] == "invalid_phone"
+    for phone in ("139", "12345678901", "23800001111"):  # issue 15: `139` got a ticket
+        refused(
+            await client.post(url, data={"service_id": w["a"]["id"], "phone": phone}, headers=HX),
+            400,
+            "请输入 11 位手机号码",
+        )
     refused(await client.post(url, data={"phone": ""}, headers=HX), 400, "请选择业务类型")
     refused(await client.post(url, data={"service_id": "abc"}, headers=HX), 400, "业务类型")
     refused(await client.post(url, data={"service_id": "99999999"}, headers=HX), 404, "业务类型不存在")
@@ -113,7 +119,7 @@ async def test_kiosk_refusals_are_shown_on_the_screen(client, admin, tenant, w):
 
     # a browser posting the form without htmx gets the full-screen notice
     plain = await client.post(url, data={"service_id": w["a"]["id"], "phone": "12ab"})
-    notice(plain, 400, "手机号格式不正确")
+    notice(plain, 400, "请输入 11 位手机号码")
     assert (await call(client, "GET", f"{Q}/tickets", admin))["total"] == 0
 
 
@@ -168,7 +174,11 @@ async def test_tv_page_and_board(client, admin, w):
     html = page.text
     assert f'ws-connect="/ws?token={w["tv"]["token"]}"' in html and "/static/js/app.js" not in html
     assert "请稍候" in html and 'id="tv-waiting-total">0<' in html
-    assert 'data-clock="seconds"' in html and "点击开启语音播报" in html
+    assert 'data-clock="seconds"' in html
+    # the voice button is a small one in the header (shown by the script where needed), no overlay
+    header = html.split('class="q-tv-header"', 1)[1].split("</header>", 1)[0]
+    assert re.search(r'<button type="button" class="q-tv-voice" id="q-tv-voice" data-voice-on hidden>', header)
+    assert "点击开启语音" in header and html.count("q-tv-voice") == 2  # its class and id: nothing else
     assert f'hx-get="{tv_url(w)}/board"' in html
 
     a1 = await take(client, w["kiosk_auth"], w["a"]["id"], "13800001234")
@@ -270,3 +280,18 @@ async def test_a_disabled_org_switches_its_screens_off(client, admin, tenant):
     await call(client, "PATCH", f"/api/v1/orgs/{branch['id']}", admin, {"enabled": False})
     notice(await client.get(tv_url(b)), 401, INVALID)
     notice(await client.get(kiosk_url(b)), 401, INVALID)
+
+
+async def test_tv_names_the_service_once(client, admin, w):
+    """Issue 15: a counter named after its service showed "维修 · 维修"; a counter with a name of
+    its own is still named."""
+    await call(client, "PATCH", f"{Q}/counters/{w['c1']['id']}", admin, {"name": "维修"})
+    await call(client, "PATCH", f"{Q}/counters/{w['c2']['id']}", admin, {"name": "快修"})
+    meta = re.compile(r'class="q-tv-current-meta" data-meta>([^<]*)<')
+    await take(client, w["kiosk_auth"], w["a"]["id"])
+    await take(client, w["kiosk_auth"], w["a"]["id"])
+    await call(client, "POST", f"{Q}/counters/{w['c1']['id']}/call-next", admin)
+    board = (await client.get(f"{tv_url(w)}/board", headers=HX)).text
+    assert meta.findall(board) == ["维修"] and "维修 · 维修" not in board
+    await call(client, "POST", f"{Q}/counters/{w['c2']['id']}/call-next", admin)
+    assert meta.findall((await client.get(f"{tv_url(w)}/board", headers=HX)).text) == ["维修 · 快修"]

@@ -144,7 +144,7 @@ async def test_counters_with_their_services_and_refusals(client, tenant, orgs):
         f"{URL}/counters", data=body | {"service_ids": [str(a["id"]), str(b["id"])]}, headers=csrf(client)
     )
     assert created.status_code == 201, created.text
-    assert toast(created)["message"] == "已新增1 号窗口（快修）"
+    assert toast(created)["message"] == "已新增 1 号窗口（快修）"  # issue 15: a space before the number
     listed = await section(client, "counters")
     assert 'data-number="1"' in listed and "<b>A</b>维修" in listed and "<b>B</b>取机" in listed
 
@@ -173,7 +173,7 @@ async def test_counters_with_their_services_and_refusals(client, tenant, orgs):
         data={"number": "3", "name": "", "enabled": "1", "service_ids": [str(b["id"])]},
         headers=csrf(client),
     )
-    assert changed.status_code == 200 and toast(changed)["message"] == "已修改3 号窗口", changed.text
+    assert changed.status_code == 200 and toast(changed)["message"] == "已修改 3 号窗口", changed.text
     assert (await setup.get_counter(tenant, c1["id"]))["service_ids"] == [b["id"]]
     refused(await post(client, f"{URL}/counters/{c1['id']}", {"number": "2"}), 409, "本机构已有 2 号窗口")
     # every box unchecked: the counter serves nothing (the form still posts the field)
@@ -181,7 +181,7 @@ async def test_counters_with_their_services_and_refusals(client, tenant, orgs):
     assert (await setup.get_counter(tenant, c1["id"]))["service_ids"] == []
 
     gone = await post(client, f"{URL}/counters/{c1['id']}/delete")
-    assert gone.status_code == 200 and toast(gone)["message"] == "已删除3 号窗口"
+    assert gone.status_code == 200 and toast(gone)["message"] == "已删除 3 号窗口"
     refused(await post(client, f"{URL}/counters/{c1['id']}"), 404, "窗口不存在")
     refused(await client.get(f"{URL}/counters/999999/edit", headers=SECTION), 404, "窗口不存在")
 

@@ -213,3 +213,31 @@ async def test_permissions_and_other_orgs(client, tenant, other_tenant, day):
     # the HQ's services are not the branch's filter options
     assert f'value="{day["a"]["id"]}"' not in own.text
     assert await setup.services(tenant, b2["id"]) == []
+
+
+async def test_the_page_opens_on_the_first_org_with_a_queue(client, admin, tenant):
+    """Issue 15: the head office has no queue; opened from the menu, the page shows the first org
+    of the caller's subtree (tree order) that has one, and an org asked for stays as asked."""
+    b1 = await service_org(tenant, "B1", tenant.org_id, level=2)
+    b2 = await service_org(tenant, "B2", tenant.org_id, level=2)
+    b3 = await service_org(tenant, "B3", tenant.org_id, level=2)
+    await queue_world(client, admin, b2["id"])
+    w3 = await queue_world(client, admin, b3["id"])
+    await take(client, w3["kiosk_auth"], w3["a"]["id"])
+    await page_login(client, "admin@ACME")
+
+    page = await client.get(URL)
+    assert page.status_code == 200 and 'value="B2网点"' in page.text  # b1 has none, the HQ none
+    assert f'href="/queue/stats/export?org_id={b2["id"]}&amp;' in page.text
+    asked = await client.get(f"{URL}?org_id={b3['id']}")
+    assert 'value="B3网点"' in asked.text and cards(asked.text)["tickets"] == "1"
+    hq = await client.get(f"{URL}?org_id={tenant.org_id}")
+    assert 'value="艾克米维修总部"' in hq.text and cards(hq.text)["tickets"] == "0"
+    # a deleted service is no queue: the next org with one
+    await setup.delete_service(tenant, (await setup.services(tenant, b2["id"]))[0]["id"])
+    await setup.delete_service(tenant, (await setup.services(tenant, b2["id"]))[0]["id"])
+    assert 'value="B3网点"' in (await client.get(URL)).text
+    # an org's own queue comes first: the HQ with a service of its own opens on itself
+    await queue_world(client, admin)
+    assert 'value="艾克米维修总部"' in (await client.get(URL)).text
+    assert b1  # created first, without a queue: never chosen

@@ -129,7 +129,7 @@ class SettingsPages(Controller):
     @post("/counters", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
     async def create_counter(self, request: Request) -> Response:
         row = await setup.create_counter(ctx_of(request), await form_data(request, lists=("service_ids",)))
-        return saved(f"已新增{row['label']}", TOPIC, status_code=201)
+        return saved(f"已新增 {row['label']}", TOPIC, status_code=201)
 
     @get("/counters/{counter_id:int}/edit", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
     async def edit_counter(self, request: Request, counter_id: FromPath[int]) -> Response:
@@ -142,12 +142,12 @@ class SettingsPages(Controller):
     async def update_counter(self, request: Request, counter_id: FromPath[int]) -> Response:
         data = await form_data(request, lists=("service_ids",))
         row = await setup.update_counter(ctx_of(request), counter_id, data)
-        return saved(f"已修改{row['label']}", TOPIC)
+        return saved(f"已修改 {row['label']}", TOPIC)
 
     @post("/counters/{counter_id:int}/delete", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
     async def delete_counter(self, request: Request, counter_id: FromPath[int]) -> Response:
         row = await setup.delete_counter(ctx_of(request), counter_id)
-        return saved(f"已删除{row['label']}", TOPIC)
+        return saved(f"已删除 {row['label']}", TOPIC)
 
     # --- devices -------------------------------------------------------------------------------
 

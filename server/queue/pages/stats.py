@@ -57,7 +57,10 @@ class StatsPages(Controller):
         period is said above the figures rather than failing the page."""
         ctx = ctx_of(request)
         filters = _filters(request)
-        org = await setup.org_of(ctx, filters.org_id or None)  # 404 outside the caller's subtree
+        if filters.org_id:
+            org = await setup.org_of(ctx, filters.org_id)  # 404 outside the caller's subtree
+        else:  # opened from the menu: on an org that has a queue, not on a head office without one
+            org = await setup.queue_org(ctx)
         filters = replace(filters, org_id=str(org["id"]))
         target = htmx_target(request)
         services, counters = [], []

@@ -34,6 +34,18 @@ async def org_of(ctx: Ctx, org_id: Any = None) -> dict:
     return await orgs.get(ctx, org_id, active_only=True)
 
 
+async def queue_org(ctx: Ctx) -> dict:
+    """The org a queue page opens on when none was asked for: the caller's own when it runs a
+    queue, else the first org of its subtree (in tree order) that has a service — a head office
+    usually has none; the caller's own when no org has one."""
+    where = scoped(ctx, QueueService, subtree=QueueService.org_id) & (QueueService.deleted == False)  # noqa: E712
+    with_queue = {r["org_id"] for r in await QueueService.select(QueueService.org_id).where(where).distinct()}
+    for org in await orgs.choices(ctx):  # active orgs, the caller's own first, in path order
+        if org["id"] in with_queue:
+            return await org_of(ctx, org["id"])
+    return await org_of(ctx)
+
+
 def today(ctx: Ctx) -> date:
     """The tenant-local day: tickets and their numbers belong to one; earlier days' leftovers
     are history, never in anyone's way."""

@@ -108,17 +108,26 @@ def masked_phone(phone: str) -> str:
     return "*" * (n - keep) + phone[n - keep :]
 
 
+MOBILE = re.compile(r"1[3-9]\d{9}")  # a mainland mobile number: what a kiosk's customer leaves
+
+
 def _phone(value: Any) -> str:
+    """A mainland mobile number (11 digits, 1[3-9]…), typed with or without spaces, dashes and a
+    +86 prefix, stored as its 11 digits; empty when the customer left none."""
     phone = validate.text(value, "手机号", 30, field="phone")
     phone = re.sub(r"[\s-]", "", phone)
-    if phone and (len(phone) > 20 or not re.fullmatch(r"\+?\d{3,20}", phone)):  # the column holds 20
-        raise BusinessError("手机号格式不正确（只能包含数字）", code="invalid_phone", field="phone")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if phone and not MOBILE.fullmatch(phone):
+        raise BusinessError("请输入 11 位手机号码", code="invalid_phone", field="phone")
     return phone
 
 
 async def take(ctx: Ctx, data: dict) -> dict:
     """A new ticket for a service of the org (a kiosk's own org), with the people ahead of it."""
-    phone = _phone(data.get("phone"))
+    v = validate.Fields()  # the API names the refused field (`errors`), the kiosk marks its keypad
+    phone = v(_phone, data.get("phone"))
+    v.done()
     if ctx.device_id is not None:
         # a kiosk is on the street side of the counter: whoever holds it must not flood the queue
         await throttle.attempt(
