@@ -11,7 +11,7 @@ from server.core.tables import AuditLog
 from server.inventory.services import documents
 from server.masterdata.services import goods, trees, warehouses
 from server.masterdata.tables import TreeNode
-from tests.conftest import api_login
+from tests.conftest import api_login, csrf, page_login
 from tests.inventory.helpers import inbound, outbound, world
 from tests.masterdata.helpers import chain, error_of, fault_reason, make_goods, refused, repair_code
 
@@ -211,3 +211,36 @@ async def test_a_warehouse_delete_is_refused_while_stock_or_open_documents_use_i
     error_of(await client.post(f"/api/v1/warehouses/{w['unassigned']}/restore", headers=admin), 409, "not_deleted")
     audit = await AuditLog.select().where((AuditLog.entity == "warehouse") & (AuditLog.action == "restore"))
     assert len(audit) == 1
+
+
+async def test_the_pages_confirm_in_a_dialog_and_restore(client, tenant):
+    w = await world(tenant)
+    await inbound(tenant, w["general"], (w["screen"], 2, "10"))
+    await page_login(client, "admin@ACME")
+
+    # the dialog is only a question: it deletes nothing, and says what hangs below
+    dialog = await client.get(f"/masterdata/categories/{w['ipad']}/impact", headers={"hx-request": "true"})
+    assert dialog.status_code == 200 and "<dialog" in dialog.text and "<html" not in dialog.text
+    assert "删除品类【iPad】" in dialog.text and "确认删除" in dialog.text
+    assert await statuses(w["ipad"]) == ["active"]
+    refused_dialog = (await client.get(f"/masterdata/categories/{w['apple']}/impact")).text
+    assert "【Apple】下的货品仍有库存 2 件，不能删除" in refused_dialog and "确认删除" not in refused_dialog
+    assert 'data-key="goods"' in refused_dialog and '<th scope="row">货品</th>' in refused_dialog
+    refused_post = await client.post(f"/masterdata/categories/{w['apple']}/delete", headers=csrf(client))
+    assert refused_post.status_code == 409 and "仍有库存" in refused_post.text
+
+    assert (await client.post(f"/masterdata/categories/{w['ipad']}/delete", headers=csrf(client))).status_code == 200
+    listed = (await client.get("/masterdata/categories?show_deleted=1")).text
+    assert f'hx-post="/masterdata/categories/{w["ipad"]}/restore"' in listed
+    back = await client.post(f"/masterdata/categories/{w['ipad']}/restore", headers=csrf(client))
+    assert back.status_code == 200 and await statuses(w["ipad"]) == ["active"]
+
+    # a warehouse the same way
+    refused_wh = (await client.get(f"/masterdata/warehouses/{w['general']}/impact")).text
+    assert "仍有库存 2 件" in refused_wh and "确认删除" not in refused_wh
+    assert "确认删除" in (await client.get(f"/masterdata/warehouses/{w['unassigned']}/impact")).text
+    assert (await client.post(f"/masterdata/warehouses/{w['unassigned']}/delete", headers=csrf(client))).is_success
+    deleted = (await client.get("/masterdata/warehouses?status=deleted")).text
+    assert f'hx-post="/masterdata/warehouses/{w["unassigned"]}/restore"' in deleted
+    assert (await client.post(f"/masterdata/warehouses/{w['unassigned']}/restore", headers=csrf(client))).is_success
+    assert (await warehouses.get(tenant, w["unassigned"]))["status"] == "active"
