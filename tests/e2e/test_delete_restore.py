@@ -32,6 +32,7 @@ async def world(tenant) -> dict:
     await fault_reason(tenant, "F-IP15P-BAT", pro["id"], fault_class["id"])
     general = await warehouses.create(tenant, {"code": "HQ-GEN", "name": "通用库", "type": "general"})
     await warehouses.assign(tenant, [general["id"]], [tenant.org_id])
+    await warehouses.create(tenant, {"code": "HQ-SPARE", "name": "备用库", "type": "good"})
     await inbound(tenant, general["id"], (stocked["id"], 6, "120"))
     body = {"type": "purchase", "warehouse_id": general["id"], "lines": []}
     draft = await documents.create(tenant, "inbound", body)
@@ -118,3 +119,33 @@ def test_delete_a_category_then_restore_it(world, browser, live_server):
 
     assert goods_options(page, world["draft"], "IP15P") == ["IP15P-BAT", "IP15P-SCR"]
     screenshot(page, "delete-category-restored-picker-desktop")
+
+
+def test_delete_a_warehouse_then_restore_it(world, browser, live_server):
+    page = new_page(browser, live_server, DESKTOP)
+    login(page, "admin@ACME")
+    page.goto("/masterdata/warehouses")
+    page.locator('tr[data-code="HQ-GEN"]').get_by_role("button", name="删除").click()
+    dialog = page.locator("#modal dialog[open]")
+    expect(dialog.locator(".form-error")).to_have_text(
+        "仓库【通用库】仍有库存 6 件、仍被 1 张未完成的出入库单使用，不能删除"
+    )
+    assert counts(dialog) == {"已套用的机构": "1", "库存数量": "6", "未完成的出入库单": "1"}
+    expect(dialog.get_by_role("button", name="确认删除")).to_have_count(0)
+    screenshot(page, "delete-warehouse-refused-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "delete-warehouse-refused-phone")
+    page.set_viewport_size(DESKTOP)
+    dialog.get_by_role("button", name="关闭").click()
+
+    page.locator('tr[data-code="HQ-SPARE"]').get_by_role("button", name="删除").click()
+    dialog.get_by_role("button", name="确认删除").click()
+    expect(page.locator("#toast")).to_contain_text("已删除仓库 备用库")
+    expect(page.locator('tr[data-code="HQ-SPARE"]')).to_have_count(0)
+    page.select_option("#filters select[name=status]", "deleted")
+    row = page.locator('tr[data-code="HQ-SPARE"]')
+    row.get_by_role("button", name="恢复").click()
+    expect(page.locator("#toast")).to_contain_text("已恢复仓库 备用库")
+    expect(row).to_have_count(0)  # the list still shows the deleted ones only
+    page.select_option("#filters select[name=status]", "active")
+    expect(page.locator('tr[data-code="HQ-SPARE"]').get_by_role("button", name="删除")).to_be_visible()
