@@ -1,5 +1,6 @@
-"""Hooks that let a lower domain react to an upper one without the upper importing it
-(e.g. master data seeds its dictionaries when system creates a tenant)."""
+"""Hooks that let a lower domain call into an upper one without importing it: master data seeds
+its dictionaries when system creates a tenant; inventory says what uses the goods and warehouses
+master data is asked to delete."""
 
 from __future__ import annotations
 
