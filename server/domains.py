@@ -9,6 +9,7 @@ from server.credit import permissions as _credit_permissions  # noqa: F401
 from server.credit.services import documents as _credit_documents  # noqa: F401  (live topics)
 from server.credit.services import ledger as _ledger  # noqa: F401  (live topics)
 from server.inventory import permissions as _inventory_permissions  # noqa: F401
+from server.inventory import usage as _inventory_usage  # noqa: F401  (what uses goods and warehouses)
 from server.inventory.services import documents as _documents  # noqa: F401  (live topics)
 from server.masterdata import permissions as _masterdata_permissions  # noqa: F401
 from server.masterdata.services import dictionaries as _dictionaries  # noqa: F401  (seeds new tenants)

@@ -32,6 +32,7 @@ from server.masterdata.schemas import (
     GoodsPatch,
     GoodsTypeIn,
     GoodsTypeOut,
+    ImpactOut,
     ImportOut,
     PriceOut,
     RepairCodeIn,
@@ -43,6 +44,7 @@ from server.masterdata.schemas import (
     TreeNodeIn,
     TreeNodeOut,
     TreeNodePatch,
+    UsageOut,
     WarehouseIn,
     WarehouseOut,
     WarehousePatch,
@@ -60,6 +62,11 @@ GoodsPage = page_type(GoodsOut)
 GoodsTypePage = page_type(GoodsTypeOut)
 AssignmentPage = page_type(AssignmentOut)
 DictItemPage = page_type(DictItemOut)
+
+
+def impact_out(row: dict, found: dict) -> ImpactOut:
+    counts = [UsageOut(u.key, u.label, u.count, u.blocking) for u in found["counts"]]
+    return ImpactOut(id=row["id"], name=row["name"], counts=counts, refusal=found["refusal"])
 
 
 def _tree_controller(kind: str, path: str) -> type[Controller]:
@@ -103,6 +110,21 @@ def _tree_controller(kind: str, path: str) -> type[Controller]:
         @delete("/{node_id:int}", opt={"perm": perms["delete"]}, status_code=200)
         async def remove(self, request: Request, node_id: FromPath[int]) -> TreeNodeOut:
             return to(TreeNodeOut, trees.as_dict(await trees.delete(ctx_of(request), kind, node_id)))
+
+        @get("/{node_id:int}/impact", opt={"perm": perms["delete"]}, summary="删除前：其下有什么、是否拒绝删除")
+        async def impact(self, request: Request, node_id: FromPath[int]) -> ImpactOut:
+            found = await trees.impact(ctx_of(request), kind, node_id)
+            return impact_out(found["node"], found)
+
+        # restoring undoes a delete: whoever may delete may restore (no separate code to grant)
+        @post(
+            "/{node_id:int}/restore",
+            opt={"perm": perms["delete"]},
+            status_code=200,
+            summary="恢复（连同一并删除的下级）",
+        )
+        async def restore(self, request: Request, node_id: FromPath[int]) -> TreeNodeOut:
+            return to(TreeNodeOut, trees.as_dict(await trees.restore(ctx_of(request), kind, node_id)))
 
     TreeController.path = path
     TreeController.__name__ = f"{kind.title().replace('_', '')}Controller"
@@ -199,6 +221,23 @@ def _register_controller(path: str, service: Any, noun: str, schemas: tuple, per
     RegisterController.path = path
     RegisterController.__name__ = f"{noun.title()}Controller"
     return RegisterController
+
+
+class WarehouseLifecycleController(Controller):
+    """A warehouse's delete check and restore, beside the register's routes (suppliers have none)."""
+
+    path = "/api/v1/warehouses"
+    tags = ["masterdata"]
+
+    @get("/{warehouse_id:int}/impact", opt={"perm": P.WAREHOUSE["delete"]}, summary="删除前：库存、未完成单据")
+    async def impact(self, request: Request, warehouse_id: FromPath[int]) -> ImpactOut:
+        found = await warehouses.impact(ctx_of(request), warehouse_id)
+        return impact_out(found["warehouse"], found)
+
+    # restoring undoes a delete: whoever may delete may restore (no separate code to grant)
+    @post("/{warehouse_id:int}/restore", opt={"perm": P.WAREHOUSE["delete"]}, status_code=200, summary="恢复")
+    async def restore(self, request: Request, warehouse_id: FromPath[int]) -> WarehouseOut:
+        return to(WarehouseOut, await warehouses.restore(ctx_of(request), warehouse_id))
 
 
 @dataclass
@@ -382,6 +421,7 @@ ROUTES = [
         P.WAREHOUSE,
         "仓库定义",
     ),
+    WarehouseLifecycleController,
     AssignmentController,
     _register_controller(
         "/api/v1/suppliers",

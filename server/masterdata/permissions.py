@@ -6,6 +6,8 @@ from server.core.permissions import page, publish
 from server.masterdata.states import TreeKind
 from server.system import permissions as _menu_modules  # noqa: F401  (registers the module `masterdata`)
 
+# `delete` also guards 恢复 (restore) of a deleted row and its pre-delete check: undoing a delete
+# is the same trust as making it, and roles need no new code to grant
 CRUD = {"view": "查看", "create": "添加", "update": "修改", "delete": "删除", "export": "导出"}
 
 page("masterdata", "category", "品类管理", "/masterdata/categories", CRUD)

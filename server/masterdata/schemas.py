@@ -270,3 +270,21 @@ class DictItemOut(Struct):
 
 class ImportOut(Struct):
     imported: int  # goods created (an import only adds new goods)
+
+
+class UsageOut(Struct):
+    """One count of what a delete would take out of use; `blocking` counts above zero refuse it."""
+
+    key: str  # subnodes goods repair_codes fault_reasons orgs stock_qty open_docs
+    label: str
+    count: int
+    blocking: bool
+
+
+class ImpactOut(Struct):
+    """What deleting a row would take out of use, and why it is refused (`refusal`, "" if not)."""
+
+    id: int
+    name: str
+    counts: list[UsageOut]
+    refusal: str

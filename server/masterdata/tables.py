@@ -17,6 +17,8 @@ class TreeNode(Table, tablename="md_tree_node"):
     depth = SmallInt(default=1)
     sort = Integer(default=0)
     status = Varchar(length=8, default=Status.ACTIVE)  # deleting a node deletes its subtree
+    # the node whose delete removed this one: a restore brings back exactly that delete's nodes
+    deleted_with = Integer(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

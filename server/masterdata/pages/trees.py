@@ -1,4 +1,5 @@
-"""Pages of the three trees (品类管理, 维修分类, 故障分类): inline add/edit rows, soft delete."""
+"""Pages of the three trees (品类管理, 维修分类, 故障分类): inline add/edit rows, a soft delete
+confirmed in a dialog that says what it takes out of use, and 恢复 of deleted nodes."""
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -52,6 +53,7 @@ def _tree_pages(kind: str) -> type[Controller]:
                 show_deleted=bool(show_deleted),
                 q=q,
                 paths=await trees.path_labels(ctx, kind) if q else {},
+                restorable=await trees.restorable_ids(ctx, kind) if show_deleted else set(),
                 **common,
             )
 
@@ -91,10 +93,31 @@ def _tree_pages(kind: str) -> type[Controller]:
             node = await trees.update(ctx_of(request), kind, node_id, data)
             return saved(f"已修改{trees.KINDS[kind]} {node['name']}", kind)
 
+        @get("/{node_id:int}/impact", opt={"perm": perms["delete"]}, include_in_schema=False)
+        async def confirm_delete(self, request: Request, node_id: FromPath[int]) -> Response:
+            found = await trees.impact(ctx_of(request), kind, node_id)
+            label = trees.KINDS[kind]
+            return render(
+                request,
+                "masterdata/_delete_impact.html",
+                action=f"{base}/{node_id}/delete",
+                noun=label,
+                name=found["node"]["name"],
+                counts=found["counts"],
+                refusal=found["refusal"],
+                consequence=f"它和它的下级{label}将一并删除；其下的以下内容将不能再被选用：",
+                restore_note="，它和一并删除的下级都会回来",
+            )
+
         @post("/{node_id:int}/delete", opt={"perm": perms["delete"]}, include_in_schema=False)
         async def delete(self, request: Request, node_id: FromPath[int]) -> Response:
             node = await trees.delete(ctx_of(request), kind, node_id)
             return saved(f"已删除{trees.KINDS[kind]} {node['name']}", kind)
+
+        @post("/{node_id:int}/restore", opt={"perm": perms["delete"]}, include_in_schema=False)
+        async def restore(self, request: Request, node_id: FromPath[int]) -> Response:
+            node = await trees.restore(ctx_of(request), kind, node_id)
+            return saved(f"已恢复{trees.KINDS[kind]} {node['name']}（含下级共 {node['restored']} 个）", kind)
 
     TreePages.__name__ = f"{kind.title().replace('_', '')}Pages"
     return TreePages

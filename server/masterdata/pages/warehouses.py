@@ -30,6 +30,32 @@ WarehousePages = register_pages(
 )
 
 
+class WarehouseLifecyclePages(Controller):
+    """A warehouse's delete, confirmed in a dialog that says what uses it, and its 恢复."""
+
+    path = "/masterdata/warehouses"
+
+    @get("/{item_id:int}/impact", opt={"perm": P.WAREHOUSE["delete"]}, include_in_schema=False)
+    async def confirm_delete(self, request: Request, item_id: FromPath[int]) -> Response:
+        found = await warehouses.impact(ctx_of(request), item_id)
+        return render(
+            request,
+            "masterdata/_delete_impact.html",
+            action=f"/masterdata/warehouses/{item_id}/delete",
+            noun="仓库",
+            name=found["warehouse"]["name"],
+            counts=found["counts"],
+            refusal=found["refusal"],
+            consequence="删除后所有机构都不能再使用它：",
+            restore_note="，它在各机构的套用也都回来",
+        )
+
+    @post("/{item_id:int}/restore", opt={"perm": P.WAREHOUSE["delete"]}, include_in_schema=False)
+    async def restore(self, request: Request, item_id: FromPath[int]) -> Response:
+        row = await warehouses.restore(ctx_of(request), item_id)
+        return saved(f"已恢复仓库 {row['name']}", TOPIC)
+
+
 class AssignmentPages(Controller):
     path = "/masterdata/warehouse-assignments"
 
@@ -78,4 +104,4 @@ class AssignmentPages(Controller):
         return saved(f"已{verb} {row['org_name']} 的仓库 {row['warehouse_name']}", TOPIC)
 
 
-ROUTES = [WarehousePages, AssignmentPages]
+ROUTES = [WarehousePages, WarehouseLifecyclePages, AssignmentPages]

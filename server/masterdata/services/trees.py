@@ -9,17 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, hooks, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.hooks import Usage
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
 from server.masterdata.services.common import HQ_ONLY, STATUSES
 from server.masterdata.states import Status, TreeKind
-from server.masterdata.tables import TreeNode
+from server.masterdata.tables import FaultReason, Goods, RepairCode, TreeNode
 
 KINDS = TreeKind.labels()
 MAX_DEPTH = 8
@@ -234,21 +235,22 @@ async def update(ctx: Ctx, kind: str, node_id: Any, data: dict) -> dict:
 
 
 async def delete(ctx: Ctx, kind: str, node_id: Any) -> dict:
-    """Soft delete of the node and everything under it."""
+    """Soft delete of the node and everything under it, refused while stock or open documents use
+    what hangs under it (`impact`). Each removed node remembers this delete (`deleted_with`)."""
     kind = _kind(kind)
     ctx.require_hq(HQ_ONLY)
     async with atomic():
         node = await get(ctx, kind, node_id)
         if node["status"] != Status.ACTIVE:
             raise Conflict(f"{KINDS[kind]}已经删除", code="already_deleted")
-        where = (
-            scoped(ctx, TreeNode)
-            & (TreeNode.kind == kind)
-            & TreeNode.path.like(f"{node['path']}%")
-            & (TreeNode.status == Status.ACTIVE)
-        )
+        found = await impact(ctx, kind, node["id"])
+        if found["refusal"]:
+            raise Conflict(found["refusal"], code="in_use")
+        where = _subtree(ctx, kind, node) & (TreeNode.status == Status.ACTIVE)
         count = await TreeNode.count().where(where)
-        await TreeNode.update({TreeNode.status: Status.DELETED, TreeNode.updated_at: now()}).where(where)
+        await TreeNode.update(
+            {TreeNode.status: Status.DELETED, TreeNode.deleted_with: node["id"], TreeNode.updated_at: now()}
+        ).where(where)
         await audit.record(
             ctx,
             "delete",
@@ -260,3 +262,91 @@ async def delete(ctx: Ctx, kind: str, node_id: Any) -> dict:
         )
         realtime.emit_tenant(ctx.tenant_id, kind, "deleted", node["id"])
         return await get(ctx, kind, node["id"])
+
+
+# --- what a delete removes, and its undoing ------------------------------------------------------
+
+
+def _subtree(ctx: Ctx, kind: str, node: dict) -> Any:
+    """The node and its descendants."""
+    return scoped(ctx, TreeNode) & (TreeNode.kind == kind) & TreeNode.path.like(f"{node['path']}%")
+
+
+async def impact(ctx: Ctx, kind: str, node_id: Any) -> dict:
+    """What deleting a node takes out of use: its active subnodes, the goods, repair codes and fault
+    reasons filed under its subtree, and what upper domains count on those goods (stock on hand,
+    open documents: `core.hooks.usage`). `counts` are `Usage`s in display order; `refusal` is the
+    reason the delete is refused ("" when it may go ahead)."""
+    kind = _kind(kind)
+    ctx.require_hq(HQ_ONLY)
+    node = await get(ctx, kind, node_id)
+    ids = TreeNode.select(TreeNode.id).where(_subtree(ctx, kind, node))
+
+    async def active(table: Any, column: Any) -> int:
+        return await table.count().where(scoped(ctx, table) & column.is_in(ids) & (table.status == Status.ACTIVE))
+
+    below = _subtree(ctx, kind, node) & (TreeNode.status == Status.ACTIVE) & (TreeNode.id != node["id"])
+    counts = [Usage("subnodes", f"下级{KINDS[kind]}", await TreeNode.count().where(below))]
+    if kind == TreeKind.CATEGORY:
+        goods_ids = Goods.select(Goods.id).where(scoped(ctx, Goods) & Goods.category.is_in(ids))
+        counts += [
+            Usage("goods", "货品", await active(Goods, Goods.category)),
+            Usage("repair_codes", "维修代码", await active(RepairCode, RepairCode.category)),
+            Usage("fault_reasons", "故障原因", await active(FaultReason, FaultReason.category)),
+            *await hooks.usage(ctx, "goods", goods_ids),
+        ]
+    elif kind == TreeKind.REPAIR_CLASS:
+        counts.append(Usage("repair_codes", "维修代码", await active(RepairCode, RepairCode.repair_class)))
+    else:
+        counts.append(Usage("fault_reasons", "故障原因", await active(FaultReason, FaultReason.fault_class)))
+    reasons = [u.reason for u in counts if u.blocking and u.count > 0]
+    refusal = f"【{node['name']}】下的货品{'、'.join(reasons)}，不能删除" if reasons else ""
+    return {"node": node, "counts": counts, "refusal": refusal}
+
+
+async def restore(ctx: Ctx, kind: str, node_id: Any) -> dict:
+    """Undo a delete: the node and the nodes of its subtree that the same delete removed (a part
+    deleted earlier on its own stays deleted, to be restored by itself). Refused under a deleted
+    parent, and when an active sibling took the node's name meanwhile."""
+    kind = _kind(kind)
+    ctx.require_hq(HQ_ONLY)
+    label = KINDS[kind]
+    async with atomic():
+        node = await get(ctx, kind, node_id)
+        if node["status"] == Status.ACTIVE:
+            raise Conflict(f"{label}【{node['name']}】未删除，无需恢复", code="not_deleted")
+        if node["parent"] is not None:
+            parent = await get(ctx, kind, node["parent"])
+            if parent["status"] != Status.ACTIVE:
+                raise Conflict(f"上级{label}【{parent['name']}】已删除，请先恢复上级", code="parent_deleted")
+        if await _name_taken(ctx, kind, node["parent"], node["name"]):
+            raise Conflict(f"同一上级下已有名为【{node['name']}】的{label}，请先将其改名", code="duplicate_name")
+        # rows deleted before deletes were recorded (no `deleted_with`) come back as one delete
+        batch = TreeNode.deleted_with.is_null() if node["deleted_with"] is None else None
+        batch = batch or TreeNode.deleted_with == node["deleted_with"]
+        where = _subtree(ctx, kind, node) & (TreeNode.status == Status.DELETED) & batch
+        count = await TreeNode.count().where(where)
+        await TreeNode.update(
+            {TreeNode.status: Status.ACTIVE, TreeNode.deleted_with: None, TreeNode.updated_at: now()}
+        ).where(where)
+        await audit.record(
+            ctx,
+            "restore",
+            kind,
+            node["id"],
+            f"恢复{label} {node['name']}（含下级共 {count} 个）",
+            {"status": Status.DELETED},
+            {"status": Status.ACTIVE},
+        )
+        realtime.emit_tenant(ctx.tenant_id, kind, "restored", node["id"])
+        return await get(ctx, kind, node["id"]) | {"restored": count}
+
+
+async def restorable_ids(ctx: Ctx, kind: str) -> set[int]:
+    """Deleted nodes a restore can start from: those whose parent is not deleted (a node removed
+    with its parent comes back with it)."""
+    rows = await TreeNode.select(TreeNode.id, TreeNode.parent, TreeNode.status).where(
+        scoped(ctx, TreeNode) & (TreeNode.kind == _kind(kind))
+    )
+    deleted = {r["id"] for r in rows if r["status"] == Status.DELETED}
+    return {r["id"] for r in rows if r["id"] in deleted and r["parent"] not in deleted}

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, hooks, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.hooks import Usage
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
@@ -127,12 +128,48 @@ async def update(ctx: Ctx, warehouse_id: Any, data: dict) -> dict:
 
 
 async def delete(ctx: Ctx, warehouse_id: Any) -> dict:
+    """Soft delete, refused while stock or open documents use the warehouse (`impact`)."""
     ctx.require_hq(HQ_ONLY)
     async with atomic():
         row = await get(ctx, warehouse_id)
         if row["status"] == Status.DELETED:
             raise Conflict("仓库已经删除", code="already_deleted")
+        found = await impact(ctx, row["id"])
+        if found["refusal"]:
+            raise Conflict(found["refusal"], code="in_use")
         await mark_deleted(ctx, Warehouse, row["id"], "warehouse", f"删除仓库 {row['code']}", "warehouses")
+        return await get(ctx, row["id"])
+
+
+async def impact(ctx: Ctx, warehouse_id: Any) -> dict:
+    """What deleting a warehouse takes out of use: the orgs it is assigned to, and what upper
+    domains count on it (stock on hand, open documents: `core.hooks.usage`). `refusal` is the
+    reason the delete is refused ("" when it may go ahead)."""
+    ctx.require_hq(HQ_ONLY)
+    row = await get(ctx, warehouse_id)
+    assigned = await OrgWarehouse.count().where(scoped(ctx, OrgWarehouse) & (OrgWarehouse.warehouse == row["id"]))
+    counts = [Usage("orgs", "已套用的机构", assigned), *await hooks.usage(ctx, "warehouse", [row["id"]])]
+    reasons = [u.reason for u in counts if u.blocking and u.count > 0]
+    refusal = f"仓库【{row['name']}】{'、'.join(reasons)}，不能删除" if reasons else ""
+    return {"warehouse": row, "counts": counts, "refusal": refusal}
+
+
+async def restore(ctx: Ctx, warehouse_id: Any) -> dict:
+    """Undo a delete: the warehouse is usable again wherever it stayed assigned (its code was never
+    reused: codes are unique among deleted rows too)."""
+    ctx.require_hq(HQ_ONLY)
+    async with atomic():
+        row = await get(ctx, warehouse_id)
+        if row["status"] == Status.ACTIVE:
+            raise Conflict(f"仓库【{row['name']}】未删除，无需恢复", code="not_deleted")
+        await Warehouse.update({Warehouse.status: Status.ACTIVE, Warehouse.updated_at: now()}).where(
+            Warehouse.id == row["id"]
+        )
+        summary = f"恢复仓库 {row['code']}"
+        await audit.record(
+            ctx, "restore", "warehouse", row["id"], summary, {"status": Status.DELETED}, {"status": Status.ACTIVE}
+        )
+        realtime.emit_tenant(ctx.tenant_id, "warehouses", "restored", row["id"])
         return await get(ctx, row["id"])
 
 
