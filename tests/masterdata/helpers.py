@@ -9,10 +9,25 @@ from server.core.errors import BusinessError
 from server.core.tenancy import Ctx
 from server.masterdata import permissions as P
 from server.masterdata.services import codes, goods, trees, warehouses
-from tests.api_helpers import CJK, error_of  # noqa: F401  (shared)
+from tests.api_helpers import CJK
+from tests.api_helpers import error_of as plain_error_of
 from tests.system.helpers import service_org, service_user, user_with
 
 LONG = "长" * 10_000
+
+
+def error_of(response, status: int, code: str | None = None, extra: tuple[str, ...] = ()) -> dict:
+    """`tests.api_helpers.error_of`, where a refusal of fields (every field checked at once,
+    `validate.Fields`) also lists them in `errors`: each a field and a Chinese detail, the first
+    being the top-level one."""
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if "errors" in body and "errors" not in extra:
+        assert status == 400, body
+        assert body["errors"] and all(set(e) == {"field", "detail"} and CJK.search(e["detail"]) for e in body["errors"])
+        assert body["detail"].startswith(body["errors"][0]["detail"]), body
+        extra = (*extra, "errors")
+    return plain_error_of(response, status, code, extra)
+
 
 # every master data permission: a branch user holding them all must still be refused every write
 ALL_MD = sorted(

@@ -12,6 +12,8 @@ import pytest
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import PageParams
 from server.system.services import orgs
+from server.system.tables import Org
+from tests.api_helpers import concurrently
 from tests.conftest import api_login, page_login
 from tests.system.helpers import (
     PASSWORD,
@@ -101,6 +103,32 @@ async def test_service_refuses_a_duplicate_org_code(tenant):
     with pytest.raises(Conflict) as refused:
         await service_org(tenant, "B1", tenant.org_id)
     assert refused.value.code == "duplicate_code"
+
+
+async def test_org_codes_ignore_case_and_are_kept_as_typed(client, tenant, admin):
+    """`sz01` beside `SZ01` was accepted (issue 15): codes are unique per tenant ignoring case and
+    surrounding spaces, stored as typed; the database refuses a case twin too."""
+    made = await make_org(client, admin, " SZ01 ", tenant.org_id)
+    assert made["code"] == "SZ01"
+    for again in ("sz01", "Sz01", " SZ01"):
+        response = await client.post(
+            "/api/v1/orgs", json={"code": again, "name": "深圳", "parent_id": tenant.org_id}, headers=admin
+        )
+        assert "机构代码 SZ01 已存在" in error_of(response, 409, "duplicate_code")["detail"]
+    with pytest.raises(Conflict) as refused:
+        await service_org(tenant, "hq", tenant.org_id)
+    assert refused.value.field == "code" and "HQ" in refused.value.detail
+    assert await codes(client, admin, q="sz01") == ["SZ01"]
+    with pytest.raises(Exception, match="(?i)unique"):
+        await Org.insert(Org(tenant_id=tenant.tenant_id, code="sZ01", path="/x/"))
+
+
+async def test_concurrent_orgs_abc_and_ABC_make_one(client, tenant, admin):
+    body = {"name": "并发", "parent_id": tenant.org_id}
+    requests = [("POST", "/api/v1/orgs", admin, body | {"code": c}) for c in ("abc", "ABC", "Abc", "aBC") * 2]
+    statuses = sorted(r.status_code for r in await concurrently(client, requests))
+    assert statuses == [201] + [409] * 7
+    assert len(await codes(client, admin, q="abc")) == 1
 
 
 async def test_same_org_code_is_fine_in_another_tenant(client, tenant, other_tenant, admin):

@@ -17,10 +17,21 @@ from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
 from server.masterdata.services import trees
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.services.common import (
+    CODE_MESSAGE,
+    CODE_PATTERN,
+    HQ_ONLY,
+    STATUSES,
+    code_conflict,
+    finish,
+    insert_coded,
+    mark_deleted,
+    usable_node,
+)
 from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import FaultReason, RepairCode
 
@@ -148,46 +159,63 @@ async def usable(ctx: Ctx, kind: str, item_id: Any, field: str) -> dict:
     return row
 
 
-async def _clean(ctx: Ctx, kind: str, data: dict) -> dict:
+def _labor_fee(value: Any) -> int:
+    try:
+        fee = money.parse(value, "维修劳务费")
+    except BusinessError as e:
+        raise BusinessError(e.detail, code=e.code, field="labor_fee") from None
+    if fee < 0:
+        raise BusinessError("维修劳务费不能为负数", code="negative_money", field="labor_fee")
+    return money.to_units(fee)
+
+
+async def _clean(ctx: Ctx, kind: str, data: dict, v: Fields) -> dict:
+    """The fields present in `data`, each checked; a refused one is noted in `v`."""
     k = KINDS[kind]
     out: dict = {}
     if "name" in data:
-        out["name"] = validate.text(data["name"], "名称", 100, required=True, field="name")
+        out["name"] = v(validate.text, data["name"], "名称", 100, required=True, field="name")
     if "enabled" in data:
-        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+        out["enabled"] = v(validate.boolean, data["enabled"], "是否启用", "enabled")
     if "category_id" in data:
-        out["category"] = (await trees.usable(ctx, TreeKind.CATEGORY, data["category_id"], "品类", "category_id"))["id"]
+        node = await usable_node(v, ctx, TreeKind.CATEGORY, data["category_id"], "品类", "category_id")
+        out["category"] = node and node["id"]
     class_key = f"{k.class_field}_id"
     if class_key in data:
         label = trees.KINDS[k.class_kind]
-        out[k.class_field] = (await trees.usable(ctx, k.class_kind, data[class_key], label, class_key))["id"]
+        node = await usable_node(v, ctx, k.class_kind, data[class_key], label, class_key)
+        out[k.class_field] = node and node["id"]
     if kind == "repair_code":
         if "labor_fee" in data:
-            fee = money.parse(data["labor_fee"], "维修劳务费")
-            if fee < 0:
-                raise BusinessError("维修劳务费不能为负数", code="negative_money", field="labor_fee")
-            out["labor_fee"] = money.to_units(fee)
+            out["labor_fee"] = v(_labor_fee, data["labor_fee"])
         if "uses_material" in data:
-            out["uses_material"] = validate.boolean(data["uses_material"], "是否用料", "uses_material")
+            out["uses_material"] = v(validate.boolean, data["uses_material"], "是否用料", "uses_material")
     return out
 
 
 async def create(ctx: Ctx, kind: str, data: dict) -> dict:
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
     k = KINDS[kind]
     ctx.require_hq(HQ_ONLY)
-    code = validate.text(
-        data.get("code"), "编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
+    v = Fields()
+    code = v(
+        validate.text,
+        data.get("code"),
+        "编码",
+        32,
+        required=True,
+        field="code",
+        pattern=CODE_PATTERN,
+        pattern_msg=CODE_MESSAGE,
     )
     async with atomic():
-        fields = await _clean(ctx, kind, data)
-        for key, label in (("name", "名称"), ("category", "品类"), (k.class_field, trees.KINDS[k.class_kind])):
-            if key not in fields:
-                raise BusinessError(f"请填写{label}", code="required", field=key)
-        if await k.table.exists().where(scoped(ctx, k.table) & (k.table.code == code)):
-            raise Conflict(f"{k.label}编码 {code} 已存在", code="duplicate_code")
+        # name, category and class are required: absent, they are checked as empty
+        required = {"name": None, "category_id": None, f"{k.class_field}_id": None}
+        fields = await _clean(ctx, kind, required | data, v)
+        finish(v, await code_conflict(ctx, k.table, code, f"{k.label}编码"))
         t = now()
         row = k.table(tenant_id=ctx.tenant_id, code=code, created_at=t, updated_at=t, **fields)
-        await row.save()
+        await insert_coded(ctx, row, f"{k.label}编码")
         created = as_dict(kind, await get(ctx, kind, row.id))
         await audit.record(ctx, "create", kind, row.id, f"添加{k.label} {code}", after=created)
         realtime.emit_tenant(ctx.tenant_id, f"{kind}s", "created", row.id)
@@ -201,12 +229,14 @@ async def update(ctx: Ctx, kind: str, item_id: Any, data: dict) -> dict:
         row = await get(ctx, kind, item_id)
         if row["status"] != Status.ACTIVE:
             raise Conflict(f"{k.label}已删除，不能修改", code="deleted")
+        v = Fields()
         if data.get("code") not in (None, row["code"]):
-            raise BusinessError("编码不可修改", code="immutable", field="code")
-        fields = await _clean(ctx, kind, data)
+            v.errors.append(BusinessError("编码不可修改", code="immutable", field="code"))
+        fields = await _clean(ctx, kind, data, v)
+        finish(v)
         if fields:
             await k.table.update(
-                {**{getattr(k.table, f): v for f, v in fields.items()}, k.table.updated_at: now()}
+                {**{getattr(k.table, f): value for f, value in fields.items()}, k.table.updated_at: now()}
             ).where(k.table.id == row["id"])
         updated = as_dict(kind, await get(ctx, kind, row["id"]))
         before, after = audit.changes(as_dict(kind, row), updated)

@@ -16,9 +16,18 @@ from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains, starts_with
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.masterdata import permissions as P
 from server.masterdata.services import trees
-from server.masterdata.services.common import HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.services.common import (
+    HQ_ONLY,
+    STATUSES,
+    code_conflict,
+    finish,
+    insert_coded,
+    mark_deleted,
+    usable_node,
+)
 from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import Goods, GoodsPrice, GoodsStorePrice, GoodsType
 from server.system.services import orgs as org_service
@@ -234,49 +243,75 @@ async def price_for(ctx: Ctx, goods_id: Any, org_id: Any) -> Price:
 
 
 def _amount(value: Any, label: str, field: str) -> int:
-    amount = money.parse(value, label)
+    try:
+        amount = money.parse(value, label)
+    except BusinessError as e:
+        raise BusinessError(e.detail, code=e.code, field=field) from None
     if amount < 0:
         raise BusinessError(f"{label}不能为负数", code="negative_money", field=field)
     return money.to_units(amount)
 
 
-def _clean_prices(values: Any) -> list[dict]:
+def _clean_prices(values: Any, v: Fields | None = None) -> list[dict]:
+    """The price tiers; each refused cell is named `prices[i].<key>` (the form marks that input).
+    Errors go to `v`, or without one are raised together."""
+    if v is None:
+        v = Fields()
+        prices = _clean_prices(values, v)
+        v.done()
+        return prices
     if not isinstance(values, list):
-        raise BusinessError("价格设置格式不正确", code="invalid_field", field="prices")
+        v(_refuse, "价格设置格式不正确", "prices")
+        return []
     seen: dict[int, dict] = {}
-    for item in values:
+    for i, item in enumerate(values):
         if not isinstance(item, dict):
-            raise BusinessError("价格设置格式不正确", code="invalid_field", field="prices")
-        level = validate.integer(item.get("level"), "机构级别", 1, 4, "prices")
+            v(_refuse, "价格设置格式不正确", "prices")
+            continue
+        at = f"prices[{i}]"
+        level = v(validate.integer, item.get("level"), "机构级别", 1, 4, f"{at}.level")
         if level in seen:
-            raise BusinessError(f"{level} 级价格重复", code="duplicate_level", field="prices")
-        seen[level] = {
+            v(_refuse, f"{level} 级价格重复", f"{at}.level", "duplicate_level")
+        name = f"{level} 级" if level else f"第 {i + 1} 行"
+        tier = {
             "level": level,
-            "order_price": _amount(item.get("order_price", "0"), f"{level} 级订单价格", "prices"),
-            "retail_price": _amount(item.get("retail_price", "0"), f"{level} 级零售价", "prices"),
-            "orderable": validate.boolean(item.get("orderable", True), "是否允许订购", "prices"),
+            "order_price": v(_amount, item.get("order_price", "0"), f"{name}订单价格", f"{at}.order_price"),
+            "retail_price": v(_amount, item.get("retail_price", "0"), f"{name}零售价", f"{at}.retail_price"),
+            "orderable": v(validate.boolean, item.get("orderable", True), "是否允许订购", f"{at}.orderable"),
         }
+        if level and level not in seen:
+            seen[level] = tier
     return [seen[lv] for lv in sorted(seen)]
 
 
-async def _clean_store_prices(ctx: Ctx, values: Any) -> list[dict]:
+def _refuse(detail: str, field: str, code: str = "invalid_field") -> None:
+    raise BusinessError(detail, code=code, field=field)
+
+
+async def _clean_store_prices(ctx: Ctx, v: Fields, values: Any) -> list[dict]:
     if not isinstance(values, list):
-        raise BusinessError("按店铺单独定价格式不正确", code="invalid_field", field="store_prices")
+        v(_refuse, "按店铺单独定价格式不正确", "store_prices")
+        return []
     visible = {o["id"]: o for o in await org_service.choices(ctx)}
     out: dict[int, dict] = {}
     for item in values:
         if not isinstance(item, dict):
-            raise BusinessError("按店铺单独定价格式不正确", code="invalid_field", field="store_prices")
-        org_id = validate.ident(item.get("org_id"), "店铺", "store_prices")
+            v(_refuse, "按店铺单独定价格式不正确", "store_prices")
+            continue
+        org_id = v(validate.ident, item.get("org_id"), "店铺", "store_prices")
+        if org_id is None:
+            continue
         if org_id not in visible:
-            raise BusinessError("所选店铺不存在或已删除", code="unknown_org", field="store_prices")
-        if org_id in out:
-            raise BusinessError(f"店铺 {visible[org_id]['name']} 重复", code="duplicate_org", field="store_prices")
+            v(_refuse, "所选店铺不存在或已删除", "store_prices", "unknown_org")
+            continue
         name = visible[org_id]["name"]
+        if org_id in out:
+            v(_refuse, f"店铺 {name} 重复", "store_prices", "duplicate_org")
+            continue
         out[org_id] = {
             "org_id": org_id,
-            "order_price": _amount(item.get("order_price", "0"), f"{name} 订单价格", "store_prices"),
-            "retail_price": _amount(item.get("retail_price", "0"), f"{name} 零售价", "store_prices"),
+            "order_price": v(_amount, item.get("order_price", "0"), f"{name} 订单价格", "store_prices"),
+            "retail_price": v(_amount, item.get("retail_price", "0"), f"{name} 零售价", "store_prices"),
         }
     return list(out.values())
 
@@ -293,29 +328,37 @@ def clean_code(value: Any) -> str:
     )
 
 
-async def _clean(ctx: Ctx, data: dict) -> dict:
+async def _clean(ctx: Ctx, data: dict, v: Fields | None = None) -> dict:
+    """The editable fields present in `data`, each checked: errors go to `v`, or without one are
+    raised together."""
+    if v is None:
+        v = Fields()
+        out = await _clean(ctx, data, v)
+        v.done()
+        return out
     out: dict = {}
     if "name" in data:
-        out["name"] = validate.text(data["name"], "货品名称", 200, required=True, field="name")
+        out["name"] = v(validate.text, data["name"], "货品名称", 200, required=True, field="name")
     if "goods_type_id" in data:
-        out["goods_type"] = (
-            None if data["goods_type_id"] in (None, "") else (await usable_goods_type(ctx, data["goods_type_id"]))["id"]
-        )
+        if data["goods_type_id"] in (None, ""):
+            out["goods_type"] = None
+        else:
+            out["goods_type"] = ((await v.awaiting(usable_goods_type(ctx, data["goods_type_id"]))) or {}).get("id")
     if "unit" in data:
-        out["unit"] = validate.text(data["unit"], "单位", 16, field="unit") or "个"
+        out["unit"] = (v(validate.text, data["unit"], "单位", 16, field="unit")) or "个"
     if "spec" in data:
-        out["spec"] = validate.text(data["spec"], "规格型号", 200, field="spec")
+        out["spec"] = v(validate.text, data["spec"], "规格型号", 200, field="spec")
     if "purchase_cost" in data:
-        out["purchase_cost"] = _amount(data["purchase_cost"], "采购成本", "purchase_cost")
+        out["purchase_cost"] = v(_amount, data["purchase_cost"], "采购成本", "purchase_cost")
     for key, label in (
         ("is_intake_item", "是否用于实物受理"),
         ("enabled", "是否启用"),
         ("per_store_pricing", "按店铺单独定价"),
     ):
         if key in data:
-            out[key] = validate.boolean(data[key], label, key)
+            out[key] = v(validate.boolean, data[key], label, key)
     if "safety_stock" in data:
-        out["safety_stock"] = validate.integer(data["safety_stock"] or 0, "安全库存", 0, 10_000_000, "safety_stock")
+        out["safety_stock"] = v(validate.integer, data["safety_stock"] or 0, "安全库存", 0, 10_000_000, "safety_stock")
     return out
 
 
@@ -333,20 +376,19 @@ async def _save_prices(ctx: Ctx, goods_id: int, prices: list[dict] | None, store
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
     ctx.require_hq(HQ_ONLY)
-    code = clean_code(data.get("code"))
-    prices = _clean_prices(data.get("prices") or [])
+    v = Fields()
+    code = v(clean_code, data.get("code"))
+    prices = _clean_prices(data.get("prices") or [], v)
     async with atomic():
-        fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data})
-        if "name" not in fields:
-            raise BusinessError("请填写货品名称", code="required", field="name")
-        category = await trees.usable(ctx, TreeKind.CATEGORY, data.get("category_id"), "品类", "category_id")
-        store_prices = await _clean_store_prices(ctx, data.get("store_prices") or [])
-        if await Goods.exists().where(scoped(ctx, Goods) & (Goods.code == code)):
-            raise Conflict(f"货品编码 {code} 已存在", code="duplicate_code")
+        fields = await _clean(ctx, {"name": None} | {k: data[k] for k in EDITABLE if k in data}, v)
+        category = await usable_node(v, ctx, TreeKind.CATEGORY, data.get("category_id"), "品类", "category_id")
+        store_prices = await _clean_store_prices(ctx, v, data.get("store_prices") or [])
+        finish(v, await code_conflict(ctx, Goods, code, "货品编码"))
         t = now()
         row = Goods(tenant_id=ctx.tenant_id, code=code, category=category["id"], created_at=t, updated_at=t, **fields)
-        await row.save()
+        await insert_coded(ctx, row, "货品编码")
         await _save_prices(ctx, row.id, prices, store_prices)
         created = await get(ctx, row.id)
         await audit.record(ctx, "create", "goods", row.id, f"添加货品 {code}", after=created)
@@ -360,17 +402,18 @@ async def update(ctx: Ctx, goods_id: Any, data: dict) -> dict:
         current = await get(ctx, goods_id)
         if current["status"] != Status.ACTIVE:
             raise Conflict("货品已删除，不能修改", code="deleted")
+        v = Fields()
         if data.get("code") not in (None, current["code"]):
-            raise BusinessError("货品编码不可修改", code="immutable", field="code")
+            v(_refuse, "货品编码不可修改", "code", "immutable")
         if data.get("category_id") not in (None, "") and str(data["category_id"]) != str(current["category_id"]):
-            raise BusinessError("品类不可修改", code="immutable", field="category_id")
-        fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data})
-        prices = _clean_prices(data["prices"]) if "prices" in data else None
-        store_prices = await _clean_store_prices(ctx, data["store_prices"]) if "store_prices" in data else None
+            v(_refuse, "品类不可修改", "category_id", "immutable")
+        fields = await _clean(ctx, {k: data[k] for k in EDITABLE if k in data}, v)
+        prices = _clean_prices(data["prices"], v) if "prices" in data else None
+        store_prices = await _clean_store_prices(ctx, v, data["store_prices"]) if "store_prices" in data else None
+        finish(v)
         if fields:
-            await Goods.update({**{getattr(Goods, k): v for k, v in fields.items()}, Goods.updated_at: now()}).where(
-                Goods.id == current["id"]
-            )
+            values = {getattr(Goods, k): value for k, value in fields.items()}
+            await Goods.update({**values, Goods.updated_at: now()}).where(Goods.id == current["id"])
         await _save_prices(ctx, current["id"], prices, store_prices)
         updated = await get(ctx, current["id"])
         before, after = audit.changes(current, updated)

@@ -24,7 +24,7 @@ from server.core.errors import BusinessError
 from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata.services import goods, trees
-from server.masterdata.services.common import HQ_ONLY
+from server.masterdata.services.common import HQ_ONLY, codes_in, taken
 from server.masterdata.states import Status, TreeKind
 from server.masterdata.tables import Goods, GoodsPrice
 
@@ -263,11 +263,12 @@ async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[in
     return parsed, problems
 
 
-async def _existing_codes(ctx: Ctx, codes: list[str]) -> set[str]:
-    found: set[str] = set()
+async def _existing_codes(ctx: Ctx, codes: list[str]) -> dict[str, str]:
+    """The tenant's codes among `codes`, ignoring case: {lower-cased: as stored}."""
+    found: dict[str, str] = {}
     for start in range(0, len(codes), BATCH):
-        rows = await Goods.select(Goods.code).where(scoped(ctx, Goods) & Goods.code.is_in(codes[start : start + BATCH]))
-        found |= {r["code"] for r in rows}
+        rows = await Goods.select(Goods.code).where(scoped(ctx, Goods) & codes_in(Goods, codes[start : start + BATCH]))
+        found |= {r["code"].lower(): r["code"] for r in rows}
     return found
 
 
@@ -277,19 +278,19 @@ async def _resolve(ctx: Ctx, parsed: list[tuple[int, dict]], problems: dict[int,
     for node_id, path in (await category_paths(ctx, usable_only=True)).items():
         by_path.setdefault(_path_key(path), []).append(node_id)
     types = {t["name"]: t["id"] for t in await goods.goods_types(ctx)}
-    codes = [row["code"] for _, row in parsed if row.get("code")]
+    codes = [row["code"].lower() for _, row in parsed if row.get("code")]  # codes ignore case
     existing = await _existing_codes(ctx, sorted(set(codes)))
     first_seen: dict[str, int] = {}
     for number, row in parsed:
         errors = problems.setdefault(number, [])
         code = row.get("code")
         if code:
-            if code in first_seen:
-                errors.append(f"货品编码 {code} 与第 {first_seen[code]} 行重复")
+            if code.lower() in first_seen:
+                errors.append(f"货品编码 {code} 与第 {first_seen[code.lower()]} 行重复")
             else:
-                first_seen[code] = number
-            if code in existing:
-                errors.append(f"货品编码 {code} 已存在")
+                first_seen[code.lower()] = number
+            if code.lower() in existing:
+                errors.append(taken("货品编码", code, existing[code.lower()]).detail)
         if row["category"]:
             found = by_path.get(_path_key(row["category"]), [])
             if len(found) == 1:

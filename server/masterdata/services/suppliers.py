@@ -13,9 +13,19 @@ from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.core.xlsx import MAX_EXPORT_ROWS
 from server.masterdata import permissions as P
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.services.common import (
+    CODE_MESSAGE,
+    CODE_PATTERN,
+    HQ_ONLY,
+    STATUSES,
+    code_conflict,
+    finish,
+    insert_coded,
+    mark_deleted,
+)
 from server.masterdata.states import Status
 from server.masterdata.tables import Supplier
 
@@ -82,33 +92,41 @@ async def export_rows(ctx: Ctx, filters: SupplierFilters) -> list[list]:
     ]
 
 
-def _clean(data: dict) -> dict:
+def _clean(data: dict, v: Fields) -> dict:
+    """The fields present in `data`, each checked; a refused one is noted in `v`."""
     out: dict = {}
     if "name" in data:
-        out["name"] = validate.text(data["name"], "供应商名称", 100, required=True, field="name")
+        out["name"] = v(validate.text, data["name"], "供应商名称", 100, required=True, field="name")
     if "contact" in data:
-        out["contact"] = validate.text(data["contact"], "联系人", 50, field="contact")
+        out["contact"] = v(validate.text, data["contact"], "联系人", 50, field="contact")
     if "phone" in data:
-        out["phone"] = validate.text(data["phone"], "电话", 30, field="phone")
+        out["phone"] = v(validate.text, data["phone"], "电话", 30, field="phone")
     if "enabled" in data:
-        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+        out["enabled"] = v(validate.boolean, data["enabled"], "是否启用", "enabled")
     return out
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
     ctx.require_hq(HQ_ONLY)
-    code = validate.text(
-        data.get("code"), "供应商编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
+    v = Fields()
+    code = v(
+        validate.text,
+        data.get("code"),
+        "供应商编码",
+        32,
+        required=True,
+        field="code",
+        pattern=CODE_PATTERN,
+        pattern_msg=CODE_MESSAGE,
     )
-    fields = _clean({"enabled": True} | {k: data[k] for k in ("name", "contact", "phone", "enabled") if k in data})
-    if "name" not in fields:
-        raise BusinessError("请填写供应商名称", code="required", field="name")
+    editable = {k: data[k] for k in ("name", "contact", "phone", "enabled") if k in data}
+    fields = _clean({"name": None, "enabled": True} | editable, v)
     async with atomic():
-        if await Supplier.exists().where(scoped(ctx, Supplier) & (Supplier.code == code)):
-            raise Conflict(f"供应商编码 {code} 已存在", code="duplicate_code")
+        finish(v, await code_conflict(ctx, Supplier, code, "供应商编码"))
         t = now()
         row = Supplier(tenant_id=ctx.tenant_id, code=code, created_at=t, updated_at=t, **fields)
-        await row.save()
+        await insert_coded(ctx, row, "供应商编码")
         created = await get(ctx, row.id)
         await audit.record(ctx, "create", "supplier", row.id, f"添加供应商 {code}", after=as_dict(created))
         realtime.emit_tenant(ctx.tenant_id, "suppliers", "created", row.id)
@@ -121,12 +139,14 @@ async def update(ctx: Ctx, supplier_id: Any, data: dict) -> dict:
         row = await get(ctx, supplier_id)
         if row["status"] != Status.ACTIVE:
             raise Conflict("供应商已删除，不能修改", code="deleted")
+        v = Fields()
         if data.get("code") not in (None, row["code"]):
-            raise BusinessError("供应商编码不可修改", code="immutable", field="code")
-        fields = _clean({k: data[k] for k in ("name", "contact", "phone", "enabled") if k in data})
+            v.errors.append(BusinessError("供应商编码不可修改", code="immutable", field="code"))
+        fields = _clean({k: data[k] for k in ("name", "contact", "phone", "enabled") if k in data}, v)
+        finish(v)
         if fields:
             await Supplier.update(
-                {**{getattr(Supplier, k): v for k, v in fields.items()}, Supplier.updated_at: now()}
+                {**{getattr(Supplier, k): value for k, value in fields.items()}, Supplier.updated_at: now()}
             ).where(Supplier.id == row["id"])
         updated = await get(ctx, row["id"])
         before, after = audit.changes(as_dict(row), as_dict(updated))

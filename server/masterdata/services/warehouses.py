@@ -18,9 +18,19 @@ from server.core.hooks import Usage
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata import permissions as P
-from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY, STATUSES, mark_deleted
+from server.masterdata.services.common import (
+    CODE_MESSAGE,
+    CODE_PATTERN,
+    HQ_ONLY,
+    STATUSES,
+    code_conflict,
+    finish,
+    insert_coded,
+    mark_deleted,
+)
 from server.masterdata.states import Status, WarehouseType
 from server.masterdata.tables import OrgWarehouse, Warehouse
 from server.system.services import orgs as org_service
@@ -81,21 +91,29 @@ async def search(
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
     ctx.require_hq(HQ_ONLY)
-    code = validate.text(
-        data.get("code"), "仓库编码", 32, required=True, field="code", pattern=CODE_PATTERN, pattern_msg=CODE_MESSAGE
+    v = Fields()
+    code = v(
+        validate.text,
+        data.get("code"),
+        "仓库编码",
+        32,
+        required=True,
+        field="code",
+        pattern=CODE_PATTERN,
+        pattern_msg=CODE_MESSAGE,
     )
-    name = validate.text(data.get("name"), "仓库名称", 100, required=True, field="name")
-    wtype = validate.choice(data.get("type"), "仓库类型", TYPES, "type")
-    enabled = validate.boolean(data.get("enabled", True), "是否启用", "enabled")
+    name = v(validate.text, data.get("name"), "仓库名称", 100, required=True, field="name")
+    wtype = v(validate.choice, data.get("type"), "仓库类型", TYPES, "type")
+    enabled = v(validate.boolean, data.get("enabled", True), "是否启用", "enabled")
     async with atomic():
-        if await Warehouse.exists().where(scoped(ctx, Warehouse) & (Warehouse.code == code)):
-            raise Conflict(f"仓库编码 {code} 已存在", code="duplicate_code")
+        finish(v, await code_conflict(ctx, Warehouse, code, "仓库编码"))
         t = now()
         row = Warehouse(
             tenant_id=ctx.tenant_id, code=code, name=name, type=wtype, enabled=enabled, created_at=t, updated_at=t
         )
-        await row.save()
+        await insert_coded(ctx, row, "仓库编码")
         created = await get(ctx, row.id)
         await audit.record(ctx, "create", "warehouse", row.id, f"添加仓库 {code}", after=as_dict(created))
         realtime.emit_tenant(ctx.tenant_id, "warehouses", "created", row.id)
@@ -108,15 +126,17 @@ async def update(ctx: Ctx, warehouse_id: Any, data: dict) -> dict:
         row = await get(ctx, warehouse_id)
         if row["status"] != Status.ACTIVE:
             raise Conflict("仓库已删除，不能修改", code="deleted")
+        v = Fields()
         if data.get("code") not in (None, row["code"]):
-            raise BusinessError("仓库编码不可修改", code="immutable", field="code")
+            v.errors.append(BusinessError("仓库编码不可修改", code="immutable", field="code"))
         values: dict = {}
         if "name" in data:
-            values[Warehouse.name] = validate.text(data["name"], "仓库名称", 100, required=True, field="name")
+            values[Warehouse.name] = v(validate.text, data["name"], "仓库名称", 100, required=True, field="name")
         if "type" in data:
-            values[Warehouse.type] = validate.choice(data["type"], "仓库类型", TYPES, "type")
+            values[Warehouse.type] = v(validate.choice, data["type"], "仓库类型", TYPES, "type")
         if "enabled" in data:
-            values[Warehouse.enabled] = validate.boolean(data["enabled"], "是否启用", "enabled")
+            values[Warehouse.enabled] = v(validate.boolean, data["enabled"], "是否启用", "enabled")
+        finish(v)
         if values:
             await Warehouse.update({**values, Warehouse.updated_at: now()}).where(Warehouse.id == row["id"])
         updated = await get(ctx, row["id"])

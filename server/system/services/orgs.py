@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
+
 import realtime
 from server.core import audit, validate
 from server.core.clock import now
@@ -174,6 +176,16 @@ def child_level(parent: dict) -> int:
     return min(parent["level"] + 1, 4)
 
 
+def _code_is(code: str) -> WhereRaw:
+    """Org.code equals `code` ignoring case (codes are ASCII, where lower() agrees everywhere)."""
+    return WhereRaw('lower("org"."code") = {}', code.lower())
+
+
+def _taken(code: str, existing: str) -> Conflict:
+    why = "" if existing == code else "（代码不区分大小写）"
+    return Conflict(f"机构代码 {existing} 已存在{why}", code="duplicate_code", field="code")
+
+
 async def create(ctx: Ctx, data: dict) -> dict:
     code = validate.text(
         data.get("code"),
@@ -195,8 +207,11 @@ async def create(ctx: Ctx, data: dict) -> dict:
         tenant = await _tenant(ctx)
         if parent["depth"] + 1 > tenant["max_org_depth"]:
             raise BusinessError(f"机构层级不能超过 {tenant['max_org_depth']} 级", code="too_deep", field="parent_id")
-        if await Org.exists().where(scoped(ctx, Org) & (Org.code == code)):
-            raise Conflict(f"机构代码 {code} 已存在", code="duplicate_code")
+        # codes are unique ignoring case (`sz01` beside `SZ01` was refused by nobody), stored as
+        # typed; the unique index on (tenant_id, lower(code)) decides between concurrent saves
+        same = await Org.select(Org.code).where(scoped(ctx, Org) & _code_is(code)).first()
+        if same:
+            raise _taken(code, same["code"])
         t = now()
         row = Org(
             tenant_id=ctx.tenant_id,
@@ -209,7 +224,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
             updated_at=t,
             **fields,
         )
-        await row.save()
+        inserted = await Org.insert(row).on_conflict(action="DO NOTHING").returning(Org.id)
+        if not inserted:
+            raise _taken(code, code)
+        row.id = inserted[0]["id"]
         row.path = child_path(parent["path"], row.id)
         await row.save([Org.path])
         created = await get(ctx, row.id)
