@@ -1,6 +1,10 @@
-"""Excel exports of the document lists and of 【库存查询】, with the filters the list shows."""
+"""Excel exports of the document lists and of 【库存查询】, with the filters the list shows.
+Money goes as Decimal (a number with the 0.0000 format, see core.xlsx), quantities as int, so
+Excel sums the columns."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from litestar import Response
 
@@ -31,8 +35,8 @@ async def documents_xlsx(ctx: Ctx, kind: str, filters: documents.StockDocFilters
             li["goods_name"],
             li["unit"],
             li["qty"],
-            li["price"],
-            li["amount"],
+            Decimal(li["price"]),
+            Decimal(li["amount"]),
             yes_no(li["confirmed"]),
             d["remark"],
         ]
@@ -55,8 +59,8 @@ async def stock_xlsx(ctx: Ctx, filters: stock.StockFilters) -> Response:
             s["category_path"],
             s["unit"],
             s["qty"],
-            s["avg_cost"],
-            s["value"],
+            Decimal(s["avg_cost"]),
+            Decimal(s["value"]),
             s["safety_stock"],
             yes_no(s["below_safety"]),
         ]

@@ -41,12 +41,15 @@ class StockMove(Table, tablename="inv_stock_move"):
 
 
 class GoodsCost(Table, tablename="inv_goods_cost"):
-    """Moving average cost of a goods in an org, with the org-wide quantity it averages over."""
+    """Stock value and moving average cost of a goods in an org, with the org-wide quantity.
+    `value` (ten-thousandths) is exact, the sum of what moves added and took; `avg_cost` is
+    value / qty rounded ROUND_HALF_UP to 0.0001, kept for display (see stock._average)."""
 
     tenant_id = Integer()
     org_id = Integer()
     goods_id = Integer()
     qty = Integer(default=0)
+    value = BigInt(default=0)
     avg_cost = BigInt(default=0)
     updated_at = Timestamptz()
 

@@ -88,9 +88,16 @@
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "modal") {
       var dialog = evt.detail.target.querySelector("dialog");
-      if (dialog && !dialog.open) dialog.showModal();
-      var first = dialog && dialog.querySelector("input:not([type=hidden]):not([readonly]), select, textarea");
+      if (!dialog) return;
+      // A picker that gets the focus as the dialog opens (showModal focuses too) stays closed:
+      // its list would cover the fields below before the user asked for it; a click or typing
+      // opens it. focusin runs synchronously, so the marks are gone once the focus is set.
+      var quiet = dialog.querySelectorAll(".picker-input");
+      quiet.forEach(function (input) { input.dataset.quiet = "1"; });
+      if (!dialog.open) dialog.showModal();
+      var first = dialog.querySelector("input:not([type=hidden]):not([readonly]), select, textarea");
       if (first) first.focus();
+      quiet.forEach(function (input) { delete input.dataset.quiet; });
     }
   });
   document.addEventListener("click", function (evt) {
@@ -134,6 +141,7 @@
   }
   function pickerClose(p) {
     clearTimeout(p.box.pickerTimer);
+    p.box.focusLoaded = false;
     p.box.dataset.seq = ++pickerSeq;  // a search still under way must not reopen the list
     p.list.hidden = true;
     p.input.setAttribute("aria-expanded", "false");
@@ -146,7 +154,14 @@
     p.value.setAttribute("value", value);
     p.value.dispatchEvent(new Event("change", {bubbles: true}));
   }
+  // One list open at a time: a picker that starts a search closes every other one.
+  function pickerCloseOthers(p) {
+    document.querySelectorAll(".picker-list:not([hidden])").forEach(function (list) {
+      if (list !== p.list) pickerClose(pickerParts(list));
+    });
+  }
   function pickerLoad(p) {
+    pickerCloseOthers(p);
     var url = new URL(p.box.dataset.source, window.location.href);
     url.searchParams.set("q", p.input.value === p.input.dataset.label ? "" : p.input.value.trim());
     if (p.box.dataset.include) {
@@ -162,6 +177,7 @@
       else { p.list.innerHTML = ""; var li = document.createElement("li"); li.className = "picker-note"; li.textContent = res.text; p.list.appendChild(li); }
       var first = p.list.querySelector(".picker-option");
       if (first) first.classList.add("active");
+      pickerCloseOthers(p);
       p.list.hidden = false;
       p.input.setAttribute("aria-expanded", "true");
     }).catch(function () { toast("网络连接失败，请检查网络后重试", "error"); });
@@ -170,7 +186,16 @@
     if (!evt.target.matches(".picker-input")) return;
     var p = pickerParts(evt.target);
     if (p.input.dataset.label === undefined) p.input.dataset.label = p.input.value;
+    if (p.input.dataset.quiet) { delete p.input.dataset.quiet; return; }
+    p.box.focusLoaded = true;  // the click that brought the focus here must not search again
     pickerLoad(p);
+  });
+  // A click in a box that already has the focus (opened quietly, or closed with Esc) opens it.
+  document.addEventListener("click", function (evt) {
+    if (!evt.target.matches(".picker-input")) return;
+    var p = pickerParts(evt.target);
+    if (p.box.focusLoaded) { p.box.focusLoaded = false; return; }
+    if (p.list.hidden) pickerLoad(p);
   });
   document.addEventListener("input", function (evt) {
     if (!evt.target.matches(".picker-input")) return;

@@ -71,5 +71,7 @@ async def assert_ledger() -> None:
         assert s["qty"] == last.get(s["id"], 0), (s, last.get(s["id"]))
         key = (s["org_id"], s["goods"])
         org_totals[key] = org_totals.get(key, 0) + s["qty"]
-    for c in await GoodsCost.select(GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.qty):
+    for c in await GoodsCost.select(GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.qty, GoodsCost.value):
         assert c["qty"] == org_totals.get((c["org_id"], c["goods_id"]), 0), c
+        # the value is exact: never negative, and nothing left over once the quantity is gone
+        assert c["value"] >= 0 and (c["qty"] > 0 or c["value"] == 0), c

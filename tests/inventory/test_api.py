@@ -360,11 +360,11 @@ async def test_exports_hold_the_filtered_rows(client, tenant, admin, w):
     assert [(r[0], r[8], r[11]) for r in rows[1:]] == [(draft["no"], "BAT", 1)]
     rows = sheet(await client.get(f"{URL['outbound']}/export", headers=admin))
     assert "单价" in rows[0] and [(r[0], r[11], r[12], r[13]) for r in rows[1:]] == [
-        (out["no"], 5, "3.0000", "15.0000")
+        (out["no"], 5, Decimal("3"), Decimal("15"))
     ]
     rows = sheet(await client.get("/api/v1/stock/export", params={"goods_id": w["screen"]}, headers=admin))
     assert rows[0][:3] == ("机构", "仓库", "货品编码")
-    assert [(r[2], r[6], r[7], r[8], r[10]) for r in rows[1:]] == [("SCR", 3, "10.0000", "30.0000", "是")]
+    assert [(r[2], r[6], r[7], r[8], r[10]) for r in rows[1:]] == [("SCR", 3, Decimal("10"), Decimal("30"), "是")]
     rows = sheet(
         await client.get("/api/v1/stock/export", params={"below_safety": "1", "goods_id": w["battery"]}, headers=admin)
     )
@@ -599,7 +599,7 @@ async def test_the_largest_prices_and_quantities_never_overflow(client, tenant, 
     total = (Decimal(top) * 2 + Decimal("0.0001")) * qty
     assert row["qty"] == 3 * qty
     assert row["avg_cost"] == str((total / (3 * qty)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
-    assert row["value"] == str(Decimal(row["avg_cost"]) * 3 * qty)
+    assert row["value"] == str(total)  # exact, not the rounded average × quantity
     draft = await create_doc(client, admin, "inbound", w["general"])
     line = {"goods_id": w["screen"], "qty": qty, "cost_price": "100000000"}
     body = await refused(client, "POST", f"{URL['inbound']}/{draft['id']}/lines", admin, line, 400, "invalid_money")
@@ -608,9 +608,9 @@ async def test_the_largest_prices_and_quantities_never_overflow(client, tenant, 
     await refused(client, "POST", f"{URL['inbound']}/{draft['id']}/lines", admin, line, 400, "out_of_range")
 
     # an org holds at most MAX_ON_HAND of a goods (PostgreSQL's INTEGER would overflow further on)
-    fill = stock.MAX_ON_HAND - 3 * qty - 5
+    fill = stock.MAX_ON_HAND - 3 * qty - 5  # at cost 0: at the average, its value would pass MAX_VALUE
     await stock.post_moves(
-        tenant, [stock.Move(tenant.org_id, w["defective"], w["screen"], fill, "inbound", 0, "X")], ""
+        tenant, [stock.Move(tenant.org_id, w["defective"], w["screen"], fill, "inbound", 0, "X", cost=0)], ""
     )
     doc = await create_doc(client, admin, "inbound", w["defective"], (w["screen"], 6, "1"), submit=True)
     before = await database_state()

@@ -26,6 +26,7 @@ realtime.topic("stock", P.STOCK["view"])
 
 
 MAX_ON_HAND = 1_000_000_000  # per org and goods, well inside INTEGER with a document's moves on top
+MAX_VALUE = 9 * 10**18  # per org and goods, in ten-thousandths: inside BIGINT with a line's amount on top
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ async def post_moves(ctx: Ctx, moves: Sequence[Move], org_path: str) -> list[dic
                 for m, row in applied
             ],
         )
-        for move in ordered:
+        # the org's cost rows in key order too: two batches never wait on each other's
+        for move in sorted(ordered, key=lambda m: (m.org_id, m.goods_id)):
             await _average(ctx, move, stamp)
         realtime.emit(ctx.tenant_id, org_path, "stock", "moved", moves[0].doc_no)
     return [{"stock_id": row["id"], "qty": row["qty"], "goods_id": m.goods_id} for m, row in applied]
@@ -158,46 +160,71 @@ async def _goods_names(goods_ids: list[int]) -> dict[int, str]:
     return {r["goods.id"]: f"{r['goods.code']} {r['goods.name']}" for r in rows}
 
 
-async def _average(ctx: Ctx, move: Move, stamp) -> None:
-    """Keep the org's moving average cost: stock coming in at a cost re-weights the average,
-    anything else only changes the quantity it averages over. One UPSERT, no read.
+_C = '"inv_goods_cost"'
+_VALUE, _QTY, _AVG = f'{_C}."value"', f'{_C}."qty"', f'{_C}."avg_cost"'
 
-    new = round_half_up((avg·qty + cost·d) / n) with n = qty + d, computed as
-    avg + floor(x / n) with x = (cost − avg)·d + n/2: the same integer, but x stays within
-    BIGINT whatever quantity the org holds (avg·qty would overflow it; see documents.MAX_PRICE).
-    Both engines truncate integer division, so floor of a negative x is −((n − 1 − x) / n).
-    The org's quantity is capped at MAX_ON_HAND, so no stock row nears PostgreSQL's INTEGER."""
-    incoming = move.delta > 0 and move.cost is not None
-    cost = move.cost if incoming else 0
-    x = '(({} - "inv_goods_cost"."avg_cost") * {} + ("inv_goods_cost"."qty" + {}) / 2)'
-    n = '("inv_goods_cost"."qty" + {})'
+
+def _share(total: str, part: str | int, whole: str) -> str:
+    """SQL for round_half_up(total × part / whole) of non-negative integers, without the product
+    (which could overflow BIGINT): total/whole·part + round_half_up((total % whole)·part / whole).
+    Both engines truncate integer division, which is floor for the non-negative operands here."""
+    t, p, w = f"({total})", f"({part})", f"({whole})"
+    return f"({t} / {w} * {p} + (2 * ({t} % {w}) * {p} + {w}) / (2 * {w}))"
+
+
+async def _average(ctx: Ctx, move: Move, stamp) -> None:
+    """Keep the org's stock value and moving average cost of a goods (SPEC 4.1), in one UPSERT.
+
+    The truth is `value`, the org's total stock value in ten-thousandths; every move adds or
+    subtracts an exact integer amount:
+    - stock coming in at a cost adds cost × qty;
+    - stock coming in without a cost enters at the current average: avg_cost × qty;
+    - stock going out takes value × qty_out / qty_on_hand, rounded ROUND_HALF_UP to 0.0001
+      (one unit of the ledger); the move that takes the last units takes the remaining value
+      exactly, so value is 0 whenever the quantity is.
+    `avg_cost` is derived: value / qty rounded ROUND_HALF_UP to 0.0001, for display (and kept
+    when the quantity drops to 0, as the last average). So 13 bought for 4220.0000 show value
+    4220.0000 and average 324.6154, and selling the 13 leaves value 0.
+
+    Every product that could overflow BIGINT is split (see `_share`): the org's quantity is
+    capped at MAX_ON_HAND (2·qty² stays within BIGINT) and its value at MAX_VALUE; a move that
+    would pass either cap is refused with `stock_limit` (a line's amount is at most
+    documents.MAX_PRICE × MAX_QTY, well inside)."""
+    d = int(move.delta)
+    if d > 0 and move.cost is not None:
+        amount = int(move.cost) * d
+        change, guard = str(amount), f"{_VALUE} <= {MAX_VALUE - amount}"
+        first_value, first_avg = amount, move.cost
+    elif d > 0:
+        change, guard = f"{_AVG} * {d}", f"({_AVG} = 0 OR {d} <= ({MAX_VALUE} - {_VALUE}) / {_AVG})"
+        first_value = first_avg = 0
+    else:
+        q = -d
+        change = f"-(CASE WHEN {_QTY} <= {q} THEN {_VALUE} ELSE {_share(_VALUE, q, _QTY)} END)"
+        guard, first_value, first_avg = "1 = 1", 0, 0
+    value, qty = f"({_VALUE} + {change})", f"({_QTY} + {d})"
     rows = await GoodsCost.raw(
-        'INSERT INTO "inv_goods_cost" ("tenant_id", "org_id", "goods_id", "qty", "avg_cost", "updated_at") '
-        "VALUES ({}, {}, {}, {}, {}, {}) "
-        'ON CONFLICT ("org_id", "goods_id") DO UPDATE SET '
-        f'"avg_cost" = CASE WHEN {{}} AND {n} > 0 THEN "inv_goods_cost"."avg_cost" + CASE WHEN {x} >= 0 '
-        f"THEN {x} / {n} ELSE -(({n} - 1 - {x}) / {n}) END "
-        'ELSE "inv_goods_cost"."avg_cost" END, '
-        '"qty" = "inv_goods_cost"."qty" + {}, "updated_at" = {} '
-        'WHERE "inv_goods_cost"."qty" + {} <= {} RETURNING "qty"',
+        'INSERT INTO "inv_goods_cost" ("tenant_id", "org_id", "goods_id", "qty", "value", "avg_cost", "updated_at") '
+        "VALUES ({}, {}, {}, {}, {}, {}, {}) "
+        f'ON CONFLICT ("org_id", "goods_id") DO UPDATE SET "value" = {value}, '
+        f'"avg_cost" = CASE WHEN {qty} > 0 THEN {_share(value, 1, qty)} ELSE {_AVG} END, '
+        f'"qty" = {qty}, "updated_at" = {{}} '
+        f"WHERE {qty} <= {MAX_ON_HAND} AND {guard} "
+        'RETURNING "qty"',
         ctx.tenant_id,
         move.org_id,
         move.goods_id,
-        move.delta,
-        cost,
+        d,
+        first_value,
+        first_avg,
         stamp,
-        incoming,
-        move.delta,
-        *(cost, move.delta, move.delta),
-        *(cost, move.delta, move.delta, move.delta),
-        *(move.delta, cost, move.delta, move.delta, move.delta),
-        move.delta,
         stamp,
-        move.delta,
-        MAX_ON_HAND,
     )
     if not rows:
-        raise Conflict(f"库存数量超出上限：每个机构每种货品最多 {MAX_ON_HAND} 件", code="stock_limit")
+        raise Conflict(
+            f"库存数量或金额超出上限：每个机构每种货品最多 {MAX_ON_HAND} 件、金额最多 {money.fmt(MAX_VALUE)}",
+            code="stock_limit",
+        )
 
 
 async def on_hand(ctx: Ctx, org_id: int, warehouse_id: int, goods_ids: Sequence[int]) -> dict[int, int]:
@@ -293,8 +320,10 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
     if not rows:
         return []
     costs = {
-        (c["org_id"], c["goods_id"]): c["avg_cost"]
-        for c in await GoodsCost.select(GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.avg_cost).where(
+        (c["org_id"], c["goods_id"]): c
+        for c in await GoodsCost.select(
+            GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.qty, GoodsCost.value, GoodsCost.avg_cost
+        ).where(
             scoped(ctx, GoodsCost)
             & GoodsCost.org_id.is_in(list({r["org_id"] for r in rows}))
             & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in rows}))
@@ -304,18 +333,29 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
     paths = await trees.paths_of(ctx, {r["category_id"] for r in rows})
     out = []
     for r in rows:
-        avg = costs.get((r["org_id"], r["goods_id"]), 0)
+        cost = costs.get((r["org_id"], r["goods_id"]), {"qty": 0, "value": 0, "avg_cost": 0})
         out.append(
             r
             | {
                 "org_name": names.get(r["org_id"], ""),
                 "category_path": paths.get(r["category_id"], ""),
-                "avg_cost": money.fmt(avg),
-                "value": money.fmt(avg * r["qty"]),
+                "avg_cost": money.fmt(cost["avg_cost"]),
+                "value": money.fmt(row_value(cost["value"], r["qty"], cost["qty"])),
                 "below_safety": r["qty"] < r["safety_stock"],
             }
         )
     return out
+
+
+def row_value(org_value: int, qty: int, org_qty: int) -> int:
+    """A stock row's share of its org's exact value (ten-thousandths): all of it when the row
+    holds the org's whole quantity (one warehouse), else org_value × qty / org_qty rounded
+    ROUND_HALF_UP, the rule of every amount in the ledger."""
+    if qty <= 0 or org_qty <= 0:
+        return 0
+    if qty >= org_qty:
+        return org_value
+    return (2 * org_value * qty + org_qty) // (2 * org_qty)
 
 
 async def get(ctx: Ctx, stock_id: Any) -> dict:
