@@ -16,7 +16,9 @@ from tests.system.helpers import PASSWORD, make_org, make_role, make_user, page_
 
 @pytest.fixture
 def resolved(monkeypatch) -> list:
-    """The callers resolved from the database (cache misses), in order."""
+    """The callers resolved from the database (cache misses), in order. The safety TTL is
+    lengthened: on a loaded machine a test's requests may be seconds apart."""
+    monkeypatch.setattr(authcache, "TTL", 600.0)
     calls: list = []
     resolve = auth._resolve
 
