@@ -24,7 +24,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import db, logs, permissions, templating, throttle
+from server.core import authcache, db, logs, permissions, templating, throttle
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
@@ -142,9 +142,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if settings.redis_url
             else throttle.MemoryCounter()
         )
+        authcache.bind(
+            authcache.RedisGenerations(settings.redis_url, settings.redis_prefix)
+            if settings.redis_url
+            else authcache.FileGenerations(Path(settings.session_dir).parent / "authgen")
+        )
 
     async def on_shutdown() -> None:
         realtime.bind(None)
+        await authcache.unbind()
         await throttle.counter().close()
         await db.stop()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.core import validate
+from server.core import authcache, validate
 from server.core.clock import now
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
@@ -41,6 +41,8 @@ async def record(
             created_at=now(),
         )
     )
+    if entity in authcache.ENTITIES:  # the change may alter what a caller may do: resolve callers anew
+        await authcache.changed(ctx.tenant_id)
 
 
 def changes(before: dict, after: dict) -> tuple[dict, dict]:

@@ -3,12 +3,19 @@
 SQLite has no row locks and fails concurrent read-then-write transactions with "database is
 locked", so writes open an IMMEDIATE transaction there (writers queue on the busy timeout);
 PostgreSQL uses an ordinary transaction. Balances change only by conditional UPDATE inside it.
+
+Once started, the SQLite engine keeps a few long-lived connections (WAL, synchronous=NORMAL)
+instead of Piccolo's new connection and thread per query, and the process's writers take an
+`asyncio.Lock` before BEGIN IMMEDIATE: they queue in order instead of polling SQLite's busy
+handler (which sleeps up to 100 ms between tries). Migrations keep the plain engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import sqlite3
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +28,17 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
+
+# WEIFU_SQL_LOG=<file>: every statement is appended to the file, one line each (bench/http.py
+# counts statements per request with it). Off unless set: it costs a write per statement.
+_SQL_LOG = os.environ.get("WEIFU_SQL_LOG")
+
+
+def _log_sql(query: str) -> None:
+    if _SQL_LOG:
+        with open(_SQL_LOG, "a", encoding="utf-8") as f:
+            f.write(" ".join(query.split())[:300] + "\n")
+
 
 # SQLite's LIKE is already case-insensitive for ASCII; Piccolo warns on every ILIKE there.
 warnings.filterwarnings("ignore", message=".*SQLite doesn't support ILIKE")
@@ -53,34 +71,177 @@ class Timeouts:
 class _SQLiteWrite(SQLiteTransaction):
     """Piccolo's transaction leaves its connection, and aiosqlite's thread, open when BEGIN (a
     busy timeout), COMMIT or ROLLBACK fails or the task is cancelled there: this one always
-    closes it."""
+    closes it — or, with the pool, gives it back when it ended cleanly and closes it otherwise.
+    With the pool it holds the process's write lock from before BEGIN to after COMMIT/ROLLBACK."""
 
     async def __aenter__(self) -> _SQLiteWrite:
-        self.connection = await self.get_connection()
+        pool: _SQLitePool | None = self.engine.pool
+        if pool is None:
+            self.connection = await self.get_connection()
+        else:
+            await pool.lock_for_write()
+            try:
+                self.connection = await pool.acquire()
+            except BaseException:
+                pool.write_lock.release()
+                raise
         try:
             await self.begin()
         except BaseException:
-            await _close(self.connection)
+            await self._finish(clean=False)
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        clean = False
         try:
             if exception is not None:
                 if not self._rolled_back:
                     await self.rollback()
             elif not self._committed and not self._rolled_back:
                 await self.commit()
+            clean = True
         finally:
-            await _close(self.connection)
             self.engine.current_transaction.reset(self.context)
+            await self._finish(clean)
         return exception is None
+
+    async def _finish(self, clean: bool) -> None:
+        pool: _SQLitePool | None = self.engine.pool
+        if pool is None:
+            await _close(self.connection)
+            return
+        try:
+            if clean:
+                pool.release(self.connection)
+            else:  # a transaction may still be open on it: closing rolls it back
+                await pool.discard(self.connection)
+        finally:
+            pool.write_lock.release()
 
 
 async def _close(connection) -> None:
     # shielded: a second cancellation must not stop the close half-way and keep the thread alive
     await asyncio.shield(connection.close())
+
+
+class _SQLitePool:
+    """A few long-lived aiosqlite connections (one thread each) of one event loop, opened on
+    demand, and the process's write lock."""
+
+    def __init__(self, engine: _SQLiteEngine, size: int, acquire_timeout: float, busy_timeout: float) -> None:
+        self.engine, self.size = engine, size
+        self.acquire_timeout, self.busy_timeout = acquire_timeout or None, busy_timeout or None
+        self.write_lock = asyncio.Lock()
+        self._idle: asyncio.Queue = asyncio.Queue()
+        self._opened = 0
+        self._closed = False
+
+    async def lock_for_write(self) -> None:
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await self.write_lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (waited for this process's writers)") from None
+
+    async def acquire(self):
+        if self._closed:
+            raise RuntimeError("the database pool is closed")
+        if self._idle.empty() and self._opened < self.size:
+            self._opened += 1
+            opening = asyncio.ensure_future(self.engine.get_connection())
+            try:
+                # shielded: a request cancelled while the connection opens must not lose its thread
+                return await asyncio.shield(opening)
+            except asyncio.CancelledError:
+                opening.add_done_callback(self._adopt)
+                raise
+            except BaseException:
+                self._opened -= 1
+                raise
+        try:
+            async with asyncio.timeout(self.acquire_timeout):
+                return await self._idle.get()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is busy: no free connection") from None
+
+    def _adopt(self, opening: asyncio.Future) -> None:
+        if opening.cancelled() or opening.exception() is not None:
+            self._opened -= 1
+        else:
+            self.release(opening.result())
+
+    def release(self, connection) -> None:
+        if self._closed:
+            self._opened -= 1
+            asyncio.ensure_future(_close(connection))
+        else:
+            self._idle.put_nowait(connection)
+
+    async def discard(self, connection) -> None:
+        self._opened -= 1
+        await _close(connection)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator:
+        connection = await self.acquire()
+        try:
+            yield connection
+        finally:
+            # A cancelled statement still runs to its end in the connection's thread; the next
+            # user's statement queues behind it there, so the connection can go back at once.
+            self.release(connection)
+
+    async def close(self) -> None:
+        self._closed = True
+        while not self._idle.empty():
+            self._opened -= 1
+            await _close(self._idle.get_nowait())
+
+
+class _SQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, plus the pool once `start()` made one (without it, Piccolo's own
+    connection per query: tests calling services directly, the CLI's short jobs)."""
+
+    def __init__(self, path: str, timeouts: Timeouts) -> None:
+        super().__init__(path=path, timeout=timeouts.busy or 3600)
+        self.timeouts = timeouts
+        self.pool: _SQLitePool | None = None
+
+    async def get_connection(self):
+        connection = await super().get_connection()  # row factory, foreign_keys = 1
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    async def _run_in_existing_connection(self, connection, query, args=None, query_type="generic", table=None):
+        # Piccolo sends "PRAGMA foreign_keys = 1" before every statement of a transaction;
+        # every connection got it when it opened. RETURNING needs SQLite ≥ 3.35 (checked at start).
+        return await connection.execute_fetchall(query, args or [])
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        _log_sql(query)
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            return await self._run_in_existing_connection(transaction.connection, query, args)
+        if self.pool is None:
+            return await self._run_in_new_connection(query, args, querystring.query_type, querystring.table)
+        async with self.pool.connection() as connection:
+            # one call into the thread: a cancelled request leaves no cursor half-read
+            return await connection.execute_fetchall(query, args)
+
+    async def start_pool(self, size: int) -> None:
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise RuntimeError("SQLite ≥ 3.35 is needed (RETURNING)")
+        self.pool = _SQLitePool(self, size, self.timeouts.acquire, self.timeouts.busy)
+        async with self.pool.connection() as connection:
+            await connection.execute("PRAGMA journal_mode = WAL")  # kept in the file
+
+    async def close_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            await pool.close()
 
 
 class _PostgresTransaction(PostgresTransaction):
@@ -97,6 +258,11 @@ class _PostgresEngine(PostgresEngine):
         super().__init__(config=config)
         self.acquire_timeout = acquire_timeout
 
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = True):
+        if _SQL_LOG:
+            _log_sql(querystring.compile_string(engine_type=self.engine_type)[0])
+        return await super().run_querystring(querystring, in_pool=in_pool)
+
     async def _run_in_pool(self, query: str, args=None):
         if not self.pool:
             raise ValueError("A pool isn't currently running.")
@@ -107,11 +273,15 @@ class _PostgresEngine(PostgresEngine):
         return _PostgresTransaction(engine=self, allow_nested=allow_nested)
 
 
-def engine_from_url(url: str, timeouts: Timeouts = Timeouts()) -> Engine:
+def engine_from_url(url: str, timeouts: Timeouts = Timeouts(), app: bool = False) -> Engine:
+    """The engine for `url`; `app` is the server's own (SQLite: poolable, see `start()`), while
+    migrations (piccolo_conf) keep Piccolo's plain SQLite engine."""
     parsed = urlparse(url)
     path = sqlite_path(url)
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if app:
+            return _SQLiteEngine(path, timeouts)
         return SQLiteEngine(path=path, timeout=timeouts.busy or 3600)
     if parsed.scheme in ("postgres", "postgresql"):
         settings = {}
@@ -145,7 +315,7 @@ def all_tables() -> list[type[Table]]:
 def configure(url: str, timeouts: Timeouts = Timeouts()) -> Engine:
     """Point every table at the engine for `url` (tests switch databases this way)."""
     global _engine
-    _engine = engine_from_url(url, timeouts)
+    _engine = engine_from_url(url, timeouts, app=True)
     for table in all_tables():
         table._meta.db = _engine
     return _engine
@@ -162,6 +332,7 @@ def is_sqlite() -> bool:
 
 
 _pooled = False
+SQLITE_POOL_SIZE = 4  # connections (threads) per process: reads run in parallel under WAL
 
 
 async def start() -> None:
@@ -171,6 +342,8 @@ async def start() -> None:
         # (/readyz) once it answers
         await _engine.start_connection_pool(min_size=0, max_size=20)
         _pooled = True
+    elif isinstance(_engine, _SQLiteEngine) and _engine.pool is None:
+        await _engine.start_pool(SQLITE_POOL_SIZE)
 
 
 async def stop() -> None:
@@ -178,6 +351,8 @@ async def stop() -> None:
     if isinstance(_engine, PostgresEngine) and _pooled:
         await _engine.close_connection_pool()
         _pooled = False
+    elif isinstance(_engine, _SQLiteEngine):
+        await _engine.close_pool()
 
 
 def in_transaction() -> bool:

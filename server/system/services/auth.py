@@ -12,7 +12,7 @@ from typing import Any
 import pyotp
 import segno
 
-from server.core import audit, throttle
+from server.core import audit, authcache, throttle
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, Unauthorized
@@ -147,7 +147,19 @@ async def login(login_name: Any, password: Any, otp: Any, ip: str) -> LoginResul
 
 
 async def ctx_for(user_id: int, tenant_id: int, epoch: int | None = None) -> Ctx | None:
-    """The Ctx of a user who may act now, or None: disabled/deleted user or org, or a stale session."""
+    """The Ctx of a user who may act now, or None: disabled/deleted user or org, or a stale session.
+    Kept by `authcache` until something it is made of changes (a refusal is never kept)."""
+    key = ("session", user_id, tenant_id, epoch)
+    if (ctx := await authcache.get(key)) is not None:
+        return ctx
+    generation = await authcache.generation(tenant_id)  # read before the queries: see authcache
+    ctx = await _resolve(user_id, tenant_id, epoch)
+    if ctx is not None:
+        authcache.put(key, tenant_id, generation, ctx)
+    return ctx
+
+
+async def _resolve(user_id: int, tenant_id: int, epoch: int | None) -> Ctx | None:
     row = (
         await User.select(
             User.id,
@@ -241,19 +253,35 @@ async def issue_token(result: LoginResult) -> dict:
     return {"token": token, "expires_at": expires.isoformat()}
 
 
-async def ctx_for_token(token: str) -> Ctx | None:
-    row = (
+async def _token_row(token_hash: str) -> dict | None:
+    return (
         await ApiToken.select(ApiToken.user, ApiToken.tenant_id, ApiToken.expires_at)
-        .where(ApiToken.token_hash == _token_hash(token))
+        .where(ApiToken.token_hash == token_hash)
         .first()
     )
+
+
+async def ctx_for_token(token: str) -> Ctx | None:
+    token_hash = _token_hash(token)
+    key = ("token", token_hash)
+    if (ctx := await authcache.get(key, now())) is not None:
+        return ctx
+    row = await _token_row(token_hash)
     if row is None or row["expires_at"] < now():
         return None
-    return await ctx_for(row["user"], row["tenant_id"])
+    generation = await authcache.generation(row["tenant_id"])
+    ctx = await _resolve(row["user"], row["tenant_id"], None)
+    # The token was read before the generation: a revocation committed in between moved the
+    # generation past the one read, and the token is gone now. Only misses pay this query.
+    if ctx is not None and generation is not None and await _token_row(token_hash) is not None:
+        authcache.put(key, row["tenant_id"], generation, ctx, row["expires_at"])
+    return ctx
 
 
 async def revoke_token(token: str) -> None:
-    await ApiToken.delete().where(ApiToken.token_hash == _token_hash(token))
+    gone = await ApiToken.delete().where(ApiToken.token_hash == _token_hash(token)).returning(ApiToken.tenant_id)
+    for row in gone:
+        await authcache.changed(row["tenant_id"])
 
 
 # --- OTP enrolment -----------------------------------------------------------------------------
