@@ -94,7 +94,7 @@ LINE_COLS += ("created_at",)
 MOVE_COLS = ("id", "tenant_id", "stock", "org_id", "warehouse_id", "goods_id", "delta", "qty_after", "doc_type")
 MOVE_COLS += ("doc_id", "doc_no", "line_id", "user_id", "user_name", "created_at")
 STOCK_COLS = ("id", "tenant_id", "org_id", "warehouse", "goods", "qty", "updated_at")
-COST_COLS = ("tenant_id", "org_id", "goods_id", "qty", "avg_cost", "updated_at")
+COST_COLS = ("tenant_id", "org_id", "goods_id", "qty", "avg_cost", "value", "updated_at")
 
 
 class History:
@@ -190,7 +190,8 @@ class History:
         return [(sid, self.ctx.tenant_id, *key, self.qty[key], self.last[key]) for key, sid in self.stock_id.items()]
 
     def cost_rows(self, stamp: datetime) -> list[tuple]:
-        return [(self.ctx.tenant_id, o, g, q, a, stamp) for (o, g), (q, a) in self.avg.items()]
+        # the stored total is the truth (avg_cost is value / qty, in ten-thousandths like avg_cost)
+        return [(self.ctx.tenant_id, o, g, q, a, a * q, stamp) for (o, g), (q, a) in self.avg.items()]
 
 
 async def seed(url: str, args, rng: random.Random) -> dict:
