@@ -47,6 +47,8 @@
       var input = form.querySelector('[name="' + err.field + '"]') || form.querySelector('[data-field="' + err.field + '"]');
       if (!input) return;
       count += 1;
+      var picker = input.type === "hidden" && input.closest(".picker");
+      if (picker) input = picker.querySelector(".picker-input") || input;  // the box people see
       input.classList.add("field-invalid");
       input.setAttribute("aria-invalid", "true");
       var note = document.createElement("div");
