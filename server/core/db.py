@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import os
 import sqlite3
 import warnings
@@ -150,7 +151,7 @@ class _SQLitePool:
             raise RuntimeError("the database pool is closed")
         if self._idle.empty() and self._opened < self.size:
             self._opened += 1
-            opening = asyncio.ensure_future(self.engine.get_connection())
+            opening = asyncio.ensure_future(self.engine.pooled_connection())
             try:
                 # shielded: a request cancelled while the connection opens must not lose its thread
                 return await asyncio.shield(opening)
@@ -209,9 +210,9 @@ class _SQLiteEngine(SQLiteEngine):
         self.timeouts = timeouts
         self.pool: _SQLitePool | None = None
 
-    async def get_connection(self):
-        connection = await super().get_connection()  # row factory, foreign_keys = 1
-        await connection.execute("PRAGMA synchronous = NORMAL")
+    async def pooled_connection(self):
+        connection = await self.get_connection()  # row factory, foreign_keys = 1
+        await connection.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoints
         return connection
 
     async def _run_in_existing_connection(self, connection, query, args=None, query_type="generic", table=None):
@@ -236,7 +237,14 @@ class _SQLiteEngine(SQLiteEngine):
             raise RuntimeError("SQLite ≥ 3.35 is needed (RETURNING)")
         self.pool = _SQLitePool(self, size, self.timeouts.acquire, self.timeouts.busy)
         async with self.pool.connection() as connection:
-            await connection.execute("PRAGMA journal_mode = WAL")  # kept in the file
+            if (await connection.execute_fetchall("PRAGMA journal_mode"))[0]["journal_mode"] != "wal":
+                # Kept in the file: only the first start switches. Switching needs the database
+                # to itself; when another process holds it (a second worker starting at the same
+                # time), that one switches, or the next start does.
+                try:
+                    await connection.execute_fetchall("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError:
+                    logging.getLogger(__name__).warning("SQLite: could not switch to WAL now", exc_info=True)
 
     async def close_pool(self) -> None:
         pool, self.pool = self.pool, None
