@@ -86,8 +86,10 @@
     if (detail.topic) signal(detail.topic);
   }
 
-  // Dialog fragments loaded into #modal open themselves.
-  document.addEventListener("htmx:afterSwap", function (evt) {
+  // Dialog fragments loaded into #modal open themselves, once settled: htmx attaches the
+  // fragment's own hx-* behaviour at settle, so a dialog shown at swap could take a change
+  // (a user form's org) before its handler exists, and drop it.
+  document.addEventListener("htmx:afterSettle", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "modal") {
       var dialog = evt.detail.target.querySelector("dialog");
       if (!dialog) return;
