@@ -77,32 +77,26 @@ def test_every_permission_code_of_a_built_screen_guards_a_route(app):
     assert unguarded == []
 
 
+def _template_lines_matching(pattern: re.Pattern) -> list[str]:
+    from server.settings import ROOT
+
+    return [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+
+
 def test_templates_never_read_a_code_as_a_dict_method():
     """`P.masterdata.GOODS.update` is dict.update in Jinja, not the code (always truthy): codes
     whose action is a dict method's name are read with a subscript, `GOODS["update"]`."""
-    from server.settings import ROOT
-
     methods = "update|items|keys|values|get|pop|copy|clear|setdefault"
-    trap = re.compile(rf"P\.\w+\.\w+\.({methods})\b")
-    found = [
-        f"{path.relative_to(ROOT)}:{n}"
-        for path in (ROOT / "templates").rglob("*.html")
-        for n, line in enumerate(path.read_text().splitlines(), 1)
-        if trap.search(line)
-    ]
-    assert found == []
+    assert _template_lines_matching(re.compile(rf"P\.\w+\.\w+\.({methods})\b")) == []
 
 
 def test_templates_name_permission_codes_through_P_never_literally():
-    from server.settings import ROOT
-
     literal = re.compile(
         r"""can\(ctx,\s*["']|["'](system|masterdata|inventory|credit|queue|workorders)\.\w+\.\w+["']"""
     )
-    found = [
-        f"{path.relative_to(ROOT)}:{n}"
-        for path in (ROOT / "templates").rglob("*.html")
-        for n, line in enumerate(path.read_text().splitlines(), 1)
-        if literal.search(line)
-    ]
-    assert found == []
+    assert _template_lines_matching(literal) == []
