@@ -79,15 +79,17 @@ async def readyz(request: Request) -> Response:
     return Response({"ready": ready, **results}, status_code=200 if ready else 503)
 
 
-def _stores(settings: Settings) -> StoreRegistry:
+def _stores(settings: Settings) -> tuple[StoreRegistry, Redis | None]:
+    """The stores, and their Redis client when there is one (its connections are closed at
+    shutdown, so an app started again on another event loop opens new ones)."""
     if settings.redis_url:
         # bounded waits: an unreachable Redis is a quick 503, not a request hanging on TCP timeouts
         client = Redis.from_url(settings.redis_url, **REDIS_TIMEOUTS)
         root = RedisStore(redis=client, namespace=settings.redis_prefix)
-        return StoreRegistry(default_factory=root.with_namespace)
+        return StoreRegistry(default_factory=root.with_namespace), client
     # made here, whatever the settings: FileStore creates its own folder but not the parents
     Path(settings.session_dir).mkdir(parents=True, exist_ok=True)
-    return StoreRegistry({"sessions": FileStore(Path(settings.session_dir))})
+    return StoreRegistry({"sessions": FileStore(Path(settings.session_dir))}), None
 
 
 async def _token_ctx(token: str):
@@ -122,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logs.install()
     db.configure(settings.database_url, settings.db_timeouts)
     channels = channels_plugin(settings.redis_url)
-    stores = _stores(settings)
+    stores, stores_redis = _stores(settings)
     session_config = SessionConfig(
         max_age=SESSION_MAX_AGE, secure=settings.is_prod, samesite="lax", httponly=True, exclude=["^/static/"]
     )
@@ -152,6 +154,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         realtime.bind(None)
         await authcache.unbind()
         await throttle.counter().close()
+        if stores_redis is not None:
+            await stores_redis.connection_pool.disconnect()
         await db.stop()
 
     app = Litestar(

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -80,10 +79,23 @@ async def database_url(template_db, tmp_path) -> AsyncIterator[str]:
     yield url
 
 
+# One Redis key prefix per worker and run: the worker's app is reused from test to test, and
+# what a test leaves in Redis under it is deleted before the next one.
+REDIS_PREFIX = f"WEIFUTEST{RUN}{WORKER}"
+
+
 @pytest.fixture(autouse=True)
 def fresh_throttle():
-    """Login failure counters never leak from one test into another."""
+    """Login failure counters (and, with Redis, sessions and auth generations) never leak from one
+    test into another."""
     throttle.bind(throttle.MemoryCounter())
+    if REDIS_URL:
+        import redis
+
+        with redis.Redis.from_url(REDIS_URL) as client:
+            keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
+            if keys:
+                client.delete(*keys)
 
 
 @pytest.fixture
@@ -96,7 +108,7 @@ def settings(database_url, tmp_path) -> Settings:
         env="dev",
         session_dir=tmp_path / "sessions",
         db_timeouts=TEST_TIMEOUTS,
-        redis_prefix=f"WEIFUTEST{WORKER}{uuid.uuid4().hex[:6]}",
+        redis_prefix=REDIS_PREFIX,
     )
 
 
@@ -107,13 +119,12 @@ _apps: dict[tuple, object] = {}
 async def app(settings):
     """One app per worker and configuration, reused: building one costs ~0.4 s, and what a test
     must not inherit lives outside it — the database (`database_url` points the tables at a fresh
-    one) and the login throttle, emptied here (sessions have ids of their own). With Redis, a new
-    app each test: its Redis clients belong to the event loop of the test that made them."""
+    one), the login throttle and the Redis keys, emptied by `fresh_throttle` (sessions have ids of
+    their own). Its Redis clients close their connections at shutdown, so each test's event loop
+    opens its own."""
     from server.app import create_app
 
-    if settings.redis_url:
-        return create_app(settings)
-    key = (settings.env, settings.secret_key, settings.db_pool)
+    key = (settings.env, settings.secret_key, settings.db_pool, settings.redis_url)
     if key not in _apps:
         _apps[key] = create_app(settings)
     return _apps[key]  # its startup, run by each client, binds an empty throttle
