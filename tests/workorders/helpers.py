@@ -6,7 +6,7 @@ from __future__ import annotations
 from server.core.tenancy import Ctx
 from server.workorders.services import orders
 from tests.inventory.helpers import inbound, world
-from tests.masterdata.helpers import fault_reason, make_goods, repair_code
+from tests.masterdata.helpers import error_of, fault_reason, make_goods, repair_code
 
 URL = "/api/v1/work-orders"
 
@@ -60,3 +60,8 @@ async def repairing(ctx: Ctx, w: dict, *lines: tuple[int, int | None, int], **fi
             body |= {"goods_id": goods_id, "warehouse_id": w["general"]}
         order = await orders.add_line(ctx, order["id"], body)
     return order
+
+
+async def refused(client, method: str, url: str, headers: dict, body=None, status: int = 400, code=None) -> dict:
+    """A refusal in the API's error shape (with `errors` when fields were checked)."""
+    return error_of(await client.request(method, url, json=body, headers=headers), status, code)
