@@ -52,7 +52,11 @@ async def repairing(ctx: Ctx, w: dict, *lines: tuple[int, int | None, int], **fi
     order = await orders.start_repair(
         ctx,
         order["id"],
-        {"final_service_type": "in_warranty", "fault_reason_ids": [w["reason"]], "defective_warehouse_id": w["defective"]},
+        {
+            "final_service_type": "in_warranty",
+            "fault_reason_ids": [w["reason"]],
+            "defective_warehouse_id": w["defective"],
+        },
     )
     for code, goods_id, qty in lines:
         body = {"repair_code_id": code, "qty": qty}

@@ -16,9 +16,14 @@ async def test_the_whole_life_cycle(client, tenant, admin):
     w = await wo_world(tenant)
     tech = await service_user(tenant, "tech", tenant.org_id, "hq", [P.VIEW, P.REPAIR])
 
-    order = await call(client, "POST", URL, admin, intake_body(w, issued_lines=[
-        {"warehouse_id": w["general"], "goods_id": w["battery"], "qty": 1}
-    ]), status=201)
+    order = await call(
+        client,
+        "POST",
+        URL,
+        admin,
+        intake_body(w, issued_lines=[{"warehouse_id": w["general"], "goods_id": w["battery"], "qty": 1}]),
+        status=201,
+    )
     assert order["no"].startswith("GD") and len(order["no"]) == len("GD20261206-0001")
     assert order["status"] == "accepted" and order["sla"] == "green"
     assert order["charges"] == {"labor": "0.0000", "parts": "0.0000", "total": "0.0000"}
@@ -28,7 +33,9 @@ async def test_the_whole_life_cycle(client, tenant, admin):
     assert await on_hand(tenant.org_id, w["general"], w["battery"]) == 5
 
     # the same phone finds the same customer and brings its name up to date
-    again = await call(client, "POST", URL, admin, intake_body(w, customer={"name": "张三丰", "phone": "13800001234"}), status=201)
+    again = await call(
+        client, "POST", URL, admin, intake_body(w, customer={"name": "张三丰", "phone": "13800001234"}), status=201
+    )
     assert again["customer_id"] == order["customer_id"] and again["customer"]["name"] == "张三丰"
     assert again["customer"]["address"] == "上海市"  # a blank field keeps what was known
     found = await call(client, "GET", "/api/v1/customers?phone=13800001234", admin)
@@ -38,9 +45,17 @@ async def test_the_whole_life_cycle(client, tenant, admin):
     oid = order["id"]
     assigned = await call(client, "POST", f"{URL}/{oid}/assign", admin, {"technician_id": tech.user_id})
     assert assigned["technician_name"] == "tech"
-    started = await call(client, "POST", f"{URL}/{oid}/start-repair", admin, {
-        "final_service_type": "out_of_warranty", "fault_reason_ids": [w["reason"]], "defective_warehouse_id": w["defective"],
-    })
+    started = await call(
+        client,
+        "POST",
+        f"{URL}/{oid}/start-repair",
+        admin,
+        {
+            "final_service_type": "out_of_warranty",
+            "fault_reason_ids": [w["reason"]],
+            "defective_warehouse_id": w["defective"],
+        },
+    )
     assert started["status"] == "repairing" and started["fault_reason_ids"] == [w["reason"]]
     body = {"repair_code_id": w["lcd_code"], "warehouse_id": w["general"], "goods_id": w["screen"], "qty": 3}
     with_line = await call(client, "POST", f"{URL}/{oid}/lines", admin, body)
@@ -63,10 +78,20 @@ async def test_the_whole_life_cycle(client, tenant, admin):
     assert await on_hand(tenant.org_id, w["defective"], w["battery"]) == 0  # issued goods are not replaced parts
 
     await refused(client, "POST", f"{URL}/{oid}/close", admin, {"closing_method": "mail", "amount_received": "1"}, 400)
-    closed = await call(client, "POST", f"{URL}/{oid}/close", admin, {
-        "closing_method": "mail", "carrier": "顺丰", "tracking_no": "SF123", "amount_received": "500.1234",
-        "payment_method": "wechat", "remark": "少收零头",
-    })
+    closed = await call(
+        client,
+        "POST",
+        f"{URL}/{oid}/close",
+        admin,
+        {
+            "closing_method": "mail",
+            "carrier": "顺丰",
+            "tracking_no": "SF123",
+            "amount_received": "500.1234",
+            "payment_method": "wechat",
+            "remark": "少收零头",
+        },
+    )
     assert closed["status"] == "closed" and closed["amount_received"] == "500.1234" and closed["tracking_no"] == "SF123"
     assert closed["sla"] == "green"
 
@@ -100,11 +125,15 @@ async def test_sla_colours_follow_the_time_in_status(client, tenant, admin):
 
     w = await wo_world(tenant, stock=0)
     order = await orders.intake(tenant, intake_body(w))
-    await call(client, "PATCH", "/api/v1/work-order-settings", admin, {"sla": {"accepted": {"green": 10, "yellow": 20}}})
+    await call(
+        client, "PATCH", "/api/v1/work-order-settings", admin, {"sla": {"accepted": {"green": 10, "yellow": 20}}}
+    )
     for minutes, colour in ((5, "green"), (15, "yellow"), (25, "red")):
         await WorkOrder.update({WorkOrder.status_at: order["status_at"] - timedelta(minutes=minutes)}).where(
             WorkOrder.id == order["id"]
         )
         assert (await call(client, "GET", f"{URL}/{order['id']}", admin))["sla"] == colour
         assert [o["id"] for o in (await call(client, "GET", f"{URL}?sla={colour}", admin))["items"]] == [order["id"]]
-    await refused(client, "PATCH", "/api/v1/work-order-settings", admin, {"sla": {"accepted": {"green": 30, "yellow": 20}}})
+    await refused(
+        client, "PATCH", "/api/v1/work-order-settings", admin, {"sla": {"accepted": {"green": 30, "yellow": 20}}}
+    )

@@ -5,10 +5,10 @@ of the org, intake frozen after repair, cancel only before, wrong transitions 40
 
 from __future__ import annotations
 
+from server.inventory.tables import StockMove
 from server.workorders import permissions as P
 from server.workorders.services import orders
 from server.workorders.tables import WorkOrder, WorkOrderLine, WorkOrderStatusLog
-from server.inventory.tables import StockMove
 from tests.inventory.helpers import on_hand
 from tests.masterdata.helpers import refused
 from tests.system.helpers import service_org, service_user
@@ -18,7 +18,9 @@ from tests.workorders.helpers import intake_body, repairing, wo_world
 async def test_a_shortage_on_the_last_line_leaves_everything_untouched(tenant):
     w = await wo_world(tenant, stock=2)
     order = await repairing(tenant, w, (w["lcd_code"], w["battery"], 1), (w["lcd_code"], w["screen"], 3))
-    before_lines = await WorkOrderLine.select().where(WorkOrderLine.work_order == order["id"]).order_by(WorkOrderLine.id)
+    before_lines = (
+        await WorkOrderLine.select().where(WorkOrderLine.work_order == order["id"]).order_by(WorkOrderLine.id)
+    )
     moves = await StockMove.count()
     exc = await refused(orders.complete(tenant, order["id"], {"repair_result": "repaired"}), "insufficient_stock", 409)
     assert "SCR" in exc.detail and "需要 3，库存 2" in exc.detail
@@ -28,7 +30,10 @@ async def test_a_shortage_on_the_last_line_leaves_everything_untouched(tenant):
     assert await on_hand(tenant.org_id, w["defective"], w["battery"]) == 0
     after = await orders.get(tenant, order["id"])
     assert after["status"] == "repairing" and after["repair_result"] == "" and after["charges"]["total"] == "0.0000"
-    assert await WorkOrderLine.select().where(WorkOrderLine.work_order == order["id"]).order_by(WorkOrderLine.id) == before_lines
+    assert (
+        await WorkOrderLine.select().where(WorkOrderLine.work_order == order["id"]).order_by(WorkOrderLine.id)
+        == before_lines
+    )
     assert [r["to_status"] for r in await orders.history(tenant, order["id"])] == ["accepted", "repairing"]
     # with the stock there, it completes
     line = next(ln for ln in after["lines"] if ln["goods_id"] == w["screen"])
@@ -51,7 +56,9 @@ async def test_codes_and_reasons_of_the_products_category_and_enabled(tenant):
     w = await wo_world(tenant)
     order = await orders.intake(tenant, intake_body(w))
     base = {"final_service_type": "in_warranty", "defective_warehouse_id": w["defective"]}
-    exc = await refused(orders.start_repair(tenant, order["id"], base | {"fault_reason_ids": [w["ipad_reason"]]}), "wrong_category")
+    exc = await refused(
+        orders.start_repair(tenant, order["id"], base | {"fault_reason_ids": [w["ipad_reason"]]}), "wrong_category"
+    )
     assert exc.field == "fault_reason_ids"
     await refused(orders.start_repair(tenant, order["id"], base | {"fault_reason_ids": [99999]}), "unknown_code")
     assert (await orders.get(tenant, order["id"]))["status"] == "accepted"  # nothing half-applied
@@ -68,7 +75,9 @@ async def test_the_defective_warehouse_is_a_defective_warehouse_of_the_org(tenan
     order = await orders.intake(tenant, intake_body(w))
     body = {"final_service_type": "in_warranty"}
     for wid in (w["general"], w["unassigned"], 99999):
-        exc = await refused(orders.start_repair(tenant, order["id"], body | {"defective_warehouse_id": wid}), "warehouse_unusable")
+        exc = await refused(
+            orders.start_repair(tenant, order["id"], body | {"defective_warehouse_id": wid}), "warehouse_unusable"
+        )
         assert exc.field == "defective_warehouse_id"
     # without one, repair may start, but a replaced part cannot complete
     order = await orders.start_repair(tenant, order["id"], body)
@@ -116,10 +125,14 @@ async def test_closing_amounts_and_payment_method(tenant):
     await refused(orders.close(tenant, order["id"], {"closing_method": "onsite"}), "invalid_state", 409)
     await orders.complete(tenant, order["id"], {"repair_result": "repaired"})
     oid = order["id"]
-    await refused(orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "1.23456"}), "invalid_money")
+    await refused(
+        orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "1.23456"}), "invalid_money"
+    )
     await refused(orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "-1"}), "invalid_money")
     await refused(orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "abc"}), "invalid_money")
-    await refused(orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "0", "payment_method": "cash"}))
+    await refused(
+        orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "0", "payment_method": "cash"})
+    )
     await refused(orders.close(tenant, oid, {"closing_method": "pigeon"}), "unknown_dict_item")
     free = await orders.close(tenant, oid, {"closing_method": "onsite", "amount_received": "0"})
     assert free["amount_received"] == "0.0000" and free["payment_method"] == "" and free["carrier"] == ""
