@@ -953,3 +953,20 @@ async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
         await _log(ctx, order, S.CANCELLED, f"取消工单 {order['no']}：{reason}", "cancel")
         _emit(ctx, order, "status")
     return await get(ctx, order["id"])
+
+
+async def technicians(ctx: Ctx, org_id: int) -> list[dict]:
+    """The technician select: enabled users of the org holding the repair permission."""
+    rows = (
+        await User.select(User.id, User.name)
+        .where(
+            scoped(ctx, User, subtree=User.org)
+            & (User.org == org_id)
+            & (User.enabled == True)
+            & (User.status == "active")
+        )  # noqa: E712
+        .order_by(User.name)
+        .limit(500)
+    )
+    held = await roles.holdings([r["id"] for r in rows])
+    return [r for r in rows if held[r["id"]][1] or P.REPAIR in held[r["id"]][0]]

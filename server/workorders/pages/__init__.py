@@ -1,0 +1,3 @@
+from server.workorders.pages import intake
+
+ROUTES = [*intake.ROUTES]

@@ -1,0 +1,84 @@
+"""【工单受理】 page: opened from the queue counter with the phone filled, a known phone fills the
+customer, the serial shows the device history with the repeat flag, saving goes through the
+service and opens the printable receipt."""
+
+from __future__ import annotations
+
+import re
+
+from server.workorders import permissions as P
+from server.workorders.services import orders
+from server.workorders.tables import WorkOrder
+from tests.conftest import page_login
+from tests.system.helpers import PASSWORD, service_user
+from tests.workorders.helpers import intake_body, wo_world
+
+
+async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
+    w = await wo_world(tenant)
+    old = await orders.intake(tenant, intake_body(w, phone="13800001111"))
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    page = await client.get("/workorders/intake?phone=13800001111")
+    assert page.status_code == 200
+    assert 'name="customer.phone" value="13800001111"' in page.text and 'value="张三"' in page.text
+    assert 'id="intake-known"' in page.text
+
+    part = await client.get("/workorders/intake/customer?customer.phone=13800001111", headers={"hx-request": "true"})
+    assert 'value="张三"' in part.text and "<html" not in part.text
+    unknown = await client.get("/workorders/intake/customer?customer.phone=13999999999", headers={"hx-request": "true"})
+    assert 'name="customer.name" value=""' in unknown.text
+
+    device = await client.get("/workorders/intake/device?serial_no=SN001", headers={"hx-request": "true"})
+    assert old["no"] in device.text and 'id="intake-repeat"' not in device.text  # not closed yet
+
+    form = {
+        "customer.phone": "13800002222",
+        "customer.name": "新客户",
+        "customer.address": "",
+        "customer.customer_type": "personal",
+        "goods_id": str(w["phone"]),
+        "category_id": "",
+        "serial_no": "SN-NEW",
+        "service_type": "in_warranty",
+        "fault_description": "不开机",
+        "appearance_items": ["划痕", "磕碰"],
+        "appearance_text": "背面掉漆",
+        "accessory_items": ["充电器"],
+        "accessories_text": "",
+        "line_warehouse_id": [str(w["general"]), "", ""],
+        "line_goods_id": [str(w["battery"]), "", ""],
+        "line_qty": ["2", "", ""],
+    }
+    saved = await client.post("/workorders/intake", data=form, headers=csrf(client) | {"hx-request": "true"})
+    assert saved.status_code == 200, saved.text
+    target = saved.headers["hx-redirect"]
+    order = await WorkOrder.select().where(WorkOrder.serial_no == "SN-NEW").first()
+    assert target == f"/workorders/{order['id']}/receipt"
+    assert order["appearance"] == "划痕、磕碰；背面掉漆" and order["accessories"] == "充电器"
+    full = await orders.get(tenant, order["id"])
+    assert [(ln["kind"], ln["qty"]) for ln in full["lines"]] == [("issued", 2)]
+    receipt = await client.get(target)
+    assert receipt.status_code == 200 and order["no"] in receipt.text and "新客户" in receipt.text
+
+    bad = await client.post(
+        "/workorders/intake",
+        data=form | {"customer.name": "", "service_type": ""},
+        headers=csrf(client) | {"hx-request": "true"},
+    )
+    assert bad.status_code == 400 and "请填写客户姓名" in bad.text
+    assert "customer.name" in bad.headers.get("x-field-errors", "").replace("%2E", ".")
+
+
+async def test_intake_needs_the_intake_permission(client, tenant):
+    await service_user(tenant, "clerk", tenant.org_id, "hq", ["queue.counter.view"])
+    await service_user(tenant, "desk", tenant.org_id, "hq", [P.INTAKE_VIEW])
+    await page_login(client, "clerk@ACME", PASSWORD)
+    assert (await client.get("/workorders/intake")).status_code == 403
+    client.cookies.clear()
+    await page_login(client, "desk@ACME", PASSWORD)
+    page = await client.get("/workorders/intake")
+    assert page.status_code == 200 and re.search(r"保存并打印受理单", page.text)
+    assert (await client.get("/workorders/intake?queue_ticket_id=99999999")).status_code == 404
+    assert (await client.get("/workorders/intake?queue_ticket_id=abc")).status_code == 400
