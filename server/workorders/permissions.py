@@ -10,7 +10,7 @@ page(
     "workorders",
     "order",
     "工单处理",
-    None,
+    "/workorders",
     {
         "view": "查看",
         "update": "修改受理信息",

@@ -11,7 +11,7 @@ from server.workorders.services import orders
 from server.workorders.tables import WorkOrder
 from tests.conftest import page_login
 from tests.system.helpers import PASSWORD, service_user
-from tests.workorders.helpers import intake_body, wo_world
+from tests.workorders.helpers import intake_body, repairing, wo_world
 
 
 async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
@@ -82,3 +82,25 @@ async def test_intake_needs_the_intake_permission(client, tenant):
     assert page.status_code == 200 and re.search(r"保存并打印受理单", page.text)
     assert (await client.get("/workorders/intake?queue_ticket_id=99999999")).status_code == 404
     assert (await client.get("/workorders/intake?queue_ticket_id=abc")).status_code == 400
+
+
+async def test_list_and_detail_pages(client, tenant, admin):
+    w = await wo_world(tenant)
+    closed = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
+    await orders.complete(tenant, closed["id"], {"repair_result": "repaired"})
+    await orders.close(tenant, closed["id"], {"closing_method": "mail", "carrier": "顺丰", "tracking_no": "SF9"})
+    fresh = await orders.intake(tenant, intake_body(w, phone="13811112222"))
+    await page_login(client, "admin@ACME")
+    page = await client.get("/workorders")
+    assert page.status_code == 200 and re.findall(r'data-no="([^"]+)"', page.text) == [fresh["no"], closed["no"]]
+    assert 'href="/workorders"' in page.text  # the menu links 【工单处理】
+    rows = await client.get("/workorders?status=closed", headers={"hx-request": "true", "hx-target": "rows"})
+    assert re.findall(r'data-no="([^"]+)"', rows.text) == [closed["no"]] and "<html" not in rows.text
+    assert re.findall(r'data-no="([^"]+)"', (await client.get("/workorders?q=13811112222")).text) == [fresh["no"]]
+    assert (await client.get("/workorders?status=nope")).status_code == 400
+
+    detail = await client.get(f"/workorders/{closed['id']}")
+    assert detail.status_code == 200 and "SF9" in detail.text and 'id="wo-total">200.0000' in detail.text
+    assert detail.text.count("<li><strong>") == 4  # 受理 维修中 维修完毕 已结单
+    assert fresh["no"] in detail.text  # the device's other order
+    assert (await client.get("/workorders/999999")).status_code == 404

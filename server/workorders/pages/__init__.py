@@ -1,3 +1,3 @@
-from server.workorders.pages import intake
+from server.workorders.pages import intake, orders
 
-ROUTES = [*intake.ROUTES]
+ROUTES = [*intake.ROUTES, *orders.ROUTES]
