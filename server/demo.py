@@ -40,7 +40,7 @@ def modules(*names: str) -> list[str]:
 
 
 # the front desk takes in, edits, assigns and closes; the technician repairs; the manager does all
-FRONT_DESK = [WO.INTAKE_VIEW, WO.INTAKE, WO.VIEW, WO.UPDATE, WO.ASSIGN, WO.CLOSE, WO.CANCEL]
+FRONT_DESK = [WO.INTAKE_VIEW, WO.INTAKE, WO.VIEW, WO.UPDATE, WO.ASSIGN, WO.CLOSE, WO.CANCEL, WO.EXPORT]
 TECHNICIAN = [WO.VIEW, WO.REPAIR]
 
 ROLES = [

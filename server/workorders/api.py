@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from server.core.api import PageNo, PageSize, given, page_type
+from server.core.openapi import XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
+from server.workorders import exports
 from server.workorders import permissions as P
 from server.workorders.schemas import (
     AssignIn,
@@ -83,6 +85,16 @@ class WorkOrderController(Controller):
         self, request: Request, filters: NamedDependency[WorkOrderFilters], page: PageNo = 1, page_size: PageSize = 50
     ) -> WorkOrderPage:
         return _page(WorkOrderOut, await orders.search(ctx_of(request), filters, params=PageParams(page, page_size)))
+
+    @get(
+        "/export",
+        opt={"perm": P.EXPORT},
+        dependencies={"filters": WorkOrderFilters.provide()},
+        responses=XLSX,
+        summary="导出 Excel（当前筛选条件）",
+    )
+    async def export(self, request: Request, filters: NamedDependency[WorkOrderFilters]) -> Response:
+        return await exports.orders_xlsx(ctx_of(request), filters)
 
     @post("/", opt={"perm": P.INTAKE}, summary="工单受理")
     async def intake(self, request: Request, data: JSONBody[WorkOrderIn]) -> WorkOrderOut:

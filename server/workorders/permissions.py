@@ -18,6 +18,7 @@ page(
         "repair": "维修",
         "close": "结单",
         "cancel": "取消",
+        "export": "导出",
         "settings": "工单设置",
     },
 )
@@ -25,6 +26,6 @@ page(
 INTAKE_VIEW, INTAKE = "workorders.intake.view", "workorders.intake.create"
 VIEW, UPDATE, ASSIGN = "workorders.order.view", "workorders.order.update", "workorders.order.assign"
 REPAIR, CLOSE, CANCEL = "workorders.order.repair", "workorders.order.close", "workorders.order.cancel"
-SETTINGS = "workorders.order.settings"
+SETTINGS, EXPORT = "workorders.order.settings", "workorders.order.export"
 
 publish("workorders", sys.modules[__name__])

@@ -104,3 +104,23 @@ async def test_list_and_detail_pages(client, tenant, admin):
     assert detail.text.count("<li><strong>") == 4  # 受理 维修中 维修完毕 已结单
     assert fresh["no"] in detail.text  # the device's other order
     assert (await client.get("/workorders/999999")).status_code == 404
+
+
+async def test_export_follows_the_filters(client, tenant, admin):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    w = await wo_world(tenant)
+    done = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
+    await orders.complete(tenant, done["id"], {"repair_result": "repaired"})
+    await orders.intake(tenant, intake_body(w, phone="13811112222"))
+    response = await client.get("/api/v1/work-orders/export?status=repaired", headers=admin)
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "工单号" and [r[0] for r in rows[1:]] == [done["no"]]
+    assert rows[1][13] == 200 and rows[1][10] == "已修复"
+    await page_login(client, "admin@ACME")
+    page = await client.get("/workorders/export?q=13811112222")
+    assert page.status_code == 200 and len(list(load_workbook(BytesIO(page.content)).active.iter_rows())) == 2

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from server.core.forms import page_params, query_string
 from server.core.web import ctx_of, htmx_target, render
 from server.masterdata.services import dictionaries
+from server.workorders import exports
 from server.workorders import permissions as P
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import orders
@@ -41,6 +42,10 @@ class OrderPages(Controller):
             badges=BADGES,
             sla_badges=SLA_BADGES,
         )
+
+    @get("/export", opt={"perm": P.EXPORT}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        return await exports.orders_xlsx(ctx_of(request), WorkOrderFilters.from_query(request.query_params))
 
     @get("/{order_id:int}", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)
     async def detail(self, request: Request, order_id: FromPath[int]) -> Response:
