@@ -10,6 +10,7 @@ from server.workorders import permissions as P
 from server.workorders.services import orders
 from server.workorders.tables import WorkOrder
 from tests.conftest import page_login
+from tests.inventory.helpers import on_hand
 from tests.system.helpers import PASSWORD, service_user
 from tests.workorders.helpers import intake_body, repairing, wo_world
 
@@ -124,3 +125,79 @@ async def test_export_follows_the_filters(client, tenant, admin):
     await page_login(client, "admin@ACME")
     page = await client.get("/workorders/export?q=13811112222")
     assert page.status_code == 200 and len(list(load_workbook(BytesIO(page.content)).active.iter_rows())) == 2
+
+
+async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
+    w = await wo_world(tenant)
+    order = await orders.intake(tenant, intake_body(w))
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    url = f"/workorders/{order['id']}"
+    hx = csrf(client) | {"hx-request": "true"}
+
+    async def post(path: str, data: dict, status: int = 200):
+        response = await client.post(f"{url}/{path}", data=data, headers=hx)
+        assert response.status_code == status, response.text
+        return response
+
+    page = await client.get(url)
+    assert (
+        'id="wo-repair-form"' in page.text
+        and 'id="wo-cancel-form"' in page.text
+        and 'id="wo-line-form"' not in page.text
+    )
+    assert f'name="fault_reason_ids" value="{w["reason"]}"' in page.text and "故障IPADR" not in page.text
+    await post(
+        "start-repair",
+        {
+            "final_service_type": "in_warranty",
+            "fault_reason_ids": [str(w["reason"])],
+            "defective_warehouse_id": str(w["defective"]),
+        },
+    )
+    page = await client.get(url)
+    assert 'id="wo-line-form"' in page.text and "LCD 维修LCD（用料）" in page.text and "IPAD 维修IPAD" not in page.text
+    refusal = await post(
+        "lines", {"repair_code_id": str(w["lcd_code"]), "warehouse_id": "", "goods_id": "", "qty": "1"}, 400
+    )
+    assert "需要用料" in refusal.text
+    await post(
+        "lines",
+        {
+            "repair_code_id": str(w["lcd_code"]),
+            "warehouse_id": str(w["general"]),
+            "goods_id": str(w["screen"]),
+            "qty": "2",
+        },
+    )
+    await post("lines", {"repair_code_id": str(w["diag_code"]), "warehouse_id": "", "goods_id": "", "qty": "1"})
+    line = next(ln for ln in (await orders.get(tenant, order["id"]))["lines"] if ln["repair_code_id"] == w["diag_code"])
+    deleted = await client.post(f"{url}/lines/{line['id']}/delete", headers=hx)
+    assert deleted.status_code == 200 and deleted.headers["hx-redirect"] == url
+    await post("complete", {"repair_result": "repaired"})
+    assert await on_hand(tenant.org_id, w["defective"], w["screen"]) == 2
+    page = await client.get(url)
+    assert 'id="wo-close-form"' in page.text and 'id="wo-cancel-form"' not in page.text
+    refusal = await post(
+        "close",
+        {"closing_method": "mail", "amount_received": "350", "carrier": "", "tracking_no": "", "payment_method": ""},
+        400,
+    )
+    assert "请填写快递公司" in refusal.text
+    await post(
+        "close",
+        {
+            "closing_method": "mail",
+            "amount_received": "350.5",
+            "carrier": "顺丰",
+            "tracking_no": "SF1",
+            "payment_method": "cash",
+            "remark": "",
+        },
+    )
+    closed = await orders.get(tenant, order["id"])
+    assert closed["status"] == "closed" and closed["amount_received"] == "350.5000"
+    page = await client.get(url)
+    assert "wo-close-form" not in page.text and "SF1" in page.text
+    assert (await client.post(f"{url}/cancel", data={"reason": "x"}, headers=hx)).status_code == 409

@@ -1,14 +1,19 @@
 """【工单处理】 (SPEC 5): the filtered list with SLA colours (live on `workorders`), and the work
-order's page: intake data, charges, repair lines, the status timeline and the device history.
-The actions on it (edit, repair, complete, close) are the JSON API's for now."""
+order's page: intake data, charges, repair lines, the status timeline and the device history,
+with the forms of 派工, 【直接维修】 and its lines, 【维修完毕】, 【结单】 and 取消. Each form posts to
+its service and reloads the page; a refusal shows in the form."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from server.core.forms import page_params, query_string
-from server.core.web import ctx_of, htmx_target, render
+from server.core.forms import form_data, page_params, query_string
+from server.core.tenancy import Ctx
+from server.core.web import ctx_of, htmx_target, redirect, render
 from server.masterdata.services import dictionaries
 from server.workorders import exports
 from server.workorders import permissions as P
@@ -19,6 +24,14 @@ from server.workorders.states import Sla, WorkOrderStatus
 BADGES = {"accepted": "blue", "repairing": "amber", "repaired": "green", "closed": "grey", "cancelled": "grey"}
 SLA_BADGES = {Sla.GREEN: "green", Sla.YELLOW: "amber", Sla.RED: "red"}
 KINDS = ("service_type", "customer_type", "test_result", "repair_result", "closing_method", "payment_method")
+
+
+async def _act(request: Request, order_id: int, service: Callable[[Ctx, Any, dict], Awaitable[dict]]) -> Response:
+    """A form of the order's page through its service; the page reloads with the result (a
+    refusal is shown in the form)."""
+    data = await form_data(request, lists=("fault_reason_ids",))
+    await service(ctx_of(request), order_id, data)
+    return redirect(request, f"/workorders/{order_id}")
 
 
 class OrderPages(Controller):
@@ -53,6 +66,7 @@ class OrderPages(Controller):
         order = await orders.get(ctx, order_id)
         names = {kind: {i["code"]: i["name"] for i in await dictionaries.items(ctx, kind)} for kind in KINDS}
         device = await orders.device(ctx, order["serial_no"]) if order["serial_no"] else None
+        open_ = order["status"] not in ("closed", "cancelled")
         return render(
             request,
             "workorders/detail.html",
@@ -63,7 +77,40 @@ class OrderPages(Controller):
             device=device,
             badges=BADGES,
             sla_badges=SLA_BADGES,
+            choices=await orders.choices(ctx, order) if open_ else {},
+            dicts={k: await dictionaries.items(ctx, k, enabled_only=True) for k in KINDS} if open_ else {},
         )
+
+    @post("/{order_id:int}/assign", opt={"perm": P.ASSIGN}, include_in_schema=False)
+    async def assign(self, request: Request, order_id: FromPath[int]) -> Response:
+        data = await form_data(request)
+        await orders.assign(ctx_of(request), order_id, data.get("technician_id") or None)
+        return redirect(request, f"/workorders/{order_id}")
+
+    @post("/{order_id:int}/start-repair", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def start_repair(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.start_repair)
+
+    @post("/{order_id:int}/lines", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def add_line(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.add_line)
+
+    @post("/{order_id:int}/complete", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def complete(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.complete)
+
+    @post("/{order_id:int}/close", opt={"perm": P.CLOSE}, include_in_schema=False)
+    async def close(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.close)
+
+    @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
+    async def cancel(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.cancel)
+
+    @post("/{order_id:int}/lines/{line_id:int}/delete", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def delete_line(self, request: Request, order_id: FromPath[int], line_id: FromPath[int]) -> Response:
+        await orders.delete_line(ctx_of(request), order_id, line_id)
+        return redirect(request, f"/workorders/{order_id}")
 
 
 ROUTES = [OrderPages]

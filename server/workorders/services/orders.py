@@ -970,3 +970,21 @@ async def technicians(ctx: Ctx, org_id: int) -> list[dict]:
     )
     held = await roles.holdings([r["id"] for r in rows])
     return [r for r in rows if held[r["id"]][1] or P.REPAIR in held[r["id"]][0]]
+
+
+async def choices(ctx: Ctx, order: dict) -> dict:
+    """What the order's page offers: repair codes and fault reasons usable for its product's
+    category, the org's warehouses (all, and its 坏品库) and its technicians."""
+    lineage = await _category_of(ctx, order)
+    offered = {}
+    for kind in ("repair_code", "fault_reason"):
+        rows = (await codes.search(ctx, kind, usable_only=True, params=PageParams(1, 200))).items
+        offered[kind] = [r for r in rows if r["category_id"] in lineage]
+    stores = await warehouses.usable_for_org(ctx, order["org_id"])
+    return {
+        "repair_codes": offered["repair_code"],
+        "fault_reasons": offered["fault_reason"],
+        "warehouses": stores,
+        "defective_warehouses": [w for w in stores if w["warehouse_type"] == WarehouseType.DEFECTIVE],
+        "technicians": await technicians(ctx, order["org_id"]),
+    }
