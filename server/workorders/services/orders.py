@@ -86,11 +86,10 @@ def sla_of(row: dict, limits: dict, at: datetime) -> str:
 async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, dict, dict, dict]:
     """Names of the goods, repair codes, technicians and customers the rows and lines refer to:
     one query each, however many rows."""
-    goods_ids = {r["goods_id"] for r in rows} | {ln["goods_id"] for ln in lines}
-    code_ids = {ln["repair_code_id"] for ln in lines}
-    user_ids = {r["technician_id"] for r in rows}
+    goods_ids = ({r["goods_id"] for r in rows} | {ln["goods_id"] for ln in lines}) - {None}
+    code_ids = {ln["repair_code_id"] for ln in lines} - {None}
+    user_ids = {r["technician_id"] for r in rows} - {None}
     customer_ids = {r["customer"] for r in rows}
-    goods_ids.discard(None), code_ids.discard(None), user_ids.discard(None)
     g = (
         {
             r["id"]: r
