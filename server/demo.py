@@ -41,7 +41,7 @@ def modules(*names: str) -> list[str]:
 
 # the front desk takes in, edits, assigns and closes; the technician repairs; the manager does all
 FRONT_DESK = [WO.INTAKE_VIEW, WO.INTAKE, WO.VIEW, WO.UPDATE, WO.ASSIGN, WO.CLOSE, WO.CANCEL, WO.EXPORT]
-TECHNICIAN = [WO.VIEW, WO.REPAIR]
+TECHNICIAN = [WO.VIEW, WO.REPAIR, WO.MINE]
 
 ROLES = [
     ("总部管理员", OrgKind.HQ, modules("system")),

@@ -23,9 +23,12 @@ page(
     },
 )
 
+page("workorders", "mine", "我的维修", "/workorders/mine", {"view": "查看"})
+
 INTAKE_VIEW, INTAKE = "workorders.intake.view", "workorders.intake.create"
 VIEW, UPDATE, ASSIGN = "workorders.order.view", "workorders.order.update", "workorders.order.assign"
 REPAIR, CLOSE, CANCEL = "workorders.order.repair", "workorders.order.close", "workorders.order.cancel"
 SETTINGS, EXPORT = "workorders.order.settings", "workorders.order.export"
+MINE = "workorders.mine.view"
 
 publish("workorders", sys.modules[__name__])

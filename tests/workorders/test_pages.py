@@ -201,3 +201,23 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
     page = await client.get(url)
     assert "wo-close-form" not in page.text and "SF1" in page.text
     assert (await client.post(f"{url}/cancel", data={"reason": "x"}, headers=hx)).status_code == 409
+
+
+async def test_my_repairs_lists_my_unfinished_orders_most_overdue_first(client, tenant):
+    from datetime import timedelta
+
+    w = await wo_world(tenant, stock=0)
+    tech = await service_user(tenant, "tech", tenant.org_id, "hq", [P.VIEW, P.REPAIR, P.MINE])
+    older = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    newer = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    await orders.intake(tenant, intake_body(w))  # not assigned
+    gone = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    await orders.cancel(tenant, gone["id"], {"reason": "不修了"})
+    await WorkOrder.update({WorkOrder.status_at: older["status_at"] - timedelta(hours=5)}).where(
+        WorkOrder.id == older["id"]
+    )
+    await page_login(client, "tech@ACME", PASSWORD)
+    page = await client.get("/workorders/mine")
+    assert page.status_code == 200
+    assert re.findall(r'data-no="([^"]+)"', page.text) == [older["no"], newer["no"]]
+    assert 'href="/workorders/mine"' in page.text

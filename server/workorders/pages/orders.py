@@ -56,6 +56,24 @@ class OrderPages(Controller):
             sla_badges=SLA_BADGES,
         )
 
+    @get("/mine", opt={"perm": P.MINE}, include_in_schema=False)
+    async def mine(self, request: Request) -> Response:
+        """【我的维修】: the caller's unfinished assignments, longest in their status first, on a
+        phone-sized page that refreshes on `live:workorders`."""
+        ctx = ctx_of(request)
+        page = await orders.search(ctx, WorkOrderFilters(mine=True, sort="urgency"), params=page_params(request))
+        return render(
+            request,
+            "workorders/mine.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="我的维修",
+            page=page,
+            query="",
+            badges=BADGES,
+            sla_badges=SLA_BADGES,
+            slas=Sla.labels(),
+        )
+
     @get("/export", opt={"perm": P.EXPORT}, include_in_schema=False)
     async def export(self, request: Request) -> Response:
         return await exports.orders_xlsx(ctx_of(request), WorkOrderFilters.from_query(request.query_params))
