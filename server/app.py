@@ -46,6 +46,8 @@ from server.settings import ROOT, Settings
 from server.system import api as system_api
 from server.system import pages as system_pages
 from server.system.services import auth
+from server.workorders import api as workorders_api
+from server.workorders import pages as workorders_pages
 
 SESSION_MAX_AGE = 12 * 3600
 # Requests with no ambient credential to forge: a kiosk's carry its token in the URL.
@@ -172,6 +174,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *inventory_pages.ROUTES,
             *queue_api.ROUTES,
             *queue_pages.ROUTES,
+            *workorders_api.ROUTES,
+            *workorders_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

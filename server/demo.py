@@ -14,6 +14,7 @@ from server.queue.services import devices
 from server.queue.states import DeviceKind
 from server.system.services import orgs, roles, tenants, users
 from server.system.tables import Tenant
+from server.workorders import permissions as WO
 
 CODE = "DEMO"
 PASSWORD = "demo1234"
@@ -38,6 +39,10 @@ def modules(*names: str) -> list[str]:
     return sorted(c for c in permissions.all_codes() if c.split(".")[0] in names)
 
 
+# the front desk takes in, edits, assigns and closes; the technician repairs; the manager does all
+FRONT_DESK = [WO.INTAKE_VIEW, WO.INTAKE, WO.VIEW, WO.UPDATE, WO.ASSIGN, WO.CLOSE, WO.CANCEL, WO.EXPORT]
+TECHNICIAN = [WO.VIEW, WO.REPAIR, WO.MINE]
+
 ROLES = [
     ("总部管理员", OrgKind.HQ, modules("system")),
     (
@@ -53,8 +58,8 @@ ROLES = [
             *modules("workorders", "inventory", "queue", "credit"),
         ],
     ),
-    ("前台接待", OrgKind.BRANCH, modules("workorders", "queue")),
-    ("维修技师", OrgKind.BRANCH, modules("workorders")),
+    ("前台接待", OrgKind.BRANCH, [*FRONT_DESK, *modules("queue")]),
+    ("维修技师", OrgKind.BRANCH, TECHNICIAN),
     ("仓库管理员", OrgKind.BRANCH, modules("inventory")),
     ("总部仓库管理员", OrgKind.HQ, modules("inventory", "masterdata")),
 ]

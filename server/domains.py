@@ -17,6 +17,8 @@ from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goo
 from server.queue import permissions as _queue_permissions  # noqa: F401
 from server.queue.services import setup as _queue_setup  # noqa: F401  (live topics)
 from server.system import permissions as _system_permissions  # noqa: F401
+from server.workorders import permissions as _workorders_permissions  # noqa: F401
+from server.workorders.services import orders as _orders  # noqa: F401  (live topics)
 
 APP_REGISTRY = AppRegistry(
     apps=[
@@ -26,6 +28,7 @@ APP_REGISTRY = AppRegistry(
         "server.credit.piccolo_app",
         "server.inventory.piccolo_app",
         "server.queue.piccolo_app",
+        "server.workorders.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

@@ -164,7 +164,9 @@ async def test_permissions(client, admin, tenant, w):
     assert "call-next" not in page.text and 'id="q-desk-call"' not in page.text  # may look, not call
     refused(await post(client, f"/queue/counter/{c1}/call-next"), 403, "没有权限")
     refused(await post(client, f"/queue/counter/{c1}/tickets/1/recall"), 403, "没有权限")
-    assert (await client.get("/workorders/intake?phone=1&queue_ticket_id=1")).status_code == 200
+    assert (
+        await client.get("/workorders/intake?phone=1&queue_ticket_id=1")
+    ).status_code == 403  # 工单受理 is its own right
 
     client.cookies.clear()
     await page_login(client, "nobody@ACME", PASSWORD)
@@ -189,7 +191,14 @@ async def test_another_tenants_and_a_sibling_branchs_counters_are_not_found(clie
     refused(await post(client, f"/queue/counter/{other['c1']['id']}/call-next"), 404, "窗口不存在")
 
     # a user of B1 sees B1 only: B2's counter and ticket are not found
-    await user_with(client, admin, "clerk", b1["id"], "branch", ["queue.counter.view", "queue.counter.call"])
+    await user_with(
+        client,
+        admin,
+        "clerk",
+        b1["id"],
+        "branch",
+        ["queue.counter.view", "queue.counter.call", "workorders.intake.view"],
+    )
     client.cookies.clear()
     await page_login(client, "clerk@ACME", PASSWORD)
     page = await client.get("/queue/counter")
@@ -219,16 +228,18 @@ async def test_no_counter_yet(client, admin):
     assert page.status_code == 200 and "还没有可用的窗口" in page.text
 
 
-async def test_intake_placeholder(client, admin, w):
+async def test_open_intake_from_a_ticket(client, admin, w):
+    """【开单】 opens the work-order intake form with the ticket's phone and id (tests/workorders)."""
     ticket = await take(client, w["kiosk_auth"], w["a"]["id"], "13800001234")
     page = await client.get(f"/workorders/intake?phone=13800001234&queue_ticket_id={ticket['id']}")
     assert page.status_code == 200
-    assert "工单受理将在工单模块上线后在此打开" in page.text
-    assert re.search(r'id="intake-ticket">A001', page.text) and 'id="intake-phone">13800001234<' in page.text
+    assert re.search(r'id="intake-ticket">排队号 A001', page.text)
+    assert 'name="customer.phone" value="13800001234"' in page.text
+    assert f'name="queue_ticket_id" value="{ticket["id"]}"' in page.text
     assert 'href="/queue/counter"' in page.text and 'class="sidebar"' in page.text
     bare = await client.get("/workorders/intake")
-    assert bare.status_code == 200 and 'id="intake-phone">—<' in bare.text
+    assert bare.status_code == 200 and 'name="customer.phone" value=""' in bare.text
     assert (await client.get("/workorders/intake?queue_ticket_id=99999999")).status_code == 404
     assert (await client.get("/workorders/intake?queue_ticket_id=abc")).status_code == 400
     escaped = await client.get("/workorders/intake?phone=<script>")
-    assert "<script>" not in escaped.text.split('id="intake-phone">')[1][:40]
+    assert "<script>" not in escaped.text.split('name="customer.phone"')[1][:40]

@@ -1,7 +1,7 @@
 """【叫号】 (SPEC 6): a counter's desk — its tickets being called or served with their actions, a big
 【叫号】, the waiting list of its services and today's tally. The chosen counter is `?counter_id=`
 (the page's script remembers it); `#desk` refreshes on `live:queue`, and every action answers the
-desk re-rendered. Also the placeholder of the work-order intake that a ticket's 【开单】 opens."""
+desk re-rendered. A ticket's 【开单】 opens the work-order intake (server.workorders.pages)."""
 
 from __future__ import annotations
 
@@ -129,19 +129,4 @@ class CounterPages(Controller):
         return _desk_response(request, await _desk(ctx, counter_id), done.format(no=ticket["no"]))
 
 
-@get("/workorders/intake", opt={"perm": P.COUNTER_VIEW}, include_in_schema=False)
-async def intake_placeholder(request: Request) -> Response:
-    """Where a ticket's 【开单】 leads until the work-order module brings the real intake form."""
-    ctx = ctx_of(request)
-    ticket_id = request.query_params.get("queue_ticket_id", "")
-    ticket = await tickets.get(ctx, ticket_id) if ticket_id else None
-    return render(
-        request,
-        "queue/intake_placeholder.html",
-        title="工单受理",
-        phone=request.query_params.get("phone", "")[:30],
-        ticket=ticket,
-    )
-
-
-ROUTES = [CounterPages, intake_placeholder]
+ROUTES = [CounterPages]

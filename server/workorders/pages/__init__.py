@@ -1,0 +1,3 @@
+from server.workorders.pages import intake, orders
+
+ROUTES = [*intake.ROUTES, *orders.ROUTES]

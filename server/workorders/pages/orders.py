@@ -1,0 +1,134 @@
+"""【工单处理】 (SPEC 5): the filtered list with SLA colours (live on `workorders`), and the work
+order's page: intake data, charges, repair lines, the status timeline and the device history,
+with the forms of 派工, 【直接维修】 and its lines, 【维修完毕】, 【结单】 and 取消. Each form posts to
+its service and reloads the page; a refusal shows in the form."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from server.core.forms import form_data, page_params, query_string
+from server.core.tenancy import Ctx
+from server.core.web import ctx_of, htmx_target, redirect, render
+from server.masterdata.services import dictionaries
+from server.workorders import exports
+from server.workorders import permissions as P
+from server.workorders.schemas import WorkOrderFilters
+from server.workorders.services import orders
+from server.workorders.states import Sla, WorkOrderStatus
+
+BADGES = {"accepted": "blue", "repairing": "amber", "repaired": "green", "closed": "grey", "cancelled": "grey"}
+SLA_BADGES = {Sla.GREEN: "green", Sla.YELLOW: "amber", Sla.RED: "red"}
+KINDS = ("service_type", "customer_type", "test_result", "repair_result", "closing_method", "payment_method")
+
+
+async def _act(request: Request, order_id: int, service: Callable[[Ctx, Any, dict], Awaitable[dict]]) -> Response:
+    """A form of the order's page through its service; the page reloads with the result (a
+    refusal is shown in the form)."""
+    data = await form_data(request, lists=("fault_reason_ids",))
+    await service(ctx_of(request), order_id, data)
+    return redirect(request, f"/workorders/{order_id}")
+
+
+class OrderPages(Controller):
+    path = "/workorders"
+
+    @get("/", opt={"perm": P.VIEW}, include_in_schema=False)
+    async def list_page(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        filters = WorkOrderFilters.from_query(request.query_params)
+        page = await orders.search(ctx, filters, params=page_params(request))
+        return render(
+            request,
+            "workorders/list.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="工单处理",
+            page=page,
+            filters=filters,
+            query=query_string({k: v for k, v in filters.as_dict().items() if v}),
+            statuses=WorkOrderStatus.labels(),
+            slas=Sla.labels(),
+            badges=BADGES,
+            sla_badges=SLA_BADGES,
+        )
+
+    @get("/mine", opt={"perm": P.MINE}, include_in_schema=False)
+    async def mine(self, request: Request) -> Response:
+        """【我的维修】: the caller's unfinished assignments, longest in their status first, on a
+        phone-sized page that refreshes on `live:workorders`."""
+        ctx = ctx_of(request)
+        page = await orders.search(ctx, WorkOrderFilters(mine=True, sort="urgency"), params=page_params(request))
+        return render(
+            request,
+            "workorders/mine.html",
+            block="rows" if htmx_target(request) == "rows" else None,
+            title="我的维修",
+            page=page,
+            query="",
+            badges=BADGES,
+            sla_badges=SLA_BADGES,
+            slas=Sla.labels(),
+        )
+
+    @get("/export", opt={"perm": P.EXPORT}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        return await exports.orders_xlsx(ctx_of(request), WorkOrderFilters.from_query(request.query_params))
+
+    @get("/{order_id:int}", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)
+    async def detail(self, request: Request, order_id: FromPath[int]) -> Response:
+        ctx = ctx_of(request)
+        order = await orders.get(ctx, order_id)
+        names = {kind: {i["code"]: i["name"] for i in await dictionaries.items(ctx, kind)} for kind in KINDS}
+        device = await orders.device(ctx, order["serial_no"]) if order["serial_no"] else None
+        open_ = order["status"] not in ("closed", "cancelled")
+        return render(
+            request,
+            "workorders/detail.html",
+            title=f"工单 {order['no']}",
+            order=order,
+            names=names,
+            timeline=await orders.history(ctx, order["id"]),
+            device=device,
+            badges=BADGES,
+            sla_badges=SLA_BADGES,
+            choices=await orders.choices(ctx, order) if open_ else {},
+            dicts={k: await dictionaries.items(ctx, k, enabled_only=True) for k in KINDS} if open_ else {},
+        )
+
+    @post("/{order_id:int}/assign", opt={"perm": P.ASSIGN}, include_in_schema=False)
+    async def assign(self, request: Request, order_id: FromPath[int]) -> Response:
+        data = await form_data(request)
+        await orders.assign(ctx_of(request), order_id, data.get("technician_id") or None)
+        return redirect(request, f"/workorders/{order_id}")
+
+    @post("/{order_id:int}/start-repair", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def start_repair(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.start_repair)
+
+    @post("/{order_id:int}/lines", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def add_line(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.add_line)
+
+    @post("/{order_id:int}/complete", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def complete(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.complete)
+
+    @post("/{order_id:int}/close", opt={"perm": P.CLOSE}, include_in_schema=False)
+    async def close(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.close)
+
+    @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
+    async def cancel(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, orders.cancel)
+
+    @post("/{order_id:int}/lines/{line_id:int}/delete", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def delete_line(self, request: Request, order_id: FromPath[int], line_id: FromPath[int]) -> Response:
+        await orders.delete_line(ctx_of(request), order_id, line_id)
+        return redirect(request, f"/workorders/{order_id}")
+
+
+ROUTES = [OrderPages]

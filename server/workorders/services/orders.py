@@ -1,0 +1,989 @@
+"""The work order life cycle (SPEC 5): intake → repair → completion → closing, or cancel.
+
+Every transition is one `atomic()` step that moves the status by a conditional UPDATE on the
+status it leaves (`_claim`): two clicks on 【维修完毕】 or 【结单】 at once post once, and a
+line edit cannot slip in beside a completion. Stock leaves and enters only through inventory's
+`post_moves`, at completion, as one batch: a shortage refuses the whole completion.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import realtime
+from server.core import audit, money, numbering, validate
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains, starts_with
+from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
+from server.inventory.services.stock import Move, post_moves
+from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
+from server.masterdata.states import TreeKind, WarehouseType
+from server.masterdata.tables import Goods, RepairCode
+from server.queue.services import tickets
+from server.system.services import orgs, roles, users
+from server.system.tables import User
+from server.workorders import permissions as P
+from server.workorders.schemas import WorkOrderFilters
+from server.workorders.services import customers
+from server.workorders.services.settings import limits_of, settings
+from server.workorders.states import OPEN, LineKind, Sla, WorkOrderStatus
+from server.workorders.tables import Customer, WorkOrder, WorkOrderFaultReason, WorkOrderLine, WorkOrderStatusLog
+
+realtime.topic("workorders", (P.VIEW, P.INTAKE_VIEW))
+audit.ENTITIES.update({"work_order": "工单", "customer": "客户"})
+audit.ACTIONS.update(
+    {"assign": "派工", "start_repair": "开始维修", "complete": "维修完毕", "close": "结单", "cancel": "取消"}
+)
+audit.STATES.update({s.value: s.label for s in WorkOrderStatus if s.value not in audit.STATES})
+
+S = WorkOrderStatus
+DOC_TYPE = "work_order"
+MAX_QTY = 100_000
+MAX_LINES = 200
+TEXT_FIELDS = {  # field: (label, max length)
+    "serial_no": ("序列号", 64),
+    "barcode": ("条形码", 64),
+    "fault_description": ("故障描述", 1000),
+    "appearance": ("外观", 500),
+    "accessories": ("随机附件", 500),
+    "remark": ("备注", 500),
+}
+DICT_FIELDS = ("service_type", "customer_type", "test_result")
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _visible(ctx: Ctx):
+    return scoped(ctx, WorkOrder, subtree=WorkOrder.org_path)
+
+
+async def _row(ctx: Ctx, order_id: Any) -> dict:
+    oid = validate.ident(order_id, "工单", "id")
+    row = await WorkOrder.select().where(_visible(ctx) & (WorkOrder.id == oid)).first()
+    if row is None:
+        raise NotFound("工单")
+    return row
+
+
+def sla_of(row: dict, limits: dict, at: datetime) -> str:
+    """green / yellow / red from the time spent in the current status; a finished order is green."""
+    limit = limits.get(row["status"])
+    if not limit:
+        return Sla.GREEN
+    minutes = (at - row["status_at"]).total_seconds() / 60
+    if minutes <= limit["green"]:
+        return Sla.GREEN
+    return Sla.YELLOW if minutes <= limit["yellow"] else Sla.RED
+
+
+async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, dict, dict, dict]:
+    """Names of the goods, repair codes, technicians and customers the rows and lines refer to:
+    one query each, however many rows."""
+    goods_ids = ({r["goods_id"] for r in rows} | {ln["goods_id"] for ln in lines}) - {None}
+    code_ids = {ln["repair_code_id"] for ln in lines} - {None}
+    user_ids = {r["technician_id"] for r in rows} - {None}
+    customer_ids = {r["customer"] for r in rows}
+    g = (
+        {
+            r["id"]: r
+            for r in await Goods.select(Goods.id, Goods.code, Goods.name).where(
+                scoped(ctx, Goods) & Goods.id.is_in(list(goods_ids))
+            )
+        }
+        if goods_ids
+        else {}
+    )
+    c = (
+        {
+            r["id"]: r
+            for r in await RepairCode.select(RepairCode.id, RepairCode.code, RepairCode.name).where(
+                scoped(ctx, RepairCode) & RepairCode.id.is_in(list(code_ids))
+            )
+        }
+        if code_ids
+        else {}
+    )
+    u = (
+        {
+            r["id"]: r["name"]
+            for r in await User.select(User.id, User.name).where(scoped(ctx, User) & User.id.is_in(list(user_ids)))
+        }
+        if user_ids
+        else {}
+    )
+    cu = (
+        {
+            r["id"]: customers.as_dict(r)
+            for r in await Customer.select().where(scoped(ctx, Customer) & Customer.id.is_in(list(customer_ids)))
+        }
+        if customer_ids
+        else {}
+    )
+    return g, c, u, cu
+
+
+def _line_dict(line: dict, g: dict, c: dict) -> dict:
+    goods_row, code_row = g.get(line["goods_id"]), c.get(line["repair_code_id"])
+    return {
+        "id": line["id"],
+        "kind": line["kind"],
+        "repair_code_id": line["repair_code_id"],
+        "repair_code": f"{code_row['code']} {code_row['name']}" if code_row else "",
+        "warehouse_id": line["warehouse_id"],
+        "goods_id": line["goods_id"],
+        "goods_name": f"{goods_row['code']} {goods_row['name']}" if goods_row else "",
+        "qty": line["qty"],
+        "labor_fee": money.fmt(line["labor_fee"]),
+        "price": money.fmt(line["price"]),
+    }
+
+
+async def _as_dicts(ctx: Ctx, rows: list[dict]) -> list[dict]:
+    """API dicts of orders with their lines, fault reasons, names and SLA, in a fixed number of
+    queries (a page of 50 costs what one order costs)."""
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    lines = (
+        await WorkOrderLine.select()
+        .where(scoped(ctx, WorkOrderLine) & WorkOrderLine.work_order.is_in(ids))
+        .order_by(WorkOrderLine.id)
+    )
+    reasons = await WorkOrderFaultReason.select().where(
+        scoped(ctx, WorkOrderFaultReason) & WorkOrderFaultReason.work_order.is_in(ids)
+    )
+    g, c, u, cu = await _names(ctx, rows, lines)
+    limits = limits_of(await settings(ctx))
+    at = now()
+    out = []
+    for r in rows:
+        goods_row = g.get(r["goods_id"])
+        out.append(
+            {
+                "id": r["id"],
+                "no": r["no"],
+                "org_id": r["org_id"],
+                "status": r["status"],
+                "status_label": S(r["status"]).label,
+                "status_at": r["status_at"],
+                "sla": sla_of(r, limits, at),
+                "customer_id": r["customer"],
+                "customer": cu[r["customer"]],
+                "goods_id": r["goods_id"],
+                "goods_name": f"{goods_row['code']} {goods_row['name']}" if goods_row else "",
+                "category_id": r["category_id"],
+                **{f: r[f] for f in TEXT_FIELDS},
+                **{f: r[f] for f in DICT_FIELDS},
+                "promised_at": r["promised_at"],
+                "technician_id": r["technician_id"],
+                "technician_name": u.get(r["technician_id"], ""),
+                "queue_ticket_id": r["queue_ticket_id"],
+                "final_service_type": r["final_service_type"],
+                "fault_reason_ids": sorted(x["fault_reason_id"] for x in reasons if x["work_order"] == r["id"]),
+                "defective_warehouse_id": r["defective_warehouse_id"],
+                "repair_result": r["repair_result"],
+                "charges": {
+                    "labor": money.fmt(r["labor"]),
+                    "parts": money.fmt(r["parts"]),
+                    "total": money.fmt(r["total"]),
+                },
+                "closing_method": r["closing_method"],
+                "carrier": r["carrier"],
+                "tracking_no": r["tracking_no"],
+                "amount_received": money.fmt(r["amount_received"]),
+                "payment_method": r["payment_method"],
+                "closing_remark": r["closing_remark"],
+                "cancel_reason": r["cancel_reason"],
+                "created_by_name": r["created_by_name"],
+                "created_at": r["created_at"],
+                "repaired_at": r["repaired_at"],
+                "closed_at": r["closed_at"],
+                "cancelled_at": r["cancelled_at"],
+                "updated_at": r["updated_at"],
+                "lines": [_line_dict(ln, g, c) for ln in lines if ln["work_order"] == r["id"]],
+            }
+        )
+    return out
+
+
+async def get(ctx: Ctx, order_id: Any) -> dict:
+    return (await _as_dicts(ctx, [await _row(ctx, order_id)]))[0]
+
+
+def _day(value: str, label: str, field: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise BusinessError(f"{label}格式不正确，应为 YYYY-MM-DD", code="invalid_field", field=field) from None
+
+
+async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
+    """The 【工单处理】 list's filters, inside the caller's org subtree."""
+    where = _visible(ctx)
+    if filters.no:
+        where &= starts_with(WorkOrder.no, validate.text(filters.no, "工单号", 24, field="no"))
+    if filters.q:
+        q = validate.text(filters.q, "客户", 50, field="q")
+        found = Customer.select(Customer.id).where(
+            scoped(ctx, Customer) & (starts_with(Customer.phone, q) | contains(Customer.name, q))
+        )
+        where &= WorkOrder.customer.is_in(found)
+    if filters.phone:
+        phone = validate.text(filters.phone, "手机号", 20, field="phone")
+        where &= WorkOrder.customer.is_in(
+            Customer.select(Customer.id).where(scoped(ctx, Customer) & (Customer.phone == phone))
+        )
+    if filters.serial_no:
+        where &= WorkOrder.serial_no == validate.text(filters.serial_no, "序列号", 64, field="serial_no")
+    if filters.status:
+        where &= WorkOrder.status == validate.choice(filters.status, "状态", S.labels(), field="status")
+    if filters.repair_result:
+        where &= WorkOrder.repair_result == validate.text(filters.repair_result, "维修结果", 32, field="repair_result")
+    if filters.service_type:
+        where &= WorkOrder.service_type == validate.text(filters.service_type, "服务类型", 32, field="service_type")
+    if filters.technician_id:
+        where &= WorkOrder.technician_id == validate.ident(filters.technician_id, "维修技师", "technician_id")
+    if filters.mine:
+        where &= WorkOrder.technician_id == (ctx.user_id or 0)
+    if filters.org_id:
+        org = await orgs.get(ctx, filters.org_id)
+        where &= starts_with(WorkOrder.org_path, org["path"])
+    tz = ZoneInfo(ctx.tz)
+    if filters.date_from:
+        where &= WorkOrder.created_at >= _day(filters.date_from, "开始日期", "date_from").replace(tzinfo=tz)
+    if filters.date_to:
+        end = _day(filters.date_to, "结束日期", "date_to").replace(tzinfo=tz) + timedelta(days=1)
+        where &= WorkOrder.created_at < end
+    if filters.sla:
+        where &= _sla_where(
+            validate.choice(filters.sla, "时效", Sla.labels(), field="sla"), limits_of(await settings(ctx))
+        )
+    return where
+
+
+def _sla_where(sla: str, limits: dict):
+    """The orders of one SLA colour, as bounds on `status_at` per timed status."""
+    at = now()
+    timed = [s for s in S if limits.get(s)]
+    parts = []
+    for s in timed:
+        green, yellow = at - timedelta(minutes=limits[s]["green"]), at - timedelta(minutes=limits[s]["yellow"])
+        if sla == Sla.GREEN:
+            parts.append((WorkOrder.status == s) & (WorkOrder.status_at >= green))
+        elif sla == Sla.YELLOW:
+            parts.append((WorkOrder.status == s) & (WorkOrder.status_at < green) & (WorkOrder.status_at >= yellow))
+        else:
+            parts.append((WorkOrder.status == s) & (WorkOrder.status_at < yellow))
+    if sla == Sla.GREEN:
+        parts.append(WorkOrder.status.not_in(timed))
+    where = parts[0]
+    for p in parts[1:]:
+        where |= p
+    return where
+
+
+async def search(
+    ctx: Ctx, filters: WorkOrderFilters = WorkOrderFilters(), *, params: PageParams = PageParams()
+) -> Page:
+    """Newest first; `sort=urgency`: the unfinished orders, longest in their status (most
+    overdue) first."""
+    where = await filter_where(ctx, filters)
+    if filters.sort == "urgency":
+        where &= WorkOrder.status.not_in([S.CLOSED, S.CANCELLED])
+        query = WorkOrder.select().where(where).order_by(WorkOrder.status_at, WorkOrder.id)
+    elif filters.sort in ("", "newest"):
+        query = WorkOrder.select().where(where).order_by(WorkOrder.id, ascending=False)
+    else:
+        raise BusinessError("排序方式无效（可选：newest、urgency）", code="invalid_filter", field="sort")
+    page = await paginate(query, WorkOrder.count().where(where), params)
+    return page.with_items(await _as_dicts(ctx, page.items))
+
+
+async def history(ctx: Ctx, order_id: Any) -> list[dict]:
+    """The status timeline: each status, who set it, when, and how long the order stayed in it."""
+    order = await _row(ctx, order_id)
+    rows = (
+        await WorkOrderStatusLog.select()
+        .where(scoped(ctx, WorkOrderStatusLog) & (WorkOrderStatusLog.work_order == order["id"]))
+        .order_by(WorkOrderStatusLog.id)
+    )
+    at = now()
+    out = []
+    for i, r in enumerate(rows):
+        final = r["to_status"] in (S.CLOSED, S.CANCELLED)
+        until = rows[i + 1]["at"] if i + 1 < len(rows) else (None if final else at)
+        out.append(
+            {
+                "from_status": r["from_status"],
+                "to_status": r["to_status"],
+                "to_label": S(r["to_status"]).label,
+                "user_id": r["user_id"],
+                "user_name": r["user_name"],
+                "at": r["at"],
+                "minutes": int((until - r["at"]).total_seconds() // 60) if until else None,
+            }
+        )
+    return out
+
+
+async def device(ctx: Ctx, serial_no: Any) -> dict:
+    """A device's earlier work orders, newest first, and whether a new one is a repeat repair:
+    the last closed one closed less than the tenant's `repeat_days` ago."""
+    serial = validate.text(serial_no, "序列号", 64, True, field="serial_no")
+    rows = (
+        await WorkOrder.select()
+        .where(_visible(ctx) & (WorkOrder.serial_no == serial))
+        .order_by(WorkOrder.id, ascending=False)
+        .limit(50)
+    )
+    days = (await settings(ctx))["repeat_days"]
+    closed = [r["closed_at"] for r in rows if r["status"] == S.CLOSED and r["closed_at"]]
+    last = max(closed) if closed else None
+    return {
+        "serial_no": serial,
+        "repeat_days": days,
+        "last_closed_at": last,
+        "repeat_repair": bool(last and now() - last < timedelta(days=days)),
+        "items": await _as_dicts(ctx, rows),
+    }
+
+
+# --- checks shared by the transitions ---------------------------------------------------------------
+
+
+def _invalid(order: dict, doing: str) -> Conflict:
+    return Conflict(f"工单 {order['no']} 当前为「{S(order['status']).label}」，不能{doing}", code="invalid_state")
+
+
+async def _claim(ctx: Ctx, order: dict, allowed: tuple[str, ...], doing: str, values: dict) -> None:
+    """Change the order only while its status is one of `allowed`: the UPDATE's WHERE decides,
+    so of two concurrent transitions one wins and the other is told the true state."""
+    stamp = now()
+    assignments = ", ".join('"' + k + '" = {}' for k in [*values, "updated_at"])
+    rows = await WorkOrder.raw(
+        f'UPDATE "wo_order" SET {assignments} '
+        f'WHERE "id" = {{}} AND "tenant_id" = {{}} AND "status" IN ({", ".join("{}" for _ in allowed)}) '
+        'RETURNING "id"',
+        *values.values(),
+        stamp,
+        order["id"],
+        ctx.tenant_id,
+        *allowed,
+    )
+    if not rows:
+        raise _invalid(await _row(ctx, order["id"]), doing)
+
+
+async def _log(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> None:
+    await WorkOrderStatusLog.insert(
+        WorkOrderStatusLog(
+            tenant_id=ctx.tenant_id,
+            work_order=order["id"],
+            from_status=order["status"],
+            to_status=to,
+            user_id=ctx.user_id,
+            user_name=ctx.user_name[:100],
+            at=now(),
+        )
+    )
+    await audit.record(ctx, action, "work_order", order["id"], summary, {"status": order["status"]}, {"status": to})
+
+
+def _emit(ctx: Ctx, order: dict, kind: str) -> None:
+    realtime.emit(ctx.tenant_id, order["org_path"], "workorders", kind, order["id"])
+
+
+def _lineage(category: dict) -> list[int]:
+    """The product's category and its ancestors: the codes and reasons filed there apply."""
+    return [int(p) for p in category["path"].strip("/").split("/") if p]
+
+
+async def _category_of(ctx: Ctx, order: dict) -> list[int]:
+    return _lineage(await trees.get(ctx, TreeKind.CATEGORY, order["category_id"]))
+
+
+async def _usable_code(ctx: Ctx, kind: str, item_id: Any, lineage: list[int], field: str) -> dict:
+    row = await codes.usable(ctx, kind, item_id, field)
+    if row["category"] not in lineage:
+        label = "维修代码" if kind == "repair_code" else "故障原因"
+        raise BusinessError(f"{label} {row['code']} 不属于该产品的品类", code="wrong_category", field=field)
+    return row
+
+
+async def _technician(ctx: Ctx, user_id: Any, org_id: int, field: str = "technician_id") -> int | None:
+    """An enabled user of the order's org holding the repair permission, or None for 未派工."""
+    if user_id in (None, ""):
+        return None
+    try:
+        user = await users.get(ctx, user_id)
+    except NotFound:
+        raise BusinessError("所选维修技师不存在", code="unknown_technician", field=field) from None
+    held, super_admin = (await roles.holdings([user["id"]]))[user["id"]]
+    if user["org_id"] != org_id or not user["enabled"] or user["status"] != "active":
+        raise BusinessError(f"{user['name']} 不是本机构的在职用户", code="invalid_technician", field=field)
+    if not super_admin and P.REPAIR not in held:
+        raise BusinessError(f"{user['name']} 没有维修权限", code="invalid_technician", field=field)
+    return user["id"]
+
+
+def _qty(value: Any, field: str) -> int:
+    return validate.integer(1 if value is None else value, "数量", 1, MAX_QTY, field=field)
+
+
+def _when(value: Any, label: str, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        stamp = value
+    else:
+        try:
+            stamp = datetime.fromisoformat(validate.text(value, label, 40, field=field))
+        except ValueError:
+            raise BusinessError(f"{label}格式不正确", code="invalid_field", field=field) from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+async def _intake_fields(ctx: Ctx, data: dict, v: Fields, *, partial: bool, org_id: int) -> dict:
+    """The intake form's own fields (not the customer, not the issued goods)."""
+    out: dict = {}
+    for f, (label, max_len) in TEXT_FIELDS.items():
+        if not partial or f in data:
+            out[f] = v(validate.text, data.get(f), label, max_len, field=f)
+    for f in DICT_FIELDS:
+        if f in data or not partial:
+            value = data.get(f)
+            if value in (None, ""):
+                if f == "service_type":
+                    v(validate.text, "", "服务类型", 32, True, field=f)
+                out[f] = ""
+            else:
+                out[f] = await v.awaiting(dictionaries.require_code(ctx, f, value, f))
+    if "goods_id" in data and data["goods_id"] not in (None, ""):
+        product = await v.awaiting(goods.usable(ctx, data["goods_id"], "goods_id"))
+        if product is not None and not product["is_intake_item"]:
+            v(_refuse, f"货品 {product['code']} 不是受理产品", "goods_id")
+        elif product is not None:
+            out["goods_id"], out["category_id"] = product["id"], product["category"]
+    elif "category_id" in data and data["category_id"] not in (None, ""):
+        node = await v.awaiting(trees.usable(ctx, TreeKind.CATEGORY, data["category_id"], "产品品类", "category_id"))
+        if node is not None:
+            out["goods_id"], out["category_id"] = None, node["id"]
+    elif not partial or "goods_id" in data or "category_id" in data:
+        v(_refuse, "请选择产品（受理产品或品类）", "goods_id", "required")
+    if not partial or "promised_at" in data:
+        out["promised_at"] = v(_when, data.get("promised_at"), "承诺时间", "promised_at")
+    if not partial or "technician_id" in data:
+        out["technician_id"] = await v.awaiting(_technician(ctx, data.get("technician_id"), org_id))
+    return out
+
+
+def _refuse(detail: str, field: str, code: str = "invalid_field") -> None:
+    raise BusinessError(detail, code=code, field=field)
+
+
+async def _issued_lines(ctx: Ctx, values: Any, v: Fields, org_id: int) -> list[dict]:
+    if values in (None, ""):
+        return []
+    if not isinstance(values, list) or len(values) > MAX_LINES:
+        v(_refuse, f"领用货品最多 {MAX_LINES} 行", "issued_lines")
+        return []
+    out = []
+    for i, line in enumerate(values):
+        f = f"issued_lines[{i}]."
+        if not isinstance(line, dict):
+            v(_refuse, f"第 {i + 1} 行领用货品格式不正确", f"issued_lines[{i}]")
+            continue
+        wh = await v.awaiting(
+            warehouses.require_usable(ctx, line.get("warehouse_id"), org_id, field=f + "warehouse_id")
+        )
+        item = await v.awaiting(goods.usable(ctx, line.get("goods_id"), f + "goods_id"))
+        qty = v(_qty, line.get("qty"), f + "qty")
+        if wh and item and qty:
+            out.append({"warehouse_id": wh["warehouse_id"], "goods_id": item["id"], "qty": qty})
+    return out
+
+
+# --- transitions -----------------------------------------------------------------------------------
+
+
+async def intake(ctx: Ctx, data: dict) -> dict:
+    """【工单受理】: the customer (found by phone, or new), the device, what came with it; saving
+    gives the `GD…` number. Issued goods are only listed: they leave stock at completion."""
+    v = Fields()
+    customer_data = None
+    if data.get("customer_id") not in (None, ""):
+        customer_id = v(validate.ident, data["customer_id"], "客户", "customer_id")
+        if customer_id:
+            try:
+                customer_data = await customers.get(ctx, customer_id)
+            except NotFound:
+                v(_refuse, "所选客户不存在", "customer_id")
+    else:
+        customer_data = await customers.clean(ctx, data.get("customer") or {}, v, prefix="customer.")
+    fields = await _intake_fields(ctx, data, v, partial=False, org_id=ctx.org_id)
+    issued = await _issued_lines(ctx, data.get("issued_lines"), v, ctx.org_id)
+    ticket_id = None
+    if data.get("queue_ticket_id") not in (None, ""):
+        ticket_id = v(validate.ident, data["queue_ticket_id"], "排队号", "queue_ticket_id")
+        if ticket_id:
+            try:
+                await tickets.get(ctx, ticket_id)
+            except NotFound:
+                v(_refuse, "所选排队号不存在", "queue_ticket_id")
+    v.done()
+    if "id" not in customer_data and not fields["customer_type"]:
+        fields["customer_type"] = customer_data.get("customer_type", "")
+    stamp = now()
+    async with atomic():
+        if "id" not in customer_data:
+            customer_data = await customers.find_or_create(ctx, customer_data)
+        no = await numbering.next_number(ctx, "GD")
+        row = WorkOrder(
+            tenant_id=ctx.tenant_id,
+            org_id=ctx.org_id,
+            org_path=ctx.org_path,
+            no=no,
+            status=S.ACCEPTED,
+            status_at=stamp,
+            customer=customer_data["id"],
+            queue_ticket_id=ticket_id,
+            created_by=ctx.user_id,
+            created_by_name=ctx.user_name[:100],
+            created_at=stamp,
+            updated_at=stamp,
+            **fields,
+        )
+        await row.save()
+        for line in issued:
+            await WorkOrderLine.insert(
+                WorkOrderLine(
+                    tenant_id=ctx.tenant_id, work_order=row.id, kind=LineKind.ISSUED, created_at=stamp, **line
+                )
+            )
+        order = {"id": row.id, "no": no, "status": "", "org_path": ctx.org_path}
+        await _log(ctx, order, S.ACCEPTED, f"受理工单 {no}", "create")
+        _emit(ctx, order, "created")
+    return await get(ctx, row.id)
+
+
+async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
+    """Edit the intake data (and the customer) until the repair completes; the product only
+    before repair starts (the fault reasons and codes chosen hang on its category)."""
+    order = await _row(ctx, order_id)
+    if order["status"] not in OPEN:
+        raise _invalid(order, "修改受理信息")
+    v = Fields()
+    fields = await _intake_fields(ctx, data, v, partial=True, org_id=order["org_id"])
+    if ("goods_id" in fields or "category_id" in fields) and order["status"] != S.ACCEPTED:
+        if (fields.get("goods_id"), fields.get("category_id")) != (order["goods_id"], order["category_id"]):
+            v(_refuse, "维修已开始，不能再更换产品", "goods_id")
+    customer_data = None
+    if isinstance(data.get("customer"), dict):
+        customer_data = await customers.clean(ctx, data["customer"], v, prefix="customer.")
+    v.done()
+    async with atomic():
+        if customer_data:
+            fields["customer"] = (await customers.find_or_create(ctx, customer_data))["id"]
+        changed = {k: val for k, val in fields.items() if order.get(k) != val}
+        if changed:
+            await _claim(ctx, order, OPEN, "修改受理信息", changed)
+            before, after = audit.changes(order, order | changed)
+            await audit.record(ctx, "update", "work_order", order["id"], f"修改工单 {order['no']}", before, after)
+            _emit(ctx, order, "updated")
+    return await get(ctx, order["id"])
+
+
+async def assign(ctx: Ctx, order_id: Any, technician_id: Any) -> dict:
+    """Assign or reassign (None: take it back) any time before closing."""
+    order = await _row(ctx, order_id)
+    v = Fields()
+    tid = await v.awaiting(_technician(ctx, technician_id, order["org_id"]))
+    v.done()
+    async with atomic():
+        await _claim(ctx, order, (S.ACCEPTED, S.REPAIRING, S.REPAIRED), "派工", {"technician_id": tid})
+        await audit.record(
+            ctx,
+            "assign",
+            "work_order",
+            order["id"],
+            f"工单 {order['no']} 派工",
+            {"technician_id": order["technician_id"]},
+            {"technician_id": tid},
+        )
+        _emit(ctx, order, "assigned")
+    return await get(ctx, order["id"])
+
+
+async def start_repair(ctx: Ctx, order_id: Any, data: dict) -> dict:
+    """【直接维修】: the final service type, the fault reasons (of the product's category) and the
+    defective-parts warehouse (a 坏品库 of the org); `accepted` → `repairing`. While repairing
+    the same call corrects these fields."""
+    order = await _row(ctx, order_id)
+    if order["status"] not in OPEN:
+        raise _invalid(order, "维修")
+    lineage = await _category_of(ctx, order)
+    v = Fields()
+    final = await v.awaiting(
+        dictionaries.require_code(ctx, "service_type", data.get("final_service_type"), "final_service_type")
+    )
+    reason_ids = v(validate.id_list, data.get("fault_reason_ids"), "故障原因", "fault_reason_ids", 50) or []
+    for rid in reason_ids:
+        await v.awaiting(_usable_code(ctx, "fault_reason", rid, lineage, "fault_reason_ids"))
+    wid = None
+    if data.get("defective_warehouse_id") not in (None, ""):
+        wh = await v.awaiting(
+            warehouses.require_usable(
+                ctx,
+                data["defective_warehouse_id"],
+                order["org_id"],
+                (WarehouseType.DEFECTIVE,),
+                "defective_warehouse_id",
+            )
+        )
+        wid = wh["warehouse_id"] if wh else None
+    v.done()
+    values = {"final_service_type": final, "defective_warehouse_id": wid}
+    if order["technician_id"] is None and ctx.user_id is not None:
+        values["technician_id"] = ctx.user_id  # whoever starts the repair takes it
+    async with atomic():
+        if order["status"] == S.ACCEPTED:
+            stamp = now()
+            await _claim(
+                ctx,
+                order,
+                (S.ACCEPTED,),
+                "开始维修",
+                values | {"status": S.REPAIRING, "status_at": stamp, "repair_started_at": stamp},
+            )
+            await _log(ctx, order, S.REPAIRING, f"工单 {order['no']} 开始维修", "start_repair")
+        else:
+            await _claim(ctx, order, (S.REPAIRING,), "维修", values)
+        await WorkOrderFaultReason.delete().where(
+            scoped(ctx, WorkOrderFaultReason) & (WorkOrderFaultReason.work_order == order["id"])
+        )
+        for rid in reason_ids:
+            await WorkOrderFaultReason.insert(
+                WorkOrderFaultReason(tenant_id=ctx.tenant_id, work_order=order["id"], fault_reason_id=rid)
+            )
+        _emit(ctx, order, "status")
+    return await get(ctx, order["id"])
+
+
+async def _line_fields(ctx: Ctx, order: dict, data: dict) -> dict:
+    lineage = await _category_of(ctx, order)
+    v = Fields()
+    code = await v.awaiting(_usable_code(ctx, "repair_code", data.get("repair_code_id"), lineage, "repair_code_id"))
+    item = None
+    if data.get("goods_id") not in (None, ""):
+        item = await v.awaiting(goods.usable(ctx, data["goods_id"], "goods_id"))
+    elif code and code["uses_material"]:
+        v(_refuse, f"维修代码 {code['code']} 需要用料，请选择货品", "goods_id", "required")
+    wh = None
+    if item or data.get("warehouse_id") not in (None, ""):
+        wh = await v.awaiting(warehouses.require_usable(ctx, data.get("warehouse_id"), order["org_id"]))
+    qty = v(_qty, data.get("qty"), "qty")
+    v.done()
+    return {
+        "repair_code_id": code["id"],
+        "goods_id": item["id"] if item else None,
+        "warehouse_id": wh["warehouse_id"] if wh else None,
+        "qty": qty,
+    }
+
+
+async def _line(ctx: Ctx, order: dict, line_id: Any) -> dict:
+    lid = validate.ident(line_id, "维修明细", "line_id")
+    row = (
+        await WorkOrderLine.select()
+        .where(
+            scoped(ctx, WorkOrderLine)
+            & (WorkOrderLine.work_order == order["id"])
+            & (WorkOrderLine.id == lid)
+            & (WorkOrderLine.kind == LineKind.REPAIR)
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("维修明细")
+    return row
+
+
+async def add_line(ctx: Ctx, order_id: Any, data: dict) -> dict:
+    order = await _row(ctx, order_id)
+    if order["status"] != S.REPAIRING:
+        raise _invalid(order, "添加维修明细")
+    values = await _line_fields(ctx, order, data)
+    async with atomic():
+        await _claim(ctx, order, (S.REPAIRING,), "添加维修明细", {})
+        count = await WorkOrderLine.count().where(
+            scoped(ctx, WorkOrderLine) & (WorkOrderLine.work_order == order["id"])
+        )
+        if count >= MAX_LINES:
+            raise BusinessError(f"一张工单最多 {MAX_LINES} 行明细", code="too_many")
+        await WorkOrderLine.insert(
+            WorkOrderLine(
+                tenant_id=ctx.tenant_id, work_order=order["id"], kind=LineKind.REPAIR, created_at=now(), **values
+            )
+        )
+        await audit.record(ctx, "update", "work_order", order["id"], f"工单 {order['no']} 添加维修明细", None, values)
+        _emit(ctx, order, "lines")
+    return await get(ctx, order["id"])
+
+
+async def update_line(ctx: Ctx, order_id: Any, line_id: Any, data: dict) -> dict:
+    """Only the quantity of a line changes (the manual's 修改); another part is a new line."""
+    order = await _row(ctx, order_id)
+    line = await _line(ctx, order, line_id)
+    if order["status"] != S.REPAIRING:
+        raise _invalid(order, "修改维修明细")
+    v = Fields()
+    qty = v(_qty, data.get("qty"), "qty")
+    v.done()
+    async with atomic():
+        await _claim(ctx, order, (S.REPAIRING,), "修改维修明细", {})
+        await WorkOrderLine.update({WorkOrderLine.qty: qty}).where(
+            scoped(ctx, WorkOrderLine) & (WorkOrderLine.id == line["id"])
+        )
+        await audit.record(
+            ctx,
+            "update",
+            "work_order",
+            order["id"],
+            f"工单 {order['no']} 修改维修明细",
+            {"qty": line["qty"]},
+            {"qty": qty},
+        )
+        _emit(ctx, order, "lines")
+    return await get(ctx, order["id"])
+
+
+async def delete_line(ctx: Ctx, order_id: Any, line_id: Any) -> dict:
+    order = await _row(ctx, order_id)
+    line = await _line(ctx, order, line_id)
+    if order["status"] != S.REPAIRING:
+        raise _invalid(order, "删除维修明细")
+    async with atomic():
+        await _claim(ctx, order, (S.REPAIRING,), "删除维修明细", {})
+        await WorkOrderLine.delete().where(scoped(ctx, WorkOrderLine) & (WorkOrderLine.id == line["id"]))
+        await audit.record(
+            ctx, "update", "work_order", order["id"], f"工单 {order['no']} 删除维修明细", {"line_id": line["id"]}, None
+        )
+        _emit(ctx, order, "lines")
+    return await get(ctx, order["id"])
+
+
+async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
+    """【维修完毕】 as one step: every part and issued goods leaves its warehouse, the replaced
+    parts enter the 坏品库, the charges are fixed (each code's labour fee + the org's retail
+    price of each goods), `repairing` → `repaired`. A shortage refuses all of it."""
+    order = await _row(ctx, order_id)
+    if order["status"] != S.REPAIRING:
+        raise _invalid(order, "维修完毕")
+    v = Fields()
+    result = await v.awaiting(
+        dictionaries.require_code(ctx, "repair_result", data.get("repair_result"), "repair_result")
+    )
+    v.done()
+    stamp = now()
+    async with atomic():
+        await _claim(
+            ctx,
+            order,
+            (S.REPAIRING,),
+            "维修完毕",
+            {"status": S.REPAIRED, "status_at": stamp, "repaired_at": stamp, "repair_result": result},
+        )
+        order = await _row(ctx, order["id"])
+        lines = (
+            await WorkOrderLine.select()
+            .where(scoped(ctx, WorkOrderLine) & (WorkOrderLine.work_order == order["id"]))
+            .order_by(WorkOrderLine.id)
+        )
+        replaced = [ln for ln in lines if ln["kind"] == LineKind.REPAIR and ln["goods_id"]]
+        if replaced and order["defective_warehouse_id"] is None:
+            raise BusinessError(
+                "有更换的配件，请先在维修信息中选择坏品转入库房", code="required", field="defective_warehouse_id"
+            )
+        if replaced:
+            await warehouses.require_usable(
+                ctx,
+                order["defective_warehouse_id"],
+                order["org_id"],
+                (WarehouseType.DEFECTIVE,),
+                "defective_warehouse_id",
+            )
+        moves = []
+        for ln in lines:
+            if ln["goods_id"]:
+                moves.append(
+                    Move(
+                        order["org_id"],
+                        ln["warehouse_id"],
+                        ln["goods_id"],
+                        -ln["qty"],
+                        DOC_TYPE,
+                        order["id"],
+                        order["no"],
+                        ln["id"],
+                    )
+                )
+        for ln in replaced:
+            moves.append(
+                Move(
+                    order["org_id"],
+                    order["defective_warehouse_id"],
+                    ln["goods_id"],
+                    ln["qty"],
+                    DOC_TYPE,
+                    order["id"],
+                    order["no"],
+                    ln["id"],
+                )
+            )
+        await post_moves(ctx, moves, order["org_path"])
+        fees = {
+            r["id"]: r["labor_fee"]
+            for r in await RepairCode.select(RepairCode.id, RepairCode.labor_fee).where(
+                scoped(ctx, RepairCode)
+                & RepairCode.id.is_in([ln["repair_code_id"] for ln in lines if ln["repair_code_id"]] or [0])
+            )
+        }
+        prices: dict[int, int] = {}
+        labor = parts = 0
+        for ln in lines:
+            fee = fees.get(ln["repair_code_id"], 0)
+            if ln["goods_id"] and ln["goods_id"] not in prices:
+                prices[ln["goods_id"]] = money.to_units(
+                    (await goods.price_for(ctx, ln["goods_id"], order["org_id"])).retail_price
+                )
+            price = prices.get(ln["goods_id"], 0)
+            labor, parts = labor + fee, parts + price * ln["qty"]
+            await WorkOrderLine.update({WorkOrderLine.labor_fee: fee, WorkOrderLine.price: price}).where(
+                scoped(ctx, WorkOrderLine) & (WorkOrderLine.id == ln["id"])
+            )
+        await WorkOrder.update({WorkOrder.labor: labor, WorkOrder.parts: parts, WorkOrder.total: labor + parts}).where(
+            _visible(ctx) & (WorkOrder.id == order["id"])
+        )
+        await _log(ctx, order | {"status": S.REPAIRING}, S.REPAIRED, f"工单 {order['no']} 维修完毕", "complete")
+        _emit(ctx, order, "status")
+    return await get(ctx, order["id"])
+
+
+async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
+    """【结单】: how the device went back (邮寄 needs carrier and tracking number), what the
+    customer paid (4 decimals; a payment method unless free), `repaired` → `closed`."""
+    order = await _row(ctx, order_id)
+    if order["status"] != S.REPAIRED:
+        raise _invalid(order, "结单")
+    v = Fields()
+    method = await v.awaiting(
+        dictionaries.require_code(ctx, "closing_method", data.get("closing_method"), "closing_method")
+    )
+    mail = method == "mail"
+    carrier = v(validate.text, data.get("carrier"), "快递公司", 50, mail, field="carrier") or ""
+    tracking = v(validate.text, data.get("tracking_no"), "快递单号", 64, mail, field="tracking_no") or ""
+    raw = data.get("amount_received")
+    amount = v(_amount, "0" if raw in (None, "") else raw)
+    payment = ""
+    if amount:
+        if data.get("payment_method") in (None, ""):
+            v(_refuse, "收费时请选择支付方式", "payment_method", "required")
+        else:
+            payment = await v.awaiting(
+                dictionaries.require_code(ctx, "payment_method", data["payment_method"], "payment_method")
+            )
+    elif data.get("payment_method") not in (None, ""):
+        v(_refuse, "不收费时不填写支付方式", "payment_method")
+    remark = v(validate.text, data.get("remark"), "结单备注", 500, field="remark")
+    v.done()
+    stamp = now()
+    values = {
+        "status": S.CLOSED,
+        "status_at": stamp,
+        "closed_at": stamp,
+        "closing_method": method,
+        "carrier": carrier if mail else "",
+        "tracking_no": tracking if mail else "",
+        "amount_received": amount,
+        "payment_method": payment,
+        "closing_remark": remark,
+    }
+    async with atomic():
+        await _claim(ctx, order, (S.REPAIRED,), "结单", values)
+        await _log(ctx, order, S.CLOSED, f"工单 {order['no']} 结单", "close")
+        _emit(ctx, order, "status")
+    return await get(ctx, order["id"])
+
+
+def _amount(value: Any) -> int:
+    try:
+        amount = money.parse(value, "实收金额")
+    except BusinessError as e:
+        raise BusinessError(e.detail, code=e.code, field="amount_received") from None
+    if amount < 0:
+        raise BusinessError("实收金额不能为负数", code="invalid_money", field="amount_received")
+    return money.to_units(amount)
+
+
+async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
+    """Cancel before the repair completes: nothing was posted, so nothing is given back."""
+    order = await _row(ctx, order_id)
+    if order["status"] not in OPEN:
+        raise _invalid(order, "取消")
+    v = Fields()
+    reason = v(validate.text, data.get("reason"), "取消原因", 200, True, field="reason")
+    v.done()
+    stamp = now()
+    async with atomic():
+        await _claim(
+            ctx,
+            order,
+            OPEN,
+            "取消",
+            {"status": S.CANCELLED, "status_at": stamp, "cancelled_at": stamp, "cancel_reason": reason},
+        )
+        await _log(ctx, order, S.CANCELLED, f"取消工单 {order['no']}：{reason}", "cancel")
+        _emit(ctx, order, "status")
+    return await get(ctx, order["id"])
+
+
+async def technicians(ctx: Ctx, org_id: int) -> list[dict]:
+    """The technician select: enabled users of the org holding the repair permission."""
+    rows = (
+        await User.select(User.id, User.name)
+        .where(
+            scoped(ctx, User, subtree=User.org)
+            & (User.org == org_id)
+            & (User.enabled == True)
+            & (User.status == "active")
+        )  # noqa: E712
+        .order_by(User.name)
+        .limit(500)
+    )
+    held = await roles.holdings([r["id"] for r in rows])
+    return [r for r in rows if held[r["id"]][1] or P.REPAIR in held[r["id"]][0]]
+
+
+async def choices(ctx: Ctx, order: dict) -> dict:
+    """What the order's page offers: repair codes and fault reasons usable for its product's
+    category, the org's warehouses (all, and its 坏品库) and its technicians."""
+    lineage = await _category_of(ctx, order)
+    offered = {}
+    for kind in ("repair_code", "fault_reason"):
+        rows = (await codes.search(ctx, kind, usable_only=True, params=PageParams(1, 200))).items
+        offered[kind] = [r for r in rows if r["category_id"] in lineage]
+    stores = await warehouses.usable_for_org(ctx, order["org_id"])
+    return {
+        "repair_codes": offered["repair_code"],
+        "fault_reasons": offered["fault_reason"],
+        "warehouses": stores,
+        "defective_warehouses": [w for w in stores if w["warehouse_type"] == WarehouseType.DEFECTIVE],
+        "technicians": await technicians(ctx, order["org_id"]),
+    }

@@ -1,0 +1,113 @@
+"""Tables of work orders (SPEC 5). Amounts are integer ten-thousandths (server.core.money);
+dictionary fields hold the item's `code`."""
+
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from server.workorders.states import LineKind, WorkOrderStatus
+
+
+class Customer(Table, tablename="wo_customer"):
+    """A customer of the tenant, found again by phone at the next intake."""
+
+    tenant_id = Integer()
+    name = Varchar(length=50)
+    phone = Varchar(length=20)
+    address = Varchar(length=200, default="")
+    customer_type = Varchar(length=32, default="")
+    no_notify = Boolean(default=False)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class WorkOrder(Table, tablename="wo_order"):
+    """One device brought in for repair. `status_at` is when the current status began (SLA);
+    status changes only by conditional UPDATE on the status it leaves."""
+
+    tenant_id = Integer()
+    org_id = Integer()
+    org_path = Varchar(length=400)
+    no = Varchar(length=24)
+    status = Varchar(length=12, default=WorkOrderStatus.ACCEPTED)
+    status_at = Timestamptz()
+    customer = ForeignKey(Customer, on_delete=OnDelete.restrict)
+    goods_id = Integer(null=True, default=None)
+    category_id = Integer()
+    serial_no = Varchar(length=64, default="")
+    barcode = Varchar(length=64, default="")
+    service_type = Varchar(length=32, default="")
+    customer_type = Varchar(length=32, default="")
+    test_result = Varchar(length=32, default="")
+    fault_description = Varchar(length=1000, default="")
+    appearance = Varchar(length=500, default="")
+    accessories = Varchar(length=500, default="")
+    promised_at = Timestamptz(null=True, default=None)
+    technician_id = Integer(null=True, default=None)
+    remark = Varchar(length=500, default="")
+    queue_ticket_id = Integer(null=True, default=None)
+    final_service_type = Varchar(length=32, default="")
+    defective_warehouse_id = Integer(null=True, default=None)
+    repair_result = Varchar(length=32, default="")
+    labor = BigInt(default=0)
+    parts = BigInt(default=0)
+    total = BigInt(default=0)
+    closing_method = Varchar(length=32, default="")
+    carrier = Varchar(length=50, default="")
+    tracking_no = Varchar(length=64, default="")
+    amount_received = BigInt(default=0)
+    payment_method = Varchar(length=32, default="")
+    closing_remark = Varchar(length=500, default="")
+    cancel_reason = Varchar(length=200, default="")
+    created_by = Integer(null=True, default=None)
+    created_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    repair_started_at = Timestamptz(null=True, default=None)
+    repaired_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class WorkOrderFaultReason(Table, tablename="wo_order_fault_reason"):
+    tenant_id = Integer()
+    work_order = ForeignKey(WorkOrder, on_delete=OnDelete.cascade, index=True)
+    fault_reason_id = Integer()
+
+
+class WorkOrderLine(Table, tablename="wo_line"):
+    """A repair line (repair code, and the part taken from a warehouse when the code uses
+    material) or a goods issued at intake; both leave stock when the repair completes.
+    `labor_fee` and `price` are fixed at completion."""
+
+    tenant_id = Integer()
+    work_order = ForeignKey(WorkOrder, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=8, default=LineKind.REPAIR)
+    repair_code_id = Integer(null=True, default=None)
+    warehouse_id = Integer(null=True, default=None)
+    goods_id = Integer(null=True, default=None)
+    qty = Integer(default=1)
+    labor_fee = BigInt(default=0)
+    price = BigInt(default=0)
+    created_at = Timestamptz()
+
+
+class WorkOrderStatusLog(Table, tablename="wo_status_log"):
+    """The timeline: each status change, who made it and when."""
+
+    tenant_id = Integer()
+    work_order = ForeignKey(WorkOrder, on_delete=OnDelete.cascade, index=True)
+    from_status = Varchar(length=12, default="")
+    to_status = Varchar(length=12)
+    user_id = Integer(null=True, default=None)
+    user_name = Varchar(length=100, default="")
+    at = Timestamptz()
+
+
+class WorkOrderSettings(Table, tablename="wo_settings"):
+    """Per tenant: the repeat-repair window and the SLA limits (minutes per status); absent
+    means the defaults."""
+
+    tenant_id = Integer(unique=True)
+    repeat_days = Integer(default=30)
+    sla = JSON(default="{}")  # {"accepted": {"green": 60, "yellow": 240}, …}
+    updated_at = Timestamptz()

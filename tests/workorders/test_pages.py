@@ -1,0 +1,223 @@
+"""【工单受理】 page: opened from the queue counter with the phone filled, a known phone fills the
+customer, the serial shows the device history with the repeat flag, saving goes through the
+service and opens the printable receipt."""
+
+from __future__ import annotations
+
+import re
+
+from server.workorders import permissions as P
+from server.workorders.services import orders
+from server.workorders.tables import WorkOrder
+from tests.conftest import page_login
+from tests.inventory.helpers import on_hand
+from tests.system.helpers import PASSWORD, service_user
+from tests.workorders.helpers import intake_body, repairing, wo_world
+
+
+async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
+    w = await wo_world(tenant)
+    old = await orders.intake(tenant, intake_body(w, phone="13800001111"))
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    page = await client.get("/workorders/intake?phone=13800001111")
+    assert page.status_code == 200
+    assert 'name="customer.phone" value="13800001111"' in page.text and 'value="张三"' in page.text
+    assert 'id="intake-known"' in page.text
+
+    part = await client.get("/workorders/intake/customer?customer.phone=13800001111", headers={"hx-request": "true"})
+    assert 'value="张三"' in part.text and "<html" not in part.text
+    unknown = await client.get("/workorders/intake/customer?customer.phone=13999999999", headers={"hx-request": "true"})
+    assert 'name="customer.name" value=""' in unknown.text
+
+    device = await client.get("/workorders/intake/device?serial_no=SN001", headers={"hx-request": "true"})
+    assert old["no"] in device.text and 'id="intake-repeat"' not in device.text  # not closed yet
+
+    form = {
+        "customer.phone": "13800002222",
+        "customer.name": "新客户",
+        "customer.address": "",
+        "customer.customer_type": "personal",
+        "goods_id": str(w["phone"]),
+        "category_id": "",
+        "serial_no": "SN-NEW",
+        "service_type": "in_warranty",
+        "fault_description": "不开机",
+        "appearance_items": ["划痕", "磕碰"],
+        "appearance_text": "背面掉漆",
+        "accessory_items": ["充电器"],
+        "accessories_text": "",
+        "line_warehouse_id": [str(w["general"]), "", ""],
+        "line_goods_id": [str(w["battery"]), "", ""],
+        "line_qty": ["2", "", ""],
+    }
+    saved = await client.post("/workorders/intake", data=form, headers=csrf(client) | {"hx-request": "true"})
+    assert saved.status_code == 200, saved.text
+    target = saved.headers["hx-redirect"]
+    order = await WorkOrder.select().where(WorkOrder.serial_no == "SN-NEW").first()
+    assert target == f"/workorders/{order['id']}/receipt"
+    assert order["appearance"] == "划痕、磕碰；背面掉漆" and order["accessories"] == "充电器"
+    full = await orders.get(tenant, order["id"])
+    assert [(ln["kind"], ln["qty"]) for ln in full["lines"]] == [("issued", 2)]
+    receipt = await client.get(target)
+    assert receipt.status_code == 200 and order["no"] in receipt.text and "新客户" in receipt.text
+
+    bad = await client.post(
+        "/workorders/intake",
+        data=form | {"customer.name": "", "service_type": ""},
+        headers=csrf(client) | {"hx-request": "true"},
+    )
+    assert bad.status_code == 400 and "请填写客户姓名" in bad.text
+    assert "customer.name" in bad.headers.get("x-field-errors", "").replace("%2E", ".")
+
+
+async def test_intake_needs_the_intake_permission(client, tenant):
+    await service_user(tenant, "clerk", tenant.org_id, "hq", ["queue.counter.view"])
+    await service_user(tenant, "desk", tenant.org_id, "hq", [P.INTAKE_VIEW])
+    await page_login(client, "clerk@ACME", PASSWORD)
+    assert (await client.get("/workorders/intake")).status_code == 403
+    client.cookies.clear()
+    await page_login(client, "desk@ACME", PASSWORD)
+    page = await client.get("/workorders/intake")
+    assert page.status_code == 200 and re.search(r"保存并打印受理单", page.text)
+    assert (await client.get("/workorders/intake?queue_ticket_id=99999999")).status_code == 404
+    assert (await client.get("/workorders/intake?queue_ticket_id=abc")).status_code == 400
+
+
+async def test_list_and_detail_pages(client, tenant, admin):
+    w = await wo_world(tenant)
+    closed = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
+    await orders.complete(tenant, closed["id"], {"repair_result": "repaired"})
+    await orders.close(tenant, closed["id"], {"closing_method": "mail", "carrier": "顺丰", "tracking_no": "SF9"})
+    fresh = await orders.intake(tenant, intake_body(w, phone="13811112222"))
+    await page_login(client, "admin@ACME")
+    page = await client.get("/workorders")
+    assert page.status_code == 200 and re.findall(r'data-no="([^"]+)"', page.text) == [fresh["no"], closed["no"]]
+    assert 'href="/workorders"' in page.text  # the menu links 【工单处理】
+    rows = await client.get("/workorders?status=closed", headers={"hx-request": "true", "hx-target": "rows"})
+    assert re.findall(r'data-no="([^"]+)"', rows.text) == [closed["no"]] and "<html" not in rows.text
+    assert re.findall(r'data-no="([^"]+)"', (await client.get("/workorders?q=13811112222")).text) == [fresh["no"]]
+    assert (await client.get("/workorders?status=nope")).status_code == 400
+
+    detail = await client.get(f"/workorders/{closed['id']}")
+    assert detail.status_code == 200 and "SF9" in detail.text and 'id="wo-total">200.0000' in detail.text
+    assert detail.text.count("<li><strong>") == 4  # 受理 维修中 维修完毕 已结单
+    assert fresh["no"] in detail.text  # the device's other order
+    assert (await client.get("/workorders/999999")).status_code == 404
+
+
+async def test_export_follows_the_filters(client, tenant, admin):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    w = await wo_world(tenant)
+    done = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
+    await orders.complete(tenant, done["id"], {"repair_result": "repaired"})
+    await orders.intake(tenant, intake_body(w, phone="13811112222"))
+    response = await client.get("/api/v1/work-orders/export?status=repaired", headers=admin)
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "工单号" and [r[0] for r in rows[1:]] == [done["no"]]
+    assert rows[1][13] == 200 and rows[1][10] == "已修复"
+    await page_login(client, "admin@ACME")
+    page = await client.get("/workorders/export?q=13811112222")
+    assert page.status_code == 200 and len(list(load_workbook(BytesIO(page.content)).active.iter_rows())) == 2
+
+
+async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
+    w = await wo_world(tenant)
+    order = await orders.intake(tenant, intake_body(w))
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    url = f"/workorders/{order['id']}"
+    hx = csrf(client) | {"hx-request": "true"}
+
+    async def post(path: str, data: dict, status: int = 200):
+        response = await client.post(f"{url}/{path}", data=data, headers=hx)
+        assert response.status_code == status, response.text
+        return response
+
+    page = await client.get(url)
+    assert (
+        'id="wo-repair-form"' in page.text
+        and 'id="wo-cancel-form"' in page.text
+        and 'id="wo-line-form"' not in page.text
+    )
+    assert f'name="fault_reason_ids" value="{w["reason"]}"' in page.text and "故障IPADR" not in page.text
+    await post(
+        "start-repair",
+        {
+            "final_service_type": "in_warranty",
+            "fault_reason_ids": [str(w["reason"])],
+            "defective_warehouse_id": str(w["defective"]),
+        },
+    )
+    page = await client.get(url)
+    assert 'id="wo-line-form"' in page.text and "LCD 维修LCD（用料）" in page.text and "IPAD 维修IPAD" not in page.text
+    refusal = await post(
+        "lines", {"repair_code_id": str(w["lcd_code"]), "warehouse_id": "", "goods_id": "", "qty": "1"}, 400
+    )
+    assert "需要用料" in refusal.text
+    await post(
+        "lines",
+        {
+            "repair_code_id": str(w["lcd_code"]),
+            "warehouse_id": str(w["general"]),
+            "goods_id": str(w["screen"]),
+            "qty": "2",
+        },
+    )
+    await post("lines", {"repair_code_id": str(w["diag_code"]), "warehouse_id": "", "goods_id": "", "qty": "1"})
+    line = next(ln for ln in (await orders.get(tenant, order["id"]))["lines"] if ln["repair_code_id"] == w["diag_code"])
+    deleted = await client.post(f"{url}/lines/{line['id']}/delete", headers=hx)
+    assert deleted.status_code == 200 and deleted.headers["hx-redirect"] == url
+    await post("complete", {"repair_result": "repaired"})
+    assert await on_hand(tenant.org_id, w["defective"], w["screen"]) == 2
+    page = await client.get(url)
+    assert 'id="wo-close-form"' in page.text and 'id="wo-cancel-form"' not in page.text
+    refusal = await post(
+        "close",
+        {"closing_method": "mail", "amount_received": "350", "carrier": "", "tracking_no": "", "payment_method": ""},
+        400,
+    )
+    assert "请填写快递公司" in refusal.text
+    await post(
+        "close",
+        {
+            "closing_method": "mail",
+            "amount_received": "350.5",
+            "carrier": "顺丰",
+            "tracking_no": "SF1",
+            "payment_method": "cash",
+            "remark": "",
+        },
+    )
+    closed = await orders.get(tenant, order["id"])
+    assert closed["status"] == "closed" and closed["amount_received"] == "350.5000"
+    page = await client.get(url)
+    assert "wo-close-form" not in page.text and "SF1" in page.text
+    assert (await client.post(f"{url}/cancel", data={"reason": "x"}, headers=hx)).status_code == 409
+
+
+async def test_my_repairs_lists_my_unfinished_orders_most_overdue_first(client, tenant):
+    from datetime import timedelta
+
+    w = await wo_world(tenant, stock=0)
+    tech = await service_user(tenant, "tech", tenant.org_id, "hq", [P.VIEW, P.REPAIR, P.MINE])
+    older = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    newer = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    await orders.intake(tenant, intake_body(w))  # not assigned
+    gone = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    await orders.cancel(tenant, gone["id"], {"reason": "不修了"})
+    await WorkOrder.update({WorkOrder.status_at: older["status_at"] - timedelta(hours=5)}).where(
+        WorkOrder.id == older["id"]
+    )
+    await page_login(client, "tech@ACME", PASSWORD)
+    page = await client.get("/workorders/mine")
+    assert page.status_code == 200
+    assert re.findall(r'data-no="([^"]+)"', page.text) == [older["no"], newer["no"]]
+    assert 'href="/workorders/mine"' in page.text
