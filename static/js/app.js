@@ -49,6 +49,9 @@
       count += 1;
       var picker = input.type === "hidden" && input.closest(".picker");
       if (picker) input = picker.querySelector(".picker-input") || input;  // the box people see
+      // a group of checkboxes (roles, permissions) is marked as a whole, its note below it
+      var group = input.type === "checkbox" && input.closest("[data-field]");
+      if (group) input = group;
       input.classList.add("field-invalid");
       input.setAttribute("aria-invalid", "true");
       var note = document.createElement("div");
