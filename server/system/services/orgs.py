@@ -7,10 +7,11 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, hooks, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from server.core.hooks import Usage
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.states import OrgKind, RowStatus
@@ -315,9 +316,12 @@ async def restore(ctx: Ctx, org_id: Any) -> dict:
 
 
 async def delete(ctx: Ctx, org_id: Any) -> dict:
-    """Soft delete: the org leaves every picker and its users can no longer log in."""
+    """Soft delete: the org leaves every picker and its users can no longer log in. Refused while
+    sub-orgs, stock or open documents use it (`impact`)."""
+    oid = validate.ident(org_id, "机构", "org_id")
     async with atomic():
-        org = await get(ctx, org_id)
+        await hooks.lock_for_delete(Org, [oid])
+        org = await get(ctx, oid)
         if org["status"] == RowStatus.DELETED:
             raise Conflict("机构已经删除", code="already_deleted")
         if org["kind"] == OrgKind.HQ:
@@ -326,7 +330,27 @@ async def delete(ctx: Ctx, org_id: Any) -> dict:
             raise Conflict("不能删除自己所属的机构", code="own_org")
         if await Org.exists().where((Org.parent == org["id"]) & (Org.status == RowStatus.ACTIVE)):
             raise Conflict("该机构下还有未删除的下级机构，不能删除", code="has_children")
+        found = await impact(ctx, org["id"])
+        if found["refusal"]:
+            raise Conflict(found["refusal"], code="in_use")
         await _set_status(ctx, org, RowStatus.DELETED, "delete", f"删除机构 {org['code']}")
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
         await _end_member_sessions(ctx.tenant_id, org["id"])
         return await get(ctx, org["id"])
+
+
+async def impact(ctx: Ctx, org_id: Any) -> dict:
+    """What deleting an org takes out of use: its sub-orgs and users, and what upper domains count
+    on it (warehouses assigned, stock on hand, open documents, its credit line:
+    `core.hooks.usage`). `refusal` is the reason the delete is refused ("" when it may go ahead)."""
+    org = await get(ctx, org_id)
+    children = await Org.count().where((Org.parent == org["id"]) & (Org.status == RowStatus.ACTIVE))
+    members = await User.count().where((User.org == org["id"]) & (User.status == RowStatus.ACTIVE))
+    counts = [
+        Usage("children", "下级机构", children, blocking=True, reason=f"还有 {children} 个未删除的下级机构"),
+        Usage("users", "用户（删除后不能登录）", members),
+        *await hooks.usage(ctx, "org", [org["id"]]),
+    ]
+    reasons = [u.reason for u in counts if u.blocking and u.count > 0]
+    refusal = f"机构【{org['name']}】{'、'.join(reasons)}，不能删除" if reasons else ""
+    return {"org": org, "counts": counts, "refusal": refusal}
