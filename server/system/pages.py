@@ -262,6 +262,7 @@ class OrgPages(Controller):
             refusal=found["refusal"],
             blocked_note="下级机构删除、库存清零、单据完成或删除之后才能删除。",
             consequence="删除后该机构从所有选择列表中消失，它的用户不能再登录：",
+            find_note="在状态中选【已删除】",
             restore_note="（它的用户可以再次登录）",
         )
 

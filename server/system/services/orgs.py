@@ -283,7 +283,7 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
                 v(_refuse, "不能停用自己所属的机构", "enabled", "own_org")
         v.done()
         if fields:
-            await Org.update({**{getattr(Org, k): v for k, v in fields.items()}, Org.updated_at: now()}).where(
+            await Org.update({**{getattr(Org, k): x for k, x in fields.items()}, Org.updated_at: now()}).where(
                 Org.id == org["id"]
             )
         updated = await get(ctx, org["id"])
@@ -339,6 +339,10 @@ async def delete(ctx: Ctx, org_id: Any) -> dict:
         return await get(ctx, org["id"])
 
 
+# the dialog's rows: what hangs under the org, then what its stock and money hang on
+IMPACT_ORDER = ("children", "users", "warehouses", "stock_qty", "open_docs", "credit_account", "open_credit_docs")
+
+
 async def impact(ctx: Ctx, org_id: Any) -> dict:
     """What deleting an org takes out of use: its sub-orgs and users, and what upper domains count
     on it (warehouses assigned, stock on hand, open documents, its credit line:
@@ -351,6 +355,7 @@ async def impact(ctx: Ctx, org_id: Any) -> dict:
         Usage("users", "用户（删除后不能登录）", members),
         *await hooks.usage(ctx, "org", [org["id"]]),
     ]
+    counts.sort(key=lambda u: IMPACT_ORDER.index(u.key) if u.key in IMPACT_ORDER else len(IMPACT_ORDER))
     reasons = [u.reason for u in counts if u.blocking and u.count > 0]
     refusal = f"机构【{org['name']}】{'、'.join(reasons)}，不能删除" if reasons else ""
     return {"org": org, "counts": counts, "refusal": refusal}

@@ -317,7 +317,7 @@ async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
             await _set_roles(ctx, user["id"], roles)
             realtime.resubscribe_users(ctx.tenant_id, [user["id"]])
         if fields:
-            await User.update({**{getattr(User, k): v for k, v in fields.items()}, User.updated_at: now()}).where(
+            await User.update({**{getattr(User, k): x for k, x in fields.items()}, User.updated_at: now()}).where(
                 User.id == user["id"]
             )
         updated = await get(ctx, user["id"])
