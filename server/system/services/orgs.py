@@ -180,9 +180,11 @@ def _refuse(detail: str, field: str, code: str) -> None:
 
 async def _parent(ctx: Ctx, v: Fields, parent_id: Any) -> dict | None:
     """The parent chosen for a new org, its refusals noted in `v` on `parent_id`."""
-    if v(validate.ident, parent_id, "上级机构", "parent_id") is None:
+    pid = v(validate.ident, parent_id, "上级机构", "parent_id")
+    if pid is None:
         return None
-    parent = await get(ctx, parent_id)
+    await hooks.hold(Org, [pid])  # the parent's delete under way ends first, or waits for this
+    parent = await get(ctx, pid)
     if parent["status"] != RowStatus.ACTIVE:
         v(_refuse, "上级机构已删除，不能在其下添加机构", "parent_id", "parent_deleted")
         return None

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, hooks, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
@@ -19,7 +19,7 @@ from server.system import permissions as P
 from server.system.services import auth, passwords
 from server.system.services import orgs as org_service
 from server.system.services import roles as role_service
-from server.system.tables import ApiToken, Role, User, UserRole
+from server.system.tables import ApiToken, Org, Role, User, UserRole
 
 ACCOUNT_PATTERN = r"[A-Za-z0-9._-]{3,50}"
 STATUSES = RowStatus.labels()
@@ -228,8 +228,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
     password = v(passwords.check_strength, data.get("password"))
     async with atomic():
         org = None
-        if v(validate.ident, data.get("org_id"), "所属机构", "org_id") is not None:
-            org = await org_service.get(ctx, data.get("org_id"))
+        oid = v(validate.ident, data.get("org_id"), "所属机构", "org_id")
+        if oid is not None:
+            await hooks.hold(Org, [oid])  # the org's delete under way ends first, or waits for this
+            org = await org_service.get(ctx, oid)
             if org["status"] != RowStatus.ACTIVE:
                 org = v(_refuse, "所属机构已删除", "org_id", "org_deleted")
         roles = await _assignable_roles(ctx, v, org["kind"], data.get("role_ids")) if org else []
