@@ -1,6 +1,7 @@
 """Hooks that let a lower domain call into an upper one without importing it: master data seeds
-its dictionaries when system creates a tenant; inventory says what uses the goods and warehouses
-master data is asked to delete."""
+its dictionaries when system creates a tenant; upper domains say what uses the goods, warehouses
+and orgs a lower one is asked to delete; and the locks that keep such a delete and the writers
+using the row one after the other."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.core import db
+from server.core.states import RowStatus
 from server.core.tenancy import Ctx
 
 TenantHook = Callable[[Ctx], Awaitable[None]]
@@ -64,3 +67,31 @@ async def usage(ctx: Ctx, subject: str, ids: Any) -> list[Usage]:
     for fn in _usage.get(subject, []):
         found += await fn(ctx, ids)
     return found
+
+
+# --- a delete and the writers that would use the row, one after the other ----------------------
+# "Is it used?" and the soft delete are two statements: on PostgreSQL a stock move or a document
+# for the row could commit between them (a deleted warehouse holding stock). The delete locks the
+# rows it removes (FOR UPDATE) before it counts their use; a writer holds the rows it uses (FOR KEY
+# SHARE, which conflicts only with that lock, not with an edit) before it checks them usable. So
+# either the writer waits and then finds them deleted, or the delete waits and then counts what
+# the writer added. On SQLite every write transaction already holds the database's write lock.
+
+
+async def lock_for_delete(table: Any, ids: Any) -> None:
+    """Inside a delete's transaction, before its usage check: the rows `ids` (a list or a
+    one-column sub-select) wait for every writer holding them, and keep new ones out until commit."""
+    if not db.is_sqlite():
+        await table.select(table.id).where(table.id.is_in(ids)).lock_rows("UPDATE", of=(table,))
+
+
+async def hold(table: Any, ids: list[int]) -> set[int]:
+    """Inside a writer's transaction, before it uses the rows `ids`: a delete of them under way
+    finishes first, and none starts before the writer commits. The ids among them that are
+    deleted (or absent), read after the wait."""
+    if not ids:
+        return set()
+    query = table.select(table.id, table.status).where(table.id.is_in(ids))
+    if not db.is_sqlite():
+        query = query.lock_rows("KEY SHARE", of=(table,))
+    return set(ids) - {r["id"] for r in await query if r["status"] == RowStatus.ACTIVE}

@@ -42,9 +42,15 @@ class Fields:
     def ok(self) -> bool:
         return not self.errors
 
-    def done(self) -> None:
+    def done(self, conflict: BusinessError | None = None) -> None:
+        """Refuse with every field error at once (400). A `conflict` on a field (a taken code, 409)
+        is one more of them; alone it is the 409 it always was."""
+        if conflict and self.errors:
+            self.errors.append(BusinessError(conflict.detail, code=conflict.code, field=conflict.field))
         if self.errors:
             raise FieldErrors(self.errors)
+        if conflict:
+            raise conflict
 
 
 MAX_ID = 2**31 - 1

@@ -1,6 +1,6 @@
-"""What inventory tells master data before a goods category or a warehouse is deleted: the stock
-on hand and the open documents that use them (registered with core's usage hooks, so master
-data, below inventory, never reads these tables itself)."""
+"""What inventory tells master data and system before a goods category, a warehouse or an org is
+deleted: the stock on hand and the open documents that use them (registered with core's usage
+hooks, so the domains below inventory never read these tables themselves)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,11 @@ async def warehouse_usage(ctx: Ctx, warehouse_ids: Any) -> list[Usage]:
         scoped(ctx, StockDoc) & StockDoc.status.is_in(OPEN) & StockDoc.warehouse.is_in(warehouse_ids)
     )
     return [_stock(await _on_hand(ctx, Stock.warehouse.is_in(warehouse_ids))), _docs(docs)]
+
+
+@hooks.counts_usage("org")
+async def org_usage(ctx: Ctx, org_ids: Any) -> list[Usage]:
+    docs = await StockDoc.count().where(
+        scoped(ctx, StockDoc) & StockDoc.status.is_in(OPEN) & StockDoc.org_id.is_in(org_ids)
+    )
+    return [_stock(await _on_hand(ctx, Stock.org_id.is_in(org_ids))), _docs(docs)]

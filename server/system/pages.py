@@ -248,6 +248,24 @@ class OrgPages(Controller):
         org = await orgs.restore(ctx_of(request), org_id)
         return saved(f"已恢复机构 {org['name']}", "orgs")
 
+    @get("/{org_id:int}/impact", opt={"perm": P.ORG_DELETE}, include_in_schema=False)
+    async def confirm_delete(self, request: Request, org_id: FromPath[int]) -> Response:
+        """The delete's confirmation: what hangs under the org, or why it cannot go."""
+        found = await orgs.impact(ctx_of(request), org_id)
+        return render(
+            request,
+            "masterdata/_delete_impact.html",
+            action=f"/system/orgs/{org_id}/delete",
+            noun="机构",
+            name=found["org"]["name"],
+            counts=found["counts"],
+            refusal=found["refusal"],
+            blocked_note="下级机构删除、库存清零、单据完成或删除之后才能删除。",
+            consequence="删除后该机构从所有选择列表中消失，它的用户不能再登录：",
+            find_note="在状态中选【已删除】",
+            restore_note="（它的用户可以再次登录）",
+        )
+
     @post("/{org_id:int}/delete", opt={"perm": P.ORG_DELETE}, include_in_schema=False)
     async def delete(self, request: Request, org_id: FromPath[int]) -> Response:
         org = await orgs.delete(ctx_of(request), org_id)

@@ -49,6 +49,9 @@
       count += 1;
       var picker = input.type === "hidden" && input.closest(".picker");
       if (picker) input = picker.querySelector(".picker-input") || input;  // the box people see
+      // a group of checkboxes (roles, permissions) is marked as a whole, its note below it
+      var group = input.type === "checkbox" && input.closest("[data-field]");
+      if (group) input = group;
       input.classList.add("field-invalid");
       input.setAttribute("aria-invalid", "true");
       var note = document.createElement("div");
@@ -60,6 +63,34 @@
     });
     return count;
   }
+  // 【筛选】 on phones (macro filter_form): opens and folds the list's filters, and counts the
+  // ones chosen: a select off its first option (or off its data-default), a ticked box, a
+  // picked value, a filled date. The search box stays in view and is not counted.
+  function countFilters(form) {
+    var count = 0;
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "q" || el.type === "search" || el.matches(".picker-input")) return;
+      if (el.type === "checkbox" || el.type === "radio") { if (el.checked) count += 1; }
+      else if (el.tagName === "SELECT") { if (el.value !== (el.dataset.default || el.options[0] && el.options[0].value || "")) count += 1; }
+      else if (el.value) count += 1;
+    });
+    var badge = form.querySelector(".filter-count");
+    if (badge) { badge.textContent = count; badge.hidden = !count; }
+  }
+  function countAllFilters() { document.querySelectorAll("form.filters").forEach(countFilters); }
+  document.addEventListener("DOMContentLoaded", countAllFilters);
+  document.addEventListener("htmx:historyRestore", countAllFilters);
+  document.addEventListener("change", function (evt) {
+    var form = evt.target.closest && evt.target.closest("form.filters");
+    if (form) countFilters(form);
+  });
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest && evt.target.closest("[data-filter-toggle]");
+    if (!toggle) return;
+    var open = toggle.form.classList.toggle("filters-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   // A select whose options carry data-fill sets another field when it changes (a new org's level
   // follows the chosen parent: one below it).
   document.addEventListener("change", function (evt) {

@@ -149,3 +149,50 @@ def test_delete_a_warehouse_then_restore_it(world, browser, live_server):
     expect(row).to_have_count(0)  # the list still shows the deleted ones only
     page.select_option("#filters select[name=status]", "active")
     expect(page.locator('tr[data-code="HQ-SPARE"]').get_by_role("button", name="删除")).to_be_visible()
+
+
+@pytest.fixture
+async def branches(tenant) -> None:
+    """Branch 上海分公司 (SH) with a sub-branch 徐汇店 (SH-XH), a user and 通用库 assigned."""
+    from tests.system.helpers import service_org, service_user
+
+    sh = await service_org(tenant, "SH", tenant.org_id, name="上海分公司")
+    await service_org(tenant, "SH-XH", sh["id"], name="徐汇店")
+    await service_user(tenant, "shclerk", sh["id"], "branch", [])
+    general = await warehouses.create(tenant, {"code": "SH-GEN", "name": "上海通用库", "type": "general"})
+    await warehouses.assign(tenant, [general["id"]], [sh["id"]])
+
+
+def test_the_org_delete_says_what_hangs_under_it(branches, browser, live_server):
+    """管理机构 → 删除 on a branch with a sub-branch: the dialog counts what hangs under it and
+    refuses; the sub-branch itself is deleted from its dialog and 恢复 brings it back."""
+    page = new_page(browser, live_server, DESKTOP)
+    login(page, "admin@ACME")
+    page.goto("/system/orgs")
+    page.locator('tr[data-org-code="SH"]').get_by_role("button", name="删除").click()
+    dialog = page.locator("#modal dialog[open]")
+    expect(dialog.locator("h2")).to_have_text("删除机构【上海分公司】")
+    expect(dialog.locator(".form-error")).to_have_text("机构【上海分公司】还有 1 个未删除的下级机构，不能删除")
+    shown = counts(dialog)
+    assert {k: shown[k] for k in ("下级机构", "用户（删除后不能登录）", "已套用的仓库", "库存数量")} == {
+        "下级机构": "1",
+        "用户（删除后不能登录）": "1",
+        "已套用的仓库": "1",
+        "库存数量": "0",
+    }
+    expect(dialog.get_by_role("button", name="确认删除")).to_have_count(0)
+    screenshot(page, "delete-org-refused-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "delete-org-refused-phone")
+    page.set_viewport_size(DESKTOP)
+    dialog.get_by_role("button", name="关闭").click()
+
+    page.locator('tr[data-org-code="SH-XH"]').get_by_role("button", name="删除").click()
+    expect(dialog.locator("h2")).to_have_text("删除机构【徐汇店】")
+    screenshot(page, "delete-org-confirm-desktop")
+    dialog.get_by_role("button", name="确认删除").click()
+    expect(page.locator("#toast")).to_contain_text("已删除机构 徐汇店")
+    expect(page.locator('tr[data-org-code="SH-XH"]')).to_have_count(0)
+    page.select_option("#filters select[name=status]", "deleted")
+    page.locator('tr[data-org-code="SH-XH"]').get_by_role("button", name="恢复").click()
+    expect(page.locator("#toast")).to_contain_text("已恢复机构 徐汇店")

@@ -70,3 +70,44 @@ def test_five_mistakes_are_all_shown_beside_their_fields_in_one_submit(world, br
     page.locator("#goods-form").get_by_role("button", name="保存").click()
     expect(page).to_have_url(re.compile(r"/masterdata/goods$"))
     expect(page.locator("#toast")).to_contain_text("已添加货品 IP15-BAT iPhone 15 电池")
+
+
+USER_EXPECTED = {
+    "account": "账号至少 3 位，只能包含字母、数字、点、下划线和短横线",
+    "name": "请填写姓名",
+    "email": "邮箱格式不正确",
+    "password": "密码至少 8 位",
+    "role_ids": "请至少选择一个角色",
+}
+USER_MESSAGES = MESSAGES.replace("#goods-form", "#user-form")
+
+
+def test_the_user_dialog_shows_every_mistake_beside_its_field(tenant, browser, live_server):
+    """The same in a dialog: the user form (system), its role checkboxes marked as one group."""
+    page = new_page(browser, live_server)
+    login(page, "admin@ACME")
+    page.goto("/system/users")
+    page.get_by_role("button", name="添加").click()
+    dialog = page.locator("#modal dialog[open]")
+    expect(dialog.locator("#user-account")).to_be_visible()
+    dialog.locator("#user-account").fill("x")
+    dialog.locator("#user-email").fill("bob@")
+    dialog.locator("#user-password").fill("short")
+    # no name, no role: the browser does not stop at them (novalidate), the server lists them
+    dialog.get_by_role("button", name="确认").click()
+
+    until(page, "document.querySelectorAll('#user-form .field-error').length === 5")
+    assert dict(page.evaluate(USER_MESSAGES)) == USER_EXPECTED
+    assert page.locator("#user-form [aria-invalid=true]").count() == 5
+    expect(dialog.locator(".form-error")).to_have_text("有 5 处填写需要修改，见各栏下方的提示")
+    expect(dialog.locator("#user-account")).to_be_focused()
+    screenshot(page, "field-errors-user-desktop")
+
+    dialog.locator("#user-account").fill("bob")
+    dialog.locator("#user-name").fill("鲍勃")
+    dialog.locator("#user-email").fill("bob@example.com")
+    dialog.locator("#user-password").fill("Passw0rd1")
+    dialog.locator("#role-checks input[type=checkbox]").first.check()
+    dialog.get_by_role("button", name="确认").click()
+    expect(page.locator("#modal dialog[open]")).to_have_count(0)
+    expect(page.locator("#toast")).to_contain_text("已添加用户 bob")

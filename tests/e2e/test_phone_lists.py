@@ -95,3 +95,57 @@ def test_every_list_shows_its_key_number_on_a_phone(world, browser, live_server)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto("/inventory/stock")
     expect(page.locator("#stock-table thead th").first).to_be_visible()
+
+
+def first_row_on_first_screen(page: Page, name: str, rows: str) -> None:
+    """The first row (a card on a phone) lies wholly within the first screen, page not scrolled."""
+    settled(page)
+    assert page.evaluate("window.scrollY") == 0, name
+    box = page.locator(rows).first.bounding_box()
+    height = page.viewport_size["height"]
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, f"{name}: first row at {box}"
+
+
+def test_the_filters_fold_behind_one_button_on_a_phone(world, browser, live_server):
+    """Issue 15 item 4: at 390×844 the filters above 库存查询 and the goods list took the whole
+    first screen. Now the search box and 【筛选 n】 show (n: filters chosen), the first row is on
+    the first screen, and the button opens the rest; at 1280×800 the filters stay one open row."""
+    page = new_page(browser, live_server, PHONE)
+    login(page, "admin@ACME")
+    for name, url, rows in (
+        ("stock", "/inventory/stock", "#stock-table tbody tr"),
+        ("goods", "/masterdata/goods", "#goods-table tbody tr"),
+    ):
+        page.goto(url)
+        toggle = page.locator("#filters [data-filter-toggle]")
+        expect(toggle).to_be_visible()
+        expect(page.locator("#filters input[name=q]")).to_be_visible()
+        expect(page.locator("#filters select").first).to_be_hidden()
+        first_row_on_first_screen(page, name, rows)
+        screenshot(page, f"phone-filters-{name}")
+
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.locator("#filters select").first).to_be_visible()
+        expect(page.locator("#filters .actions button[type=submit]")).to_be_visible()
+        screenshot(page, f"phone-filters-{name}-open")
+
+    # a chosen filter is counted on the button (the goods list's default 正常 is not), and the
+    # list follows it while the filters are folded again
+    expect(page.locator("#filters .filter-count")).to_be_hidden()
+    page.locator("#filters select[name=status]").select_option("")
+    expect(page.locator("#filters .filter-count")).to_have_text("1")
+    page.locator("#filters [data-filter-toggle]").click()
+    expect(page.locator("#filters select[name=status]")).to_be_hidden()
+    expect(page.locator("#filters .filter-count")).to_be_visible()
+    page.reload()
+    expect(page.locator("#filters .filter-count")).to_have_text("1")  # from the URL the list pushed
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for name, url in (("stock", "/inventory/stock"), ("goods", "/masterdata/goods")):
+        page.goto(url)
+        expect(page.locator("#filters [data-filter-toggle]")).to_be_hidden()
+        expect(page.locator("#filters select").first).to_be_visible()
+        expect(page.locator("#filters .actions button[type=submit]")).to_be_visible()
+        settled(page)
+        screenshot(page, f"desktop-filters-{name}")

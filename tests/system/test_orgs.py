@@ -146,7 +146,7 @@ async def test_same_org_code_is_fine_in_another_tenant(client, tenant, other_ten
 async def test_org_code_is_immutable(client, tenant, admin):
     b1 = await make_org(client, admin, "B1", tenant.org_id)
     response = await client.patch(f"/api/v1/orgs/{b1['id']}", json={"code": "B9", "name": "改名"}, headers=admin)
-    error_of(response, 400, "immutable")
+    error_of(response, 400, "immutable", extra=("errors",))
     assert await read(client, admin, b1["id"]) == b1
     response = await client.patch(f"/api/v1/orgs/{b1['id']}", json={"code": "B1", "name": "改名"}, headers=admin)
     assert response.status_code == 200 and response.json()["name"] == "改名"
@@ -158,7 +158,7 @@ async def test_org_parent_is_immutable(client, tenant, admin):
     response = await client.patch(
         f"/api/v1/orgs/{b2['id']}", json={"parent_id": b1["id"], "name": "改名"}, headers=admin
     )
-    error_of(response, 400, "immutable")
+    error_of(response, 400, "immutable", extra=("errors",))
     assert await read(client, admin, b2["id"]) == b2
     response = await client.patch(
         f"/api/v1/orgs/{b2['id']}", json={"parent_id": tenant.org_id, "remark": "同一上级"}, headers=admin
@@ -179,7 +179,7 @@ async def test_service_refuses_changing_code_or_parent(tenant):
 
 async def test_head_office_cannot_be_disabled(client, tenant, admin):
     response = await client.patch(f"/api/v1/orgs/{tenant.org_id}", json={"enabled": False}, headers=admin)
-    error_of(response, 400, "hq_protected")
+    error_of(response, 400, "hq_protected", extra=("errors",))
     assert (await read(client, admin, tenant.org_id))["enabled"] is True
 
 
@@ -195,7 +195,7 @@ async def test_depth_over_max_org_depth_is_refused(client, tenant, admin):
     response = await client.post(
         "/api/v1/orgs", json={"code": "B111", "name": "四级", "parent_id": b11["id"]}, headers=admin
     )
-    body = error_of(response, 400, "too_deep")
+    body = error_of(response, 400, "too_deep", extra=("errors",))
     assert "3" in body["detail"]
     assert "B111" not in await codes(client, admin)
 

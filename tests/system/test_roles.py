@@ -43,19 +43,21 @@ async def test_create_role_with_permissions(client, admin):
 
 async def test_unknown_permission_code_is_refused(client, admin):
     body = {"name": "乱写", "org_kind": "hq", "permissions": ["system.org.view", "system.org.fly"]}
-    body_error = error_of(await client.post("/api/v1/roles", json=body, headers=admin), 400, "unknown_permission")
+    body_error = error_of(
+        await client.post("/api/v1/roles", json=body, headers=admin), 400, "unknown_permission", extra=("errors",)
+    )
     assert "system.org.fly" in body_error["detail"]
     assert (await client.get("/api/v1/roles", params={"q": "乱写"}, headers=admin)).json()["total"] == 0
     role = await make_role(client, admin, "正常", "hq", ["system.org.view"])
     response = await client.patch(f"/api/v1/roles/{role['id']}", json={"permissions": ["nope"]}, headers=admin)
-    error_of(response, 400, "unknown_permission")
+    error_of(response, 400, "unknown_permission", extra=("errors",))
     assert (await client.get(f"/api/v1/roles/{role['id']}", headers=admin)).json() == role
 
 
 async def test_role_org_kind_is_immutable(client, admin):
     role = await make_role(client, admin, "技术员", "branch", ["system.org.view"])
     response = await client.patch(f"/api/v1/roles/{role['id']}", json={"org_kind": "hq", "name": "改名"}, headers=admin)
-    error_of(response, 400, "immutable")
+    error_of(response, 400, "immutable", extra=("errors",))
     assert (await client.get(f"/api/v1/roles/{role['id']}", headers=admin)).json() == role
     response = await client.patch(
         f"/api/v1/roles/{role['id']}", json={"org_kind": "branch", "name": "改名"}, headers=admin
@@ -149,9 +151,9 @@ async def test_deleted_role_cannot_be_assigned(client, tenant, admin):
         "org_id": tenant.org_id,
         "role_ids": [gone["id"]],
     }
-    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_deleted")
+    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_deleted", extra=("errors",))
     response = await client.patch(f"/api/v1/users/{user['id']}", json={"role_ids": [gone["id"]]}, headers=admin)
-    error_of(response, 400, "role_deleted")
+    error_of(response, 400, "role_deleted", extra=("errors",))
     assert (await client.get(f"/api/v1/users/{user['id']}", headers=admin)).json()["role_ids"] == [kept["id"]]
     assert (await client.get("/api/v1/users", params={"q": "bob"}, headers=admin)).json()["total"] == 0
 

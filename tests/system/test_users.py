@@ -65,7 +65,7 @@ async def test_invalid_account_is_refused(client, tenant, admin, hq_role):
     for account in ("ab", "a b", "张三", "x@y", "", "a" * 51, "bob!"):
         body = {"account": account, "name": "某人", "password": PASSWORD, "org_id": tenant.org_id}
         response = await client.post("/api/v1/users", json=body | {"role_ids": [hq_role["id"]]}, headers=admin)
-        error_of(response, 400)
+        error_of(response, 400, extra=("errors",))
     assert await user_count(client, admin) == 1
 
 
@@ -113,12 +113,12 @@ async def test_login_name_is_case_insensitive_on_code_and_account(client, tenant
 
 async def test_hq_role_cannot_be_given_to_a_branch_user(client, admin, branch, hq_role, branch_role):
     body = {"account": "bob", "name": "鲍勃", "password": PASSWORD, "org_id": branch["id"], "role_ids": [hq_role["id"]]}
-    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch")
+    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch", extra=("errors",))
     user = await make_user(client, admin, "bob", branch["id"], [branch_role["id"]])
     response = await client.patch(
         f"/api/v1/users/{user['id']}", json={"role_ids": [branch_role["id"], hq_role["id"]]}, headers=admin
     )
-    error_of(response, 400, "role_kind_mismatch")
+    error_of(response, 400, "role_kind_mismatch", extra=("errors",))
     assert (await read(client, admin, user["id"]))["role_ids"] == [branch_role["id"]]
 
 
@@ -130,7 +130,7 @@ async def test_branch_role_cannot_be_given_to_a_hq_user(client, tenant, admin, h
         "org_id": tenant.org_id,
         "role_ids": [branch_role["id"]],
     }
-    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch")
+    error_of(await client.post("/api/v1/users", json=body, headers=admin), 400, "role_kind_mismatch", extra=("errors",))
     assert await user_count(client, admin) == 1
 
 
@@ -162,7 +162,7 @@ async def test_user_org_and_account_are_immutable(client, tenant, admin, hq_role
     user = await make_user(client, admin, "bob", hq_id, [hq_role["id"]])
     for change in ({"account": "robert"}, {"org_id": b1["id"]}):
         response = await client.patch(f"/api/v1/users/{user['id']}", json=change | {"name": "改名"}, headers=admin)
-        error_of(response, 400, "immutable")
+        error_of(response, 400, "immutable", extra=("errors",))
     assert await read(client, admin, user["id"]) == user
     response = await client.patch(
         f"/api/v1/users/{user['id']}", json={"account": "BOB", "org_id": hq_id, "name": "改名"}, headers=admin

@@ -10,7 +10,7 @@ from piccolo.table import Table
 import realtime
 from server.core import audit, validate
 from server.core.clock import now
-from server.core.errors import BusinessError, Conflict
+from server.core.errors import Conflict
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.masterdata.states import Status
@@ -62,13 +62,8 @@ async def code_conflict(ctx: Ctx, table: type[Table], code: str | None, label: s
 
 
 def finish(v: Fields, conflict: Conflict | None = None) -> None:
-    """Refuse with every field error at once (400). A taken code is one more of them; alone it is
-    the 409 it always was."""
-    if conflict and v.errors:
-        v.errors.append(BusinessError(conflict.detail, code=conflict.code, field=conflict.field))
-    v.done()
-    if conflict:
-        raise conflict
+    """Refuse with every field error at once; a taken code is one more of them (`Fields.done`)."""
+    v.done(conflict)
 
 
 async def insert_coded(ctx: Ctx, row: Table, label: str) -> int:

@@ -68,6 +68,7 @@ async def get(ctx: Ctx, kind: str, node_id: Any) -> dict:
 async def usable(ctx: Ctx, kind: str, node_id: Any, label: str | None = None, field: str | None = None) -> dict:
     """A node that may be chosen on a save: exists in this tenant's tree and is not deleted."""
     label = label or KINDS[kind]
+    await hooks.hold(TreeNode, [validate.ident(node_id, label, field)])  # a delete under way ends first
     try:
         node = await get(ctx, kind, node_id)
     except NotFound:
@@ -243,6 +244,7 @@ async def delete(ctx: Ctx, kind: str, node_id: Any) -> dict:
         node = await get(ctx, kind, node_id)
         if node["status"] != Status.ACTIVE:
             raise Conflict(f"{KINDS[kind]}已经删除", code="already_deleted")
+        await hooks.lock_for_delete(TreeNode, TreeNode.select(TreeNode.id).where(_subtree(ctx, kind, node)))
         found = await impact(ctx, kind, node["id"])
         if found["refusal"]:
             raise Conflict(found["refusal"], code="in_use")

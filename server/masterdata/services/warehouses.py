@@ -34,6 +34,7 @@ from server.masterdata.services.common import (
 from server.masterdata.states import Status, WarehouseType
 from server.masterdata.tables import OrgWarehouse, Warehouse
 from server.system.services import orgs as org_service
+from server.system.tables import Org
 
 TYPES = WarehouseType.labels()
 FIELDS = ("id", "code", "name", "type", "enabled", "status")
@@ -150,8 +151,10 @@ async def update(ctx: Ctx, warehouse_id: Any, data: dict) -> dict:
 async def delete(ctx: Ctx, warehouse_id: Any) -> dict:
     """Soft delete, refused while stock or open documents use the warehouse (`impact`)."""
     ctx.require_hq(HQ_ONLY)
+    wid = validate.ident(warehouse_id, "仓库", "warehouse_id")
     async with atomic():
-        row = await get(ctx, warehouse_id)
+        await hooks.lock_for_delete(Warehouse, [wid])
+        row = await get(ctx, wid)
         if row["status"] == Status.DELETED:
             raise Conflict("仓库已经删除", code="already_deleted")
         found = await impact(ctx, row["id"])
@@ -365,10 +368,20 @@ async def require_usable(
 ) -> dict:
     """A document's warehouse: the definition must be an enabled assignment of the org (and of a type)."""
     wid = validate.ident(warehouse_id, "仓库", field)
+    await hooks.hold(Warehouse, [wid])  # a delete of the warehouse or the org waits, or is seen
+    if await hooks.hold(Org, [org_id]):
+        raise BusinessError("机构已删除，不能再使用它的仓库", code="org_deleted", field=field)
     for row in await usable_for_org(ctx, org_id, types):
         if row["warehouse_id"] == wid:
             return row
     raise BusinessError("所选仓库未分配给该机构、已停用或类型不符", code="warehouse_unusable", field=field)
+
+
+@hooks.counts_usage("org")
+async def org_usage(ctx: Ctx, org_ids: Any) -> list[Usage]:
+    """Before an org is deleted: the warehouses assigned to it (they stay, unusable by it)."""
+    assigned = await OrgWarehouse.count().where(scoped(ctx, OrgWarehouse) & OrgWarehouse.org_id.is_in(org_ids))
+    return [Usage("warehouses", "已套用的仓库", assigned)]
 
 
 # --- the 【仓库套用机构】 dialog and the exports ----------------------------------------------------

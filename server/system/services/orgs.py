@@ -7,14 +7,16 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, hooks, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from server.core.hooks import Usage
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.states import OrgKind, RowStatus
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.system import permissions as P
 from server.system.tables import ApiToken, Org, Tenant, User
 
@@ -152,14 +154,15 @@ async def _tenant(ctx: Ctx) -> dict:
     return await Tenant.select().where(Tenant.id == ctx.tenant_id).first()
 
 
-def _clean(data: dict) -> dict:
+def _clean(data: dict, v: Fields) -> dict:
+    """The editable fields present in `data`, each checked; errors go to `v`."""
     out: dict[str, Any] = {}
     if "name" in data:
-        out["name"] = validate.text(data["name"], "机构名称", 100, required=True, field="name")
+        out["name"] = v(validate.text, data["name"], "机构名称", 100, required=True, field="name")
     if "level" in data:
-        out["level"] = validate.integer(data["level"], "机构级别", 1, 4, "level")
+        out["level"] = v(validate.integer, data["level"], "机构级别", 1, 4, "level")
     if "enabled" in data:
-        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+        out["enabled"] = v(validate.boolean, data["enabled"], "是否启用", "enabled")
     for key, label, size in (
         ("contact", "联系人", 50),
         ("phone", "电话", 30),
@@ -167,8 +170,29 @@ def _clean(data: dict) -> dict:
         ("remark", "备注", 500),
     ):
         if key in data:
-            out[key] = validate.text(data[key], label, size, field=key)
+            out[key] = v(validate.text, data[key], label, size, field=key)
     return out
+
+
+def _refuse(detail: str, field: str, code: str) -> None:
+    raise BusinessError(detail, code=code, field=field)
+
+
+async def _parent(ctx: Ctx, v: Fields, parent_id: Any) -> dict | None:
+    """The parent chosen for a new org, its refusals noted in `v` on `parent_id`."""
+    pid = v(validate.ident, parent_id, "上级机构", "parent_id")
+    if pid is None:
+        return None
+    await hooks.hold(Org, [pid])  # the parent's delete under way ends first, or waits for this
+    parent = await get(ctx, pid)
+    if parent["status"] != RowStatus.ACTIVE:
+        v(_refuse, "上级机构已删除，不能在其下添加机构", "parent_id", "parent_deleted")
+        return None
+    tenant = await _tenant(ctx)
+    if parent["depth"] + 1 > tenant["max_org_depth"]:
+        v(_refuse, f"机构层级不能超过 {tenant['max_org_depth']} 级", "parent_id", "too_deep")
+        return None
+    return parent
 
 
 def child_level(parent: dict) -> int:
@@ -187,7 +211,10 @@ def _taken(code: str, existing: str) -> Conflict:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    code = validate.text(
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
+    v = Fields()
+    code = v(
+        validate.text,
         data.get("code"),
         "机构代码",
         32,
@@ -196,22 +223,15 @@ async def create(ctx: Ctx, data: dict) -> dict:
         pattern=CODE_PATTERN,
         pattern_msg="机构代码只能包含字母、数字、下划线和短横线（最多 32 位）",
     )
-    fields = _clean({"enabled": True} | {k: data[k] for k in EDITABLE if k in data})
-    if "name" not in fields:
-        raise BusinessError("请填写机构名称", code="required", field="name")
+    fields = _clean({"name": None, "enabled": True} | {k: data[k] for k in EDITABLE if k in data}, v)
     async with atomic():
-        parent = await get(ctx, data.get("parent_id"))
-        if parent["status"] != RowStatus.ACTIVE:
-            raise BusinessError("上级机构已删除，不能在其下添加机构", code="parent_deleted", field="parent_id")
-        fields.setdefault("level", child_level(parent))
-        tenant = await _tenant(ctx)
-        if parent["depth"] + 1 > tenant["max_org_depth"]:
-            raise BusinessError(f"机构层级不能超过 {tenant['max_org_depth']} 级", code="too_deep", field="parent_id")
+        parent = await _parent(ctx, v, data.get("parent_id"))
         # codes are unique ignoring case (`sz01` beside `SZ01` was refused by nobody), stored as
         # typed; the unique index on (tenant_id, lower(code)) decides between concurrent saves
-        same = await Org.select(Org.code).where(scoped(ctx, Org) & _code_is(code)).first()
-        if same:
-            raise _taken(code, same["code"])
+        same = code and await Org.select(Org.code).where(scoped(ctx, Org) & _code_is(code)).first()
+        v.done(_taken(code, same["code"]) if same else None)
+        if fields.get("level") is None:
+            fields["level"] = child_level(parent)
         t = now()
         row = Org(
             tenant_id=ctx.tenant_id,
@@ -249,21 +269,23 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
         org = await get(ctx, org_id)
         if org["status"] != RowStatus.ACTIVE:
             raise Conflict("机构已删除，不能修改", code="deleted")
+        v = Fields()
         if "code" in data and data["code"] is not None and data["code"] != org["code"]:
-            raise BusinessError("机构代码不可修改", code="immutable", field="code")
+            v(_refuse, "机构代码不可修改", "code", "immutable")
         if "parent_id" in data and data["parent_id"] not in (None, "") and str(data["parent_id"]) != str(org["parent"]):
-            raise BusinessError("上级机构不可修改", code="immutable", field="parent_id")
-        fields = _clean({k: data[k] for k in EDITABLE if k in data})
+            v(_refuse, "上级机构不可修改", "parent_id", "immutable")
+        fields = {k: x for k, x in _clean({k: data[k] for k in EDITABLE if k in data}, v).items() if x is not None}
         if org["id"] == ctx.org_id and fields.get("level", org["level"]) != org["level"]:
             # the level picks the org's price tier: only an ancestor sets it
             raise Forbidden("机构级别只能由上级机构设置，不能修改自己所属机构的级别", code="own_org")
         if fields.get("enabled") is False and org["enabled"]:
             if org["kind"] == OrgKind.HQ:
-                raise BusinessError("总部不能停用", code="hq_protected", field="enabled")
+                v(_refuse, "总部不能停用", "enabled", "hq_protected")
             if org["id"] == ctx.org_id:
-                raise BusinessError("不能停用自己所属的机构", code="own_org", field="enabled")
+                v(_refuse, "不能停用自己所属的机构", "enabled", "own_org")
+        v.done()
         if fields:
-            await Org.update({**{getattr(Org, k): v for k, v in fields.items()}, Org.updated_at: now()}).where(
+            await Org.update({**{getattr(Org, k): x for k, x in fields.items()}, Org.updated_at: now()}).where(
                 Org.id == org["id"]
             )
         updated = await get(ctx, org["id"])
@@ -296,9 +318,12 @@ async def restore(ctx: Ctx, org_id: Any) -> dict:
 
 
 async def delete(ctx: Ctx, org_id: Any) -> dict:
-    """Soft delete: the org leaves every picker and its users can no longer log in."""
+    """Soft delete: the org leaves every picker and its users can no longer log in. Refused while
+    sub-orgs, stock or open documents use it (`impact`)."""
+    oid = validate.ident(org_id, "机构", "org_id")
     async with atomic():
-        org = await get(ctx, org_id)
+        await hooks.lock_for_delete(Org, [oid])
+        org = await get(ctx, oid)
         if org["status"] == RowStatus.DELETED:
             raise Conflict("机构已经删除", code="already_deleted")
         if org["kind"] == OrgKind.HQ:
@@ -307,7 +332,32 @@ async def delete(ctx: Ctx, org_id: Any) -> dict:
             raise Conflict("不能删除自己所属的机构", code="own_org")
         if await Org.exists().where((Org.parent == org["id"]) & (Org.status == RowStatus.ACTIVE)):
             raise Conflict("该机构下还有未删除的下级机构，不能删除", code="has_children")
+        found = await impact(ctx, org["id"])
+        if found["refusal"]:
+            raise Conflict(found["refusal"], code="in_use")
         await _set_status(ctx, org, RowStatus.DELETED, "delete", f"删除机构 {org['code']}")
         realtime.emit(ctx.tenant_id, org["path"], "orgs", "deleted", org["id"])
         await _end_member_sessions(ctx.tenant_id, org["id"])
         return await get(ctx, org["id"])
+
+
+# the dialog's rows: what hangs under the org, then what its stock and money hang on
+IMPACT_ORDER = ("children", "users", "warehouses", "stock_qty", "open_docs", "credit_account", "open_credit_docs")
+
+
+async def impact(ctx: Ctx, org_id: Any) -> dict:
+    """What deleting an org takes out of use: its sub-orgs and users, and what upper domains count
+    on it (warehouses assigned, stock on hand, open documents, its credit line:
+    `core.hooks.usage`). `refusal` is the reason the delete is refused ("" when it may go ahead)."""
+    org = await get(ctx, org_id)
+    children = await Org.count().where((Org.parent == org["id"]) & (Org.status == RowStatus.ACTIVE))
+    members = await User.count().where((User.org == org["id"]) & (User.status == RowStatus.ACTIVE))
+    counts = [
+        Usage("children", "下级机构", children, blocking=True, reason=f"还有 {children} 个未删除的下级机构"),
+        Usage("users", "用户（删除后不能登录）", members),
+        *await hooks.usage(ctx, "org", [org["id"]]),
+    ]
+    counts.sort(key=lambda u: IMPACT_ORDER.index(u.key) if u.key in IMPACT_ORDER else len(IMPACT_ORDER))
+    reasons = [u.reason for u in counts if u.blocking and u.count > 0]
+    refusal = f"机构【{org['name']}】{'、'.join(reasons)}，不能删除" if reasons else ""
+    return {"org": org, "counts": counts, "refusal": refusal}

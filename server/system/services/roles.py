@@ -18,6 +18,7 @@ from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.states import OrgKind, RowStatus
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.system import permissions as P
 from server.system.tables import Role, UserRole
 
@@ -132,6 +133,14 @@ def _require_within(ctx: Ctx, role: dict) -> None:
         raise Forbidden(f"角色【{role['name']}】拥有超出你权限的权限，不能修改或删除", code="permission_escalation")
 
 
+def _taken(name: str) -> Conflict:
+    return Conflict(f"角色 {name} 已存在", code="duplicate_name", field="name")
+
+
+def _refuse(detail: str, field: str, code: str) -> None:
+    raise BusinessError(detail, code=code, field=field)
+
+
 async def _name_taken(ctx: Ctx, name: str, exclude_id: int | None = None) -> bool:
     where = scoped(ctx, Role) & (Role.name == name) & (Role.status == RowStatus.ACTIVE)
     if exclude_id:
@@ -140,14 +149,15 @@ async def _name_taken(ctx: Ctx, name: str, exclude_id: int | None = None) -> boo
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
     ctx.require_hq(ONLY_HQ)
-    name = validate.text(data.get("name"), "角色名称", 50, required=True, field="name")
-    org_kind = validate.choice(data.get("org_kind"), "机构类型", ORG_KINDS, "org_kind")
-    codes = _permissions(ctx, data.get("permissions"))
-    remark = validate.text(data.get("remark"), "备注", 200, field="remark")
+    v = Fields()
+    name = v(validate.text, data.get("name"), "角色名称", 50, required=True, field="name")
+    org_kind = v(validate.choice, data.get("org_kind"), "机构类型", ORG_KINDS, "org_kind")
+    codes = v(_permissions, ctx, data.get("permissions"))
+    remark = v(validate.text, data.get("remark"), "备注", 200, field="remark")
     async with atomic():
-        if await _name_taken(ctx, name):
-            raise Conflict(f"角色 {name} 已存在", code="duplicate_name")
+        v.done(_taken(name) if name and await _name_taken(ctx, name) else None)
         t = now()
         row = Role(
             tenant_id=ctx.tenant_id,
@@ -174,17 +184,18 @@ async def update(ctx: Ctx, role_id: Any, data: dict) -> dict:
         if role["builtin"]:
             raise Conflict("内置角色不能修改", code="builtin")
         _require_within(ctx, role)
+        v = Fields()
         if "org_kind" in data and data["org_kind"] not in (None, role["org_kind"]):
-            raise BusinessError("机构类型不可修改", code="immutable", field="org_kind")
+            v(_refuse, "机构类型不可修改", "org_kind", "immutable")
         values: dict = {}
         if "name" in data:
-            values[Role.name] = validate.text(data["name"], "角色名称", 50, required=True, field="name")
-            if await _name_taken(ctx, values[Role.name], role["id"]):
-                raise Conflict(f"角色 {values[Role.name]} 已存在", code="duplicate_name")
+            values[Role.name] = v(validate.text, data["name"], "角色名称", 50, required=True, field="name")
         if "permissions" in data:
-            values[Role.permissions] = _permissions(ctx, data["permissions"])
+            values[Role.permissions] = v(_permissions, ctx, data["permissions"])
         if "remark" in data:
-            values[Role.remark] = validate.text(data["remark"], "备注", 200, field="remark")
+            values[Role.remark] = v(validate.text, data["remark"], "备注", 200, field="remark")
+        name = values.get(Role.name)
+        v.done(_taken(name) if name and await _name_taken(ctx, name, role["id"]) else None)
         if values:
             values[Role.updated_at] = now()
             await Role.update(values).where(Role.id == role["id"])

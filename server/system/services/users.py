@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import realtime
-from server.core import audit, validate
+from server.core import audit, hooks, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
@@ -14,11 +14,12 @@ from server.core.pagination import Page, PageParams
 from server.core.search import contains
 from server.core.states import RowStatus
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.system import permissions as P
 from server.system.services import auth, passwords
 from server.system.services import orgs as org_service
 from server.system.services import roles as role_service
-from server.system.tables import ApiToken, Role, User, UserRole
+from server.system.tables import ApiToken, Org, Role, User, UserRole
 
 ACCOUNT_PATTERN = r"[A-Za-z0-9._-]{3,50}"
 STATUSES = RowStatus.labels()
@@ -141,34 +142,44 @@ async def search(
     return Page([as_dict(u, role_map[u["id"]]) for u in rows], total, params.page, params.page_size)
 
 
-async def _assignable_roles(ctx: Ctx, org_kind: str, role_ids: Any) -> list[dict]:
-    ids = validate.id_list(role_ids, "角色", "role_ids", max_items=50)
+async def _assignable_roles(ctx: Ctx, v: Fields, org_kind: str, role_ids: Any) -> list[dict]:
+    """The roles chosen for a user of an org of `org_kind`; refusals on the field go to `v`, a
+    grant beyond the caller's rights is refused at once (403)."""
+    ids = v(validate.id_list, role_ids, "角色", "role_ids", max_items=50)
+    if ids is None:
+        return []
     if not ids:
-        raise BusinessError("请至少选择一个角色", code="required", field="role_ids")
+        v(_refuse, "请至少选择一个角色", "role_ids", "required")
+        return []
     rows = await Role.select().where(scoped(ctx, Role) & Role.id.is_in(ids))
     if len(rows) != len(ids):
-        raise BusinessError("所选角色不存在", code="unknown_role", field="role_ids")
+        v(_refuse, "所选角色不存在", "role_ids", "unknown_role")
+        return []
     for role in rows:
         if role["status"] != RowStatus.ACTIVE:
-            raise BusinessError(f"角色 {role['name']} 已删除，不能分配", code="role_deleted", field="role_ids")
-        if role["org_kind"] != org_kind:
+            v(_refuse, f"角色 {role['name']} 已删除，不能分配", "role_ids", "role_deleted")
+        elif role["org_kind"] != org_kind:
             kind = role_service.ORG_KINDS[role["org_kind"]]
-            raise BusinessError(
-                f"角色 {role['name']} 只能分配给{kind}用户", code="role_kind_mismatch", field="role_ids"
-            )
-        if role_service.is_super_admin(role) and not ctx.super_admin:
+            v(_refuse, f"角色 {role['name']} 只能分配给{kind}用户", "role_ids", "role_kind_mismatch")
+        elif role_service.is_super_admin(role) and not ctx.super_admin:
             raise Forbidden(f"只有超级管理员能分配角色 {role['name']}", code="permission_escalation")
-        if not role_service.granted(role) <= ctx.permissions:
+        elif not role_service.granted(role) <= ctx.permissions:
             raise Forbidden(f"不能分配超出自己权限的角色 {role['name']}", code="permission_escalation")
     return rows
 
 
-def _clean(data: dict) -> dict:
+def _refuse(detail: str, field: str, code: str) -> None:
+    raise BusinessError(detail, code=code, field=field)
+
+
+def _clean(data: dict, v: Fields) -> dict:
+    """The editable fields present in `data`, each checked; errors go to `v`."""
     out: dict = {}
     if "name" in data:
-        out["name"] = validate.text(data["name"], "姓名", 50, required=True, field="name")
+        out["name"] = v(validate.text, data["name"], "姓名", 50, required=True, field="name")
     if "phone" in data:
-        out["phone"] = validate.text(
+        out["phone"] = v(
+            validate.text,
             data["phone"],
             "电话",
             30,
@@ -177,11 +188,17 @@ def _clean(data: dict) -> dict:
             pattern_msg="电话只能包含数字、空格、+ 和 -",
         )
     if "email" in data:
-        out["email"] = validate.text(
-            data["email"], "邮箱", 100, field="email", pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", pattern_msg="邮箱格式不正确"
+        out["email"] = v(
+            validate.text,
+            data["email"],
+            "邮箱",
+            100,
+            field="email",
+            pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+            pattern_msg="邮箱格式不正确",
         )
     if "enabled" in data:
-        out["enabled"] = validate.boolean(data["enabled"], "是否启用", "enabled")
+        out["enabled"] = v(validate.boolean, data["enabled"], "是否启用", "enabled")
     return out
 
 
@@ -191,7 +208,10 @@ async def _set_roles(ctx: Ctx, user_id: int, roles: list[dict]) -> None:
 
 
 async def create(ctx: Ctx, data: dict) -> dict:
-    account = validate.text(
+    """Every field is checked before anything is refused: the answer lists all the mistakes."""
+    v = Fields()
+    account = v(
+        validate.text,
         data.get("account"),
         "账号",
         50,
@@ -201,19 +221,26 @@ async def create(ctx: Ctx, data: dict) -> dict:
         pattern_msg="账号至少 3 位，只能包含字母、数字、点、下划线和短横线",
     )
     fields = _clean(
-        {"enabled": True, "phone": "", "email": ""}
-        | {k: data[k] for k in ("name", "phone", "email", "enabled") if k in data}
+        {"name": None, "enabled": True, "phone": "", "email": ""}
+        | {k: data[k] for k in ("name", "phone", "email", "enabled") if k in data},
+        v,
     )
-    if "name" not in fields:
-        raise BusinessError("请填写姓名", code="required", field="name")
-    password = passwords.check_strength(data.get("password"))
+    password = v(passwords.check_strength, data.get("password"))
     async with atomic():
-        org = await org_service.get(ctx, data.get("org_id"))
-        if org["status"] != RowStatus.ACTIVE:
-            raise BusinessError("所属机构已删除", code="org_deleted", field="org_id")
-        roles = await _assignable_roles(ctx, org["kind"], data.get("role_ids"))
-        if await User.exists().where(scoped(ctx, User) & (User.account_key == account.lower())):
-            raise Conflict(f"账号 {account}@{ctx.tenant_code} 已存在", code="duplicate_account")
+        org = None
+        oid = v(validate.ident, data.get("org_id"), "所属机构", "org_id")
+        if oid is not None:
+            await hooks.hold(Org, [oid])  # the org's delete under way ends first, or waits for this
+            org = await org_service.get(ctx, oid)
+            if org["status"] != RowStatus.ACTIVE:
+                org = v(_refuse, "所属机构已删除", "org_id", "org_deleted")
+        roles = await _assignable_roles(ctx, v, org["kind"], data.get("role_ids")) if org else []
+        taken = account and await User.exists().where(scoped(ctx, User) & (User.account_key == account.lower()))
+        v.done(
+            Conflict(f"账号 {account}@{ctx.tenant_code} 已存在", code="duplicate_account", field="account")
+            if taken
+            else None
+        )
         t = now()
         row = User(
             tenant_id=ctx.tenant_id,
@@ -276,22 +303,23 @@ async def _editable(ctx: Ctx, user_id: Any) -> dict:
 async def update(ctx: Ctx, user_id: Any, data: dict) -> dict:
     async with atomic():
         user = await _editable(ctx, user_id)
+        v = Fields()
         if (
             "account" in data
             and data["account"] is not None
             and str(data["account"]).lower() != user["account"].lower()
         ):
-            raise BusinessError("账号不可修改", code="immutable", field="account")
+            v(_refuse, "账号不可修改", "account", "immutable")
         if "org_id" in data and data["org_id"] not in (None, "") and str(data["org_id"]) != str(user["org_id"]):
-            raise BusinessError("所属机构不可修改", code="immutable", field="org_id")
-        fields = _clean({k: data[k] for k in ("name", "phone", "email", "enabled") if k in data})
-        if "role_ids" in data:
-            roles = await _assignable_roles(ctx, user["org_kind"], data["role_ids"])
-            if [r["id"] for r in roles] != user["role_ids"]:
-                await _set_roles(ctx, user["id"], roles)
-                realtime.resubscribe_users(ctx.tenant_id, [user["id"]])
+            v(_refuse, "所属机构不可修改", "org_id", "immutable")
+        fields = _clean({k: data[k] for k in ("name", "phone", "email", "enabled") if k in data}, v)
+        roles = await _assignable_roles(ctx, v, user["org_kind"], data["role_ids"]) if "role_ids" in data else None
+        v.done()
+        if roles is not None and [r["id"] for r in roles] != user["role_ids"]:
+            await _set_roles(ctx, user["id"], roles)
+            realtime.resubscribe_users(ctx.tenant_id, [user["id"]])
         if fields:
-            await User.update({**{getattr(User, k): v for k, v in fields.items()}, User.updated_at: now()}).where(
+            await User.update({**{getattr(User, k): x for k, x in fields.items()}, User.updated_at: now()}).where(
                 User.id == user["id"]
             )
         updated = await get(ctx, user["id"])
