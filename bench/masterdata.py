@@ -39,10 +39,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py and http.py would stand in for the stdlib's)
+
+import httpx  # noqa: E402
 
 from bench.common import free_port, pad, percentile  # noqa: E402
 from bench.pages import login_pages, start_server  # noqa: E402
@@ -152,7 +152,7 @@ def catalogue(kind: str, count: int, rng: random.Random):
 
 async def seed(url: str, n_goods: int, rng: random.Random, analyze: bool) -> dict:
     from server.core import db
-    from server.masterdata.services import goods, goods_io
+    from server.masterdata.services import goods
     from server.masterdata.services.trees import child_path
     from server.masterdata.tables import Goods, GoodsPrice, TreeNode
     from server.system.services import tenants
@@ -203,7 +203,24 @@ async def seed(url: str, n_goods: int, rng: random.Random, analyze: bool) -> dic
         TreeNode.created_at,
         TreeNode.updated_at,
     )
-    goods_columns = (Goods.id, *goods_io.GOODS_COLUMNS)
+    goods_columns = (
+        Goods.id,
+        Goods.tenant_id,
+        Goods.code,
+        Goods.name,
+        Goods.goods_type,
+        Goods.category,
+        Goods.unit,
+        Goods.spec,
+        Goods.purchase_cost,
+        Goods.is_intake_item,
+        Goods.enabled,
+        Goods.safety_stock,
+        Goods.per_store_pricing,
+        Goods.status,
+        Goods.created_at,
+        Goods.updated_at,
+    )
     price_columns = (
         GoodsPrice.tenant_id,
         GoodsPrice.goods,

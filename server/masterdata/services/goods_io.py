@@ -9,17 +9,20 @@ transaction with bulk inserts (10,000 rows in seconds, not one round trip per ro
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from piccolo.table import Table
 
 import realtime
 from server.core import audit, money, xlsx
 from server.core.clock import now
-from server.core.db import atomic, bulk_insert
+from server.core.db import atomic, is_sqlite
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx, scoped
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
@@ -319,70 +322,52 @@ def _report(problems: dict[int, list[str]]) -> ImportResult:
     )
 
 
-GOODS_COLUMNS = (
-    Goods.tenant_id,
-    Goods.code,
-    Goods.name,
-    Goods.goods_type,
-    Goods.category,
-    Goods.unit,
-    Goods.spec,
-    Goods.purchase_cost,
-    Goods.is_intake_item,
-    Goods.enabled,
-    Goods.safety_stock,
-    Goods.per_store_pricing,
-    Goods.status,
-    Goods.created_at,
-    Goods.updated_at,
+GOODS_FIELDS = (
+    "code",
+    "name",
+    "goods_type",
+    "category",
+    "unit",
+    "spec",
+    "purchase_cost",
+    "is_intake_item",
+    "enabled",
+    "safety_stock",
 )
-PRICE_COLUMNS = (
-    GoodsPrice.tenant_id,
-    GoodsPrice.goods,
-    GoodsPrice.level,
-    GoodsPrice.order_price,
-    GoodsPrice.retail_price,
-    GoodsPrice.orderable,
-)
+
+
+async def _insert_rows(table: type[Table], rows: list[dict], returning: tuple[str, ...] = ()) -> list[dict]:
+    """Many rows in one INSERT whose only parameter is the rows as JSON, unpacked by the database
+    (SQLite's json_each, PostgreSQL's json_populate_recordset). `bulk_insert` binds one parameter
+    per value, and Piccolo's query building per parameter cost more than the database's work
+    (3.8 of 13 s at 10,000 goods with their 40,000 price tiers)."""
+    names = list(rows[0])
+    tablename = table._meta.tablename
+    if is_sqlite():
+        select = ", ".join(f"value ->> '{n}'" for n in names) + " FROM json_each({})"
+    else:
+        select = ", ".join(f'r."{n}"' for n in names)
+        select += f' FROM json_populate_recordset(NULL::"{tablename}", {{}}::json) r'
+    columns = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{tablename}" ({columns}) SELECT {select}'
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
+    return await table.raw(sql, json.dumps(rows, ensure_ascii=False))
 
 
 async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
-    t = now()
-    for start in range(0, len(parsed), BATCH):
-        batch = [row for _, row in parsed[start : start + BATCH]]
-        inserted = await bulk_insert(
-            Goods,
-            GOODS_COLUMNS,
-            [
-                (
-                    ctx.tenant_id,
-                    row["code"],
-                    row["name"],
-                    row["goods_type"],
-                    row["category"],
-                    row["unit"],
-                    row["spec"],
-                    row["purchase_cost"],
-                    row["is_intake_item"],
-                    row["enabled"],
-                    row["safety_stock"],
-                    False,
-                    Status.ACTIVE,
-                    t,
-                    t,
-                )
-                for row in batch
-            ],
-            returning=(Goods.id, Goods.code),
-        )
-        ids = {r["code"]: r["id"] for r in inserted}
-        prices = [
-            (ctx.tenant_id, ids[row["code"]], p["level"], p["order_price"], p["retail_price"], p["orderable"])
-            for row in batch
-            for p in row["prices"]
-        ]
-        for p in range(0, len(prices), BATCH * 2):
-            await bulk_insert(GoodsPrice, PRICE_COLUMNS, prices[p : p + BATCH * 2])
+    t = str(now().astimezone(UTC))  # as Piccolo writes a timestamptz into SQLite; PostgreSQL reads it too
+    rows = [row for _, row in parsed]
+    fixed = {"tenant_id": ctx.tenant_id, "per_store_pricing": False, "status": Status.ACTIVE.value}
+    inserted = await _insert_rows(
+        Goods,
+        [fixed | {k: row[k] for k in GOODS_FIELDS} | {"created_at": t, "updated_at": t} for row in rows],
+        returning=("id", "code"),
+    )
+    ids = {r["code"]: r["id"] for r in inserted}
+    prices = [{"tenant_id": ctx.tenant_id, "goods": ids[row["code"]]} | p for row in rows for p in row["prices"]]
+    if prices:
+        await _insert_rows(GoodsPrice, prices)
 
 
 async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
