@@ -8,8 +8,11 @@ transaction with bulk inserts (10,000 rows in seconds, not one round trip per ro
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -20,7 +23,7 @@ from openpyxl.styles import Font
 from piccolo.table import Table
 
 import realtime
-from server.core import audit, money, xlsx
+from server.core import audit, jobs, money, xlsx
 from server.core.clock import now
 from server.core.db import atomic, is_sqlite
 from server.core.errors import BusinessError
@@ -53,7 +56,11 @@ PATH_SEP = "/"
 MAX_IMPORT_BYTES = 10_000_000
 MAX_IMPORT_ROWS = 50_000
 MAX_REPORTED_ERRORS = 1_000
-BATCH = 500  # rows per INSERT: far below the bound-parameter limits of SQLite and PostgreSQL
+BATCH = 500  # codes per lookup, goods per price query of the export
+PROGRESS_EVERY = 500  # rows validated between two progress records of an import job
+IMPORT_JOB = "goods.import"
+
+Progress = Callable[[int, int], Awaitable[None]]
 
 NOTES = (
     ("货品编码", "必填，租户内唯一，只能包含字母、数字和 . _ / -（最多 64 位），导入后不可修改"),
@@ -181,12 +188,16 @@ def _cell_flag(value: Any, default: bool) -> Any:
     return value if isinstance(value, bool) else _cell_text(value)
 
 
-async def _read_sheet(data: bytes) -> list[tuple[int, tuple]]:
-    """The size of the upload first, then the workbook's rows, parsed off the event loop."""
+def _check_size(data: bytes) -> None:
     if not data:
         raise BusinessError("请选择要导入的 Excel 文件", code="import_empty")
     if len(data) > MAX_IMPORT_BYTES:
         raise BusinessError(f"文件不能超过 {MAX_IMPORT_BYTES // 1_000_000} MB", code="too_large")
+
+
+async def _read_sheet(data: bytes) -> list[tuple[int, tuple]]:
+    """The size of the upload first, then the workbook's rows, parsed off the event loop."""
+    _check_size(data)
     return await xlsx.read_rows(data, max_rows=MAX_IMPORT_ROWS)
 
 
@@ -248,14 +259,17 @@ async def _parse_row(ctx: Ctx, values: dict[str, Any], errors: list[str]) -> dic
     return out
 
 
-async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[int, list[str]]]:
+async def _parse(ctx: Ctx, data: bytes, progress: Progress) -> tuple[list[tuple[int, dict]], dict[int, list[str]]]:
     rows = await _read_sheet(data)  # non-blank rows only, with their Excel row numbers
     index = _header_index(rows[0][1] if rows and rows[0][0] == 1 else None)
+    total = sum(number != 1 for number, _ in rows)
     parsed: list[tuple[int, dict]] = []
     problems: dict[int, list[str]] = {}
     for number, raw in rows:
         if number == 1:
             continue
+        if len(parsed) % PROGRESS_EVERY == 0:
+            await progress(len(parsed), total)
         values = {name: raw[i] if i < len(raw) else None for name, i in index.items()}
         errors: list[str] = []
         parsed.append((number, await _parse_row(ctx, values, errors)))
@@ -263,6 +277,7 @@ async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[in
             problems[number] = errors
     if not parsed:
         raise BusinessError("文件中没有货品数据", code="import_empty")
+    await progress(total, total)
     return parsed, problems
 
 
@@ -370,14 +385,20 @@ async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
         await _insert_rows(GoodsPrice, prices)
 
 
-async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
+async def _yield(done: int, total: int) -> None:
+    await asyncio.sleep(0)  # no one watches; other requests still get their turn between rows
+
+
+async def import_goods(ctx: Ctx, data: bytes, progress: Progress = _yield) -> ImportResult:
     """Validate every row; import all of them in one transaction, or none and say which rows are bad.
 
     A file that cannot be read at all (not an .xlsx, wrong header, empty, too large) raises
     BusinessError; bad rows come back in the result instead, so the caller can show the report.
+    `progress(done, total)` is told how many rows were validated, every PROGRESS_EVERY rows and
+    once all are (then the rows are written, in one transaction that it is not called from).
     """
     ctx.require_hq(HQ_ONLY)
-    parsed, problems = await _parse(ctx, data)
+    parsed, problems = await _parse(ctx, data, progress)
     async with atomic():  # references and codes are checked again under the write transaction
         await _resolve(ctx, parsed, problems)
         if problems:
@@ -393,3 +414,16 @@ async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
         )
         realtime.emit_tenant(ctx.tenant_id, "goods", "imported", len(parsed))
     return ImportResult(imported=len(parsed))
+
+
+async def start_import(ctx: Ctx, data: bytes) -> dict:
+    """The import as a background job (the goods page's 导入 with its progress bar): the caller's
+    rights and the file's size are checked now, everything else by the job; see `jobs.get`."""
+    ctx.require_hq(HQ_ONLY)
+    _check_size(data)
+    return await jobs.enqueue(ctx, IMPORT_JOB, data=data)
+
+
+@jobs.register(IMPORT_JOB)
+async def _import_job(run: jobs.Run) -> dict:
+    return dataclasses.asdict(await import_goods(run.ctx, run.data or b"", run.progress))
