@@ -331,7 +331,7 @@ async def imported(client, content: bytes):
     started = await upload(client, content)
     assert started.status_code == 200, started.text
     job_url = re.search(r'hx-get="(/masterdata/goods/import/\d+)" hx-trigger="every 500ms"', started.text)[1]
-    assert '<progress max="1" value="0"' in started.text and "正在读取文件" in started.text
+    assert '<progress aria-labelledby="goods-import-status">' in started.text and "正在读取文件" in started.text
     assert 'id="goods-import-submit" hx-swap-oob="true" disabled>导入中…' in started.text
     return await imported_after(client, job_url)
 
