@@ -17,8 +17,9 @@ Then times, one call at a time after a warm-up, against the target p95 < 50 ms:
   filters `GET /api/v1/goods?...&enabled=true&page=N`, the picker `GET /pickers/goods?q=&category_id=`
   and the page `GET /masterdata/goods?...` (whole page and htmx row refresh), the last two only
   once they exist (a 404 is reported as "not measured");
-then the wall time of a 10,000-row import through `goods_io.import_goods` into the 100,000 goods
-(the .xlsx is built beforehand and not counted), target < 30 s.
+then the wall time of a 10,000-row import into the 100,000 goods, run as the goods page runs it
+(a job: `goods_io.start_import` until the job has finished; the .xlsx is built beforehand and
+not counted), target < 15 s.
 
 `--analyze` runs ANALYZE after seeding (the app never does; `PRAGMA optimize` on a long-lived
 database would), `--explain` prints SQLite's plan of the picker's and the list's queries.
@@ -50,7 +51,7 @@ from server import domains  # noqa: E402, F401  (registers every domain's permis
 
 PASSWORD = "bench1234"
 TARGET_P95_MS = 50.0
-TARGET_IMPORT_S = 30.0
+TARGET_IMPORT_S = 15.0  # issue 15, item 8
 BATCH = 1000  # rows per INSERT (15 columns: far below SQLite's 32,766 bound parameters)
 
 # (brand, code) → (series, code, kind, model names)
@@ -406,14 +407,20 @@ def import_file(rows: int, leaves: list[tuple[str, str]], names: dict, rng: rand
 
 
 async def time_import(ctx, data: bytes) -> tuple[float, int]:
+    """The import as the goods page runs it: a job (`goods_io.start_import`), from the upload to
+    its outcome, progress records included."""
+    from server.core import jobs
     from server.masterdata.services import goods_io
 
     started = time.perf_counter()
-    result = await goods_io.import_goods(ctx, data)
+    job = await goods_io.start_import(ctx, data)
+    await jobs.drain()
     elapsed = time.perf_counter() - started
-    if not result.ok:
-        raise SystemExit(f"import refused: {result.error_rows} bad rows, first {result.errors[:3]}")
-    return elapsed, result.imported
+    job = await jobs.get(ctx, job["id"])
+    result = job["result"] or {}
+    if job["error"] or not result.get("imported"):
+        raise SystemExit(f"import refused: {job['error'] or result.get('errors', [])[:3]}")
+    return elapsed, result["imported"]
 
 
 def report(results: list[tuple]) -> int:
@@ -568,7 +575,7 @@ def main() -> None:
         print(f"  not measured: {line}")
     good = import_s < TARGET_IMPORT_S
     print(
-        f"  import {imported} rows through goods_io.import_goods (.xlsx {len(data) / 1024:.0f} KB, into "
+        f"  import {imported} rows as a job, goods_io.start_import (.xlsx {len(data) / 1024:.0f} KB, into "
         f"{facts['goods']} goods): {import_s:.1f} s ({imported / import_s:.0f} rows/s)   target < "
         f"{TARGET_IMPORT_S:.0f} s   {'OK' if good else 'MISS'}"
     )

@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from server.core.clock import now
@@ -34,6 +35,10 @@ class JobStatus(Labelled):
 
 
 FAILED_UNEXPECTEDLY = "任务执行出错，请稍后重试或联系管理员"
+# A job records progress (or finishes) at least this often; one silent for longer lost its process
+# (a restart: the in-process runner does not resume jobs) and reads as failed.
+STALLED = timedelta(minutes=10)
+STALLED_ERROR = "任务已中断（服务可能已重启），请重新开始"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +64,8 @@ _tasks: set[asyncio.Task] = set()
 
 def register(name: str) -> Callable[[JobFunction], JobFunction]:
     """`@register("goods.import")` on `async def f(run: Run) -> dict | None`: the dict is the
-    job's result; a BusinessError fails the job with its message."""
+    job's result; a BusinessError fails the job with its message. A job that runs for long calls
+    `run.progress` more often than every STALLED."""
 
     def add(function: JobFunction) -> JobFunction:
         if name in _functions:
@@ -151,7 +157,16 @@ async def get(ctx: Ctx, job_id: int, *, name: str | None = None) -> dict:
         where &= Job.name == name
     row = (
         await Job.select(
-            Job.id, Job.name, Job.status, Job.done, Job.total, Job.result, Job.error, Job.attempts, Job.created_at
+            Job.id,
+            Job.name,
+            Job.status,
+            Job.done,
+            Job.total,
+            Job.result,
+            Job.error,
+            Job.attempts,
+            Job.created_at,
+            Job.updated_at,
         )
         .where(where)
         .output(load_json=True)
@@ -159,6 +174,8 @@ async def get(ctx: Ctx, job_id: int, *, name: str | None = None) -> dict:
     )
     if row is None:
         raise NotFound("任务")
+    if row["status"] in (JobStatus.QUEUED, JobStatus.RUNNING) and row["updated_at"] < now() - STALLED:
+        row |= {"status": JobStatus.FAILED, "error": STALLED_ERROR}  # its process is gone: stop waiting
     return row | {"finished": row["status"] in (JobStatus.DONE, JobStatus.FAILED)}
 
 

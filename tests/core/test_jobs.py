@@ -3,9 +3,12 @@ starter's Ctx, progress and outcome kept in the job row, read back only by whoev
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from server.core import jobs
+from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, NotFound
 from server.core.tables import Job
@@ -94,3 +97,12 @@ async def test_names_are_registered_once(tenant):
         jobs.register("test.echo")(echo)
     with pytest.raises(RuntimeError):
         await jobs.enqueue(tenant, "test.nobody")
+
+
+async def test_a_job_whose_process_is_gone_reads_as_failed(tenant):
+    job = await jobs.enqueue(tenant, "test.echo")
+    await jobs.drain()
+    stale = now() - jobs.STALLED - timedelta(minutes=1)
+    await Job.update({Job.status: jobs.JobStatus.RUNNING, Job.updated_at: stale}).where(Job.id == job["id"])
+    got = await jobs.get(tenant, job["id"])
+    assert (got["status"], got["error"], got["finished"]) == ("failed", jobs.STALLED_ERROR, True)

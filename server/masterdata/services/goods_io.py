@@ -28,6 +28,7 @@ from server.core.clock import now
 from server.core.db import atomic, is_sqlite
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata.services import goods, trees
 from server.masterdata.services.common import HQ_ONLY, codes_in, taken
@@ -215,27 +216,27 @@ def _header_index(header: tuple | None) -> dict[str, int]:
 
 async def _parse_row(ctx: Ctx, values: dict[str, Any], errors: list[str]) -> dict:
     """One row through the goods service's validation; every problem of the row is collected."""
-
-    async def clean(key: str, value: Any) -> Any:
-        try:
-            return (await goods._clean(ctx, {key: value}))[key]
-        except BusinessError as exc:
-            errors.append(exc.detail)
-            return None
-
     out: dict = {}
     try:
         out["code"] = goods.clean_code(_cell_text(values["货品编码"]))
     except BusinessError as exc:
         errors.append(exc.detail)
-    out["name"] = await clean("name", _cell_text(values["货品名称"]))
-    out["unit"] = await clean("unit", _cell_text(values["单位"]))
-    out["spec"] = await clean("spec", _cell_text(values["规格型号"]))
-    out["purchase_cost"] = await clean("purchase_cost", _cell_money(values["采购成本"]))
-    out["is_intake_item"] = await clean("is_intake_item", _cell_flag(values["是否用于实物受理"], False))
-    out["enabled"] = await clean("enabled", _cell_flag(values["是否启用"], True))
     stock = values["安全库存"]
-    out["safety_stock"] = await clean("safety_stock", 0 if stock in (None, "") else _cell_text(stock))
+    v = Fields()  # the service's checks of every field at once, in its order
+    out |= await goods._clean(
+        ctx,
+        {
+            "name": _cell_text(values["货品名称"]),
+            "unit": _cell_text(values["单位"]),
+            "spec": _cell_text(values["规格型号"]),
+            "purchase_cost": _cell_money(values["采购成本"]),
+            "is_intake_item": _cell_flag(values["是否用于实物受理"], False),
+            "enabled": _cell_flag(values["是否启用"], True),
+            "safety_stock": 0 if stock in (None, "") else _cell_text(stock),
+        },
+        v,
+    )
+    errors += [e.detail for e in v.errors]
     out["goods_type"] = _cell_text(values["货品分类"])
     out["category"] = _cell_text(values["品类"])
     if not out["category"]:
