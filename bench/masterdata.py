@@ -17,8 +17,9 @@ Then times, one call at a time after a warm-up, against the target p95 < 50 ms:
   filters `GET /api/v1/goods?...&enabled=true&page=N`, the picker `GET /pickers/goods?q=&category_id=`
   and the page `GET /masterdata/goods?...` (whole page and htmx row refresh), the last two only
   once they exist (a 404 is reported as "not measured");
-then the wall time of a 10,000-row import through `goods_io.import_goods` into the 100,000 goods
-(the .xlsx is built beforehand and not counted), target < 30 s.
+then the wall time of a 10,000-row import into the 100,000 goods, run as the goods page runs it
+(a job: `goods_io.start_import` until the job has finished; the .xlsx is built beforehand and
+not counted), target < 15 s.
 
 `--analyze` runs ANALYZE after seeding (the app never does; `PRAGMA optimize` on a long-lived
 database would), `--explain` prints SQLite's plan of the picker's and the list's queries.
@@ -39,10 +40,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py and http.py would stand in for the stdlib's)
+
+import httpx  # noqa: E402
 
 from bench.common import free_port, pad, percentile  # noqa: E402
 from bench.pages import login_pages, start_server  # noqa: E402
@@ -50,7 +51,7 @@ from server import domains  # noqa: E402, F401  (registers every domain's permis
 
 PASSWORD = "bench1234"
 TARGET_P95_MS = 50.0
-TARGET_IMPORT_S = 30.0
+TARGET_IMPORT_S = 15.0  # issue 15, item 8
 BATCH = 1000  # rows per INSERT (15 columns: far below SQLite's 32,766 bound parameters)
 
 # (brand, code) → (series, code, kind, model names)
@@ -152,7 +153,7 @@ def catalogue(kind: str, count: int, rng: random.Random):
 
 async def seed(url: str, n_goods: int, rng: random.Random, analyze: bool) -> dict:
     from server.core import db
-    from server.masterdata.services import goods, goods_io
+    from server.masterdata.services import goods
     from server.masterdata.services.trees import child_path
     from server.masterdata.tables import Goods, GoodsPrice, TreeNode
     from server.system.services import tenants
@@ -203,7 +204,24 @@ async def seed(url: str, n_goods: int, rng: random.Random, analyze: bool) -> dic
         TreeNode.created_at,
         TreeNode.updated_at,
     )
-    goods_columns = (Goods.id, *goods_io.GOODS_COLUMNS)
+    goods_columns = (
+        Goods.id,
+        Goods.tenant_id,
+        Goods.code,
+        Goods.name,
+        Goods.goods_type,
+        Goods.category,
+        Goods.unit,
+        Goods.spec,
+        Goods.purchase_cost,
+        Goods.is_intake_item,
+        Goods.enabled,
+        Goods.safety_stock,
+        Goods.per_store_pricing,
+        Goods.status,
+        Goods.created_at,
+        Goods.updated_at,
+    )
     price_columns = (
         GoodsPrice.tenant_id,
         GoodsPrice.goods,
@@ -389,14 +407,20 @@ def import_file(rows: int, leaves: list[tuple[str, str]], names: dict, rng: rand
 
 
 async def time_import(ctx, data: bytes) -> tuple[float, int]:
+    """The import as the goods page runs it: a job (`goods_io.start_import`), from the upload to
+    its outcome, progress records included."""
+    from server.core import jobs
     from server.masterdata.services import goods_io
 
     started = time.perf_counter()
-    result = await goods_io.import_goods(ctx, data)
+    job = await goods_io.start_import(ctx, data)
+    await jobs.drain()
     elapsed = time.perf_counter() - started
-    if not result.ok:
-        raise SystemExit(f"import refused: {result.error_rows} bad rows, first {result.errors[:3]}")
-    return elapsed, result.imported
+    job = await jobs.get(ctx, job["id"])
+    result = job["result"] or {}
+    if job["error"] or not result.get("imported"):
+        raise SystemExit(f"import refused: {job['error'] or result.get('errors', [])[:3]}")
+    return elapsed, result["imported"]
 
 
 def report(results: list[tuple]) -> int:
@@ -551,7 +575,7 @@ def main() -> None:
         print(f"  not measured: {line}")
     good = import_s < TARGET_IMPORT_S
     print(
-        f"  import {imported} rows through goods_io.import_goods (.xlsx {len(data) / 1024:.0f} KB, into "
+        f"  import {imported} rows as a job, goods_io.start_import (.xlsx {len(data) / 1024:.0f} KB, into "
         f"{facts['goods']} goods): {import_s:.1f} s ({imported / import_s:.0f} rows/s)   target < "
         f"{TARGET_IMPORT_S:.0f} s   {'OK' if good else 'MISS'}"
     )

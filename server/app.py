@@ -24,7 +24,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import authcache, db, logs, permissions, templating, throttle
+from server.core import authcache, db, jobs, logs, permissions, templating, throttle
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
 
     async def on_shutdown() -> None:
+        await jobs.drain()  # a running job finishes before the database goes away
         realtime.bind(None)
         await authcache.unbind()
         await throttle.counter().close()

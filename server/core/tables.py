@@ -1,4 +1,4 @@
-"""Cross-cutting tables: the audit log, document number sequences and idempotency keys."""
+"""Cross-cutting tables: the audit log, document number sequences, idempotency keys and jobs."""
 
 from piccolo.columns import JSON, BigInt, Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
@@ -42,3 +42,25 @@ class IdempotencyRecord(Table, tablename="idempotency_key"):
     headers = Text(null=True)  # JSON [[name, value], ...]: the answer's headers worth replaying
     body = Bytea(null=True)  # NULL on a done row: the answer was too large to keep
     created_at = Timestamptz()  # when the key was claimed: the 24 hours, and a stale claim, count from here
+
+
+class Job(Table, tablename="job"):
+    """A background job (`core.jobs`): written in the transaction that causes it, run after
+    commit; its progress and outcome live here, so any process can answer a poll."""
+
+    tenant_id = Integer(index=True)
+    name = Varchar(length=60)  # the registered job function
+    status = Varchar(length=10)  # a jobs.JobStatus
+    done = Integer(default=0)  # progress: units (rows…) processed of `total`
+    total = Integer(default=0)
+    actor = JSON()  # the Ctx of whoever started it: the job acts with their rights of that moment
+    args = JSON(default="{}")
+    data = Bytea(null=True)  # an upload the job reads (bounded by its service); dropped once run
+    result = JSON(null=True, default=None)
+    error = Text(null=True)  # why it failed, for the person who started it
+    attempts = Integer(default=0)
+    created_by = Integer(null=True)
+    created_at = Timestamptz()
+    started_at = Timestamptz(null=True)
+    finished_at = Timestamptz(null=True)
+    updated_at = Timestamptz()

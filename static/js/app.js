@@ -361,10 +361,11 @@
     var button = evt.target.parentElement.querySelector(evt.target.dataset.enterClicks);
     if (button) button.click();
   });
-  // data-clear-on-request="<selector>": a request from this form empties that region (a previous
-  // report); data-reset-on-success: the form is emptied once its request succeeded.
+  // data-clear-on-request="<selector>": a request of this form itself (not of a poll inside it)
+  // empties that region (a previous report); data-reset-on-success: the form is emptied once its
+  // request succeeded.
   document.addEventListener("htmx:beforeRequest", function (evt) {
-    var form = evt.target.closest && evt.target.closest("[data-clear-on-request]");
+    var form = evt.detail.elt.matches && evt.detail.elt.matches("[data-clear-on-request]") && evt.detail.elt;
     var region = form && document.querySelector(form.dataset.clearOnRequest);
     if (region) region.innerHTML = "";
   });

@@ -252,7 +252,8 @@ def test_every_page_works_under_the_csp(world, browser, live_server, admin_api):
     dialog.get_by_role("button", name="导入").click()
     expect(dialog.locator("#goods-import-errors tbody tr")).to_have_count(1)
     page.evaluate(
-        """document.addEventListener("htmx:beforeSend", function () {
+        """document.addEventListener("htmx:beforeSend", function (evt) {
+             if (evt.detail.elt.id !== "goods-import") return;  // the form's own send, not the job's polls
              window.__reportAtSend = document.getElementById("goods-import-report").innerHTML.trim();
            })"""
     )

@@ -9,7 +9,8 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from server.core.tables import AuditLog
+from server.core import jobs
+from server.core.tables import AuditLog, Job
 from server.masterdata.services import goods, goods_io, trees
 from server.masterdata.tables import Goods, GoodsPrice
 from tests.conftest import api_login
@@ -401,6 +402,38 @@ async def test_a_large_import_is_all_or_nothing(tenant, cats):
     assert not result.ok and result.error_rows == IMPORT_ROWS
     assert len(result.errors) == min(IMPORT_ROWS, goods_io.MAX_REPORTED_ERRORS)
     assert await Goods.count().where(Goods.tenant_id == tenant.tenant_id) == IMPORT_ROWS
+
+
+async def test_the_import_tells_its_progress_and_runs_as_a_job(tenant, cats):
+    calls = []
+
+    async def progress(done: int, total: int) -> None:
+        calls.append((done, total))
+
+    result = await goods_io.import_goods(tenant, xlsx([row(f"P{i:04d}") for i in range(1_200)]), progress)
+    assert result.ok and result.imported == 1_200
+    assert calls == [(0, 1_200), (500, 1_200), (1_000, 1_200), (1_200, 1_200)]  # every PROGRESS_EVERY rows
+
+    # as a job: the same import, its outcome and its last progress in the job row
+    job = await goods_io.start_import(tenant, xlsx([row("J1"), row("J2", "Apple/Nope")]))
+    assert (job["status"], job["name"]) == ("queued", goods_io.IMPORT_JOB)
+    await jobs.drain()
+    job = await jobs.get(tenant, job["id"], name=goods_io.IMPORT_JOB)
+    assert (job["status"], job["done"], job["total"]) == ("done", 2, 2)
+    assert job["result"] == {
+        "imported": 0,
+        "errors": [{"row": 3, "message": "品类【Apple/Nope】不存在或已删除"}],
+        "error_rows": 1,
+    }
+    unreadable = await goods_io.start_import(tenant, b"nope")
+    await jobs.drain()
+    unreadable = await jobs.get(tenant, unreadable["id"])
+    assert (unreadable["status"], unreadable["error"]) == ("failed", "文件不是有效的 Excel（.xlsx）文件")
+    # refused before anything is queued: a branch, an empty upload
+    await refused(goods_io.start_import(await branch_ctx(tenant), xlsx([row("A")])), status=403)
+    await refused(goods_io.start_import(tenant, b""), "import_empty")
+    assert await Job.count() == 2
+    assert await Goods.count().where(Goods.code.like("J%")) == 0
 
 
 async def test_the_endpoints_are_documented(client, admin):

@@ -3,8 +3,10 @@ per-store prices, 【自定义】 goods type) and the price preview, including e
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -13,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from server.masterdata import permissions as P
 from server.masterdata.services import goods, goods_io
 from server.masterdata.tables import Goods, GoodsPrice, GoodsStorePrice, GoodsType
-from tests.conftest import csrf, page_login
+from tests.conftest import ADMIN_PASSWORD, csrf, page_login
 from tests.masterdata.helpers import ALL_MD, basics, branch_ctx, hq_ctx, level_orgs, make_goods
 from tests.system.helpers import PASSWORD
 
@@ -323,6 +325,27 @@ async def upload(client, content: bytes, name: str = "goods.xlsx"):
     return await client.post(f"{BASE}/import", files={"file": (name, content, XLSX)}, headers=csrf(client))
 
 
+async def imported(client, content: bytes):
+    """Upload as the dialog does: the answer is the job's progress, polled until it has finished;
+    the last poll's answer is returned."""
+    started = await upload(client, content)
+    assert started.status_code == 200, started.text
+    job_url = re.search(r'hx-get="(/masterdata/goods/import/\d+)" hx-trigger="every 500ms"', started.text)[1]
+    assert '<progress aria-labelledby="goods-import-status">' in started.text and "正在读取文件" in started.text
+    assert 'id="goods-import-submit" hx-swap-oob="true" disabled>导入中…' in started.text
+    return await imported_after(client, job_url)
+
+
+async def imported_after(client, job_url: str):
+    for _ in range(600):  # the test client runs the app (and its job) in a loop of its own
+        done = await client.get(job_url, headers={"hx-request": "true"})
+        assert done.status_code == 200, done.text
+        if "every 500ms" not in done.text:  # finished: the polling stops
+            return done
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the import job did not finish: {done.text}")
+
+
 async def test_import_dialog_and_template(client, tenant, world):
     await admin_page(client)
     dialog = await client.get(f"{BASE}/import")
@@ -338,15 +361,16 @@ async def test_import_with_a_bad_row_imports_nothing_and_reports_it(client, tena
     await admin_page(client)
     before = await state()
     content = xlsx([row("A1"), row("A2", category="Apple/没有"), row("A3", **{"采购成本": "1.00001"})])
-    response = await upload(client, content)
-    assert response.status_code == 200, response.text
+    response = await imported(client, content)
     assert "hx-trigger" not in response.headers
     assert "导入失败：共 2 行有错误，未导入任何数据" in response.text
     assert '<td class="num">3</td><td>品类【Apple/没有】不存在或已删除</td>' in response.text
     assert '<td class="num">4</td><td>采购成本最多 4 位小数</td>' in response.text
+    assert 'id="goods-import-submit" hx-swap-oob="true">导入</button>' in response.text  # enabled again
     assert await state() == before
-    # a file that is not a workbook at all answers a message for the form
-    refused(await upload(client, b"not a zip", "goods.xlsx"), 400, "文件不是有效的 Excel（.xlsx）文件")
+    # a file that is not a workbook at all: the job says so in the dialog
+    response = await imported(client, b"not a zip")
+    assert "导入失败：文件不是有效的 Excel（.xlsx）文件" in response.text
     refused(
         await client.post(f"{BASE}/import", data={"x": "1"}, headers=csrf(client)), 400, "请选择要导入的 Excel 文件"
     )
@@ -356,13 +380,25 @@ async def test_import_with_a_bad_row_imports_nothing_and_reports_it(client, tena
 async def test_good_import_imports_every_row(client, tenant, world):
     await admin_page(client)
     content = xlsx([row("A1", **{"货品分类": "配件"}), row("A2", **{"是否用于实物受理": "是"})])
-    response = await upload(client, content)
-    assert response.status_code == 200, response.text
+    response = await imported(client, content)
     assert json.loads(response.headers["hx-trigger"])["weifu:saved"] == {"message": "已导入 2 条货品", "topic": "goods"}
     got = {g["code"]: g for g in (await goods.search(tenant)).items}
     assert set(got) == {"A1", "A2"}
     assert got["A1"]["goods_type_name"] == "配件" and got["A2"]["is_intake_item"] is True
     assert got["A1"]["prices"][0]["order_price"] == "0.1000"
+
+
+async def test_only_the_importer_sees_the_import_job(client, tenant, other_tenant, world):
+    await admin_page(client)
+    started = await upload(client, xlsx([row("A1")]))
+    job_url = re.search(r'hx-get="(/masterdata/goods/import/\d+)"', started.text)[1]
+    hx = {"hx-request": "true"}
+    await hq_ctx(tenant, [P.GOODS["import"]], account="importer2")
+    for login in ("importer2@ACME", "admin@OTHER"):  # a colleague, another tenant: absent
+        await page_login(client, login, PASSWORD if login.startswith("importer") else ADMIN_PASSWORD)
+        assert (await client.get(job_url, headers=hx)).status_code == 404
+    await admin_page(client)
+    assert (await imported_after(client, job_url)).headers["hx-trigger"]
 
 
 # --- price preview ------------------------------------------------------------------------------

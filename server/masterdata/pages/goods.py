@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 
+from server.core import jobs
 from server.core.errors import BusinessError, Conflict
 from server.core.forms import form_data, form_rows, saved
 from server.core.tenancy import Ctx
@@ -89,7 +90,7 @@ class GoodsPages(Controller):
 
     @get("/import", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
     async def import_dialog(self, request: Request) -> Response:
-        return render(request, "masterdata/_goods_import.html", result=None)
+        return render(request, "masterdata/_goods_import.html", job=None, result=None)
 
     @get("/import-template", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
     async def import_template(self) -> Response:
@@ -104,10 +105,18 @@ class GoodsPages(Controller):
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile):
             raise BusinessError("请选择要导入的 Excel 文件", code="import_empty")
-        result = await goods_io.import_goods(ctx_of(request), await upload.read())
-        if not result.ok:  # nothing was imported: the dialog shows which rows to fix
-            return render(request, "masterdata/_goods_import.html", block="report", result=result)
-        return saved(f"已导入 {result.imported} 条货品", "goods")
+        job = await goods_io.start_import(ctx_of(request), await upload.read())
+        return render(request, "masterdata/_goods_import.html", block="report", job=job, result=None)
+
+    @get("/import/{job_id:int}", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
+    async def import_progress(self, request: Request, job_id: FromPath[int]) -> Response:
+        """Polled by the dialog while the import job runs: its progress, then its outcome."""
+        job = await jobs.get(ctx_of(request), job_id, name=goods_io.IMPORT_JOB)
+        result = job["result"] if job["status"] == jobs.JobStatus.DONE else None
+        if result and result["imported"]:
+            return saved(f"已导入 {result['imported']} 条货品", "goods")
+        # still running, failed (a file that cannot be read), or refused rows: the dialog says which
+        return render(request, "masterdata/_goods_import.html", block="report", job=job, result=result)
 
     @get("/new", opt={"perm": P.GOODS["create"]}, include_in_schema=False)
     async def new(self, request: Request) -> Response:

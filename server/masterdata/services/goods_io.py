@@ -8,20 +8,27 @@ transaction with bulk inserts (10,000 rows in seconds, not one round trip per ro
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from piccolo.table import Table
 
 import realtime
-from server.core import audit, money, xlsx
+from server.core import audit, jobs, money, xlsx
 from server.core.clock import now
-from server.core.db import atomic, bulk_insert
+from server.core.db import atomic, is_sqlite
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx, scoped
+from server.core.validate import Fields
 from server.core.xlsx import MAX_EXPORT_ROWS, yes_no
 from server.masterdata.services import goods, trees
 from server.masterdata.services.common import HQ_ONLY, codes_in, taken
@@ -50,7 +57,11 @@ PATH_SEP = "/"
 MAX_IMPORT_BYTES = 10_000_000
 MAX_IMPORT_ROWS = 50_000
 MAX_REPORTED_ERRORS = 1_000
-BATCH = 500  # rows per INSERT: far below the bound-parameter limits of SQLite and PostgreSQL
+BATCH = 500  # codes per lookup, goods per price query of the export
+PROGRESS_EVERY = 500  # rows validated between two progress records of an import job
+IMPORT_JOB = "goods.import"
+
+Progress = Callable[[int, int], Awaitable[None]]
 
 NOTES = (
     ("货品编码", "必填，租户内唯一，只能包含字母、数字和 . _ / -（最多 64 位），导入后不可修改"),
@@ -178,12 +189,16 @@ def _cell_flag(value: Any, default: bool) -> Any:
     return value if isinstance(value, bool) else _cell_text(value)
 
 
-async def _read_sheet(data: bytes) -> list[tuple[int, tuple]]:
-    """The size of the upload first, then the workbook's rows, parsed off the event loop."""
+def _check_size(data: bytes) -> None:
     if not data:
         raise BusinessError("请选择要导入的 Excel 文件", code="import_empty")
     if len(data) > MAX_IMPORT_BYTES:
         raise BusinessError(f"文件不能超过 {MAX_IMPORT_BYTES // 1_000_000} MB", code="too_large")
+
+
+async def _read_sheet(data: bytes) -> list[tuple[int, tuple]]:
+    """The size of the upload first, then the workbook's rows, parsed off the event loop."""
+    _check_size(data)
     return await xlsx.read_rows(data, max_rows=MAX_IMPORT_ROWS)
 
 
@@ -201,27 +216,27 @@ def _header_index(header: tuple | None) -> dict[str, int]:
 
 async def _parse_row(ctx: Ctx, values: dict[str, Any], errors: list[str]) -> dict:
     """One row through the goods service's validation; every problem of the row is collected."""
-
-    async def clean(key: str, value: Any) -> Any:
-        try:
-            return (await goods._clean(ctx, {key: value}))[key]
-        except BusinessError as exc:
-            errors.append(exc.detail)
-            return None
-
     out: dict = {}
     try:
         out["code"] = goods.clean_code(_cell_text(values["货品编码"]))
     except BusinessError as exc:
         errors.append(exc.detail)
-    out["name"] = await clean("name", _cell_text(values["货品名称"]))
-    out["unit"] = await clean("unit", _cell_text(values["单位"]))
-    out["spec"] = await clean("spec", _cell_text(values["规格型号"]))
-    out["purchase_cost"] = await clean("purchase_cost", _cell_money(values["采购成本"]))
-    out["is_intake_item"] = await clean("is_intake_item", _cell_flag(values["是否用于实物受理"], False))
-    out["enabled"] = await clean("enabled", _cell_flag(values["是否启用"], True))
     stock = values["安全库存"]
-    out["safety_stock"] = await clean("safety_stock", 0 if stock in (None, "") else _cell_text(stock))
+    v = Fields()  # the service's checks of every field at once, in its order
+    out |= await goods._clean(
+        ctx,
+        {
+            "name": _cell_text(values["货品名称"]),
+            "unit": _cell_text(values["单位"]),
+            "spec": _cell_text(values["规格型号"]),
+            "purchase_cost": _cell_money(values["采购成本"]),
+            "is_intake_item": _cell_flag(values["是否用于实物受理"], False),
+            "enabled": _cell_flag(values["是否启用"], True),
+            "safety_stock": 0 if stock in (None, "") else _cell_text(stock),
+        },
+        v,
+    )
+    errors += [e.detail for e in v.errors]
     out["goods_type"] = _cell_text(values["货品分类"])
     out["category"] = _cell_text(values["品类"])
     if not out["category"]:
@@ -245,14 +260,17 @@ async def _parse_row(ctx: Ctx, values: dict[str, Any], errors: list[str]) -> dic
     return out
 
 
-async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[int, list[str]]]:
+async def _parse(ctx: Ctx, data: bytes, progress: Progress) -> tuple[list[tuple[int, dict]], dict[int, list[str]]]:
     rows = await _read_sheet(data)  # non-blank rows only, with their Excel row numbers
     index = _header_index(rows[0][1] if rows and rows[0][0] == 1 else None)
+    total = sum(number != 1 for number, _ in rows)
     parsed: list[tuple[int, dict]] = []
     problems: dict[int, list[str]] = {}
     for number, raw in rows:
         if number == 1:
             continue
+        if len(parsed) % PROGRESS_EVERY == 0:
+            await progress(len(parsed), total)
         values = {name: raw[i] if i < len(raw) else None for name, i in index.items()}
         errors: list[str] = []
         parsed.append((number, await _parse_row(ctx, values, errors)))
@@ -260,6 +278,7 @@ async def _parse(ctx: Ctx, data: bytes) -> tuple[list[tuple[int, dict]], dict[in
             problems[number] = errors
     if not parsed:
         raise BusinessError("文件中没有货品数据", code="import_empty")
+    await progress(total, total)
     return parsed, problems
 
 
@@ -319,80 +338,68 @@ def _report(problems: dict[int, list[str]]) -> ImportResult:
     )
 
 
-GOODS_COLUMNS = (
-    Goods.tenant_id,
-    Goods.code,
-    Goods.name,
-    Goods.goods_type,
-    Goods.category,
-    Goods.unit,
-    Goods.spec,
-    Goods.purchase_cost,
-    Goods.is_intake_item,
-    Goods.enabled,
-    Goods.safety_stock,
-    Goods.per_store_pricing,
-    Goods.status,
-    Goods.created_at,
-    Goods.updated_at,
+GOODS_FIELDS = (
+    "code",
+    "name",
+    "goods_type",
+    "category",
+    "unit",
+    "spec",
+    "purchase_cost",
+    "is_intake_item",
+    "enabled",
+    "safety_stock",
 )
-PRICE_COLUMNS = (
-    GoodsPrice.tenant_id,
-    GoodsPrice.goods,
-    GoodsPrice.level,
-    GoodsPrice.order_price,
-    GoodsPrice.retail_price,
-    GoodsPrice.orderable,
-)
+
+
+async def _insert_rows(table: type[Table], rows: list[dict], returning: tuple[str, ...] = ()) -> list[dict]:
+    """Many rows in one INSERT whose only parameter is the rows as JSON, unpacked by the database
+    (SQLite's json_each, PostgreSQL's json_populate_recordset). `bulk_insert` binds one parameter
+    per value, and Piccolo's query building per parameter cost more than the database's work
+    (3.8 of 13 s at 10,000 goods with their 40,000 price tiers)."""
+    names = list(rows[0])
+    tablename = table._meta.tablename
+    if is_sqlite():
+        select = ", ".join(f"value ->> '{n}'" for n in names) + " FROM json_each({})"
+    else:
+        select = ", ".join(f'r."{n}"' for n in names)
+        select += f' FROM json_populate_recordset(NULL::"{tablename}", {{}}::json) r'
+    columns = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{tablename}" ({columns}) SELECT {select}'
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
+    return await table.raw(sql, json.dumps(rows, ensure_ascii=False))
 
 
 async def _insert(ctx: Ctx, parsed: list[tuple[int, dict]]) -> None:
-    t = now()
-    for start in range(0, len(parsed), BATCH):
-        batch = [row for _, row in parsed[start : start + BATCH]]
-        inserted = await bulk_insert(
-            Goods,
-            GOODS_COLUMNS,
-            [
-                (
-                    ctx.tenant_id,
-                    row["code"],
-                    row["name"],
-                    row["goods_type"],
-                    row["category"],
-                    row["unit"],
-                    row["spec"],
-                    row["purchase_cost"],
-                    row["is_intake_item"],
-                    row["enabled"],
-                    row["safety_stock"],
-                    False,
-                    Status.ACTIVE,
-                    t,
-                    t,
-                )
-                for row in batch
-            ],
-            returning=(Goods.id, Goods.code),
-        )
-        ids = {r["code"]: r["id"] for r in inserted}
-        prices = [
-            (ctx.tenant_id, ids[row["code"]], p["level"], p["order_price"], p["retail_price"], p["orderable"])
-            for row in batch
-            for p in row["prices"]
-        ]
-        for p in range(0, len(prices), BATCH * 2):
-            await bulk_insert(GoodsPrice, PRICE_COLUMNS, prices[p : p + BATCH * 2])
+    t = str(now().astimezone(UTC))  # as Piccolo writes a timestamptz into SQLite; PostgreSQL reads it too
+    rows = [row for _, row in parsed]
+    fixed = {"tenant_id": ctx.tenant_id, "per_store_pricing": False, "status": Status.ACTIVE.value}
+    inserted = await _insert_rows(
+        Goods,
+        [fixed | {k: row[k] for k in GOODS_FIELDS} | {"created_at": t, "updated_at": t} for row in rows],
+        returning=("id", "code"),
+    )
+    ids = {r["code"]: r["id"] for r in inserted}
+    prices = [{"tenant_id": ctx.tenant_id, "goods": ids[row["code"]]} | p for row in rows for p in row["prices"]]
+    if prices:
+        await _insert_rows(GoodsPrice, prices)
 
 
-async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
+async def _yield(done: int, total: int) -> None:
+    await asyncio.sleep(0)  # no one watches; other requests still get their turn between rows
+
+
+async def import_goods(ctx: Ctx, data: bytes, progress: Progress = _yield) -> ImportResult:
     """Validate every row; import all of them in one transaction, or none and say which rows are bad.
 
     A file that cannot be read at all (not an .xlsx, wrong header, empty, too large) raises
     BusinessError; bad rows come back in the result instead, so the caller can show the report.
+    `progress(done, total)` is told how many rows were validated, every PROGRESS_EVERY rows and
+    once all are (then the rows are written, in one transaction that it is not called from).
     """
     ctx.require_hq(HQ_ONLY)
-    parsed, problems = await _parse(ctx, data)
+    parsed, problems = await _parse(ctx, data, progress)
     async with atomic():  # references and codes are checked again under the write transaction
         await _resolve(ctx, parsed, problems)
         if problems:
@@ -408,3 +415,16 @@ async def import_goods(ctx: Ctx, data: bytes) -> ImportResult:
         )
         realtime.emit_tenant(ctx.tenant_id, "goods", "imported", len(parsed))
     return ImportResult(imported=len(parsed))
+
+
+async def start_import(ctx: Ctx, data: bytes) -> dict:
+    """The import as a background job (the goods page's 导入 with its progress bar): the caller's
+    rights and the file's size are checked now, everything else by the job; see `jobs.get`."""
+    ctx.require_hq(HQ_ONLY)
+    _check_size(data)
+    return await jobs.enqueue(ctx, IMPORT_JOB, data=data)
+
+
+@jobs.register(IMPORT_JOB)
+async def _import_job(run: jobs.Run) -> dict:
+    return dataclasses.asdict(await import_goods(run.ctx, run.data or b"", run.progress))
