@@ -390,4 +390,6 @@ async def moves(ctx: Ctx, filters: MoveFilters = MoveFilters(), *, params: PageP
         StockMove.select(*MOVE_LIST_COLUMNS).where(where).order_by(StockMove.id, ascending=False),
         StockMove.count().where(where),
         params,
+        seek=StockMove.id,
+        ascending=False,
     )

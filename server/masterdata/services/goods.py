@@ -153,7 +153,8 @@ async def search(
 ) -> Page:
     """The goods list: a `GoodsFilters`, or its fields by name."""
     where = await filter_where(ctx, filters or GoodsFilters(**by_name), usable_only=usable_only)
-    page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
+    select = Goods.select(*COLUMNS).where(where).order_by(Goods.code)
+    page = await paginate(select, Goods.count().where(where), params, seek=Goods.code)
     tiers, stores = await _prices([g["id"] for g in page.items])
     return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
 
