@@ -259,6 +259,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", action="store_true", help="PostgreSQL (its own database) instead of SQLite")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--pg-db", default=PG_DB, help="the bench's own database (dropped and created)")
     parser.add_argument("--server", choices=["granian", "uvicorn", "both"], default="granian")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
@@ -269,8 +270,8 @@ def main() -> None:
     repo = args.repo.resolve()
     tmp = Path(tempfile.mkdtemp(prefix="weifu-http-"))
     if args.pg:
-        asyncio.run(recreate_pg(args.pg_url, PG_DB))
-        url = f"{args.pg_url}/{PG_DB}"
+        asyncio.run(recreate_pg(args.pg_url, args.pg_db))
+        url = f"{args.pg_url}/{args.pg_db}"
     else:
         url = f"sqlite:///{tmp / 'weifu.sqlite3'}"
     env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": "bench-http", "WEIFU_ENV": "dev", "PYTHONPATH": str(repo)}
@@ -289,7 +290,7 @@ def main() -> None:
             bench(kind, repo, env, tmp, args)
     finally:
         if args.pg:
-            asyncio.run(recreate_pg(args.pg_url, PG_DB, drop_only=True))
+            asyncio.run(recreate_pg(args.pg_url, args.pg_db, drop_only=True))
         if args.keep:
             print(f"kept {tmp}")
         else:

@@ -15,7 +15,7 @@ from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.search import contains, starts_with
+from server.core.search import code_or_name
 from server.core.tenancy import Ctx, scoped
 from server.inventory import permissions as P
 from server.inventory.tables import GoodsCost, Stock, StockMove
@@ -296,7 +296,7 @@ async def stock_where(ctx: Ctx, filters: StockFilters = StockFilters()):
         where &= Stock.goods.safety_stock > Stock.qty
     q = validate.text(f.q, "关键字", 64)
     if q:
-        where &= starts_with(Stock.goods.code, q) | contains(Stock.goods.name, q)
+        where &= code_or_name(q, Stock.goods, Stock.goods.code, Stock.goods.name)
     return where
 
 

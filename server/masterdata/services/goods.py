@@ -14,7 +14,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.search import contains, starts_with
+from server.core.search import code_or_name
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.masterdata import permissions as P
@@ -165,7 +165,7 @@ async def filter_where(ctx: Ctx, filters: GoodsFilters, *, usable_only: bool = F
     where = scoped(ctx, Goods)
     q = validate.text(f.q, "关键字", 64)
     if q:
-        where &= starts_with(Goods.code, q) | contains(Goods.name, q)
+        where &= code_or_name(q, Goods.id, Goods.code, Goods.name)
     if f.category_id not in (None, ""):
         where &= Goods.category.is_in(await trees.subtree_ids(ctx, TreeKind.CATEGORY, f.category_id))
     if f.goods_type_id not in (None, ""):
