@@ -43,26 +43,23 @@ def _log_sql(query: str) -> None:
             f.write(" ".join(query.split())[:300] + "\n")
 
 
-# Writes this process made, by table ("" : any table — a new database, a write of unknown target).
+# Writes this process made, by table ("": every table — another database was configured).
 # The list count cache (server/core/pagination.py) trusts a count only while the tables it read
 # stay unwritten here; other processes' writes reach it through its TTL.
 _writes: collections.Counter[str] = collections.Counter()
-_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
+_WRITE = re.compile(r'(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
 # tables written by the current atomic() block: noted again once it commits, as a count read
 # meanwhile still saw the rows before the write
 _tx_written: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("tx_written", default=None)
 
 
 def _note_write(sql: str) -> None:
-    if sql[:6].upper() == "SELECT":
-        return
-    match = _WRITE.match(sql)
+    sql = sql.lstrip()
+    # a statement writes when it starts so; a CTE when it says so somewhere
+    match = _WRITE.search(sql) if sql[:4].upper() == "WITH" else _WRITE.match(sql)
     if match is None:
-        if not sql.lstrip()[:4].upper() == "WITH":
-            return  # PRAGMA, DDL…
-        table = ""
-    else:
-        table = match.group(1)
+        return  # a SELECT, PRAGMA, DDL…
+    table = match.group(1)
     _writes[table] += 1
     written = _tx_written.get()
     if written is not None:
@@ -70,8 +67,8 @@ def _note_write(sql: str) -> None:
 
 
 def writes(tables) -> int:
-    """How many writes to `tables` (or of unknown target) this process has seen: a cache of data
-    read from them is fresh while this number stays."""
+    """How many writes to `tables` this process has seen (and databases configured): a cache of
+    data read from them is fresh while this number stays."""
     return _writes[""] + sum(_writes[t] for t in tables)
 
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 import realtime
 from server.core import money, validate
 from server.core.api import Filters
@@ -21,6 +23,7 @@ from server.inventory import permissions as P
 from server.inventory.tables import GoodsCost, Stock, StockMove
 from server.masterdata.services import trees
 from server.system.services import orgs
+from server.system.tables import Org
 
 realtime.topic("stock", P.STOCK["view"])
 
@@ -244,6 +247,10 @@ async def on_hand(ctx: Ctx, org_id: int, warehouse_id: int, goods_ids: Sequence[
 STOCK_COLUMNS = (
     Stock.id,
     Stock.org_id,
+    # the org's name in the same statement (a lookup by primary key per row)
+    QueryString(f'(SELECT "name" FROM "{Org._meta.tablename}" o WHERE o."id" = "inv_stock"."org_id")').as_alias(
+        "org_name"
+    ),
     Stock.warehouse.id.as_alias("warehouse_id"),
     Stock.warehouse.code.as_alias("warehouse_code"),
     Stock.warehouse.name.as_alias("warehouse_name"),
@@ -329,7 +336,6 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
             & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in rows}))
         )
     }
-    names = await orgs.names(ctx, {r["org_id"] for r in rows})
     paths = await trees.paths_of(ctx, {r["category_id"] for r in rows})
     out = []
     for r in rows:
@@ -337,7 +343,7 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
         out.append(
             r
             | {
-                "org_name": names.get(r["org_id"], ""),
+                "org_name": r["org_name"] or "",
                 "category_path": paths.get(r["category_id"], ""),
                 "avg_cost": money.fmt(cost["avg_cost"]),
                 "value": money.fmt(row_value(cost["value"], r["qty"], cost["qty"])),

@@ -114,16 +114,25 @@ def as_dict(row: dict, prices: list[dict], store_prices: list[dict]) -> dict:
 
 
 async def _prices(goods_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
-    """Price tiers and store overrides of several goods in two queries."""
+    """Price tiers (by level) and store overrides (in entry order) of several goods, in one query."""
     tiers: dict[int, list] = {g: [] for g in goods_ids}
     stores: dict[int, list] = {g: [] for g in goods_ids}
-    if goods_ids:
-        for p in await GoodsPrice.select().where(GoodsPrice.goods.is_in(goods_ids)).order_by(GoodsPrice.level):
-            tiers[p["goods"]].append(p)
-        for s in (
-            await GoodsStorePrice.select().where(GoodsStorePrice.goods.is_in(goods_ids)).order_by(GoodsStorePrice.id)
-        ):
-            stores[s["goods"]].append(s)
+    if not goods_ids:
+        return tiers, stores
+    ids = ", ".join(["{}"] * len(goods_ids))
+    rows = await GoodsPrice.raw(
+        'SELECT 0 AS store, "goods", "level", "id", NULL AS "org_id", "order_price", "retail_price", "orderable" '
+        f'FROM "md_goods_price" WHERE "goods" IN ({ids}) '
+        'UNION ALL SELECT 1, "goods", 0, "id", "org_id", "order_price", "retail_price", NULL '
+        f'FROM "md_goods_store_price" WHERE "goods" IN ({ids}) ORDER BY 1, 3, 4',
+        *goods_ids,
+        *goods_ids,
+    )
+    for r in rows:
+        if r["store"]:
+            stores[r["goods"]].append(r)
+        else:
+            tiers[r["goods"]].append(r | {"orderable": bool(r["orderable"])})
     return tiers, stores
 
 
