@@ -119,6 +119,6 @@ async def paginate(select, count, params: PageParams, seek: Column | None = None
     if len(items) < params.page_size and (items or not params.offset):
         return Page(items, seen, params.page, params.page_size)
     total = await _count(count)
-    if total < seen:  # rows were added since the count: at least what this page shows
+    if items and total < seen:  # rows were added since the count: at least what this page shows
         total = seen
     return Page(items, total, params.page, params.page_size)
