@@ -6,8 +6,8 @@ PostgreSQL; SQLite's LIKE is already case-insensitive for ASCII.
 
 `code_or_name` is the lists' keyword search; over a large table `LIKE '%…%'` reads every row,
 so its columns carry trigram indexes (masterdata migration 2026-12-11T09): PostgreSQL's planner
-uses pg_trgm's by itself; on SQLite the condition first takes the rows the FTS5 trigram index
-`<table>_fts` finds, then applies the LIKE itself, so both give exactly the LIKE's rows.
+uses pg_trgm's by itself; on SQLite the condition takes the rows the FTS5 trigram index
+`<table>_fts` finds (a superset) and applies the same LIKE to them: exactly the LIKE's rows.
 """
 
 from __future__ import annotations
@@ -49,14 +49,20 @@ TRIGRAM = 3  # a trigram index finds nothing for fewer characters: plain LIKE th
 
 def code_or_name(text: str, key: Column, code: Column, name: Column) -> Where | WhereRaw:
     """`code` starts with `text` or `name` contains it, ignoring case. `key` holds the id of the
-    row `code` and `name` belong to (the table's own id, or the foreign key of a joined table),
-    which owns the FTS5 index `<table>_fts` on SQLite."""
-    where = starts_with(code, text) | contains(name, text)
+    row `code` and `name` belong to (the table's own id, or the foreign key of a joined table).
+
+    On SQLite the rows come from the FTS5 index `<table>_fts` and the LIKE is applied to those
+    alone, inside one subquery: a rare word then reads a few rows, not the tenant's every row."""
     if key._meta.engine_type != "sqlite" or len(text) < TRIGRAM:
-        return where
-    fts = f"{name._meta.table._meta.tablename}_fts"
-    phrase = '"' + text.replace('"', '""') + '"'
-    found = WhereRaw(
-        f"{key._meta.get_full_name(with_alias=False)} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {{}})", phrase
+        return starts_with(code, text) | contains(name, text)
+    table = name._meta.table._meta.tablename
+    fts = f"{table}_fts"
+    c, n = code._meta.db_column_name, name._meta.db_column_name
+    found = (
+        f'SELECT g."id" FROM {fts} JOIN "{table}" g ON g."id" = {fts}.rowid WHERE {fts} MATCH {{}} '
+        f"AND (g.\"{c}\" LIKE {{}} ESCAPE '\\' OR g.\"{n}\" LIKE {{}} ESCAPE '\\')"
     )
-    return found & where
+    phrase = '"' + text.replace('"', '""') + '"'
+    return WhereRaw(
+        f"{key._meta.get_full_name(with_alias=False)} IN ({found})", phrase, f"{escape(text)}%", f"%{escape(text)}%"
+    )
