@@ -13,9 +13,11 @@ handler (which sleeps up to 100 ms between tries). Migrations keep the plain eng
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import logging
 import os
+import re
 import sqlite3
 import warnings
 from collections.abc import AsyncIterator, Callable
@@ -39,6 +41,35 @@ def _log_sql(query: str) -> None:
     if _SQL_LOG:
         with open(_SQL_LOG, "a", encoding="utf-8") as f:
             f.write(" ".join(query.split())[:300] + "\n")
+
+
+# Writes this process made, by table ("": every table — another database was configured).
+# The list count cache (server/core/pagination.py) trusts a count only while the tables it read
+# stay unwritten here; other processes' writes reach it through its TTL.
+_writes: collections.Counter[str] = collections.Counter()
+_WRITE = re.compile(r'(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
+# tables written by the current atomic() block: noted again once it commits, as a count read
+# meanwhile still saw the rows before the write
+_tx_written: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("tx_written", default=None)
+
+
+def _note_write(sql: str) -> None:
+    sql = sql.lstrip()
+    # a statement writes when it starts so; a CTE when it says so somewhere
+    match = _WRITE.search(sql) if sql[:4].upper() == "WITH" else _WRITE.match(sql)
+    if match is None:
+        return  # a SELECT, PRAGMA, DDL…
+    table = match.group(1)
+    _writes[table] += 1
+    written = _tx_written.get()
+    if written is not None:
+        written.add(table)
+
+
+def writes(tables) -> int:
+    """How many writes to `tables` this process has seen (and databases configured): a cache of
+    data read from them is fresh while this number stays."""
+    return _writes[""] + sum(_writes[t] for t in tables)
 
 
 # SQLite's LIKE is already case-insensitive for ASCII; Piccolo warns on every ILIKE there.
@@ -223,6 +254,7 @@ class _SQLiteEngine(SQLiteEngine):
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
         query, args = querystring.compile_string(engine_type=self.engine_type)
         _log_sql(query)
+        _note_write(query)
         transaction = self.current_transaction.get()
         if transaction is not None:
             return await self._run_in_existing_connection(transaction.connection, query, args)
@@ -267,8 +299,10 @@ class _PostgresEngine(PostgresEngine):
         self.acquire_timeout = acquire_timeout
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = True):
-        if _SQL_LOG:
-            _log_sql(querystring.compile_string(engine_type=self.engine_type)[0])
+        if _SQL_LOG or not querystring.template.startswith("SELECT"):
+            query = querystring.compile_string(engine_type=self.engine_type)[0]
+            _log_sql(query)
+            _note_write(query)
         return await super().run_querystring(querystring, in_pool=in_pool)
 
     async def _run_in_pool(self, query: str, args=None):
@@ -324,6 +358,7 @@ def configure(url: str, timeouts: Timeouts = Timeouts()) -> Engine:
     """Point every table at the engine for `url` (tests switch databases this way)."""
     global _engine
     _engine = engine_from_url(url, timeouts, app=True)
+    _writes[""] += 1  # another database: nothing cached from the last one holds
     for table in all_tables():
         table._meta.db = _engine
     return _engine
@@ -380,6 +415,8 @@ async def atomic() -> AsyncIterator[None]:
         return
     callbacks: list[Callable[[], object]] = []
     token = _after_commit.set(callbacks)
+    written: set[str] = set()
+    written_token = _tx_written.set(written)
     try:
         if isinstance(eng, SQLiteEngine):
             tx = _SQLiteWrite(eng, transaction_type=TransactionType.immediate)
@@ -389,6 +426,8 @@ async def atomic() -> AsyncIterator[None]:
             yield
     finally:
         _after_commit.reset(token)
+        _tx_written.reset(written_token)
+        _writes.update(written)
     for callback in callbacks:
         result = callback()
         if hasattr(result, "__await__"):

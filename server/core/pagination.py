@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
+
+from server.core import db
 from server.core.errors import BusinessError
 
 MAX_PAGE_SIZE = 200
@@ -54,11 +60,65 @@ class Page:
         }
 
 
-async def paginate(select, count, params: PageParams) -> Page:
+# Counts of a list's rows, by count query (its SQL and arguments: tenant, filters), for a few
+# seconds: an exact COUNT(*) walks every matching row, on every page view. A write this process
+# makes to a table the count read drops it at once (`db.writes`); another process's write is seen
+# after at most COUNT_TTL. What the rows of a page prove (a short page ends the list) wins over it.
+COUNT_TTL = 3.0
+COUNT_CACHE_SIZE = 2000
+_counts: dict[tuple, tuple[int, float, int, tuple[str, ...]]] = {}
+_TABLES = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"', re.I)
+# From this offset a page seeks its first row by its sort key instead of walking OFFSET rows of
+# the full select (joins and all): the key is found by a scan of the key's index, then `LIMIT n`.
+SEEK_FROM = 1000
+
+
+async def _count(count) -> int:
+    query, args = count.querystrings[0].compile_string(engine_type=count.engine_type)
+    key = (query, tuple(args))
+    cached = _counts.get(key)
+    if cached is not None:
+        total, at, writes, tables = cached
+        if time.monotonic() - at < COUNT_TTL and db.writes(tables) == writes:
+            return total
+    tables = tuple(set(_TABLES.findall(query)))
+    writes, at = db.writes(tables), time.monotonic()
+    total = await count
+    if len(_counts) >= COUNT_CACHE_SIZE:
+        _counts.clear()
+    _counts[key] = (total, at, writes, tables)
+    return total
+
+
+def _seek(select, column: Column, ascending: bool, offset: int):
+    """`select` from its row at `offset` on: its sort key (unique) at least (at most, descending)
+    the key found at that offset by a select of the key alone, in the same statement."""
+    boundary = (
+        column._meta.table.select(column)
+        .where(select.where_delegate._where)
+        .order_by(column, ascending=ascending)
+        .limit(1)
+        .offset(offset)
+    )
+    name = column._meta.get_full_name(with_alias=False)
+    return select.where(WhereRaw(f"{name} {'>=' if ascending else '<='} ({{}})", boundary.querystrings[0]))
+
+
+async def paginate(select, count, params: PageParams, seek: Column | None = None, ascending: bool = True) -> Page:
     """Run a Piccolo select (already filtered and ordered) and, unless the rows already tell the
-    total (a short page that is not past the end), its matching count query: a search with few
-    hits, on a large table, then scans once instead of twice."""
-    items = await select.limit(params.page_size).offset(params.offset)
+    total (a short page that is not past the end), its matching count query (cached briefly): a
+    search with few hits, on a large table, then scans once instead of twice.
+
+    `seek`: the select's sort key when it is ordered by one unique column (`ascending` or not);
+    deep pages then seek their first row by it."""
+    if seek is not None and params.offset >= SEEK_FROM:
+        items = await _seek(select, seek, ascending, params.offset).limit(params.page_size)
+    else:
+        items = await select.limit(params.page_size).offset(params.offset)
+    seen = params.offset + len(items)
     if len(items) < params.page_size and (items or not params.offset):
-        return Page(items, params.offset + len(items), params.page, params.page_size)
-    return Page(items, await count, params.page, params.page_size)
+        return Page(items, seen, params.page, params.page_size)
+    total = await _count(count)
+    if items and total < seen:  # rows were added since the count: at least what this page shows
+        total = seen
+    return Page(items, total, params.page, params.page_size)

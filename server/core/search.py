@@ -3,12 +3,17 @@
 `LIKE` treats `%` and `_` as wildcards, so a search for `%` matched every row and `_` any one
 character; every search escapes them (and the escape character) and says `ESCAPE '\\'`. ILIKE on
 PostgreSQL; SQLite's LIKE is already case-insensitive for ASCII.
+
+`code_or_name` is the lists' keyword search; over a large table `LIKE '%…%'` reads every row,
+so its columns carry trigram indexes (masterdata migration 2026-12-11T09): PostgreSQL's planner
+uses pg_trgm's by itself; on SQLite the condition takes the rows the FTS5 trigram index
+`<table>_fts` finds (a superset) and applies the same LIKE to them: exactly the LIKE's rows.
 """
 
 from __future__ import annotations
 
 from piccolo.columns.base import Column
-from piccolo.columns.combination import Where
+from piccolo.columns.combination import Where, WhereRaw
 from piccolo.columns.operators.comparison import ComparisonOperator
 
 
@@ -37,3 +42,27 @@ def contains(column: Column, text: str) -> Where:
 def starts_with(column: Column, text: str) -> Where:
     """`column` starts with `text`, ignoring case (a prefix search can use an index)."""
     return _match(column, f"{escape(text)}%")
+
+
+TRIGRAM = 3  # a trigram index finds nothing for fewer characters: plain LIKE then
+
+
+def code_or_name(text: str, key: Column, code: Column, name: Column) -> Where | WhereRaw:
+    """`code` starts with `text` or `name` contains it, ignoring case. `key` holds the id of the
+    row `code` and `name` belong to (the table's own id, or the foreign key of a joined table).
+
+    On SQLite the rows come from the FTS5 index `<table>_fts` and the LIKE is applied to those
+    alone, inside one subquery: a rare word then reads a few rows, not the tenant's every row."""
+    if key._meta.engine_type != "sqlite" or len(text) < TRIGRAM:
+        return starts_with(code, text) | contains(name, text)
+    table = name._meta.table._meta.tablename
+    fts = f"{table}_fts"
+    c, n = code._meta.db_column_name, name._meta.db_column_name
+    found = (
+        f'SELECT g."id" FROM {fts} JOIN "{table}" g ON g."id" = {fts}.rowid WHERE {fts} MATCH {{}} '
+        f"AND (g.\"{c}\" LIKE {{}} ESCAPE '\\' OR g.\"{n}\" LIKE {{}} ESCAPE '\\')"
+    )
+    phrase = '"' + text.replace('"', '""') + '"'
+    return WhereRaw(
+        f"{key._meta.get_full_name(with_alias=False)} IN ({found})", phrase, f"{escape(text)}%", f"%{escape(text)}%"
+    )

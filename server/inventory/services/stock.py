@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 import realtime
 from server.core import money, validate
 from server.core.api import Filters
@@ -15,12 +17,13 @@ from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.search import contains, starts_with
+from server.core.search import code_or_name
 from server.core.tenancy import Ctx, scoped
 from server.inventory import permissions as P
 from server.inventory.tables import GoodsCost, Stock, StockMove
 from server.masterdata.services import trees
 from server.system.services import orgs
+from server.system.tables import Org
 
 realtime.topic("stock", P.STOCK["view"])
 
@@ -244,6 +247,10 @@ async def on_hand(ctx: Ctx, org_id: int, warehouse_id: int, goods_ids: Sequence[
 STOCK_COLUMNS = (
     Stock.id,
     Stock.org_id,
+    # the org's name in the same statement (a lookup by primary key per row)
+    QueryString(f'(SELECT "name" FROM "{Org._meta.tablename}" o WHERE o."id" = "inv_stock"."org_id")').as_alias(
+        "org_name"
+    ),
     Stock.warehouse.id.as_alias("warehouse_id"),
     Stock.warehouse.code.as_alias("warehouse_code"),
     Stock.warehouse.name.as_alias("warehouse_name"),
@@ -296,7 +303,7 @@ async def stock_where(ctx: Ctx, filters: StockFilters = StockFilters()):
         where &= Stock.goods.safety_stock > Stock.qty
     q = validate.text(f.q, "关键字", 64)
     if q:
-        where &= starts_with(Stock.goods.code, q) | contains(Stock.goods.name, q)
+        where &= code_or_name(q, Stock.goods, Stock.goods.code, Stock.goods.name)
     return where
 
 
@@ -329,7 +336,6 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
             & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in rows}))
         )
     }
-    names = await orgs.names(ctx, {r["org_id"] for r in rows})
     paths = await trees.paths_of(ctx, {r["category_id"] for r in rows})
     out = []
     for r in rows:
@@ -337,7 +343,7 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
         out.append(
             r
             | {
-                "org_name": names.get(r["org_id"], ""),
+                "org_name": r["org_name"] or "",
                 "category_path": paths.get(r["category_id"], ""),
                 "avg_cost": money.fmt(cost["avg_cost"]),
                 "value": money.fmt(row_value(cost["value"], r["qty"], cost["qty"])),
@@ -390,4 +396,6 @@ async def moves(ctx: Ctx, filters: MoveFilters = MoveFilters(), *, params: PageP
         StockMove.select(*MOVE_LIST_COLUMNS).where(where).order_by(StockMove.id, ascending=False),
         StockMove.count().where(where),
         params,
+        seek=StockMove.id,
+        ascending=False,
     )

@@ -14,7 +14,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.search import contains, starts_with
+from server.core.search import code_or_name
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.masterdata import permissions as P
@@ -114,16 +114,25 @@ def as_dict(row: dict, prices: list[dict], store_prices: list[dict]) -> dict:
 
 
 async def _prices(goods_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
-    """Price tiers and store overrides of several goods in two queries."""
+    """Price tiers (by level) and store overrides (in entry order) of several goods, in one query."""
     tiers: dict[int, list] = {g: [] for g in goods_ids}
     stores: dict[int, list] = {g: [] for g in goods_ids}
-    if goods_ids:
-        for p in await GoodsPrice.select().where(GoodsPrice.goods.is_in(goods_ids)).order_by(GoodsPrice.level):
-            tiers[p["goods"]].append(p)
-        for s in (
-            await GoodsStorePrice.select().where(GoodsStorePrice.goods.is_in(goods_ids)).order_by(GoodsStorePrice.id)
-        ):
-            stores[s["goods"]].append(s)
+    if not goods_ids:
+        return tiers, stores
+    ids = ", ".join(["{}"] * len(goods_ids))
+    rows = await GoodsPrice.raw(
+        'SELECT 0 AS store, "goods", "level", "id", NULL AS "org_id", "order_price", "retail_price", "orderable" '
+        f'FROM "md_goods_price" WHERE "goods" IN ({ids}) '
+        'UNION ALL SELECT 1, "goods", 0, "id", "org_id", "order_price", "retail_price", NULL '
+        f'FROM "md_goods_store_price" WHERE "goods" IN ({ids}) ORDER BY 1, 3, 4',
+        *goods_ids,
+        *goods_ids,
+    )
+    for r in rows:
+        if r["store"]:
+            stores[r["goods"]].append(r)
+        else:
+            tiers[r["goods"]].append(r | {"orderable": bool(r["orderable"])})
     return tiers, stores
 
 
@@ -153,7 +162,8 @@ async def search(
 ) -> Page:
     """The goods list: a `GoodsFilters`, or its fields by name."""
     where = await filter_where(ctx, filters or GoodsFilters(**by_name), usable_only=usable_only)
-    page = await paginate(Goods.select(*COLUMNS).where(where).order_by(Goods.code), Goods.count().where(where), params)
+    select = Goods.select(*COLUMNS).where(where).order_by(Goods.code)
+    page = await paginate(select, Goods.count().where(where), params, seek=Goods.code)
     tiers, stores = await _prices([g["id"] for g in page.items])
     return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
 
@@ -164,7 +174,7 @@ async def filter_where(ctx: Ctx, filters: GoodsFilters, *, usable_only: bool = F
     where = scoped(ctx, Goods)
     q = validate.text(f.q, "关键字", 64)
     if q:
-        where &= starts_with(Goods.code, q) | contains(Goods.name, q)
+        where &= code_or_name(q, Goods.id, Goods.code, Goods.name)
     if f.category_id not in (None, ""):
         where &= Goods.category.is_in(await trees.subtree_ids(ctx, TreeKind.CATEGORY, f.category_id))
     if f.goods_type_id not in (None, ""):

@@ -1,0 +1,68 @@
+"""The list machinery's shortcuts (issue 14) give the answers of the plain queries: deep pages
+found by their sort key equal OFFSET pages, and a cached count follows this process's writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.core import db, pagination
+from server.core.pagination import PageParams
+from server.masterdata.services import goods
+from tests.inventory.helpers import inbound, world
+from tests.masterdata.helpers import basics, make_goods
+
+
+async def _pages(ctx, search, page_size: int, **filters) -> list[tuple[list, int]]:
+    out, page = [], 1
+    while True:
+        got = await search(ctx, params=PageParams(page, page_size), **filters)
+        out.append(([r["id"] for r in got.items], got.total))
+        if not got.items:
+            return out
+        page += 1
+
+
+@pytest.mark.parametrize("filters", [{}, {"q": "屏幕"}, {"status": "active"}])
+async def test_pages_found_by_their_sort_key_equal_offset_pages(tenant, monkeypatch, filters):
+    b = await basics(tenant)
+    for i in range(12):
+        await make_goods(tenant, f"K{i:02}", b["iphone15"], name=f"{'屏幕' if i % 2 else '电池'}{i}")
+    monkeypatch.setattr(pagination, "SEEK_FROM", 10**9)
+    by_offset = await _pages(tenant, goods.search, 5, **filters)
+    monkeypatch.setattr(pagination, "SEEK_FROM", 1)
+    by_key = await _pages(tenant, goods.search, 5, **filters)
+    assert by_key == by_offset and len(by_offset) >= 2
+
+
+async def test_move_pages_found_by_id_descending_equal_offset_pages(tenant, monkeypatch):
+    from server.inventory.services import stock
+
+    w = await world(tenant)
+    for qty in range(1, 8):
+        await inbound(tenant, w["general"], (w["screen"], qty, "1.00"))
+    monkeypatch.setattr(pagination, "SEEK_FROM", 10**9)
+    by_offset = await _pages(tenant, lambda ctx, params: stock.moves(ctx, params=params), 3)
+    monkeypatch.setattr(pagination, "SEEK_FROM", 1)
+    by_key = await _pages(tenant, lambda ctx, params: stock.moves(ctx, params=params), 3)
+    assert by_key == by_offset and len(by_offset) == 4
+
+
+async def test_a_cached_count_follows_writes_of_this_process(tenant, monkeypatch):
+    b = await basics(tenant)
+    for i in range(4):
+        await make_goods(tenant, f"C{i}", b["iphone15"])
+    assert (await goods.search(tenant, params=PageParams(1, 2))).total == 4
+    counted: list[str] = []
+    monkeypatch.setattr(db, "_SQL_LOG", "counting")
+    monkeypatch.setattr(db, "_log_sql", counted.append)
+    assert (await goods.search(tenant, params=PageParams(1, 2))).total == 4
+    assert not [q for q in counted if "COUNT(*)" in q]  # the cached count
+    await make_goods(tenant, "C9", b["iphone15"])
+    assert (await goods.search(tenant, params=PageParams(1, 2))).total == 5
+    assert (await goods.search(tenant, params=PageParams(1, 2), status="active")).total == 5
+    await goods.delete(tenant, (await goods.search(tenant, q="C9")).items[0]["id"])  # marked deleted
+    assert (await goods.search(tenant, params=PageParams(1, 2), status="active")).total == 4
+    monkeypatch.setattr(pagination, "COUNT_TTL", 0)  # another process's write shows after the TTL
+    counted.clear()
+    await goods.search(tenant, params=PageParams(1, 2))
+    assert [q for q in counted if "COUNT(*)" in q]
