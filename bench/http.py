@@ -2,8 +2,8 @@
 
 Builds a fresh database (SQLite in a temporary directory, or with `--pg` the bench's own
 PostgreSQL database `weifu_bench_http`), migrates it and loads the demo tenant, starts the real
-server (granian with 2 workers as the Procfile; `--server uvicorn` one uvicorn process, `both`
-each in turn) and drives, as admin@DEMO with a bearer token, c=16 clients for `--duration`
+server (granian, or `--server uvicorn`, or `both` each in turn; `--workers` processes, 2 by
+default) and drives, as admin@DEMO with a bearer token, c=16 clients for `--duration`
 seconds per line (wrk when installed, else an httpx/asyncio load generator):
 `/healthz`, `GET /api/v1/auth/me`, `GET /api/v1/goods?page=1`, `GET /api/v1/stock?page=1`.
 Prints req/s, p50, p99, and the SQL statements per request (a second server run with
@@ -35,15 +35,20 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
-from bench.common import free_port, percentile, recreate_pg  # noqa: E402
+from bench.common import free_port, pad, percentile, recreate_pg, start_server, stop_server  # noqa: E402
 
 PG_DB = "weifu_bench_http"
+# (name, method, path, credentials): a bearer token, or the session cookie of a signed-in browser
 LINES = [
-    ("/healthz", "/healthz"),
-    ("auth/me", "/api/v1/auth/me"),
-    ("goods page 1", "/api/v1/goods?page=1"),
-    ("stock page 1", "/api/v1/stock?page=1"),
+    ("/healthz", "GET", "/healthz", "bearer"),
+    ("auth/me", "GET", "/api/v1/auth/me", "bearer"),
+    ("goods page 1", "GET", "/api/v1/goods?page=1", "bearer"),
+    ("stock page 1", "GET", "/api/v1/stock?page=1", "bearer"),
+    ("货品管理 HTML", "GET", "/masterdata/goods", "cookie"),
+    ("库存查询 HTML", "GET", "/inventory/stock", "cookie"),
+    ("call-next", "POST", "/api/v1/queue/counters/{counter}/call-next", "bearer"),
 ]
+WAITING = 40_000  # tickets queued for call-next, more than any run calls
 
 
 def loadavg() -> str:
@@ -84,44 +89,16 @@ def process_stats(pid: int) -> str:
     return ", ".join(parts)
 
 
-def start_server(kind: str, repo: Path, port: int, env: dict, log) -> subprocess.Popen:
-    if kind == "granian":
-        cmd = [
-            *(sys.executable, "-m", "granian", "--interface", "asgi", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"),
-            "server.app:create_app",
-        ]
-    else:
-        cmd = [
-            *(sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"),
-        ]
-    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}, see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        proc.wait()
-
-
-def wrk(url: str, token: str, connections: int, duration: int) -> tuple[float, float, float, int]:
+def wrk(url: str, method: str, headers: dict, connections: int, duration: int) -> tuple[float, float, float, int]:
+    script = []
+    if method != "GET":
+        script = ["-s", str(Path(tempfile.gettempdir()) / "weifu-wrk-post.lua")]
+        Path(script[1]).write_text(f'wrk.method = "{method}"\n')
     out = subprocess.run(
         [
-            *("wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"),
-            *("-H", f"Authorization: Bearer {token}", url),
+            *("wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *script),
+            *(a for k, v in headers.items() for a in ("-H", f"{k}: {v}")),
+            url,
         ],
         capture_output=True,
         text=True,
@@ -136,18 +113,20 @@ def wrk(url: str, token: str, connections: int, duration: int) -> tuple[float, f
     return rate, ms("50%"), ms("99%"), int(errors.group(1)) if errors else 0
 
 
-async def _httpx_load(url: str, token: str, connections: int, duration: int) -> tuple[float, float, float, int]:
+async def _httpx_load(
+    url: str, method: str, headers: dict, connections: int, duration: int
+) -> tuple[float, float, float, int]:
     times: list[float] = []
     errors = 0
     end = time.perf_counter() + duration
     limits = httpx.Limits(max_connections=connections)
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, limits=limits) as client:
+    async with httpx.AsyncClient(headers=headers, limits=limits) as client:
 
         async def one() -> None:
             nonlocal errors
             while time.perf_counter() < end:
                 t = time.perf_counter()
-                response = await client.get(url)
+                response = await client.request(method, url)
                 times.append((time.perf_counter() - t) * 1000)
                 errors += response.status_code >= 300
 
@@ -158,56 +137,94 @@ async def _httpx_load(url: str, token: str, connections: int, duration: int) -> 
     return len(times) / elapsed, percentile(times, 0.5), percentile(times, 0.99), errors
 
 
-def load(url: str, token: str, connections: int, duration: int):
+def load(url: str, method: str, headers: dict, connections: int, duration: int):
     if shutil.which("wrk"):
-        return wrk(url, token, connections, duration)
-    return asyncio.run(_httpx_load(url, token, connections, duration))
+        return wrk(url, method, headers, connections, duration)
+    return asyncio.run(_httpx_load(url, method, headers, connections, duration))
 
 
-def login(base: str) -> str:
+def credentials(base: str) -> dict[str, dict]:
+    """admin@DEMO's headers: a bearer token for the API, a session cookie for the pages."""
     response = httpx.post(f"{base}/api/v1/auth/token", json={"login": "admin@DEMO", "password": "demo1234"})
     response.raise_for_status()
-    return response.json()["token"]
+    with httpx.Client(base_url=base) as browser:
+        browser.get("/login")
+        form = {"login": "admin@DEMO", "password": "demo1234", "otp": ""}
+        browser.post("/login", data=form | {"_csrf_token": browser.cookies.get("csrftoken", "")})
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    return {"bearer": {"Authorization": f"Bearer {response.json()['token']}"}, "cookie": {"Cookie": cookie}}
 
 
-def statements(base: str, token: str, sql_log: Path) -> dict[str, str]:
+async def queue_tickets(url: str, n: int) -> int:
+    """n tickets waiting today at the demo tenant's first counter, straight into the database:
+    call-next's work. Returns the counter's id."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server import domains  # noqa: F401  (every table on the engine)
+    from server.core import db
+    from server.queue.tables import QueueCounter, QueueCounterService, QueueTicket
+
+    db.configure(url)
+    counter = await QueueCounter.select().where(QueueCounter.enabled == True).order_by(QueueCounter.id).first()  # noqa: E712
+    services = await QueueCounterService.select(QueueCounterService.service, QueueCounterService.service.prefix).where(
+        QueueCounterService.counter == counter["id"]
+    )
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    columns = (QueueTicket.tenant_id, QueueTicket.org_id, QueueTicket.service, QueueTicket.day, QueueTicket.seq)
+    columns += (QueueTicket.no, QueueTicket.status, QueueTicket.taken_at)
+    rows = []
+    for i in range(n):
+        service = services[i % len(services)]
+        seq = 100_000 + i
+        no = f"{service['service.prefix']}{seq}"
+        rows.append((counter["tenant_id"], counter["org_id"], service["service"], now.date(), seq, no, "waiting", now))
+    for start in range(0, n, 1000):
+        async with db.atomic():
+            await db.bulk_insert(QueueTicket, columns, rows[start : start + 1000])
+    await db.stop()
+    return counter["id"]
+
+
+def statements(base: str, lines: list[tuple], headers: dict[str, dict], sql_log: Path) -> dict[str, str]:
     counts = {}
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
-        for name, path in LINES:
-            client.get(base + path)  # warm: the per-process caches
-            client.get(base + path)
+    for name, method, path, kind in lines:
+        with httpx.Client(headers=headers[kind]) as client:
+            client.request(method, base + path)  # warm: the per-process caches
+            client.request(method, base + path)
             before = sql_log.read_text().count("\n") if sql_log.exists() else 0
             for _ in range(20):
-                client.get(base + path)
+                client.request(method, base + path)
             after = sql_log.read_text().count("\n") if sql_log.exists() else 0
             counts[name] = f"{(after - before) / 20:.1f}" if sql_log.exists() else "n/a"
     return counts
 
 
-def bench(kind: str, repo: Path, env: dict, tmp: Path, args) -> None:
+def bench(kind: str, repo: Path, env: dict, tmp: Path, lines: list[tuple], args) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with open(tmp / f"server-{kind}.log", "w") as log:
-        proc = start_server(kind, repo, port, env, log)
+        proc = start_server(port, env, log, server=kind, workers=args.workers, cwd=repo)
         try:
-            token = login(base)
-            for _, path in LINES:  # warm up every worker
-                load(base + path, token, args.connections, 1)
+            headers = credentials(base)
+            for _, method, path, who in lines:  # warm up every worker
+                load(base + path, method, headers[who], args.connections, 1)
             print(
-                f"\n{kind} ({'2 workers' if kind == 'granian' else '1 process'}), c={args.connections}, "
+                f"\n{kind} × {args.workers}, c={args.connections}, "
                 f"{args.duration} s a line; server before: {process_stats(proc.pid)}"
             )
             print(f"  {'request':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}   load average")
-            for name, path in LINES:
-                rate, p50, p99, errors = load(base + path, token, args.connections, args.duration)
-                print(f"  {name:<16} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {errors:>8}   {loadavg()}")
+            for name, method, path, who in lines:
+                rate, p50, p99, errors = load(base + path, method, headers[who], args.connections, args.duration)
+                print(f"  {pad(name, 16)} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {errors:>8}   {loadavg()}")
             print(f"  server after: {process_stats(proc.pid)}")
         finally:
             stop_server(proc)
         sql_log = tmp / "sql.log"
-        proc = start_server(kind, repo, port, env | {"WEIFU_SQL_LOG": str(sql_log)}, log)
+        logged = env | {"WEIFU_SQL_LOG": str(sql_log)}
+        proc = start_server(port, logged, log, server=kind, workers=args.workers, cwd=repo)
         try:
-            counts = statements(base, login(base), sql_log)
+            counts = statements(base, lines, credentials(base), sql_log)
         finally:
             stop_server(proc)
         print("  SQL statements per request: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -218,9 +235,11 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help="PostgreSQL (its own database) instead of SQLite")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--server", choices=["granian", "uvicorn", "both"], default="granian")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--only", nargs="*", metavar="NAME", help="these lines only (their names as printed)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     repo = args.repo.resolve()
@@ -240,8 +259,10 @@ def main() -> None:
     try:
         run([sys.executable, "-m", "server", "migrate"], repo, env)
         run([sys.executable, "-m", "server", "demo"], repo, env)
+        counter = asyncio.run(queue_tickets(url, WAITING))
+        lines = [(n, m, p.format(counter=counter), w) for n, m, p, w in LINES if not args.only or n in args.only]
         for kind in ["granian", "uvicorn"] if args.server == "both" else [args.server]:
-            bench(kind, repo, env, tmp, args)
+            bench(kind, repo, env, tmp, lines, args)
     finally:
         if args.pg:
             asyncio.run(recreate_pg(args.pg_url, PG_DB, drop_only=True))

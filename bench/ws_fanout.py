@@ -37,7 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
 
-from bench.common import free_port, percentile  # noqa: E402
+from bench.common import free_port, percentile, start_server, stop_server  # noqa: E402
 
 PASSWORD = "bench1234"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -188,34 +188,6 @@ def cpu_pressure() -> str:
         return "n/a"
 
 
-def start_server(kind: str, port: int, env: dict, log) -> subprocess.Popen:
-    if kind == "granian":
-        cmd = [
-            *(sys.executable, "-m", "granian", "--interface", "asgi", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"),
-            "server.app:create_app",
-        ]
-    else:
-        cmd = [
-            *(sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning"),
-            "--ws-per-message-deflate",
-            "false",
-            "--backlog",
-            "4096",
-        ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(400):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}, see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise SystemExit("server did not start")
-
-
 def expect(pipe, kind: str) -> tuple:
     message = pipe.recv()
     if message[0] != kind:
@@ -230,6 +202,9 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help=f"Redis pub/sub backend on {REDIS_URL}")
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (more than one needs --redis: events cross them)"
+    )
+    parser.add_argument(
         "--procs",
         type=int,
         default=max(1, (os.cpu_count() or 2) // 2),
@@ -239,6 +214,8 @@ def main() -> None:
     parser.add_argument("--grace", type=float, default=30.0, help="s to wait for deliveries after the last event")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
     args = parser.parse_args()
+    if args.workers > 1 and not args.redis:
+        parser.error("--workers > 1 needs --redis (the memory backend does not cross processes)")
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = args.clients + 1024
@@ -263,7 +240,7 @@ def main() -> None:
 
     port = free_port()
     log = open(tmp / "server.log", "w")  # noqa: SIM115
-    server = start_server(args.server, port, env, log)
+    server = start_server(port, env, log, server=args.server, workers=args.workers)
     print(f"server pid {server.pid} on port {port}; opening {args.clients} sockets ...", flush=True)
     workers: list[multiprocessing.Process] = []
     try:
@@ -329,11 +306,7 @@ def main() -> None:
             worker.join(5)
             if worker.is_alive():
                 worker.kill()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         log.close()
         if args.keep:
             print(f"kept {tmp} (database, server.log)")
@@ -348,7 +321,7 @@ def main() -> None:
     )
     ok = lambda good: "OK  " if good else "MISS"  # noqa: E731
     backend = "redis pub/sub" if args.redis else "memory"
-    print(f"ws fan-out: {args.server} (1 process), {backend} backend, SQLite, {os.cpu_count()} CPUs")
+    print(f"ws fan-out: {args.server} × {args.workers}, {backend} backend, SQLite, {os.cpu_count()} CPUs")
     print(
         f"  clients connected   {connected} of {args.clients} in {connect_s:.1f} s over {args.procs} client processes"
     )
