@@ -13,6 +13,7 @@ handler (which sleeps up to 100 ms between tries). Migrations keep the plain eng
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -72,8 +73,9 @@ class Timeouts:
 class _SQLiteWrite(SQLiteTransaction):
     """Piccolo's transaction leaves its connection, and aiosqlite's thread, open when BEGIN (a
     busy timeout), COMMIT or ROLLBACK fails or the task is cancelled there: this one always
-    closes it — or, with the pool, gives it back when it ended cleanly and closes it otherwise.
-    With the pool it holds the process's write lock from before BEGIN to after COMMIT/ROLLBACK."""
+    closes it — or, with the pool, keeps the pool's writer connection when it ended cleanly and
+    closes it otherwise. With the pool it holds the process's write lock from before BEGIN to
+    after COMMIT/ROLLBACK."""
 
     async def __aenter__(self) -> _SQLiteWrite:
         pool: _SQLitePool | None = self.engine.pool
@@ -82,7 +84,7 @@ class _SQLiteWrite(SQLiteTransaction):
         else:
             await pool.lock_for_write()
             try:
-                self.connection = await pool.acquire()
+                self.connection = await pool.writer()
             except BaseException:
                 pool.write_lock.release()
                 raise
@@ -114,10 +116,8 @@ class _SQLiteWrite(SQLiteTransaction):
             await _close(self.connection)
             return
         try:
-            if clean:
-                pool.release(self.connection)
-            else:  # a transaction may still be open on it: closing rolls it back
-                await pool.discard(self.connection)
+            if not clean:  # a transaction may still be open on it: closing rolls it back
+                await pool.discard_writer()
         finally:
             pool.write_lock.release()
 
@@ -128,8 +128,9 @@ async def _close(connection) -> None:
 
 
 class _SQLitePool:
-    """A few long-lived aiosqlite connections (one thread each) of one event loop, opened on
-    demand, and the process's write lock."""
+    """A few long-lived aiosqlite connections (one thread each) of one event loop for reads,
+    opened on demand, and the process's write lock with a connection of its own: a writer holding
+    the lock never waits for a reader to give a connection back."""
 
     def __init__(self, engine: _SQLiteEngine, size: int, acquire_timeout: float, busy_timeout: float) -> None:
         self.engine, self.size = engine, size
@@ -138,6 +139,29 @@ class _SQLitePool:
         self._idle: asyncio.Queue = asyncio.Queue()
         self._opened = 0
         self._closed = False
+        self._writer = None
+        self._opening_writer: asyncio.Future | None = None
+
+    async def writer(self):
+        """The write connection; only the holder of `write_lock` calls this."""
+        if self._closed:
+            raise RuntimeError("the database pool is closed")
+        if self._writer is None:
+            if self._opening_writer is None:
+                # shielded: a request cancelled while it opens must not lose its thread; the
+                # next writer takes it over
+                self._opening_writer = asyncio.ensure_future(self.engine.pooled_connection())
+            try:
+                self._writer = await asyncio.shield(self._opening_writer)
+            finally:
+                if self._opening_writer.done():
+                    self._opening_writer = None
+        return self._writer
+
+    async def discard_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await _close(writer)
 
     async def lock_for_write(self) -> None:
         try:
@@ -180,10 +204,6 @@ class _SQLitePool:
         else:
             self._idle.put_nowait(connection)
 
-    async def discard(self, connection) -> None:
-        self._opened -= 1
-        await _close(connection)
-
     @asynccontextmanager
     async def connection(self) -> AsyncIterator:
         connection = await self.acquire()
@@ -196,6 +216,11 @@ class _SQLitePool:
 
     async def close(self) -> None:
         self._closed = True
+        if self._opening_writer is not None:  # opened for a writer that was cancelled meanwhile
+            with contextlib.suppress(Exception):
+                self._writer = await asyncio.shield(self._opening_writer)
+            self._opening_writer = None
+        await self.discard_writer()
         while not self._idle.empty():
             self._opened -= 1
             await _close(self._idle.get_nowait())
