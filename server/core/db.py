@@ -365,15 +365,24 @@ def is_sqlite() -> bool:
 
 
 _pooled = False
-SQLITE_POOL_SIZE = 4  # connections (threads) per process: reads run in parallel under WAL
+SQLITE_POOL_SIZE = 4  # read connections (threads) per process, beside the writer: reads run in parallel under WAL
+PG_POOL_SIZE = 5  # PostgreSQL connections per process at most (DB_POOL_SIZE), see `start`
 
 
-async def start() -> None:
+async def start(pg_pool_size: int = PG_POOL_SIZE) -> None:
+    """Pools for the server: PostgreSQL's per process, SQLite's connections and write lock.
+
+    A request holds a PostgreSQL connection for one statement (a transaction: its statements),
+    about a millisecond, so a worker, which spends several milliseconds of CPU per request,
+    keeps few busy at once; more connections than the database's cores can run only add
+    backends that compete for them (bench/http.py on the 2-core box, PostgreSQL on the same
+    machine, granian × 2, c=16: 5 per worker did as well as or better than 20 on every line,
+    README "Production server"). workers × DB_POOL_SIZE must stay below max_connections."""
     global _pooled
     if isinstance(_engine, PostgresEngine) and not _pooled:
         # no connection opened up front: the server starts while PostgreSQL is down and is ready
         # (/readyz) once it answers
-        await _engine.start_connection_pool(min_size=0, max_size=20)
+        await _engine.start_connection_pool(min_size=0, max_size=pg_pool_size)
         _pooled = True
     elif isinstance(_engine, _SQLiteEngine) and _engine.pool is None:
         await _engine.start_pool(SQLITE_POOL_SIZE)
