@@ -29,10 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+# the repository, not bench/ (where queue.py and http.py would stand in for the standard library's)
+sys.path[0] = str(ROOT)
+
+import httpx  # noqa: E402
 
 from bench.common import free_port, pad, percentile, start_server, stop_server  # noqa: E402
 
