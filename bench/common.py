@@ -35,31 +35,38 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def server_command(server: str, port: int, workers: int = 1) -> list[str]:
+def server_command(server: str, port: int, workers: int = 1, options: tuple[str, ...] = ()) -> list[str]:
     """granian or uvicorn with `workers` processes, as this interpreter's environment has them:
     no access log, warnings only, sockets without per-message deflate, a backlog for thousands
-    of sockets connecting at once."""
+    of sockets connecting at once; `options` are more of the server's own (e.g. granian's
+    `--runtime-mode st`)."""
     if server == "granian":
         return [
             *(sys.executable, "-m", "granian", "--interface", "asgi", "--factory"),
             *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--no-access-log", "--log-level", "warning", "--backlog", "4096"),
+            *("--no-access-log", "--log-level", "warning", "--backlog", "4096", *options),
             "server.app:create_app",
         ]
     return [
         *(sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"),
         *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
         *("--no-access-log", "--log-level", "warning", "--backlog", "4096"),
-        *("--ws", "websockets-sansio", "--ws-per-message-deflate", "false"),
+        *("--ws", "websockets-sansio", "--ws-per-message-deflate", "false", *options),
     ]
 
 
 def start_server(
-    port: int, env: dict, log, server: str = "uvicorn", workers: int = 1, cwd: Path = ROOT
+    port: int,
+    env: dict,
+    log,
+    server: str = "uvicorn",
+    workers: int = 1,
+    cwd: Path = ROOT,
+    options: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """The server (`server_command`) in its own process group, once /healthz answers; `log`
     takes its output. `cwd` serves another checkout's code (bench/http.py --repo)."""
-    cmd = server_command(server, port, workers)
+    cmd = server_command(server, port, workers, options)
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -203,6 +203,12 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help=f"Redis pub/sub backend on {REDIS_URL}")
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        help="one more option of the server's own, e.g. --option=--runtime-mode=st",
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="server processes (more than one needs --redis: events cross them)"
     )
     parser.add_argument(
@@ -241,7 +247,7 @@ def main() -> None:
 
     port = free_port()
     log = open(tmp / "server.log", "w")  # noqa: SIM115
-    server = start_server(port, env, log, server=args.server, workers=args.workers)
+    server = start_server(port, env, log, server=args.server, workers=args.workers, options=tuple(args.option))
     print(f"server pid {server.pid} on port {port}; opening {args.clients} sockets ...", flush=True)
     workers: list[multiprocessing.Process] = []
     try:
@@ -322,7 +328,10 @@ def main() -> None:
     )
     ok = lambda good: "OK  " if good else "MISS"  # noqa: E731
     backend = "redis pub/sub" if args.redis else "memory"
-    print(f"ws fan-out: {args.server} × {args.workers}, {backend} backend, SQLite, {os.cpu_count()} CPUs")
+    print(
+        f"ws fan-out: {args.server} × {args.workers} {' '.join(args.option)}, {backend} backend, SQLite, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(
         f"  clients connected   {connected} of {args.clients} in {connect_s:.1f} s over {args.procs} client processes"
     )
