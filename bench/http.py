@@ -6,7 +6,8 @@ server (granian, or `--server uvicorn`, or `both` each in turn; `--workers` proc
 default) and drives, as admin@DEMO with a bearer token, c=16 clients for `--duration`
 seconds per line (wrk when installed, else an httpx/asyncio load generator):
 `/healthz`, `GET /api/v1/auth/me`, `GET /api/v1/goods?page=1`, `GET /api/v1/stock?page=1`.
-Prints req/s, p50, p99, and the SQL statements per request (a second server run with
+Prints req/s, p50, p99, the server's CPU time per request (all its processes: what a loaded
+machine changes least), and the SQL statements per request (a second server run with
 WEIFU_SQL_LOG set, 20 sequential requests per line; servers older than the log print n/a),
 the load average beside each line, and the server's threads and RSS before and after.
 
@@ -35,7 +36,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
-from bench.common import free_port, pad, percentile, recreate_pg, start_server, stop_server  # noqa: E402
+from bench.common import cpu_seconds, free_port, pad, percentile, recreate_pg, start_server, stop_server  # noqa: E402
 
 PG_DB = "weifu_bench_http"
 # (name, method, path, credentials): a bearer token, or the session cookie of a signed-in browser
@@ -213,10 +214,14 @@ def bench(kind: str, repo: Path, env: dict, tmp: Path, lines: list[tuple], args)
                 f"\n{kind} × {args.workers}, c={args.connections}, "
                 f"{args.duration} s a line; server before: {process_stats(proc.pid)}"
             )
-            print(f"  {'request':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}   load average")
+            head = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'CPU ms':>7}"
+            print(f"  {'request':<16} {head}   load average")
             for name, method, path, who in lines:
+                cpu = cpu_seconds(proc.pid)
                 rate, p50, p99, errors = load(base + path, method, headers[who], args.connections, args.duration)
-                print(f"  {pad(name, 16)} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {errors:>8}   {loadavg()}")
+                per_request = (cpu_seconds(proc.pid) - cpu) * 1000 / max(1, rate * args.duration)
+                figures = f"{rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {errors:>8} {per_request:>7.2f}"
+                print(f"  {pad(name, 16)} {figures}   {loadavg()}")
             print(f"  server after: {process_stats(proc.pid)}")
         finally:
             stop_server(proc)

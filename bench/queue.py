@@ -48,7 +48,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import free_port, percentile, start_server, stop_server
+from bench.common import cpu_seconds, free_port, percentile, start_server, stop_server
 from bench.ws_fanout import (
     PASSWORD,
     REDIS_URL,
@@ -56,7 +56,6 @@ from bench.ws_fanout import (
     ROOT,
     TS,
     cpu_pressure,
-    cpu_seconds,
     expect,
     memory_mb,
     run_delay_seconds,

@@ -38,7 +38,7 @@ sys.path[0] = str(ROOT)
 
 import httpx  # noqa: E402
 
-from bench.common import free_port, percentile, start_server, stop_server  # noqa: E402
+from bench.common import cpu_seconds, free_port, percentile, start_server, stop_server, tree_pids  # noqa: E402
 
 PASSWORD = "bench1234"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -127,24 +127,6 @@ async def _clients(conn, ws_url: str, token: str, clients: int, events: int, ref
 # --- the server -------------------------------------------------------------------------------
 
 
-def tree_pids(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, []))
-    return pids
-
-
 def status_kb(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -157,17 +139,6 @@ def status_kb(pid: int, field: str) -> int:
 
 def memory_mb(root: int, field: str) -> float:
     return sum(status_kb(pid, field) for pid in tree_pids(root)) / 1024
-
-
-def cpu_seconds(root: int) -> float:
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_delay_seconds(root: int) -> float:
