@@ -53,8 +53,10 @@ def run(env: dict, *args: str) -> None:
 
 
 def children(pid: int) -> list[int]:
+    """The server's workers: the supervisor's children but multiprocessing's resource tracker."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+    pids = [int(p) for p in out.split()]
+    return [p for p in pids if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
 class Load:
