@@ -5,12 +5,12 @@
 For each fault: a fresh database (SQLite file, or with --pg the bench's own PostgreSQL database
 `weifu_bench_faults` on 127.0.0.1:5432), a throwaway redis-server of its own on a free port (with
 an append-only file, as the README asks of production), and the production server configuration
-(`python -m server serve --workers 2`: granian, respawning failed workers). `--clients` writers
+(`python -m server serve --workers 2`: uvicorn workers, which its supervisor starts again). `--clients` writers
 create orgs through the API as fast as they are answered while a WebSocket client listens as the
 head office's admin (reconnecting like a page). After 5 s the fault is injected:
 
 - redis: redis-server killed, started again 3 s later on the same port;
-- worker: one granian worker killed with SIGKILL;
+- worker: one server worker killed with SIGKILL;
 - db: SQLite's write lock held by another connection for 10 s (BEGIN EXCLUSIVE), or on
   PostgreSQL the org table locked ACCESS EXCLUSIVE for 10 s by another session.
 
@@ -53,8 +53,10 @@ def run(env: dict, *args: str) -> None:
 
 
 def children(pid: int) -> list[int]:
+    """The server's workers: the supervisor's children but multiprocessing's resource tracker."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+    pids = [int(p) for p in out.split()]
+    return [p for p in pids if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
 class Load:

@@ -2,13 +2,14 @@
 
 Builds a fresh database (SQLite in a temporary directory, or with `--pg` the bench's own
 PostgreSQL database `weifu_bench_http`), migrates it and loads the demo tenant, starts the real
-server (granian with 2 workers as the Procfile; `--server uvicorn` one uvicorn process, `both`
-each in turn) and drives, as admin@DEMO with a bearer token, c=16 clients for `--duration`
+server (granian, or `--server uvicorn`, or `both` each in turn; `--workers` processes, 2 by
+default) and drives, as admin@DEMO with a bearer token, c=16 clients for `--duration`
 seconds per line (wrk when installed, else an httpx/asyncio load generator):
 `/healthz`, `auth/me`, the goods list (first page, a filtered page, a search, page 1,000), the
-stock list and moves, and the HTML lists 【货品管理】 and 【库存查询】 (session cookie); with
-`--goods N` the goods lines read N goods of tenant BENCH (the issue's 110,000).
-Prints req/s, p50, p99, and the SQL statements per request (a second server run with
+stock list and moves, the HTML lists 【货品管理】 and 【库存查询】 (session cookie) and
+`POST …/call-next`; with `--goods N` the goods lines read N goods of tenant BENCH (the issue's
+110,000). Prints req/s, p50, p99, the server's CPU time per request (all its processes: what a
+loaded machine changes least), and the SQL statements per request (a second server run with
 WEIFU_SQL_LOG set, 20 sequential requests per line; servers older than the log print n/a),
 the load average beside each line, and the server's threads and RSS before and after.
 
@@ -38,24 +39,26 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
-from bench.common import free_port, pad, percentile, recreate_pg  # noqa: E402
+from bench.common import cpu_seconds, free_port, pad, percentile, recreate_pg, start_server, stop_server  # noqa: E402
 
 PG_DB = "weifu_bench_http"
 BENCH_PASSWORD = "bench1234"
-# (name, path, who): "api" a bearer token of admin@DEMO, "page" its session cookie; the goods
+# (name, method, path, credentials): a bearer token or the session cookie of admin@DEMO; the goods
 # lines run as admin@BENCH when `--goods N` loaded N goods into tenant BENCH (bench/masterdata.py)
 LINES = [
-    ("/healthz", "/healthz", "api"),
-    ("auth/me", "/api/v1/auth/me", "api"),
-    ("goods page 1", "/api/v1/goods?page=1", "goods"),
-    ("goods filtered", "/api/v1/goods?page=2&status=active&enabled=true", "goods"),
-    ("goods q=屏幕总成", "/api/v1/goods?page=1&q=%E5%B1%8F%E5%B9%95%E6%80%BB%E6%88%90", "goods"),
-    ("goods page 1000", "/api/v1/goods?page=1000&page_size=20", "goods"),
-    ("stock page 1", "/api/v1/stock?page=1", "api"),
-    ("stock moves", "/api/v1/stock-moves?page=1", "api"),
-    ("【货品管理】", "/masterdata/goods/", "goods page"),
-    ("【库存查询】", "/inventory/stock/", "page"),
+    ("/healthz", "GET", "/healthz", "bearer"),
+    ("auth/me", "GET", "/api/v1/auth/me", "bearer"),
+    ("goods page 1", "GET", "/api/v1/goods?page=1", "goods bearer"),
+    ("goods filtered", "GET", "/api/v1/goods?page=2&status=active&enabled=true", "goods bearer"),
+    ("goods q=屏幕总成", "GET", "/api/v1/goods?page=1&q=%E5%B1%8F%E5%B9%95%E6%80%BB%E6%88%90", "goods bearer"),
+    ("goods page 1000", "GET", "/api/v1/goods?page=1000&page_size=20", "goods bearer"),
+    ("stock page 1", "GET", "/api/v1/stock?page=1", "bearer"),
+    ("stock moves", "GET", "/api/v1/stock-moves?page=1", "bearer"),
+    ("【货品管理】", "GET", "/masterdata/goods/", "goods cookie"),
+    ("【库存查询】", "GET", "/inventory/stock/", "cookie"),
+    ("call-next", "POST", "/api/v1/queue/counters/{counter}/call-next", "bearer"),
 ]
+WAITING = 40_000  # tickets queued for call-next, more than any run calls
 
 
 def loadavg() -> str:
@@ -96,42 +99,17 @@ def process_stats(pid: int) -> str:
     return ", ".join(parts)
 
 
-def start_server(kind: str, repo: Path, port: int, env: dict, log) -> subprocess.Popen:
-    if kind == "granian":
-        cmd = [
-            *(sys.executable, "-m", "granian", "--interface", "asgi", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"),
-            "server.app:create_app",
-        ]
-    else:
-        cmd = [
-            *(sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"),
-        ]
-    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}, see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        proc.wait()
-
-
-def wrk(url: str, header: str, connections: int, duration: int) -> tuple[float, float, float, int]:
+def wrk(url: str, method: str, headers: dict, connections: int, duration: int) -> tuple[float, float, float, int]:
+    script = []
+    if method != "GET":
+        script = ["-s", str(Path(tempfile.gettempdir()) / "weifu-wrk-post.lua")]
+        Path(script[1]).write_text(f'wrk.method = "{method}"\n')
     out = subprocess.run(
-        [*("wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"), *("-H", header, url)],
+        [
+            *("wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *script),
+            *(a for k, v in headers.items() for a in ("-H", f"{k}: {v}")),
+            url,
+        ],
         capture_output=True,
         text=True,
     ).stdout
@@ -145,18 +123,20 @@ def wrk(url: str, header: str, connections: int, duration: int) -> tuple[float, 
     return rate, ms("50%"), ms("99%"), int(errors.group(1)) if errors else 0
 
 
-async def _httpx_load(url: str, header: str, connections: int, duration: int) -> tuple[float, float, float, int]:
+async def _httpx_load(
+    url: str, method: str, headers: dict, connections: int, duration: int
+) -> tuple[float, float, float, int]:
     times: list[float] = []
     errors = 0
     end = time.perf_counter() + duration
     limits = httpx.Limits(max_connections=connections)
-    async with httpx.AsyncClient(headers=dict([header.split(": ", 1)]), limits=limits) as client:
+    async with httpx.AsyncClient(headers=headers, limits=limits) as client:
 
         async def one() -> None:
             nonlocal errors
             while time.perf_counter() < end:
                 t = time.perf_counter()
-                response = await client.get(url)
+                response = await client.request(method, url)
                 times.append((time.perf_counter() - t) * 1000)
                 errors += response.status_code >= 300
 
@@ -167,52 +147,31 @@ async def _httpx_load(url: str, header: str, connections: int, duration: int) ->
     return len(times) / elapsed, percentile(times, 0.5), percentile(times, 0.99), errors
 
 
-def load(url: str, header: str, connections: int, duration: int):
+def load(url: str, method: str, headers: dict, connections: int, duration: int):
     if shutil.which("wrk"):
-        return wrk(url, header, connections, duration)
-    return asyncio.run(_httpx_load(url, header, connections, duration))
+        return wrk(url, method, headers, connections, duration)
+    return asyncio.run(_httpx_load(url, method, headers, connections, duration))
 
 
-def login(base: str, tenant: str = "DEMO", password: str = "demo1234") -> str:
-    response = httpx.post(f"{base}/api/v1/auth/token", json={"login": f"admin@{tenant}", "password": password})
+def _credentials(base: str, tenant: str, password: str) -> tuple[dict, dict]:
+    """admin@tenant's headers: a bearer token for the API, a session cookie for the pages."""
+    login = f"admin@{tenant}"
+    response = httpx.post(f"{base}/api/v1/auth/token", json={"login": login, "password": password})
     response.raise_for_status()
-    return response.json()["token"]
+    with httpx.Client(base_url=base) as browser:
+        browser.get("/login")
+        form = {"login": login, "password": password, "otp": ""}
+        browser.post("/login", data=form | {"_csrf_token": browser.cookies.get("csrftoken", "")})
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    return {"Authorization": f"Bearer {response.json()['token']}"}, {"Cookie": cookie}
 
 
-def login_page(base: str, tenant: str = "DEMO", password: str = "demo1234") -> str:
-    """The Cookie header of a browser session (the HTML lists)."""
-    with httpx.Client(base_url=base) as client:
-        client.get("/login")
-        form = {"login": f"admin@{tenant}", "password": password, "otp": "", "_csrf_token": client.cookies["csrftoken"]}
-        response = client.post("/login", data=form)
-        assert "session" in client.cookies, response.text[:300]
-        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-
-
-def headers(base: str, goods: bool) -> dict[str, str]:
-    """The request header of each kind of line."""
-    bench = ("BENCH", BENCH_PASSWORD) if goods else ("DEMO", "demo1234")
-    return {
-        "api": f"Authorization: Bearer {login(base)}",
-        "page": f"Cookie: {login_page(base)}",
-        "goods": f"Authorization: Bearer {login(base, *bench)}",
-        "goods page": f"Cookie: {login_page(base, *bench)}",
-    }
-
-
-def statements(base: str, header: dict[str, str], sql_log: Path) -> dict[str, str]:
-    counts = {}
-    with httpx.Client() as client:
-        for name, path, who in LINES:
-            h = dict([header[who].split(": ", 1)])
-            client.get(base + path, headers=h)  # warm: the per-process caches
-            client.get(base + path, headers=h)
-            before = sql_log.read_text().count("\n") if sql_log.exists() else 0
-            for _ in range(20):
-                client.get(base + path, headers=h)
-            after = sql_log.read_text().count("\n") if sql_log.exists() else 0
-            counts[name] = f"{(after - before) / 20:.1f}" if sql_log.exists() else "n/a"
-    return counts
+def credentials(base: str, goods: bool) -> dict[str, dict]:
+    """The headers of each kind of line: admin@DEMO's, and for the goods lines admin@BENCH's when
+    `--goods` loaded tenant BENCH."""
+    bearer, cookie = _credentials(base, "DEMO", "demo1234")
+    goods_bearer, goods_cookie = _credentials(base, "BENCH", BENCH_PASSWORD) if goods else (bearer, cookie)
+    return {"bearer": bearer, "cookie": cookie, "goods bearer": goods_bearer, "goods cookie": goods_cookie}
 
 
 async def load_goods(url: str, n: int) -> None:
@@ -226,30 +185,80 @@ async def load_goods(url: str, n: int) -> None:
     await seed(url, n, random.Random(7), analyze=True)  # as autovacuum would after such a load
 
 
-def bench(kind: str, repo: Path, env: dict, tmp: Path, args) -> None:
+async def queue_tickets(url: str, n: int) -> int:
+    """n tickets waiting today at the demo tenant's first counter, straight into the database:
+    call-next's work. Returns the counter's id."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server import domains  # noqa: F401  (every table on the engine)
+    from server.core import db
+    from server.queue.tables import QueueCounter, QueueCounterService, QueueTicket
+
+    db.configure(url)
+    counter = await QueueCounter.select().where(QueueCounter.enabled == True).order_by(QueueCounter.id).first()  # noqa: E712
+    services = await QueueCounterService.select(QueueCounterService.service, QueueCounterService.service.prefix).where(
+        QueueCounterService.counter == counter["id"]
+    )
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    columns = (QueueTicket.tenant_id, QueueTicket.org_id, QueueTicket.service, QueueTicket.day, QueueTicket.seq)
+    columns += (QueueTicket.no, QueueTicket.status, QueueTicket.taken_at)
+    rows = []
+    for i in range(n):
+        service = services[i % len(services)]
+        seq = 100_000 + i
+        no = f"{service['service.prefix']}{seq}"
+        rows.append((counter["tenant_id"], counter["org_id"], service["service"], now.date(), seq, no, "waiting", now))
+    for start in range(0, n, 1000):
+        async with db.atomic():
+            await db.bulk_insert(QueueTicket, columns, rows[start : start + 1000])
+    await db.stop()
+    return counter["id"]
+
+
+def statements(base: str, lines: list[tuple], headers: dict[str, dict], sql_log: Path) -> dict[str, str]:
+    counts = {}
+    for name, method, path, kind in lines:
+        with httpx.Client(headers=headers[kind]) as client:
+            client.request(method, base + path)  # warm: the per-process caches
+            client.request(method, base + path)
+            before = sql_log.read_text().count("\n") if sql_log.exists() else 0
+            for _ in range(20):
+                client.request(method, base + path)
+            after = sql_log.read_text().count("\n") if sql_log.exists() else 0
+            counts[name] = f"{(after - before) / 20:.1f}" if sql_log.exists() else "n/a"
+    return counts
+
+
+def bench(kind: str, repo: Path, env: dict, tmp: Path, lines: list[tuple], args) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with open(tmp / f"server-{kind}.log", "w") as log:
-        proc = start_server(kind, repo, port, env, log)
+        proc = start_server(port, env, log, server=kind, workers=args.workers, cwd=repo)
         try:
-            header = headers(base, bool(args.goods))
-            for _, path, who in LINES:  # warm up every worker
-                load(base + path, header[who], args.connections, 1)
+            headers = credentials(base, bool(args.goods))
+            for _, method, path, who in lines:  # warm up every worker
+                load(base + path, method, headers[who], args.connections, 1)
             print(
-                f"\n{kind} ({'2 workers' if kind == 'granian' else '1 process'}), c={args.connections}, "
+                f"\n{kind} × {args.workers}, c={args.connections}, "
                 f"{args.duration} s a line; server before: {process_stats(proc.pid)}"
             )
-            print(f"  {'request':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}   load average")
-            for name, path, who in LINES:
-                rate, p50, p99, errors = load(base + path, header[who], args.connections, args.duration)
-                print(f"  {pad(name, 16)} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {errors:>8}   {loadavg()}")
+            head = f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'CPU ms':>7}"
+            print(f"  {'request':<16} {head}   load average")
+            for name, method, path, who in lines:
+                cpu = cpu_seconds(proc.pid)
+                rate, p50, p99, errors = load(base + path, method, headers[who], args.connections, args.duration)
+                per_request = (cpu_seconds(proc.pid) - cpu) * 1000 / max(1, rate * args.duration)
+                figures = f"{rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {errors:>8} {per_request:>7.2f}"
+                print(f"  {pad(name, 16)} {figures}   {loadavg()}")
             print(f"  server after: {process_stats(proc.pid)}")
         finally:
             stop_server(proc)
         sql_log = tmp / "sql.log"
-        proc = start_server(kind, repo, port, env | {"WEIFU_SQL_LOG": str(sql_log)}, log)
+        logged = env | {"WEIFU_SQL_LOG": str(sql_log)}
+        proc = start_server(port, logged, log, server=kind, workers=args.workers, cwd=repo)
         try:
-            counts = statements(base, headers(base, bool(args.goods)), sql_log)
+            counts = statements(base, lines, credentials(base, bool(args.goods)), sql_log)
         finally:
             stop_server(proc)
         print("  SQL statements per request: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -261,10 +270,12 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--pg-db", default=PG_DB, help="the bench's own database (dropped and created)")
     parser.add_argument("--server", choices=["granian", "uvicorn", "both"], default="granian")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--goods", type=int, default=0, help="load N goods into tenant BENCH for the goods lines")
+    parser.add_argument("--only", nargs="*", metavar="NAME", help="these lines only (their names as printed)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     repo = args.repo.resolve()
@@ -286,8 +297,10 @@ def main() -> None:
         run([sys.executable, "-m", "server", "demo"], repo, env)
         if args.goods:
             asyncio.run(load_goods(url, args.goods))
+        counter = asyncio.run(queue_tickets(url, WAITING))
+        lines = [(n, m, p.format(counter=counter), w) for n, m, p, w in LINES if not args.only or n in args.only]
         for kind in ["granian", "uvicorn"] if args.server == "both" else [args.server]:
-            bench(kind, repo, env, tmp, args)
+            bench(kind, repo, env, tmp, lines, args)
     finally:
         if args.pg:
             asyncio.run(recreate_pg(args.pg_url, args.pg_db, drop_only=True))

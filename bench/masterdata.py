@@ -41,12 +41,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py and http.py would stand in for the stdlib's)
+# the repository, not bench/ (where queue.py and http.py would stand in for the standard library's)
+sys.path[0] = str(ROOT)
 
 import httpx  # noqa: E402
 
-from bench.common import free_port, pad, percentile  # noqa: E402
-from bench.pages import login_pages, start_server  # noqa: E402
+from bench.common import free_port, pad, percentile, start_server  # noqa: E402
+from bench.pages import login_pages  # noqa: E402
 from server import domains  # noqa: E402, F401  (registers every domain's permissions, topics and hooks)
 
 PASSWORD = "bench1234"

@@ -29,12 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+# the repository, not bench/ (where queue.py and http.py would stand in for the standard library's)
+sys.path[0] = str(ROOT)
 
-from bench.common import free_port, pad, percentile  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.common import free_port, pad, percentile, start_server, stop_server  # noqa: E402
 
 PASSWORD = "bench1234"
 TARGET_P95_MS = 50.0
@@ -185,26 +186,6 @@ async def seed(url: str, n_orgs: int, n_users: int, rng: random.Random) -> dict:
     }
 
 
-# --- the server -------------------------------------------------------------------------------
-
-
-def start_server(port: int, env: dict, log) -> subprocess.Popen:
-    cmd = [
-        *(sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"),
-        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"),
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(400):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}, see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise SystemExit("server did not start")
-
-
 # --- timing -----------------------------------------------------------------------------------
 
 
@@ -337,11 +318,7 @@ def main() -> None:
             results.append((label, latencies, size))
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         if log is not None:
             log.close()
         if args.keep:

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import free_port, percentile
+from bench.common import cpu_seconds, free_port, percentile, start_server, stop_server
 from bench.ws_fanout import (
     PASSWORD,
     REDIS_URL,
@@ -56,11 +56,9 @@ from bench.ws_fanout import (
     ROOT,
     TS,
     cpu_pressure,
-    cpu_seconds,
     expect,
     memory_mb,
     run_delay_seconds,
-    start_server,
 )
 
 KIND = re.compile(rb'data-kind="([^"]*)"')
@@ -362,7 +360,7 @@ def main() -> None:
         ports = [free_port() for _ in range(args.procs)]
         for n, port in enumerate(ports):
             logs.append(open(tmp / f"server{n}.log", "w"))  # noqa: SIM115
-            servers.append(start_server("uvicorn", port, env, logs[-1]))
+            servers.append(start_server(port, env, logs[-1]))
             if args.nice:
                 os.setpriority(os.PRIO_PROCESS, servers[-1].pid, -args.nice)
         if args.nice:
@@ -440,10 +438,7 @@ def main() -> None:
         for server in servers:
             server.terminate()
         for server in servers:
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         for log in logs:
             log.close()
         if args.keep:

@@ -51,13 +51,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (where queue.py would stand in for the stdlib queue)
+# the repository, not bench/ (where queue.py and http.py would stand in for the standard library's)
+sys.path[0] = str(ROOT)
 
-from bench.common import Loader, free_port, pad, percentile, recreate_pg  # noqa: E402
-from bench.pages import login_pages, start_server  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.common import Loader, free_port, pad, percentile, recreate_pg, start_server  # noqa: E402
+from bench.pages import login_pages  # noqa: E402
 from server import domains  # noqa: E402, F401  (registers every domain's permissions, topics and hooks)
 
 PASSWORD = "bench1234"

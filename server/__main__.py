@@ -67,48 +67,43 @@ def demo(reset: bool, base_url: str) -> None:
     asyncio.run(_with_db(lambda: load(reset, base_url)))
 
 
-WORKERS_KILL_TIMEOUT = 10
-
-
-def granian_args(host: str, port: int, workers: int) -> list[str]:
-    """The production server's options (the Procfile says the same)."""
-    return [
-        "--interface",
-        "asgi",
-        "--factory",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--respawn-failed-workers",
-        "--workers-kill-timeout",
-        str(WORKERS_KILL_TIMEOUT),
-        "server.app:create_app",
-    ]
+WORKERS_KILL_TIMEOUT = 10  # seconds a stopping worker gets to finish its requests and sockets
 
 
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    if workers > 1:
-        # granian of this interpreter's environment (it need not be on PATH); a worker that dies is
-        # started again instead of the whole server shutting down, and one that will not stop is
-        # killed after WORKERS_KILL_TIMEOUT seconds.
-        os.execv(sys.executable, [sys.executable, "-m", "granian", *granian_args(host, port, workers)])
+    """The production server, for HTTP and live sockets alike: uvicorn (uvloop, httptools,
+    sans-I/O websockets) with `workers` processes, which its supervisor starts again when one
+    dies. Chosen over granian by bench/ws_fanout.py and bench/http.py (README "Production
+    server"): a third of granian's memory per socket and half its CPU per delivered message,
+    for the same HTTP throughput, the app's own work being most of a request.
+
+    glibc's malloc makes an arena per thread that allocates (aiosqlite's, anyio's) and keeps
+    their freed memory: MALLOC_ARENA_MAX=2 holds a worker's RSS down. It is read when a process
+    starts, so `serve` starts itself again with it set, and the workers inherit it."""
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        argv = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)] + ["--reload"] * reload
+        os.execve(sys.executable, [sys.executable, "-m", "server", *argv], os.environ | {"MALLOC_ARENA_MAX": "2"})
     import uvicorn
 
-    # Live signals are ~200-byte fragments: per-message deflate would cost a zlib context per
-    # socket (~30 KB) and a compression per socket per event for almost no bytes saved.
     uvicorn.run(
         "server.app:create_app",
         factory=True,
         host=host,
         port=port,
+        workers=None if reload else workers,
         reload=reload,
+        loop="uvloop",
+        http="httptools",
+        # Live signals are ~200-byte fragments: per-message deflate would cost a zlib context per
+        # socket (~30 KB) and a compression per socket per event for almost no bytes saved.
         ws="websockets-sansio",
         ws_per_message_deflate=False,
         # X-Forwarded-For is read by the app from WEIFU_TRUSTED_PROXIES only (server.core.web.client_ip)
         proxy_headers=False,
+        # the load balancer logs requests; a line per request would cost each worker CPU
+        access_log=False,
+        backlog=4096,  # thousands of screens and pages reconnecting at once after a restart
+        timeout_graceful_shutdown=WORKERS_KILL_TIMEOUT,
     )
 
 

@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def on_startup() -> None:
         if settings.db_pool:
-            await db.start()
+            await db.start(settings.db_pool_size)
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(
             throttle.RedisCounter(settings.redis_url, settings.redis_prefix)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from server.core.db import Timeouts
+from server.core.db import PG_POOL_SIZE, Timeouts
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -65,6 +65,9 @@ class Settings:
     # PostgreSQL connection pool; tests turn it off because the test client runs the app in
     # another event loop than the test's own queries.
     db_pool: bool = True
+    # PostgreSQL connections per server process at most (DB_POOL_SIZE); times the workers it must
+    # stay under the server's max_connections
+    db_pool_size: int = field(default_factory=lambda: int(os.environ.get("DB_POOL_SIZE") or PG_POOL_SIZE))
     session_dir: Path = field(default_factory=lambda: VAR / "sessions")
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = field(default_factory=trusted_proxies)
     db_timeouts: Timeouts = field(default_factory=db_timeouts)

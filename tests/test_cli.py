@@ -163,3 +163,57 @@ async def test_backup_then_restore_brings_the_data_back(url, tmp_path):
 
 async def test_restore_of_a_missing_file_is_refused_in_chinese(url, tmp_path):
     refused(run(url, "restore", str(tmp_path / "nope.dump")), "不存在")
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_serve_runs_uvicorn_workers_with_few_malloc_arenas_and_stops_on_sigterm(url, tmp_path):
+    """`serve --workers 2`, as the Procfile runs it: one supervisor and its workers, all with
+    MALLOC_ARENA_MAX=2 (serve starts itself again with it); SIGTERM stops every process."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": "cli-test-secret"}
+    for name in ("REDIS_URL", "MALLOC_ARENA_MAX"):
+        env.pop(name, None)
+    with open(tmp_path / "serve.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(1200):  # up to a minute on a loaded machine
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+            workers = _children(proc.pid)  # the workers (and multiprocessing's helper)
+            assert len(workers) >= 2, Path(log.name).read_text()
+            for pid in [proc.pid, *workers]:
+                assert _environ(pid).get("MALLOC_ARENA_MAX") == "2"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0, Path(log.name).read_text()
+            for pid in workers:
+                assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import contextvars
 import logging
 import os
@@ -103,8 +104,9 @@ class Timeouts:
 class _SQLiteWrite(SQLiteTransaction):
     """Piccolo's transaction leaves its connection, and aiosqlite's thread, open when BEGIN (a
     busy timeout), COMMIT or ROLLBACK fails or the task is cancelled there: this one always
-    closes it — or, with the pool, gives it back when it ended cleanly and closes it otherwise.
-    With the pool it holds the process's write lock from before BEGIN to after COMMIT/ROLLBACK."""
+    closes it — or, with the pool, keeps the pool's writer connection when it ended cleanly and
+    closes it otherwise. With the pool it holds the process's write lock from before BEGIN to
+    after COMMIT/ROLLBACK."""
 
     async def __aenter__(self) -> _SQLiteWrite:
         pool: _SQLitePool | None = self.engine.pool
@@ -113,7 +115,7 @@ class _SQLiteWrite(SQLiteTransaction):
         else:
             await pool.lock_for_write()
             try:
-                self.connection = await pool.acquire()
+                self.connection = await pool.writer()
             except BaseException:
                 pool.write_lock.release()
                 raise
@@ -145,10 +147,8 @@ class _SQLiteWrite(SQLiteTransaction):
             await _close(self.connection)
             return
         try:
-            if clean:
-                pool.release(self.connection)
-            else:  # a transaction may still be open on it: closing rolls it back
-                await pool.discard(self.connection)
+            if not clean:  # a transaction may still be open on it: closing rolls it back
+                await pool.discard_writer()
         finally:
             pool.write_lock.release()
 
@@ -159,8 +159,9 @@ async def _close(connection) -> None:
 
 
 class _SQLitePool:
-    """A few long-lived aiosqlite connections (one thread each) of one event loop, opened on
-    demand, and the process's write lock."""
+    """A few long-lived aiosqlite connections (one thread each) of one event loop for reads,
+    opened on demand, and the process's write lock with a connection of its own: a writer holding
+    the lock never waits for a reader to give a connection back."""
 
     def __init__(self, engine: _SQLiteEngine, size: int, acquire_timeout: float, busy_timeout: float) -> None:
         self.engine, self.size = engine, size
@@ -169,6 +170,29 @@ class _SQLitePool:
         self._idle: asyncio.Queue = asyncio.Queue()
         self._opened = 0
         self._closed = False
+        self._writer = None
+        self._opening_writer: asyncio.Future | None = None
+
+    async def writer(self):
+        """The write connection; only the holder of `write_lock` calls this."""
+        if self._closed:
+            raise RuntimeError("the database pool is closed")
+        if self._writer is None:
+            if self._opening_writer is None:
+                # shielded: a request cancelled while it opens must not lose its thread; the
+                # next writer takes it over
+                self._opening_writer = asyncio.ensure_future(self.engine.pooled_connection())
+            try:
+                self._writer = await asyncio.shield(self._opening_writer)
+            finally:
+                if self._opening_writer.done():
+                    self._opening_writer = None
+        return self._writer
+
+    async def discard_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await _close(writer)
 
     async def lock_for_write(self) -> None:
         try:
@@ -211,10 +235,6 @@ class _SQLitePool:
         else:
             self._idle.put_nowait(connection)
 
-    async def discard(self, connection) -> None:
-        self._opened -= 1
-        await _close(connection)
-
     @asynccontextmanager
     async def connection(self) -> AsyncIterator:
         connection = await self.acquire()
@@ -227,6 +247,11 @@ class _SQLitePool:
 
     async def close(self) -> None:
         self._closed = True
+        if self._opening_writer is not None:  # opened for a writer that was cancelled meanwhile
+            with contextlib.suppress(Exception):
+                self._writer = await asyncio.shield(self._opening_writer)
+            self._opening_writer = None
+        await self.discard_writer()
         while not self._idle.empty():
             self._opened -= 1
             await _close(self._idle.get_nowait())
@@ -375,15 +400,24 @@ def is_sqlite() -> bool:
 
 
 _pooled = False
-SQLITE_POOL_SIZE = 4  # connections (threads) per process: reads run in parallel under WAL
+SQLITE_POOL_SIZE = 4  # read connections (threads) per process, beside the writer: reads run in parallel under WAL
+PG_POOL_SIZE = 5  # PostgreSQL connections per process at most (DB_POOL_SIZE), see `start`
 
 
-async def start() -> None:
+async def start(pg_pool_size: int = PG_POOL_SIZE) -> None:
+    """Pools for the server: PostgreSQL's per process, SQLite's connections and write lock.
+
+    A request holds a PostgreSQL connection for one statement (a transaction: its statements),
+    about a millisecond, so a worker, which spends several milliseconds of CPU per request,
+    keeps few busy at once; more connections than the database's cores can run only add
+    backends that compete for them (bench/http.py on the 2-core box, PostgreSQL on the same
+    machine, granian × 2, c=16: 5 per worker did as well as or better than 20 on every line,
+    README "Production server"). workers × DB_POOL_SIZE must stay below max_connections."""
     global _pooled
     if isinstance(_engine, PostgresEngine) and not _pooled:
         # no connection opened up front: the server starts while PostgreSQL is down and is ready
         # (/readyz) once it answers
-        await _engine.start_connection_pool(min_size=0, max_size=20)
+        await _engine.start_connection_pool(min_size=0, max_size=pg_pool_size)
         _pooled = True
     elif isinstance(_engine, _SQLiteEngine) and _engine.pool is None:
         await _engine.start_pool(SQLITE_POOL_SIZE)

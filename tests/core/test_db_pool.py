@@ -87,7 +87,7 @@ async def test_cancelled_queries_and_writes_leave_no_thread_behind(database_url)
         await DocSequence.count()  # the pool still answers
         async with atomic():  # and the write lock was given back
             await DocSequence.insert(DocSequence(tenant_id=1, doc_type="AFTER", day="20260101", last_no=1))
-        assert threading.active_count() <= before + db.SQLITE_POOL_SIZE
+        assert threading.active_count() <= before + db.SQLITE_POOL_SIZE + 1  # the readers and the writer
         assert await DocSequence.count().where(DocSequence.doc_type == "AFTER") == 1
     finally:
         await db.stop()
@@ -139,3 +139,35 @@ async def test_requests_leave_the_thread_count_flat_and_shutdown_closes_every_co
         assert threading.active_count() == warm
     await asyncio.sleep(0.2)
     assert threading.active_count() <= before
+
+
+@pytest.mark.skipif(not PG_URL, reason="asyncpg's pool (PostgreSQL)")
+async def test_cancelled_queries_and_writes_give_their_postgresql_connections_back(database_url):
+    await db.start(pg_pool_size=4)
+    try:
+        pool = db.engine().pool
+
+        async def write(i: int) -> None:
+            async with atomic():
+                await DocSequence.insert(DocSequence(tenant_id=1, doc_type=f"T{i}", day="20260101", last_no=1))
+                await DocSequence.raw("SELECT pg_sleep(1)")
+
+        for _ in range(3):
+            tasks = [asyncio.ensure_future(DocSequence.raw("SELECT pg_sleep(1)")) for _ in range(6)]
+            tasks += [asyncio.ensure_future(write(i)) for i in range(6)]
+            await asyncio.sleep(0.05)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        async with atomic():  # the pool still answers, and writes commit
+            await DocSequence.insert(DocSequence(tenant_id=1, doc_type="AFTER", day="20260101", last_no=1))
+        assert await DocSequence.count().where(DocSequence.doc_type == "AFTER") == 1
+        assert await DocSequence.count().where(DocSequence.doc_type != "AFTER") == 0  # the cancelled rolled back
+        assert pool.get_size() <= 4
+        for _ in range(100):  # a cancelled connection is reset before it counts as idle again
+            if pool.get_idle_size() == pool.get_size():
+                break
+            await asyncio.sleep(0.05)
+        assert pool.get_idle_size() == pool.get_size()
+    finally:
+        await db.stop()

@@ -70,6 +70,8 @@ async def test_golden_path_sets_each_time_once(client, admin, w):
     assert called["id"] == taken["id"] and called["status"] == "called" and called["status_name"] == "已叫号"
     assert (called["counter_id"], called["counter_number"], called["calls"]) == (w["c1"]["id"], 1, 1)
     assert called["called_at"] == called["last_called_at"] and ts(called["called_at"]) >= ts(taken["taken_at"])
+    # built from the claiming UPDATE's row, not read back: the same as the ticket reads afterwards
+    assert called == await call(client, "GET", f"{Q}/tickets/{taken['id']}", admin)
 
     recalled = await act(client, admin, taken["id"], "recall")
     assert recalled["status"] == "called" and recalled["calls"] == 2

@@ -195,24 +195,22 @@ async def delete_service(ctx: Ctx, service_id: Any) -> dict:
 
 
 async def _counter_services(counter_ids: list[int]) -> dict[int, list[dict]]:
-    """The live services of some counters, in the org's order."""
+    """The live services of some counters, in the org's order. Plain SQL: every 【叫号】 reads
+    them, and Piccolo builds a joined select in about a millisecond of CPU."""
     if not counter_ids:
         return {}
-    rows = await (
-        QueueCounterService.select(
-            QueueCounterService.counter,
-            QueueCounterService.service.id.as_alias("id"),
-            QueueCounterService.service.name.as_alias("name"),
-            QueueCounterService.service.prefix.as_alias("prefix"),
-            QueueCounterService.service.enabled.as_alias("enabled"),
-        )
-        .where(QueueCounterService.counter.is_in(counter_ids) & (QueueCounterService.service.deleted == False))  # noqa: E712
-        .order_by(QueueCounterService.service.sort_order)
-        .order_by(QueueCounterService.service.prefix)
+    marks = ", ".join("{}" for _ in counter_ids)
+    rows = await QueueCounterService.raw(
+        "SELECT cs.counter, s.id, s.name, s.prefix, s.enabled FROM q_counter_service cs "
+        f"JOIN q_service s ON s.id = cs.service WHERE cs.counter IN ({marks}) AND s.deleted = {{}} "
+        "ORDER BY s.sort_order, s.prefix",
+        *counter_ids,
+        False,
     )
     out: dict[int, list[dict]] = {cid: [] for cid in counter_ids}
     for r in rows:
-        out[r["counter"]].append({"id": r["id"], "name": r["name"], "prefix": r["prefix"], "enabled": r["enabled"]})
+        service = {"id": r["id"], "name": r["name"], "prefix": r["prefix"], "enabled": bool(r["enabled"])}
+        out[r["counter"]].append(service)
     return out
 
 

@@ -201,16 +201,16 @@ def parse_day(value: Any, label: str, field: str) -> date:
 # --- transitions -------------------------------------------------------------------------------
 
 
-async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_id: int, at: datetime) -> int | None:
-    """Claim the oldest waiting ticket of these services in one statement. PostgreSQL skips rows
-    another counter is claiming at this instant (so both get one, never the same); SQLite runs
-    write transactions one at a time, so the oldest is simply free."""
+async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_id: int, at: datetime) -> dict | None:
+    """Claim the oldest waiting ticket of these services in one statement, and return its row.
+    PostgreSQL skips rows another counter is claiming at this instant (so both get one, never
+    the same); SQLite runs write transactions one at a time, so the oldest is simply free."""
     marks = ", ".join("{}" for _ in service_ids)
     lock = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
     rows = await QueueTicket.raw(
         "UPDATE q_ticket SET status = {}, counter = {}, called_at = {}, last_called_at = {}, calls = 1 "
         "WHERE id = (SELECT id FROM q_ticket WHERE org_id = {} AND day = {} AND status = {} "
-        f"AND service IN ({marks}) ORDER BY id LIMIT 1{lock}) AND status = {{}} RETURNING id",
+        f"AND service IN ({marks}) ORDER BY id LIMIT 1{lock}) AND status = {{}} RETURNING *",
         str(TicketStatus.CALLED),
         counter_id,
         at,
@@ -221,28 +221,43 @@ async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_i
         *service_ids,
         str(TicketStatus.WAITING),
     )
-    return rows[0]["id"] if rows else None
+    return rows[0] if rows else None
 
 
 async def call_next(ctx: Ctx, counter_id: Any) -> dict:
-    """【叫号】: the oldest waiting ticket of the counter's services (today's) is called to it."""
+    """【叫号】: the oldest waiting ticket of the counter's services (today's) is called to it.
+
+    The counter and its services are read before the transaction, and the ticket comes back
+    from the claiming UPDATE: the transaction is that UPDATE and the audit row. On SQLite it
+    holds the database's only write lock, which every other write of the server waits for."""
+    counter = await setup.counter_row(ctx, counter_id)
+    if not counter["enabled"]:
+        raise Conflict(f"{counter['label']}已停用", code="counter_disabled")
+    service_ids = counter["service_ids"]
+    if not service_ids:
+        raise Conflict(f"{counter['label']}未设置办理的业务类型", code="no_services")
+    day = today(ctx)
     async with atomic():
-        counter = await setup.counter_row(ctx, counter_id)
-        if not counter["enabled"]:
-            raise Conflict(f"{counter['label']}已停用", code="counter_disabled")
-        service_ids = counter["service_ids"]
-        if not service_ids:
-            raise Conflict(f"{counter['label']}未设置办理的业务类型", code="no_services")
-        ticket_id = None
+        row = None
         for _ in range(5):  # PostgreSQL: every candidate was being claimed by another counter
-            ticket_id = await _pick_oldest(counter["org_id"], today(ctx), service_ids, counter["id"], clock.now())
-            if ticket_id is not None or not await _any_waiting(counter["org_id"], today(ctx), service_ids):
+            row = await _pick_oldest(counter["org_id"], day, service_ids, counter["id"], clock.now())
+            if row is not None or not await _any_waiting(counter["org_id"], day, service_ids):
                 break
-        if ticket_id is None:
+        if row is None:
             raise Conflict("当前没有等候的顾客", code="queue_empty")
-        ticket = _dict(await _row(ctx, ticket_id))
-        await audit.record(ctx, "call", "queue_ticket", ticket_id, f"{ticket['no']} → {counter['label']}")
-        setup.emit(ctx, counter["org"], "call", ticket_id, say=announcement(ticket["no"], counter["number"]))
+        service = next(s for s in counter["services"] if s["id"] == row["service"])
+        ticket = _dict(
+            row
+            | {
+                "day": row["day"],
+                "service_name": service["name"],
+                "prefix": service["prefix"],
+                "counter_number": counter["number"],
+                "counter_name": counter["name"],
+            }
+        )
+        await audit.record(ctx, "call", "queue_ticket", row["id"], f"{ticket['no']} → {counter['label']}")
+        setup.emit(ctx, counter["org"], "call", row["id"], say=announcement(ticket["no"], counter["number"]))
     return ticket
 
 

@@ -1,0 +1,43 @@
+"""The Jinja environment's speed settings (server/core/templating.py) read templates exactly as
+Jinja's defaults do."""
+
+from __future__ import annotations
+
+from jinja2 import Environment
+
+from server.core.templating import _fast_getattr
+
+
+def _env() -> Environment:
+    env = Environment()
+    env.getattr = _fast_getattr(env)
+    return env
+
+
+def test_a_dicts_keys_read_as_attributes_and_its_methods_stay_methods():
+    source = "{{ row.name }}|{{ row.missing }}|{{ row.items()|list|length }}|{{ row['items']|length }}"
+    row = {"name": "屏幕", "items": [1, 2]}
+    # `items` is a dict method: Jinja's order (the attribute first) stays for it
+    assert _env().from_string(source).render(row=row) == "屏幕||2|2"
+    assert Environment().from_string(source).render(row=row) == "屏幕||2|2"
+
+
+def test_other_objects_and_dict_subclasses_keep_jinjas_lookup():
+    class Row(dict):
+        @property
+        def name(self) -> str:
+            return "attribute"
+
+    class Obj:
+        name = "obj"
+
+    env = _env()
+    assert (
+        env.from_string("{{ a.name }} {{ b.name }} {{ c.missing is defined }}").render(a=Row(name="key"), b=Obj(), c={})
+        == "attribute obj False"
+    )
+
+
+def test_the_app_environment_uses_it(app):
+    env = app.template_engine.engine
+    assert env.getattr({"x": 1}, "x") == 1 and env.from_string("{{ r.x }}").render(r={"x": 2}) == "2"
