@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from server.workorders import permissions as P
-from server.workorders.services import orders
+from server.workorders.services import orders, settings
 from server.workorders.tables import WorkOrder
 from tests.conftest import page_login
 from tests.inventory.helpers import on_hand
@@ -221,3 +221,41 @@ async def test_my_repairs_lists_my_unfinished_orders_most_overdue_first(client, 
     assert page.status_code == 200
     assert re.findall(r'data-no="([^"]+)"', page.text) == [older["no"], newer["no"]]
     assert 'href="/workorders/mine"' in page.text
+
+
+async def test_settings_page_saves_the_limits_and_marks_every_bad_field(client, tenant, admin):
+    from tests.conftest import csrf
+
+    await page_login(client, "admin@ACME")
+    assert 'href="/workorders/settings"' in (await client.get("/system/settings")).text
+    page = await client.get("/workorders/settings")
+    assert page.status_code == 200 and 'name="sla.accepted.green" type="number" min="1" value="60"' in page.text
+    form = {"repeat_days": "15"} | {
+        f"sla.{s}.{c}": str(v)
+        for s, (g, y) in (("accepted", (10, 20)), ("repairing", (30, 40)), ("repaired", (50, 60)))
+        for c, v in (("green", g), ("yellow", y))
+    }
+    ok = await client.post("/workorders/settings", data=form, headers=csrf(client) | {"hx-request": "true"})
+    assert ok.status_code == 200, ok.text
+    values = await settings.settings(tenant)
+    assert values["repeat_days"] == 15 and values["sla"]["repairing"] == {"green": 30, "yellow": 40}
+
+    bad = form | {
+        "repeat_days": "abc",
+        "sla.accepted.yellow": "10",
+        "sla.repaired.green": "-1",
+        "sla.repairing.green": "",
+    }
+    refused = await client.post("/workorders/settings", data=bad, headers=csrf(client) | {"hx-request": "true"})
+    assert refused.status_code == 400
+    fields = refused.headers.get("x-field-errors", "").replace("%2E", ".")
+    for field in ("repeat_days", "sla.accepted.yellow", "sla.repaired.green", "sla.repairing.green"):
+        assert field in fields
+    assert "返修判定天数必须是整数" in refused.text and "黄色时限必须大于绿色时限" in refused.text
+    assert (await settings.settings(tenant))["repeat_days"] == 15  # nothing half-saved
+
+
+async def test_settings_page_needs_the_settings_permission(client, tenant):
+    await service_user(tenant, "front", tenant.org_id, "hq", [P.INTAKE_VIEW])
+    await page_login(client, "front@ACME", PASSWORD)
+    assert (await client.get("/workorders/settings")).status_code == 403
