@@ -127,7 +127,7 @@ async def test_export_follows_the_filters(client, tenant, admin):
     assert page.status_code == 200 and len(list(load_workbook(BytesIO(page.content)).active.iter_rows())) == 2
 
 
-async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
+async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, other_tenant, admin):
     w = await wo_world(tenant)
     order = await orders.intake(tenant, intake_body(w))
     await page_login(client, "admin@ACME")
@@ -185,7 +185,9 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
         400,
     )
     assert "请填写快递公司" in refusal.text
-    await post(
+    early = await client.get(f"{url}/closing-receipt")
+    assert early.status_code == 409 and "不能打印结单单" in early.text
+    done = await post(
         "close",
         {
             "closing_method": "mail",
@@ -196,11 +198,20 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
             "remark": "",
         },
     )
+    assert done.headers["hx-redirect"] == f"{url}/closing-receipt"
     closed = await orders.get(tenant, order["id"])
     assert closed["status"] == "closed" and closed["amount_received"] == "350.5000"
     page = await client.get(url)
     assert "wo-close-form" not in page.text and "SF1" in page.text
+    assert f'href="{url}/closing-receipt"' in page.text
+    receipt = await client.get(f"{url}/closing-receipt")
+    assert receipt.status_code == 200 and f'id="receipt-no">{closed["no"]}<' in receipt.text
+    assert 'id="receipt-received">350.5000<' in receipt.text and "顺丰" in receipt.text and "SF1" in receipt.text
+    assert closed["charges"]["total"] in receipt.text and "LCD 维修LCD" in receipt.text
     assert (await client.post(f"{url}/cancel", data={"reason": "x"}, headers=hx)).status_code == 409
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    assert (await client.get(f"{url}/closing-receipt")).status_code == 404
 
 
 async def test_my_repairs_lists_my_unfinished_orders_most_overdue_first(client, tenant):

@@ -217,6 +217,14 @@ async def get(ctx: Ctx, order_id: Any) -> dict:
     return (await _as_dicts(ctx, [await _row(ctx, order_id)]))[0]
 
 
+async def closed(ctx: Ctx, order_id: Any) -> dict:
+    """The order for its closing receipt: only a closed order has one."""
+    order = await get(ctx, order_id)
+    if order["status"] != S.CLOSED:
+        raise _invalid(order, "打印结单单")
+    return order
+
+
 def _day(value: str, label: str, field: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
