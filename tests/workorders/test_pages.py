@@ -10,7 +10,7 @@ from server.workorders import permissions as P
 from server.workorders.services import orders, settings
 from server.workorders.tables import WorkOrder
 from tests.conftest import page_login
-from tests.inventory.helpers import on_hand
+from tests.inventory.helpers import inbound, on_hand
 from tests.system.helpers import PASSWORD, service_user
 from tests.workorders.helpers import intake_body, repairing, wo_world
 
@@ -173,6 +173,12 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, other_t
     )
     await post("lines", {"repair_code_id": str(w["diag_code"]), "warehouse_id": "", "goods_id": "", "qty": "1"})
     line = next(ln for ln in (await orders.get(tenant, order["id"]))["lines"] if ln["repair_code_id"] == w["diag_code"])
+    lines = (await orders.get(tenant, order["id"]))["lines"]
+    screen = next(ln for ln in lines if ln["goods_id"] == w["screen"])
+    page = await client.get(url)
+    assert f'data-stock="{screen["id"]}">5<' in page.text and f'data-stock="{line["id"]}">—<' in page.text
+    await inbound(tenant, w["general"], (w["screen"], 1, "100"))
+    assert (await orders.line_stock(tenant, await orders.get(tenant, order["id"])))[screen["id"]] == 6
     deleted = await client.post(f"{url}/lines/{line['id']}/delete", headers=hx)
     assert deleted.status_code == 200 and deleted.headers["hx-redirect"] == url
     await post("complete", {"repair_result": "repaired"})

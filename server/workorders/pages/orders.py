@@ -96,6 +96,7 @@ class OrderPages(Controller):
             badges=BADGES,
             sla_badges=SLA_BADGES,
             choices=await orders.choices(ctx, order) if open_ else {},
+            stock=await orders.line_stock(ctx, order) if open_ else None,
             dicts={k: await dictionaries.items(ctx, k, enabled_only=True) for k in KINDS} if open_ else {},
         )
 
