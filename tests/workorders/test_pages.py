@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 from server.workorders import permissions as P
-from server.workorders.services import orders
+from server.workorders.services import orders, settings
 from server.workorders.tables import WorkOrder
 from tests.conftest import page_login
-from tests.inventory.helpers import on_hand
+from tests.inventory.helpers import inbound, on_hand
 from tests.system.helpers import PASSWORD, service_user
 from tests.workorders.helpers import intake_body, repairing, wo_world
 
@@ -127,7 +127,7 @@ async def test_export_follows_the_filters(client, tenant, admin):
     assert page.status_code == 200 and len(list(load_workbook(BytesIO(page.content)).active.iter_rows())) == 2
 
 
-async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
+async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, other_tenant, admin):
     w = await wo_world(tenant)
     order = await orders.intake(tenant, intake_body(w))
     await page_login(client, "admin@ACME")
@@ -173,6 +173,12 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
     )
     await post("lines", {"repair_code_id": str(w["diag_code"]), "warehouse_id": "", "goods_id": "", "qty": "1"})
     line = next(ln for ln in (await orders.get(tenant, order["id"]))["lines"] if ln["repair_code_id"] == w["diag_code"])
+    lines = (await orders.get(tenant, order["id"]))["lines"]
+    screen = next(ln for ln in lines if ln["goods_id"] == w["screen"])
+    page = await client.get(url)
+    assert f'data-stock="{screen["id"]}">5<' in page.text and f'data-stock="{line["id"]}">—<' in page.text
+    await inbound(tenant, w["general"], (w["screen"], 1, "100"))
+    assert (await orders.line_stock(tenant, await orders.get(tenant, order["id"])))[screen["id"]] == 6
     deleted = await client.post(f"{url}/lines/{line['id']}/delete", headers=hx)
     assert deleted.status_code == 200 and deleted.headers["hx-redirect"] == url
     await post("complete", {"repair_result": "repaired"})
@@ -185,7 +191,9 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
         400,
     )
     assert "请填写快递公司" in refusal.text
-    await post(
+    early = await client.get(f"{url}/closing-receipt")
+    assert early.status_code == 409 and "不能打印结单单" in early.text
+    done = await post(
         "close",
         {
             "closing_method": "mail",
@@ -196,11 +204,20 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, admin):
             "remark": "",
         },
     )
+    assert done.headers["hx-redirect"] == f"{url}/closing-receipt"
     closed = await orders.get(tenant, order["id"])
     assert closed["status"] == "closed" and closed["amount_received"] == "350.5000"
     page = await client.get(url)
     assert "wo-close-form" not in page.text and "SF1" in page.text
+    assert f'href="{url}/closing-receipt"' in page.text
+    receipt = await client.get(f"{url}/closing-receipt")
+    assert receipt.status_code == 200 and f'id="receipt-no">{closed["no"]}<' in receipt.text
+    assert 'id="receipt-received">350.5000<' in receipt.text and "顺丰" in receipt.text and "SF1" in receipt.text
+    assert closed["charges"]["total"] in receipt.text and "LCD 维修LCD" in receipt.text
     assert (await client.post(f"{url}/cancel", data={"reason": "x"}, headers=hx)).status_code == 409
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    assert (await client.get(f"{url}/closing-receipt")).status_code == 404
 
 
 async def test_my_repairs_lists_my_unfinished_orders_most_overdue_first(client, tenant):
@@ -221,3 +238,41 @@ async def test_my_repairs_lists_my_unfinished_orders_most_overdue_first(client, 
     assert page.status_code == 200
     assert re.findall(r'data-no="([^"]+)"', page.text) == [older["no"], newer["no"]]
     assert 'href="/workorders/mine"' in page.text
+
+
+async def test_settings_page_saves_the_limits_and_marks_every_bad_field(client, tenant, admin):
+    from tests.conftest import csrf
+
+    await page_login(client, "admin@ACME")
+    assert 'href="/workorders/settings"' in (await client.get("/system/settings")).text
+    page = await client.get("/workorders/settings")
+    assert page.status_code == 200 and 'name="sla.accepted.green" type="number" min="1" value="60"' in page.text
+    form = {"repeat_days": "15"} | {
+        f"sla.{s}.{c}": str(v)
+        for s, (g, y) in (("accepted", (10, 20)), ("repairing", (30, 40)), ("repaired", (50, 60)))
+        for c, v in (("green", g), ("yellow", y))
+    }
+    ok = await client.post("/workorders/settings", data=form, headers=csrf(client) | {"hx-request": "true"})
+    assert ok.status_code == 200, ok.text
+    values = await settings.settings(tenant)
+    assert values["repeat_days"] == 15 and values["sla"]["repairing"] == {"green": 30, "yellow": 40}
+
+    bad = form | {
+        "repeat_days": "abc",
+        "sla.accepted.yellow": "10",
+        "sla.repaired.green": "-1",
+        "sla.repairing.green": "",
+    }
+    refused = await client.post("/workorders/settings", data=bad, headers=csrf(client) | {"hx-request": "true"})
+    assert refused.status_code == 400
+    fields = refused.headers.get("x-field-errors", "").replace("%2E", ".")
+    for field in ("repeat_days", "sla.accepted.yellow", "sla.repaired.green", "sla.repairing.green"):
+        assert field in fields
+    assert "返修判定天数必须是整数" in refused.text and "黄色时限必须大于绿色时限" in refused.text
+    assert (await settings.settings(tenant))["repeat_days"] == 15  # nothing half-saved
+
+
+async def test_settings_page_needs_the_settings_permission(client, tenant):
+    await service_user(tenant, "front", tenant.org_id, "hq", [P.INTAKE_VIEW])
+    await page_login(client, "front@ACME", PASSWORD)
+    assert (await client.get("/workorders/settings")).status_code == 403

@@ -1,3 +1,3 @@
-from server.workorders.pages import intake, orders
+from server.workorders.pages import intake, orders, settings
 
-ROUTES = [*intake.ROUTES, *orders.ROUTES]
+ROUTES = [*intake.ROUTES, *orders.ROUTES, *settings.ROUTES]

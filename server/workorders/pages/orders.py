@@ -96,6 +96,7 @@ class OrderPages(Controller):
             badges=BADGES,
             sla_badges=SLA_BADGES,
             choices=await orders.choices(ctx, order) if open_ else {},
+            stock=await orders.line_stock(ctx, order) if open_ else None,
             dicts={k: await dictionaries.items(ctx, k, enabled_only=True) for k in KINDS} if open_ else {},
         )
 
@@ -119,7 +120,17 @@ class OrderPages(Controller):
 
     @post("/{order_id:int}/close", opt={"perm": P.CLOSE}, include_in_schema=False)
     async def close(self, request: Request, order_id: FromPath[int]) -> Response:
-        return await _act(request, order_id, orders.close)
+        """Closed, the order's closing receipt opens to be printed and handed over."""
+        await orders.close(ctx_of(request), order_id, await form_data(request))
+        return redirect(request, f"/workorders/{order_id}/closing-receipt")
+
+    @get("/{order_id:int}/closing-receipt", opt={"perm": P.VIEW}, include_in_schema=False)
+    async def closing_receipt(self, request: Request, order_id: FromPath[int]) -> Response:
+        """The closing receipt (结单单), plain HTML to print like the intake receipt."""
+        ctx = ctx_of(request)
+        order = await orders.closed(ctx, order_id)
+        names = {kind: {i["code"]: i["name"] for i in await dictionaries.items(ctx, kind)} for kind in KINDS}
+        return render(request, "workorders/closing_receipt.html", order=order, names=names)
 
     @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
     async def cancel(self, request: Request, order_id: FromPath[int]) -> Response:

@@ -21,7 +21,7 @@ from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains, starts_with
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
-from server.inventory.services.stock import Move, post_moves
+from server.inventory.services.stock import Move, on_hand_of, post_moves
 from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
 from server.masterdata.states import TreeKind, WarehouseType
 from server.masterdata.tables import Goods, RepairCode
@@ -215,6 +215,22 @@ async def _as_dicts(ctx: Ctx, rows: list[dict]) -> list[dict]:
 
 async def get(ctx: Ctx, order_id: Any) -> dict:
     return (await _as_dicts(ctx, [await _row(ctx, order_id)]))[0]
+
+
+async def line_stock(ctx: Ctx, order: dict) -> dict[int, int]:
+    """Each material line's on-hand in its warehouse of the order's org, in one query: what the
+    technician can still take before 【维修完毕】."""
+    lines = [ln for ln in order["lines"] if ln["warehouse_id"] and ln["goods_id"]]
+    stock = await on_hand_of(ctx, order["org_id"], [(ln["warehouse_id"], ln["goods_id"]) for ln in lines])
+    return {ln["id"]: stock[(ln["warehouse_id"], ln["goods_id"])] for ln in lines}
+
+
+async def closed(ctx: Ctx, order_id: Any) -> dict:
+    """The order for its closing receipt: only a closed order has one."""
+    order = await get(ctx, order_id)
+    if order["status"] != S.CLOSED:
+        raise _invalid(order, "打印结单单")
+    return order
 
 
 def _day(value: str, label: str, field: str) -> datetime:

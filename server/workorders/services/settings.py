@@ -9,6 +9,7 @@ from typing import Any
 from server.core import audit, validate
 from server.core.clock import now
 from server.core.db import atomic
+from server.core.errors import BusinessError
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.workorders.states import WorkOrderStatus
@@ -43,6 +44,10 @@ async def settings(ctx: Ctx) -> dict:
     }
 
 
+def _after_green(label: str, field: str) -> None:
+    raise BusinessError(f"{label}必须大于绿色时限", code="out_of_range", field=field)
+
+
 def limits_of(values: dict) -> dict:
     return values["sla"]
 
@@ -68,8 +73,8 @@ async def update(ctx: Ctx, data: dict) -> dict:
         yellow = v(
             validate.integer, limit.get("yellow"), f"{status.label}黄色时限", 1, MAX_MINUTES, field=field + ".yellow"
         )
-        if green and yellow and yellow < green:
-            v(validate.integer, yellow, f"{status.label}黄色时限", green, MAX_MINUTES, field=field + ".yellow")
+        if green and yellow and yellow <= green:
+            v(_after_green, f"{status.label}黄色时限", field + ".yellow")
         sla[status.value] = {"green": green, "yellow": yellow}
     v.done()
     async with atomic():
