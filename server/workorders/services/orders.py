@@ -83,6 +83,13 @@ def sla_of(row: dict, limits: dict, at: datetime) -> str:
     return Sla.YELLOW if minutes <= limit["yellow"] else Sla.RED
 
 
+async def _by_id(ctx: Ctx, table, ids: set, *columns) -> dict[int, dict]:
+    """The tenant's rows of `table` with these ids, by id: one query, none when there are no ids."""
+    if not ids:
+        return {}
+    return {r["id"]: r for r in await table.select(*columns).where(scoped(ctx, table) & table.id.is_in(list(ids)))}
+
+
 async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, dict, dict, dict]:
     """Names of the goods, repair codes, technicians and customers the rows and lines refer to:
     one query each, however many rows."""
@@ -90,42 +97,10 @@ async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, d
     code_ids = {ln["repair_code_id"] for ln in lines} - {None}
     user_ids = {r["technician_id"] for r in rows} - {None}
     customer_ids = {r["customer"] for r in rows}
-    g = (
-        {
-            r["id"]: r
-            for r in await Goods.select(Goods.id, Goods.code, Goods.name).where(
-                scoped(ctx, Goods) & Goods.id.is_in(list(goods_ids))
-            )
-        }
-        if goods_ids
-        else {}
-    )
-    c = (
-        {
-            r["id"]: r
-            for r in await RepairCode.select(RepairCode.id, RepairCode.code, RepairCode.name).where(
-                scoped(ctx, RepairCode) & RepairCode.id.is_in(list(code_ids))
-            )
-        }
-        if code_ids
-        else {}
-    )
-    u = (
-        {
-            r["id"]: r["name"]
-            for r in await User.select(User.id, User.name).where(scoped(ctx, User) & User.id.is_in(list(user_ids)))
-        }
-        if user_ids
-        else {}
-    )
-    cu = (
-        {
-            r["id"]: customers.as_dict(r)
-            for r in await Customer.select().where(scoped(ctx, Customer) & Customer.id.is_in(list(customer_ids)))
-        }
-        if customer_ids
-        else {}
-    )
+    g = await _by_id(ctx, Goods, goods_ids, Goods.id, Goods.code, Goods.name)
+    c = await _by_id(ctx, RepairCode, code_ids, RepairCode.id, RepairCode.code, RepairCode.name)
+    u = {k: r["name"] for k, r in (await _by_id(ctx, User, user_ids, User.id, User.name)).items()}
+    cu = {k: customers.as_dict(r) for k, r in (await _by_id(ctx, Customer, customer_ids)).items()}
     return g, c, u, cu
 
 
