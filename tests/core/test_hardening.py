@@ -25,7 +25,9 @@ from tests.queue.helpers import Q, queue_world
 @pytest.mark.parametrize("char", ["\x08", "\x1f", "\x00", "\x7f", "\x0b"])
 async def test_control_characters_in_text_are_refused(client, tenant, admin, char):
     body = {"code": "B1", "name": f"上海{char}店", "parent_id": tenant.org_id}
-    error_of(await client.post("/api/v1/orgs", json=body, headers=admin), 400)
+    # a NUL is refused before the form is read; the others by the form, beside the field
+    extra = () if char == "\x00" else ("errors",)
+    error_of(await client.post("/api/v1/orgs", json=body, headers=admin), 400, extra=extra)
     response = await client.get("/api/v1/orgs", headers=admin)
     assert response.json()["total"] == 1  # nothing stored
     assert (await client.get("/api/v1/orgs/export", headers=admin)).status_code == 200
