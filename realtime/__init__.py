@@ -146,6 +146,15 @@ def emit_tenant(tenant_id: int, topic_name: str, kind: str, ref: object = "") ->
     after_commit(lambda: _publish(event, [tenant_channel(tenant_id, topic_name)]))
 
 
+def emit_users(tenant_id: int, user_ids: object, topic_name: str, kind: str, ref: object = "") -> None:
+    """Queue a personal event (a technician's 【我的维修】); published on commit to each user's
+    own channel, which every socket of that user hears whatever their permissions."""
+    channels = [user_channel(tenant_id, uid) for uid in sorted({int(u) for u in user_ids if u is not None})]
+    if channels:
+        event = Event(next_event_id(), topic_name, kind, str(ref))
+        after_commit(lambda: _publish(event, channels))
+
+
 def kick_user(tenant_id: int, user_id: int) -> None:
     """After commit, close the live sockets of a user (disabled, deleted, password reset)."""
     event = Event(next_event_id(), "session", "kick", str(user_id), kick=True)

@@ -59,7 +59,8 @@ class OrderPages(Controller):
     @get("/mine", opt={"perm": P.MINE}, include_in_schema=False)
     async def mine(self, request: Request) -> Response:
         """【我的维修】: the caller's unfinished assignments, longest in their status first, on a
-        phone-sized page that refreshes on `live:workorders`."""
+        phone-sized page that refreshes on the personal `live:my_repairs` (emitted to the technicians
+        an order concerns), not on every order of the org."""
         ctx = ctx_of(request)
         page = await orders.search(ctx, WorkOrderFilters(mine=True, sort="urgency"), params=page_params(request))
         return render(

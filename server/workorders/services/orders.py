@@ -387,8 +387,12 @@ async def _log(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> Non
     await audit.record(ctx, action, "work_order", order["id"], summary, {"status": order["status"]}, {"status": to})
 
 
-def _emit(ctx: Ctx, order: dict, kind: str) -> None:
+def _emit(ctx: Ctx, order: dict, kind: str, *technicians: Any) -> None:
+    """To the org's lists and, on `my_repairs`, to the technician's 【我的维修】 (the order's own
+    and any other concerned: the new one of a (re)assignment or of a repair start)."""
     realtime.emit(ctx.tenant_id, order["org_path"], "workorders", kind, order["id"])
+    if kind != "lines":  # 【我的维修】 shows no lines
+        realtime.emit_users(ctx.tenant_id, (order.get("technician_id"), *technicians), "my_repairs", kind, order["id"])
 
 
 def _lineage(category: dict) -> list[int]:
@@ -558,7 +562,7 @@ async def intake(ctx: Ctx, data: dict) -> dict:
                     tenant_id=ctx.tenant_id, work_order=row.id, kind=LineKind.ISSUED, created_at=stamp, **line
                 )
             )
-        order = {"id": row.id, "no": no, "status": "", "org_path": ctx.org_path}
+        order = {"id": row.id, "no": no, "status": "", "org_path": ctx.org_path, "technician_id": row.technician_id}
         await _log(ctx, order, S.ACCEPTED, f"受理工单 {no}", "create")
         _emit(ctx, order, "created")
     return await get(ctx, row.id)
@@ -587,7 +591,7 @@ async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
             await _claim(ctx, order, OPEN, "修改受理信息", changed)
             before, after = audit.changes(order, order | changed)
             await audit.record(ctx, "update", "work_order", order["id"], f"修改工单 {order['no']}", before, after)
-            _emit(ctx, order, "updated")
+            _emit(ctx, order, "updated", changed.get("technician_id"))
     return await get(ctx, order["id"])
 
 
@@ -608,7 +612,7 @@ async def assign(ctx: Ctx, order_id: Any, technician_id: Any) -> dict:
             {"technician_id": order["technician_id"]},
             {"technician_id": tid},
         )
-        _emit(ctx, order, "assigned")
+        _emit(ctx, order, "assigned", tid)
     return await get(ctx, order["id"])
 
 
@@ -663,7 +667,7 @@ async def start_repair(ctx: Ctx, order_id: Any, data: dict) -> dict:
             await WorkOrderFaultReason.insert(
                 WorkOrderFaultReason(tenant_id=ctx.tenant_id, work_order=order["id"], fault_reason_id=rid)
             )
-        _emit(ctx, order, "status")
+        _emit(ctx, order, "status", values.get("technician_id"))
     return await get(ctx, order["id"])
 
 
