@@ -27,6 +27,8 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     assert page.status_code == 200
     assert 'name="customer.phone" value="13800001111"' in page.text and 'value="张三"' in page.text
     assert 'id="intake-known"' in page.text
+    # 是否领用货品 shows one goods row, and the template 【添加一行】 copies
+    assert 'data-shows="#intake-issued"' in page.text and page.text.count('name="line_goods_id"') == 2
 
     part = await client.get("/workorders/intake/customer?customer.phone=13800001111", headers={"hx-request": "true"})
     assert 'value="张三"' in part.text and "<html" not in part.text
@@ -50,8 +52,9 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
         "appearance_text": "背面掉漆",
         "accessory_items": ["充电器"],
         "accessories_text": "",
-        "line_warehouse_id": [str(w["general"]), "", ""],
-        "line_goods_id": [str(w["battery"]), "", ""],
+        "issue_goods": "1",
+        "line_warehouse_id": [str(w["general"]), "", str(w["general"])],
+        "line_goods_id": [str(w["battery"]), "", str(w["screen"])],
         "line_qty": ["2", "", ""],
     }
     saved = await client.post("/workorders/intake", data=form, headers=csrf(client) | {"hx-request": "true"})
@@ -61,7 +64,8 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     assert target == f"/workorders/{order['id']}/receipt"
     assert order["appearance"] == "划痕、磕碰；背面掉漆" and order["accessories"] == "充电器"
     full = await orders.get(tenant, order["id"])
-    assert [(ln["kind"], ln["qty"]) for ln in full["lines"]] == [("issued", 2)]
+    issued = [(ln["kind"], ln["goods_id"], ln["qty"]) for ln in full["lines"]]
+    assert issued == [("issued", w["battery"], 2), ("issued", w["screen"], 1)]  # the empty row is skipped
     receipt = await client.get(target)
     assert receipt.status_code == 200 and order["no"] in receipt.text and "新客户" in receipt.text
 
@@ -72,6 +76,15 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     )
     assert bad.status_code == 400 and "请填写客户姓名" in bad.text
     assert "customer.name" in bad.headers.get("x-field-errors", "").replace("%2E", ".")
+
+    # 是否领用货品 unticked: the rows (typed, then hidden again) are not taken
+    unticked = {k: v for k, v in form.items() if k != "issue_goods"} | {"serial_no": "SN-NO-GOODS"}
+    saved = await client.post("/workorders/intake", data=unticked, headers=csrf(client) | {"hx-request": "true"})
+    assert saved.status_code == 200, saved.text
+    order = await WorkOrder.select().where(WorkOrder.serial_no == "SN-NO-GOODS").first()
+    assert (await orders.get(tenant, order["id"]))["lines"] == []
+    short = form | {"line_warehouse_id": [str(w["general"])], "line_goods_id": [], "line_qty": ["1"]}
+    assert (await client.post("/workorders/intake", data=short, headers=csrf(client))).status_code == 400
 
 
 async def test_intake_needs_the_intake_permission(client, tenant):

@@ -21,7 +21,6 @@ from server.workorders.services import customers, orders
 
 APPEARANCE = ("外观完好", "划痕", "磕碰", "屏幕破裂", "后盖破损", "进液痕迹")
 ACCESSORIES = ("充电器", "数据线", "耳机", "包装盒", "SIM卡", "保护壳", "发票")
-ISSUED_ROWS = 3
 INTAKE_FIELDS = (
     "goods_id",
     "category_id",
@@ -75,7 +74,6 @@ class IntakePages(Controller):
             technicians=await orders.technicians(ctx, ctx.org_id),
             appearance=APPEARANCE,
             accessories=ACCESSORIES,
-            issued_rows=range(ISSUED_ROWS),
         )
 
     @get("/intake/customer", opt={"perm": P.INTAKE_VIEW}, include_in_schema=False)
@@ -108,6 +106,8 @@ class IntakePages(Controller):
         ctx = ctx_of(request)
         form = await form_data(request, lists=("appearance_items", "accessory_items"))
         rows = await form_rows(request, "line_warehouse_id", "line_goods_id", "line_qty", label="领用货品")
+        if not form.get("issue_goods"):  # 是否领用货品 unticked: rows typed and hidden again do not count
+            rows = []
         data = {k: form.get(k) for k in INTAKE_FIELDS if form.get(k) not in (None, "")}
         data |= {
             "customer": {f: form.get(f"customer.{f}", "") for f in ("name", "phone", "address", "customer_type")},
