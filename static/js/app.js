@@ -44,7 +44,10 @@
     try { errors = JSON.parse(decodeURIComponent(header)); } catch (e) { return 0; }
     var count = 0;
     errors.forEach(function (err) {
-      var input = form.querySelector('[name="' + err.field + '"]') || form.querySelector('[data-field="' + err.field + '"]');
+      // "name#n": the n-th field of that name (a form's n-th line row)
+      var nth = /^(.+)#(\d+)$/.exec(err.field);
+      var input = nth ? form.querySelectorAll('[name="' + nth[1] + '"]')[Number(nth[2])]
+        : form.querySelector('[name="' + err.field + '"]') || form.querySelector('[data-field="' + err.field + '"]');
       if (!input) return;
       count += 1;
       var picker = input.type === "hidden" && input.closest(".picker");

@@ -68,6 +68,12 @@ def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
         screenshot(page, f"wo-intake-{label}", full_page=True)
     page.set_viewport_size(IPAD)
 
+    # a refused quantity is marked in its own row
+    rows.nth(1).get_by_label("数量").fill("0")
+    page.get_by_role("button", name="保存并打印受理单").click()
+    expect(rows.nth(1).locator(".field-error")).to_contain_text("数量")
+    expect(rows.nth(0).locator(".field-error")).to_have_count(0)
+    rows.nth(1).get_by_label("数量").fill("2")
     page.get_by_role("button", name="保存并打印受理单").click()
     expect(page).to_have_url(re.compile(r"/workorders/\d+/receipt$"))
     expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^GD\d{8}-0002$"))
@@ -117,7 +123,8 @@ def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
     page.locator(".wo-qty-form").get_by_role("button", name="修改").click()
     expect(page.locator(".wo-qty-form .field-error")).to_contain_text("数量")
     qty.fill("2")
-    page.locator(".wo-qty-form").get_by_role("button", name="修改").click()
+    with page.expect_navigation():  # saved, the page reloads
+        page.locator(".wo-qty-form").get_by_role("button", name="修改").click()
     expect(page.locator(".wo-qty-form input[name=qty]")).to_have_value("2")
     expect(page.locator(".wo-qty-form .field-error")).to_have_count(0)
     page.locator("#wo-lines").scroll_into_view_if_needed()

@@ -83,6 +83,12 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     assert saved.status_code == 200, saved.text
     order = await WorkOrder.select().where(WorkOrder.serial_no == "SN-NO-GOODS").first()
     assert (await orders.get(tenant, order["id"]))["lines"] == []
+    # a refused goods row is marked in its own row on the page (the empty middle row counts)
+    bad_rows = form | {"line_qty": ["2", "", "0"], "line_goods_id": ["999999", "", str(w["screen"])]}
+    refused = await client.post("/workorders/intake", data=bad_rows, headers=csrf(client) | {"hx-request": "true"})
+    assert refused.status_code == 400
+    marked = {e["field"] for e in json.loads(unquote(refused.headers["x-field-errors"]))}
+    assert marked == {"line_goods_id#0", "line_qty#2"}
     short = form | {"line_warehouse_id": [str(w["general"])], "line_goods_id": [], "line_qty": ["1"]}
     assert (await client.post("/workorders/intake", data=short, headers=csrf(client))).status_code == 400
 
