@@ -299,7 +299,7 @@ async def test_settings_page_needs_the_settings_permission(client, tenant):
     assert (await client.get("/workorders/settings")).status_code == 403
 
 
-async def test_the_edit_dialog_changes_the_intake_data_until_repaired(client, tenant, admin):
+async def test_the_edit_dialog_changes_the_intake_data_until_repaired(client, tenant, other_tenant, admin):
     w = await wo_world(tenant)
     order = await orders.intake(tenant, intake_body(w))
     await page_login(client, "admin@ACME")
@@ -361,9 +361,14 @@ async def test_the_edit_dialog_changes_the_intake_data_until_repaired(client, te
     late = await client.post(f"{url}/edit", data=form | {"serial_no": "SN004"}, headers=hx)
     assert late.status_code == 409 and "修改受理信息" in late.text
     assert (await orders.get(tenant, order["id"]))["serial_no"] == "SN003"
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    hx = csrf(client) | {"hx-request": "true"}
+    assert (await client.get(f"{url}/edit")).status_code == 404
+    assert (await client.post(f"{url}/edit", data=form, headers=hx)).status_code == 404
 
 
-async def test_a_repair_lines_quantity_is_edited_in_its_row(client, tenant, admin):
+async def test_a_repair_lines_quantity_is_edited_in_its_row(client, tenant, other_tenant, admin):
     w = await wo_world(tenant)
     order = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
     line = order["lines"][0]
@@ -385,3 +390,7 @@ async def test_a_repair_lines_quantity_is_edited_in_its_row(client, tenant, admi
     await orders.complete(tenant, order["id"], {"repair_result": "repaired"})
     assert f'hx-post="{url}/lines/{line["id"]}"' not in (await client.get(url)).text
     assert (await client.post(f"{url}/lines/{line['id']}", data={"qty": "2"}, headers=hx)).status_code == 409
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    other = csrf(client) | {"hx-request": "true"}
+    assert (await client.post(f"{url}/lines/{line['id']}", data={"qty": "2"}, headers=other)).status_code == 404
