@@ -44,7 +44,10 @@
     try { errors = JSON.parse(decodeURIComponent(header)); } catch (e) { return 0; }
     var count = 0;
     errors.forEach(function (err) {
-      var input = form.querySelector('[name="' + err.field + '"]') || form.querySelector('[data-field="' + err.field + '"]');
+      // "name#n": the n-th field of that name (a form's n-th line row)
+      var nth = /^(.+)#(\d+)$/.exec(err.field);
+      var input = nth ? form.querySelectorAll('[name="' + nth[1] + '"]')[Number(nth[2])]
+        : form.querySelector('[name="' + err.field + '"]') || form.querySelector('[data-field="' + err.field + '"]');
       if (!input) return;
       count += 1;
       var picker = input.type === "hidden" && input.closest(".picker");
@@ -321,19 +324,34 @@
   });
 
   // Declared behaviours. data-remove-closest="<selector>": the button removes that ancestor (a
-  // row); data-copy-target="<selector>": copies the field's value (data-copied: what to say);
+  // row); data-add-row="<template selector>": a copy of that <template>'s content goes in just
+  // before it, each "__n__" in its ids and labels' for made unique (a form's 【添加一行】);
+  // data-copy-target="<selector>": copies the field's value (data-copied: what to say);
   // data-live-signal="<topic>": refreshes the topic's regions (an inline editor's 取消);
   // data-print-page: prints the page.
   document.addEventListener("click", function (evt) {
     var remover = evt.target.closest("[data-remove-closest]");
     var removed = remover && remover.closest(remover.dataset.removeClosest);
     if (removed) removed.remove();
+    var adder = evt.target.closest("[data-add-row]");
+    var template = adder && document.querySelector(adder.dataset.addRow);
+    if (template) addRow(template);
     var copier = evt.target.closest("[data-copy-target]");
     if (copier) copyField(document.querySelector(copier.dataset.copyTarget), copier.dataset.copied || "已复制");
     var signaller = evt.target.closest("[data-live-signal]");
     if (signaller) signal(signaller.dataset.liveSignal);
     if (evt.target.closest("[data-print-page]")) window.print();
   });
+  var rowSeq = 0;
+  function addRow(template) {
+    var row = template.content.cloneNode(true);
+    var n = "r" + (++rowSeq);
+    row.querySelectorAll("[id], label[for]").forEach(function (el) {
+      if (el.id) el.id = el.id.replace("__n__", n);
+      if (el.htmlFor) el.htmlFor = el.htmlFor.replace("__n__", n);
+    });
+    template.parentNode.insertBefore(row, template);
+  }
   function copyField(field, message) {
     if (!field) return;
     field.select();

@@ -1,7 +1,8 @@
 """【工单受理】 in a real browser (issue 16, the first slice): the form opened with a known phone
 fills the customer, typing the serial shows the device's earlier order, a product is picked,
-saving opens the intake receipt, and the new order is in 【工单处理】 with its page. Screenshots
-at 1280×800, 820×1180 and 390×844 go to var/screenshots/."""
+是否领用货品 opens its goods rows (added and deleted), saving opens the intake receipt, and the
+new order is in 【工单处理】 with its page, whose 【编辑】 dialog changes the intake data.
+Screenshots at 1280×800, 820×1180 and 390×844 go to var/screenshots/."""
 
 from __future__ import annotations
 
@@ -12,21 +13,16 @@ from playwright.sync_api import expect
 
 from server.workorders.services import orders
 from tests.e2e.conftest import DESKTOP, IPAD, PHONE, login, new_page, pick, screenshot
-from tests.masterdata.helpers import chain, make_goods
+from tests.workorders.helpers import intake_body, wo_world
 
 
 @pytest.fixture
 async def known(tenant) -> dict:
-    *_, iphone15 = await chain(tenant, "category", "Apple", "iPhone", "iPhone 15")
-    phone = await make_goods(tenant, "IP15", iphone15["id"], name="iPhone 15", is_intake_item=True)
-    body = {
-        "customer": {"name": "张三", "phone": "13800001234", "address": "上海市徐汇区", "customer_type": "personal"},
-        "goods_id": phone["id"],
-        "serial_no": "F2LXK0AAA",
-        "service_type": "in_warranty",
-        "fault_description": "电池鼓包",
-    }
-    return await orders.intake(tenant, body)
+    w = await wo_world(tenant)
+    customer = {"name": "张三", "phone": "13800001234", "address": "上海市徐汇区", "customer_type": "personal"}
+    return await orders.intake(
+        tenant, intake_body(w, customer=customer, serial_no="F2LXK0AAA", fault_description="电池鼓包")
+    )
 
 
 def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
@@ -51,11 +47,33 @@ def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
     page.locator("#intake-fault").fill("屏幕碎裂，触摸失灵")
     page.get_by_label("划痕").check()
     page.get_by_label("充电器").check()
+
+    # 是否领用货品 opens one goods row; 【添加一行】 adds more, 删除 takes one away
+    expect(page.locator("#intake-issued")).to_be_hidden()
+    page.get_by_label("是否领用货品").check()
+    rows = page.locator("#intake-issued .wo-issued-row")
+    expect(rows).to_have_count(1)
+    for _ in range(2):
+        page.get_by_role("button", name="添加一行").click()
+    expect(rows).to_have_count(3)
+    rows.nth(2).get_by_role("button", name="删除").click()
+    expect(rows).to_have_count(2)
+    for i, (goods, qty) in enumerate((("SCR", "1"), ("BAT", "2"))):
+        pick(page, rows.nth(i).locator(".picker-input").nth(0), "W-GEN", "W-GEN")
+        pick(page, rows.nth(i).locator(".picker-input").nth(1), goods, goods)
+        rows.nth(i).get_by_label("数量").fill(qty)
+    expect(page.locator("#issued-goods-r1")).to_have_value(re.compile("^BAT"))  # the added row's own ids
     for size, label in ((DESKTOP, "desktop"), (IPAD, "ipad"), (PHONE, "phone")):
         page.set_viewport_size(size)
         screenshot(page, f"wo-intake-{label}", full_page=True)
     page.set_viewport_size(IPAD)
 
+    # a refused quantity is marked in its own row
+    rows.nth(1).get_by_label("数量").fill("0")
+    page.get_by_role("button", name="保存并打印受理单").click()
+    expect(rows.nth(1).locator(".field-error")).to_contain_text("数量")
+    expect(rows.nth(0).locator(".field-error")).to_have_count(0)
+    rows.nth(1).get_by_label("数量").fill("2")
     page.get_by_role("button", name="保存并打印受理单").click()
     expect(page).to_have_url(re.compile(r"/workorders/\d+/receipt$"))
     expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^GD\d{8}-0002$"))
@@ -70,3 +88,44 @@ def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
     expect(page.locator("#wo-timeline li")).to_have_count(1)
     expect(page.locator("body")).to_contain_text(known["no"])  # the device's earlier order
     screenshot(page, "wo-detail-desktop", full_page=True)
+    expect(page.locator("#wo-lines tbody tr")).to_have_count(2)
+    expect(page.locator("#wo-lines")).to_contain_text("iPhone 15 电池")
+
+    # 【编辑】: the intake data in a dialog; a refusal marks the field, a good save reloads the page
+    page.locator("#wo-edit").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog.locator("#edit-fault")).to_have_value("屏幕碎裂，触摸失灵")
+    for size, label in ((DESKTOP, "desktop"), (IPAD, "ipad")):
+        page.set_viewport_size(size)
+        screenshot(page, f"wo-edit-{label}")
+    dialog.locator("#edit-phone").fill("138-abc")
+    dialog.get_by_role("button", name="确认").click()
+    expect(dialog.locator(".field-error")).to_contain_text("手机号")
+    dialog.locator("#edit-phone").fill("13800001234")
+    dialog.locator("#edit-name").fill("张三丰")
+    dialog.locator("#edit-fault").fill("屏幕碎裂，已换屏")
+    dialog.get_by_role("button", name="确认").click()
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    expect(page.locator("body")).to_contain_text("已换屏")
+    expect(page.locator("body")).to_contain_text("张三丰")
+
+    # 【直接维修】, a repair line, and its 数量 changed in its row
+    page.select_option("#wo-defective", label="W-BAD W-BAD仓")
+    page.locator("#wo-repair-form").get_by_role("button", name="直接维修").click()
+    expect(page.locator("#wo-status")).to_have_text("维修中")
+    page.select_option("#wo-line-code", label="LCD 维修LCD（用料）")
+    page.select_option("#wo-line-wh", label="W-GEN W-GEN仓")
+    pick(page, page.locator("#wo-line-goods"), "SCR", "SCR")
+    page.locator("#wo-line-form").get_by_role("button", name="添加").click()
+    qty = page.locator(".wo-qty-form input[name=qty]")
+    expect(qty).to_have_value("1")
+    qty.fill("0")
+    page.locator(".wo-qty-form").get_by_role("button", name="修改").click()
+    expect(page.locator(".wo-qty-form .field-error")).to_contain_text("数量")
+    qty.fill("2")
+    with page.expect_navigation():  # saved, the page reloads
+        page.locator(".wo-qty-form").get_by_role("button", name="修改").click()
+    expect(page.locator(".wo-qty-form input[name=qty]")).to_have_value("2")
+    expect(page.locator(".wo-qty-form .field-error")).to_have_count(0)
+    page.locator("#wo-lines").scroll_into_view_if_needed()
+    screenshot(page, "wo-detail-lines-ipad")

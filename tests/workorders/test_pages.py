@@ -4,7 +4,9 @@ service and opens the printable receipt."""
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import unquote
 
 from server.workorders import permissions as P
 from server.workorders.services import orders, settings
@@ -25,6 +27,8 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     assert page.status_code == 200
     assert 'name="customer.phone" value="13800001111"' in page.text and 'value="张三"' in page.text
     assert 'id="intake-known"' in page.text
+    # 是否领用货品 shows one goods row, and the template 【添加一行】 copies
+    assert 'data-shows="#intake-issued"' in page.text and page.text.count('name="line_goods_id"') == 2
 
     part = await client.get("/workorders/intake/customer?customer.phone=13800001111", headers={"hx-request": "true"})
     assert 'value="张三"' in part.text and "<html" not in part.text
@@ -48,8 +52,9 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
         "appearance_text": "背面掉漆",
         "accessory_items": ["充电器"],
         "accessories_text": "",
-        "line_warehouse_id": [str(w["general"]), "", ""],
-        "line_goods_id": [str(w["battery"]), "", ""],
+        "issue_goods": "1",
+        "line_warehouse_id": [str(w["general"]), "", str(w["general"])],
+        "line_goods_id": [str(w["battery"]), "", str(w["screen"])],
         "line_qty": ["2", "", ""],
     }
     saved = await client.post("/workorders/intake", data=form, headers=csrf(client) | {"hx-request": "true"})
@@ -59,7 +64,8 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     assert target == f"/workorders/{order['id']}/receipt"
     assert order["appearance"] == "划痕、磕碰；背面掉漆" and order["accessories"] == "充电器"
     full = await orders.get(tenant, order["id"])
-    assert [(ln["kind"], ln["qty"]) for ln in full["lines"]] == [("issued", 2)]
+    issued = [(ln["kind"], ln["goods_id"], ln["qty"]) for ln in full["lines"]]
+    assert issued == [("issued", w["battery"], 2), ("issued", w["screen"], 1)]  # the empty row is skipped
     receipt = await client.get(target)
     assert receipt.status_code == 200 and order["no"] in receipt.text and "新客户" in receipt.text
 
@@ -70,6 +76,21 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     )
     assert bad.status_code == 400 and "请填写客户姓名" in bad.text
     assert "customer.name" in bad.headers.get("x-field-errors", "").replace("%2E", ".")
+
+    # 是否领用货品 unticked: the rows (typed, then hidden again) are not taken
+    unticked = {k: v for k, v in form.items() if k != "issue_goods"} | {"serial_no": "SN-NO-GOODS"}
+    saved = await client.post("/workorders/intake", data=unticked, headers=csrf(client) | {"hx-request": "true"})
+    assert saved.status_code == 200, saved.text
+    order = await WorkOrder.select().where(WorkOrder.serial_no == "SN-NO-GOODS").first()
+    assert (await orders.get(tenant, order["id"]))["lines"] == []
+    # a refused goods row is marked in its own row on the page (the empty middle row counts)
+    bad_rows = form | {"line_qty": ["2", "", "0"], "line_goods_id": ["999999", "", str(w["screen"])]}
+    refused = await client.post("/workorders/intake", data=bad_rows, headers=csrf(client) | {"hx-request": "true"})
+    assert refused.status_code == 400
+    marked = {e["field"] for e in json.loads(unquote(refused.headers["x-field-errors"]))}
+    assert marked == {"line_goods_id#0", "line_qty#2"}
+    short = form | {"line_warehouse_id": [str(w["general"])], "line_goods_id": [], "line_qty": ["1"]}
+    assert (await client.post("/workorders/intake", data=short, headers=csrf(client))).status_code == 400
 
 
 async def test_intake_needs_the_intake_permission(client, tenant):
@@ -276,3 +297,100 @@ async def test_settings_page_needs_the_settings_permission(client, tenant):
     await service_user(tenant, "front", tenant.org_id, "hq", [P.INTAKE_VIEW])
     await page_login(client, "front@ACME", PASSWORD)
     assert (await client.get("/workorders/settings")).status_code == 403
+
+
+async def test_the_edit_dialog_changes_the_intake_data_until_repaired(client, tenant, other_tenant, admin):
+    w = await wo_world(tenant)
+    order = await orders.intake(tenant, intake_body(w))
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    url = f"/workorders/{order['id']}"
+    hx = csrf(client) | {"hx-request": "true"}
+    assert f'hx-get="{url}/edit"' in (await client.get(url)).text
+    dialog = await client.get(f"{url}/edit", headers={"hx-request": "true"})
+    assert dialog.status_code == 200 and 'id="wo-edit-form"' in dialog.text and 'value="SN001"' in dialog.text
+    assert f'name="goods_id" value="{w["phone"]}"' in dialog.text
+    form = {
+        "customer.phone": "13800001234",
+        "customer.name": "张三丰",
+        "customer.address": "杭州市",
+        "customer_type": "personal",
+        "goods_id": str(w["phone"]),
+        "service_type": "in_warranty",
+        "serial_no": "SN002",
+        "barcode": "IMEI9",
+        "test_result": "",
+        "promised_at": "2026-12-31T10:30",
+        "fault_description": "不开机",
+        "appearance": "划痕",
+        "accessories": "充电器",
+        "remark": "",
+    }
+    saved = await client.post(f"{url}/edit", data=form, headers=hx)
+    assert saved.status_code == 200 and saved.headers["hx-redirect"] == url
+    changed = await orders.get(tenant, order["id"])
+    assert (changed["serial_no"], changed["barcode"], changed["fault_description"]) == ("SN002", "IMEI9", "不开机")
+    assert changed["customer"]["name"] == "张三丰" and changed["customer"]["address"] == "杭州市"
+    assert 'value="2026-12-31T10:30"' in (await client.get(f"{url}/edit")).text
+
+    bad = await client.post(
+        f"{url}/edit",
+        data=form | {"customer.name": "", "service_type": "", "promised_at": "明天", "serial_no": "x" * 70},
+        headers=hx,
+    )
+    assert bad.status_code == 400
+    marked = {e["field"] for e in json.loads(unquote(bad.headers["x-field-errors"]))}
+    assert marked == {"customer.name", "service_type", "promised_at", "serial_no"}
+    assert (await orders.get(tenant, order["id"]))["serial_no"] == "SN002"
+
+    await orders.start_repair(
+        tenant,
+        order["id"],
+        {
+            "final_service_type": "in_warranty",
+            "fault_reason_ids": [w["reason"]],
+            "defective_warehouse_id": w["defective"],
+        },
+    )
+    dialog = await client.get(f"{url}/edit")
+    assert 'name="goods_id"' not in dialog.text and "不能再更换产品" in dialog.text
+    assert (await client.post(f"{url}/edit", data=form | {"serial_no": "SN003"}, headers=hx)).status_code == 200
+    await orders.complete(tenant, order["id"], {"repair_result": "repaired"})
+    assert 'id="wo-edit"' not in (await client.get(url)).text
+    late = await client.post(f"{url}/edit", data=form | {"serial_no": "SN004"}, headers=hx)
+    assert late.status_code == 409 and "修改受理信息" in late.text
+    assert (await orders.get(tenant, order["id"]))["serial_no"] == "SN003"
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    hx = csrf(client) | {"hx-request": "true"}
+    assert (await client.get(f"{url}/edit")).status_code == 404
+    assert (await client.post(f"{url}/edit", data=form, headers=hx)).status_code == 404
+
+
+async def test_a_repair_lines_quantity_is_edited_in_its_row(client, tenant, other_tenant, admin):
+    w = await wo_world(tenant)
+    order = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
+    line = order["lines"][0]
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    url = f"/workorders/{order['id']}"
+    hx = csrf(client) | {"hx-request": "true"}
+    assert f'hx-post="{url}/lines/{line["id"]}"' in (await client.get(url)).text
+    done = await client.post(f"{url}/lines/{line['id']}", data={"qty": "3"}, headers=hx)
+    assert done.status_code == 200 and done.headers["hx-redirect"] == url
+    assert (await orders.get(tenant, order["id"]))["lines"][0]["qty"] == 3
+    for qty in ("0", "-2", "abc", ""):
+        refused = await client.post(f"{url}/lines/{line['id']}", data={"qty": qty}, headers=hx)
+        assert refused.status_code == 400 and "数量" in refused.text, qty
+        assert "qty" in refused.headers.get("x-field-errors", "")
+    assert (await orders.get(tenant, order["id"]))["lines"][0]["qty"] == 3
+    assert (await client.post(f"{url}/lines/999999", data={"qty": "2"}, headers=hx)).status_code == 404
+    await orders.complete(tenant, order["id"], {"repair_result": "repaired"})
+    assert f'hx-post="{url}/lines/{line["id"]}"' not in (await client.get(url)).text
+    assert (await client.post(f"{url}/lines/{line['id']}", data={"qty": "2"}, headers=hx)).status_code == 409
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    other = csrf(client) | {"hx-request": "true"}
+    assert (await client.post(f"{url}/lines/{line['id']}", data={"qty": "2"}, headers=other)).status_code == 404

@@ -4,13 +4,14 @@ number's device history, and the intake receipt's print view."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from server.core import validate
-from server.core.errors import BusinessError
+from server.core.errors import BusinessError, FieldErrors
 from server.core.forms import form_data, form_rows
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, redirect, render
@@ -21,7 +22,6 @@ from server.workorders.services import customers, orders
 
 APPEARANCE = ("外观完好", "划痕", "磕碰", "屏幕破裂", "后盖破损", "进液痕迹")
 ACCESSORIES = ("充电器", "数据线", "耳机", "包装盒", "SIM卡", "保护壳", "发票")
-ISSUED_ROWS = 3
 INTAKE_FIELDS = (
     "goods_id",
     "category_id",
@@ -43,6 +43,17 @@ def _joined(items: list[str], allowed: tuple[str, ...], text: Any) -> str:
     ticked = "、".join(i for i in allowed if i in items)
     extra = text.strip() if isinstance(text, str) else ""
     return "；".join(x for x in (ticked, extra) if x)
+
+
+def _on_rows(exc: FieldErrors, kept: list[int]) -> FieldErrors:
+    """The service's `issued_lines[i].qty` as the form's `line_qty#n`: the n-th row on the page
+    (empty rows were not sent on), so app.js marks the box in that row."""
+    errors = []
+    for e in exc.errors:
+        m = re.fullmatch(r"issued_lines\[(\d+)\]\.(\w+)", e.field or "")
+        field = f"line_{m[2]}#{kept[int(m[1])]}" if m and int(m[1]) < len(kept) else e.field
+        errors.append(BusinessError(e.detail, code=e.code, field=field))
+    return FieldErrors(errors)
 
 
 async def _choices(ctx: Ctx) -> dict:
@@ -75,7 +86,6 @@ class IntakePages(Controller):
             technicians=await orders.technicians(ctx, ctx.org_id),
             appearance=APPEARANCE,
             accessories=ACCESSORIES,
-            issued_rows=range(ISSUED_ROWS),
         )
 
     @get("/intake/customer", opt={"perm": P.INTAKE_VIEW}, include_in_schema=False)
@@ -108,18 +118,27 @@ class IntakePages(Controller):
         ctx = ctx_of(request)
         form = await form_data(request, lists=("appearance_items", "accessory_items"))
         rows = await form_rows(request, "line_warehouse_id", "line_goods_id", "line_qty", label="领用货品")
+        if not form.get("issue_goods"):  # 是否领用货品 unticked: rows typed and hidden again do not count
+            rows = []
+        kept = [n for n, r in enumerate(rows) if r["line_warehouse_id"] or r["line_goods_id"]]
         data = {k: form.get(k) for k in INTAKE_FIELDS if form.get(k) not in (None, "")}
         data |= {
             "customer": {f: form.get(f"customer.{f}", "") for f in ("name", "phone", "address", "customer_type")},
             "appearance": _joined(form["appearance_items"], APPEARANCE, form.get("appearance_text")),
             "accessories": _joined(form["accessory_items"], ACCESSORIES, form.get("accessories_text")),
             "issued_lines": [
-                {"warehouse_id": r["line_warehouse_id"], "goods_id": r["line_goods_id"], "qty": r["line_qty"] or None}
-                for r in rows
-                if r["line_warehouse_id"] or r["line_goods_id"]
+                {
+                    "warehouse_id": rows[n]["line_warehouse_id"],
+                    "goods_id": rows[n]["line_goods_id"],
+                    "qty": rows[n]["line_qty"] or None,
+                }
+                for n in kept
             ],
         }
-        order = await orders.intake(ctx, data)
+        try:
+            order = await orders.intake(ctx, data)
+        except FieldErrors as exc:
+            raise _on_rows(exc, kept) from None
         return redirect(request, f"/workorders/{order['id']}/receipt")
 
     @get("/{order_id:int}/receipt", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)

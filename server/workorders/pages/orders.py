@@ -1,6 +1,7 @@
 """【工单处理】 (SPEC 5): the filtered list with SLA colours (live on `workorders`), and the work
 order's page: intake data, charges, repair lines, the status timeline and the device history,
-with the forms of 派工, 【直接维修】 and its lines, 【维修完毕】, 【结单】 and 取消. Each form posts to
+with the forms of 派工, 【直接维修】 and its lines (a line's 数量 edited in its row), 【维修完毕】,
+【结单】 and 取消, and the 【编辑】 dialog of the intake data (until repaired). Each form posts to
 its service and reloads the page; a refusal shows in the form."""
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ from server.workorders.states import Sla, WorkOrderStatus
 
 BADGES = {"accepted": "blue", "repairing": "amber", "repaired": "green", "closed": "grey", "cancelled": "grey"}
 SLA_BADGES = {Sla.GREEN: "green", Sla.YELLOW: "amber", Sla.RED: "red"}
+EDIT_FIELDS = (
+    "serial_no",
+    "barcode",
+    "service_type",
+    "test_result",
+    "fault_description",
+    "appearance",
+    "accessories",
+    "promised_at",
+    "remark",
+)
 KINDS = ("service_type", "customer_type", "test_result", "repair_result", "closing_method", "payment_method")
 
 
@@ -101,6 +113,31 @@ class OrderPages(Controller):
             dicts={k: await dictionaries.items(ctx, k, enabled_only=True) for k in KINDS} if open_ else {},
         )
 
+    @get("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
+    async def edit_form(self, request: Request, order_id: FromPath[int]) -> Response:
+        """The 【编辑】 dialog of the intake data; the product only before repair starts."""
+        ctx = ctx_of(request)
+        order = await orders.get(ctx, order_id)
+        dicts = {
+            k: await dictionaries.items(ctx, k, enabled_only=True)
+            for k in ("service_type", "customer_type", "test_result")
+        }
+        return render(request, "workorders/_edit_form.html", order=order, dicts=dicts)
+
+    @post("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
+    async def edit(self, request: Request, order_id: FromPath[int]) -> Response:
+        """The dialog's fields through `orders.update`: the customer's type is the order's too,
+        and an empty product box keeps the product (or category) the order has."""
+        form = await form_data(request)
+        data = {k: form.get(k, "") for k in EDIT_FIELDS}
+        data["customer_type"] = form.get("customer_type", "")
+        data["customer"] = {f: form.get(f"customer.{f}", "") for f in ("name", "phone", "address")}
+        data["customer"]["customer_type"] = data["customer_type"]
+        if form.get("goods_id"):
+            data["goods_id"] = form["goods_id"]
+        await orders.update(ctx_of(request), order_id, data)
+        return redirect(request, f"/workorders/{order_id}")
+
     @post("/{order_id:int}/assign", opt={"perm": P.ASSIGN}, include_in_schema=False)
     async def assign(self, request: Request, order_id: FromPath[int]) -> Response:
         data = await form_data(request)
@@ -136,6 +173,12 @@ class OrderPages(Controller):
     @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
     async def cancel(self, request: Request, order_id: FromPath[int]) -> Response:
         return await _act(request, order_id, orders.cancel)
+
+    @post("/{order_id:int}/lines/{line_id:int}", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def update_line(self, request: Request, order_id: FromPath[int], line_id: FromPath[int]) -> Response:
+        """A repair line's 数量, edited in its row."""
+        await orders.update_line(ctx_of(request), order_id, line_id, await form_data(request))
+        return redirect(request, f"/workorders/{order_id}")
 
     @post("/{order_id:int}/lines/{line_id:int}/delete", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def delete_line(self, request: Request, order_id: FromPath[int], line_id: FromPath[int]) -> Response:
