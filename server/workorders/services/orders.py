@@ -313,11 +313,13 @@ async def history(ctx: Ctx, order_id: Any) -> list[dict]:
     """The status timeline: each status, who set it, when, and how long the order stayed in it.
     One query: the order's visibility through the join (every order has its intake row)."""
     oid = validate.ident(order_id, "工单", "id")
-    log = WorkOrderStatusLog
     rows = (
-        await log.select()
-        .where(scoped(ctx, log, subtree=log.work_order.org_path) & (log.work_order == oid))
-        .order_by(log.id)
+        await WorkOrderStatusLog.select()
+        .where(
+            scoped(ctx, WorkOrderStatusLog, subtree=WorkOrderStatusLog.work_order.org_path)
+            & (WorkOrderStatusLog.work_order == oid)
+        )
+        .order_by(WorkOrderStatusLog.id)
     )
     if not rows:
         raise NotFound("工单")
