@@ -56,6 +56,90 @@ PATHS = {
 }
 
 
+ORG_COLUMNS = (
+    "id",
+    "tenant_id",
+    "code",
+    "name",
+    "parent",
+    "kind",
+    "level",
+    "depth",
+    "path",
+    "created_at",
+    "updated_at",
+)
+USER_COLUMNS = ("id", "tenant_id", "org", "account", "account_key", "name", "password_hash", "created_at", "updated_at")
+CUSTOMER_COLUMNS = (
+    "id",
+    "tenant_id",
+    "name",
+    "phone",
+    "address",
+    "customer_type",
+    "no_notify",
+    "created_at",
+    "updated_at",
+)
+ORDER_COLUMNS = (
+    *("id", "tenant_id", "org_id", "org_path", "no", "status", "status_at", "customer", "goods_id", "category_id"),
+    *("serial_no", "service_type", "customer_type", "fault_description", "technician_id", "final_service_type"),
+    *("labor", "parts", "total", "closing_method", "amount_received", "payment_method", "cancel_reason"),
+    *("created_by_name", "created_at", "repair_started_at", "repaired_at", "closed_at", "cancelled_at", "updated_at"),
+)
+LINE_COLUMNS = (
+    *("tenant_id", "work_order", "kind", "repair_code_id", "warehouse_id", "goods_id", "qty", "labor_fee", "price"),
+    "created_at",
+)
+LOG_COLUMNS = ("tenant_id", "work_order", "from_status", "to_status", "user_id", "user_name", "at")
+CHUNK = 50_000
+
+
+def _orders(first, stop, rng, t, end, n_orders, techs, phones, parts, codes, reasons, warehouse_id, n_customers):
+    """Orders `first`..`stop - 1` spread over the year before `end`, with their lines, fault
+    reasons and status rows; the last two weeks' orders are still open."""
+    shares, weights = [s for s, _ in STATUSES], [w for _, w in STATUSES]
+    begin, step = end - timedelta(days=365), timedelta(days=365) / max(1, n_orders)
+    orders, lines, reason_rows, logs = [], [], [], []
+    for oid in range(first, stop):
+        created = begin + step * (oid - 1)
+        status = rng.choices(shares, weights)[0] if created < end - timedelta(days=14) else rng.choice(shares[2:])
+        tech, store = rng.choice(techs)
+        phone = rng.choice(phones)
+        path = PATHS[status]
+        stamps = [created + timedelta(hours=4 * k) for k in range(len(path))]
+        at = dict(zip(path, stamps, strict=True))
+        own = []
+        if "repairing" in path:
+            for _ in range(rng.choice((1, 1, 2))):
+                code = rng.choice(codes)
+                part = rng.choice(parts)["id"]
+                own.append(
+                    (t, oid, "repair", code["id"], warehouse_id, part, 1, code["labor_fee"], 800_000, at["repairing"])
+                )
+            reason_rows.append((t, oid, rng.choice(reasons)["id"]))
+        labor = sum(ln[7] for ln in own) if "repaired" in path else 0
+        part_sum = sum(ln[8] for ln in own) if "repaired" in path else 0
+        closed, started = status == "closed", "repairing" in path
+        orders.append(
+            (
+                *(oid, t, store["id"], store["path"], f"WO{created:%Y%m%d}{oid:07d}", status, stamps[-1]),
+                *(rng.randrange(n_customers) + 1, phone["id"], phone["category"], f"SN{rng.randrange(n_orders):09d}"),
+                *("in_warranty", "personal", "屏幕碎裂，触摸失灵", tech if started else None),
+                *("in_warranty" if started else "", labor, part_sum, labor + part_sum),
+                *("self_pickup" if closed else "", labor + part_sum if closed else 0, "cash" if closed else ""),
+                *("客户取消" if status == "cancelled" else "", "管理员", created, at.get("repairing")),
+                *(at.get("repaired"), at.get("closed"), at.get("cancelled"), stamps[-1]),
+            )
+        )
+        lines.extend(own)
+        prev = ""
+        for s, stamp in zip(path, stamps, strict=True):
+            logs.append((t, oid, prev, s, None, "管理员", stamp))
+            prev = s
+    return orders, lines, reason_rows, logs
+
+
 async def seed(url: str, n_orders: int, rng: random.Random) -> dict:
     """200 orgs, 100 technicians and the orders, straight into the database of the demo tenant."""
     from server import domains  # noqa: F401  (every table on the engine)
@@ -72,8 +156,8 @@ async def seed(url: str, n_orders: int, rng: random.Random) -> dict:
     role = await roles.create(ctx, {"name": "基准技师", "org_kind": "branch", "permissions": [P.REPAIR, P.VIEW]})
     phones = await Goods.select(Goods.id, Goods.category).where(
         (Goods.tenant_id == ctx.tenant_id) & (Goods.is_intake_item == True)
-    )  # noqa: E712
-    parts = await Goods.select(Goods.id).where((Goods.tenant_id == ctx.tenant_id) & (Goods.is_intake_item == False))  # noqa: E712
+    )
+    parts = await Goods.select(Goods.id).where((Goods.tenant_id == ctx.tenant_id) & (Goods.is_intake_item == False))
     codes = await RepairCode.select(RepairCode.id, RepairCode.labor_fee).where(RepairCode.tenant_id == ctx.tenant_id)
     reasons = await FaultReason.select(FaultReason.id).where(FaultReason.tenant_id == ctx.tenant_id)
     warehouse = await Warehouse.select(Warehouse.id).where(Warehouse.tenant_id == ctx.tenant_id).first()
@@ -110,182 +194,48 @@ async def seed(url: str, n_orders: int, rng: random.Random) -> dict:
         customers.append(
             (i + 1, t, f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}", phone, "", "personal", False, end, end)
         )
-    shares = [s for s, _ in STATUSES]
-    weights = [w for _, w in STATUSES]
-    order_rows, line_rows, reason_rows, log_rows = [], [], [], []
-    start = end - timedelta(days=365)
-    step = timedelta(days=365) / max(1, n_orders)
-    for i in range(n_orders):
-        oid = i + 1
-        created = start + step * i
-        status = rng.choices(shares, weights)[0] if created < end - timedelta(days=14) else rng.choice(shares[2:])
-        tech, store = rng.choice(techs)
-        phone = rng.choice(phones)
-        customer = customers[rng.randrange(len(customers))]
-        path = PATHS[status]
-        stamps = [created + timedelta(hours=4 * k) for k in range(len(path))]
-        at = dict(zip(path, stamps, strict=True))
-        lines = []
-        if "repairing" in path:
-            for _ in range(rng.choice((1, 1, 2))):
-                code = rng.choice(codes)
-                lines.append(
-                    (
-                        t,
-                        oid,
-                        "repair",
-                        code["id"],
-                        warehouse["id"],
-                        rng.choice(parts)["id"],
-                        1,
-                        code["labor_fee"],
-                        800_000,
-                        at["repairing"],
-                    )
-                )
-            reason_rows.append((t, oid, rng.choice(reasons)["id"]))
-        labor = sum(ln[7] for ln in lines) if "repaired" in path else 0
-        part_sum = sum(ln[8] for ln in lines) if "repaired" in path else 0
-        order_rows.append(
-            (
-                oid,
-                t,
-                store["id"],
-                store["path"],
-                f"WO{created:%Y%m%d}{oid:07d}",
-                status,
-                stamps[-1],
-                customer[0],
-                phone["id"],
-                phone["category"],
-                f"SN{rng.randrange(n_orders):09d}",
-                "in_warranty",
-                "personal",
-                "屏幕碎裂，触摸失灵",
-                tech if "repairing" in path else None,
-                "in_warranty" if "repairing" in path else "",
-                labor,
-                part_sum,
-                labor + part_sum,
-                "self_pickup" if status == "closed" else "",
-                labor + part_sum if status == "closed" else 0,
-                "cash" if status == "closed" else "",
-                "客户取消" if status == "cancelled" else "",
-                "管理员",
-                created,
-                at.get("repairing"),
-                at.get("repaired"),
-                at.get("closed"),
-                at.get("cancelled"),
-                stamps[-1],
-            )
-        )
-        line_rows.extend(lines)
-        prev = ""
-        for s, stamp in zip(path, stamps, strict=True):
-            log_rows.append((t, oid, prev, s, None, "管理员", stamp))
-            prev = s
-
+    loaded = {"lines": 0, "logs": 0}
+    sample: dict = {}
+    kinds = (rng, t, end, n_orders, techs, phones, parts, codes, reasons, warehouse["id"], len(customers))
     async with Loader(url) as bulk:
-        await bulk.rows(
-            "org",
-            ("id", "tenant_id", "code", "name", "parent", "kind", "level", "depth", "path", "created_at", "updated_at"),
-            org_rows,
-        )
-        await bulk.rows(
-            "app_user",
-            ("id", "tenant_id", "org", "account", "account_key", "name", "password_hash", "created_at", "updated_at"),
-            user_rows,
-        )
+        await bulk.rows("org", ORG_COLUMNS, org_rows)
+        await bulk.rows("app_user", USER_COLUMNS, user_rows)
         await bulk.rows("user_role", ("tenant_id", "user", "role"), link_rows)
-        await bulk.rows(
-            "wo_customer",
-            ("id", "tenant_id", "name", "phone", "address", "customer_type", "no_notify", "created_at", "updated_at"),
-            customers,
-        )
-        order_columns = (
-            "id",
-            "tenant_id",
-            "org_id",
-            "org_path",
-            "no",
-            "status",
-            "status_at",
-            "customer",
-            "goods_id",
-            "category_id",
-            "serial_no",
-            "service_type",
-            "customer_type",
-            "fault_description",
-            "technician_id",
-            "final_service_type",
-            "labor",
-            "parts",
-            "total",
-            "closing_method",
-            "amount_received",
-            "payment_method",
-            "cancel_reason",
-            "created_by_name",
-            "created_at",
-            "repair_started_at",
-            "repaired_at",
-            "closed_at",
-            "cancelled_at",
-            "updated_at",
-        )
-        for i in range(0, len(order_rows), 50_000):
-            await bulk.rows("wo_order", order_columns, order_rows[i : i + 50_000])
-        line_columns = (
-            "tenant_id",
-            "work_order",
-            "kind",
-            "repair_code_id",
-            "warehouse_id",
-            "goods_id",
-            "qty",
-            "labor_fee",
-            "price",
-            "created_at",
-        )
-        for i in range(0, len(line_rows), 50_000):
-            await bulk.rows("wo_line", line_columns, line_rows[i : i + 50_000])
-        await bulk.rows("wo_order_fault_reason", ("tenant_id", "work_order", "fault_reason_id"), reason_rows)
-        for i in range(0, len(log_rows), 50_000):
-            await bulk.rows(
-                "wo_status_log",
-                ("tenant_id", "work_order", "from_status", "to_status", "user_id", "user_name", "at"),
-                log_rows[i : i + 50_000],
-            )
+        await bulk.rows("wo_customer", CUSTOMER_COLUMNS, customers)
+        for first in range(1, n_orders + 1, CHUNK):  # generated and loaded a chunk at a time: 1,000,000 fit
+            order_rows, line_rows, reason_rows, log_rows = _orders(first, min(n_orders + 1, first + CHUNK), *kinds)
+            await bulk.rows("wo_order", ORDER_COLUMNS, order_rows)
+            await bulk.rows("wo_line", LINE_COLUMNS, line_rows)
+            await bulk.rows("wo_order_fault_reason", ("tenant_id", "work_order", "fault_reason_id"), reason_rows)
+            await bulk.rows("wo_status_log", LOG_COLUMNS, log_rows)
+            loaded["lines"] += len(line_rows)
+            loaded["logs"] += len(log_rows)
+            with_lines = {ln[1] for ln in line_rows}
+            for r in order_rows:
+                if r[0] == max(1, n_orders // 2):
+                    sample["middle"] = r
+                if r[5] == "repairing":
+                    sample["repairing"] = r[0]
+                if r[5] == "closed" and r[0] in with_lines:
+                    sample["closed"] = r[0]
         if not bulk.path:  # explicit ids: the sequences move past them, then the planner's statistics
             for table in ("org", "app_user", "wo_customer", "wo_order"):
                 await bulk.conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
-            for table in (
-                "org",
-                "app_user",
-                "wo_customer",
-                "wo_order",
-                "wo_line",
-                "wo_status_log",
-                "wo_order_fault_reason",
-            ):
+            for table in ("org", "app_user", "wo_customer", "wo_order", "wo_line", "wo_status_log"):
                 await bulk.conn.execute(f"VACUUM ANALYZE {table}")
-    repairing = next(r for r in reversed(order_rows) if r[5] == "repairing")
-    closed = next(r for r in reversed(order_rows) if r[5] == "closed" and r[0] in {ln[1] for ln in line_rows[-200:]})
-    sample = order_rows[len(order_rows) // 2]
+            await bulk.conn.execute("VACUUM ANALYZE wo_order_fault_reason")
+    middle = sample["middle"]
     phone_of = {c[0]: c[3] for c in customers}
     return {
-        "phone": phone_of[sample[7]],
-        "serial": sample[10],
-        "repairing": repairing[0],
-        "closed": closed[0],
+        "phone": phone_of[middle[7]],
+        "serial": middle[10],
+        "repairing": sample["repairing"],
+        "closed": sample["closed"],
         "intake_goods": phones[0]["id"],
-        "code": next(c["id"] for c in codes),
-        "lines": len(line_rows),
-        "logs": len(log_rows),
+        "lines": loaded["lines"],
+        "logs": loaded["logs"],
         "customers": len(customers),
     }
 
