@@ -56,11 +56,12 @@ def _on_rows(exc: FieldErrors, kept: list[int]) -> FieldErrors:
     return FieldErrors(errors)
 
 
+# the dictionaries an intake fills
+INTAKE_KINDS = ("service_type", "customer_type", "test_result")
+
+
 async def _choices(ctx: Ctx) -> dict:
-    return {
-        kind: await dictionaries.items(ctx, kind, enabled_only=True)
-        for kind in ("service_type", "customer_type", "test_result")
-    }
+    return await dictionaries.by_kind(ctx, INTAKE_KINDS, enabled_only=True)
 
 
 class IntakePages(Controller):
@@ -146,10 +147,7 @@ class IntakePages(Controller):
         """The intake receipt, plain HTML to print (receipt templates come with printing)."""
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
-        names = {
-            kind: {i["code"]: i["name"] for i in await dictionaries.items(ctx, kind)}
-            for kind in ("service_type", "customer_type", "test_result")
-        }
+        names = dictionaries.names(await dictionaries.by_kind(ctx, INTAKE_KINDS))
         return render(request, "workorders/receipt.html", order=order, names=names)
 
 

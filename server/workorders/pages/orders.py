@@ -18,6 +18,7 @@ from server.core.web import ctx_of, htmx_target, redirect, render
 from server.masterdata.services import dictionaries
 from server.workorders import exports
 from server.workorders import permissions as P
+from server.workorders.pages.intake import INTAKE_KINDS
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import orders
 from server.workorders.states import Sla, WorkOrderStatus
@@ -95,7 +96,7 @@ class OrderPages(Controller):
     async def detail(self, request: Request, order_id: FromPath[int]) -> Response:
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
-        names = {kind: {i["code"]: i["name"] for i in await dictionaries.items(ctx, kind)} for kind in KINDS}
+        kinds = await dictionaries.by_kind(ctx, KINDS)
         device = await orders.device(ctx, order["serial_no"]) if order["serial_no"] else None
         open_ = order["status"] not in ("closed", "cancelled")
         return render(
@@ -103,14 +104,14 @@ class OrderPages(Controller):
             "workorders/detail.html",
             title=f"工单 {order['no']}",
             order=order,
-            names=names,
+            names=dictionaries.names(kinds),
             timeline=await orders.history(ctx, order["id"]),
             device=device,
             badges=BADGES,
             sla_badges=SLA_BADGES,
             choices=await orders.choices(ctx, order) if open_ else {},
             stock=await orders.line_stock(ctx, order) if open_ else None,
-            dicts={k: await dictionaries.items(ctx, k, enabled_only=True) for k in KINDS} if open_ else {},
+            dicts={k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()} if open_ else {},
         )
 
     @get("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
@@ -118,10 +119,7 @@ class OrderPages(Controller):
         """The 【编辑】 dialog of the intake data; the product only before repair starts."""
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
-        dicts = {
-            k: await dictionaries.items(ctx, k, enabled_only=True)
-            for k in ("service_type", "customer_type", "test_result")
-        }
+        dicts = await dictionaries.by_kind(ctx, INTAKE_KINDS, enabled_only=True)
         return render(request, "workorders/_edit_form.html", order=order, dicts=dicts)
 
     @post("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
@@ -167,7 +165,7 @@ class OrderPages(Controller):
         """The closing receipt (结单单), plain HTML to print like the intake receipt."""
         ctx = ctx_of(request)
         order = await orders.closed(ctx, order_id)
-        names = {kind: {i["code"]: i["name"] for i in await dictionaries.items(ctx, kind)} for kind in KINDS}
+        names = dictionaries.names(await dictionaries.by_kind(ctx, KINDS))
         return render(request, "workorders/closing_receipt.html", order=order, names=names)
 
     @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
