@@ -35,7 +35,10 @@ def test_settings_page_marks_bad_limits_and_saves(tenant, browser, live_server):
     screenshot(page, "wo-settings-errors-desktop", full_page=True)
     page.locator('[name="sla.repairing.yellow"]').fill("2000")
     page.locator('[name="sla.accepted.yellow"]').fill("120")
-    page.get_by_role("button", name="保存").click()
+    # the save's answer, before reading the page again: the marks clear as soon as it is sent
+    with page.expect_response(lambda r: r.request.method == "POST" and "/workorders/settings" in r.url) as saved:
+        page.get_by_role("button", name="保存").click()
+    assert saved.value.ok
     expect(page.locator("#workorder-settings [aria-invalid=true]")).to_have_count(0)
     until(page, "!document.querySelector('#workorder-settings .field-error')")
     page.reload()
