@@ -55,19 +55,24 @@ def call_next(admin_api, w: dict) -> dict:
 
 def readable(tv: Page, selector: str) -> None:
     """The element is on screen and nothing lies over it: the topmost element at its centre is
-    itself or inside it, and no filter (blur) is on it or around it."""
-    box = tv.locator(selector).bounding_box()
-    assert box and box["y"] >= 0 and box["y"] + box["height"] <= TV["height"], (selector, box)
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    assert tv.evaluate(
-        f"(() => {{ const el = document.querySelector({selector!r}); const top = document.elementFromPoint({x}, {y});"
-        " return !!top && (el === top || el.contains(top)); })()"
-    ), f"{selector} is covered"
-    assert tv.evaluate(
-        f"(() => {{ for (let el = document.querySelector({selector!r}); el; el = el.parentElement) {{"
-        " const s = getComputedStyle(el); if (s.filter !== 'none' || s.backdropFilter !== 'none') return false; }"
-        " return true; })()"
-    ), f"{selector} is blurred"
+    itself or inside it, and no filter (blur) is on it or around it. Measured in one evaluation
+    and polled, since the board is fetched again (and swapped) once the socket opens."""
+    check = (
+        f"(() => {{ const el = document.querySelector({selector!r}); if (!el) return 'missing';"
+        " const box = el.getBoundingClientRect(); if (!box.height) return 'not shown';"
+        f" if (box.top < 0 || box.bottom > {TV['height']}) return 'off screen ' + box.top + '..' + box.bottom;"
+        " const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);"
+        " if (!top || (top !== el && !el.contains(top))) return 'covered';"
+        " for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e);"
+        " if (s.filter !== 'none' || s.backdropFilter !== 'none') return 'blurred'; }"
+        " return ''; })()"
+    )
+    import time
+
+    deadline = time.monotonic() + 10
+    while (reason := tv.evaluate(check)) and time.monotonic() < deadline:
+        tv.wait_for_timeout(100)
+    assert not reason, f"{selector}: {reason}"
 
 
 def test_the_tv_is_readable_without_a_click_and_asks_for_voice_in_a_corner(browser, live_server, admin_api):
