@@ -79,6 +79,57 @@ async def database_url(template_db, tmp_path) -> AsyncIterator[str]:
     yield url
 
 
+# Tests run PostgreSQL without the app's pool (the reused app serves several event loops: the
+# test's and the client's portal), so every query or transaction in flight holds a connection of
+# its own, and a concurrency test with 100 calls at once would pass PostgreSQL's default
+# max_connections (100) on its own. Each worker waits for one of PG_CONNECTIONS slots instead:
+# two workers and their live servers (5 each) stay well under it.
+PG_CONNECTIONS = 30
+
+
+def _cap_pg_connections() -> None:
+    import threading
+    import time
+
+    import asyncpg
+
+    lock = threading.Lock()  # the slots are shared by every event loop of the worker
+    held = [0]
+
+    class Capped(asyncpg.Connection):
+        _released = False
+
+        def _cleanup(self) -> None:  # asyncpg calls it once the connection is closed or lost
+            super()._cleanup()
+            if not self._released:
+                self._released = True
+                with lock:
+                    held[0] -= 1
+
+    async def get_new_connection(self) -> asyncpg.Connection:
+        deadline = time.monotonic() + TEST_TIMEOUTS.acquire
+        while True:
+            with lock:
+                if held[0] < PG_CONNECTIONS:
+                    held[0] += 1
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"all {PG_CONNECTIONS} PostgreSQL connections held for {TEST_TIMEOUTS.acquire} s")
+            await asyncio.sleep(0.005)
+        try:
+            return await asyncpg.connect(**self.config, connection_class=Capped)
+        except BaseException:
+            with lock:
+                held[0] -= 1
+            raise
+
+    db._PostgresEngine.get_new_connection = get_new_connection
+
+
+if PG_URL:
+    _cap_pg_connections()
+
+
 # One Redis key prefix per worker and run: the worker's app is reused from test to test, and
 # what a test leaves in Redis under it is deleted before the next one.
 REDIS_PREFIX = f"WEIFUTEST{RUN}{WORKER}"
