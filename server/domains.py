@@ -31,6 +31,7 @@ APP_REGISTRY = AppRegistry(
         "server.inventory.piccolo_app",
         "server.queue.piccolo_app",
         "server.workorders.piccolo_app",
+        "server.logistics.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

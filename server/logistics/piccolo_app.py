@@ -1,0 +1,9 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+APP_CONFIG = AppConfig(
+    app_name="logistics",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[],
+)

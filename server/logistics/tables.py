@@ -1,0 +1,1 @@
+"""Tables of logistics: orders (lg_order*) and shipments (lg_shipment*)."""
