@@ -3,7 +3,8 @@ calls A001 at the counter, 【开单】 opens intake with the phone filled, save
 the order appears live in 【工单处理】 in a second browser and on the technician's phone-sized
 【我的维修】, which opens the phone repair page (the order's facts first); there the technician
 starts the repair, adds a line with a part (its stock shown), edits its quantity, adds and
-deletes a labour line and 【维修完毕】, the page never wider than the phone; the part
+deletes a labour line, sees the goods the front desk issues meanwhile arrive live, and
+【维修完毕】, the page never wider than the phone; the part
 leaves the 通用库 and the 坏品库 receives the old one; the front desk closes it by mail.
 Screenshots of the list, detail, mine and repair pages at 1280×800, 820×1180 and 390×844 go to
 var/screenshots/wo-flow-*.png."""
@@ -47,12 +48,6 @@ def shots(page, name: str, back_to: dict) -> None:
 def no_sideways(page) -> None:
     """Nothing on the page scrolls sideways (a phone's whole repair fits its width)."""
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-
-
-def in_view(page, selector: str) -> None:
-    """The element shows in the first screen, without scrolling."""
-    box = page.locator(selector).bounding_box()
-    assert box and box["y"] + box["height"] <= page.viewport_size["height"], box
 
 
 def stock(api, warehouse_id: int, goods_id: int) -> int:
@@ -112,12 +107,13 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     # --- the technician repairs it on the phone, on the repair page 【我的维修】 opens ---------------
     tech.locator(f'.wo-mine-item[data-no="{no}"] a').click()
     expect(tech).to_have_url(re.compile(rf"/workorders/{order_id}/repair$"))
+    online(tech)
     facts = tech.locator(".wo-facts")
     expect(tech.locator("h1")).to_contain_text(no)
     for fact in ("李四", "iPhone 15", "F2LXK0BBB", "屏幕碎裂", "受理"):
         expect(facts).to_contain_text(fact)
     expect(tech.locator("#wo-sla")).to_be_visible()
-    in_view(tech, "#wo-status")  # the facts first, not the intake section
+    expect(tech.locator("#wo-status")).to_be_in_viewport(ratio=1)  # the facts first, not the intake section
     shots(tech, "repair-accepted", PHONE)
     tech.select_option("#wo-defective", index=1)  # the org's 坏品库
     tech.get_by_role("button", name="直接维修").click()
@@ -144,6 +140,11 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     tech.once("dialog", lambda d: d.accept())
     tech.locator("#wo-lines tbody tr").nth(1).get_by_role("button", name="删除").click()
     expect(tech.locator("#wo-lines tbody tr")).to_have_count(1)
+    # the front desk adds issued goods: the technician's page shows them live, stock and all
+    issued = {"warehouse_id": shop["general"], "goods_id": shop["battery"], "qty": 1}
+    admin_api.call("PATCH", f"/api/v1/work-orders/{order_id}", json={"issued_lines": [issued]})
+    expect(tech.locator("#wo-lines tbody tr")).to_have_count(2, timeout=LIVE)
+    expect(tech.locator("#wo-lines tbody tr").nth(1)).to_contain_text("受理领用")
     no_sideways(tech)
     shots(tech, "repair-repairing", PHONE)
     tech.select_option("#wo-result", index=0)
@@ -153,6 +154,7 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     expect(tech).to_have_url(re.compile(rf"/workorders/{order_id}/repair$"))
     no_sideways(tech)
     assert stock(admin_api, shop["general"], shop["screen"]) == 4
+    assert stock(admin_api, shop["general"], shop["battery"]) == 4
     assert stock(admin_api, shop["defective"], shop["screen"]) == 1
 
     tech.goto("/workorders/mine")
