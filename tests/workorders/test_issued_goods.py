@@ -145,3 +145,7 @@ async def test_the_api_replaces_issued_lines_and_keeps_tenants_apart(client, ten
     _, clerk = await user_with(client, admin, "clerk9", branch["id"], "branch", [P.VIEW, P.UPDATE])
     error_of(await client.request("PATCH", o, json={"issued_lines": []}, headers=clerk), 404, "not_found")
     assert await WorkOrderLine.count().where(WorkOrderLine.work_order == order["id"]) == 1
+    # cancelled, the issued goods are frozen: 409 invalid_state
+    await call(client, "POST", f"{o}/cancel", admin, {"reason": "客户取回"})
+    error_of(await client.request("PATCH", o, json={"issued_lines": []}, headers=admin), 409, "invalid_state")
+    assert await WorkOrderLine.count().where(WorkOrderLine.work_order == order["id"]) == 1

@@ -1,8 +1,9 @@
 """【工单处理】 (SPEC 5): the filtered list with SLA colours (live on `workorders`), and the work
 order's page: intake data, charges, repair lines, the status timeline and the device history,
 with the forms of 派工, 【直接维修】 and its lines (a line's 数量 edited in its row), 【维修完毕】,
-【结单】 and 取消, and the 【编辑】 dialog of the intake data (until repaired). Each form posts to
-its service and reloads the page; a refusal shows in the form."""
+【结单】 and 取消, and the 【编辑】 dialog of the intake data and issued goods (until repaired);
+and the technician's phone repair page that 【我的维修】 opens, built from the same partials.
+Each form posts to its service and reloads the page it was on; a refusal shows in the form."""
 
 from __future__ import annotations
 
