@@ -90,6 +90,8 @@ class WorkOrderIn(Struct, kw_only=True):
 
 
 class WorkOrderPatch(Struct, kw_only=True):
+    """Intake data until repaired; the product until repair starts."""
+
     customer: CustomerIn | UnsetType = UNSET
     goods_id: int | None | UnsetType = UNSET
     category_id: int | None | UnsetType = UNSET
@@ -104,6 +106,7 @@ class WorkOrderPatch(Struct, kw_only=True):
     promised_at: datetime | None | UnsetType = UNSET
     technician_id: int | None | UnsetType = UNSET
     remark: str | UnsetType = UNSET
+    issued_lines: list[IssuedLineIn] | UnsetType = UNSET  # replaces the issued goods as a set
 
 
 class AssignIn(Struct):

@@ -1,9 +1,12 @@
 """The golden path of a work order in real browsers (issue 16, "Browser tests"): the front desk
 calls A001 at the counter, 【开单】 opens intake with the phone filled, saves with a technician;
 the order appears live in 【工单处理】 in a second browser and on the technician's phone-sized
-【我的维修】; the technician starts the repair, adds a line with a part and 【维修完毕】; the part
+【我的维修】, which opens the phone repair page (the order's facts first); there the technician
+starts the repair, adds a line with a part (its stock shown), edits its quantity, adds and
+deletes a labour line, sees the goods the front desk issues meanwhile arrive live, and
+【维修完毕】, the page never wider than the phone; the part
 leaves the 通用库 and the 坏品库 receives the old one; the front desk closes it by mail.
-Screenshots of the list, detail and mine pages at 1280×800, 820×1180 and 390×844 go to
+Screenshots of the list, detail, mine and repair pages at 1280×800, 820×1180 and 390×844 go to
 var/screenshots/wo-flow-*.png."""
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ def shots(page, name: str, back_to: dict) -> None:
         page.set_viewport_size(size)
         screenshot(page, f"wo-flow-{name}-{label}", full_page=True)
     page.set_viewport_size(back_to)
+
+
+def no_sideways(page) -> None:
+    """Nothing on the page scrolls sideways (a phone's whole repair fits its width)."""
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
 def stock(api, warehouse_id: int, goods_id: int) -> int:
@@ -96,24 +104,57 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     shots(board, "list", DESKTOP)
     shots(tech, "mine", PHONE)
 
-    # --- the technician repairs it on the phone ------------------------------------------------------
+    # --- the technician repairs it on the phone, on the repair page 【我的维修】 opens ---------------
     tech.locator(f'.wo-mine-item[data-no="{no}"] a').click()
-    expect(tech).to_have_url(re.compile(rf"/workorders/{order_id}$"))
+    expect(tech).to_have_url(re.compile(rf"/workorders/{order_id}/repair$"))
+    online(tech)
+    facts = tech.locator(".wo-facts")
+    expect(tech.locator("h1")).to_contain_text(no)
+    for fact in ("李四", "iPhone 15", "F2LXK0BBB", "屏幕碎裂", "受理"):
+        expect(facts).to_contain_text(fact)
+    expect(tech.locator("#wo-sla")).to_be_visible()
+    expect(tech.locator("#wo-status")).to_be_in_viewport(ratio=1)  # the facts first, not the intake section
+    shots(tech, "repair-accepted", PHONE)
     tech.select_option("#wo-defective", index=1)  # the org's 坏品库
     tech.get_by_role("button", name="直接维修").click()
     expect(tech.locator("#wo-status")).to_have_text("维修中")
+    expect(tech).to_have_url(re.compile(rf"/workorders/{order_id}/repair$"))
     tech.select_option("#wo-line-code", value=str(shop["lcd_code"]))
     tech.select_option("#wo-line-wh", value=str(shop["general"]))
     pick(tech, tech.locator("#wo-line-goods"), "SCR", "SCR")
+    tech.locator("#wo-line-qty").fill("2")
     tech.get_by_role("button", name="添加").click()
     expect(tech.locator("#wo-lines tbody tr")).to_have_count(1)
-    expect(tech.locator("#wo-lines")).to_contain_text("iPhone 15 屏幕")
-    shots(tech, "detail-repairing", PHONE)
+    line = tech.locator("#wo-lines tbody tr").first
+    expect(line).to_contain_text("iPhone 15 屏幕")
+    expect(line.locator("[data-stock]")).to_have_text("5")  # the stock it can take
+    # the quantity back to one in its row, and a labour line added and deleted (with the confirm)
+    line.locator('input[name="qty"]').fill("1")
+    with tech.expect_navigation():  # the page comes back with the change
+        line.get_by_role("button", name="修改").click()
+    expect(tech.locator('#wo-lines input[name="qty"]')).to_have_value("1")
+    tech.select_option("#wo-line-code", value=str(shop["diag_code"]))
+    tech.select_option("#wo-line-wh", value="")
+    tech.get_by_role("button", name="添加").click()
+    expect(tech.locator("#wo-lines tbody tr")).to_have_count(2)
+    tech.once("dialog", lambda d: d.accept())
+    tech.locator("#wo-lines tbody tr").nth(1).get_by_role("button", name="删除").click()
+    expect(tech.locator("#wo-lines tbody tr")).to_have_count(1)
+    # the front desk adds issued goods: the technician's page shows them live, stock and all
+    issued = {"warehouse_id": shop["general"], "goods_id": shop["battery"], "qty": 1}
+    admin_api.call("PATCH", f"/api/v1/work-orders/{order_id}", json={"issued_lines": [issued]})
+    expect(tech.locator("#wo-lines tbody tr")).to_have_count(2, timeout=LIVE)
+    expect(tech.locator("#wo-lines tbody tr").nth(1)).to_contain_text("受理领用")
+    no_sideways(tech)
+    shots(tech, "repair-repairing", PHONE)
     tech.select_option("#wo-result", index=0)
     tech.once("dialog", lambda d: d.accept())
     tech.get_by_role("button", name="维修完毕").click()
     expect(tech.locator("#wo-status")).to_have_text("维修完毕")
+    expect(tech).to_have_url(re.compile(rf"/workorders/{order_id}/repair$"))
+    no_sideways(tech)
     assert stock(admin_api, shop["general"], shop["screen"]) == 4
+    assert stock(admin_api, shop["general"], shop["battery"]) == 4
     assert stock(admin_api, shop["defective"], shop["screen"]) == 1
 
     tech.goto("/workorders/mine")

@@ -1,7 +1,8 @@
 """【工单受理】 in a real browser (issue 16, the first slice): the form opened with a known phone
 fills the customer, typing the serial shows the device's earlier order, a product is picked,
 是否领用货品 opens its goods rows (added and deleted), saving opens the intake receipt, and the
-new order is in 【工单处理】 with its page, whose 【编辑】 dialog changes the intake data.
+new order is in 【工单处理】 with its page, whose 【编辑】 dialog changes the intake data and the
+issued goods (a row deleted, one changed, one added; a bad quantity marked in its row).
 Screenshots at 1280×800, 820×1180 and 390×844 go to var/screenshots/."""
 
 from __future__ import annotations
@@ -104,10 +105,35 @@ def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
     dialog.locator("#edit-phone").fill("13800001234")
     dialog.locator("#edit-name").fill("张三丰")
     dialog.locator("#edit-fault").fill("屏幕碎裂，已换屏")
+    # the issued goods: the screen row goes, the battery's quantity changes, a row is added; a
+    # refused quantity is marked in its row
+    issued = dialog.locator("#edit-issued .wo-issued-row")
+    expect(issued).to_have_count(2)
+    expect(dialog.locator("#edit-category")).to_be_visible()  # the category picker, beside the product
+    issued.nth(0).get_by_role("button", name="删除").click()
+    issued.nth(0).get_by_label("数量").fill("3")
+    dialog.get_by_role("button", name="添加一行").click()
+    expect(issued).to_have_count(2)
+    pick(page, issued.nth(1).locator(".picker-input").nth(0), "W-GEN", "W-GEN")
+    pick(page, issued.nth(1).locator(".picker-input").nth(1), "SCR", "SCR")
+    issued.nth(1).get_by_label("数量").fill("0")
+    page.set_viewport_size(PHONE)
+    issued.nth(1).scroll_into_view_if_needed()
+    screenshot(page, "wo-edit-issued-phone")
+    page.set_viewport_size(IPAD)
+    dialog.get_by_role("button", name="确认").click()
+    expect(issued.nth(1).locator(".field-error")).to_contain_text("数量")
+    expect(issued.nth(0).locator(".field-error")).to_have_count(0)
+    issued.nth(1).get_by_label("数量").fill("1")
     dialog.get_by_role("button", name="确认").click()
     expect(page.locator("dialog[open]")).to_have_count(0)
     expect(page.locator("body")).to_contain_text("已换屏")
     expect(page.locator("body")).to_contain_text("张三丰")
+    rows = page.locator("#wo-lines tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("iPhone 15 电池")
+    expect(rows.nth(0).locator('[data-label="数量"]')).to_have_text("3")
+    expect(rows.nth(1)).to_contain_text("iPhone 15 屏幕")
 
     # 【直接维修】, a repair line, and its 数量 changed in its row
     page.select_option("#wo-defective", label="W-BAD W-BAD仓")

@@ -13,7 +13,7 @@ from server.workorders.services import orders, settings
 from server.workorders.tables import WorkOrder
 from tests.conftest import page_login
 from tests.inventory.helpers import inbound, on_hand
-from tests.system.helpers import PASSWORD, service_user
+from tests.system.helpers import PASSWORD, service_org, service_user
 from tests.workorders.helpers import intake_body, repairing, wo_world
 
 
@@ -394,3 +394,113 @@ async def test_a_repair_lines_quantity_is_edited_in_its_row(client, tenant, othe
     await page_login(client, "admin@OTHER")
     other = csrf(client) | {"hx-request": "true"}
     assert (await client.post(f"{url}/lines/{line['id']}", data={"qty": "2"}, headers=other)).status_code == 404
+
+
+async def test_the_phone_repair_page_runs_the_repair_from_my_repairs(client, tenant, other_tenant):
+    """【我的维修】 opens /workorders/{id}/repair: the key facts first, then 【直接维修】, the lines
+    with their stock and 【维修完毕】, posting to the detail page's actions and coming back here."""
+    w = await wo_world(tenant, stock=5)
+    tech = await service_user(tenant, "tech", tenant.org_id, "hq", [P.VIEW, P.REPAIR, P.MINE])
+    order = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    await page_login(client, "tech@ACME", PASSWORD)
+    from tests.conftest import csrf
+
+    url = f"/workorders/{order['id']}/repair"
+    assert f'href="{url}"' in (await client.get("/workorders/mine")).text
+    page = await client.get(url)
+    assert page.status_code == 200
+    text = page.text
+    for fact in (order["no"], "张三", "iPhone 15", "SN001", "屏幕碎裂", 'id="wo-sla"', "受理"):
+        assert fact in text, fact
+    assert text.index('id="wo-status"') < text.index('id="wo-repair-form"')  # the facts come first
+    assert 'data-live="workorders"' in text and "live:my_repairs" in text
+    assert "受理信息" not in text and 'id="wo-line-form"' not in text  # no intake section; lines once repairing
+    hx = csrf(client) | {"hx-request": "true", "hx-current-url": f"http://test{url}"}
+    form = {"final_service_type": "in_warranty", "fault_reason_ids": [str(w["reason"])]}
+    started = await client.post(
+        f"/workorders/{order['id']}/start-repair",
+        data=form | {"defective_warehouse_id": str(w["defective"])},
+        headers=hx,
+    )
+    assert started.status_code == 200 and started.headers["hx-redirect"] == url
+    line = {"repair_code_id": str(w["lcd_code"]), "warehouse_id": str(w["general"]), "goods_id": str(w["screen"])}
+    added = await client.post(f"/workorders/{order['id']}/lines", data=line | {"qty": "2"}, headers=hx)
+    assert added.headers["hx-redirect"] == url
+    text = (await client.get(url)).text
+    assert 'id="wo-line-form"' in text and 'id="wo-complete-form"' in text
+    assert 'data-label="可用库存"' in text and ">5</td>" in text and "W-GEN" in text
+    line_id = (await orders.get(tenant, order["id"]))["lines"][0]["id"]
+    edited = await client.post(f"/workorders/{order['id']}/lines/{line_id}", data={"qty": "1"}, headers=hx)
+    assert edited.headers["hx-redirect"] == url
+    # the live region alone
+    region = await client.get(url, headers={"hx-request": "true", "hx-target": "wo-repair-live"})
+    assert "<html" not in region.text and 'id="wo-lines"' in region.text and 'id="wo-line-form"' not in region.text
+    done = await client.post(f"/workorders/{order['id']}/complete", data={"repair_result": "repaired"}, headers=hx)
+    assert done.headers["hx-redirect"] == url
+    assert await on_hand(tenant.org_id, w["general"], w["screen"]) == 4
+    text = (await client.get(url)).text
+    assert "维修完毕" in text and 'id="wo-line-form"' not in text and 'id="wo-total"' in text
+    # from the detail page the same actions go back to the detail page
+    other = await orders.intake(tenant, intake_body(w, technician_id=tech.user_id))
+    plain = csrf(client) | {"hx-request": "true", "hx-current-url": f"http://test/workorders/{other['id']}"}
+    back = await client.post(f"/workorders/{other['id']}/start-repair", data=form, headers=plain)
+    assert back.headers["hx-redirect"] == f"/workorders/{other['id']}"
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    assert (await client.get(url)).status_code == 404
+
+
+async def test_the_repair_page_needs_the_repair_permission_and_the_subtree(client, tenant):
+    w = await wo_world(tenant, stock=0)
+    order = await orders.intake(tenant, intake_body(w))
+    await service_user(tenant, "viewer", tenant.org_id, "hq", [P.VIEW, P.MINE])
+    branch = await service_org(tenant, "B1", tenant.org_id, level=2)
+    await service_user(tenant, "btech", branch["id"], "branch", [P.VIEW, P.REPAIR, P.MINE])
+    await page_login(client, "viewer@ACME", PASSWORD)
+    assert (await client.get(f"/workorders/{order['id']}/repair")).status_code == 403
+    client.cookies.clear()
+    await page_login(client, "btech@ACME", PASSWORD)
+    assert (await client.get(f"/workorders/{order['id']}/repair")).status_code == 404
+
+
+async def test_the_edit_dialog_changes_the_category_and_the_issued_goods(client, tenant, admin):
+    w = await wo_world(tenant, stock=0)
+    order = await orders.intake(
+        tenant, intake_body(w, issued_lines=[{"warehouse_id": w["general"], "goods_id": w["battery"], "qty": 2}])
+    )
+    await page_login(client, "admin@ACME")
+    from tests.conftest import csrf
+
+    url = f"/workorders/{order['id']}"
+    hx = csrf(client) | {"hx-request": "true"}
+    dialog = (await client.get(f"{url}/edit", headers={"hx-request": "true"})).text
+    assert 'id="edit-category"' in dialog and 'name="category_id"' in dialog
+    assert f'name="line_goods_id" value="{w["battery"]}"' in dialog and "W-GEN" in dialog
+    assert 'id="edit-issued-row"' in dialog
+    form = {
+        "customer.phone": "13800001234",
+        "customer.name": "张三",
+        "customer_type": "personal",
+        "goods_id": "",
+        "category_id": str(w["iphone15"]),
+        "service_type": "in_warranty",
+        "serial_no": "SN001",
+        "line_warehouse_id": [str(w["general"]), "", str(w["general"])],
+        "line_goods_id": [str(w["screen"]), "", str(w["battery"])],
+        "line_qty": ["3", "", ""],
+    }
+    saved = await client.post(f"{url}/edit", data=form, headers=hx)
+    assert saved.status_code == 200, saved.text
+    after = await orders.get(tenant, order["id"])
+    assert (after["goods_id"], after["category_id"]) == (None, w["iphone15"])
+    assert [(ln["goods_id"], ln["qty"]) for ln in after["lines"]] == [(w["screen"], 3), (w["battery"], 1)]
+    assert 'value="iPhone 15"' in (await client.get(f"{url}/edit")).text  # the category shown again
+    # a bad row is marked on the page's row, nothing changes
+    bad = await client.post(f"{url}/edit", data=form | {"line_qty": ["3", "", "0"], "serial_no": "SN9"}, headers=hx)
+    assert bad.status_code == 400
+    assert {e["field"] for e in json.loads(unquote(bad.headers["x-field-errors"]))} == {"line_qty#2"}
+    assert (await orders.get(tenant, order["id"]))["serial_no"] == "SN001"
+    # no rows: the order takes no goods
+    cleared = form | {"line_warehouse_id": [], "line_goods_id": [], "line_qty": []}
+    assert (await client.post(f"{url}/edit", data=cleared, headers=hx)).status_code == 200
+    assert (await orders.get(tenant, order["id"]))["lines"] == []

@@ -108,6 +108,16 @@ async def get(ctx: Ctx, kind: str, item_id: Any) -> dict:
     return row
 
 
+async def by_ids(ctx: Ctx, kind: str, item_ids: set[int]) -> dict[int, dict]:
+    """Some items of a kind (deleted ones too) by id, with `code`, `name` and, for repair codes,
+    `labor_fee`: what a document shows and charges for them, in one query."""
+    if not item_ids:
+        return {}
+    t = KINDS[kind].table
+    columns = [t.id, t.code, t.name] + ([t.labor_fee] if hasattr(t, "labor_fee") else [])
+    return {r["id"]: r for r in await t.select(*columns).where(scoped(ctx, t) & t.id.is_in(list(item_ids)))}
+
+
 async def search(
     ctx: Ctx,
     kind: str,

@@ -45,7 +45,7 @@ def _joined(items: list[str], allowed: tuple[str, ...], text: Any) -> str:
     return "；".join(x for x in (ticked, extra) if x)
 
 
-def _on_rows(exc: FieldErrors, kept: list[int]) -> FieldErrors:
+def on_rows(exc: FieldErrors, kept: list[int]) -> FieldErrors:
     """The service's `issued_lines[i].qty` as the form's `line_qty#n`: the n-th row on the page
     (empty rows were not sent on), so app.js marks the box in that row."""
     errors = []
@@ -54,6 +54,18 @@ def _on_rows(exc: FieldErrors, kept: list[int]) -> FieldErrors:
         field = f"line_{m[2]}#{kept[int(m[1])]}" if m and int(m[1]) < len(kept) else e.field
         errors.append(BusinessError(e.detail, code=e.code, field=field))
     return FieldErrors(errors)
+
+
+async def issued_rows(request: Request) -> tuple[list[dict], list[int]]:
+    """The issued goods rows of a form (`_issued_row.html`) as the service's `issued_lines`,
+    empty rows left out, and the positions on the page of those kept (for `on_rows`)."""
+    rows = await form_rows(request, "line_warehouse_id", "line_goods_id", "line_qty", label="领用货品")
+    kept = [n for n, r in enumerate(rows) if r["line_warehouse_id"] or r["line_goods_id"]]
+    lines = [
+        {"warehouse_id": r["line_warehouse_id"], "goods_id": r["line_goods_id"], "qty": r["line_qty"] or None}
+        for r in (rows[n] for n in kept)
+    ]
+    return lines, kept
 
 
 # the dictionaries an intake fills
@@ -118,28 +130,19 @@ class IntakePages(Controller):
     async def save(self, request: Request) -> Response:
         ctx = ctx_of(request)
         form = await form_data(request, lists=("appearance_items", "accessory_items"))
-        rows = await form_rows(request, "line_warehouse_id", "line_goods_id", "line_qty", label="领用货品")
-        if not form.get("issue_goods"):  # 是否领用货品 unticked: rows typed and hidden again do not count
-            rows = []
-        kept = [n for n, r in enumerate(rows) if r["line_warehouse_id"] or r["line_goods_id"]]
+        # 是否领用货品 unticked: rows typed and hidden again do not count
+        issued, kept = await issued_rows(request) if form.get("issue_goods") else ([], [])
         data = {k: form.get(k) for k in INTAKE_FIELDS if form.get(k) not in (None, "")}
         data |= {
             "customer": {f: form.get(f"customer.{f}", "") for f in ("name", "phone", "address", "customer_type")},
             "appearance": _joined(form["appearance_items"], APPEARANCE, form.get("appearance_text")),
             "accessories": _joined(form["accessory_items"], ACCESSORIES, form.get("accessories_text")),
-            "issued_lines": [
-                {
-                    "warehouse_id": rows[n]["line_warehouse_id"],
-                    "goods_id": rows[n]["line_goods_id"],
-                    "qty": rows[n]["line_qty"] or None,
-                }
-                for n in kept
-            ],
+            "issued_lines": issued,
         }
         try:
             order = await orders.intake(ctx, data)
         except FieldErrors as exc:
-            raise _on_rows(exc, kept) from None
+            raise on_rows(exc, kept) from None
         return redirect(request, f"/workorders/{order['id']}/receipt")
 
     @get("/{order_id:int}/receipt", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)

@@ -1,24 +1,28 @@
 """【工单处理】 (SPEC 5): the filtered list with SLA colours (live on `workorders`), and the work
 order's page: intake data, charges, repair lines, the status timeline and the device history,
 with the forms of 派工, 【直接维修】 and its lines (a line's 数量 edited in its row), 【维修完毕】,
-【结单】 and 取消, and the 【编辑】 dialog of the intake data (until repaired). Each form posts to
-its service and reloads the page; a refusal shows in the form."""
+【结单】 and 取消, and the 【编辑】 dialog of the intake data and issued goods (until repaired);
+and the technician's phone repair page that 【我的维修】 opens, built from the same partials.
+Each form posts to its service and reloads the page it was on; a refusal shows in the form."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from server.core.errors import FieldErrors
 from server.core.forms import form_data, page_params, query_string
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, redirect, render
-from server.masterdata.services import dictionaries
+from server.masterdata.services import dictionaries, trees, warehouses
+from server.masterdata.states import TreeKind
 from server.workorders import exports
 from server.workorders import permissions as P
-from server.workorders.pages.intake import INTAKE_KINDS
+from server.workorders.pages.intake import INTAKE_KINDS, issued_rows, on_rows
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import orders
 from server.workorders.states import Sla, WorkOrderStatus
@@ -39,12 +43,19 @@ EDIT_FIELDS = (
 KINDS = ("service_type", "customer_type", "test_result", "repair_result", "closing_method", "payment_method")
 
 
+def _back(request: Request, order_id: int) -> Response:
+    """Back to the page the form was on: the phone repair page, or the detail page."""
+    current = urlsplit(request.headers.get("hx-current-url", "")).path
+    page = f"/workorders/{order_id}/repair"
+    return redirect(request, page if current == page else f"/workorders/{order_id}")
+
+
 async def _act(request: Request, order_id: int, service: Callable[[Ctx, Any, dict], Awaitable[dict]]) -> Response:
     """A form of the order's page through its service; the page reloads with the result (a
     refusal is shown in the form)."""
     data = await form_data(request, lists=("fault_reason_ids",))
     await service(ctx_of(request), order_id, data)
-    return redirect(request, f"/workorders/{order_id}")
+    return _back(request, order_id)
 
 
 class OrderPages(Controller):
@@ -114,18 +125,51 @@ class OrderPages(Controller):
             dicts={k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()} if open_ else {},
         )
 
+    @get("/{order_id:int}/repair", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def repair(self, request: Request, order_id: FromPath[int]) -> Response:
+        """The technician's phone repair form (from 【我的维修】): the order's key facts, then
+        【直接维修】 or its lines and 【维修完毕】, the detail page's partials posting to the same
+        actions; its facts and lines refresh live (`block=live`)."""
+        ctx = ctx_of(request)
+        order = await orders.get(ctx, order_id)
+        kinds = await dictionaries.by_kind(ctx, ("service_type", "repair_result"))
+        open_ = order["status"] not in ("closed", "cancelled")
+        return render(
+            request,
+            "workorders/repair.html",
+            block="live" if htmx_target(request) == "wo-repair-live" else None,
+            title=f"维修 {order['no']}",
+            order=order,
+            names=dictionaries.names(kinds),
+            badges=BADGES,
+            sla_badges=SLA_BADGES,
+            slas=Sla.labels(),
+            choices=await orders.choices(ctx, order) if open_ else {},
+            stock=await orders.line_stock(ctx, order) if open_ else None,
+            dicts={k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()},
+        )
+
     @get("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
     async def edit_form(self, request: Request, order_id: FromPath[int]) -> Response:
         """The 【编辑】 dialog of the intake data; the product only before repair starts."""
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
         dicts = await dictionaries.by_kind(ctx, INTAKE_KINDS, enabled_only=True)
-        return render(request, "workorders/_edit_form.html", order=order, dicts=dicts)
+        stores = await warehouses.usable_for_org(ctx, order["org_id"])
+        return render(
+            request,
+            "workorders/_edit_form.html",
+            order=order,
+            dicts=dicts,
+            category=await trees.get(ctx, TreeKind.CATEGORY, order["category_id"]) if order["category_id"] else None,
+            warehouse_labels={w["warehouse_id"]: f"{w['warehouse_code']} {w['warehouse_name']}" for w in stores},
+        )
 
     @post("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
     async def edit(self, request: Request, order_id: FromPath[int]) -> Response:
-        """The dialog's fields through `orders.update`: the customer's type is the order's too,
-        and an empty product box keeps the product (or category) the order has."""
+        """The dialog's fields through `orders.update`: the customer's type is the order's too;
+        the intake product, else the category, and both boxes empty keep the product the order
+        has; the issued goods rows replace the order's."""
         form = await form_data(request)
         data = {k: form.get(k, "") for k in EDIT_FIELDS}
         data["customer_type"] = form.get("customer_type", "")
@@ -133,7 +177,13 @@ class OrderPages(Controller):
         data["customer"]["customer_type"] = data["customer_type"]
         if form.get("goods_id"):
             data["goods_id"] = form["goods_id"]
-        await orders.update(ctx_of(request), order_id, data)
+        elif form.get("category_id"):
+            data |= {"goods_id": None, "category_id": form["category_id"]}
+        data["issued_lines"], kept = await issued_rows(request)
+        try:
+            await orders.update(ctx_of(request), order_id, data)
+        except FieldErrors as exc:
+            raise on_rows(exc, kept) from None
         return redirect(request, f"/workorders/{order_id}")
 
     @post("/{order_id:int}/assign", opt={"perm": P.ASSIGN}, include_in_schema=False)
@@ -176,12 +226,12 @@ class OrderPages(Controller):
     async def update_line(self, request: Request, order_id: FromPath[int], line_id: FromPath[int]) -> Response:
         """A repair line's 数量, edited in its row."""
         await orders.update_line(ctx_of(request), order_id, line_id, await form_data(request))
-        return redirect(request, f"/workorders/{order_id}")
+        return _back(request, order_id)
 
     @post("/{order_id:int}/lines/{line_id:int}/delete", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def delete_line(self, request: Request, order_id: FromPath[int], line_id: FromPath[int]) -> Response:
         await orders.delete_line(ctx_of(request), order_id, line_id)
-        return redirect(request, f"/workorders/{order_id}")
+        return _back(request, order_id)
 
 
 ROUTES = [OrderPages]

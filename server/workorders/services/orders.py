@@ -24,10 +24,8 @@ from server.core.validate import Fields
 from server.inventory.services.stock import Move, on_hand_of, post_moves
 from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
 from server.masterdata.states import TreeKind, WarehouseType
-from server.masterdata.tables import Goods, RepairCode
 from server.queue.services import tickets
 from server.system.services import orgs, roles, users
-from server.system.tables import User
 from server.workorders import permissions as P
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import customers
@@ -90,23 +88,14 @@ def sla_of(row: dict, limits: dict, at: datetime) -> str:
     return Sla.YELLOW if minutes <= limit["yellow"] else Sla.RED
 
 
-async def _by_id(ctx: Ctx, table, ids: set, *columns) -> dict[int, dict]:
-    """The tenant's rows of `table` with these ids, by id: one query, none when there are no ids."""
-    if not ids:
-        return {}
-    return {r["id"]: r for r in await table.select(*columns).where(scoped(ctx, table) & table.id.is_in(list(ids)))}
-
-
 async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, dict, dict]:
-    """Names of the goods, repair codes and technicians the rows and lines refer to: one query
-    each, however many rows."""
+    """Names of the goods, repair codes and technicians the rows and lines refer to, from their
+    domains: one query each, however many rows."""
     goods_ids = ({r["goods_id"] for r in rows} | {ln["goods_id"] for ln in lines}) - {None}
     code_ids = {ln["repair_code_id"] for ln in lines} - {None}
     user_ids = {r["technician_id"] for r in rows} - {None}
-    g = await _by_id(ctx, Goods, goods_ids, Goods.id, Goods.code, Goods.name)
-    c = await _by_id(ctx, RepairCode, code_ids, RepairCode.id, RepairCode.code, RepairCode.name)
-    u = {k: r["name"] for k, r in (await _by_id(ctx, User, user_ids, User.id, User.name)).items()}
-    return g, c, u
+    c = {k: f"{r['code']} {r['name']}" for k, r in (await codes.by_ids(ctx, "repair_code", code_ids)).items()}
+    return await goods.names(ctx, goods_ids), c, await users.names(ctx, user_ids)
 
 
 def _customer(row: dict) -> dict:
@@ -115,15 +104,14 @@ def _customer(row: dict) -> dict:
 
 
 def _line_dict(line: dict, g: dict, c: dict) -> dict:
-    goods_row, code_row = g.get(line["goods_id"]), c.get(line["repair_code_id"])
     return {
         "id": line["id"],
         "kind": line["kind"],
         "repair_code_id": line["repair_code_id"],
-        "repair_code": f"{code_row['code']} {code_row['name']}" if code_row else "",
+        "repair_code": c.get(line["repair_code_id"], ""),
         "warehouse_id": line["warehouse_id"],
         "goods_id": line["goods_id"],
-        "goods_name": f"{goods_row['code']} {goods_row['name']}" if goods_row else "",
+        "goods_name": g.get(line["goods_id"], ""),
         "qty": line["qty"],
         "labor_fee": money.fmt(line["labor_fee"]),
         "price": money.fmt(line["price"]),
@@ -150,7 +138,6 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
     at = now()
     out = []
     for r in rows:
-        goods_row = g.get(r["goods_id"])
         out.append(
             {
                 "id": r["id"],
@@ -163,7 +150,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "customer_id": r["customer"],
                 "customer": _customer(r),
                 "goods_id": r["goods_id"],
-                "goods_name": f"{goods_row['code']} {goods_row['name']}" if goods_row else "",
+                "goods_name": g.get(r["goods_id"], ""),
                 "category_id": r["category_id"],
                 **{f: r[f] for f in TEXT_FIELDS},
                 **{f: r[f] for f in DICT_FIELDS},
@@ -575,13 +562,8 @@ async def intake(ctx: Ctx, data: dict) -> dict:
             **fields,
         )
         await row.save()
-        for line in issued:
-            await WorkOrderLine.insert(
-                WorkOrderLine(
-                    tenant_id=ctx.tenant_id, work_order=row.id, kind=LineKind.ISSUED, created_at=stamp, **line
-                )
-            )
         order = {"id": row.id, "no": no, "status": "", "org_path": ctx.org_path, "technician_id": row.technician_id}
+        await _replace_issued(ctx, order, issued)
         await _log(ctx, order, S.ACCEPTED, f"受理工单 {no}", "create")
         _emit(ctx, order, "created")
     return await get(ctx, row.id)
@@ -589,7 +571,8 @@ async def intake(ctx: Ctx, data: dict) -> dict:
 
 async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """Edit the intake data (and the customer) until the repair completes; the product only
-    before repair starts (the fault reasons and codes chosen hang on its category)."""
+    before repair starts (the fault reasons and codes chosen hang on its category).
+    `issued_lines`, when given, replace the issued goods as a set, checked as at intake."""
     order = await _row(ctx, order_id)
     if order["status"] not in OPEN:
         raise _invalid(order, "修改受理信息")
@@ -601,17 +584,63 @@ async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
     customer_data = None
     if isinstance(data.get("customer"), dict):
         customer_data = await customers.clean(ctx, data["customer"], v, prefix="customer.")
+    issued = None
+    if "issued_lines" in data:
+        issued = await _issued_lines(ctx, data["issued_lines"], v, order["org_id"])
     v.done()
     async with atomic():
         if customer_data:
             fields["customer"] = (await customers.find_or_create(ctx, customer_data))["id"]
         changed = {k: val for k, val in fields.items() if order.get(k) != val}
-        if changed:
+        before_issued = await _issued_of(ctx, order["id"])
+        reissued = issued is not None and issued != before_issued
+        if changed or reissued:
             await _claim(ctx, order, OPEN, "修改受理信息", changed)
+        if changed:
             before, after = audit.changes(order, order | changed)
             await audit.record(ctx, "update", "work_order", order["id"], f"修改工单 {order['no']}", before, after)
             _emit(ctx, order, "updated", changed.get("technician_id"))
+        if reissued:
+            await _replace_issued(ctx, order, issued)
+            await audit.record(
+                ctx,
+                "update",
+                "work_order",
+                order["id"],
+                f"工单 {order['no']} 修改领用货品",
+                {"issued_lines": before_issued},
+                {"issued_lines": issued},
+            )
+            _emit(ctx, order, "lines")
     return await get(ctx, order["id"])
+
+
+async def _issued_of(ctx: Ctx, order_id: int) -> list[dict]:
+    rows = (
+        await WorkOrderLine.select(WorkOrderLine.warehouse_id, WorkOrderLine.goods_id, WorkOrderLine.qty)
+        .where(
+            scoped(ctx, WorkOrderLine)
+            & (WorkOrderLine.work_order == order_id)
+            & (WorkOrderLine.kind == LineKind.ISSUED)
+        )
+        .order_by(WorkOrderLine.id)
+    )
+    return [dict(r) for r in rows]
+
+
+async def _replace_issued(ctx: Ctx, order: dict, issued: list[dict]) -> None:
+    """The issued goods as a set: the old lines go, the new ones come (nothing was posted yet:
+    they leave stock only at 【维修完毕】)."""
+    await WorkOrderLine.delete().where(
+        scoped(ctx, WorkOrderLine) & (WorkOrderLine.work_order == order["id"]) & (WorkOrderLine.kind == LineKind.ISSUED)
+    )
+    stamp = now()
+    for line in issued:
+        await WorkOrderLine.insert(
+            WorkOrderLine(
+                tenant_id=ctx.tenant_id, work_order=order["id"], kind=LineKind.ISSUED, created_at=stamp, **line
+            )
+        )
 
 
 async def assign(ctx: Ctx, order_id: Any, technician_id: Any) -> dict:
@@ -833,6 +862,8 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
                 (WarehouseType.DEFECTIVE,),
                 "defective_warehouse_id",
             )
+        for wid in sorted({ln["warehouse_id"] for ln in lines if ln["goods_id"]}):
+            await _still_usable(ctx, wid, order)
         moves = []
         for ln in lines:
             if ln["goods_id"]:
@@ -862,13 +893,8 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
                 )
             )
         await post_moves(ctx, moves, order["org_path"])
-        fees = {
-            r["id"]: r["labor_fee"]
-            for r in await RepairCode.select(RepairCode.id, RepairCode.labor_fee).where(
-                scoped(ctx, RepairCode)
-                & RepairCode.id.is_in([ln["repair_code_id"] for ln in lines if ln["repair_code_id"]] or [0])
-            )
-        }
+        used = {ln["repair_code_id"] for ln in lines} - {None}
+        fees = {k: r["labor_fee"] for k, r in (await codes.by_ids(ctx, "repair_code", used)).items()}
         prices: dict[int, int] = {}
         labor = parts = 0
         for ln in lines:
@@ -888,6 +914,25 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
         await _log(ctx, order | {"status": S.REPAIRING}, S.REPAIRED, f"工单 {order['no']} 维修完毕", "complete")
         _emit(ctx, order, "status")
     return await get(ctx, order["id"])
+
+
+async def _still_usable(ctx: Ctx, warehouse_id: int, order: dict) -> None:
+    """A line's warehouse at 【维修完毕】: it may have been disabled, or taken from the org, since
+    the line was written; the refusal names it so the technician knows which lines to change."""
+    try:
+        await warehouses.require_usable(ctx, warehouse_id, order["org_id"])
+    except BusinessError as e:
+        if e.code != "warehouse_unusable":
+            raise
+        try:
+            row = await warehouses.get(ctx, warehouse_id)
+            name = f"{row['code']} {row['name']}"
+        except NotFound:
+            name = f"#{warehouse_id}"
+        raise Conflict(
+            f"仓库 {name} 已停用或已不属于本机构，请修改用到它的明细后再维修完毕",
+            code="warehouse_unusable",
+        ) from None
 
 
 async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
@@ -970,17 +1015,7 @@ async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
 
 async def technicians(ctx: Ctx, org_id: int) -> list[dict]:
     """The technician select: enabled users of the org holding the repair permission."""
-    rows = (
-        await User.select(User.id, User.name)
-        .where(
-            scoped(ctx, User, subtree=User.org)
-            & (User.org == org_id)
-            & (User.enabled == True)
-            & (User.status == "active")
-        )  # noqa: E712
-        .order_by(User.name)
-        .limit(500)
-    )
+    rows = await users.active_of_org(ctx, org_id)
     held = await roles.holdings([r["id"] for r in rows])
     return [r for r in rows if held[r["id"]][1] or P.REPAIR in held[r["id"]][0]]
 
