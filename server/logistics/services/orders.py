@@ -217,7 +217,9 @@ STATUSES = {s.value: s.label for s in OrderStatus if s != S.DELETED}
 
 
 def filter_where(ctx: Ctx, filters: OrderFilters):
-    where = life.list_where(ctx, ORDER, filters)
+    """The lists' filters; another org's order is listed once it was submitted (a draft, or one
+    withdrawn as a draft, is the applicant's own business)."""
+    where = life.list_where(ctx, ORDER, filters) & ((Order.org_id == ctx.org_id) | Order.submitted_at.is_not_null())
     if filters.side:
         side = validate.choice(filters.side, "范围", SIDES, "side")
         where &= (Order.org_id if side == "own" else Order.parent_org_id) == ctx.org_id
