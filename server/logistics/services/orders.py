@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 import realtime
+from server.core import audit, money, validate
 from server.core import documents as life
-from server.core import money, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.documents import DocFilters, DocType
@@ -42,6 +42,17 @@ SIDES = {"own": "本机构的订货单", "review": "下级机构的订货单"}
 SHIPPED_ANY = (S.PARTIALLY_SHIPPED, S.SHIPPED, S.CLOSED)
 
 realtime.topic(TOPIC, P.ORDER_READ)
+# the audit log's words for the order steps
+for _action, _label in (
+    ("withdraw", "撤回"),
+    ("approve", "审核通过"),
+    ("reject", "驳回"),
+    ("close", "关闭"),
+    ("ship", "发货"),
+    ("unship", "撤回发货"),
+    ("receive", "收货"),
+):
+    audit.ACTIONS.setdefault(_action, _label)
 
 
 class OrderFilters(DocFilters):
@@ -485,7 +496,7 @@ async def record_recalled(ctx: Ctx, order_id: Any, qty_by_line: Any) -> None:
             shipped_any = any(shipped for _, shipped in await _shipped(doc["id"]))
             status = S.PARTIALLY_SHIPPED if shipped_any else S.APPROVED
             await Order.update({Order.status: status}).where(Order.id == doc["id"])
-        await life.transition(ctx, ORDER, doc, "recall", "recalled", f"订货单 {doc['no']} 撤回发货", {"lines": wanted})
+        await life.transition(ctx, ORDER, doc, "unship", "recalled", f"订货单 {doc['no']} 撤回发货", {"lines": wanted})
 
 
 async def record_received(ctx: Ctx, order_id: Any, qty_by_line: Any) -> None:
