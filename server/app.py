@@ -37,6 +37,8 @@ from server.credit import api as credit_api
 from server.credit import pages as credit_pages
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
+from server.logistics import api as logistics_api
+from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
 from server.queue import api as queue_api
@@ -177,6 +179,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *queue_pages.ROUTES,
             *workorders_api.ROUTES,
             *workorders_pages.ROUTES,
+            *logistics_api.ROUTES,
+            *logistics_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

@@ -55,19 +55,20 @@ ROLES = [
             "system.user.reset_password",
             "system.user.export",
             "system.org.export",
-            *modules("workorders", "inventory", "queue", "credit"),
+            *modules("workorders", "inventory", "queue", "credit", "logistics"),
         ],
     ),
     ("前台接待", OrgKind.BRANCH, [*FRONT_DESK, *modules("queue")]),
     ("维修技师", OrgKind.BRANCH, TECHNICIAN),
-    ("仓库管理员", OrgKind.BRANCH, modules("inventory")),
-    ("总部仓库管理员", OrgKind.HQ, modules("inventory", "masterdata")),
+    ("仓库管理员", OrgKind.BRANCH, modules("inventory", "logistics")),
+    ("总部仓库管理员", OrgKind.HQ, modules("inventory", "masterdata", "logistics")),
 ]
 
 # (account, name, org code, role names, phone)
 USERS = [
     ("hq.admin", "钱总", "HQ", ["总部管理员"], "13800000001"),
     ("hq.wh", "吴仓管", "HQ", ["总部仓库管理员"], "13800000002"),
+    ("east.manager", "王磊", "EAST", ["网点经理"], "13600000001"),  # reviews SH01's and HZ01's orders
     ("sh.manager", "李娜", "SH01", ["网点经理"], "13900000001"),
     ("sh.front", "郑前台", "SH01", ["前台接待"], "13900000002"),
     ("sh.tech", "冯师傅", "SH01", ["维修技师"], "13900000003"),

@@ -20,6 +20,7 @@ class EntryKind(StrEnum):
     FREEZE = "freeze"
     RELEASE = "release"
     USAGE = "usage"
+    RESTORE = "restore"
     REFUND = "refund"
 
     @property
@@ -34,5 +35,6 @@ ENTRY_LABELS = {
     "freeze": "冻结",
     "release": "释放",
     "usage": "使用",
+    "restore": "使用撤回",
     "refund": "退款",
 }

@@ -22,7 +22,7 @@ class CreditEntry(Table, tablename="cr_entry"):
     tenant_id = Integer()
     account = ForeignKey(CreditAccount, on_delete=OnDelete.restrict)
     org_id = Integer()
-    kind = Varchar(length=12)  # recharge increase decrease freeze release usage refund
+    kind = Varchar(length=12)  # recharge increase decrease freeze release usage restore refund
     amount = BigInt()  # the change of the balance
     frozen_delta = BigInt(default=0)
     balance_after = BigInt()

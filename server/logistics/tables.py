@@ -1,1 +1,52 @@
-"""Tables of logistics: orders (lg_order*) and shipments (lg_shipment*)."""
+"""Tables of logistics: orders (lg_order*) and shipments (lg_shipment*). Quantities are whole
+units; money is integer ten-thousandths (server.core.money)."""
+
+from piccolo.columns import BigInt, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from server.masterdata.tables import Goods
+
+
+class Order(Table, tablename="lg_order"):
+    """An order a branch (`org_id`) places with its parent (`parent_org_id`) 【订货申请】; the
+    parent reviews it 【订单审核】 and ships it. Submitting freezes `total` on the branch's credit
+    (`freeze_id`); shipping turns the shipped value into usage, closing releases the rest."""
+
+    tenant_id = Integer(index=True)
+    kind = Varchar(length=16, default="order")  # the shared document life cycle's kind
+    no = Varchar(length=24)
+    org_id = Integer()
+    org_path = Varchar(length=400)  # the applying org: it and its ancestors see the order
+    parent_org_id = Integer()
+    status = Varchar(length=20, default="draft")  # server.logistics.states.OrderStatus
+    remark = Varchar(length=500, default="")
+    total = BigInt(default=0)  # fixed at submit
+    freeze_id = BigInt(null=True, default=None)
+    reason = Varchar(length=200, default="")  # why it was rejected
+    created_by = Integer(null=True, default=None)
+    created_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    submitted_by = Integer(null=True, default=None)
+    submitted_by_name = Varchar(length=100, default="")
+    submitted_at = Timestamptz(null=True, default=None)
+    reviewed_by = Integer(null=True, default=None)
+    reviewed_by_name = Varchar(length=100, default="")
+    reviewed_at = Timestamptz(null=True, default=None)
+    closed_by = Integer(null=True, default=None)
+    closed_by_name = Varchar(length=100, default="")
+    closed_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class OrderLine(Table, tablename="lg_order_line"):
+    """A line of an order: `price` is the branch's order price (fixed at submit); shipments move
+    `shipped_qty` (≤ qty) and `received_qty` (≤ shipped_qty), each by conditional UPDATE."""
+
+    tenant_id = Integer()
+    doc = ForeignKey(Order, on_delete=OnDelete.restrict, index=True)
+    goods = ForeignKey(Goods, on_delete=OnDelete.restrict)
+    qty = Integer()
+    price = BigInt(default=0)
+    shipped_qty = Integer(default=0)
+    received_qty = Integer(default=0)
+    created_at = Timestamptz()

@@ -1,5 +1,6 @@
 """The credit ledger (SPEC 3): the one module that changes credit accounts. Orders, returns,
-recharges and adjustments call `recharge`, `adjust`, `freeze`, `release`, `use` and `refund`,
+recharges and adjustments call `recharge`, `adjust`, `freeze`, `release`, `use`, `restore` and
+`refund`,
 each naming the document that caused it. Accounts change only by conditional UPDATE (available
 never below zero), and each change writes an immutable entry.
 """
@@ -188,6 +189,27 @@ async def use(ctx: Ctx, freeze_id: int, amount: int, doc: DocRef, kind: str = En
         return await _post(ctx, current["org_id"], kind, -take, -take, doc)
 
 
+async def restore(ctx: Ctx, freeze_id: int, amount: int, doc: DocRef) -> dict:
+    """Undo part of a usage (an order shipment recalled before receipt): the value goes back into
+    the freeze it was taken from (frozen += v, balance += v; available does not change). The
+    freeze never holds more than it first froze, and reopens when it had closed."""
+    async with atomic():
+        take = _amount(amount)
+        current = await CreditFreeze.select().where(scoped(ctx, CreditFreeze) & (CreditFreeze.id == freeze_id)).first()
+        if current is None:
+            raise NotFound("冻结记录")
+        rows = await CreditFreeze.raw(
+            'UPDATE "cr_freeze" SET "remaining" = "remaining" + {}, "closed_at" = NULL '
+            'WHERE "id" = {} AND "remaining" + {} <= "amount" RETURNING "id"',
+            take,
+            freeze_id,
+            take,
+        )
+        if not rows:
+            raise Conflict("撤回的金额超过了该冻结已使用的金额", code="restore_exceeds")
+        return await _post(ctx, current["org_id"], EntryKind.RESTORE, take, take, doc)
+
+
 async def adjust(ctx: Ctx, org_id: int, direction: str, amount: int, doc: DocRef, freeze_id: int | None = None) -> dict:
     """【确认调整】 of one line: an increase adds to the balance; a decrease consumes the freeze its
     submit made."""
@@ -250,6 +272,41 @@ async def accounts(ctx: Ctx, filters: AccountFilters = AccountFilters(), *, para
         )
     }
     return Page([_account_dict(o, found.get(o["id"])) for o in window], len(rows), params.page, params.page_size)
+
+
+async def standing(ctx: Ctx, org_ids: list[int]) -> dict[int, dict]:
+    """The credit of branches in the caller's subtree, as a reviewer weighs it: `limit` (granted:
+    recharges and adjustments), `used` (usage net of recalls and refunds), `frozen` and
+    `available`, each a 4-decimal string (zeros before an account's first posting)."""
+    where = scoped(ctx, CreditAccount, subtree=CreditAccount.org_path)
+    rows = {
+        a["org_id"]: a for a in await CreditAccount.select().where(where & CreditAccount.org_id.is_in(org_ids or [0]))
+    }
+    granted: dict[int, int] = {}
+    if rows:
+        accounts = {a["id"]: org_id for org_id, a in rows.items()}
+        marks = ", ".join(["{}"] * len(accounts))
+        kinds = (EntryKind.RECHARGE, EntryKind.INCREASE, EntryKind.DECREASE)
+        sums = await CreditEntry.raw(
+            f'SELECT "account", SUM("amount") AS "granted" FROM "cr_entry" WHERE "account" IN ({marks}) '
+            'AND "kind" IN ({}, {}, {}) GROUP BY "account"',
+            *accounts,
+            *(str(k) for k in kinds),
+        )
+        granted = {accounts[r["account"]]: int(r["granted"] or 0) for r in sums}
+    result = {}
+    for org_id in org_ids:
+        account = rows.get(org_id)
+        balance, frozen = (account["balance"], account["frozen"]) if account else (0, 0)
+        limit = granted.get(org_id, 0)
+        result[org_id] = {
+            "limit": money.fmt(limit),
+            "used": money.fmt(limit - balance),
+            "balance": money.fmt(balance),
+            "frozen": money.fmt(frozen),
+            "available": money.fmt(balance - frozen),
+        }
+    return result
 
 
 async def _account_of(ctx: Ctx, org_id: Any) -> tuple[dict, dict | None]:

@@ -213,13 +213,34 @@ async def usable(ctx: Ctx, goods_id: Any, field: str = "goods_id") -> dict:
     return row
 
 
+def orderable_by(org: dict):
+    """Goods the org may order (as `price_for` decides): a tier of its level that allows it, or a
+    store price of its own (per-store pricing) where no tier of its level forbids it."""
+    level = GoodsPrice.level == org["level"]
+    allowed = GoodsPrice.select(GoodsPrice.goods).where(level & (GoodsPrice.orderable == True))
+    forbidden = GoodsPrice.select(GoodsPrice.goods).where(level & (GoodsPrice.orderable == False))
+    stores = GoodsStorePrice.select(GoodsStorePrice.goods).where(GoodsStorePrice.org_id == org["id"])
+    return Goods.id.is_in(allowed) | (
+        (Goods.per_store_pricing == True) & Goods.id.is_in(stores) & Goods.id.not_in(forbidden)
+    )
+
+
 async def pick(
-    ctx: Ctx, *, q: str = "", category_id: Any = None, is_intake_item: Any = None, limit: int = 20
+    ctx: Ctx,
+    *,
+    q: str = "",
+    category_id: Any = None,
+    is_intake_item: Any = None,
+    orderable_for: dict | None = None,
+    limit: int = 20,
 ) -> tuple[list[dict], bool]:
     """The goods picker: the first `limit` usable goods by code prefix or name within a category
-    subtree, and whether more matched. No count and no prices, so it stays fast on a big catalogue."""
+    subtree (and orderable by the org `orderable_for`), and whether more matched. No count and no
+    prices, so it stays fast on a big catalogue."""
     filters = GoodsFilters(q=q, category_id=category_id, is_intake_item=is_intake_item)
     where = await filter_where(ctx, filters, usable_only=True)
+    if orderable_for is not None:
+        where &= orderable_by(orderable_for)
     rows = (
         await Goods.select(
             Goods.id, Goods.code, Goods.name, Goods.spec, Goods.unit, Goods.category.name.as_alias("category_name")
