@@ -37,6 +37,7 @@ from server.credit import api as credit_api
 from server.credit import pages as credit_pages
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
+from server.logistics import api as logistics_api
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
 from server.queue import api as queue_api
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *credit_pages.ROUTES,
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
+            *logistics_api.ROUTES,
             *queue_api.ROUTES,
             *queue_pages.ROUTES,
             *workorders_api.ROUTES,

@@ -2,8 +2,10 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
+from server.logistics.tables import Shipment, ShipmentLine
+
 APP_CONFIG = AppConfig(
     app_name="logistics",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[],
+    table_classes=[Shipment, ShipmentLine],
 )

@@ -1,0 +1,13 @@
+"""Every logistics test ends by proving the stock and credit ledgers."""
+
+import pytest
+
+from tests.credit.helpers import assert_credit_ledger
+from tests.inventory.helpers import assert_ledger
+
+
+@pytest.fixture(autouse=True)
+async def ledgers(database_url):
+    yield
+    await assert_ledger()
+    await assert_credit_ledger()
