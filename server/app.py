@@ -38,6 +38,7 @@ from server.credit import pages as credit_pages
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.logistics import api as logistics_api
+from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
 from server.queue import api as queue_api
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
             *logistics_api.ROUTES,
+            *logistics_pages.ROUTES,
             *queue_api.ROUTES,
             *queue_pages.ROUTES,
             *workorders_api.ROUTES,

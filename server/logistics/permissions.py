@@ -27,6 +27,7 @@ page(
     "物流收货",
     "/logistics/receiving",
     {"view": "查看", "receive": "确认收货", "export": "导出"},
+    badge=("/logistics/receiving/badge", "shipments"),
 )
 page("logistics", "in_transit", "在途库存", "/logistics/in-transit", {"view": "查看", "export": "导出"})
 

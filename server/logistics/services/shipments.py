@@ -440,6 +440,24 @@ async def sender_orgs(ctx: Ctx, type_: str) -> list[dict]:
     return sorted(({"id": i, "name": n} for i, n in names.items()), key=lambda o: o["name"])
 
 
+async def children(ctx: Ctx) -> list[dict]:
+    """The orgs a 配送 (or 订单) may go to: the caller's direct children, active and enabled."""
+    depth = (await orgs.get(ctx, ctx.org_id))["depth"]
+    return [o for o in await orgs.choices(ctx, enabled_only=True) if o["depth"] == depth + 1]
+
+
+async def startable(ctx: Ctx) -> dict[str, str]:
+    """The types the caller's org may ship, for the form: down when it has children, up when it
+    has a parent. Order shipments start from an approved order."""
+    down = bool(await children(ctx))
+    up = _parent_of(ctx.org_path) is not None
+    return {
+        t.value: t.label
+        for t in ShipmentType
+        if t != ShipmentType.ORDER and ((t.downward and down) or (not t.downward and up))
+    }
+
+
 async def waiting_count(ctx: Ctx) -> int:
     """The menu badge: shipments to the caller's own org with lines still to receive."""
     return await Shipment.count().where(
@@ -473,6 +491,10 @@ async def update_line(ctx: Ctx, kind: str, doc_id: Any, line_id: Any, data: dict
 
 async def delete_line(ctx: Ctx, kind: str, doc_id: Any, line_id: Any) -> dict:
     return await life.delete_line(ctx, SHIPMENT, doc_id, line_id)
+
+
+async def delete_lines(ctx: Ctx, kind: str, doc_id: Any, line_ids: Any) -> dict:
+    return await life.delete_lines(ctx, SHIPMENT, doc_id, line_ids)
 
 
 async def submit(ctx: Ctx, kind: str, doc_id: Any) -> dict:
