@@ -173,6 +173,7 @@ class ReceivingPages(Controller):
             receiver=receiver and ctx.can(P.RECEIVING["receive"]),
             stores=stores,
             wtypes=warehouses.TYPES,
+            allowed="、".join(warehouses.TYPES[t] for t in shipments.ShipmentType(doc["type"]).into),
             badges=BADGES,
         )
 
