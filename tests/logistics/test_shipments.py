@@ -43,6 +43,8 @@ async def test_distribution_life_cycle_partial_out_and_in(tenant, n):
     assert [(r["goods_id"], r["qty"], r["from_org_id"], r["to_org_id"]) for r in transit.items] == [
         (n["screen"], 5, n["hq"], n["b2"])
     ]
+    # the stock query's 在途 column: by receiving org and goods
+    assert await shipments.in_transit_qty(tenant, [n["screen"], n["battery"]]) == {(n["b2"], n["screen"]): 5}
 
     # the receiver sees it among its incoming shipments and can take what left already
     incoming = await shipments.search(n["b2_ctx"], "shipment", ShipmentFilters(side="in"))

@@ -637,7 +637,7 @@ async def _tick_received(ctx: Ctx, doc: dict, wanted: list[int], warehouse_id: i
 
 def _in_transit_where(ctx: Ctx, filters: InTransitFilters):
     lt, doc = ShipmentLine, ShipmentLine.doc
-    seen = scoped(ctx, lt, subtree=doc.org_path) | scoped(ctx, lt, subtree=doc.to_org_path)
+    seen = scoped(ctx, ShipmentLine, subtree=doc.org_path) | scoped(ctx, ShipmentLine, subtree=doc.to_org_path)
     where = seen & lt.confirmed_at.is_not_null() & lt.received_at.is_null()
     no = validate.text(filters.no, "单号", 24)
     if no:
