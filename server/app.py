@@ -175,12 +175,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *credit_pages.ROUTES,
             *inventory_api.ROUTES,
             *inventory_pages.ROUTES,
+            *logistics_api.ROUTES,
+            *logistics_pages.ROUTES,
             *queue_api.ROUTES,
             *queue_pages.ROUTES,
             *workorders_api.ROUTES,
             *workorders_pages.ROUTES,
-            *logistics_api.ROUTES,
-            *logistics_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

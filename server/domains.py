@@ -14,6 +14,7 @@ from server.inventory import usage as _inventory_usage  # noqa: F401  (what uses
 from server.inventory.services import documents as _documents  # noqa: F401  (live topics)
 from server.logistics import permissions as _logistics_permissions  # noqa: F401
 from server.logistics.services import orders as _lg_orders  # noqa: F401  (live topics)
+from server.logistics.services import shipments as _shipments  # noqa: F401  (live topics)
 from server.masterdata import permissions as _masterdata_permissions  # noqa: F401
 from server.masterdata.services import dictionaries as _dictionaries  # noqa: F401  (seeds new tenants)
 from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goods types)

@@ -134,6 +134,9 @@ async def test_statuses_only_some_operations_answer_are_documented_there(documen
     assert {"413", "415"}.isdisjoint(paths["/api/v1/orgs/{org_id}"]["delete"]["responses"])
     assert set(paths["/api/v1/orgs"]["post"]["responses"]) >= {"201"}
     assert set(paths["/api/v1/inbounds/{doc_id}/confirm"]["post"]["responses"]) >= {"200"}
+    for action in ("submit", "confirm", "recall", "receive"):
+        assert set(paths[f"/api/v1/shipments/{{doc_id}}/{action}"]["post"]["responses"]) >= {"200", "404", "409"}
+    assert "get" in paths["/api/v1/in-transit"]
 
 
 async def test_statuses_the_fuzzer_does_not_reach_answer_as_documented(client, document, admin):
@@ -157,7 +160,7 @@ async def test_statuses_the_fuzzer_does_not_reach_answer_as_documented(client, d
 
 async def test_excel_downloads_are_documented_as_xlsx(document):
     downloads = [p for p in document["paths"] if p.endswith(("/export", "/import-template"))]
-    assert len(downloads) == 18
+    assert len(downloads) == 20
     for path in downloads:
         ok = document["paths"][path]["get"]["responses"]["200"]
         assert ok["content"] == {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}, path

@@ -25,6 +25,7 @@ class Node:
     url: str | None = None
     order: int = 0
     children: list[Node] = field(default_factory=list)
+    badge: tuple[str, str] | None = None  # a menu count: (its url, the live topic that changes it)
 
 
 _modules: dict[str, Node] = {}
@@ -49,14 +50,22 @@ def module(code: str, label: str, order: int) -> Node:
     return node
 
 
-def page(module_code: str, code: str, label: str, url: str | None, actions: dict[str, str]) -> Node:
+def page(
+    module_code: str,
+    code: str,
+    label: str,
+    url: str | None,
+    actions: dict[str, str],
+    badge: tuple[str, str] | None = None,
+) -> Node:
     """Register a page `module.code` with its actions; `view` guards the page itself. A page
-    whose screen is not built yet has no `url`: its codes exist (for the API) but no menu link."""
+    whose screen is not built yet has no `url`: its codes exist (for the API) but no menu link.
+    `badge` shows a count beside the menu link (what waits there), refreshed live."""
     parent = _modules[module_code]
     full = f"{module_code}.{code}"
     if full in _nodes:
         return _nodes[full]
-    node = Node(full, label, "page", url=url, order=len(parent.children))
+    node = Node(full, label, "page", url=url, order=len(parent.children), badge=badge)
     for action, action_label in actions.items():
         child = Node(f"{full}.{action}", action_label, "action")
         node.children.append(child)

@@ -1,27 +1,46 @@
-"""JSON API of logistics orders: `/api/v1/orders` with lines (drafts), and the actions `submit`,
-`withdraw` (the applicant), `approve`, `reject` `{reason}` and `close` (the parent). Thin: every
-rule is in server.logistics.services.orders."""
+"""JSON API of logistics: `/api/v1/orders` with lines (drafts) and the actions `submit`,
+`withdraw` (the applicant), `approve`, `reject` `{reason}` and `close` (the parent);
+`/api/v1/shipments` with their lines and actions; `/api/v1/in-transit`. Thin: every rule is in
+server.logistics.services."""
 
 from typing import Any
 
-from litestar import Request, post
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from server.core.api import to
-from server.core.doc_controllers import DocApi
+from server.core.api import PageNo, PageSize, given, page_of, page_type, to
+from server.core.doc_controllers import DocApi, DocFilters, DocOut
+from server.core.openapi import XLSX
+from server.core.pagination import PageParams
 from server.core.web import ctx_of
+from server.logistics import exports
 from server.logistics import permissions as P
 from server.logistics.schemas import (
+    ConfirmIn,
     CreditOut,
+    InTransitOut,
     OrderIn,
     OrderLineIn,
     OrderLineOut,
     OrderLinePatch,
     OrderOut,
     OrderPatch,
+    ReceiveIn,
     RejectIn,
+    ShipmentIn,
+    ShipmentLineIn,
+    ShipmentLineOut,
+    ShipmentLinePatch,
+    ShipmentOut,
+    ShipmentPatch,
 )
-from server.logistics.services import orders
+from server.logistics.services import orders, shipments
+from server.logistics.services.shipments import InTransitFilters
+
+InTransitPage = page_type(InTransitOut)
+
+# --- orders ------------------------------------------------------------------------------------
 
 
 class OrderApi(DocApi):
@@ -75,4 +94,65 @@ class OrderApi(DocApi):
         return self.out(await orders.close(ctx_of(request), doc_id))
 
 
-ROUTES = [OrderApi]
+# --- shipments ---------------------------------------------------------------------------------
+
+
+class ShipmentApi(DocApi):
+    """`/api/v1/shipments`: the shipper's life cycle (drafts, lines, submit, 【确认出库】 of ticked
+    lines, 【撤回】), and the receiver's 【确认收货】. The list holds both sides (`side`)."""
+
+    service = shipments
+    kind = "shipment"
+    path = "/api/v1/shipments"
+    tags = ["logistics"]
+    doc_in, doc_out, line_in, line_out, line_patch = (
+        ShipmentIn,
+        ShipmentOut,
+        ShipmentLineIn,
+        ShipmentLineOut,
+        ShipmentLinePatch,
+    )
+    header_patch = ShipmentPatch
+    filters = shipments.ShipmentFilters
+
+    @get("/export", opt={"action": "export"}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
+    async def export(self, request: Request, filters: NamedDependency[DocFilters]) -> Response:
+        return await exports.shipments_xlsx(ctx_of(request), filters)
+
+    @post(
+        "/{doc_id:int}/confirm",
+        opt={"action": "confirm"},
+        status_code=200,
+        summary="确认出库（勾选的明细，可部分出库）",
+    )
+    async def confirm(self, request: Request, doc_id: FromPath[int], data: JSONBody[ConfirmIn | None] = None) -> DocOut:
+        line_ids = given(data).get("line_ids") if data is not None else None
+        return self.out(await shipments.confirm(ctx_of(request), self.kind, doc_id, line_ids))
+
+    @post("/{doc_id:int}/recall", opt={"action": "recall"}, status_code=200, summary="撤回（尚未收货）")
+    async def recall(self, request: Request, doc_id: FromPath[int]) -> DocOut:
+        return self.out(await shipments.recall(ctx_of(request), self.kind, doc_id))
+
+    @post("/{doc_id:int}/receive", opt={"perm": P.RECEIVING["receive"]}, status_code=200, summary="确认收货")
+    async def receive(self, request: Request, doc_id: FromPath[int], data: JSONBody[ReceiveIn]) -> ShipmentOut:
+        return self.out(await shipments.receive(ctx_of(request), self.kind, doc_id, given(data)))
+
+
+class InTransitController(Controller):
+    path = "/api/v1/in-transit"
+    tags = ["logistics"]
+    dependencies = {"filters": InTransitFilters.provide()}
+
+    @get("/", opt={"perm": P.IN_TRANSIT["view"]})
+    async def list_in_transit(
+        self, request: Request, filters: NamedDependency[InTransitFilters], page: PageNo = 1, page_size: PageSize = 50
+    ) -> InTransitPage:
+        result = await shipments.in_transit(ctx_of(request), filters, params=PageParams(page, page_size))
+        return page_of(InTransitOut, result)
+
+    @get("/export", opt={"perm": P.IN_TRANSIT["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
+    async def export(self, request: Request, filters: NamedDependency[InTransitFilters]) -> Response:
+        return await exports.in_transit_xlsx(ctx_of(request), filters)
+
+
+ROUTES = [OrderApi, ShipmentApi, InTransitController]

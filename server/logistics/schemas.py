@@ -6,6 +6,8 @@ from datetime import datetime
 
 from msgspec import UNSET, Struct, UnsetType
 
+# --- orders ------------------------------------------------------------------------------------
+
 
 class OrderLineIn(Struct):
     goods_id: int
@@ -81,3 +83,121 @@ class OrderOut(Struct):
     closed_at: datetime | None
     credit: CreditOut | None
     lines: list[OrderLineOut]
+
+
+# --- shipments ---------------------------------------------------------------------------------
+
+
+class ShipmentLineIn(Struct):
+    goods_id: int | UnsetType = UNSET  # an order line's goods when it names one
+    qty: int | UnsetType = UNSET
+    order_line_id: int | None | UnsetType = UNSET
+
+
+class ShipmentLinePatch(Struct):
+    goods_id: int | UnsetType = UNSET
+    qty: int | UnsetType = UNSET
+
+
+class ShipmentIn(Struct):
+    type: str  # order distribution write_off defective_return good_return
+    warehouse_id: int
+    to_org_id: int | None = None  # a child for order/distribution; the parent (or none) otherwise
+    order_id: int | None = None
+    carrier: str = ""
+    tracking_no: str = ""
+    remark: str = ""
+    lines: list[ShipmentLineIn] = []
+
+
+class ShipmentPatch(Struct):
+    warehouse_id: int | UnsetType = UNSET
+    carrier: str | UnsetType = UNSET
+    tracking_no: str | UnsetType = UNSET
+    remark: str | UnsetType = UNSET
+
+
+class ConfirmIn(Struct):
+    line_ids: list[int] | UnsetType = UNSET  # none named: every line not yet shipped
+
+
+class DiscrepancyIn(Struct):
+    line_id: int
+    kind: str
+    qty: int
+    reason: str = ""
+
+
+class ReceiveIn(Struct):
+    warehouse_id: int
+    line_ids: list[int]
+    discrepancies: list[DiscrepancyIn] | UnsetType = UNSET
+
+
+class ShipmentLineOut(Struct):
+    id: int
+    goods_id: int
+    goods_code: str
+    goods_name: str
+    unit: str
+    spec: str
+    qty: int
+    price: str
+    amount: str
+    order_line_id: int | None
+    confirmed: bool
+    confirmed_at: datetime | None
+    confirmed_by_name: str
+    received: bool
+    received_at: datetime | None
+    received_by_name: str
+    received_warehouse_id: int | None
+    in_transit: int
+
+
+class ShipmentOut(Struct):
+    id: int
+    no: str
+    type: str
+    type_name: str
+    status: str
+    status_name: str
+    org_id: int
+    org_name: str
+    warehouse_id: int
+    warehouse_code: str
+    warehouse_name: str
+    to_org_id: int
+    to_org_name: str
+    order_id: int | None
+    carrier: str
+    tracking_no: str
+    remark: str
+    created_by_name: str
+    created_at: datetime
+    submitted_at: datetime | None
+    completed_at: datetime | None
+    received_at: datetime | None
+    total_qty: int
+    total_amount: str
+    lines: list[ShipmentLineOut]
+
+
+class InTransitOut(Struct):
+    line_id: int
+    shipment_id: int
+    shipment_no: str
+    type: str
+    type_name: str
+    from_org_id: int
+    from_org_name: str
+    to_org_id: int
+    to_org_name: str
+    goods_id: int
+    goods_code: str
+    goods_name: str
+    unit: str
+    qty: int
+    amount: str
+    shipped_at: datetime
+    age_days: int

@@ -4,7 +4,9 @@ units; money is integer ten-thousandths (server.core.money)."""
 from piccolo.columns import BigInt, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
-from server.masterdata.tables import Goods
+from server.masterdata.tables import Goods, Warehouse
+
+# --- orders 【订货申请】/【订单审核】 ----------------------------------------------------------------
 
 
 class Order(Table, tablename="lg_order"):
@@ -49,4 +51,57 @@ class OrderLine(Table, tablename="lg_order_line"):
     price = BigInt(default=0)
     shipped_qty = Integer(default=0)
     received_qty = Integer(default=0)
+    created_at = Timestamptz()
+
+
+# --- shipments 【物流发货】/【物流收货】 -------------------------------------------------------------
+
+
+class Shipment(Table, tablename="lg_shipment"):
+    """A shipment between an org and its parent or child, on the shared document life cycle,
+    then received by `to_org`. Readers see it from the shipper's subtree (`org_path`) and, once
+    something left, from the receiver's (`to_org_path`). `order_id` names an order of the
+    orders tables (a plain integer: the two halves of logistics are migrated apart)."""
+
+    tenant_id = Integer(index=True)
+    kind = Varchar(length=16, default="shipment")
+    no = Varchar(length=24)
+    type = Varchar(length=20)  # ShipmentType
+    org_id = Integer()
+    org_path = Varchar(length=400)
+    warehouse = ForeignKey(Warehouse, on_delete=OnDelete.restrict)
+    to_org_id = Integer(index=True)
+    to_org_path = Varchar(length=400)
+    order_id = Integer(null=True, default=None, index=True)
+    carrier = Varchar(length=100, default="")
+    tracking_no = Varchar(length=64, default="")
+    remark = Varchar(length=500, default="")
+    status = Varchar(length=16, default="draft")  # ShipmentStatus
+    created_by = Integer(null=True, default=None)
+    created_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    submitted_at = Timestamptz(null=True, default=None)
+    completed_at = Timestamptz(null=True, default=None)  # every line shipped
+    received_at = Timestamptz(null=True, default=None)  # every line received
+    updated_at = Timestamptz()
+
+
+class ShipmentLine(Table, tablename="lg_shipment_line"):
+    """A line: confirmed out once (`confirmed_at`: it is in transit), received once
+    (`received_at`, into `received_warehouse_id`). `price` is the child's order price (the value
+    of a return's refund; the cost the units enter the receiver's stock at)."""
+
+    tenant_id = Integer()
+    doc = ForeignKey(Shipment, on_delete=OnDelete.restrict, index=True)
+    goods = ForeignKey(Goods, on_delete=OnDelete.restrict)
+    qty = Integer()
+    price = BigInt(default=0)
+    order_line_id = Integer(null=True, default=None, index=True)
+    confirmed_at = Timestamptz(null=True, default=None)
+    confirmed_by = Integer(null=True, default=None)
+    confirmed_by_name = Varchar(length=100, default="")
+    received_at = Timestamptz(null=True, default=None)
+    received_by = Integer(null=True, default=None)
+    received_by_name = Varchar(length=100, default="")
+    received_warehouse_id = Integer(null=True, default=None)
     created_at = Timestamptz()

@@ -45,6 +45,8 @@ REACHED_OTHERWISE = {
     "CreditDoc": "scoped by the shared life cycle: scoped(ctx, dt.table, …) in core.documents",
     "StockDoc": "scoped by the shared life cycle: scoped(ctx, dt.table, …) in core.documents",
     "StockDocLine": "read through its document, which is scoped",
+    "Order": "scoped by the shared life cycle: scoped(ctx, dt.table, …) in core.documents",
+    "OrderLine": "read through its order, which is scoped",
     "GoodsPrice": "read through its goods, which is scoped",
     "GoodsStorePrice": "read through its goods, which is scoped",
     "CreditEntry": "read through its account, which is scoped",

@@ -440,6 +440,15 @@ async def open_lines(ctx: Ctx, order_id: Any) -> list[dict]:
     ]
 
 
+async def applicant(ctx: Ctx, order_id: Any) -> int:
+    """The org an approved (or partly shipped) order of the caller's child ships to."""
+    doc = await life.row(ctx, ORDER, order_id)
+    _reviewer(ctx, doc)
+    if doc["status"] not in SHIPPABLE:
+        raise await _refused(doc, "发货")
+    return doc["org_id"]
+
+
 async def record_shipped(ctx: Ctx, order_id: Any, qty_by_line: Any) -> None:
     """A shipment of the order confirmed out: shipped quantities rise (never past what was
     ordered), the shipped value turns from freeze into usage on the applicant's credit."""

@@ -1,0 +1,5 @@
+"""htmx pages of logistics, one module a screen group, each exporting its ROUTES."""
+
+from server.logistics.pages import orders, shipments
+
+ROUTES = [*orders.ROUTES, *shipments.ROUTES]

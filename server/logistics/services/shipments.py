@@ -1,0 +1,723 @@
+"""Shipments 【物流发货】 and their receipt 【物流收货】 (SPEC 4.3), on the shared life cycle of
+`server.core.documents`: draft → submitted → 部分出库 → 已出库 → 部分收货 → 已收货.
+
+The type fixes the direction: 订单 and 配送 go from an org to one of its children, 核销 and the
+two returns from an org to its parent. 【确认出库】 posts the ticked lines out of the ship-from
+warehouse: they are then *in transit*, in neither org's on-hand — the in-transit quantity is
+derived from the lines (confirmed, not yet received), so it can never drift from the stock
+ledger. 【确认收货】 posts them into a warehouse of the receiver that the type allows, once each;
+a received return refunds the child at its order price. Before anything is received the shipper
+may 【撤回】: the stock goes back and the shipment is 已提交 again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import realtime
+from server.core import documents as life
+from server.core import money, validate
+from server.core.api import Filters
+from server.core.clock import now
+from server.core.db import atomic
+from server.core.documents import DocFilters, DocStatus, DocType
+from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.search import contains
+from server.core.tenancy import Ctx, scoped
+from server.credit.services import ledger
+from server.inventory.services import documents as stock_documents
+from server.inventory.services import stock
+from server.logistics import permissions as P
+from server.logistics.services import orders
+from server.logistics.tables import Shipment, ShipmentLine
+from server.masterdata.services import goods, warehouses
+from server.masterdata.states import WarehouseType
+from server.system.services import orgs
+
+MAX_QTY = 1_000_000
+MAX_LINES = 500
+DOC_TYPE = "shipment"  # the stock moves' and credit entries' document type
+
+
+class ShipmentType(StrEnum):
+    ORDER = "order"
+    DISTRIBUTION = "distribution"
+    WRITE_OFF = "write_off"
+    DEFECTIVE_RETURN = "defective_return"
+    GOOD_RETURN = "good_return"
+
+    @property
+    def label(self) -> str:
+        return TYPE_LABELS[self]
+
+    @property
+    def downward(self) -> bool:
+        """To a child (订单, 配送); the others go to the parent."""
+        return self in (ShipmentType.ORDER, ShipmentType.DISTRIBUTION)
+
+    @property
+    def refunds(self) -> bool:
+        return self in (ShipmentType.DEFECTIVE_RETURN, ShipmentType.GOOD_RETURN)
+
+    @property
+    def into(self) -> tuple[str, ...]:
+        """The warehouse types a receipt may go into."""
+        if self == ShipmentType.DEFECTIVE_RETURN:
+            return (WarehouseType.DEFECTIVE,)
+        if self == ShipmentType.GOOD_RETURN:
+            return (WarehouseType.GOOD,)
+        return (WarehouseType.GENERAL, WarehouseType.GOOD)
+
+
+TYPE_LABELS = {
+    ShipmentType.ORDER: "订单",
+    ShipmentType.DISTRIBUTION: "配送",
+    ShipmentType.WRITE_OFF: "核销",
+    ShipmentType.DEFECTIVE_RETURN: "来料不良退回",
+    ShipmentType.GOOD_RETURN: "良品退回",
+}
+TYPES = {t.value: t.label for t in ShipmentType}
+
+
+class ShipmentStatus(StrEnum):
+    """The shared life cycle's states (its partial/completed are 部分出库/已出库), then receipt."""
+
+    DRAFT = DocStatus.DRAFT.value
+    SUBMITTED = DocStatus.SUBMITTED.value
+    PARTIAL = DocStatus.PARTIAL.value
+    SHIPPED = DocStatus.COMPLETED.value
+    PART_RECEIVED = "part_received"
+    RECEIVED = "received"
+    DELETED = DocStatus.DELETED.value
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+S = ShipmentStatus
+STATUS_LABELS = {
+    S.DRAFT: "暂存",
+    S.SUBMITTED: "已提交",
+    S.PARTIAL: "部分出库",
+    S.SHIPPED: "已出库",
+    S.PART_RECEIVED: "部分收货",
+    S.RECEIVED: "已收货",
+    S.DELETED: "已删除",
+}
+BADGES = {
+    S.DRAFT: "grey",
+    S.SUBMITTED: "blue",
+    S.PARTIAL: "amber",
+    S.SHIPPED: "blue",
+    S.PART_RECEIVED: "amber",
+    S.RECEIVED: "green",
+    S.DELETED: "grey",
+}
+RECEIVABLE = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED)  # something left: the receiver sees it
+INCOMING = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED, S.RECEIVED)
+
+realtime.topic("shipments", (P.SHIPMENT["view"], P.RECEIVING["view"]))
+
+
+class ShipmentFilters(DocFilters):
+    """The lists' filters (【物流发货】, 【物流收货】, the API, the exports). `side` is `out`
+    (shipped by the caller's subtree) or `in` (to be received by it); empty: both."""
+
+    type: str = ""
+    side: str = ""
+    from_org_id: str = ""
+    to_org_id: str = ""
+
+
+class InTransitFilters(Filters):
+    no: str = ""
+    type: str = ""
+    from_org_id: str = ""
+    to_org_id: str = ""
+    goods: str = ""
+
+
+def _child(doc: dict) -> int:
+    """The child org of the flow: whose order prices value the lines."""
+    return doc["to_org_id"] if ShipmentType(doc["type"]).downward else doc["org_id"]
+
+
+def _parent_of(path: str) -> tuple[int, str] | None:
+    """The parent's id and path, from an org's materialised path (None at the head office)."""
+    ids = [p for p in path.strip("/").split("/") if p]
+    if len(ids) < 2:
+        return None
+    return int(ids[-2]), "/" + "/".join(ids[:-1]) + "/"
+
+
+def _units(value: Any) -> int:
+    return money.to_units(Decimal(str(value)))
+
+
+@dataclass(frozen=True)
+class Kind(DocType):
+    table = Shipment
+    line_table = ShipmentLine
+    columns = (
+        *Shipment.all_columns(),
+        Shipment.warehouse.code.as_alias("warehouse_code"),
+        Shipment.warehouse.name.as_alias("warehouse_name"),
+    )
+    line_columns = (
+        *ShipmentLine.all_columns(),
+        ShipmentLine.goods.code.as_alias("goods_code"),
+        ShipmentLine.goods.name.as_alias("goods_name"),
+        ShipmentLine.goods.unit.as_alias("unit"),
+        ShipmentLine.goods.spec.as_alias("spec"),
+    )
+    statuses = tuple(ShipmentStatus)
+    by_line = True
+    max_lines = MAX_LINES
+
+    def check_new(self, data: dict) -> None:
+        for required, label in (("type", "类型"), ("warehouse_id", "出库仓库")):
+            if data.get(required) in (None, ""):
+                raise BusinessError(f"请选择{label}", code="required", field=required)
+
+    async def header(self, ctx: Ctx, data: dict, doc: dict, new: bool) -> dict:
+        """The header given in `data`, checked. Type, receiving org and order are fixed at
+        creation; the receiving org follows from the type (403 for a flow the org may not start)."""
+        out: dict[str, Any] = {}
+        if new:
+            out |= await self._flow(ctx, data)
+        if "warehouse_id" in data:
+            wid = validate.ident(data["warehouse_id"], "出库仓库", "warehouse_id")
+            await warehouses.require_usable(ctx, wid, doc["org_id"])
+            out["warehouse"] = wid
+        for field, label, size in (
+            ("carrier", "物流公司", 100),
+            ("tracking_no", "物流单号", 64),
+            ("remark", "备注", 500),
+        ):
+            if field in data:
+                out[field] = validate.text(data[field], label, size, field=field)
+        return out
+
+    async def _flow(self, ctx: Ctx, data: dict) -> dict:
+        kind = ShipmentType(validate.choice(data.get("type"), "类型", TYPES, "type"))
+        given = validate.optional_ident(data.get("to_org_id"), "收货机构", "to_org_id")
+        if kind.downward:
+            if given is None:
+                raise BusinessError("请选择收货机构", code="required", field="to_org_id")
+            org = await orgs.get(ctx, given, active_only=True)
+            if org["parent"] != ctx.org_id:
+                raise Forbidden(f"{kind.label}只能发往本机构的直属下级机构", code="wrong_direction")
+            to_org = (org["id"], org["path"])
+        else:
+            parent = _parent_of(ctx.org_path)
+            if parent is None:
+                raise Forbidden(f"总部没有上级机构，不能{kind.label}发货", code="wrong_direction")
+            if given is not None and given != parent[0]:
+                raise Forbidden(f"{kind.label}只能发往本机构的上级机构", code="wrong_direction")
+            to_org = parent
+        order_id = validate.optional_ident(data.get("order_id"), "订单", "order_id")
+        if kind == ShipmentType.ORDER:
+            if order_id is None:
+                raise BusinessError("请选择订单", code="required", field="order_id")
+            if await orders.applicant(ctx, order_id) != to_org[0]:  # refuses an order not approved
+                raise BusinessError("订单不是收货机构的订单", code="invalid_field", field="order_id")
+        elif order_id is not None:
+            raise BusinessError("只有订单发货可以关联订单", code="invalid_field", field="order_id")
+        return {"type": kind.value, "to_org_id": to_org[0], "to_org_path": to_org[1], "order_id": order_id}
+
+    async def line(self, ctx: Ctx, data: dict, doc: dict, current: dict | None = None) -> dict:
+        """Goods and quantity; an order line names its order line (its goods, at its price), any
+        other is valued at the child's order price."""
+        qty = current["qty"] if current and "qty" not in data else None
+        if qty is None:
+            qty = validate.integer(data.get("qty"), "数量", 1, MAX_QTY, "qty")
+        if doc["type"] == ShipmentType.ORDER:
+            return await self._order_line(ctx, data, doc, current) | {"qty": qty}
+        goods_id = current["goods"] if current and "goods_id" not in data else None
+        if goods_id is None:
+            goods_id = validate.ident(data.get("goods_id"), "货品", "goods_id")
+            await goods.usable(ctx, goods_id)
+        price = money.to_units((await goods.price_for(ctx, goods_id, _child(doc))).order_price)
+        return {"goods": goods_id, "qty": qty, "price": price, "order_line_id": None}
+
+    async def _order_line(self, ctx: Ctx, data: dict, doc: dict, current: dict | None) -> dict:
+        raw = data.get("order_line_id", current["order_line_id"] if current else None)
+        line_id = validate.ident(raw, "订单明细", "order_line_id")
+        open_line = (await self._open(ctx, doc)).get(line_id)
+        if open_line is None:
+            raise BusinessError("订单明细不存在或已发完", code="invalid_field", field="order_line_id")
+        if data.get("goods_id") not in (None, "", open_line["goods_id"]):
+            raise BusinessError("货品与订单明细不一致", code="invalid_field", field="goods_id")
+        await goods.usable(ctx, open_line["goods_id"])
+        return {"goods": open_line["goods_id"], "price": _units(open_line["unit_price"]), "order_line_id": line_id}
+
+    async def _open(self, ctx: Ctx, doc: dict) -> dict[int, dict]:
+        return {li["id"]: li for li in await orders.open_lines(ctx, doc["order_id"])}
+
+    async def check_lines(self, ctx: Ctx, doc: dict, lines: list[dict]) -> None:
+        """Stock covers the lines (as for an outbound); an order's lines stay within what is open."""
+        await stock_documents.KINDS["outbound"].check_lines(ctx, doc, lines)
+        if doc["type"] != ShipmentType.ORDER or not lines:
+            return
+        open_lines = await self._open(ctx, doc)
+        wanted: dict[int, int] = {}
+        for line in lines:
+            wanted[line["order_line_id"]] = wanted.get(line["order_line_id"], 0) + line["qty"]
+        for line_id, qty in wanted.items():
+            left = open_lines.get(line_id, {}).get("open_qty", 0)
+            if qty > left:
+                raise Conflict(f"超过订单未发数量：需要 {qty}，未发 {left}", code="exceeds_open")
+
+    async def header_changed(self, ctx: Ctx, doc: dict, fields: dict, lines: list[dict]) -> None:
+        if "warehouse" in fields:
+            await self.check_lines(ctx, doc | {"warehouse": fields["warehouse"]}, lines)
+
+    async def on_submit(self, ctx: Ctx, doc: dict, lines: list[dict]) -> None:
+        await warehouses.require_usable(ctx, doc["warehouse"], doc["org_id"])
+        for line in lines:
+            await goods.usable(ctx, line["goods"])
+        await self.check_lines(ctx, doc, lines)
+
+    async def post(self, ctx: Ctx, doc: dict, lines: list[dict]) -> None:
+        """【确认出库】 of the ticked lines: out of the ship-from warehouse, into transit; an
+        order's shipped value moves from freeze to usage. The receiver hears of it."""
+        await warehouses.require_usable(ctx, doc["warehouse"], doc["org_id"])
+        moves = [_move(doc, li, doc["org_id"], doc["warehouse"], -li["qty"]) for li in lines]
+        await stock.post_moves(ctx, moves, doc["org_path"])
+        if doc["type"] == ShipmentType.ORDER:
+            await orders.record_shipped(ctx, doc["order_id"], _by_order_line(lines))
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "incoming", doc["id"])
+
+    async def present(self, ctx: Ctx, docs: list[dict], lines: dict[int, list[dict]]) -> list[dict]:
+        names = await orgs.names(ctx, {d["org_id"] for d in docs} | {d["to_org_id"] for d in docs})
+        return [_doc_dict(d, lines[d["id"]], names) for d in docs]
+
+
+def _move(doc: dict, line: dict, org_id: int, warehouse_id: int, delta: int, cost: int | None = None) -> stock.Move:
+    return stock.Move(org_id, warehouse_id, line["goods"], delta, DOC_TYPE, doc["id"], doc["no"], line["id"], cost)
+
+
+def _by_order_line(lines: list[dict]) -> dict[int, Decimal]:
+    out: dict[int, Decimal] = {}
+    for line in lines:
+        out[line["order_line_id"]] = out.get(line["order_line_id"], Decimal(0)) + Decimal(line["qty"])
+    return out
+
+
+def _line_dict(line: dict) -> dict:
+    confirmed, received = line["confirmed_at"] is not None, line["received_at"] is not None
+    return {
+        "id": line["id"],
+        "goods_id": line["goods"],
+        "goods_code": line["goods_code"],
+        "goods_name": line["goods_name"],
+        "unit": line["unit"],
+        "spec": line["spec"],
+        "qty": line["qty"],
+        "price": money.fmt(line["price"]),
+        "amount": money.fmt(line["price"] * line["qty"]),
+        "order_line_id": line["order_line_id"],
+        "confirmed": confirmed,
+        "confirmed_at": line["confirmed_at"],
+        "confirmed_by_name": line["confirmed_by_name"],
+        "received": received,
+        "received_at": line["received_at"],
+        "received_by_name": line["received_by_name"],
+        "received_warehouse_id": line["received_warehouse_id"],
+        "in_transit": line["qty"] if confirmed and not received else 0,
+    }
+
+
+def _doc_dict(doc: dict, lines: list[dict], names: dict[int, str]) -> dict:
+    return {
+        "id": doc["id"],
+        "no": doc["no"],
+        "type": doc["type"],
+        "type_name": TYPES.get(doc["type"], doc["type"]),
+        "status": doc["status"],
+        "status_name": ShipmentStatus(doc["status"]).label,
+        "org_id": doc["org_id"],
+        "org_name": names.get(doc["org_id"], ""),
+        "warehouse_id": doc["warehouse"],
+        "warehouse_code": doc["warehouse_code"],
+        "warehouse_name": doc["warehouse_name"],
+        "to_org_id": doc["to_org_id"],
+        "to_org_name": names.get(doc["to_org_id"], ""),
+        "order_id": doc["order_id"],
+        "carrier": doc["carrier"],
+        "tracking_no": doc["tracking_no"],
+        "remark": doc["remark"],
+        "created_by_name": doc["created_by_name"],
+        "created_at": doc["created_at"],
+        "submitted_at": doc["submitted_at"],
+        "completed_at": doc["completed_at"],
+        "received_at": doc["received_at"],
+        "total_qty": sum(li["qty"] for li in lines),
+        "total_amount": money.fmt(sum(li["price"] * li["qty"] for li in lines)),
+        "lines": [_line_dict(li) for li in lines],
+    }
+
+
+SHIPMENT = Kind("shipment", "物流单", "WL", P.SHIPMENT, "shipments")
+KINDS = {"shipment": SHIPMENT}
+STATUSES = SHIPMENT.status_names
+
+
+# --- reading: the shipper's documents and the receiver's --------------------------------------
+
+
+def _incoming(ctx: Ctx):
+    """Shipments to the caller's subtree that something left of."""
+    return scoped(ctx, Shipment, subtree=Shipment.to_org_path) & Shipment.status.is_in(list(INCOMING))
+
+
+def _readable(ctx: Ctx, side: str = ""):
+    outgoing = life.visible(ctx, SHIPMENT)
+    if side == "out":
+        return outgoing
+    if side == "in":
+        return _incoming(ctx)
+    return outgoing | _incoming(ctx)
+
+
+def filter_where(ctx: Ctx, filters: ShipmentFilters):
+    side = validate.choice(filters.side, "方向", {"": "全部", "out": "发货", "in": "收货"}, "side")
+    where = _readable(ctx, side)
+    no = validate.text(filters.no, "单号", 24)
+    if no:
+        where &= contains(Shipment.no, no)
+    if filters.status:
+        where &= Shipment.status == validate.choice(filters.status, "状态", STATUSES, "status")
+    else:
+        where &= Shipment.status != S.DELETED
+    if filters.type:
+        where &= Shipment.type == validate.choice(filters.type, "类型", TYPES, "type")
+    if filters.from_org_id:
+        where &= Shipment.org_id == validate.ident(filters.from_org_id, "发货机构", "from_org_id")
+    if filters.to_org_id:
+        where &= Shipment.to_org_id == validate.ident(filters.to_org_id, "收货机构", "to_org_id")
+    return where
+
+
+async def search(
+    ctx: Ctx, kind: str = "shipment", filters: ShipmentFilters = ShipmentFilters(), *, params: PageParams = PageParams()
+) -> Page:
+    return await life.search(ctx, SHIPMENT, filter_where(ctx, filters), params)
+
+
+async def _row(ctx: Ctx, doc_id: Any) -> dict:
+    """A shipment the caller sees as shipper or as receiver."""
+    did = validate.ident(doc_id, "物流单", "id")
+    found = await Shipment.select(*SHIPMENT.columns).where(_readable(ctx) & (Shipment.id == did)).first()
+    if found is None or found["status"] == S.DELETED:
+        raise NotFound("物流单")
+    return found
+
+
+async def _present(ctx: Ctx, doc: dict) -> dict:
+    return (await SHIPMENT.present(ctx, [doc], await life.lines_of(SHIPMENT, [doc["id"]])))[0]
+
+
+async def get(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    return await _present(ctx, await _row(ctx, doc_id))
+
+
+async def get_draft(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    return await life.get_draft(ctx, SHIPMENT, doc_id)
+
+
+async def sender_orgs(ctx: Ctx, type_: str) -> list[dict]:
+    """The 【物流收货】 shipping-org filter's choices once a type is chosen: the orgs that sent
+    the caller's subtree shipments of that type."""
+    kind = validate.choice(type_, "类型", TYPES, "type")
+    rows = await Shipment.select(Shipment.org_id).where(_incoming(ctx) & (Shipment.type == kind)).distinct().limit(200)
+    names = await orgs.names(ctx, {r["org_id"] for r in rows})
+    return sorted(({"id": i, "name": n} for i, n in names.items()), key=lambda o: o["name"])
+
+
+async def children(ctx: Ctx) -> list[dict]:
+    """The orgs a 配送 (or 订单) may go to: the caller's direct children, active and enabled."""
+    depth = (await orgs.get(ctx, ctx.org_id))["depth"]
+    return [o for o in await orgs.choices(ctx, enabled_only=True) if o["depth"] == depth + 1]
+
+
+async def startable(ctx: Ctx) -> dict[str, str]:
+    """The types the caller's org may ship, for the form: down when it has children, up when it
+    has a parent. Order shipments start from an approved order."""
+    down = bool(await children(ctx))
+    up = _parent_of(ctx.org_path) is not None
+    return {
+        t.value: t.label
+        for t in ShipmentType
+        if t != ShipmentType.ORDER and ((t.downward and down) or (not t.downward and up))
+    }
+
+
+async def waiting_count(ctx: Ctx) -> int:
+    """The menu badge: shipments to the caller's own org with lines still to receive."""
+    return await Shipment.count().where(
+        scoped(ctx, Shipment) & (Shipment.to_org_id == ctx.org_id) & Shipment.status.is_in(list(RECEIVABLE))
+    )
+
+
+async def receiving_warehouses(ctx: Ctx, doc: dict) -> list[dict]:
+    """The receiving warehouse picker: the receiver's warehouses of the types its type allows."""
+    return await warehouses.usable_for_org(ctx, doc["to_org_id"], ShipmentType(doc["type"]).into)
+
+
+# --- the shipper's steps (server.core.documents) ----------------------------------------------
+
+
+async def create(ctx: Ctx, kind: str, data: dict) -> dict:
+    return await life.create(ctx, SHIPMENT, data)
+
+
+async def update(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
+    return await life.update(ctx, SHIPMENT, doc_id, data)
+
+
+async def add_line(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
+    return await life.add_line(ctx, SHIPMENT, doc_id, data)
+
+
+async def update_line(ctx: Ctx, kind: str, doc_id: Any, line_id: Any, data: dict) -> dict:
+    return await life.update_line(ctx, SHIPMENT, doc_id, line_id, data)
+
+
+async def delete_line(ctx: Ctx, kind: str, doc_id: Any, line_id: Any) -> dict:
+    return await life.delete_line(ctx, SHIPMENT, doc_id, line_id)
+
+
+async def delete_lines(ctx: Ctx, kind: str, doc_id: Any, line_ids: Any) -> dict:
+    return await life.delete_lines(ctx, SHIPMENT, doc_id, line_ids)
+
+
+async def submit(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    return await life.submit(ctx, SHIPMENT, doc_id)
+
+
+async def delete(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    return await life.delete(ctx, SHIPMENT, doc_id)
+
+
+async def confirm(ctx: Ctx, kind: str, doc_id: Any, line_ids: Any = None) -> dict:
+    """【确认出库】 of the ticked lines (every one not yet shipped when none are named)."""
+    async with atomic():
+        doc = await life.confirm(ctx, SHIPMENT, doc_id, line_ids)
+        await _settle(doc["id"])
+        return await get(ctx, kind, doc["id"])
+
+
+async def _settle(doc_id: int) -> None:
+    """The state from the lines: 部分出库 while one is not shipped, then by what is received."""
+    lt, stamp = ShipmentLine, now()
+    lines = await lt.select(lt.confirmed_at, lt.received_at).where(lt.doc == doc_id)
+    received = sum(1 for li in lines if li["received_at"] is not None)
+    if any(li["confirmed_at"] is None for li in lines):
+        status = S.PARTIAL
+    elif received == len(lines):
+        status = S.RECEIVED
+    else:
+        status = S.PART_RECEIVED if received else S.SHIPPED
+    values: dict = {Shipment.status: status, Shipment.updated_at: stamp}
+    values[Shipment.received_at] = stamp if status == S.RECEIVED else None
+    await Shipment.update(values).where(Shipment.id == doc_id)
+
+
+async def recall(ctx: Ctx, kind: str, doc_id: Any) -> dict:
+    """【撤回】 a confirmed shipment nothing of which is received: its stock goes back to the
+    ship-from warehouse (an order's usage back to freeze) and it is 已提交 again."""
+    async with atomic():
+        doc = await life.row(ctx, SHIPMENT, doc_id)
+        if not await life.claim(SHIPMENT, doc, (S.PARTIAL, S.SHIPPED), {Shipment.completed_at: None}):
+            raise Conflict("物流单未出库或已收货，不能撤回", code="invalid_state")
+        lt = ShipmentLine
+        if await lt.exists().where((lt.doc == doc["id"]) & lt.received_at.is_not_null()):
+            raise Conflict("物流单已有明细收货，不能撤回", code="invalid_state")
+        shipped = [li for li in (await life.lines_of(SHIPMENT, [doc["id"]]))[doc["id"]] if li["confirmed_at"]]
+        await lt.update({lt.confirmed_at: None, lt.confirmed_by: None, lt.confirmed_by_name: ""}).where(
+            lt.id.is_in([li["id"] for li in shipped])
+        )
+        await Shipment.update({Shipment.status: S.SUBMITTED}).where(Shipment.id == doc["id"])
+        moves = [_move(doc, li, doc["org_id"], doc["warehouse"], li["qty"]) for li in shipped]
+        await stock.post_moves(ctx, moves, doc["org_path"])
+        if doc["type"] == ShipmentType.ORDER:
+            await orders.record_recalled(ctx, doc["order_id"], _by_order_line(shipped))
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "recalled", doc["id"])
+        summary = f"撤回{SHIPMENT.label} {doc['no']}（{len(shipped)} 行）"
+        await life.transition(
+            ctx, SHIPMENT, doc, "recall", "recalled", summary, {"line_ids": [li["id"] for li in shipped]}
+        )
+        return await get(ctx, kind, doc["id"])
+
+
+# --- the receiver's step ------------------------------------------------------------------------
+
+
+async def receive(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
+    """【确认收货】 of the ticked lines into a warehouse of the receiving org that the type allows:
+    each line once (409 `already_received`), stock in at the line's price; a return refunds
+    the child; an order's received quantities go up."""
+    wanted = validate.id_list(data.get("line_ids"), "明细", "line_ids", max_items=MAX_LINES)
+    if not wanted:
+        raise BusinessError("请勾选要收货的明细", code="required", field="line_ids")
+    if data.get("discrepancies"):
+        raise BusinessError("暂不能登记收货差异，请按实收明细收货", code="invalid_field", field="discrepancies")
+    async with atomic():
+        doc = await _row(ctx, doc_id)
+        if doc["to_org_id"] != ctx.org_id:
+            raise Forbidden("只有收货机构可以确认收货", code="not_receiver")
+        kind_ = ShipmentType(doc["type"])
+        wid = validate.ident(data.get("warehouse_id"), "入库仓库", "warehouse_id")
+        if not any(w["warehouse_id"] == wid for w in await receiving_warehouses(ctx, doc)):
+            allowed = "、".join(WarehouseType(t).label for t in kind_.into)
+            raise BusinessError(
+                f"{kind_.label}只能收入本机构的{allowed}", code="warehouse_unusable", field="warehouse_id"
+            )
+        await warehouses.require_usable(ctx, wid, ctx.org_id, kind_.into)
+        if not await life.claim(SHIPMENT, doc, RECEIVABLE):
+            # read again: a concurrent receipt may have just finished it
+            if await Shipment.exists().where((Shipment.id == doc["id"]) & (Shipment.status == S.RECEIVED)):
+                raise Conflict("物流单已全部收货", code="already_received")
+            raise Conflict("物流单尚未出库，不能收货", code="invalid_state")
+        lines = await _tick_received(ctx, doc, wanted, wid)
+        moves = [_move(doc, li, ctx.org_id, wid, li["qty"], li["price"]) for li in lines]
+        await stock.post_moves(ctx, moves, doc["to_org_path"])
+        if kind_.refunds:
+            amount = sum(li["price"] * li["qty"] for li in lines)
+            if amount > 0:
+                ref = ledger.DocRef(DOC_TYPE, doc["no"], doc["id"])
+                await ledger.refund(ctx, doc["org_id"], amount, ref, f"{kind_.label}收货")
+        if kind_ == ShipmentType.ORDER:
+            await orders.record_received(ctx, doc["order_id"], _by_order_line(lines))
+        await _settle(doc["id"])
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "received", doc["id"])
+        summary = f"确认收货 {SHIPMENT.label} {doc['no']}（{len(lines)} 行）"
+        after = {"line_ids": [li["id"] for li in lines], "warehouse_id": wid}
+        await life.transition(ctx, SHIPMENT, doc, "receive", "received", summary, after)
+        return await get(ctx, kind, doc["id"])
+
+
+async def _tick_received(ctx: Ctx, doc: dict, wanted: list[int], warehouse_id: int) -> list[dict]:
+    """Mark the lines received, each by a conditional UPDATE so that it posts once."""
+    lines = {li["id"]: li for li in (await life.lines_of(SHIPMENT, [doc["id"]]))[doc["id"]]}
+    if any(i not in lines for i in wanted):
+        raise NotFound("明细")
+    unshipped = [lines[i]["goods_code"] for i in wanted if lines[i]["confirmed_at"] is None]
+    if unshipped:
+        raise Conflict(f"明细尚未出库，不能收货：{'、'.join(unshipped)}", code="invalid_state")
+    lt = ShipmentLine
+    claimed = (
+        await lt.update(
+            {
+                lt.received_at: now(),
+                lt.received_by: ctx.user_id,
+                lt.received_by_name: ctx.user_name,
+                lt.received_warehouse_id: warehouse_id,
+            }
+        )
+        .where(lt.id.is_in(wanted) & lt.received_at.is_null())
+        .returning(lt.id)
+    )
+    if len(claimed) != len(set(wanted)):
+        done = sorted(set(wanted) - {c["id"] for c in claimed})
+        raise Conflict(
+            f"明细已收货，不能重复收货：{'、'.join(lines[i]['goods_code'] for i in done)}", code="already_received"
+        )
+    return [lines[i] for i in sorted(set(wanted))]
+
+
+# --- in transit -----------------------------------------------------------------------------------
+
+
+def _in_transit_where(ctx: Ctx, filters: InTransitFilters):
+    lt, doc = ShipmentLine, ShipmentLine.doc
+    seen = scoped(ctx, ShipmentLine, subtree=doc.org_path) | scoped(ctx, ShipmentLine, subtree=doc.to_org_path)
+    where = seen & lt.confirmed_at.is_not_null() & lt.received_at.is_null()
+    no = validate.text(filters.no, "单号", 24)
+    if no:
+        where &= contains(doc.no, no)
+    if filters.type:
+        where &= doc.type == validate.choice(filters.type, "类型", TYPES, "type")
+    if filters.from_org_id:
+        where &= doc.org_id == validate.ident(filters.from_org_id, "发货机构", "from_org_id")
+    if filters.to_org_id:
+        where &= doc.to_org_id == validate.ident(filters.to_org_id, "收货机构", "to_org_id")
+    text = validate.text(filters.goods, "货品", 60)
+    if text:
+        where &= contains(lt.goods.code, text) | contains(lt.goods.name, text)
+    return where
+
+
+IN_TRANSIT_COLUMNS = (
+    ShipmentLine.id,
+    ShipmentLine.qty,
+    ShipmentLine.price,
+    ShipmentLine.confirmed_at,
+    ShipmentLine.goods.as_alias("goods_id"),
+    ShipmentLine.goods.code.as_alias("goods_code"),
+    ShipmentLine.goods.name.as_alias("goods_name"),
+    ShipmentLine.goods.unit.as_alias("unit"),
+    ShipmentLine.doc.as_alias("shipment_id"),
+    ShipmentLine.doc.no.as_alias("shipment_no"),
+    ShipmentLine.doc.type.as_alias("type"),
+    ShipmentLine.doc.org_id.as_alias("from_org_id"),
+    ShipmentLine.doc.to_org_id.as_alias("to_org_id"),
+)
+
+
+async def in_transit(
+    ctx: Ctx, filters: InTransitFilters = InTransitFilters(), *, params: PageParams = PageParams()
+) -> Page:
+    """【在途库存】: lines shipped and not received, to or from the caller's subtree, oldest first."""
+    where = _in_transit_where(ctx, filters)
+    page = await paginate(
+        ShipmentLine.select(*IN_TRANSIT_COLUMNS).where(where).order_by(ShipmentLine.confirmed_at),
+        ShipmentLine.count().where(where),
+        params,
+    )
+    names = await orgs.names(ctx, {r["from_org_id"] for r in page.items} | {r["to_org_id"] for r in page.items})
+    stamp = now()
+    return page.with_items([_in_transit_dict(r, names, stamp) for r in page.items])
+
+
+def _in_transit_dict(row: dict, names: dict[int, str], stamp: datetime) -> dict:
+    return {
+        "line_id": row["id"],
+        "shipment_id": row["shipment_id"],
+        "shipment_no": row["shipment_no"],
+        "type": row["type"],
+        "type_name": TYPES.get(row["type"], row["type"]),
+        "from_org_id": row["from_org_id"],
+        "from_org_name": names.get(row["from_org_id"], ""),
+        "to_org_id": row["to_org_id"],
+        "to_org_name": names.get(row["to_org_id"], ""),
+        "goods_id": row["goods_id"],
+        "goods_code": row["goods_code"],
+        "goods_name": row["goods_name"],
+        "unit": row["unit"],
+        "qty": row["qty"],
+        "amount": money.fmt(row["price"] * row["qty"]),
+        "shipped_at": row["confirmed_at"],
+        "age_days": (stamp - row["confirmed_at"]).days,
+    }
+
+
+async def in_transit_qty(ctx: Ctx, goods_ids: list[int]) -> dict[tuple[int, int], int]:
+    """In transit to each receiving org, by (org, goods): the stock query's 在途 column."""
+    if not goods_ids:
+        return {}
+    lt = ShipmentLine
+    rows = await lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), lt.qty).where(
+        _in_transit_where(ctx, InTransitFilters()) & lt.goods.is_in(goods_ids)
+    )
+    out: dict[tuple[int, int], int] = {}
+    for r in rows:
+        out[(r["org_id"], r["goods_id"])] = out.get((r["org_id"], r["goods_id"]), 0) + r["qty"]
+    return out
