@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.querystring import QueryString
+
 import realtime
 from server.core import audit, money, numbering, validate
 from server.core.clock import now
@@ -64,10 +66,46 @@ def _visible(ctx: Ctx):
     return scoped(ctx, WorkOrder, subtree=WorkOrder.org_path)
 
 
-def _reading():
-    """Orders as they are read and shown: with their customer joined (`customer.*` keys), one
-    statement where two were."""
-    return WorkOrder.select(*WorkOrder.all_columns(), *WorkOrder.customer.all_columns())
+def _name(table: type, expression: str, key: str, alias: str):
+    """The name of the row `key` refers to (a lookup by primary key), as a column of the same
+    statement: a page of 50 orders reads its goods and technicians with its rows."""
+    t = table._meta.tablename
+    return QueryString(f'(SELECT {expression} FROM "{t}" n WHERE n."id" = {key})').as_alias(alias)
+
+
+CUSTOMER_COLUMNS = ("id", "name", "phone", "address", "customer_type", "no_notify", "updated_at")
+CODE_NAME = """n."code" || ' ' || n."name\""""
+# what the 【工单处理】 list, 【我的维修】 and a device's history show of an order
+BRIEF_COLUMNS = (
+    *(WorkOrder.id, WorkOrder.no, WorkOrder.org_id, WorkOrder.status, WorkOrder.status_at, WorkOrder.serial_no),
+    *(WorkOrder.fault_description, WorkOrder.technician_id, WorkOrder.total, WorkOrder.created_at),
+    WorkOrder.closed_at,
+    WorkOrder.customer.name.as_alias("customer.name"),
+    WorkOrder.customer.phone.as_alias("customer.phone"),
+    _name(Goods, CODE_NAME, '"wo_order"."goods_id"', "goods_name"),
+    _name(User, 'n."name"', '"wo_order"."technician_id"', "technician_name"),
+)
+LINE_COLUMNS = (
+    *(WorkOrderLine.id, WorkOrderLine.work_order, WorkOrderLine.kind, WorkOrderLine.repair_code_id),
+    *(WorkOrderLine.warehouse_id, WorkOrderLine.goods_id, WorkOrderLine.qty, WorkOrderLine.labor_fee),
+    WorkOrderLine.price,
+    _name(RepairCode, CODE_NAME, '"wo_line"."repair_code_id"', "repair_code"),
+    _name(Goods, CODE_NAME, '"wo_line"."goods_id"', "goods_name"),
+)
+
+
+# an order as the API and its page show it: its customer joined (`customer.*` keys) and the names
+# of its goods and technician, one statement where four were
+READING_COLUMNS = (
+    *WorkOrder.all_columns(),
+    *(getattr(WorkOrder.customer, c).as_alias(f"customer.{c}") for c in CUSTOMER_COLUMNS),
+    *BRIEF_COLUMNS[-2:],
+)
+
+
+def _reading(brief: bool = False):
+    """Orders as they are read and shown (`READING_COLUMNS`), or as a list shows them."""
+    return WorkOrder.select(*(BRIEF_COLUMNS if brief else READING_COLUMNS))
 
 
 async def _row(ctx: Ctx, order_id: Any, query=None) -> dict:
@@ -90,44 +128,52 @@ def sla_of(row: dict, limits: dict, at: datetime) -> str:
     return Sla.YELLOW if minutes <= limit["yellow"] else Sla.RED
 
 
-async def _by_id(ctx: Ctx, table, ids: set, *columns) -> dict[int, dict]:
-    """The tenant's rows of `table` with these ids, by id: one query, none when there are no ids."""
-    if not ids:
-        return {}
-    return {r["id"]: r for r in await table.select(*columns).where(scoped(ctx, table) & table.id.is_in(list(ids)))}
-
-
-async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, dict, dict]:
-    """Names of the goods, repair codes and technicians the rows and lines refer to: one query
-    each, however many rows."""
-    goods_ids = ({r["goods_id"] for r in rows} | {ln["goods_id"] for ln in lines}) - {None}
-    code_ids = {ln["repair_code_id"] for ln in lines} - {None}
-    user_ids = {r["technician_id"] for r in rows} - {None}
-    g = await _by_id(ctx, Goods, goods_ids, Goods.id, Goods.code, Goods.name)
-    c = await _by_id(ctx, RepairCode, code_ids, RepairCode.id, RepairCode.code, RepairCode.name)
-    u = {k: r["name"] for k, r in (await _by_id(ctx, User, user_ids, User.id, User.name)).items()}
-    return g, c, u
-
-
 def _customer(row: dict) -> dict:
     """The customer joined into a `_reading()` row."""
-    return customers.as_dict({k.removeprefix("customer."): v for k, v in row.items() if k.startswith("customer.")})
+    return {c: row[f"customer.{c}"] for c in CUSTOMER_COLUMNS}
 
 
-def _line_dict(line: dict, g: dict, c: dict) -> dict:
-    goods_row, code_row = g.get(line["goods_id"]), c.get(line["repair_code_id"])
+def _line_dict(line: dict) -> dict:
     return {
         "id": line["id"],
         "kind": line["kind"],
         "repair_code_id": line["repair_code_id"],
-        "repair_code": f"{code_row['code']} {code_row['name']}" if code_row else "",
+        "repair_code": line["repair_code"] or "",
         "warehouse_id": line["warehouse_id"],
         "goods_id": line["goods_id"],
-        "goods_name": f"{goods_row['code']} {goods_row['name']}" if goods_row else "",
+        "goods_name": line["goods_name"] or "",
         "qty": line["qty"],
         "labor_fee": money.fmt(line["labor_fee"]),
         "price": money.fmt(line["price"]),
     }
+
+
+LABELS = S.labels()
+
+
+def _brief(rows: list[dict], limits: dict) -> list[dict]:
+    """Dicts of `BRIEF_COLUMNS` rows with their SLA colour: what a list shows, no lines."""
+    at = now()
+    return [
+        {
+            "id": r["id"],
+            "no": r["no"],
+            "org_id": r["org_id"],
+            "status": r["status"],
+            "status_label": LABELS[r["status"]],
+            "status_at": r["status_at"],
+            "sla": sla_of(r, limits, at),
+            "customer": {"name": r["customer.name"], "phone": r["customer.phone"]},
+            "goods_name": r["goods_name"] or "",
+            "serial_no": r["serial_no"],
+            "fault_description": r["fault_description"],
+            "technician_id": r["technician_id"],
+            "technician_name": r["technician_name"] or "",
+            "charges": {"total": money.fmt(r["total"])},
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
 
 
 async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None) -> list[dict]:
@@ -138,41 +184,45 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
         return []
     ids = [r["id"] for r in rows]
     lines = (
-        await WorkOrderLine.select()
+        await WorkOrderLine.select(*LINE_COLUMNS)
         .where(scoped(ctx, WorkOrderLine) & WorkOrderLine.work_order.is_in(ids))
         .order_by(WorkOrderLine.id)
     )
-    reasons = await WorkOrderFaultReason.select().where(
-        scoped(ctx, WorkOrderFaultReason) & WorkOrderFaultReason.work_order.is_in(ids)
-    )
-    g, c, u = await _names(ctx, rows, lines)
+    reasons = await WorkOrderFaultReason.select(
+        WorkOrderFaultReason.work_order, WorkOrderFaultReason.fault_reason_id
+    ).where(scoped(ctx, WorkOrderFaultReason) & WorkOrderFaultReason.work_order.is_in(ids))
     limits = limits_of(sla_settings or await settings(ctx))
     at = now()
+    by_order: dict[int, dict] = {i: {"lines": [], "reasons": []} for i in ids}
+    for ln in lines:
+        by_order[ln["work_order"]]["lines"].append(_line_dict(ln))
+    for x in reasons:
+        by_order[x["work_order"]]["reasons"].append(x["fault_reason_id"])
     out = []
     for r in rows:
-        goods_row = g.get(r["goods_id"])
+        own = by_order[r["id"]]
         out.append(
             {
                 "id": r["id"],
                 "no": r["no"],
                 "org_id": r["org_id"],
                 "status": r["status"],
-                "status_label": S(r["status"]).label,
+                "status_label": LABELS[r["status"]],
                 "status_at": r["status_at"],
                 "sla": sla_of(r, limits, at),
                 "customer_id": r["customer"],
                 "customer": _customer(r),
                 "goods_id": r["goods_id"],
-                "goods_name": f"{goods_row['code']} {goods_row['name']}" if goods_row else "",
+                "goods_name": r["goods_name"] or "",
                 "category_id": r["category_id"],
                 **{f: r[f] for f in TEXT_FIELDS},
                 **{f: r[f] for f in DICT_FIELDS},
                 "promised_at": r["promised_at"],
                 "technician_id": r["technician_id"],
-                "technician_name": u.get(r["technician_id"], ""),
+                "technician_name": r["technician_name"] or "",
                 "queue_ticket_id": r["queue_ticket_id"],
                 "final_service_type": r["final_service_type"],
-                "fault_reason_ids": sorted(x["fault_reason_id"] for x in reasons if x["work_order"] == r["id"]),
+                "fault_reason_ids": sorted(own["reasons"]),
                 "defective_warehouse_id": r["defective_warehouse_id"],
                 "repair_result": r["repair_result"],
                 "charges": {
@@ -193,7 +243,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "closed_at": r["closed_at"],
                 "cancelled_at": r["cancelled_at"],
                 "updated_at": r["updated_at"],
-                "lines": [_line_dict(ln, g, c) for ln in lines if ln["work_order"] == r["id"]],
+                "lines": own["lines"],
             }
         )
     return out
@@ -293,19 +343,22 @@ def _sla_where(sla: str, limits: dict):
 
 
 async def search(
-    ctx: Ctx, filters: WorkOrderFilters = WorkOrderFilters(), *, params: PageParams = PageParams()
+    ctx: Ctx, filters: WorkOrderFilters = WorkOrderFilters(), *, params: PageParams = PageParams(), brief: bool = False
 ) -> Page:
     """Newest first; `sort=urgency`: the unfinished orders, longest in their status (most
-    overdue) first."""
+    overdue) first. `brief`: what a list page shows (`_brief`), without lines and fault reasons."""
     where = await filter_where(ctx, filters)
     if filters.sort == "urgency":
         where &= WorkOrder.status.not_in([S.CLOSED, S.CANCELLED])
-        query = _reading().where(where).order_by(WorkOrder.status_at, WorkOrder.id)
+        query = _reading(brief).where(where).order_by(WorkOrder.status_at, WorkOrder.id)
+        page = await paginate(query, WorkOrder.count().where(where), params)
     elif filters.sort in ("", "newest"):
-        query = _reading().where(where).order_by(WorkOrder.id, ascending=False)
+        query = _reading(brief).where(where).order_by(WorkOrder.id, ascending=False)
+        page = await paginate(query, WorkOrder.count().where(where), params, seek=WorkOrder.id, ascending=False)
     else:
         raise BusinessError("排序方式无效（可选：newest、urgency）", code="invalid_filter", field="sort")
-    page = await paginate(query, WorkOrder.count().where(where), params)
+    if brief:
+        return page.with_items(_brief(page.items, limits_of(await settings(ctx))))
     return page.with_items(await _as_dicts(ctx, page.items))
 
 
@@ -342,12 +395,13 @@ async def history(ctx: Ctx, order_id: Any) -> list[dict]:
     return out
 
 
-async def device(ctx: Ctx, serial_no: Any) -> dict:
+async def device(ctx: Ctx, serial_no: Any, *, brief: bool = False) -> dict:
     """A device's earlier work orders, newest first, and whether a new one is a repeat repair:
-    the last closed one closed less than the tenant's `repeat_days` ago."""
+    the last closed one closed less than the tenant's `repeat_days` ago. `brief`: the orders as
+    a list shows them (`_brief`)."""
     serial = validate.text(serial_no, "序列号", 64, True, field="serial_no")
     rows = (
-        await _reading()
+        await _reading(brief)
         .where(_visible(ctx) & (WorkOrder.serial_no == serial))
         .order_by(WorkOrder.id, ascending=False)
         .limit(50)
@@ -361,7 +415,7 @@ async def device(ctx: Ctx, serial_no: Any) -> dict:
         "repeat_days": days,
         "last_closed_at": last,
         "repeat_repair": bool(last and now() - last < timedelta(days=days)),
-        "items": await _as_dicts(ctx, rows, values),
+        "items": _brief(rows, limits_of(values)) if brief else await _as_dicts(ctx, rows, values),
     }
 
 
