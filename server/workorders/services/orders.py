@@ -20,7 +20,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.search import contains, starts_with
+from server.core.search import code_or_name, starts_with
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.inventory.services.stock import Move, on_hand_of, post_moves
@@ -284,7 +284,7 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
     if filters.q:
         q = validate.text(filters.q, "客户", 50, field="q")
         found = Customer.select(Customer.id).where(
-            scoped(ctx, Customer) & (starts_with(Customer.phone, q) | contains(Customer.name, q))
+            scoped(ctx, Customer) & code_or_name(q, Customer.id, Customer.phone, Customer.name)
         )
         where &= WorkOrder.customer.is_in(found)
     if filters.phone:
@@ -1045,8 +1045,8 @@ async def choices(ctx: Ctx, order: dict) -> dict:
     lineage = await _category_of(ctx, order)
     offered = {}
     for kind in ("repair_code", "fault_reason"):
-        rows = (await codes.search(ctx, kind, usable_only=True, params=PageParams(1, 200))).items
-        offered[kind] = [r for r in rows if r["category_id"] in lineage]
+        found = await codes.search(ctx, kind, usable_only=True, categories=lineage, params=PageParams(1, 200))
+        offered[kind] = found.items
     stores = await warehouses.usable_for_org(ctx, order["org_id"])
     return {
         "repair_codes": offered["repair_code"],
