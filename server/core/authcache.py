@@ -14,8 +14,9 @@ An entry also lives at most TTL seconds: a safety net for changes made behind th
 back (an SQL console, a restore). When the generation cannot be read (Redis down) the cache is
 bypassed, never trusted. Unbound (services called outside the server) nothing is cached.
 
-What else is made of the tenant's settings alone (the work-order SLA limits) is kept here too,
-under a key of its own: the same generation tells when it went stale.
+What else is made only of what moves the generation (the work-order SLA limits: settings; an
+org's technicians: users and roles) is kept here too, under a key of its own: the same
+generation tells when it went stale.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ class _Entry:
     tenant_id: int
     generation: int
     stored_at: float
-    value: Ctx | dict
+    value: Ctx | dict | list
     expires_at: datetime | None  # an API token's end
 
 
@@ -155,7 +156,7 @@ async def generation(tenant_id: int) -> int | None:
     return await _generations.current(tenant_id)
 
 
-async def get(key: tuple, now: datetime | None = None) -> Ctx | dict | None:
+async def get(key: tuple, now: datetime | None = None) -> Ctx | dict | list | None:
     entry = _entries.get(key)
     if entry is None or not enabled():
         return None
@@ -169,7 +170,7 @@ async def get(key: tuple, now: datetime | None = None) -> Ctx | dict | None:
 
 
 def put(
-    key: tuple, tenant_id: int, generation: int | None, value: Ctx | dict, expires_at: datetime | None = None
+    key: tuple, tenant_id: int, generation: int | None, value: Ctx | dict | list, expires_at: datetime | None = None
 ) -> None:
     if generation is None or _generations is None:
         return

@@ -21,12 +21,13 @@ async def assigned(ctx, w: dict, **fields) -> None:
 
 
 # the page: the orders with their customers, goods and technicians' names (the SLA settings and
-# the count are kept between requests); the API adds the lines and the fault reasons
-LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 3}
-# the order, its lines, fault reasons, dictionaries, the device's orders, the timeline; open, what
-# its forms offer: category, repair codes, fault reasons, warehouses, technicians and their roles,
-# the lines' stock
-DETAIL_LIMIT = 13
+# the count are kept between requests); the API adds the lines (the fault reasons come with the
+# orders)
+LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 2}
+# the order (its fault reasons with it), its lines, dictionaries, the device's orders, the
+# timeline; open, what its forms offer: category, repair codes, fault reasons, warehouses (the
+# technicians are kept between requests), the lines' stock
+DETAIL_LIMIT = 10
 
 
 async def count(client, monkeypatch, path: str, headers: dict | None) -> list[str]:
