@@ -69,7 +69,7 @@ class Page:
 #
 # One count at a time per query and process: when it expires, the first request counts again and
 # the others meanwhile take the count it replaces (a million rows take 0.1–1 s to count; sixteen
-# requests counting at once, each slower for the others, made the list 4× slower at 1,000,000
+# requests counting at once, each slower for the others, halved the list's rate at 1,000,000
 # work orders). Without a count yet, they wait for that one. Not inside a transaction, whose
 # connection is its own.
 COUNT_TTL = 3.0
