@@ -68,13 +68,18 @@ def _visible(ctx: Ctx):
 
 def _name(table: type, expression: str, key: str, alias: str):
     """The name of the row `key` refers to (a lookup by primary key), as a column of the same
-    statement: a page of 50 orders reads its goods and technicians with its rows."""
+    statement: a page of 50 orders reads its goods and technicians with its rows. The ids are the
+    tenant's own: the services wrote them from its rows."""
     t = table._meta.tablename
     return QueryString(f'(SELECT {expression} FROM "{t}" n WHERE n."id" = {key})').as_alias(alias)
 
 
 CUSTOMER_COLUMNS = ("id", "name", "phone", "address", "customer_type", "no_notify", "updated_at")
 CODE_NAME = """n."code" || ' ' || n."name\""""
+NAMES = (
+    _name(Goods, CODE_NAME, '"wo_order"."goods_id"', "goods_name"),
+    _name(User, 'n."name"', '"wo_order"."technician_id"', "technician_name"),
+)
 # what the 【工单处理】 list, 【我的维修】 and a device's history show of an order
 BRIEF_COLUMNS = (
     *(WorkOrder.id, WorkOrder.no, WorkOrder.org_id, WorkOrder.status, WorkOrder.status_at, WorkOrder.serial_no),
@@ -82,8 +87,7 @@ BRIEF_COLUMNS = (
     WorkOrder.closed_at,
     WorkOrder.customer.name.as_alias("customer.name"),
     WorkOrder.customer.phone.as_alias("customer.phone"),
-    _name(Goods, CODE_NAME, '"wo_order"."goods_id"', "goods_name"),
-    _name(User, 'n."name"', '"wo_order"."technician_id"', "technician_name"),
+    *NAMES,
 )
 LINE_COLUMNS = (
     *(WorkOrderLine.id, WorkOrderLine.work_order, WorkOrderLine.kind, WorkOrderLine.repair_code_id),
@@ -99,7 +103,7 @@ LINE_COLUMNS = (
 READING_COLUMNS = (
     *WorkOrder.all_columns(),
     *(getattr(WorkOrder.customer, c).as_alias(f"customer.{c}") for c in CUSTOMER_COLUMNS),
-    *BRIEF_COLUMNS[-2:],
+    *NAMES,
 )
 
 
