@@ -13,6 +13,10 @@ the size of a small per-tenant file, grown by one byte per change (an O_APPEND w
 An entry also lives at most TTL seconds: a safety net for changes made behind the services'
 back (an SQL console, a restore). When the generation cannot be read (Redis down) the cache is
 bypassed, never trusted. Unbound (services called outside the server) nothing is cached.
+
+What else is made only of what moves the generation (the work-order SLA limits: settings; an
+org's technicians: users and roles) is kept here too, under a key of its own: the same
+generation tells when it went stale.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ class _Entry:
     tenant_id: int
     generation: int
     stored_at: float
-    ctx: Ctx
+    value: Ctx | dict | list
     expires_at: datetime | None  # an API token's end
 
 
@@ -152,7 +156,7 @@ async def generation(tenant_id: int) -> int | None:
     return await _generations.current(tenant_id)
 
 
-async def get(key: tuple, now: datetime | None = None) -> Ctx | None:
+async def get(key: tuple, now: datetime | None = None) -> Ctx | dict | list | None:
     entry = _entries.get(key)
     if entry is None or not enabled():
         return None
@@ -162,15 +166,17 @@ async def get(key: tuple, now: datetime | None = None) -> Ctx | None:
     if await _generations.current(entry.tenant_id) != entry.generation:
         _entries.pop(key, None)
         return None
-    return entry.ctx
+    return entry.value
 
 
-def put(key: tuple, tenant_id: int, generation: int | None, ctx: Ctx, expires_at: datetime | None = None) -> None:
+def put(
+    key: tuple, tenant_id: int, generation: int | None, value: Ctx | dict | list, expires_at: datetime | None = None
+) -> None:
     if generation is None or _generations is None:
         return
     if len(_entries) >= MAX_ENTRIES:
         _entries.clear()
-    _entries[key] = _Entry(tenant_id, generation, time.monotonic(), ctx, expires_at)
+    _entries[key] = _Entry(tenant_id, generation, time.monotonic(), value, expires_at)
 
 
 async def changed(tenant_id: int) -> None:

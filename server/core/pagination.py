@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -63,10 +64,18 @@ class Page:
 # Counts of a list's rows, by count query (its SQL and arguments: tenant, filters), for a few
 # seconds: an exact COUNT(*) walks every matching row, on every page view. A write this process
 # makes to a table the count read drops it at once (`db.writes`); another process's write is seen
-# after at most COUNT_TTL. What the rows of a page prove (a short page ends the list) wins over it.
+# after at most COUNT_TTL (and the time one count takes). What the rows of a page prove (a short
+# page ends the list) wins over it.
+#
+# One count at a time per query and process: when it expires, the first request counts again and
+# the others meanwhile take the count it replaces (a million rows take 0.1–1 s to count; sixteen
+# requests counting at once, each slower for the others, halved the list's rate at 1,000,000
+# work orders). Without a count yet, they wait for that one. Not inside a transaction, whose
+# connection is its own.
 COUNT_TTL = 3.0
 COUNT_CACHE_SIZE = 2000
 _counts: dict[tuple, tuple[int, float, int, tuple[str, ...]]] = {}
+_counting: dict[tuple, tuple[asyncio.Task, int]] = {}
 _TABLES = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"', re.I)
 # From this offset a page seeks its first row by its sort key instead of walking OFFSET rows of
 # the full select (joins and all): the key is found by a scan of the key's index, then `LIMIT n`.
@@ -77,13 +86,34 @@ async def _count(count) -> int:
     query, args = count.querystrings[0].compile_string(engine_type=count.engine_type)
     key = (query, tuple(args))
     cached = _counts.get(key)
-    if cached is not None:
-        total, at, writes, tables = cached
-        if time.monotonic() - at < COUNT_TTL and db.writes(tables) == writes:
-            return total
-    tables = tuple(set(_TABLES.findall(query)))
-    writes, at = db.writes(tables), time.monotonic()
-    total = await count
+    tables = cached[3] if cached else tuple(set(_TABLES.findall(query)))
+    writes = db.writes(tables)
+    running = _counting.get(key)
+    if running is not None and (running[0].done() or running[0].get_loop() is not asyncio.get_running_loop()):
+        running = None  # of a loop that ended (tests run one loop a test)
+    if cached is not None and cached[2] == writes:
+        if time.monotonic() - cached[1] < COUNT_TTL or running is not None:
+            return cached[0]
+    if db.in_transaction():
+        return _keep(key, await count, time.monotonic(), writes, tables)
+    if running is None or running[1] != writes:  # none, or begun before this process's last write
+        task = asyncio.ensure_future(_counted(key, count, writes, tables))
+        _counting[key] = running = (task, writes)
+        task.add_done_callback(lambda done: _forget(key, done))
+    return await asyncio.shield(running[0])
+
+
+def _forget(key: tuple, done: asyncio.Task) -> None:
+    if key in _counting and _counting[key][0] is done:
+        del _counting[key]
+
+
+async def _counted(key: tuple, count, writes: int, tables: tuple[str, ...]) -> int:
+    at = time.monotonic()
+    return _keep(key, await count, at, writes, tables)
+
+
+def _keep(key: tuple, total: int, at: float, writes: int, tables: tuple[str, ...]) -> int:
     if len(_counts) >= COUNT_CACHE_SIZE:
         _counts.clear()
     _counts[key] = (total, at, writes, tables)

@@ -3,6 +3,8 @@ found by their sort key equal OFFSET pages, and a cached count follows this proc
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from server.core import db, pagination
@@ -66,3 +68,28 @@ async def test_a_cached_count_follows_writes_of_this_process(tenant, monkeypatch
     counted.clear()
     await goods.search(tenant, params=PageParams(1, 2))
     assert [q for q in counted if "COUNT(*)" in q]
+
+
+async def test_one_count_at_a_time_per_query(tenant, monkeypatch):
+    """Requests that find the count expired together run one COUNT(*): the first counts, the
+    others take the count it replaces; a count begun before this process's write is not shared."""
+    b = await basics(tenant)
+    for i in range(4):
+        await make_goods(tenant, f"S{i}", b["iphone15"])
+    assert (await goods.search(tenant, params=PageParams(1, 2))).total == 4
+    monkeypatch.setattr(pagination, "COUNT_TTL", 0)
+    counting = pagination._counted
+
+    async def slow(*args):  # a count of many rows: the other requests arrive while it runs
+        await asyncio.sleep(0.5)
+        return await counting(*args)
+
+    monkeypatch.setattr(pagination, "_counted", slow)
+    counted: list[str] = []
+    monkeypatch.setattr(db, "_SQL_LOG", "counting")
+    monkeypatch.setattr(db, "_log_sql", counted.append)
+    pages = await asyncio.gather(*(goods.search(tenant, params=PageParams(1, 2)) for _ in range(8)))
+    assert [p.total for p in pages] == [4] * 8
+    assert len([q for q in counted if "COUNT(*)" in q]) == 1
+    await make_goods(tenant, "S9", b["iphone15"])  # this process wrote: the next count is its own
+    assert (await goods.search(tenant, params=PageParams(1, 2))).total == 5

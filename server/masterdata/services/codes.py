@@ -124,11 +124,13 @@ async def search(
     filters: CodeFilters | None = None,
     *,
     usable_only: bool = False,
+    categories: list[int] | None = None,
     params: PageParams = PageParams(),
     **by_name: Any,
 ) -> Page:
-    """Filters by category (its whole subtree) and class; `usable_only` for pickers. The filters
-    are a `CodeFilters`, or its fields by name."""
+    """Filters by category (its whole subtree) and class; `usable_only` for pickers; `categories`
+    the items filed in exactly these (a product's category and its ancestors). The filters are a
+    `CodeFilters`, or its fields by name."""
     f = filters or CodeFilters(**by_name)
     k = KINDS[kind]
     t = k.table
@@ -144,6 +146,8 @@ async def search(
         where &= t.status == validate.choice(f.status, "状态", STATUSES, "status")
     if f.enabled not in (None, ""):
         where &= t.enabled == validate.boolean(f.enabled, "是否启用", "enabled")
+    if categories is not None:
+        where &= t.category.is_in(categories or [0])
     if usable_only:
         where &= (
             (t.status == Status.ACTIVE)

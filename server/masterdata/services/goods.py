@@ -152,17 +152,6 @@ async def get(ctx: Ctx, goods_id: Any) -> dict:
     return as_dict(row, tiers[row["id"]], store_rows)
 
 
-async def names(ctx: Ctx, goods_ids: set[int]) -> dict[int, str]:
-    """ "CODE name" of some goods of the tenant (deleted ones too), for documents that list them:
-    one query, none without ids."""
-    if not goods_ids:
-        return {}
-    rows = await Goods.select(Goods.id, Goods.code, Goods.name).where(
-        scoped(ctx, Goods) & Goods.id.is_in(list(goods_ids))
-    )
-    return {r["id"]: f"{r['code']} {r['name']}" for r in rows}
-
-
 async def search(
     ctx: Ctx,
     filters: GoodsFilters | None = None,

@@ -92,14 +92,6 @@ async def get(ctx: Ctx, user_id: Any) -> dict:
     return as_dict(row, (await roles_of([uid]))[uid]) | {"org_path": row["org_path"], "org_kind": row["org_kind"]}
 
 
-async def names(ctx: Ctx, user_ids: set[int]) -> dict[int, str]:
-    """Names of some users of the tenant (deleted ones too), for documents that show who: one query."""
-    if not user_ids:
-        return {}
-    rows = await User.select(User.id, User.name).where(scoped(ctx, User) & User.id.is_in(list(user_ids)))
-    return {r["id"]: r["name"] for r in rows}
-
-
 async def active_of_org(ctx: Ctx, org_id: int, limit: int = 500) -> list[dict]:
     """The enabled, active users of one org (of the caller's subtree), by name: `id`, `name`."""
     return (

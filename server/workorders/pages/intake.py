@@ -123,7 +123,7 @@ class IntakePages(Controller):
     async def device(self, request: Request) -> Response:
         """The serial number's earlier work orders, and the repeat-repair flag."""
         serial = request.query_params.get("serial_no", "").strip()
-        history = await orders.device(ctx_of(request), serial) if serial else None
+        history = await orders.device(ctx_of(request), serial, brief=True) if serial else None
         return render(request, "workorders/intake.html", block="device", history=history)
 
     @post("/intake", opt={"perm": P.INTAKE}, include_in_schema=False, status_code=200)

@@ -65,7 +65,7 @@ class OrderPages(Controller):
     async def list_page(self, request: Request) -> Response:
         ctx = ctx_of(request)
         filters = WorkOrderFilters.from_query(request.query_params)
-        page = await orders.search(ctx, filters, params=page_params(request))
+        page = await orders.search(ctx, filters, params=page_params(request), brief=True)
         return render(
             request,
             "workorders/list.html",
@@ -86,7 +86,8 @@ class OrderPages(Controller):
         phone-sized page that refreshes on the personal `live:my_repairs` (emitted to the technicians
         an order concerns), not on every order of the org."""
         ctx = ctx_of(request)
-        page = await orders.search(ctx, WorkOrderFilters(mine=True, sort="urgency"), params=page_params(request))
+        filters = WorkOrderFilters(mine=True, sort="urgency")
+        page = await orders.search(ctx, filters, params=page_params(request), brief=True)
         return render(
             request,
             "workorders/mine.html",
@@ -108,7 +109,7 @@ class OrderPages(Controller):
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
         kinds = await dictionaries.by_kind(ctx, KINDS)
-        device = await orders.device(ctx, order["serial_no"]) if order["serial_no"] else None
+        device = await orders.device(ctx, order["serial_no"], brief=True) if order["serial_no"] else None
         open_ = order["status"] not in ("closed", "cancelled")
         return render(
             request,

@@ -12,20 +12,24 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.querystring import QueryString
+
 import realtime
-from server.core import audit, money, numbering, validate
+from server.core import audit, authcache, money, numbering, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.search import contains, starts_with
+from server.core.search import code_or_name, starts_with
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.inventory.services.stock import Move, on_hand_of, post_moves
 from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
 from server.masterdata.states import TreeKind, WarehouseType
+from server.masterdata.tables import Goods, RepairCode
 from server.queue.services import tickets
 from server.system.services import orgs, roles, users
+from server.system.tables import User
 from server.workorders import permissions as P
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import customers
@@ -62,10 +66,65 @@ def _visible(ctx: Ctx):
     return scoped(ctx, WorkOrder, subtree=WorkOrder.org_path)
 
 
-def _reading():
-    """Orders as they are read and shown: with their customer joined (`customer.*` keys), one
-    statement where two were."""
-    return WorkOrder.select(*WorkOrder.all_columns(), *WorkOrder.customer.all_columns())
+def _name(table: type, expression: str, key: str, alias: str):
+    """The name of the row `key` refers to (a lookup by primary key), as a column of the same
+    statement: a page of 50 orders reads its goods and technicians with its rows. The ids are the
+    tenant's own: the services wrote them from its rows."""
+    t = table._meta.tablename
+    return QueryString(f'(SELECT {expression} FROM "{t}" n WHERE n."id" = {key})').as_alias(alias)
+
+
+CUSTOMER_COLUMNS = ("id", "name", "phone", "address", "customer_type", "no_notify", "updated_at")
+CODE_NAME = """n."code" || ' ' || n."name\""""
+NAMES = (
+    _name(Goods, CODE_NAME, '"wo_order"."goods_id"', "goods_name"),
+    _name(User, 'n."name"', '"wo_order"."technician_id"', "technician_name"),
+)
+# what the 【工单处理】 list, 【我的维修】 and a device's history show of an order
+BRIEF_COLUMNS = (
+    *(WorkOrder.id, WorkOrder.no, WorkOrder.org_id, WorkOrder.status, WorkOrder.status_at, WorkOrder.serial_no),
+    *(WorkOrder.fault_description, WorkOrder.technician_id, WorkOrder.total, WorkOrder.created_at),
+    WorkOrder.closed_at,
+    WorkOrder.customer.name.as_alias("customer.name"),
+    WorkOrder.customer.phone.as_alias("customer.phone"),
+    *NAMES,
+)
+LINE_COLUMNS = (
+    *(WorkOrderLine.id, WorkOrderLine.work_order, WorkOrderLine.kind, WorkOrderLine.repair_code_id),
+    *(WorkOrderLine.warehouse_id, WorkOrderLine.goods_id, WorkOrderLine.qty, WorkOrderLine.labor_fee),
+    WorkOrderLine.price,
+    _name(RepairCode, CODE_NAME, '"wo_line"."repair_code_id"', "repair_code"),
+    _name(Goods, CODE_NAME, '"wo_line"."goods_id"', "goods_name"),
+)
+
+
+# an order as the API and its page show it: its customer joined (`customer.*` keys) and the names
+# of its goods and technician, one statement where four were
+READING_COLUMNS = (
+    *WorkOrder.all_columns(),
+    *(getattr(WorkOrder.customer, c).as_alias(f"customer.{c}") for c in CUSTOMER_COLUMNS),
+    *NAMES,
+)
+
+
+def _reason_ids():
+    """The order's fault reason ids as one column ("3,7"), read with the order."""
+    if WorkOrder._meta.db.engine_type == "sqlite":
+        ids = 'group_concat(r."fault_reason_id")'
+    else:
+        ids = """string_agg(r."fault_reason_id"::text, ',')"""
+    table = WorkOrderFaultReason._meta.tablename
+    return QueryString(f'(SELECT {ids} FROM "{table}" r WHERE r."work_order" = "wo_order"."id")').as_alias(
+        "fault_reason_ids"
+    )
+
+
+def _reading(brief: bool = False):
+    """Orders as they are read and shown (`READING_COLUMNS` and the fault reasons), or as a list
+    shows them."""
+    if brief:
+        return WorkOrder.select(*BRIEF_COLUMNS)
+    return WorkOrder.select(*READING_COLUMNS, _reason_ids())
 
 
 async def _row(ctx: Ctx, order_id: Any, query=None) -> dict:
@@ -88,54 +147,70 @@ def sla_of(row: dict, limits: dict, at: datetime) -> str:
     return Sla.YELLOW if minutes <= limit["yellow"] else Sla.RED
 
 
-async def _names(ctx: Ctx, rows: list[dict], lines: list[dict]) -> tuple[dict, dict, dict]:
-    """Names of the goods, repair codes and technicians the rows and lines refer to, from their
-    domains: one query each, however many rows."""
-    goods_ids = ({r["goods_id"] for r in rows} | {ln["goods_id"] for ln in lines}) - {None}
-    code_ids = {ln["repair_code_id"] for ln in lines} - {None}
-    user_ids = {r["technician_id"] for r in rows} - {None}
-    c = {k: f"{r['code']} {r['name']}" for k, r in (await codes.by_ids(ctx, "repair_code", code_ids)).items()}
-    return await goods.names(ctx, goods_ids), c, await users.names(ctx, user_ids)
-
-
 def _customer(row: dict) -> dict:
     """The customer joined into a `_reading()` row."""
-    return customers.as_dict({k.removeprefix("customer."): v for k, v in row.items() if k.startswith("customer.")})
+    return {c: row[f"customer.{c}"] for c in CUSTOMER_COLUMNS}
 
 
-def _line_dict(line: dict, g: dict, c: dict) -> dict:
+def _line_dict(line: dict) -> dict:
     return {
         "id": line["id"],
         "kind": line["kind"],
         "repair_code_id": line["repair_code_id"],
-        "repair_code": c.get(line["repair_code_id"], ""),
+        "repair_code": line["repair_code"] or "",
         "warehouse_id": line["warehouse_id"],
         "goods_id": line["goods_id"],
-        "goods_name": g.get(line["goods_id"], ""),
+        "goods_name": line["goods_name"] or "",
         "qty": line["qty"],
         "labor_fee": money.fmt(line["labor_fee"]),
         "price": money.fmt(line["price"]),
     }
 
 
+LABELS = S.labels()
+
+
+def _brief(rows: list[dict], limits: dict) -> list[dict]:
+    """Dicts of `BRIEF_COLUMNS` rows with their SLA colour: what a list shows, no lines."""
+    at = now()
+    return [
+        {
+            "id": r["id"],
+            "no": r["no"],
+            "org_id": r["org_id"],
+            "status": r["status"],
+            "status_label": LABELS[r["status"]],
+            "status_at": r["status_at"],
+            "sla": sla_of(r, limits, at),
+            "customer": {"name": r["customer.name"], "phone": r["customer.phone"]},
+            "goods_name": r["goods_name"] or "",
+            "serial_no": r["serial_no"],
+            "fault_description": r["fault_description"],
+            "technician_id": r["technician_id"],
+            "technician_name": r["technician_name"] or "",
+            "charges": {"total": money.fmt(r["total"])},
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
 async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None) -> list[dict]:
-    """API dicts of `_reading()` orders with their lines, fault reasons, names and SLA, in a
-    fixed number of queries (a page of 50 costs what one order costs); `sla_settings` when the
-    caller has read them already."""
+    """API dicts of `_reading()` orders with their lines, names and SLA, in one more statement (a
+    page of 50 costs what one order costs); `sla_settings` when the caller has read them already."""
     if not rows:
         return []
     ids = [r["id"] for r in rows]
     lines = (
-        await WorkOrderLine.select()
+        await WorkOrderLine.select(*LINE_COLUMNS)
         .where(scoped(ctx, WorkOrderLine) & WorkOrderLine.work_order.is_in(ids))
         .order_by(WorkOrderLine.id)
     )
-    reasons = await WorkOrderFaultReason.select().where(
-        scoped(ctx, WorkOrderFaultReason) & WorkOrderFaultReason.work_order.is_in(ids)
-    )
-    g, c, u = await _names(ctx, rows, lines)
     limits = limits_of(sla_settings or await settings(ctx))
     at = now()
+    by_order: dict[int, list] = {i: [] for i in ids}
+    for ln in lines:
+        by_order[ln["work_order"]].append(_line_dict(ln))
     out = []
     for r in rows:
         out.append(
@@ -144,22 +219,22 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "no": r["no"],
                 "org_id": r["org_id"],
                 "status": r["status"],
-                "status_label": S(r["status"]).label,
+                "status_label": LABELS[r["status"]],
                 "status_at": r["status_at"],
                 "sla": sla_of(r, limits, at),
                 "customer_id": r["customer"],
                 "customer": _customer(r),
                 "goods_id": r["goods_id"],
-                "goods_name": g.get(r["goods_id"], ""),
+                "goods_name": r["goods_name"] or "",
                 "category_id": r["category_id"],
                 **{f: r[f] for f in TEXT_FIELDS},
                 **{f: r[f] for f in DICT_FIELDS},
                 "promised_at": r["promised_at"],
                 "technician_id": r["technician_id"],
-                "technician_name": u.get(r["technician_id"], ""),
+                "technician_name": r["technician_name"] or "",
                 "queue_ticket_id": r["queue_ticket_id"],
                 "final_service_type": r["final_service_type"],
-                "fault_reason_ids": sorted(x["fault_reason_id"] for x in reasons if x["work_order"] == r["id"]),
+                "fault_reason_ids": sorted(int(x) for x in (r["fault_reason_ids"] or "").split(",") if x),
                 "defective_warehouse_id": r["defective_warehouse_id"],
                 "repair_result": r["repair_result"],
                 "charges": {
@@ -180,7 +255,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "closed_at": r["closed_at"],
                 "cancelled_at": r["cancelled_at"],
                 "updated_at": r["updated_at"],
-                "lines": [_line_dict(ln, g, c) for ln in lines if ln["work_order"] == r["id"]],
+                "lines": by_order[r["id"]],
             }
         )
     return out
@@ -221,7 +296,7 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
     if filters.q:
         q = validate.text(filters.q, "客户", 50, field="q")
         found = Customer.select(Customer.id).where(
-            scoped(ctx, Customer) & (starts_with(Customer.phone, q) | contains(Customer.name, q))
+            scoped(ctx, Customer) & code_or_name(q, Customer.id, Customer.phone, Customer.name)
         )
         where &= WorkOrder.customer.is_in(found)
     if filters.phone:
@@ -280,19 +355,22 @@ def _sla_where(sla: str, limits: dict):
 
 
 async def search(
-    ctx: Ctx, filters: WorkOrderFilters = WorkOrderFilters(), *, params: PageParams = PageParams()
+    ctx: Ctx, filters: WorkOrderFilters = WorkOrderFilters(), *, params: PageParams = PageParams(), brief: bool = False
 ) -> Page:
     """Newest first; `sort=urgency`: the unfinished orders, longest in their status (most
-    overdue) first."""
+    overdue) first. `brief`: what a list page shows (`_brief`), without lines and fault reasons."""
     where = await filter_where(ctx, filters)
     if filters.sort == "urgency":
         where &= WorkOrder.status.not_in([S.CLOSED, S.CANCELLED])
-        query = _reading().where(where).order_by(WorkOrder.status_at, WorkOrder.id)
+        query = _reading(brief).where(where).order_by(WorkOrder.status_at, WorkOrder.id)
+        page = await paginate(query, WorkOrder.count().where(where), params)
     elif filters.sort in ("", "newest"):
-        query = _reading().where(where).order_by(WorkOrder.id, ascending=False)
+        query = _reading(brief).where(where).order_by(WorkOrder.id, ascending=False)
+        page = await paginate(query, WorkOrder.count().where(where), params, seek=WorkOrder.id, ascending=False)
     else:
         raise BusinessError("排序方式无效（可选：newest、urgency）", code="invalid_filter", field="sort")
-    page = await paginate(query, WorkOrder.count().where(where), params)
+    if brief:
+        return page.with_items(_brief(page.items, limits_of(await settings(ctx))))
     return page.with_items(await _as_dicts(ctx, page.items))
 
 
@@ -329,12 +407,13 @@ async def history(ctx: Ctx, order_id: Any) -> list[dict]:
     return out
 
 
-async def device(ctx: Ctx, serial_no: Any) -> dict:
+async def device(ctx: Ctx, serial_no: Any, *, brief: bool = False) -> dict:
     """A device's earlier work orders, newest first, and whether a new one is a repeat repair:
-    the last closed one closed less than the tenant's `repeat_days` ago."""
+    the last closed one closed less than the tenant's `repeat_days` ago. `brief`: the orders as
+    a list shows them (`_brief`)."""
     serial = validate.text(serial_no, "序列号", 64, True, field="serial_no")
     rows = (
-        await _reading()
+        await _reading(brief)
         .where(_visible(ctx) & (WorkOrder.serial_no == serial))
         .order_by(WorkOrder.id, ascending=False)
         .limit(50)
@@ -348,7 +427,7 @@ async def device(ctx: Ctx, serial_no: Any) -> dict:
         "repeat_days": days,
         "last_closed_at": last,
         "repeat_repair": bool(last and now() - last < timedelta(days=days)),
-        "items": await _as_dicts(ctx, rows, values),
+        "items": _brief(rows, limits_of(values)) if brief else await _as_dicts(ctx, rows, values),
     }
 
 
@@ -1014,10 +1093,18 @@ async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
 
 
 async def technicians(ctx: Ctx, org_id: int) -> list[dict]:
-    """The technician select: enabled users of the org holding the repair permission."""
+    """The technician select: enabled users of the org holding the repair permission. Made of
+    users and roles alone, whose every change moves the tenant's generation: kept in `authcache`
+    like the caller's Ctx."""
+    key = ("technicians", ctx.tenant_id, ctx.org_path, org_id)
+    if (kept := await authcache.get(key)) is not None:
+        return [dict(r) for r in kept]
+    generation = await authcache.generation(ctx.tenant_id)  # read before the queries: see authcache
     rows = await users.active_of_org(ctx, org_id)
     held = await roles.holdings([r["id"] for r in rows])
-    return [r for r in rows if held[r["id"]][1] or P.REPAIR in held[r["id"]][0]]
+    found = [r for r in rows if held[r["id"]][1] or P.REPAIR in held[r["id"]][0]]
+    authcache.put(key, ctx.tenant_id, generation, [dict(r) for r in found])
+    return found
 
 
 async def choices(ctx: Ctx, order: dict) -> dict:
@@ -1026,8 +1113,8 @@ async def choices(ctx: Ctx, order: dict) -> dict:
     lineage = await _category_of(ctx, order)
     offered = {}
     for kind in ("repair_code", "fault_reason"):
-        rows = (await codes.search(ctx, kind, usable_only=True, params=PageParams(1, 200))).items
-        offered[kind] = [r for r in rows if r["category_id"] in lineage]
+        found = await codes.search(ctx, kind, usable_only=True, categories=lineage, params=PageParams(1, 200))
+        offered[kind] = found.items
     stores = await warehouses.usable_for_org(ctx, order["org_id"])
     return {
         "repair_codes": offered["repair_code"],

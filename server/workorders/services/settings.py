@@ -3,10 +3,11 @@ A tenant that never saved them has the defaults."""
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
-from server.core import audit, validate
+from server.core import audit, authcache, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError
@@ -36,12 +37,21 @@ def _stored(value: Any) -> dict:
 
 
 async def settings(ctx: Ctx) -> dict:
+    """Read by every list and order page (the SLA colours): kept in `authcache` under the
+    tenant's generation, which saving them moves on (audited as `settings`). A copy: callers may
+    change what they get."""
+    key = ("workorder_settings", ctx.tenant_id)
+    if (kept := await authcache.get(key)) is not None:
+        return copy.deepcopy(kept)
+    generation = await authcache.generation(ctx.tenant_id)  # read before the query: see authcache
     row = await WorkOrderSettings.select().where(scoped(ctx, WorkOrderSettings)).first()
     stored = _stored(row["sla"]) if row else {}
-    return {
+    values = {
         "repeat_days": row["repeat_days"] if row else DEFAULT_REPEAT_DAYS,
         "sla": {s.value: stored.get(s.value) or DEFAULT_SLA[s] for s in TIMED},
     }
+    authcache.put(key, ctx.tenant_id, generation, copy.deepcopy(values))
+    return values
 
 
 def _after_green(label: str, field: str) -> None:
