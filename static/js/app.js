@@ -409,6 +409,29 @@
       el.dispatchEvent(new CustomEvent("live:match", {detail: detail}));  // not bubbling: this region only
     });
   }
+  // A live refresh never throws away what someone is typing: while the focused field of a region
+  // holds a change not yet saved, the region keeps its content (the save brings the page up to
+  // date, and the next signal after it refreshes the region as usual).
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      var options = Array.prototype.slice.call(field.options);
+      if (field.multiple) return options.some(function (o) { return o.selected !== o.defaultSelected; });
+      var initial = options.findIndex(function (o) { return o.defaultSelected; });
+      return options.length > 0 && field.selectedIndex !== (initial < 0 ? 0 : initial);
+    }
+    return field.value !== field.defaultValue;
+  }
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var trigger = evt.detail.requestConfig && evt.detail.requestConfig.triggeringEvent;
+    var target = evt.detail.target;
+    if (!trigger || trigger.type.indexOf("live:") !== 0 || !target) return;
+    var typing = document.activeElement;
+    if (typing && typing !== target && target.contains(typing) && /^(INPUT|TEXTAREA|SELECT)$/.test(typing.tagName)
+        && changed(typing)) {
+      evt.detail.shouldSwap = false;
+    }
+  });
   function signal(topic, detail) {
     detail = detail || {};
     htmx.trigger(document.body, "live:" + topic, detail);

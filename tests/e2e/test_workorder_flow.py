@@ -130,6 +130,10 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     expect(line.locator("[data-stock]")).to_have_text("5")  # the stock it can take
     # the quantity back to one in its row, and a labour line added and deleted (with the confirm)
     line.locator('input[name="qty"]').fill("1")
+    # a live refresh meanwhile (the front desk edits the order) does not throw the typing away
+    with tech.expect_response(lambda r: f"/workorders/{order_id}/repair" in r.url and r.request.method == "GET"):
+        admin_api.call("PATCH", f"/api/v1/work-orders/{order_id}", json={"remark": "客户催修"})
+    expect(line.locator('input[name="qty"]')).to_have_value("1")
     with tech.expect_navigation():  # the page comes back with the change
         line.get_by_role("button", name="修改").click()
     expect(tech.locator('#wo-lines input[name="qty"]')).to_have_value("1")
