@@ -257,6 +257,17 @@ class _SQLitePool:
             await _close(self._idle.get_nowait())
 
 
+# Piccolo registers process-wide converters by declared column type. Its INTEGER one turns every
+# integer SQLite already returns as an int into text, then a Decimal, then an int again (to
+# accept text or REAL values in an INTEGER column, which this schema never stores: INTEGER
+# affinity stores numbers as integers); its BOOLEAN one decodes the text before comparing.
+# Together they were a third of the CPU of reading a page of rows (goods: 1.5 ms of 50 rows and
+# their 200 prices). Without the first, the ints come straight from SQLite; the second compares
+# the bytes in C. Same values and types as Piccolo's.
+sqlite3.converters.pop("INTEGER", None)
+sqlite3.register_converter("BOOLEAN", b"1".__eq__)
+
+
 class _SQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine, plus the pool once `start()` made one (without it, Piccolo's own
     connection per query: tests calling services directly, the CLI's short jobs)."""
