@@ -14,7 +14,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
@@ -30,7 +29,7 @@ from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
 from server.core.input import RefuseNulMiddleware
 from server.core.openapi import ApiResponses
-from server.core.sessions import SessionConfig
+from server.core.sessions import SessionConfig, SessionFileStore
 from server.core.throttle import REDIS_TIMEOUTS
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
@@ -93,7 +92,7 @@ def _stores(settings: Settings) -> tuple[StoreRegistry, Redis | None]:
         return StoreRegistry(default_factory=root.with_namespace), client
     # made here, whatever the settings: FileStore creates its own folder but not the parents
     Path(settings.session_dir).mkdir(parents=True, exist_ok=True)
-    return StoreRegistry({"sessions": FileStore(Path(settings.session_dir))}), None
+    return StoreRegistry({"sessions": SessionFileStore(Path(settings.session_dir))}), None
 
 
 async def _token_ctx(token: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
@@ -20,6 +21,13 @@ PageNo = Annotated[int, QueryParameter(ge=1, le=1_000_000)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
+@functools.cache
+def _fields(cls: type) -> tuple:
+    """A Struct's fields: msgspec works them out from its annotations on every call (a page
+    request reads its filters with them)."""
+    return msgspec.structs.fields(cls)
+
+
 class Filters(msgspec.Struct, kw_only=True, frozen=True):
     """A list's filters, declared once as a subclass: the API reads them from the query string
     (`provide()`, which also documents them in OpenAPI), the page from its request
@@ -30,7 +38,7 @@ class Filters(msgspec.Struct, kw_only=True, frozen=True):
         """The filters a query string asks for. `defaults` apply to names absent from it (a page
         lists active rows unless the user picks 全部, which sends the name empty)."""
         values = dict(defaults)
-        for f in msgspec.structs.fields(cls):
+        for f in _fields(cls):
             if f.name not in query:
                 continue
             if query[f.name] in (None, "") and f.type is not str:

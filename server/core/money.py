@@ -38,5 +38,10 @@ def from_units(units: int) -> Decimal:
 
 
 def fmt(units: int) -> str:
-    """The API form of an amount: a string with exactly 4 decimals."""
-    return str(from_units(units))
+    """The API form of an amount: a string with exactly 4 decimals. Integer arithmetic, the
+    same text as `str(from_units(units))` at a fraction of its cost: a list page formats
+    hundreds of amounts."""
+    if type(units) is not int:
+        return str(from_units(units))
+    whole, part = divmod(-units if units < 0 else units, SCALE)
+    return f"{'-' if units < 0 else ''}{whole}.{part:04d}"

@@ -117,9 +117,10 @@ code, or a tuple of codes any one of which suffices), `devices` (the queue devic
 call it, beside a `perm` or `signed_in` for people)."""
 
 
-def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """App-wide guard: the handler's declared access (see `ACCESS`). A device (queue kiosk or TV)
-    may call only the handlers whose `devices` opt names its kind."""
+    may call only the handlers whose `devices` opt names its kind. A coroutine although it awaits
+    nothing: Litestar runs a plain function guard in a worker thread, a thread hop per request."""
     opt = handler.opt
     if opt.get("public"):
         return

@@ -72,8 +72,16 @@ def test_fmt_returns_a_string_with_exactly_four_decimals():
         (125_000, "12.5000"),
         (10_000_000, "1000.0000"),  # no scientific notation
         (999_999_999_999_999_999, "99999999999999.9999"),
+        (-999_999_999_999_999_999, "-99999999999999.9999"),
+        (-12_345_678, "-1234.5678"),
     ]:
         assert money.fmt(units) == text
+
+
+def test_fmt_by_integers_writes_what_the_decimal_form_writes():
+    powers = [sign * 10**k + d for k in range(19) for sign in (1, -1) for d in (-1, 0, 1)]
+    for units in [*range(-20_001, 20_001, 7), *powers]:
+        assert money.fmt(units) == str(money.from_units(units)), units
 
 
 def test_from_units_is_a_decimal_quantised_to_four_places():
