@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from server.credit.services import ledger
+from server.inventory.services import stock
+from server.inventory.services.stock import StockFilters
 from server.logistics.services import shipments
 from server.logistics.services.shipments import InTransitFilters, ShipmentFilters
 from tests.credit.helpers import balances
@@ -42,7 +44,13 @@ async def test_distribution_life_cycle_partial_out_and_in(tenant, n):
         (n["screen"], 5, n["hq"], n["b2"])
     ]
     # the stock query's 在途 column: by receiving org and goods
-    assert await shipments.in_transit_qty(tenant, [n["screen"], n["battery"]]) == {(n["b2"], n["screen"]): 5}
+    goods = [n["screen"], n["battery"]]
+    assert await shipments.in_transit_qty(tenant, [n["hq"], n["b2"]], goods) == {(n["b2"], n["screen"]): 5}
+    assert await shipments.in_transit_qty(tenant, [n["hq"]], goods) == {}
+    # …which the stock query shows, through the core hook, on each of the receiver's rows only
+    rows = (await stock.search(tenant, StockFilters(goods_id=str(n["screen"])))).items
+    assert sorted((r["org_id"], r["qty"], r["in_transit"]) for r in rows) == [(n["hq"], 15, 0), (n["b2"], 20, 5)]
+    assert [r["in_transit"] for r in (await stock.search(n["b2_ctx"], StockFilters())).items] == [0, 5]
 
     # the receiver sees it among its incoming shipments and can take what left already
     incoming = await shipments.search(n["b2_ctx"], "shipment", ShipmentFilters(side="in"))
