@@ -449,5 +449,9 @@
     window.weifuLastEvent = {id: Number(el.dataset.eventId), topic: el.dataset.topic, ts: Number(el.dataset.ts)};
     if (el.dataset.kick) { window.location.href = "/login?ended=1"; return; }
     signal(el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref});
+    // A note (新的物流发货 … 待收货) is for the members of its org whose menu counts the topic
+    // (data-live-note on the badge): a toast on whatever page they are; ancestors only refresh.
+    if (el.dataset.note && el.dataset.org === document.body.dataset.org &&
+        document.querySelector('[data-live-note="' + el.dataset.topic + '"]')) toast(el.dataset.note);
   });
 })();

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+import realtime
 from server.credit.services import ledger
 from server.inventory.services import stock
 from server.inventory.services.stock import StockFilters
@@ -242,3 +243,15 @@ async def test_other_tenants_and_other_subtrees_see_nothing(tenant, other_tenant
     assert (await shipments.get(n["b2_ctx"], "shipment", doc["id"]))["no"] == doc["no"]
     assert (await shipments.in_transit(n["b2_ctx"], InTransitFilters())).total == 1
     assert (await shipments.search(n["b2_ctx"], "shipment", ShipmentFilters(side="out"))).total == 0
+
+
+async def test_confirming_out_tells_the_receiver_with_a_note(tenant, n, monkeypatch):
+    """【确认出库】 publishes the incoming shipment to the receiver with a note naming it (a toast
+    for the receiving org's own members beside their badge) and refreshes its stock query."""
+    published: list[realtime.Event] = []
+    monkeypatch.setattr(realtime, "_publish", lambda event, channels: published.append(event))
+    doc = await shipment(tenant, "distribution", n["general"], (n["screen"], 1), to_org_id=n["b2"], step="confirm")
+    incoming = next(e for e in published if (e.topic, e.kind) == ("shipments", "incoming"))
+    assert (incoming.note, incoming.org) == (f"新的物流发货 {doc['no']} 待收货", n["b2"])
+    assert f'data-note="新的物流发货 {doc["no"]} 待收货" data-org="{n["b2"]}"' in incoming.render()
+    assert any((e.topic, e.kind) == ("stock", "in_transit") for e in published)

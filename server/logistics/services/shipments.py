@@ -292,7 +292,8 @@ class Kind(DocType):
         await stock.post_moves(ctx, moves, doc["org_path"])
         if doc["type"] == ShipmentType.ORDER:
             await orders.record_shipped(ctx, doc["order_id"], _by_order_line(lines))
-        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "incoming", doc["id"])
+        note = f"新的物流发货 {doc['no']} 待收货"  # a toast beside the receiver's 【物流收货】 badge
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "incoming", doc["id"], note=note)
         realtime.emit(ctx.tenant_id, doc["to_org_path"], "stock", "in_transit", doc["no"])  # its 在途 column
 
     async def present(self, ctx: Ctx, docs: list[dict], lines: dict[int, list[dict]]) -> list[dict]:
