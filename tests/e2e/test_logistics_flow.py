@@ -58,7 +58,8 @@ def ship(hq: Page, order_url: str, qty: str | None) -> str:
     hq.locator(".page-header").get_by_role("link", name="发货").click()
     expect(hq).to_have_url(re.compile(r"/logistics/shipments/new\?order_id=\d+$"))
     expect(hq.locator("#doc-type")).to_have_value("order")
-    expect(hq.locator("#doc-to-org")).to_have_text("B2网点")
+    expect(hq.locator("#order-to-org")).to_have_text("B2网点")
+    expect(hq.locator("#doc-to-org")).to_be_hidden()
     hq.select_option("#doc-warehouse", label="W-GEN W-GEN仓")
     if qty is not None:
         hq.locator('#order-lines tr[data-goods="SCR"] input[name=qty]').fill(qty)

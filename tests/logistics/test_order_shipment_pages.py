@@ -48,10 +48,8 @@ async def test_an_order_shipped_from_its_page_with_prefilled_lines(client, tenan
 
     form = await client.get(NEW)
     assert form.status_code == 200 and 'value="order"' in form.text
-    flow = await client.get(f"{NEW}/flow", params={"type": "order"})
-    assert flow.status_code == 200
-    assert flow.text.index(order["no"]) < flow.text.index(older["no"])  # newest first
-    assert "B2" in flow.text and "未发 5" in flow.text and "未发 1" in flow.text
+    assert form.text.index(order["no"]) < form.text.index(older["no"])  # newest first
+    assert f"{order['no']} · B2网点 · 未发 5" in form.text and f"{older['no']} · B2网点 · 未发 1" in form.text
 
     # 【发货】 on the order page opens the form with the order chosen and its open lines
     page = await client.get(f"/logistics/order-reviews/{order['id']}")
@@ -83,8 +81,9 @@ async def test_an_order_shipped_from_its_page_with_prefilled_lines(client, tenan
     await shipments.submit(tenant, "shipment", doc["id"])
     await shipments.confirm(tenant, "shipment", doc["id"])
     # the order is partly shipped: still offered, with 1 open
-    flow = await client.get(f"{NEW}/flow", params={"type": "order", "order_id": order["id"]})
-    assert flow.status_code == 200 and 'max="1"' in flow.text and "未发 1" in flow.text
+    flow = await client.get(f"{NEW}/flow", params={"order_id": order["id"]})
+    assert flow.status_code == 200 and 'max="1"' in flow.text and 'name="to_org_id"' in flow.text
+    assert f"{order['no']} · B2网点 · 未发 1" in (await client.get(NEW)).text
 
 
 async def test_orders_that_cannot_be_shipped_are_refused(client, tenant, other_tenant, n):
@@ -92,10 +91,10 @@ async def test_orders_that_cannot_be_shipped_are_refused(client, tenant, other_t
     await orders.submit(n["applicant"], "order", submitted["id"])
     order = await approved(tenant, n, (n["screen"], 2))
     await page_login(client, "admin@ACME")
-    flow = await client.get(f"{NEW}/flow", params={"type": "order"})
-    assert order["no"] in flow.text and submitted["no"] not in flow.text  # not approved: not offered
+    form = await client.get(NEW)
+    assert order["no"] in form.text and submitted["no"] not in form.text  # not approved: not offered
     error_page(await client.get(NEW, params={"order_id": submitted["id"]}), 409, "不能发货")
-    bad = await client.get(f"{NEW}/flow", params={"type": "order", "order_id": "abc"}, headers={"hx-request": "true"})
+    bad = await client.get(f"{NEW}/flow", params={"order_id": "abc"}, headers={"hx-request": "true"})
     refused(bad, 400)
     page = await client.get(f"/logistics/order-reviews/{submitted['id']}")
     assert "/logistics/shipments/new?order_id" not in page.text

@@ -58,16 +58,13 @@ class ShipmentPages(DocPages):
             "children": await shipments.children(ctx),
         }
 
-    async def _flow(self, ctx: Ctx, type_: str, order_id: str) -> dict:
-        """The flow fields of a new shipment: for 订单 the shippable orders and, once one is
-        chosen, its branch (the receiving org) and its open lines to prefill the shipment."""
-        if type_ != shipments.ShipmentType.ORDER:
-            return {"type": type_, "children": await shipments.children(ctx)}
-        chosen, lines = None, []
-        if order_id:
-            lines = await orders.open_lines(ctx, order_id)  # 404/403/409 for an order not to ship
-            chosen = await orders.get(ctx, "order", order_id)
-        return {"type": type_, "orders": await orders.shippable(ctx), "chosen": chosen, "open_lines": lines}
+    async def _order(self, ctx: Ctx, order_id: str) -> dict:
+        """A new 订单 shipment's order: once chosen, its branch (the receiving org) and its open
+        lines to prefill the shipment."""
+        if not order_id:
+            return {"chosen": None, "open_lines": []}
+        lines = await orders.open_lines(ctx, order_id)  # 404/403/409 for an order not to ship
+        return {"chosen": await orders.get(ctx, "order", order_id), "open_lines": lines}
 
     def render_doc(self, request: Request, doc: dict | None, block: str | None = None, **kw: Any) -> Response:
         ctx = ctx_of(request)
@@ -79,18 +76,20 @@ class ShipmentPages(DocPages):
         )
 
     async def render_new(self, request: Request) -> Response:
-        """The new shipment's form; `?order_id=` (【发货】 of an order) opens it with that order."""
+        """The new shipment's form; `?order_id=` (【发货】 of an order) opens it as 订单 with that
+        order chosen. 订单 offers the children's shippable orders."""
         ctx = ctx_of(request)
         order_id = request.query_params.get("order_id", "")
-        flow = await self._flow(ctx, shipments.ShipmentType.ORDER if order_id else "", order_id)
-        return self.render_doc(request, None, **(await self._choices(ctx) | flow))
+        choices = await self._choices(ctx)
+        shippable = await orders.shippable(ctx) if shipments.ShipmentType.ORDER in choices["startable"] else []
+        flow = {"type": shipments.ShipmentType.ORDER if order_id else "", "orders": shippable}
+        return self.render_doc(request, None, **choices, **flow, **await self._order(ctx, order_id))
 
     @get("/new/flow", opt={"action": "create"}, include_in_schema=False)
     async def flow(self, request: Request) -> Response:
-        """The form's flow fields again, when the type or the order changes."""
-        query = request.query_params
-        flow = await self._flow(ctx_of(request), query.get("type", ""), query.get("order_id", ""))
-        return render(request, "logistics/_shipment_flow.html", **flow, **self.common())
+        """The order part of the form again, when the order changes."""
+        chosen = await self._order(ctx_of(request), request.query_params.get("order_id", ""))
+        return render(request, "logistics/_shipment_flow.html", **chosen, **self.common())
 
     @post("/", opt={"action": "create"}, include_in_schema=False)
     async def create(self, request: Request) -> Response:
