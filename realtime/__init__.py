@@ -139,7 +139,8 @@ def emit(
     if topic_name not in _topics or _topics[topic_name][1]:
         raise ValueError(f"{topic_name} is not an org topic")
     org_ids = [int(p) for p in org_path.strip("/").split("/") if p]
-    event = Event(next_event_id(), topic_name, kind, str(ref), say=say, note=note, org=org_ids[-1])
+    org = org_ids[-1] if note and org_ids else None
+    event = Event(next_event_id(), topic_name, kind, str(ref), say=say, note=note if org else "", org=org)
     channels = [org_channel(tenant_id, oid, topic_name) for oid in org_ids]
     if topic_name in _device_topics:
         channels.append(exact_org_channel(tenant_id, org_ids[-1], topic_name))

@@ -63,10 +63,9 @@ async def stock_xlsx(ctx: Ctx, filters: stock.StockFilters) -> Response:
             Decimal(s["value"]),
             s["safety_stock"],
             yes_no(s["below_safety"]),
-            s["in_transit"],
         ]
         for s in page.items
     ]
     headers = ["机构", "仓库", "货品编码", "货品名称", "品类", "单位", "库存数量", "平均成本", "库存金额"]
-    headers += ["安全库存", "低于安全库存", "在途"]
+    headers += ["安全库存", "低于安全库存"]
     return await xlsx_response("库存.xlsx", "库存", headers, rows)
