@@ -101,6 +101,8 @@ class Event:
     kick: bool = False
     reconnect: bool = False
     say: str = ""  # what a queue TV announces
+    note: str = ""  # a toast for the members of `org` who watch the topic's menu badge
+    org: int | None = None
 
     def render(self) -> str:
         attrs = {
@@ -116,6 +118,8 @@ class Event:
             attrs["data-reconnect"] = "1"
         if self.say:
             attrs["data-say"] = self.say
+        if self.note:
+            attrs |= {"data-note": self.note, "data-org": self.org}
         body = " ".join(f'{k}="{html.escape(str(v))}"' for k, v in attrs.items())
         return f'<div id="live-signal" hx-swap-oob="true" {body}></div>'
 
@@ -125,13 +129,18 @@ def _publish(event: Event, channels: list[str]) -> None:
         _plugin.publish(event.render(), channels)
 
 
-def emit(tenant_id: int, org_path: str, topic_name: str, kind: str, ref: object = "", say: str = "") -> None:
+def emit(
+    tenant_id: int, org_path: str, topic_name: str, kind: str, ref: object = "", say: str = "", note: str = ""
+) -> None:
     """Queue an event about the org at `org_path`; published on commit to it and its ancestors,
-    and to the org's own devices when the topic is a device topic."""
+    and to the org's own devices when the topic is a device topic. A `note` is shown as a toast
+    on the pages of that org's own members whose menu counts the topic (its ancestors only
+    refresh)."""
     if topic_name not in _topics or _topics[topic_name][1]:
         raise ValueError(f"{topic_name} is not an org topic")
     org_ids = [int(p) for p in org_path.strip("/").split("/") if p]
-    event = Event(next_event_id(), topic_name, kind, str(ref), say=say)
+    org = org_ids[-1] if note and org_ids else None
+    event = Event(next_event_id(), topic_name, kind, str(ref), say=say, note=note if org else "", org=org)
     channels = [org_channel(tenant_id, oid, topic_name) for oid in org_ids]
     if topic_name in _device_topics:
         channels.append(exact_org_channel(tenant_id, org_ids[-1], topic_name))

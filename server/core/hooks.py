@@ -1,7 +1,7 @@
 """Hooks that let a lower domain call into an upper one without importing it: master data seeds
 its dictionaries when system creates a tenant; upper domains say what uses the goods, warehouses
-and orgs a lower one is asked to delete; and the locks that keep such a delete and the writers
-using the row one after the other."""
+and orgs a lower one is asked to delete, and what is in transit to an org; and the locks that
+keep such a delete and the writers using the row one after the other."""
 
 from __future__ import annotations
 
@@ -66,6 +66,30 @@ async def usage(ctx: Ctx, subject: str, ids: Any) -> list[Usage]:
     found: list[Usage] = []
     for fn in _usage.get(subject, []):
         found += await fn(ctx, ids)
+    return found
+
+
+# --- what is in transit to an org ---------------------------------------------------------------
+# The stock query (inventory) shows beside each row what is on its way to the row's org; the
+# goods travel in logistics shipments, a domain above inventory. Logistics registers a provider.
+
+# (ctx, org ids, goods ids) → {(receiving org, goods): quantity in transit}
+InTransit = Callable[[Ctx, list[int], list[int]], Awaitable[dict[tuple[int, int], int]]]
+_in_transit: list[InTransit] = []
+
+
+def provides_in_transit(fn: InTransit) -> InTransit:
+    """Register a provider of quantities in transit to orgs."""
+    _in_transit.append(fn)
+    return fn
+
+
+async def in_transit(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> dict[tuple[int, int], int]:
+    """What every provider has in transit to these orgs of these goods, by (org, goods)."""
+    found: dict[tuple[int, int], int] = {}
+    for fn in _in_transit:
+        for key, qty in (await fn(ctx, org_ids, goods_ids)).items():
+            found[key] = found.get(key, 0) + qty
     return found
 
 

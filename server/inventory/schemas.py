@@ -129,6 +129,7 @@ class StockOut(Struct):
     category_id: int
     category_path: str
     qty: int
+    in_transit: int  # on its way to the org (shipped, not received), for the org and goods
     safety_stock: int
     below_safety: bool
     avg_cost: str

@@ -103,6 +103,19 @@
     var target = document.querySelector(select.dataset.fills);
     if (option && target && option.dataset.fill) target.value = option.dataset.fill;
   });
+  // data-switch="<selector>": this select shows, inside that region, the elements declared for its
+  // value (data-when="v") or for any other (data-unless="v"); the fields of hidden ones are
+  // disabled, so they are not sent (【物流发货】: 订单 asks for an order, the others a receiving org).
+  document.addEventListener("change", function (evt) {
+    var select = evt.target.closest && evt.target.closest("select[data-switch]");
+    var region = select && document.querySelector(select.dataset.switch);
+    if (!region) return;
+    region.querySelectorAll("[data-when], [data-unless]").forEach(function (el) {
+      var shown = el.dataset.when !== undefined ? el.dataset.when === select.value : el.dataset.unless !== select.value;
+      el.hidden = !shown;
+      el.querySelectorAll("input, select, textarea").forEach(function (f) { f.disabled = !shown; });
+    });
+  });
   document.addEventListener("htmx:sendError", function () { toast("网络连接失败，请检查网络后重试", "error"); });
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var form = evt.detail.elt.closest && evt.detail.elt.closest("form");
@@ -472,5 +485,9 @@
     window.weifuLastEvent = {id: Number(el.dataset.eventId), topic: el.dataset.topic, ts: Number(el.dataset.ts)};
     if (el.dataset.kick) { window.location.href = "/login?ended=1"; return; }
     signal(el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref});
+    // A note (新的物流发货 … 待收货) is for the members of its org whose menu counts the topic
+    // (data-live-note on the badge): a toast on whatever page they are; ancestors only refresh.
+    if (el.dataset.note && el.dataset.org === document.body.dataset.org &&
+        document.querySelector('[data-live-note="' + el.dataset.topic + '"]')) toast(el.dataset.note);
   });
 })();

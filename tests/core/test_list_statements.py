@@ -52,4 +52,8 @@ async def test_statements_per_list_page_are_few_and_constant(client, tenant, mon
     made = [(await make_goods(tenant, f"X{i:03}", w["iphone15"], name=f"屏幕总成{i}"))["id"] for i in range(60)]
     await inbound(tenant, w["general"], *[(g, 1, "1.00") for g in made])
     fifty = await count(client, monkeypatch, f"{path}?page_size=50", headers)
-    assert len(one) == len(fifty) <= LIMIT, "\n".join(fifty)
+    # the stock page also reads its warehouse filter's choices, and (logistics present) what is
+    # in transit to the rows' orgs: one more statement for the page; its live refresh (rows) and
+    # the API stay within the limit
+    limit = LIMIT + 1 if path == "/inventory/stock/" else LIMIT
+    assert len(one) == len(fifty) <= limit, "\n".join(fifty)

@@ -41,8 +41,8 @@ LINE_FIELDS = {
 }  # fmt: skip
 STOCK_FIELDS = {
     "id", "org_id", "org_name", "warehouse_id", "warehouse_code", "warehouse_name", "goods_id", "goods_code",
-    "goods_name", "unit", "category_id", "category_path", "qty", "safety_stock", "below_safety", "avg_cost",
-    "value", "updated_at",
+    "goods_name", "unit", "category_id", "category_path", "qty", "in_transit", "safety_stock", "below_safety",
+    "avg_cost", "value", "updated_at",
 }  # fmt: skip
 MOVE_FIELDS = {
     "id", "stock_id", "org_id", "warehouse_id", "goods_id", "delta", "qty_after", "doc_type", "doc_id", "doc_no",

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+import realtime
 from server.credit.services import ledger
+from server.inventory.services import stock
+from server.inventory.services.stock import StockFilters
 from server.logistics.services import shipments
 from server.logistics.services.shipments import InTransitFilters, ShipmentFilters
 from tests.credit.helpers import balances
@@ -42,7 +45,13 @@ async def test_distribution_life_cycle_partial_out_and_in(tenant, n):
         (n["screen"], 5, n["hq"], n["b2"])
     ]
     # the stock query's 在途 column: by receiving org and goods
-    assert await shipments.in_transit_qty(tenant, [n["screen"], n["battery"]]) == {(n["b2"], n["screen"]): 5}
+    goods = [n["screen"], n["battery"]]
+    assert await shipments.in_transit_qty(tenant, [n["hq"], n["b2"]], goods) == {(n["b2"], n["screen"]): 5}
+    assert await shipments.in_transit_qty(tenant, [n["hq"]], goods) == {}
+    # …which the stock query shows, through the core hook, on each of the receiver's rows only
+    rows = (await stock.search(tenant, StockFilters(goods_id=str(n["screen"])))).items
+    assert sorted((r["org_id"], r["qty"], r["in_transit"]) for r in rows) == [(n["hq"], 15, 0), (n["b2"], 20, 5)]
+    assert [r["in_transit"] for r in (await stock.search(n["b2_ctx"], StockFilters())).items] == [0, 5]
 
     # the receiver sees it among its incoming shipments and can take what left already
     incoming = await shipments.search(n["b2_ctx"], "shipment", ShipmentFilters(side="in"))
@@ -234,3 +243,15 @@ async def test_other_tenants_and_other_subtrees_see_nothing(tenant, other_tenant
     assert (await shipments.get(n["b2_ctx"], "shipment", doc["id"]))["no"] == doc["no"]
     assert (await shipments.in_transit(n["b2_ctx"], InTransitFilters())).total == 1
     assert (await shipments.search(n["b2_ctx"], "shipment", ShipmentFilters(side="out"))).total == 0
+
+
+async def test_confirming_out_tells_the_receiver_with_a_note(tenant, n, monkeypatch):
+    """【确认出库】 publishes the incoming shipment to the receiver with a note naming it (a toast
+    for the receiving org's own members beside their badge) and refreshes its stock query."""
+    published: list[realtime.Event] = []
+    monkeypatch.setattr(realtime, "_publish", lambda event, channels: published.append(event))
+    doc = await shipment(tenant, "distribution", n["general"], (n["screen"], 1), to_org_id=n["b2"], step="confirm")
+    incoming = next(e for e in published if (e.topic, e.kind) == ("shipments", "incoming"))
+    assert (incoming.note, incoming.org) == (f"新的物流发货 {doc['no']} 待收货", n["b2"])
+    assert f'data-note="新的物流发货 {doc["no"]} 待收货" data-org="{n["b2"]}"' in incoming.render()
+    assert any((e.topic, e.kind) == ("stock", "in_transit") for e in published)

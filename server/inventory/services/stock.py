@@ -11,7 +11,7 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 import realtime
-from server.core import money, validate
+from server.core import hooks, money, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic, bulk_insert
@@ -352,6 +352,8 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
         )
     }
     paths = await trees.paths_of(ctx, {r["category_id"] for r in rows})
+    org_ids, goods_ids = sorted({r["org_id"] for r in rows}), sorted({r["goods_id"] for r in rows})
+    moving = await hooks.in_transit(ctx, org_ids, goods_ids)
     out = []
     for r in rows:
         cost = costs.get((r["org_id"], r["goods_id"]), {"qty": 0, "value": 0, "avg_cost": 0})
@@ -363,6 +365,8 @@ async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
                 "avg_cost": money.fmt(cost["avg_cost"]),
                 "value": money.fmt(row_value(cost["value"], r["qty"], cost["qty"])),
                 "below_safety": r["qty"] < r["safety_stock"],
+                # on its way to the row's org (not yet in any of its warehouses)
+                "in_transit": moving.get((r["org_id"], r["goods_id"]), 0),
             }
         )
     return out

@@ -51,6 +51,7 @@ def _actions(ctx: Ctx, doc: dict) -> dict:
         "can_approve": parent and status == OrderStatus.SUBMITTED and ctx.can(P.REVIEW["approve"]),
         "can_reject": parent and status == OrderStatus.SUBMITTED and ctx.can(P.REVIEW["reject"]),
         "can_close": parent and status in SHIPPABLE and ctx.can(P.REVIEW["close"]),
+        "can_ship": parent and status in SHIPPABLE and ctx.can(P.SHIPMENT["create"]),
     }
 
 

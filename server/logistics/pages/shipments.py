@@ -10,13 +10,13 @@ from litestar.params import FromPath
 
 from server.core.clock import now
 from server.core.doc_controllers import DocPages, go
-from server.core.forms import form_data, list_query, query_string, saved
+from server.core.forms import form_data, form_rows, list_query, query_string, saved
 from server.core.pagination import Page
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.logistics import exports
 from server.logistics import permissions as P
-from server.logistics.services import shipments
+from server.logistics.services import orders, shipments
 from server.logistics.services.shipments import BADGES, STATUSES, TYPES, InTransitFilters, ShipmentFilters
 from server.masterdata.services import warehouses
 
@@ -58,6 +58,14 @@ class ShipmentPages(DocPages):
             "children": await shipments.children(ctx),
         }
 
+    async def _order(self, ctx: Ctx, order_id: str) -> dict:
+        """A new 订单 shipment's order: once chosen, its branch (the receiving org) and its open
+        lines to prefill the shipment."""
+        if not order_id:
+            return {"chosen": None, "open_lines": []}
+        lines = await orders.open_lines(ctx, order_id)  # 404/403/409 for an order not to ship
+        return {"chosen": await orders.get(ctx, "order", order_id), "open_lines": lines}
+
     def render_doc(self, request: Request, doc: dict | None, block: str | None = None, **kw: Any) -> Response:
         ctx = ctx_of(request)
         editable = doc is None or (
@@ -68,7 +76,31 @@ class ShipmentPages(DocPages):
         )
 
     async def render_new(self, request: Request) -> Response:
-        return self.render_doc(request, None, **await self._choices(ctx_of(request)))
+        """The new shipment's form; `?order_id=` (【发货】 of an order) opens it as 订单 with that
+        order chosen. 订单 offers the children's shippable orders."""
+        ctx = ctx_of(request)
+        order_id = request.query_params.get("order_id", "")
+        choices = await self._choices(ctx)
+        shippable = await orders.shippable(ctx) if shipments.ShipmentType.ORDER in choices["startable"] else []
+        flow = {"type": shipments.ShipmentType.ORDER if order_id else "", "orders": shippable}
+        return self.render_doc(request, None, **choices, **flow, **await self._order(ctx, order_id))
+
+    @get("/new/flow", opt={"action": "create"}, include_in_schema=False)
+    async def flow(self, request: Request) -> Response:
+        """The order part of the form again, when the order changes."""
+        chosen = await self._order(ctx_of(request), request.query_params.get("order_id", ""))
+        return render(request, "logistics/_shipment_flow.html", **chosen, **self.common())
+
+    @post("/", opt={"action": "create"}, include_in_schema=False)
+    async def create(self, request: Request) -> Response:
+        """【暂存】 of a new shipment; an order's prefilled lines come as rows of order line and
+        quantity (0: not shipped this time)."""
+        data = await form_data(request)
+        header = self.header(data) | {"order_id": data.get("order_id") or None}
+        rows = await form_rows(request, "order_line_id", "qty", label="发货明细")
+        header["lines"] = [r for r in rows if r["qty"].strip() not in ("", "0")]
+        doc = await shipments.create(ctx_of(request), self.kind, header)
+        return go(self.created_message(doc), f"{self.path}/{doc['id']}", 201)
 
     async def render_page(self, request: Request, doc: dict) -> Response:
         ctx = ctx_of(request)
@@ -77,6 +109,16 @@ class ShipmentPages(DocPages):
 
     def render_line_form(self, request: Request, doc: dict, line: dict | None) -> Response:
         return render(request, "logistics/_shipment_line_form.html", doc=doc, line=line, **self.common())
+
+    @get("/{doc_id:int}/lines/new", opt={"action": "create"}, include_in_schema=False)
+    async def new_line(self, request: Request, doc_id: FromPath[int]) -> Response:
+        """The line form, empty; an order's offers the order's lines still open."""
+        ctx = ctx_of(request)
+        doc = await shipments.get_draft(ctx, self.kind, doc_id)
+        open_lines = await orders.open_lines(ctx, doc["order_id"]) if doc["order_id"] else []
+        return render(
+            request, "logistics/_shipment_line_form.html", doc=doc, line=None, open_lines=open_lines, **self.common()
+        )
 
     def header(self, data: dict) -> dict:
         return {f: data[f] for f in HEADER_FIELDS if f in data}

@@ -440,6 +440,35 @@ async def open_lines(ctx: Ctx, order_id: Any) -> list[dict]:
     ]
 
 
+async def shippable(ctx: Ctx, limit: int = 200) -> list[dict]:
+    """The orders the caller's org may ship now (【物流发货】's 订单 choice): its direct children's
+    approved or partly shipped orders, newest first, each with its branch and open quantity."""
+    rows = (
+        await Order.select(Order.id, Order.no, Order.org_id, Order.status)
+        .where(life.visible(ctx, ORDER) & (Order.parent_org_id == ctx.org_id) & Order.status.is_in(list(SHIPPABLE)))
+        .order_by(Order.id, ascending=False)
+        .limit(limit)
+    )
+    if not rows:
+        return []
+    open_qty = {r["id"]: 0 for r in rows}
+    lt = OrderLine
+    for li in await lt.select(lt.doc, lt.qty, lt.shipped_qty).where(lt.doc.is_in(list(open_qty))):
+        open_qty[li["doc"]] += li["qty"] - li["shipped_qty"]
+    names = await orgs.names(ctx, {r["org_id"] for r in rows})
+    return [
+        {
+            "id": r["id"],
+            "no": r["no"],
+            "org_id": r["org_id"],
+            "org_name": names.get(r["org_id"], ""),
+            "status_name": S(r["status"]).label,
+            "open_qty": open_qty[r["id"]],
+        }
+        for r in rows
+    ]
+
+
 async def applicant(ctx: Ctx, order_id: Any) -> int:
     """The org an approved (or partly shipped) order of the caller's child ships to."""
     doc = await life.row(ctx, ORDER, order_id)

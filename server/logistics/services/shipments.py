@@ -20,7 +20,7 @@ from typing import Any
 
 import realtime
 from server.core import documents as life
-from server.core import money, validate
+from server.core import hooks, money, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
@@ -292,7 +292,9 @@ class Kind(DocType):
         await stock.post_moves(ctx, moves, doc["org_path"])
         if doc["type"] == ShipmentType.ORDER:
             await orders.record_shipped(ctx, doc["order_id"], _by_order_line(lines))
-        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "incoming", doc["id"])
+        note = f"新的物流发货 {doc['no']} 待收货"  # a toast beside the receiver's 【物流收货】 badge
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "incoming", doc["id"], note=note)
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "stock", "in_transit", doc["no"])  # its 在途 column
 
     async def present(self, ctx: Ctx, docs: list[dict], lines: dict[int, list[dict]]) -> list[dict]:
         names = await orgs.names(ctx, {d["org_id"] for d in docs} | {d["to_org_id"] for d in docs})
@@ -448,15 +450,11 @@ async def children(ctx: Ctx) -> list[dict]:
 
 
 async def startable(ctx: Ctx) -> dict[str, str]:
-    """The types the caller's org may ship, for the form: down when it has children, up when it
-    has a parent. Order shipments start from an approved order."""
+    """The types the caller's org may ship, for the form: down when it has children (订单 then
+    starts from one of their approved orders), up when it has a parent."""
     down = bool(await children(ctx))
     up = _parent_of(ctx.org_path) is not None
-    return {
-        t.value: t.label
-        for t in ShipmentType
-        if t != ShipmentType.ORDER and ((t.downward and down) or (not t.downward and up))
-    }
+    return {t.value: t.label for t in ShipmentType if (t.downward and down) or (not t.downward and up)}
 
 
 async def waiting_count(ctx: Ctx) -> int:
@@ -550,6 +548,7 @@ async def recall(ctx: Ctx, kind: str, doc_id: Any) -> dict:
         if doc["type"] == ShipmentType.ORDER:
             await orders.record_recalled(ctx, doc["order_id"], _by_order_line(shipped))
         realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "recalled", doc["id"])
+        realtime.emit(ctx.tenant_id, doc["to_org_path"], "stock", "in_transit", doc["no"])
         summary = f"撤回{SHIPMENT.label} {doc['no']}（{len(shipped)} 行）"
         await life.transition(
             ctx, SHIPMENT, doc, "recall", "recalled", summary, {"line_ids": [li["id"] for li in shipped]}
@@ -709,13 +708,14 @@ def _in_transit_dict(row: dict, names: dict[int, str], stamp: datetime) -> dict:
     }
 
 
-async def in_transit_qty(ctx: Ctx, goods_ids: list[int]) -> dict[tuple[int, int], int]:
-    """In transit to each receiving org, by (org, goods): the stock query's 在途 column."""
-    if not goods_ids:
+@hooks.provides_in_transit
+async def in_transit_qty(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> dict[tuple[int, int], int]:
+    """In transit to these receiving orgs, by (org, goods): the stock query's 在途 column."""
+    if not goods_ids or not org_ids:
         return {}
     lt = ShipmentLine
     rows = await lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), lt.qty).where(
-        _in_transit_where(ctx, InTransitFilters()) & lt.goods.is_in(goods_ids)
+        _in_transit_where(ctx, InTransitFilters()) & lt.goods.is_in(goods_ids) & lt.doc.to_org_id.is_in(org_ids)
     )
     out: dict[tuple[int, int], int] = {}
     for r in rows:
