@@ -137,6 +137,9 @@ async def test_statuses_only_some_operations_answer_are_documented_there(documen
     for action in ("submit", "confirm", "recall", "receive"):
         assert set(paths[f"/api/v1/shipments/{{doc_id}}/{action}"]["post"]["responses"]) >= {"200", "404", "409"}
     assert "get" in paths["/api/v1/in-transit"]
+    assert "get" in paths["/api/v1/shipment-discrepancies"]
+    resolve = paths["/api/v1/shipment-discrepancies/{discrepancy_id}/resolve"]["post"]["responses"]
+    assert set(resolve) >= {"200", "400", "403", "404", "409"}
 
 
 async def test_statuses_the_fuzzer_does_not_reach_answer_as_documented(client, document, admin):
