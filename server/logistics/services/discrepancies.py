@@ -22,7 +22,7 @@ from server.core.tenancy import Ctx, scoped
 from server.logistics.services import shipments
 from server.logistics.services.shipments import DISCREPANCY_COLUMNS, SD, discrepancy_dict
 from server.logistics.states import RESOLUTIONS, DiscrepancyKind, DiscrepancyStatus, Resolution
-from server.logistics.tables import ShipmentLine
+from server.logistics.tables import ShipmentDiscrepancy, ShipmentLine
 from server.system.services import orgs
 
 ENTITY = "shipment_discrepancy"
@@ -43,8 +43,8 @@ class DiscrepancyFilters(Filters):
 
 
 def _readable(ctx: Ctx, side: str = ""):
-    shipped = scoped(ctx, SD, subtree=SD.org_path)
-    received = scoped(ctx, SD, subtree=SD.to_org_path)
+    shipped = scoped(ctx, ShipmentDiscrepancy, subtree=SD.org_path)
+    received = scoped(ctx, ShipmentDiscrepancy, subtree=SD.to_org_path)
     return {"out": shipped, "in": received}.get(side, shipped | received)
 
 
