@@ -64,6 +64,7 @@ def test_branch_records_a_short_and_the_head_office_resolves_it(world, browser, 
     expect(badge).to_have_text("1")
     page.locator("nav.menu").get_by_role("link", name="收货差异").click()
     found = page.locator(f'#discrepancy-table tr[data-no="{doc["no"]}"]')
+    expect(found).to_contain_text("短少 2")
     expect(found).to_contain_text("箱内少两件")
     both_widths(page, "discrepancy-list")
     found.get_by_role("button", name="找到补发").click()
@@ -85,4 +86,5 @@ def test_branch_records_a_short_and_the_head_office_resolves_it(world, browser, 
     expect(branch.locator("#toast")).to_contain_text("已确认收货 ")
     expect(branch.locator(".page-header h1")).to_contain_text("已收货")
     expect(row).to_contain_text("已收货")
+    expect(branch.locator("nav.menu a.menu-link", has_text="物流收货").locator(".menu-badge")).to_have_text("")
     both_widths(branch, "discrepancy-received")
