@@ -181,6 +181,10 @@ class DiscrepancyController(Controller):
         result = await discrepancies.search(ctx_of(request), filters, params=PageParams(page, page_size))
         return page_of(DiscrepancyOut, result)
 
+    @get("/export", opt={"perm": P.DISCREPANCY["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
+    async def export(self, request: Request, filters: NamedDependency[DiscrepancyFilters]) -> Response:
+        return await exports.discrepancies_xlsx(ctx_of(request), filters)
+
     @get("/{discrepancy_id:int}", opt={"perm": P.DISCREPANCY["view"]})
     async def read(self, request: Request, discrepancy_id: FromPath[int]) -> DiscrepancyOut:
         return to(DiscrepancyOut, await discrepancies.get(ctx_of(request), discrepancy_id))

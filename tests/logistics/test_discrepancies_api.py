@@ -9,6 +9,7 @@ from server.core.tables import AuditLog
 from server.inventory.tables import Stock, StockMove
 from server.logistics.tables import Shipment, ShipmentDiscrepancy, ShipmentLine
 from tests.api_helpers import InFlight, call, concurrently, error_of, refused
+from tests.inventory.api_helpers import sheet
 from tests.logistics.shipment_helpers import assert_conserved
 from tests.logistics.test_shipments_api import confirmed, setup
 
@@ -51,6 +52,8 @@ async def test_every_endpoint(client, tenant, admin):
     assert (await call(client, "GET", f"{URL}?status=resolved", admin))["total"] == 0
     assert (await call(client, "GET", URL, n["b2_h"]))["total"] == 1  # the receiver reads it too
     assert (await call(client, "GET", f"{URL}/{found['id']}", n["b2_h"]))["qty"] == 2
+    exported = sheet(await client.get(f"{URL}/export?kind=short", headers=admin))
+    assert exported[0][:2] == ("物流单号", "发货机构") and exported[1][5:8] == ("短少", 2, "箱内短少")
 
     await refused(client, "POST", f"{URL}/{found['id']}/resolve", n["b2_h"], {"resolution": "lost"}, 403, "not_shipper")
     done = await call(client, "POST", f"{URL}/{found['id']}/resolve", admin, {"resolution": "lost", "remark": "丢失"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import csrf, page_login
+from tests.inventory.api_helpers import sheet
 from tests.inventory.helpers import on_hand
 from tests.logistics.shipment_helpers import assert_conserved, network, shipment
 from tests.logistics.test_shipments_pages import ROWS, refused
@@ -58,6 +59,8 @@ async def test_record_on_receipt_and_resolve_from_the_list(client, tenant):
     assert (await client.get("/logistics/discrepancies/badge")).text == "1"
     everything = await client.get("/logistics/discrepancies?status=", headers=ROWS)
     assert "确认丢失 · " in everything.text
+    exported = sheet(await client.get("/logistics/discrepancies/export?status="))
+    assert sorted(r[11] or "" for r in exported[1:]) == ["", "确认丢失"]
     await assert_conserved(n["screen"], [n["hq"], n["b2"]], 40)
 
     client.cookies.clear()

@@ -8,6 +8,7 @@ from litestar.params import FromPath
 
 from server.core.forms import form_data, list_query, query_string, saved
 from server.core.web import ctx_of, htmx_target, render
+from server.logistics import exports
 from server.logistics import permissions as P
 from server.logistics.services import discrepancies
 from server.logistics.services.discrepancies import SIDES, DiscrepancyFilters
@@ -52,6 +53,11 @@ class DiscrepancyPages(Controller):
             resolutions=RESOLUTIONS,
             can_resolve=ctx.can(P.DISCREPANCY["resolve"]),
         )
+
+    @get("/export", opt={"perm": P.DISCREPANCY["export"]}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        filters = DiscrepancyFilters.from_query(request.query_params, status=DiscrepancyStatus.OPEN.value)
+        return await exports.discrepancies_xlsx(ctx_of(request), filters)
 
     @get("/badge", opt={"perm": P.DISCREPANCY["view"]}, include_in_schema=False)
     async def badge(self, request: Request) -> Response:
