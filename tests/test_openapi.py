@@ -137,6 +137,9 @@ async def test_statuses_only_some_operations_answer_are_documented_there(documen
     for action in ("submit", "confirm", "recall", "receive"):
         assert set(paths[f"/api/v1/shipments/{{doc_id}}/{action}"]["post"]["responses"]) >= {"200", "404", "409"}
     assert "get" in paths["/api/v1/in-transit"]
+    assert "get" in paths["/api/v1/shipment-discrepancies"]
+    resolve = paths["/api/v1/shipment-discrepancies/{discrepancy_id}/resolve"]["post"]["responses"]
+    assert set(resolve) >= {"200", "400", "403", "404", "409"}
 
 
 async def test_statuses_the_fuzzer_does_not_reach_answer_as_documented(client, document, admin):
@@ -160,7 +163,7 @@ async def test_statuses_the_fuzzer_does_not_reach_answer_as_documented(client, d
 
 async def test_excel_downloads_are_documented_as_xlsx(document):
     downloads = [p for p in document["paths"] if p.endswith(("/export", "/import-template"))]
-    assert len(downloads) == 20
+    assert len(downloads) == 21
     for path in downloads:
         ok = document["paths"][path]["get"]["responses"]["200"]
         assert ok["content"] == {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}, path

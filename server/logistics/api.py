@@ -19,6 +19,7 @@ from server.logistics import permissions as P
 from server.logistics.schemas import (
     ConfirmIn,
     CreditOut,
+    DiscrepancyOut,
     InTransitOut,
     OrderIn,
     OrderLineIn,
@@ -28,6 +29,7 @@ from server.logistics.schemas import (
     OrderPatch,
     ReceiveIn,
     RejectIn,
+    ResolveIn,
     ShipmentIn,
     ShipmentLineIn,
     ShipmentLineOut,
@@ -35,10 +37,12 @@ from server.logistics.schemas import (
     ShipmentOut,
     ShipmentPatch,
 )
-from server.logistics.services import orders, shipments
+from server.logistics.services import discrepancies, orders, shipments
+from server.logistics.services.discrepancies import DiscrepancyFilters
 from server.logistics.services.shipments import InTransitFilters
 
 InTransitPage = page_type(InTransitOut)
+DiscrepancyPage = page_type(DiscrepancyOut)
 
 # --- orders ------------------------------------------------------------------------------------
 
@@ -115,6 +119,14 @@ class ShipmentApi(DocApi):
     header_patch = ShipmentPatch
     filters = shipments.ShipmentFilters
 
+    def out(self, doc: dict) -> Any:
+        header = {f: doc[f] for f in ShipmentOut.__struct_fields__ if f != "lines"}
+        lines = [
+            to(ShipmentLineOut, li | {"discrepancies": [to(DiscrepancyOut, d) for d in li["discrepancies"]]})
+            for li in doc["lines"]
+        ]
+        return ShipmentOut(**header, lines=lines)
+
     @get("/export", opt={"action": "export"}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
     async def export(self, request: Request, filters: NamedDependency[DocFilters]) -> Response:
         return await exports.shipments_xlsx(ctx_of(request), filters)
@@ -155,4 +167,38 @@ class InTransitController(Controller):
         return await exports.in_transit_xlsx(ctx_of(request), filters)
 
 
-ROUTES = [OrderApi, ShipmentApi, InTransitController]
+class DiscrepancyController(Controller):
+    """`/api/v1/shipment-discrepancies` 【收货差异】: both sides read them, the shipper resolves."""
+
+    path = "/api/v1/shipment-discrepancies"
+    tags = ["logistics"]
+    dependencies = {"filters": DiscrepancyFilters.provide()}
+
+    @get("/", opt={"perm": P.DISCREPANCY["view"]})
+    async def list_discrepancies(
+        self, request: Request, filters: NamedDependency[DiscrepancyFilters], page: PageNo = 1, page_size: PageSize = 50
+    ) -> DiscrepancyPage:
+        result = await discrepancies.search(ctx_of(request), filters, params=PageParams(page, page_size))
+        return page_of(DiscrepancyOut, result)
+
+    @get("/export", opt={"perm": P.DISCREPANCY["export"]}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
+    async def export(self, request: Request, filters: NamedDependency[DiscrepancyFilters]) -> Response:
+        return await exports.discrepancies_xlsx(ctx_of(request), filters)
+
+    @get("/{discrepancy_id:int}", opt={"perm": P.DISCREPANCY["view"]})
+    async def read(self, request: Request, discrepancy_id: FromPath[int]) -> DiscrepancyOut:
+        return to(DiscrepancyOut, await discrepancies.get(ctx_of(request), discrepancy_id))
+
+    @post(
+        "/{discrepancy_id:int}/resolve",
+        opt={"perm": P.DISCREPANCY["resolve"]},
+        status_code=200,
+        summary="处理收货差异（发货机构：找到补发、确认丢失；多发、破损：已确认）",
+    )
+    async def resolve(
+        self, request: Request, discrepancy_id: FromPath[int], data: JSONBody[ResolveIn]
+    ) -> DiscrepancyOut:
+        return to(DiscrepancyOut, await discrepancies.resolve(ctx_of(request), discrepancy_id, given(data)))
+
+
+ROUTES = [OrderApi, ShipmentApi, InTransitController, DiscrepancyController]

@@ -11,7 +11,7 @@ from server.core.clock import local
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response, yes_no
-from server.logistics.services import shipments
+from server.logistics.services import discrepancies, shipments
 
 # --- shipments ---------------------------------------------------------------------------------
 
@@ -68,3 +68,30 @@ async def in_transit_xlsx(ctx: Ctx, filters: shipments.InTransitFilters) -> Resp
     headers = ["物流单号", "类型", "发货机构", "收货机构", "货品编码", "货品名称", "单位", "在途数量", "金额"]
     headers += ["出库时间", "在途天数"]
     return await xlsx_response("在途库存.xlsx", "在途库存", headers, rows)
+
+
+async def discrepancies_xlsx(ctx: Ctx, filters: discrepancies.DiscrepancyFilters) -> Response:
+    page = await discrepancies.search(ctx, filters, params=PageParams(1, MAX_EXPORT_ROWS))
+    rows = [
+        [
+            r["shipment_no"],
+            r["org_name"],
+            r["to_org_name"],
+            r["goods_code"],
+            r["goods_name"],
+            r["kind_name"],
+            r["qty"],
+            r["reason"],
+            r["recorded_by_name"],
+            local(r["recorded_at"], ctx.tz),
+            r["status_name"],
+            r["resolution_name"],
+            r["remark"],
+            r["resolved_by_name"],
+            local(r["resolved_at"], ctx.tz) if r["resolved_at"] else "",
+        ]
+        for r in page.items
+    ]
+    headers = ["物流单号", "发货机构", "收货机构", "货品编码", "货品名称", "差异类型", "数量", "原因", "登记人"]
+    headers += ["登记时间", "状态", "处理结果", "处理说明", "处理人", "处理时间"]
+    return await xlsx_response("收货差异.xlsx", "收货差异", headers, rows)

@@ -43,9 +43,18 @@ page(
     badge=("/logistics/receiving/badge", "shipments"),
 )
 page("logistics", "in_transit", "在途库存", "/logistics/in-transit", {"view": "查看", "export": "导出"})
+page(
+    "logistics",
+    "discrepancy",
+    "收货差异",
+    "/logistics/discrepancies",
+    {"view": "查看", "resolve": "处理", "export": "导出"},
+    badge=("/logistics/discrepancies/badge", "shipments"),
+)
 
 SHIPMENT = {a: f"logistics.shipment.{a}" for a in ("view", "create", "confirm", "recall", "delete", "export")}
 RECEIVING = {a: f"logistics.receiving.{a}" for a in ("view", "receive", "export")}
 IN_TRANSIT = {a: f"logistics.in_transit.{a}" for a in ("view", "export")}
+DISCREPANCY = {a: f"logistics.discrepancy.{a}" for a in ("view", "resolve", "export")}
 
 publish("logistics", sys.modules[__name__])

@@ -123,7 +123,7 @@ class ConfirmIn(Struct):
 
 class DiscrepancyIn(Struct):
     line_id: int
-    kind: str
+    kind: str  # short (fewer arrived) over (more arrived) damaged (arrived damaged: into the 坏品库)
     qty: int
     reason: str = ""
 
@@ -132,6 +132,40 @@ class ReceiveIn(Struct):
     warehouse_id: int
     line_ids: list[int]
     discrepancies: list[DiscrepancyIn] | UnsetType = UNSET
+
+
+class DiscrepancyOut(Struct):
+    id: int
+    shipment_id: int
+    shipment_no: str
+    line_id: int
+    goods_id: int
+    goods_code: str
+    goods_name: str
+    unit: str
+    org_id: int  # the shipper, who resolves it
+    org_name: str
+    to_org_id: int  # the receiver, who recorded it
+    to_org_name: str
+    kind: str
+    kind_name: str
+    qty: int
+    reason: str
+    warehouse_id: int | None  # the 坏品库 damaged units went into
+    status: str  # open resolved
+    status_name: str
+    resolution: str | None  # found_resent lost (a short), acknowledged (an over or a damage)
+    resolution_name: str
+    remark: str
+    recorded_by_name: str
+    recorded_at: datetime
+    resolved_by_name: str
+    resolved_at: datetime | None
+
+
+class ResolveIn(Struct):
+    resolution: str  # found_resent lost acknowledged
+    remark: str = ""
 
 
 class ShipmentLineOut(Struct):
@@ -152,7 +186,12 @@ class ShipmentLineOut(Struct):
     received_at: datetime | None
     received_by_name: str
     received_warehouse_id: int | None
-    in_transit: int
+    received_qty: int
+    held_qty: int  # an open short: in transit until the shipper resolves it
+    lost_qty: int
+    left_qty: int  # what a receipt of the line would take now
+    in_transit: int  # qty − received_qty − lost_qty once confirmed
+    discrepancies: list[DiscrepancyOut]
 
 
 class ShipmentOut(Struct):

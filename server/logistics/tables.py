@@ -87,9 +87,12 @@ class Shipment(Table, tablename="lg_shipment"):
 
 
 class ShipmentLine(Table, tablename="lg_shipment_line"):
-    """A line: confirmed out once (`confirmed_at`: it is in transit), received once
-    (`received_at`, into `received_warehouse_id`). `price` is the child's order price (the value
-    of a return's refund; the cost the units enter the receiver's stock at)."""
+    """A line: confirmed out once (`confirmed_at`: it is in transit), then received, possibly in
+    steps: `received_qty` units entered the receiver's stock, `lost_qty` were written off as lost,
+    `held_qty` are an open short (still in transit, waiting for the shipper). In transit is
+    `qty − received_qty − lost_qty`; `received_at` is set once nothing is left in transit.
+    `price` is the child's order price (the value of a return's refund; the cost the units
+    enter the receiver's stock at)."""
 
     tenant_id = Integer()
     doc = ForeignKey(Shipment, on_delete=OnDelete.restrict, index=True)
@@ -104,4 +107,35 @@ class ShipmentLine(Table, tablename="lg_shipment_line"):
     received_by = Integer(null=True, default=None)
     received_by_name = Varchar(length=100, default="")
     received_warehouse_id = Integer(null=True, default=None)
+    received_qty = Integer(default=0)
+    held_qty = Integer(default=0)
+    lost_qty = Integer(default=0)
     created_at = Timestamptz()
+
+
+class ShipmentDiscrepancy(Table, tablename="lg_shipment_discrepancy"):
+    """A receipt's discrepancy on a line 【收货差异】 (`kind`: short, over, damaged), recorded by
+    the receiver and resolved by the shipper. The shipment's org paths are copied so that both
+    sides' subtrees read it. A short resolved `lost` is the loss record (who approved it: the
+    resolver); a damaged one names the 坏品库 its units went into (`warehouse_id`)."""
+
+    tenant_id = Integer(index=True)
+    shipment = ForeignKey(Shipment, on_delete=OnDelete.restrict, index=True)
+    line = ForeignKey(ShipmentLine, on_delete=OnDelete.restrict, index=True)
+    org_id = Integer()
+    org_path = Varchar(length=400)
+    to_org_id = Integer()
+    to_org_path = Varchar(length=400)
+    kind = Varchar(length=16)  # DiscrepancyKind
+    qty = Integer()
+    reason = Varchar(length=200, default="")
+    warehouse_id = Integer(null=True, default=None)
+    status = Varchar(length=16, default="open")  # DiscrepancyStatus
+    resolution = Varchar(length=16, default="")  # Resolution
+    remark = Varchar(length=200, default="")
+    recorded_by = Integer(null=True, default=None)
+    recorded_by_name = Varchar(length=100, default="")
+    recorded_at = Timestamptz()
+    resolved_by = Integer(null=True, default=None)
+    resolved_by_name = Varchar(length=100, default="")
+    resolved_at = Timestamptz(null=True, default=None)

@@ -9,13 +9,13 @@ from server.inventory import permissions as INV
 from server.inventory.tables import Stock
 from server.logistics import permissions as P
 from server.logistics.services import shipments
-from server.logistics.tables import ShipmentLine
+from server.logistics.tables import ShipmentDiscrepancy, ShipmentLine
 from server.masterdata.services import warehouses
 from tests.inventory.helpers import inbound
 from tests.masterdata.helpers import basics, make_goods, warehouse
 from tests.system.helpers import service_org, service_user
 
-LOGISTICS_ALL = sorted({*P.SHIPMENT.values(), *P.RECEIVING.values(), *P.IN_TRANSIT.values()})
+LOGISTICS_ALL = sorted({*P.SHIPMENT.values(), *P.RECEIVING.values(), *P.IN_TRANSIT.values(), *P.DISCREPANCY.values()})
 STAFF = [*LOGISTICS_ALL, *INV.STOCK.values()]
 
 
@@ -70,13 +70,26 @@ async def on_hand_total(org_id: int, goods_id: int) -> int:
 
 
 async def in_transit_total(goods_id: int) -> int:
-    rows = await ShipmentLine.select(ShipmentLine.qty).where(
-        (ShipmentLine.goods == goods_id) & ShipmentLine.confirmed_at.is_not_null() & ShipmentLine.received_at.is_null()
+    """Straight from the lines: confirmed, less what was received or lost."""
+    lt = ShipmentLine
+    rows = await lt.select(lt.qty, lt.received_qty, lt.lost_qty).where(
+        (lt.goods == goods_id) & lt.confirmed_at.is_not_null()
     )
+    return sum(r["qty"] - r["received_qty"] - r["lost_qty"] for r in rows)
+
+
+async def lost_total(goods_id: int) -> int:
+    """What resolved shorts wrote off as lost (the loss records), checked against the lines."""
+    rows = await ShipmentDiscrepancy.select(ShipmentDiscrepancy.qty).where(
+        (ShipmentDiscrepancy.line.goods == goods_id) & (ShipmentDiscrepancy.resolution == "lost")
+    )
+    lines = await ShipmentLine.select(ShipmentLine.lost_qty).where(ShipmentLine.goods == goods_id)
+    assert sum(r["qty"] for r in rows) == sum(li["lost_qty"] for li in lines)
     return sum(r["qty"] for r in rows)
 
 
 async def assert_conserved(goods_id: int, org_ids: list[int], total: int) -> None:
-    """Stock invariant: what every org holds plus what is in transit is what there was."""
+    """Stock invariant: what every org holds plus what is in transit plus what was lost is what
+    there was."""
     held = sum([await on_hand_total(o, goods_id) for o in org_ids])
-    assert held + await in_transit_total(goods_id) == total
+    assert held + await in_transit_total(goods_id) + await lost_total(goods_id) == total

@@ -26,7 +26,7 @@ DOC_FIELDS = {
 LINE_FIELDS = {
     "id", "goods_id", "goods_code", "goods_name", "unit", "spec", "qty", "price", "amount", "order_line_id",
     "confirmed", "confirmed_at", "confirmed_by_name", "received", "received_at", "received_by_name",
-    "received_warehouse_id", "in_transit",
+    "received_warehouse_id", "received_qty", "held_qty", "lost_qty", "left_qty", "in_transit", "discrepancies",
 }  # fmt: skip
 
 

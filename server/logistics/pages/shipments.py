@@ -16,8 +16,10 @@ from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.logistics import exports
 from server.logistics import permissions as P
+from server.logistics.pages.discrepancies import from_receive_form
 from server.logistics.services import orders, shipments
 from server.logistics.services.shipments import BADGES, STATUSES, TYPES, InTransitFilters, ShipmentFilters
+from server.logistics.states import DiscrepancyKind
 from server.masterdata.services import warehouses
 
 HEADER_FIELDS = ("type", "warehouse_id", "to_org_id", "carrier", "tracking_no", "remark")
@@ -215,6 +217,7 @@ class ReceivingPages(Controller):
             receiver=receiver and ctx.can(P.RECEIVING["receive"]),
             stores=stores,
             wtypes=warehouses.TYPES,
+            kinds=DiscrepancyKind.labels(),
             allowed="、".join(warehouses.TYPES[t] for t in shipments.ShipmentType(doc["type"]).into),
             badges=BADGES,
         )
@@ -222,6 +225,7 @@ class ReceivingPages(Controller):
     @post("/{doc_id:int}/receive", opt={"perm": P.RECEIVING["receive"]}, include_in_schema=False)
     async def receive(self, request: Request, doc_id: FromPath[int]) -> Response:
         data = await form_data(request, lists=("line_ids",))
+        data["discrepancies"] = from_receive_form(data, data["line_ids"])
         doc = await shipments.receive(ctx_of(request), "shipment", doc_id, data)
         return go(f"已确认收货 {doc['no']}（{len(data['line_ids'])} 行）", f"{self.path}/{doc['id']}")
 

@@ -34,7 +34,8 @@ from server.inventory.services import documents as stock_documents
 from server.inventory.services import stock
 from server.logistics import permissions as P
 from server.logistics.services import orders
-from server.logistics.tables import Shipment, ShipmentLine
+from server.logistics.states import DiscrepancyKind, DiscrepancyStatus, Resolution
+from server.logistics.tables import Shipment, ShipmentDiscrepancy, ShipmentLine
 from server.masterdata.services import goods, warehouses
 from server.masterdata.states import WarehouseType
 from server.system.services import orgs
@@ -122,7 +123,7 @@ BADGES = {
 RECEIVABLE = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED)  # something left: the receiver sees it
 INCOMING = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED, S.RECEIVED)
 
-realtime.topic("shipments", (P.SHIPMENT["view"], P.RECEIVING["view"]))
+realtime.topic("shipments", (P.SHIPMENT["view"], P.RECEIVING["view"], P.DISCREPANCY["view"]))
 
 
 class ShipmentFilters(DocFilters):
@@ -298,7 +299,8 @@ class Kind(DocType):
 
     async def present(self, ctx: Ctx, docs: list[dict], lines: dict[int, list[dict]]) -> list[dict]:
         names = await orgs.names(ctx, {d["org_id"] for d in docs} | {d["to_org_id"] for d in docs})
-        return [_doc_dict(d, lines[d["id"]], names) for d in docs]
+        found = await discrepancies_of([d["id"] for d in docs], names)
+        return [_doc_dict(d, lines[d["id"]], names, found) for d in docs]
 
 
 def _move(doc: dict, line: dict, org_id: int, warehouse_id: int, delta: int, cost: int | None = None) -> stock.Move:
@@ -312,7 +314,7 @@ def _by_order_line(lines: list[dict]) -> dict[int, Decimal]:
     return out
 
 
-def _line_dict(line: dict) -> dict:
+def _line_dict(line: dict, found: list[dict]) -> dict:
     confirmed, received = line["confirmed_at"] is not None, line["received_at"] is not None
     return {
         "id": line["id"],
@@ -332,11 +334,16 @@ def _line_dict(line: dict) -> dict:
         "received_at": line["received_at"],
         "received_by_name": line["received_by_name"],
         "received_warehouse_id": line["received_warehouse_id"],
-        "in_transit": line["qty"] if confirmed and not received else 0,
+        "received_qty": line["received_qty"],
+        "held_qty": line["held_qty"],
+        "lost_qty": line["lost_qty"],
+        "left_qty": left_to_receive(line) if confirmed else 0,
+        "in_transit": line["qty"] - line["received_qty"] - line["lost_qty"] if confirmed else 0,
+        "discrepancies": found,
     }
 
 
-def _doc_dict(doc: dict, lines: list[dict], names: dict[int, str]) -> dict:
+def _doc_dict(doc: dict, lines: list[dict], names: dict[int, str], found: dict[int, list[dict]]) -> dict:
     return {
         "id": doc["id"],
         "no": doc["no"],
@@ -362,8 +369,64 @@ def _doc_dict(doc: dict, lines: list[dict], names: dict[int, str]) -> dict:
         "received_at": doc["received_at"],
         "total_qty": sum(li["qty"] for li in lines),
         "total_amount": money.fmt(sum(li["price"] * li["qty"] for li in lines)),
-        "lines": [_line_dict(li) for li in lines],
+        "lines": [_line_dict(li, found.get(li["id"], [])) for li in lines],
     }
+
+
+# --- discrepancies as the shipment shows them (services.discrepancies lists and resolves them) ---
+
+SD = ShipmentDiscrepancy
+DISCREPANCY_COLUMNS = (
+    *SD.all_columns(),
+    SD.shipment.no.as_alias("shipment_no"),
+    SD.line.goods.as_alias("goods_id"),
+    SD.line.goods.code.as_alias("goods_code"),
+    SD.line.goods.name.as_alias("goods_name"),
+    SD.line.goods.unit.as_alias("unit"),
+)
+
+
+def discrepancy_dict(row: dict, names: dict[int, str]) -> dict:
+    resolution = row["resolution"]
+    return {
+        "id": row["id"],
+        "shipment_id": row["shipment"],
+        "shipment_no": row["shipment_no"],
+        "line_id": row["line"],
+        "goods_id": row["goods_id"],
+        "goods_code": row["goods_code"],
+        "goods_name": row["goods_name"],
+        "unit": row["unit"],
+        "org_id": row["org_id"],
+        "org_name": names.get(row["org_id"], ""),
+        "to_org_id": row["to_org_id"],
+        "to_org_name": names.get(row["to_org_id"], ""),
+        "kind": row["kind"],
+        "kind_name": DiscrepancyKind(row["kind"]).label,
+        "qty": row["qty"],
+        "reason": row["reason"],
+        "warehouse_id": row["warehouse_id"],
+        "status": row["status"],
+        "status_name": DiscrepancyStatus(row["status"]).label,
+        "resolution": resolution or None,
+        "resolution_name": Resolution(resolution).label if resolution else "",
+        "remark": row["remark"],
+        "recorded_by_name": row["recorded_by_name"],
+        "recorded_at": row["recorded_at"],
+        "resolved_by_name": row["resolved_by_name"],
+        "resolved_at": row["resolved_at"],
+    }
+
+
+async def discrepancies_of(doc_ids: list[int], names: dict[int, str]) -> dict[int, list[dict]]:
+    """The discrepancies of shipments the caller already reads, by line, oldest first."""
+    if not doc_ids:
+        return {}
+    rows = await SD.select(*DISCREPANCY_COLUMNS).where(SD.shipment.is_in(doc_ids)).order_by(SD.id)
+    out: dict[int, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["line"], []).append(discrepancy_dict(r, names))
+    return out
 
 
 SHIPMENT = Kind("shipment", "物流单", "WL", P.SHIPMENT, "shipments")
@@ -508,21 +571,23 @@ async def confirm(ctx: Ctx, kind: str, doc_id: Any, line_ids: Any = None) -> dic
     """【确认出库】 of the ticked lines (every one not yet shipped when none are named)."""
     async with atomic():
         doc = await life.confirm(ctx, SHIPMENT, doc_id, line_ids)
-        await _settle(doc["id"])
+        await settle(doc["id"])
         return await get(ctx, kind, doc["id"])
 
 
-async def _settle(doc_id: int) -> None:
-    """The state from the lines: 部分出库 while one is not shipped, then by what is received."""
+async def settle(doc_id: int) -> None:
+    """The state from the lines: 部分出库 while one is not shipped, then by what is received (a
+    line whose receipt left a short open is received in part)."""
     lt, stamp = ShipmentLine, now()
-    lines = await lt.select(lt.confirmed_at, lt.received_at).where(lt.doc == doc_id)
+    lines = await lt.select(lt.confirmed_at, lt.received_at, lt.received_qty, lt.held_qty).where(lt.doc == doc_id)
     received = sum(1 for li in lines if li["received_at"] is not None)
+    touched = any(li["received_qty"] or li["held_qty"] for li in lines)
     if any(li["confirmed_at"] is None for li in lines):
         status = S.PARTIAL
     elif received == len(lines):
         status = S.RECEIVED
     else:
-        status = S.PART_RECEIVED if received else S.SHIPPED
+        status = S.PART_RECEIVED if touched else S.SHIPPED
     values: dict = {Shipment.status: status, Shipment.updated_at: stamp}
     values[Shipment.received_at] = stamp if status == S.RECEIVED else None
     await Shipment.update(values).where(Shipment.id == doc_id)
@@ -536,7 +601,7 @@ async def recall(ctx: Ctx, kind: str, doc_id: Any) -> dict:
         if not await life.claim(SHIPMENT, doc, (S.PARTIAL, S.SHIPPED), {Shipment.completed_at: None}):
             raise Conflict("物流单未出库或已收货，不能撤回", code="invalid_state")
         lt = ShipmentLine
-        if await lt.exists().where((lt.doc == doc["id"]) & lt.received_at.is_not_null()):
+        if await lt.exists().where((lt.doc == doc["id"]) & ((lt.received_qty > 0) | (lt.held_qty > 0))):
             raise Conflict("物流单已有明细收货，不能撤回", code="invalid_state")
         shipped = [li for li in (await life.lines_of(SHIPMENT, [doc["id"]]))[doc["id"]] if li["confirmed_at"]]
         await lt.update({lt.confirmed_at: None, lt.confirmed_by: None, lt.confirmed_by_name: ""}).where(
@@ -559,15 +624,71 @@ async def recall(ctx: Ctx, kind: str, doc_id: Any) -> dict:
 # --- the receiver's step ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reported:
+    """What the receiver reports on one line of a receipt: units short, over and damaged."""
+
+    short: int = 0
+    over: int = 0
+    damaged: int = 0
+    reasons: tuple[tuple[str, int, str], ...] = ()  # (kind, qty, reason) as given
+
+
+def _reported(data: Any, wanted: list[int]) -> dict[int, Reported]:
+    """The receipt's `discrepancies`, checked: each on a ticked line, one of each kind a line,
+    never short and over together, a quantity and a reason."""
+    if data in (None, ""):
+        return {}
+    if not isinstance(data, list) or len(data) > MAX_LINES * 3:
+        raise BusinessError("收货差异格式不正确", code="invalid_field", field="discrepancies")
+    found: dict[int, dict[str, tuple[int, str]]] = {}
+    for item in data:
+        if not isinstance(item, dict):
+            raise BusinessError("收货差异格式不正确", code="invalid_field", field="discrepancies")
+        line_id = validate.ident(item.get("line_id"), "差异明细", "discrepancies")
+        if line_id not in wanted:
+            raise BusinessError("收货差异只能登记在勾选收货的明细上", code="invalid_field", field="discrepancies")
+        kind = DiscrepancyKind(validate.choice(item.get("kind"), "差异类型", DiscrepancyKind.labels(), "discrepancies"))
+        qty = validate.integer(item.get("qty"), f"{kind.label}数量", 1, MAX_QTY, "discrepancies")
+        reason = validate.text(item.get("reason"), f"{kind.label}原因", 200, required=True, field="discrepancies")
+        kinds = found.setdefault(line_id, {})
+        if kind in kinds:
+            raise BusinessError(f"同一明细只能登记一次{kind.label}", code="invalid_field", field="discrepancies")
+        kinds[kind] = (qty, reason)
+        if DiscrepancyKind.SHORT in kinds and DiscrepancyKind.OVER in kinds:
+            raise BusinessError("同一明细不能同时登记短少和多发", code="invalid_field", field="discrepancies")
+    return {
+        line_id: Reported(
+            short=kinds.get(DiscrepancyKind.SHORT, (0, ""))[0],
+            over=kinds.get(DiscrepancyKind.OVER, (0, ""))[0],
+            damaged=kinds.get(DiscrepancyKind.DAMAGED, (0, ""))[0],
+            reasons=tuple((k, q, r) for k, (q, r) in kinds.items()),
+        )
+        for line_id, kinds in found.items()
+    }
+
+
+def left_to_receive(line: dict) -> int:
+    """What a line still brings: shipped, not yet received, lost or held as an open short."""
+    return line["qty"] - line["received_qty"] - line["lost_qty"] - line["held_qty"]
+
+
+def tell_both(ctx: Ctx, doc: dict, kind: str) -> None:
+    """An event both sides of the shipment hear: the deeper org's path reaches the other too."""
+    path = max(doc["org_path"], doc["to_org_path"], key=len)
+    realtime.emit(ctx.tenant_id, path, "shipments", kind, doc["id"])
+
+
 async def receive(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
     """【确认收货】 of the ticked lines into a warehouse of the receiving org that the type allows:
-    each line once (409 `already_received`), stock in at the line's price; a return refunds
-    the child; an order's received quantities go up."""
+    each line takes what is left of it (409 `already_received` when nothing is), less what the
+    receiver reports short; damaged units go into its 坏品库, an over is only recorded (the extra
+    enters no stock until the shipper has dealt with it). Stock in at the line's price; a return
+    refunds the child for what arrived; an order's received quantities go up."""
     wanted = validate.id_list(data.get("line_ids"), "明细", "line_ids", max_items=MAX_LINES)
     if not wanted:
         raise BusinessError("请勾选要收货的明细", code="required", field="line_ids")
-    if data.get("discrepancies"):
-        raise BusinessError("暂不能登记收货差异，请按实收明细收货", code="invalid_field", field="discrepancies")
+    reported = _reported(data.get("discrepancies"), wanted)
     async with atomic():
         doc = await _row(ctx, doc_id)
         if doc["to_org_id"] != ctx.org_id:
@@ -580,56 +701,133 @@ async def receive(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
                 f"{kind_.label}只能收入本机构的{allowed}", code="warehouse_unusable", field="warehouse_id"
             )
         await warehouses.require_usable(ctx, wid, ctx.org_id, kind_.into)
+        damaged_into = await _defective_warehouse(ctx) if any(r.damaged for r in reported.values()) else None
         if not await life.claim(SHIPMENT, doc, RECEIVABLE):
             # read again: a concurrent receipt may have just finished it
             if await Shipment.exists().where((Shipment.id == doc["id"]) & (Shipment.status == S.RECEIVED)):
                 raise Conflict("物流单已全部收货", code="already_received")
             raise Conflict("物流单尚未出库，不能收货", code="invalid_state")
-        lines = await _tick_received(ctx, doc, wanted, wid)
-        moves = [_move(doc, li, ctx.org_id, wid, li["qty"], li["price"]) for li in lines]
+        lines = await _tick_received(ctx, doc, wanted, wid, reported)
+        moves, arrived = [], []
+        for li in lines:
+            got = reported.get(li["id"], Reported())
+            units = li["left"] - got.short
+            arrived.append(li | {"qty": units})
+            if units - got.damaged:
+                moves.append(_move(doc, li, ctx.org_id, wid, units - got.damaged, li["price"]))
+            if got.damaged:
+                moves.append(_move(doc, li, ctx.org_id, damaged_into, got.damaged, li["price"]))
         await stock.post_moves(ctx, moves, doc["to_org_path"])
+        await _record(ctx, doc, lines, reported, damaged_into)
         if kind_.refunds:
-            amount = sum(li["price"] * li["qty"] for li in lines)
+            amount = sum(li["price"] * li["qty"] for li in arrived)
             if amount > 0:
                 ref = ledger.DocRef(DOC_TYPE, doc["no"], doc["id"])
                 await ledger.refund(ctx, doc["org_id"], amount, ref, f"{kind_.label}收货")
         if kind_ == ShipmentType.ORDER:
-            await orders.record_received(ctx, doc["order_id"], _by_order_line(lines))
-        await _settle(doc["id"])
-        realtime.emit(ctx.tenant_id, doc["to_org_path"], "shipments", "received", doc["id"])
+            await orders.record_received(ctx, doc["order_id"], _by_order_line([li for li in arrived if li["qty"]]))
+        await settle(doc["id"])
+        tell_both(ctx, doc, "received")
         summary = f"确认收货 {SHIPMENT.label} {doc['no']}（{len(lines)} 行）"
         after = {"line_ids": [li["id"] for li in lines], "warehouse_id": wid}
+        if reported:
+            found = [(i, k, q, r) for i, got in reported.items() for k, q, r in got.reasons]
+            after["discrepancies"] = [{"line_id": i, "kind": k, "qty": q, "reason": r} for i, k, q, r in found]
         await life.transition(ctx, SHIPMENT, doc, "receive", "received", summary, after)
         return await get(ctx, kind, doc["id"])
 
 
-async def _tick_received(ctx: Ctx, doc: dict, wanted: list[int], warehouse_id: int) -> list[dict]:
-    """Mark the lines received, each by a conditional UPDATE so that it posts once."""
+async def _defective_warehouse(ctx: Ctx) -> int:
+    """Where the receiver's damaged units go: its first 坏品库 (by code)."""
+    found = await warehouses.usable_for_org(ctx, ctx.org_id, (WarehouseType.DEFECTIVE,))
+    if not found:
+        raise BusinessError(
+            "本机构没有可用的坏品库，不能登记破损：请先在【仓库设置】中分配坏品库",
+            code="no_defective_warehouse",
+            field="discrepancies",
+        )
+    return found[0]["warehouse_id"]
+
+
+async def _tick_received(
+    ctx: Ctx, doc: dict, wanted: list[int], warehouse_id: int, reported: dict[int, Reported]
+) -> list[dict]:
+    """Take what is left of each line, less its short (held in transit for the shipper), each by
+    an UPDATE conditional on the quantities read, so that a line's units post once."""
     lines = {li["id"]: li for li in (await life.lines_of(SHIPMENT, [doc["id"]]))[doc["id"]]}
     if any(i not in lines for i in wanted):
         raise NotFound("明细")
     unshipped = [lines[i]["goods_code"] for i in wanted if lines[i]["confirmed_at"] is None]
     if unshipped:
         raise Conflict(f"明细尚未出库，不能收货：{'、'.join(unshipped)}", code="invalid_state")
-    lt = ShipmentLine
-    claimed = (
-        await lt.update(
-            {
-                lt.received_at: now(),
-                lt.received_by: ctx.user_id,
-                lt.received_by_name: ctx.user_name,
-                lt.received_warehouse_id: warehouse_id,
-            }
+    lt, stamp, out = ShipmentLine, now(), []
+    for i in sorted(set(wanted)):
+        li, got = lines[i], reported.get(i, Reported())
+        left = left_to_receive(li)
+        if left <= 0:
+            if li["held_qty"]:
+                raise Conflict(f"明细有短少差异待发货方处理，暂不能收货：{li['goods_code']}", code="invalid_state")
+            raise Conflict(f"明细已收货，不能重复收货：{li['goods_code']}", code="already_received")
+        if got.short + got.damaged > left:
+            raise BusinessError(
+                f"{li['goods_code']} 短少与破损数量之和不能超过待收数量 {left}",
+                code="invalid_field",
+                field="discrepancies",
+            )
+        received, held = li["received_qty"] + left - got.short, li["held_qty"] + got.short
+        claimed = (
+            await lt.update(
+                {
+                    lt.received_qty: received,
+                    lt.held_qty: held,
+                    lt.received_at: stamp if received + li["lost_qty"] == li["qty"] else None,
+                    lt.received_by: ctx.user_id,
+                    lt.received_by_name: ctx.user_name,
+                    lt.received_warehouse_id: warehouse_id,
+                }
+            )
+            .where(
+                (lt.id == i)
+                & (lt.received_qty == li["received_qty"])
+                & (lt.held_qty == li["held_qty"])
+                & (lt.lost_qty == li["lost_qty"])
+            )
+            .returning(lt.id)
         )
-        .where(lt.id.is_in(wanted) & lt.received_at.is_null())
-        .returning(lt.id)
-    )
-    if len(claimed) != len(set(wanted)):
-        done = sorted(set(wanted) - {c["id"] for c in claimed})
-        raise Conflict(
-            f"明细已收货，不能重复收货：{'、'.join(lines[i]['goods_code'] for i in done)}", code="already_received"
+        if not claimed:
+            raise Conflict(f"明细已收货，不能重复收货：{li['goods_code']}", code="already_received")
+        out.append(li | {"left": left})
+    return out
+
+
+async def _record(
+    ctx: Ctx, doc: dict, lines: list[dict], reported: dict[int, Reported], damaged_into: int | None
+) -> None:
+    """The receipt's discrepancies as open rows for the shipper 【收货差异】."""
+    stamp = now()
+    rows = [
+        ShipmentDiscrepancy(
+            tenant_id=ctx.tenant_id,
+            shipment=doc["id"],
+            line=li["id"],
+            org_id=doc["org_id"],
+            org_path=doc["org_path"],
+            to_org_id=doc["to_org_id"],
+            to_org_path=doc["to_org_path"],
+            kind=k,
+            qty=q,
+            reason=r,
+            warehouse_id=damaged_into if k == DiscrepancyKind.DAMAGED else None,
+            status=DiscrepancyStatus.OPEN,
+            recorded_by=ctx.user_id,
+            recorded_by_name=ctx.user_name,
+            recorded_at=stamp,
         )
-    return [lines[i] for i in sorted(set(wanted))]
+        for li in lines
+        for k, q, r in reported.get(li["id"], Reported()).reasons
+    ]
+    if rows:
+        await ShipmentDiscrepancy.insert(*rows)
 
 
 # --- in transit -----------------------------------------------------------------------------------
@@ -657,6 +855,8 @@ def _in_transit_where(ctx: Ctx, filters: InTransitFilters):
 IN_TRANSIT_COLUMNS = (
     ShipmentLine.id,
     ShipmentLine.qty,
+    ShipmentLine.received_qty,
+    ShipmentLine.lost_qty,
     ShipmentLine.price,
     ShipmentLine.confirmed_at,
     ShipmentLine.goods.as_alias("goods_id"),
@@ -686,6 +886,10 @@ async def in_transit(
     return page.with_items([_in_transit_dict(r, names, stamp) for r in page.items])
 
 
+def _still_in_transit(row: dict) -> int:
+    return row["qty"] - row["received_qty"] - row["lost_qty"]
+
+
 def _in_transit_dict(row: dict, names: dict[int, str], stamp: datetime) -> dict:
     return {
         "line_id": row["id"],
@@ -701,8 +905,8 @@ def _in_transit_dict(row: dict, names: dict[int, str], stamp: datetime) -> dict:
         "goods_code": row["goods_code"],
         "goods_name": row["goods_name"],
         "unit": row["unit"],
-        "qty": row["qty"],
-        "amount": money.fmt(row["price"] * row["qty"]),
+        "qty": _still_in_transit(row),
+        "amount": money.fmt(row["price"] * _still_in_transit(row)),
         "shipped_at": row["confirmed_at"],
         "age_days": (stamp - row["confirmed_at"]).days,
     }
@@ -714,10 +918,11 @@ async def in_transit_qty(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> 
     if not goods_ids or not org_ids:
         return {}
     lt = ShipmentLine
-    rows = await lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), lt.qty).where(
+    columns = (lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), lt.qty, lt.received_qty, lt.lost_qty)
+    rows = await lt.select(*columns).where(
         _in_transit_where(ctx, InTransitFilters()) & lt.goods.is_in(goods_ids) & lt.doc.to_org_id.is_in(org_ids)
     )
     out: dict[tuple[int, int], int] = {}
     for r in rows:
-        out[(r["org_id"], r["goods_id"])] = out.get((r["org_id"], r["goods_id"]), 0) + r["qty"]
+        out[(r["org_id"], r["goods_id"])] = out.get((r["org_id"], r["goods_id"]), 0) + _still_in_transit(r)
     return out
