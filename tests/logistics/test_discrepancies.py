@@ -59,6 +59,7 @@ async def test_short_stays_in_transit_until_found_and_received(tenant, n):
     # while the shipper has not answered, the line cannot be received again, nor recalled
     await refused(shipments.receive(n["b2_ctx"], "shipment", doc["id"], receipt(n, line)), "invalid_state", 409)
     await refused(shipments.recall(tenant, "shipment", doc["id"]), "invalid_state", 409)
+    assert await shipments.waiting_count(n["b2_ctx"]) == 0  # the receiver has nothing to do: no badge
 
     # only the shipper resolves; 找到补发 keeps it in transit, receivable again
     await refused(discrepancies.resolve(n["b2_ctx"], found["id"], {"resolution": "lost"}), "not_shipper", 403)
@@ -66,6 +67,7 @@ async def test_short_stays_in_transit_until_found_and_received(tenant, n):
     assert (done["status_name"], done["resolution_name"], done["remark"]) == ("已处理", "找到补发", "补发同单")
     assert done["resolved_by_name"] and done["resolved_at"]
     assert await transit(tenant, n) == 2
+    assert await shipments.waiting_count(n["b2_ctx"]) == 1  # receivable again
     await assert_conserved(n["screen"], [n["hq"], n["b2"]], TOTAL)
     await refused(discrepancies.resolve(tenant, found["id"], {"resolution": "lost"}), "invalid_state", 409)
 

@@ -18,6 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
+
 import realtime
 from server.core import documents as life
 from server.core import hooks, money, validate
@@ -521,9 +523,22 @@ async def startable(ctx: Ctx) -> dict[str, str]:
 
 
 async def waiting_count(ctx: Ctx) -> int:
-    """The menu badge: shipments to the caller's own org with lines still to receive."""
+    """The menu badge: shipments to the caller's own org with units the receiver can take now (a
+    line whose rest is an open short waits for the shipper, not for the receiver)."""
+    lt = ShipmentLine
+    receivable = lt.select(lt.doc).where(
+        lt.confirmed_at.is_not_null()
+        & lt.received_at.is_null()
+        & WhereRaw(
+            '"lg_shipment_line"."qty" - "lg_shipment_line"."received_qty" - "lg_shipment_line"."lost_qty"'
+            ' - "lg_shipment_line"."held_qty" > 0'
+        )
+    )
     return await Shipment.count().where(
-        scoped(ctx, Shipment) & (Shipment.to_org_id == ctx.org_id) & Shipment.status.is_in(list(RECEIVABLE))
+        scoped(ctx, Shipment)
+        & (Shipment.to_org_id == ctx.org_id)
+        & Shipment.status.is_in(list(RECEIVABLE))
+        & Shipment.id.is_in(receivable)
     )
 
 
