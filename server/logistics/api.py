@@ -71,6 +71,10 @@ class OrderApi(DocApi):
         credit = to(CreditOut, doc["credit"]) if doc["credit"] else None
         return OrderOut(**header, credit=credit, lines=[to(OrderLineOut, li) for li in doc["lines"]])
 
+    @get("/export", opt={"action": "export"}, responses=XLSX, summary="导出 Excel（当前筛选条件）")
+    async def export(self, request: Request, filters: NamedDependency[DocFilters]) -> Response:
+        return await exports.orders_xlsx(ctx_of(request), filters)
+
     @post(
         "/{doc_id:int}/withdraw",
         opt={"perm": P.ORDER["withdraw"]},

@@ -11,7 +11,38 @@ from server.core.clock import local
 from server.core.pagination import PageParams
 from server.core.tenancy import Ctx
 from server.core.xlsx import MAX_EXPORT_ROWS, xlsx_response, yes_no
-from server.logistics.services import discrepancies, shipments
+from server.logistics.services import discrepancies, orders, shipments
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+async def orders_xlsx(ctx: Ctx, filters: orders.OrderFilters, title: str = "订货单") -> Response:
+    """One row per line, with its order's header: ordered, shipped and received side by side."""
+    page = await orders.search(ctx, "order", filters, params=PageParams(1, MAX_EXPORT_ROWS // 10))
+    rows = [
+        [
+            d["no"],
+            d["status_name"],
+            d["org_name"],
+            d["parent_org_name"],
+            d["created_by_name"],
+            local(d["submitted_at"], ctx.tz) if d["submitted_at"] else None,
+            li["goods_code"],
+            li["goods_name"],
+            li["unit"],
+            li["qty"],
+            Decimal(li["unit_price"]),
+            Decimal(li["amount"]),
+            li["shipped_qty"],
+            li["received_qty"],
+        ]
+        for d in page.items
+        for li in d["lines"]
+    ]
+    headers = ["单号", "状态", "订货机构", "审核机构", "制单人", "提交时间"]
+    headers += ["货品编码", "货品名称", "单位", "订货数量", "单价", "金额", "已发货", "已收货"]
+    return await xlsx_response(f"{title}.xlsx", title, headers, rows)
+
 
 # --- shipments ---------------------------------------------------------------------------------
 

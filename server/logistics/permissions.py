@@ -8,8 +8,15 @@ from server.system import permissions as _menu_modules  # noqa: F401  (the produ
 # after 库存管理 (order 4, registered earlier, so it sorts first) and before 工单管理 (5)
 module("logistics", "物流管理", 4)
 
-ORDER_ACTIONS = {"view": "查看", "create": "新增/修改", "submit": "提交", "withdraw": "撤回", "delete": "删除"}
-REVIEW_ACTIONS = {"view": "查看", "approve": "审核通过", "reject": "驳回", "close": "关闭订单"}
+ORDER_ACTIONS = {
+    "view": "查看",
+    "create": "新增/修改",
+    "submit": "提交",
+    "withdraw": "撤回",
+    "delete": "删除",
+    "export": "导出",
+}
+REVIEW_ACTIONS = {"view": "查看", "approve": "审核通过", "reject": "驳回", "close": "关闭订单", "export": "导出"}
 
 page("logistics", "order", "订货申请", "/logistics/orders", ORDER_ACTIONS)
 page("logistics", "review", "订单审核", "/logistics/order-reviews", REVIEW_ACTIONS)

@@ -5,13 +5,17 @@ refusal answers its Chinese message, never a 500."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from urllib.parse import urlencode
 
+from openpyxl import load_workbook
+
 from server.logistics.services import orders
 from tests.api_helpers import htmx_refusal
-from tests.conftest import csrf, page_login
+from tests.conftest import api_login, csrf, page_login
+from tests.credit.helpers import recharge
 from tests.logistics.helpers import account, network, order
 from tests.system.helpers import PASSWORD
 
@@ -114,3 +118,32 @@ async def test_parent_reviews_with_the_childs_credit_beside_each_order(client, t
     await page_login(client, "admin@OTHER")
     assert (await client.get(f"{REVIEW}/{other['id']}")).status_code == 404
     htmx_refusal(await post(client, f"{REVIEW}/{other['id']}/approve"), 404)
+
+
+def sheet(response) -> list[list]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    return [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+
+
+async def test_both_lists_and_the_api_export_what_they_show(client, tenant):
+    n = await network(tenant)
+    await recharge(tenant, (n["s2_org"], "100.0000"))
+    mine = await order(n["b2"], (n["screen"], 2))
+    other = await order(n["s2"], (n["battery"], 1))
+    await page_login(client, "b2user@ACME", PASSWORD)
+    rows = sheet(await client.get(f"{BASE}/export"))
+    assert rows[0][:6] == ["单号", "状态", "订货机构", "审核机构", "制单人", "提交时间"]
+    assert rows[0][6:] == ["货品编码", "货品名称", "单位", "订货数量", "单价", "金额", "已发货", "已收货"]
+    assert [(r[0], r[1], r[2], r[6], r[9], r[10], r[11], r[12]) for r in rows[1:]] == [
+        (mine["no"], "已提交", "B2网点", "SCR", 2, 110, 220, 0)
+    ]
+    headers = await api_login(client, "b2user@ACME", PASSWORD)
+    api = sheet(await client.get("/api/v1/orders/export", params={"side": "own"}, headers=headers))
+    assert [r[0] for r in api[1:]] == [mine["no"]]
+
+    # the parent's review list: its children's orders, waiting first (the list's default filter)
+    await page_login(client, "hqreview@ACME", PASSWORD)
+    reviewed = sheet(await client.get(f"{REVIEW}/export"))
+    assert sorted(r[0] for r in reviewed[1:]) == sorted([mine["no"], other["no"]])
+    assert sheet(await client.get(f"{REVIEW}/export", params={"org_id": n["s2_org"]}))[1:][0][0] == other["no"]

@@ -14,6 +14,7 @@ from server.core.forms import form_data, list_query, query_string, saved
 from server.core.pagination import Page
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
+from server.logistics import exports
 from server.logistics import permissions as P
 from server.logistics.services import orders
 from server.logistics.states import BADGES, SHIPPABLE, OrderStatus
@@ -101,6 +102,10 @@ class OrderPages(DocPages):
         verb = "添加" if added else "修改"
         return saved(f"已{verb}明细 {line['goods_code']} {line['goods_name']}", orders.TOPIC, 201 if added else 200)
 
+    @get("/export", opt={"action": "export"}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        return await exports.orders_xlsx(ctx_of(request), self.filters.from_query(request.query_params), self.title)
+
     @post("/{doc_id:int}/withdraw", opt={"perm": P.ORDER["withdraw"]}, include_in_schema=False)
     async def withdraw(self, request: Request, doc_id: FromPath[int]) -> Response:
         doc = await orders.withdraw(ctx_of(request), doc_id)
@@ -158,6 +163,10 @@ class ReviewPages(Controller):
             title=self.title,
             **_common(),
         )
+
+    @get("/export", opt={"perm": P.REVIEW["export"]}, include_in_schema=False)
+    async def export(self, request: Request) -> Response:
+        return await exports.orders_xlsx(ctx_of(request), ReviewFilters.from_query(request.query_params), self.title)
 
     @get("/{doc_id:int}", opt={"perm": P.REVIEW["view"]}, include_in_schema=False)
     async def read(self, request: Request, doc_id: FromPath[int]) -> Response:
