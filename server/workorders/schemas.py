@@ -159,6 +159,7 @@ class LineOut(Struct):
     repair_code_id: int | None
     repair_code: str
     warehouse_id: int | None
+    warehouse_name: str
     goods_id: int | None
     goods_name: str
     qty: int

@@ -124,6 +124,8 @@ async def test_list_and_detail_pages(client, tenant, admin):
     detail = await client.get(f"/workorders/{closed['id']}")
     assert detail.status_code == 200 and "SF9" in detail.text and 'id="wo-total">200.0000' in detail.text
     assert detail.text.count("<li><strong>") == 4  # 受理 维修中 维修完毕 已结单
+    # a closed order still names each line's warehouse (its forms, and their choices, are gone)
+    assert 'data-label="仓库">W-GEN ' in detail.text and "仓库 #" not in detail.text
     assert fresh["no"] in detail.text  # the device's other order
     assert (await client.get("/workorders/999999")).status_code == 404
 

@@ -26,7 +26,7 @@ from server.core.validate import Fields
 from server.inventory.services.stock import Move, on_hand_of, post_moves
 from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
 from server.masterdata.states import TreeKind, WarehouseType
-from server.masterdata.tables import Goods, RepairCode
+from server.masterdata.tables import Goods, RepairCode, Warehouse
 from server.queue.services import tickets
 from server.system.services import orgs, roles, users
 from server.system.tables import User
@@ -95,6 +95,7 @@ LINE_COLUMNS = (
     WorkOrderLine.price,
     _name(RepairCode, CODE_NAME, '"wo_line"."repair_code_id"', "repair_code"),
     _name(Goods, CODE_NAME, '"wo_line"."goods_id"', "goods_name"),
+    _name(Warehouse, CODE_NAME, '"wo_line"."warehouse_id"', "warehouse_name"),
 )
 
 
@@ -159,6 +160,7 @@ def _line_dict(line: dict) -> dict:
         "repair_code_id": line["repair_code_id"],
         "repair_code": line["repair_code"] or "",
         "warehouse_id": line["warehouse_id"],
+        "warehouse_name": line["warehouse_name"] or "",
         "goods_id": line["goods_id"],
         "goods_name": line["goods_name"] or "",
         "qty": line["qty"],
