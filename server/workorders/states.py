@@ -16,6 +16,7 @@ class WorkOrderStatus(Labelled):
 
 
 OPEN = (WorkOrderStatus.ACCEPTED, WorkOrderStatus.REPAIRING)  # nothing posted yet: editable, cancellable
+ENDED = (WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED)  # nothing more to do: no forms
 
 
 class LineKind(Labelled):

@@ -25,7 +25,7 @@ from server.workorders import permissions as P
 from server.workorders.pages.intake import INTAKE_KINDS, issued_rows, on_rows
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import orders
-from server.workorders.states import Sla, WorkOrderStatus
+from server.workorders.states import ENDED, Sla, WorkOrderStatus
 
 BADGES = {"accepted": "blue", "repairing": "amber", "repaired": "green", "closed": "grey", "cancelled": "grey"}
 SLA_BADGES = {Sla.GREEN: "green", Sla.YELLOW: "amber", Sla.RED: "red"}
@@ -41,6 +41,18 @@ EDIT_FIELDS = (
     "remark",
 )
 KINDS = ("service_type", "customer_type", "test_result", "repair_result", "closing_method", "payment_method")
+
+
+async def _forms(ctx: Ctx, order: dict, kinds: dict) -> dict:
+    """What the repair forms of the detail and repair pages offer (codes, reasons, warehouses,
+    each line's available stock, the enabled dictionary items); nothing once the order ended."""
+    if order["status"] in ENDED:
+        return {"choices": {}, "stock": None, "dicts": {}}
+    return {
+        "choices": await orders.choices(ctx, order),
+        "stock": await orders.line_stock(ctx, order),
+        "dicts": {k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()},
+    }
 
 
 def _back(request: Request, order_id: int) -> Response:
@@ -110,7 +122,6 @@ class OrderPages(Controller):
         order = await orders.get(ctx, order_id)
         kinds = await dictionaries.by_kind(ctx, KINDS)
         device = await orders.device(ctx, order["serial_no"], brief=True) if order["serial_no"] else None
-        open_ = order["status"] not in ("closed", "cancelled")
         return render(
             request,
             "workorders/detail.html",
@@ -121,9 +132,7 @@ class OrderPages(Controller):
             device=device,
             badges=BADGES,
             sla_badges=SLA_BADGES,
-            choices=await orders.choices(ctx, order) if open_ else {},
-            stock=await orders.line_stock(ctx, order) if open_ else None,
-            dicts={k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()} if open_ else {},
+            **await _forms(ctx, order, kinds),
         )
 
     @get("/{order_id:int}/repair", opt={"perm": P.REPAIR}, include_in_schema=False)
@@ -134,7 +143,6 @@ class OrderPages(Controller):
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
         kinds = await dictionaries.by_kind(ctx, ("service_type", "repair_result"))
-        open_ = order["status"] not in ("closed", "cancelled")
         return render(
             request,
             "workorders/repair.html",
@@ -145,9 +153,7 @@ class OrderPages(Controller):
             badges=BADGES,
             sla_badges=SLA_BADGES,
             slas=Sla.labels(),
-            choices=await orders.choices(ctx, order) if open_ else {},
-            stock=await orders.line_stock(ctx, order) if open_ else None,
-            dicts={k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()},
+            **await _forms(ctx, order, kinds),
         )
 
     @get("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)
