@@ -245,13 +245,17 @@ def _kept_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes
 
 @dataclass
 class _Recorder:
-    """Passes the answer on to the client, and settles the key (keep or release) just before its
-    last part leaves."""
+    """Passes the answer on to the client once the key is settled (kept or released). The start
+    is held back with the body: an answer whose body is empty (a page's 201 with HX-Location) is
+    complete for the client with its headers, and the retry it sends at once must find it kept.
+    An answer over MAX_KEPT (kept as its status only) goes out as it comes, settled before its
+    last part."""
 
     send: Send
     settle: Callable[[_Recorder], Awaitable[None]]
     status: int = 0
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    start: Message | None = None
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
     settled: bool = False
@@ -260,14 +264,29 @@ class _Recorder:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.headers = _kept_headers(list(message.get("headers", [])))
-        elif message["type"] == "http.response.body" and not self.settled:
-            chunk = message.get("body", b"")
-            self.size += len(chunk)
+            self.start = message
+            return
+        if message["type"] != "http.response.body" or self.settled:
+            await self.send(message)
+            return
+        chunk = message.get("body", b"")
+        self.size += len(chunk)
+        last = not message.get("more_body")
+        if self.size <= MAX_KEPT:
+            self.chunks.append(chunk)
+            if not last:
+                return
+        if last:
+            self.settled = True
+            await self.settle(self)
+        if self.start is not None:  # the start and the body held so far leave first
+            start, self.start = self.start, None
+            await self.send(start)
             if self.size <= MAX_KEPT:
-                self.chunks.append(chunk)
-            if not message.get("more_body"):
-                self.settled = True
-                await self.settle(self)
+                await self.send({"type": "http.response.body", "body": self.body, "more_body": False})
+                return
+            if self.chunks:
+                await self.send({"type": "http.response.body", "body": b"".join(self.chunks), "more_body": True})
         await self.send(message)
 
     @property
