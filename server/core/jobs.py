@@ -84,6 +84,20 @@ def _ctx(actor: dict) -> Ctx:
     return Ctx(**actor | {"permissions": frozenset(actor["permissions"])})
 
 
+_SHOWN = (
+    Job.id,
+    Job.name,
+    Job.status,
+    Job.done,
+    Job.total,
+    Job.result,
+    Job.error,
+    Job.attempts,
+    Job.created_at,
+    Job.updated_at,
+)
+
+
 async def enqueue(ctx: Ctx, name: str, *, args: dict | None = None, data: bytes | None = None) -> dict:
     """Write the job in the current transaction (or one of its own); it starts after commit."""
     if name not in _functions:
@@ -103,10 +117,11 @@ async def enqueue(ctx: Ctx, name: str, *, args: dict | None = None, data: bytes 
                     created_at=t,
                     updated_at=t,
                 )
-            ).returning(Job.id)
+            ).returning(*_SHOWN)
         )[0]
         after_commit(lambda: _start(row["id"]))
-    return await get(ctx, row["id"])
+    # as written: a re-read could already find it running (or done) in this process's runner
+    return _shown(row)
 
 
 def _start(job_id: int) -> None:
@@ -155,27 +170,15 @@ async def get(ctx: Ctx, job_id: int, *, name: str | None = None) -> dict:
     where = scoped(ctx, Job) & (Job.id == job_id) & (Job.created_by == ctx.user_id)
     if name is not None:
         where &= Job.name == name
-    row = (
-        await Job.select(
-            Job.id,
-            Job.name,
-            Job.status,
-            Job.done,
-            Job.total,
-            Job.result,
-            Job.error,
-            Job.attempts,
-            Job.created_at,
-            Job.updated_at,
-        )
-        .where(where)
-        .output(load_json=True)
-        .first()
-    )
+    row = await Job.select(*_SHOWN).where(where).output(load_json=True).first()
     if row is None:
         raise NotFound("任务")
     if row["status"] in (JobStatus.QUEUED, JobStatus.RUNNING) and row["updated_at"] < now() - STALLED:
         row |= {"status": JobStatus.FAILED, "error": STALLED_ERROR}  # its process is gone: stop waiting
+    return _shown(row)
+
+
+def _shown(row: dict) -> dict:
     return row | {"finished": row["status"] in (JobStatus.DONE, JobStatus.FAILED)}
 
 

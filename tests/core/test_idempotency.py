@@ -324,7 +324,11 @@ async def test_an_answer_complete_with_its_headers_leaves_only_once_kept(tenant)
     """A page's 201 has an empty body: the client holds the whole answer once the headers arrive
     and htmx sends the queued second click at once. The key must be kept by then, or that click
     gets 409 in progress (seen in the browser test of a double-click on a loaded machine)."""
-    start = {"type": "http.response.start", "status": 201, "headers": [(b"content-length", b"0"), (b"hx-location", b"/y")]}
+    start = {
+        "type": "http.response.start",
+        "status": 201,
+        "headers": [(b"content-length", b"0"), (b"hx-location", b"/y")],
+    }
     received = await _through_the_middleware([start, {"type": "http.response.body", "body": b""}], "empty")
     assert received == [("http.response.start", b"", "done"), ("http.response.body", b"", "done")]
 
