@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -242,6 +243,75 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _Forked:
+    """A server forked by the zygote, with the part of `Popen`'s interface the tests use. The
+    zygote's child, not ours: gone once the kernel reaped it (its exit status is not ours to read)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return 0
+        return None
+
+    def wait(self, timeout: float | None = None) -> int:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"live server {self.pid}", timeout)
+            time.sleep(0.02)
+        return 0
+
+    def send_signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class _Zygote:
+    """This worker's `tests/live_zygote.py` process, started with the first live server."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.live_zygote"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def spawn(self, args: list[str], env: dict, log: str) -> _Forked:
+        import json
+
+        self.proc.stdin.write(json.dumps({"args": args, "env": env, "cwd": str(ROOT), "log": log}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the live zygote exited ({self.proc.wait()})")
+        return _Forked(int(line))
+
+
+_zygotes: list[_Zygote] = []
+
+
+def _zygote() -> _Zygote:
+    if not _zygotes or _zygotes[0].proc.poll() is not None:
+        _zygotes[:] = [_Zygote()]
+    return _zygotes[0]
+
+
 class LiveServer:
     """A real app process (uvicorn) on the test's database, for WebSocket and browser tests."""
 
@@ -258,28 +328,11 @@ class LiveServer:
         if redis_url:
             env["REDIS_URL"] = redis_url
         self.log = open(tmp_path / f"server-{self.port}.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--ws",
-                "websockets-sansio",
-                "--no-proxy-headers",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        args = [
+            *("server.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(self.port)),
+            *("--ws", "websockets-sansio", "--no-proxy-headers", "--log-level", "warning"),
+        ]
+        self.proc = _zygote().spawn(args, env, self.log.name)
 
     def wait(self) -> LiveServer:
         import time
