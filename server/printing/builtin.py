@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (HTML template text: a row of a table reads best on one line)
 """The templates every tenant starts with, one default per document type (and a 58 mm slip
 beside the 80 mm one): printing works before anyone designs anything. They are ordinary HTML
 templates, rendered in the same sandbox as a user's, and a user may copy and change them."""
@@ -38,10 +39,14 @@ WORK_ORDER_HEAD = """<div class="head">
   <tr><th>故障描述</th><td colspan="3">{{ doc.fault_description or "—" }}</td></tr>
 """
 
-INTAKE = STYLE + """<div class="doc">
+INTAKE = (
+    STYLE
+    + """<div class="doc">
 <h1>{{ org_name }}</h1>
 <h2>维修受理单</h2>
-""" + WORK_ORDER_HEAD.replace("{{ stamp }}", "受理时间 {{ doc.created_at }}") + """  <tr><th>外观</th><td colspan="3">{{ doc.appearance or "—" }}</td></tr>
+"""
+    + WORK_ORDER_HEAD.replace("{{ stamp }}", "受理时间 {{ doc.created_at }}")
+    + """  <tr><th>外观</th><td colspan="3">{{ doc.appearance or "—" }}</td></tr>
   <tr><th>随机附件</th><td colspan="3">{{ doc.accessories or "—" }}</td></tr>
   <tr><th>承诺时间</th><td>{{ doc.promised_at or "—" }}</td><th>条形码</th><td>{{ doc.barcode or "—" }}</td></tr>
   <tr><th>受理人</th><td>{{ doc.created_by_name }}</td><th>维修技师</th><td>{{ doc.technician_name or "未派工" }}</td></tr>
@@ -51,11 +56,16 @@ INTAKE = STYLE + """<div class="doc">
 <div class="foot">打印时间 {{ printed_at }} · 打印人 {{ printed_by }}</div>
 </div>
 """
+)
 
-CLOSING = STYLE + """<div class="doc">
+CLOSING = (
+    STYLE
+    + """<div class="doc">
 <h1>{{ org_name }}</h1>
 <h2>维修结单单</h2>
-""" + WORK_ORDER_HEAD.replace("{{ stamp }}", "结单时间 {{ doc.closed_at }}") + """  <tr><th>维修技师</th><td>{{ doc.technician_name or "—" }}</td><th>维修结果</th><td>{{ doc.repair_result_name or "—" }}</td></tr>
+"""
+    + WORK_ORDER_HEAD.replace("{{ stamp }}", "结单时间 {{ doc.closed_at }}")
+    + """  <tr><th>维修技师</th><td>{{ doc.technician_name or "—" }}</td><th>维修结果</th><td>{{ doc.repair_result_name or "—" }}</td></tr>
 </table>
 <table class="lines" id="receipt-lines">
   <thead><tr><th>维修代码</th><th>货品</th><th class="num">数量</th><th class="num">工时费</th><th class="num">单价</th></tr></thead>
@@ -78,16 +88,21 @@ CLOSING = STYLE + """<div class="doc">
 <div class="foot">打印时间 {{ printed_at }} · 打印人 {{ printed_by }}</div>
 </div>
 """
+)
 
 
 def _goods(title: str, info: str, signs: str) -> str:
     return STYLE + (
         """<div class="doc">
 <h1>{{ tenant_name }} · {{ doc.org_name }}</h1>
-<h2>""" + title + """</h2>
+<h2>"""
+        + title
+        + """</h2>
 <div class="head"><span>单号：<strong>{{ doc.no }}</strong></span><span>状态：{{ doc.status_name }}</span></div>
 <table class="info">
-""" + info + """
+"""
+        + info
+        + """
   <tr><th>备注</th><td colspan="5">{{ doc.remark }}</td></tr>
 </table>
 <table class="lines">
@@ -99,7 +114,9 @@ def _goods(title: str, info: str, signs: str) -> str:
   </tbody>
   <tfoot><tr><td colspan="6">合计（{{ doc.lines | length }} 行）</td><td class="num">{{ doc.total_qty }}</td><td class="num">{{ doc.total_amount | money }}</td></tr></tfoot>
 </table>
-<div class="signs">""" + signs + """</div>
+<div class="signs">"""
+        + signs
+        + """</div>
 <div class="foot">打印时间 {{ printed_at }} · 打印人 {{ printed_by }}</div>
 </div>
 """

@@ -219,14 +219,34 @@ _WO_SAMPLE = {
     "closing_remark": "",
 }
 _WO_LINES = [
-    {"kind": "repair", "repair_code": "R-SCR", "goods_name": "屏幕总成", "qty": 1, "labor_fee": "80.0000", "price": "450.0000"},
+    {
+        "kind": "repair",
+        "repair_code": "R-SCR",
+        "goods_name": "屏幕总成",
+        "qty": 1,
+        "labor_fee": "80.0000",
+        "price": "450.0000",
+    },
     {"kind": "repair", "repair_code": "R-CHK", "goods_name": "", "qty": 1, "labor_fee": "0.0000", "price": "0.0000"},
 ]
 _GOODS_LINES = [
-    {"index": i, "goods_code": f"G{i:04d}", "goods_name": name, "spec": spec, "unit": "个", "price": price,
-     "qty": qty, "amount": f"{Decimal(price) * qty:.4f}"}
+    {
+        "index": i,
+        "goods_code": f"G{i:04d}",
+        "goods_name": name,
+        "spec": spec,
+        "unit": "个",
+        "price": price,
+        "qty": qty,
+        "amount": f"{Decimal(price) * qty:.4f}",
+    }
     for i, (name, spec, price, qty) in enumerate(
-        [("屏幕总成", "6.1 英寸", "450.0000", 2), ("电池", "3200mAh", "120.0000", 5), ("尾插排线", "Type-C", "35.0000", 10)], 1
+        [
+            ("屏幕总成", "6.1 英寸", "450.0000", 2),
+            ("电池", "3200mAh", "120.0000", 5),
+            ("尾插排线", "Type-C", "35.0000", 10),
+        ],
+        1,
     )
 ]
 
@@ -234,9 +254,18 @@ _GOODS_LINES = [
 def _goods_sample(no: str, **extra: Any) -> dict:
     return SAMPLE_COMMON | {
         "doc": {
-            "id": 1, "no": no, "status_name": "已完成", "org_name": "上海徐汇服务中心", "created_by_name": "李仓管",
-            "created_at": "2026-12-07 09:12", "completed_at": "2026-12-07 11:00", "remark": "示例备注",
-            "total_qty": 17, "total_amount": "1850.0000", "lines": _GOODS_LINES, **extra,
+            "id": 1,
+            "no": no,
+            "status_name": "已完成",
+            "org_name": "上海徐汇服务中心",
+            "created_by_name": "李仓管",
+            "created_at": "2026-12-07 09:12",
+            "completed_at": "2026-12-07 11:00",
+            "remark": "示例备注",
+            "total_qty": 17,
+            "total_amount": "1850.0000",
+            "lines": _GOODS_LINES,
+            **extra,
         }
     }
 
@@ -272,28 +301,85 @@ TICKET_FIELDS = (
 SPECS: dict[str, DocSpec] = {
     s.doc_type: s
     for s in (
-        DocSpec(DocType.INTAKE_RECEIPT, COMMON + WO_FIELDS, WO_LINE_FIELDS,
-                SAMPLE_COMMON | {"doc": _WO_SAMPLE | {"status_label": "待维修", "lines": _WO_LINES[:0], "repair_lines": []}},
-                _intake, "doc.repair_lines"),
-        DocSpec(DocType.CLOSING_RECEIPT, COMMON + WO_FIELDS + CLOSE_FIELDS, WO_LINE_FIELDS,
-                SAMPLE_COMMON | {"doc": _WO_SAMPLE | {"lines": _WO_LINES, "repair_lines": _WO_LINES}},
-                _closing, "doc.repair_lines"),
-        DocSpec(DocType.SHIPMENT, COMMON + SHIPMENT_FIELDS, GOODS_LINE_FIELDS,
-                _goods_sample("SH202612070001", type_name="调拨发货", warehouse_name="良品库", to_org_name="杭州西湖服务中心",
-                              carrier="顺丰速运", tracking_no="SF1234567890"), _shipment),
-        DocSpec(DocType.ORDER, COMMON + ORDER_FIELDS, GOODS_LINE_FIELDS,
-                _goods_sample("OD202612070001", parent_org_name="华东大区", submitted_at="2026-12-07 09:30",
-                              reviewed_by_name="周审核", reviewed_at="2026-12-07 10:00"), _order),
-        DocSpec(DocType.INBOUND, COMMON + STOCK_FIELDS, GOODS_LINE_FIELDS,
-                _goods_sample("RK202612070001", type_name="采购入库", warehouse_name="良品库", supplier_name="深圳配件供应商"),
-                _inbound),
-        DocSpec(DocType.OUTBOUND, COMMON + STOCK_FIELDS, GOODS_LINE_FIELDS,
-                _goods_sample("CK202612070001", type_name="领用出库", warehouse_name="良品库", supplier_name=""),
-                _outbound),
-        DocSpec(DocType.QUEUE_TICKET, COMMON + TICKET_FIELDS, (),
-                SAMPLE_COMMON | {"doc": {"id": 1, "no": "A012", "service_name": "手机维修", "ahead": 3,
-                                         "taken_at": "2026-12-07 10:28", "phone": "138****8000", "status_name": "等候中"}},
-                _ticket, ""),
+        DocSpec(
+            DocType.INTAKE_RECEIPT,
+            COMMON + WO_FIELDS,
+            WO_LINE_FIELDS,
+            SAMPLE_COMMON
+            | {"doc": _WO_SAMPLE | {"status_label": "待维修", "lines": _WO_LINES[:0], "repair_lines": []}},
+            _intake,
+            "doc.repair_lines",
+        ),
+        DocSpec(
+            DocType.CLOSING_RECEIPT,
+            COMMON + WO_FIELDS + CLOSE_FIELDS,
+            WO_LINE_FIELDS,
+            SAMPLE_COMMON | {"doc": _WO_SAMPLE | {"lines": _WO_LINES, "repair_lines": _WO_LINES}},
+            _closing,
+            "doc.repair_lines",
+        ),
+        DocSpec(
+            DocType.SHIPMENT,
+            COMMON + SHIPMENT_FIELDS,
+            GOODS_LINE_FIELDS,
+            _goods_sample(
+                "SH202612070001",
+                type_name="调拨发货",
+                warehouse_name="良品库",
+                to_org_name="杭州西湖服务中心",
+                carrier="顺丰速运",
+                tracking_no="SF1234567890",
+            ),
+            _shipment,
+        ),
+        DocSpec(
+            DocType.ORDER,
+            COMMON + ORDER_FIELDS,
+            GOODS_LINE_FIELDS,
+            _goods_sample(
+                "OD202612070001",
+                parent_org_name="华东大区",
+                submitted_at="2026-12-07 09:30",
+                reviewed_by_name="周审核",
+                reviewed_at="2026-12-07 10:00",
+            ),
+            _order,
+        ),
+        DocSpec(
+            DocType.INBOUND,
+            COMMON + STOCK_FIELDS,
+            GOODS_LINE_FIELDS,
+            _goods_sample(
+                "RK202612070001", type_name="采购入库", warehouse_name="良品库", supplier_name="深圳配件供应商"
+            ),
+            _inbound,
+        ),
+        DocSpec(
+            DocType.OUTBOUND,
+            COMMON + STOCK_FIELDS,
+            GOODS_LINE_FIELDS,
+            _goods_sample("CK202612070001", type_name="领用出库", warehouse_name="良品库", supplier_name=""),
+            _outbound,
+        ),
+        DocSpec(
+            DocType.QUEUE_TICKET,
+            COMMON + TICKET_FIELDS,
+            (),
+            SAMPLE_COMMON
+            | {
+                "doc": {
+                    "id": 1,
+                    "no": "A012",
+                    "service_name": "手机维修",
+                    "ahead": 3,
+                    "taken_at": "2026-12-07 10:28",
+                    "phone": "138****8000",
+                    "status_name": "等候中",
+                }
+            },
+            _ticket,
+            "",
+        ),
     )
 }
 

@@ -128,13 +128,20 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             count = right if isinstance(right, int) else left if isinstance(left, int) else None
             other = left if count is right else right
-            if isinstance(other, str | list | tuple) and count is not None and count * max(len(other), 1) > MAX_STRING_ARG:
+            if (
+                isinstance(other, str | list | tuple)
+                and count is not None
+                and count * max(len(other), 1) > MAX_STRING_ARG
+            ):
                 raise _Limit("重复的文字过长")
             return left * right
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805  (Jinja's own signature)
-        if any(isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_STRING_ARG for a in (*args, *kwargs.values())):
+        if any(
+            isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_STRING_ARG
+            for a in (*args, *kwargs.values())
+        ):
             if getattr(__obj, "__self__", None).__class__ in (str, Markup):
                 raise _Limit("字符串方法的参数过大")
         return super().call(__context, __obj, *args, **kwargs)

@@ -26,8 +26,18 @@ from server.printing.tables import PrintBackground, PrintTemplate
 DOC_TYPES = DocType.labels()
 MODES = Mode.labels()
 ALIGNS = Align.labels()
-EDITABLE = ("name", "doc_type", "mode", "source", "paper", "margins_mm", "fields", "line_block", "offset_mm",
-            "background_id")
+EDITABLE = (
+    "name",
+    "doc_type",
+    "mode",
+    "source",
+    "paper",
+    "margins_mm",
+    "fields",
+    "line_block",
+    "offset_mm",
+    "background_id",
+)
 MAX_FIELDS = 200
 
 
@@ -89,7 +99,9 @@ def _paper(value: Any) -> dict:
 
 def _margins(value: Any) -> dict:
     m = _obj(value, "页边距", "margins_mm")
-    return {s: _mm(m.get(s, 0), f"页边距（{s}）", 0, 100, f"margins_mm.{s}") for s in ("top", "right", "bottom", "left")}
+    return {
+        s: _mm(m.get(s, 0), f"页边距（{s}）", 0, 100, f"margins_mm.{s}") for s in ("top", "right", "bottom", "left")
+    }
 
 
 def _field_list(value: Any, keys: set[str], where: str) -> list[dict]:
@@ -232,9 +244,7 @@ def fields(doc_type: str) -> dict:
 async def _check_background(ctx: Ctx, background_id: int | None) -> None:
     if background_id is None:
         return
-    found = await PrintBackground.exists().where(
-        scoped(ctx, PrintBackground) & (PrintBackground.id == background_id)
-    )
+    found = await PrintBackground.exists().where(scoped(ctx, PrintBackground) & (PrintBackground.id == background_id))
     if not found:
         raise BusinessError("所选底图不存在", code="unknown_background", field="background_id")
 
@@ -243,7 +253,9 @@ async def _make_default(ctx: Ctx, template_id: int, doc_type: str) -> None:
     """The one default of its type: the others are unset in the same transaction, before (the
     partial unique index holds at every statement)."""
     await PrintTemplate.update({PrintTemplate.is_default: False}).where(
-        scoped(ctx, PrintTemplate) & (PrintTemplate.doc_type == doc_type) & (PrintTemplate.is_default == True)  # noqa: E712
+        scoped(ctx, PrintTemplate)
+        & (PrintTemplate.doc_type == doc_type)
+        & (PrintTemplate.is_default == True)  # noqa: E712
         & (PrintTemplate.id != template_id)
     )
     await PrintTemplate.update({PrintTemplate.is_default: True}).where(PrintTemplate.id == template_id)
@@ -330,7 +342,8 @@ EXPORT_FORMAT = "weifu.print_template/1"
 def export(template: dict) -> dict:
     """The template as JSON another tenant can import (no ids, no default flag, no form image)."""
     return {"format": EXPORT_FORMAT} | {
-        k: template[k] for k in ("name", "doc_type", "mode", "paper", "margins_mm", "source", "fields", "line_block", "offset_mm")
+        k: template[k]
+        for k in ("name", "doc_type", "mode", "paper", "margins_mm", "source", "fields", "line_block", "offset_mm")
     }
 
 
@@ -375,9 +388,13 @@ async def template_for(ctx: Ctx, doc_type: str, template_id: Any = None) -> dict
         if t["doc_type"] != doc_type:
             raise BusinessError("所选模板不是这种单据的模板", code="wrong_doc_type", field="template_id")
         return t
-    row = await PrintTemplate.select().where(
-        _active(ctx) & (PrintTemplate.doc_type == doc_type) & (PrintTemplate.is_default == True)  # noqa: E712
-    ).first()
+    row = (
+        await PrintTemplate.select()
+        .where(
+            _active(ctx) & (PrintTemplate.doc_type == doc_type) & (PrintTemplate.is_default == True)  # noqa: E712
+        )
+        .first()
+    )
     if row is not None:
         return as_dict(row)
     first = next(t for t in builtin.builtin_rows() if t["doc_type"] == doc_type and t["is_default"])
@@ -409,9 +426,9 @@ def page(template: dict, body: Markup, title: str, toolbar: Markup = Markup(""))
     screen_width = f"{overlay._num(p['width_mm'])}mm"
     pad = "0" if overlay_mode else margins
     return (
-        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>"
-        f'<link rel="stylesheet" href="{PAGE_CSS}"><script src="/static/js/app.js" defer></script>'
+        f'<link rel="stylesheet" href="{PAGE_CSS}"><script src="/static/js/print.js" defer></script>'
         f"<style>@page {{ size: {size}; margin: {margins}; }}"
         f" .pr-paper {{ width: {screen_width}; padding: {pad}; }}"
         " @media print { .pr-paper { width: auto; padding: 0; } }</style>"
@@ -432,8 +449,9 @@ def problem_page(message: str) -> str:
     )
 
 
-async def print_document(ctx: Ctx, doc_type: str, doc_id: Any, template_id: Any = None,
-                         toolbar: Markup = Markup("")) -> tuple[str, int]:
+async def print_document(
+    ctx: Ctx, doc_type: str, doc_id: Any, template_id: Any = None, toolbar: Markup = Markup("")
+) -> tuple[str, int]:
     """The print page of a document and its HTTP status: 200, or 422 with a plain error page
     when the template cannot render (the document's NotFound is raised as such)."""
     validate.choice(doc_type, "单据类型", DOC_TYPES, "doc_type")
@@ -465,4 +483,6 @@ async def preview(ctx: Ctx, data: dict) -> tuple[str, int]:
 
 async def calibration_page(ctx: Ctx, template_id: Any) -> str:
     t = await get(ctx, template_id)
-    return page(t | {"mode": Mode.OVERLAY}, overlay.calibration(t["paper"], t["offset_mm"]), f"打印校准页 · {t['name']}")
+    return page(
+        t | {"mode": Mode.OVERLAY}, overlay.calibration(t["paper"], t["offset_mm"]), f"打印校准页 · {t['name']}"
+    )

@@ -1,10 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Bytea
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import Boolean, Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
@@ -14,9 +9,7 @@ DESCRIPTION = "print templates (issue 18): pr_template, pr_background"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="printing", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="printing", description=DESCRIPTION)
 
     manager.add_table(
         class_name="PrintBackground",

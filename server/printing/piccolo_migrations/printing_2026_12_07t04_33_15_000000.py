@@ -13,7 +13,7 @@ async def forwards():
         raw_sql(
             index("pr_template", "tenant_id", "doc_type", "status"),
             'CREATE UNIQUE INDEX IF NOT EXISTS "pr_template_one_default_uniq" ON "pr_template" '
-            "(\"tenant_id\", \"doc_type\") WHERE \"is_default\" AND \"status\" = 'active'",
+            '("tenant_id", "doc_type") WHERE "is_default" AND "status" = \'active\'',
         )
     )
     return manager
