@@ -1,0 +1,106 @@
+"""【打印模板】 pages: list, new/edit forms, the preview on sample data (and its errors with the
+line), import of an exported file, the 打印校准页, and the print page with its template select."""
+
+import json
+
+from tests.conftest import csrf, page_login
+from tests.printing.helpers import make_doc
+
+BASE = "/system/print-templates"
+
+
+def form(**fields) -> dict:
+    base = {
+        "name": "我的订货单",
+        "doc_type": "order",
+        "mode": "html",
+        "paper_preset": "a5",
+        "paper_width_mm": "",
+        "paper_height_mm": "",
+        "margin_top": "5",
+        "margin_right": "5",
+        "margin_bottom": "5",
+        "margin_left": "5",
+        "offset_x": "0",
+        "offset_y": "0",
+        "source": "<h1 id='t'>{{ doc.no }}</h1>",
+        "fields_json": "[]",
+        "line_block_json": "{}",
+        "is_default": "0",
+    }
+    return base | fields
+
+
+async def test_list_new_create_edit(client, tenant):
+    await page_login(client, "admin@ACME")
+    r = await client.get(BASE)
+    assert r.status_code == 200 and "标准受理单（A4）" in r.text and "排队小票（58 毫米）" in r.text
+    r = await client.get(f"{BASE}/new?doc_type=order")
+    assert r.status_code == 200 and 'name="source"' in r.text and "doc.parent_org_name" in r.text
+    r = await client.post(BASE, data=form(), headers=csrf(client))
+    assert r.status_code == 200, r.text
+    location = json.loads(r.headers["HX-Location"])["path"]
+    edit = await client.get(location)
+    assert edit.status_code == 200 and "我的订货单" in edit.text and 'value="a5" selected' in edit.text
+    tid = location.split("/")[-2]
+    r = await client.post(
+        f"{BASE}/{tid}",
+        data=form(name="改过的", paper_preset="custom", paper_width_mm="100", paper_height_mm="150"),
+        headers=csrf(client),
+    )
+    assert r.status_code == 200, r.text
+    assert "改过的" in (await client.get(location)).text
+    bad = await client.post(f"{BASE}/{tid}", data=form(source="<p>\n{{ doc.no }\n</p>"), headers=csrf(client))
+    assert bad.status_code == 400 and "第 2 行" in bad.text and "<html" not in bad.text
+
+
+async def test_preview_renders_sample_data_or_the_error_with_its_line(client, tenant):
+    await page_login(client, "admin@ACME")
+    r = await client.post(f"{BASE}/preview", data=form() | {"_csrf_token": client.cookies.get("csrftoken")})
+    assert r.status_code == 200 and "<h1 id='t'>OD202612070001</h1>" in r.text and "size: 148mm 210mm" in r.text
+    r = await client.post(
+        f"{BASE}/preview", data=form(source="ok\n{{ config }}") | {"_csrf_token": client.cookies.get("csrftoken")}
+    )
+    assert r.status_code == 422 and "第 2 行" in r.text and "config" in r.text
+    r = await client.post(
+        f"{BASE}/preview", data=form(fields_json="[{") | {"_csrf_token": client.cookies.get("csrftoken")}
+    )
+    assert r.status_code == 422 and "JSON" in r.text
+
+
+async def test_import_an_exported_file_and_calibration(client, tenant):
+    await page_login(client, "admin@ACME")
+    overlay = form(
+        name="套打",
+        mode="overlay",
+        paper_preset="continuous",
+        source="",
+        fields_json=json.dumps([{"key": "doc.no", "x_mm": 10, "y_mm": 10}]),
+    )
+    r = await client.post(BASE, data=overlay, headers=csrf(client))
+    tid = json.loads(r.headers["HX-Location"])["path"].split("/")[-2]
+    exported = await client.get(f"{BASE}/{tid}/export")
+    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+    r = await client.post(
+        f"{BASE}/import", files={"file": ("t.json", exported.content, "application/json")}, headers=csrf(client)
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"{BASE}/import", files={"file": ("t.json", b"{nope", "application/json")}, headers=csrf(client)
+    )
+    assert r.status_code == 400 and "JSON" in r.text
+    grid = await client.get(f"{BASE}/{tid}/calibration")
+    assert grid.status_code == 200 and "pr-grid" in grid.text and "size: 241mm 140mm" in grid.text
+
+
+async def test_the_print_page_offers_the_types_templates(client, tenant):
+    await page_login(client, "admin@ACME")
+    doc_id, no = await make_doc("inbound", tenant)
+    await client.post(
+        BASE,
+        data=form(name="简易入库单", doc_type="inbound", source="<p id='simple'>{{ doc.no }}</p>"),
+        headers=csrf(client),
+    )
+    r = await client.get(f"/print/inbound/{doc_id}")
+    assert r.status_code == 200 and no in r.text and "标准入库单（A4）（默认）" in r.text and "简易入库单" in r.text
+    assert "data-print-page" in r.text
