@@ -9,19 +9,19 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 
-class PaperIo(Struct, frozen=True):
+class PaperIo(Struct):
     width_mm: float
     height_mm: float
 
 
-class MarginsIo(Struct, frozen=True):
+class MarginsIo(Struct):
     top: float = 0
     right: float = 0
     bottom: float = 0
     left: float = 0
 
 
-class OffsetIo(Struct, frozen=True):
+class OffsetIo(Struct):
     x: float = 0
     y: float = 0
 
@@ -43,20 +43,17 @@ class LineBlockIo(Struct):
     fields: list[FieldIo] = []
 
 
-A4 = PaperIo(210, 297)
-
-
 class TemplateIn(Struct):
     name: str
     doc_type: str  # intake_receipt | closing_receipt | shipment | order | inbound | outbound | queue_ticket
     mode: str = "html"  # html | overlay
-    paper: PaperIo = A4
-    margins_mm: MarginsIo = MarginsIo()
+    paper: PaperIo = msgspec.field(default_factory=lambda: PaperIo(210, 297))
+    margins_mm: MarginsIo = msgspec.field(default_factory=MarginsIo)
     source: str = ""
     background_id: int | None = None
     fields: list[FieldIo] = []
     line_block: LineBlockIo = msgspec.field(default_factory=LineBlockIo)
-    offset_mm: OffsetIo = OffsetIo()
+    offset_mm: OffsetIo = msgspec.field(default_factory=OffsetIo)
     is_default: bool = False
 
 
@@ -96,12 +93,12 @@ class TemplateExport(Struct):
     doc_type: str
     format: str = "weifu.print_template/1"
     mode: str = "html"
-    paper: PaperIo = A4
-    margins_mm: MarginsIo = MarginsIo()
+    paper: PaperIo = msgspec.field(default_factory=lambda: PaperIo(210, 297))
+    margins_mm: MarginsIo = msgspec.field(default_factory=MarginsIo)
     source: str = ""
     fields: list[FieldIo] = []
     line_block: LineBlockIo = msgspec.field(default_factory=LineBlockIo)
-    offset_mm: OffsetIo = OffsetIo()
+    offset_mm: OffsetIo = msgspec.field(default_factory=OffsetIo)
 
 
 class FieldLabel(Struct):
