@@ -44,7 +44,7 @@ ANY_DOC_READ = tuple(sorted({c for codes in DOC_READ.values() for c in codes}))
 # a print page holds the template's own CSS (inline <style>, style= positions); scripts stay ours
 PRINT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
 HTML_PAGE = {
     200: ResponseSpec(data_container=str, media_type="text/html", description="打印页面（HTML，@page 纸张尺寸）"),

@@ -11,7 +11,7 @@ A4 = {"width_mm": 210, "height_mm": 297}
 MARGINS_A4 = {"top": 12, "right": 12, "bottom": 12, "left": 12}
 
 STYLE = """<style>
-.doc { font-size: 12px; line-height: 1.5; color: #000; }
+.doc { background: #fff; font-size: 12px; line-height: 1.5; color: #000; }
 .doc h1 { margin: 0; font-size: 14px; font-weight: normal; text-align: center; }
 .doc h2 { margin: 2px 0 8px; font-size: 20px; letter-spacing: 6px; text-align: center; }
 .doc .head { display: flex; justify-content: space-between; align-items: flex-end; margin-bottom: 6px; }
@@ -71,15 +71,15 @@ CLOSING = (
   <thead><tr><th>维修代码</th><th>货品</th><th class="num">数量</th><th class="num">工时费</th><th class="num">单价</th></tr></thead>
   <tbody>
   {% for ln in doc.repair_lines %}
-    <tr><td>{{ ln.repair_code or "—" }}</td><td>{{ ln.goods_name or "—" }}</td><td class="num">{{ ln.qty }}</td><td class="num">{{ ln.labor_fee | money }}</td><td class="num">{{ ln.price | money }}</td></tr>
+    <tr><td>{{ ln.repair_code or "—" }}</td><td>{{ ln.goods_name or "—" }}</td><td class="num">{{ ln.qty }}</td><td class="num">{{ ln.labor_fee }}</td><td class="num">{{ ln.price }}</td></tr>
   {% else %}
     <tr><td colspan="5">无维修明细</td></tr>
   {% endfor %}
   </tbody>
 </table>
 <table class="info lines">
-  <tr><th>工时费</th><td>{{ doc.charges.labor | money }}</td><th>材料费</th><td>{{ doc.charges.parts | money }}</td></tr>
-  <tr><th>费用合计</th><td>{{ doc.charges.total | money }}</td><th>实收金额</th><td id="receipt-received">{{ doc.amount_received | money }}</td></tr>
+  <tr><th>工时费</th><td>{{ doc.charges.labor }}</td><th>材料费</th><td>{{ doc.charges.parts }}</td></tr>
+  <tr><th>费用合计</th><td>{{ doc.charges.total }}</td><th>实收金额</th><td id="receipt-received">{{ doc.amount_received }}</td></tr>
   <tr><th>支付方式</th><td>{{ doc.payment_method_name or "—" }}</td><th>结单方式</th><td>{{ doc.closing_method_name or "—" }}</td></tr>
   {% if doc.tracking_no %}<tr><th>快递公司</th><td>{{ doc.carrier }}</td><th>快递单号</th><td>{{ doc.tracking_no }}</td></tr>{% endif %}
   {% if doc.closing_remark %}<tr><th>备注</th><td colspan="3">{{ doc.closing_remark }}</td></tr>{% endif %}
@@ -93,7 +93,7 @@ CLOSING = (
 
 def _goods(title: str, info: str, signs: str) -> str:
     return STYLE + (
-        """<div class="doc">
+        """<div class="doc sheet">
 <h1>{{ tenant_name }} · {{ doc.org_name }}</h1>
 <h2>"""
         + title
@@ -109,10 +109,10 @@ def _goods(title: str, info: str, signs: str) -> str:
   <thead><tr><th class="num">序号</th><th>货品编码</th><th>货品名称</th><th>规格型号</th><th>单位</th><th class="num">单价</th><th class="num">数量</th><th class="num">金额</th></tr></thead>
   <tbody>
   {% for li in doc.lines %}
-    <tr><td class="num">{{ loop.index }}</td><td>{{ li.goods_code }}</td><td>{{ li.goods_name }}</td><td>{{ li.spec }}</td><td>{{ li.unit }}</td><td class="num">{{ li.price | money }}</td><td class="num">{{ li.qty }}</td><td class="num">{{ li.amount | money }}</td></tr>
+    <tr><td class="num">{{ loop.index }}</td><td>{{ li.goods_code }}</td><td>{{ li.goods_name }}</td><td>{{ li.spec }}</td><td>{{ li.unit }}</td><td class="num">{{ li.price }}</td><td class="num">{{ li.qty }}</td><td class="num">{{ li.amount }}</td></tr>
   {% endfor %}
   </tbody>
-  <tfoot><tr><td colspan="6">合计（{{ doc.lines | length }} 行）</td><td class="num">{{ doc.total_qty }}</td><td class="num">{{ doc.total_amount | money }}</td></tr></tfoot>
+  <tfoot><tr><td colspan="6">合计（{{ doc.lines | length }} 行）</td><td class="num">{{ doc.total_qty }}</td><td class="num">{{ doc.total_amount }}</td></tr></tfoot>
 </table>
 <div class="signs">"""
         + signs
@@ -142,33 +142,42 @@ OUTBOUND = _goods("出库单", STOCK, "<div>制单人：</div><div>审核人：<
 
 
 def _ticket(no_px: int) -> str:
+    """The queue slip as the kiosk printed it before templates (the same markup and look)."""
     return (
         """<style>
-.slip { text-align: center; font-size: 12px; line-height: 1.45; color: #000; }
-.slip .org { font-size: 15px; font-weight: 700; }
-.slip .title { margin-top: 1mm; padding-bottom: 2mm; border-bottom: 1px dashed #000; letter-spacing: 0.3em; }
-.slip .no { margin-top: 2mm; font-size: """
+.q-ticket { text-align: center; font-size: 12px; line-height: 1.45; color: #000; }
+.q-ticket-org { font-size: 15px; font-weight: 700; }
+.q-ticket-title { margin-top: 1mm; padding-bottom: 2mm; border-bottom: 1px dashed #000; letter-spacing: 0.3em; }
+.q-ticket-no { margin: 2mm 0 0; font-size: """
         + str(no_px)
-        + """px; font-weight: 800; line-height: 1.1; }
-.slip .service { font-size: 16px; font-weight: 600; }
-.slip .ahead { margin: 1mm 0 2mm; }
-.slip .info { padding-top: 2mm; border-top: 1px dashed #000; text-align: left; }
-.slip .note { margin-top: 2mm; font-size: 11px; }
+        + """px; font-weight: 800; letter-spacing: 0.02em; line-height: 1.1; }
+.q-ticket-service { font-size: 16px; font-weight: 600; }
+.q-ticket-ahead { margin: 2mm 0; font-size: 14px; }
+.q-ticket-info { margin: 0; padding: 2mm 0; border-top: 1px dashed #000; border-bottom: 1px dashed #000; text-align: left; }
+.q-ticket-info > div { display: flex; justify-content: space-between; gap: 2mm; }
+.q-ticket-info dt { color: #333; }
+.q-ticket-info dd { margin: 0; font-variant-numeric: tabular-nums; }
+.q-ticket-note { margin: 2.5mm 0 0; font-size: 13px; font-weight: 600; }
+.q-ticket-foot { margin: 1mm 0 0; color: #444; font-size: 11px; }
 </style>
-<div class="slip q-ticket">
-  <div class="org">{{ org_name }}</div>
-  <div class="title">排队小票</div>
-  <div class="no q-ticket-no">{{ doc.no }}</div>
-  <div class="service">{{ doc.service_name }}</div>
-  <div class="ahead">前面还有 {{ doc.ahead }} 人</div>
-  <div class="info">取号时间：{{ doc.taken_at }}{% if doc.phone %}<br>手机号：{{ doc.phone }}{% endif %}</div>
-  <p class="note">请留意叫号屏与语音提示<br>过号请重新取号 · 谢谢惠顾</p>
+<div class="q-ticket">
+  <div class="q-ticket-org">{{ org_name }}</div>
+  <div class="q-ticket-title">排队小票</div>
+  <div class="q-ticket-no">{{ doc.no }}</div>
+  <div class="q-ticket-service">{{ doc.service_name }}</div>
+  <div class="q-ticket-ahead">前面还有 {{ doc.ahead }} 人</div>
+  <dl class="q-ticket-info">
+    <div><dt>取号时间</dt><dd>{{ doc.taken_at }}</dd></div>
+    {% if doc.phone %}<div><dt>手机号</dt><dd>{{ doc.phone }}</dd></div>{% endif %}
+  </dl>
+  <p class="q-ticket-note">请留意叫号屏与语音提示</p>
+  <p class="q-ticket-foot">过号请重新取号 · 谢谢惠顾</p>
 </div>
 """
     )
 
 
-MARGINS_ROLL = {"top": 4, "right": 3, "bottom": 4, "left": 3}
+MARGINS_ROLL = {"top": 5, "right": 4, "bottom": 6, "left": 4}
 
 # (doc_type, name, paper, margins, source, is_default)
 BUILTINS = [

@@ -1,7 +1,7 @@
 """套打: fields placed in millimetres on the sheet of a pre-printed form. Every position is the
 field's own plus the template's printer offset; the line block repeats its fields every
 `row_pitch_mm` from `y_mm`, `max_rows` to a sheet, and more rows continue on the next sheet
-(with the header fields again). The form image is drawn on screen only (print.css hides it)."""
+(with the header fields again). The form image is drawn on screen only (print_page.css hides it)."""
 
 from __future__ import annotations
 

@@ -12,17 +12,18 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from markupsafe import Markup, escape
 
-from server.core import validate
+from server.core import hooks, validate
 from server.core.doc_controllers import go
 from server.core.errors import BusinessError, Forbidden
 from server.core.forms import form_data, saved
 from server.core.pagination import PageParams
 from server.core.permissions import any_of
+from server.core.tenancy import Ctx
 from server.core.web import ctx_of, render
 from server.printing import builtin, services
 from server.printing import permissions as P
 from server.printing.api import ANY_DOC_READ, DOC_READ, html
-from server.printing.states import PAPERS, Mode
+from server.printing.states import PAPERS, DocType, Mode
 
 BASE = "/system/print-templates"
 MAX_IMPORT_BYTES = 512 * 1024
@@ -183,7 +184,7 @@ class TemplatePages(Controller):
         return html(await services.calibration_page(ctx_of(request), template_id))
 
 
-def _toolbar(doc_type: str, doc_id: int, chosen: Any, options: list[dict]) -> Markup:
+def _toolbar(chosen: Any, options: list[dict]) -> Markup:
     """The print page's bar (not printed): the template select and 【打印】."""
     def option(o: dict) -> str:
         selected = str(o["id"]) == str(chosen) or (not chosen and o["is_default"])
@@ -192,30 +193,36 @@ def _toolbar(doc_type: str, doc_id: int, chosen: Any, options: list[dict]) -> Ma
 
     opts = "".join(option(o) for o in options)
     return Markup(
-        f'<form class="pr-toolbar" method="get" action="/print/{escape(doc_type)}/{doc_id}">'
+        '<form class="pr-toolbar bar" method="get" action="">'
         f'<label>打印模板 <select name="template_id" id="pr-template" data-submit-on-change>{opts}</select></label>'
         '<noscript><button type="submit">切换</button></noscript>'
         '<button type="button" class="pr-print" data-print-page>打印</button></form>'
     )
 
 
+@hooks.prints_documents
+async def print_answer(ctx: Ctx, doc_type: str, doc_id: int, query: dict) -> Response:
+    """A document's print page (its own print URL, or /print/…): the template asked for, else for
+    a queue slip the one of the roll's `width`, else the type's default; people get the bar with
+    the template select and 【打印】, a kiosk (printing from a hidden frame) only the paper."""
+    template_id = query.get("template_id") or None
+    if doc_type == DocType.QUEUE_TICKET and not template_id and query.get("width"):
+        template_id = await services.slip_for_width(ctx, int(query["width"]))
+    toolbar = Markup("")
+    if ctx.device_id is None:
+        toolbar = _toolbar(template_id, await services.choices(ctx, doc_type))
+    body, status = await services.print_document(ctx, doc_type, doc_id, template_id, toolbar)
+    return html(body, status)
+
+
 @get("/print/{doc_type:str}/{doc_id:int}", opt={"perm": ANY_DOC_READ}, include_in_schema=False)
-async def print_page(
-    request: Request, doc_type: FromPath[str], doc_id: FromPath[int], template_id: FromQuery[str] = ""
-) -> Response:
-    """What a document's 【打印】 opens: the print page with its type's templates to choose from."""
+async def print_page(request: Request, doc_type: FromPath[str], doc_id: FromPath[int]) -> Response:
+    """A document's print page by type (the order's 【打印】; every type answers here)."""
     ctx = ctx_of(request)
     doc_type = validate.choice(doc_type, "单据类型", services.DOC_TYPES, "doc_type")
     if not any_of(DOC_READ[doc_type], ctx.permissions):
         raise Forbidden()
-    options = await services.choices(ctx, doc_type)
-    toolbar = _toolbar(doc_type, doc_id, template_id, options)
-    body, status = await services.print_document(ctx, doc_type, doc_id, template_id or None, toolbar)
-    return html(body, status)
-
-
-def print_url(doc_type: str, doc_id: int) -> str:
-    return f"/print/{doc_type}/{doc_id}"
+    return await print_answer(ctx, doc_type, doc_id, dict(request.query_params))
 
 
 ROUTES = [TemplatePages, print_page]

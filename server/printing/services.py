@@ -401,6 +401,14 @@ async def template_for(ctx: Ctx, doc_type: str, template_id: Any = None) -> dict
     return {"id": None, "background_id": None, "status": Status.ACTIVE, **first, **first["layout"]}
 
 
+async def slip_for_width(ctx: Ctx, width_mm: int) -> int | None:
+    """The queue slip template for a roll `width_mm` wide (the default when it is that wide)."""
+    rows = await PrintTemplate.select().where(_active(ctx) & (PrintTemplate.doc_type == DocType.QUEUE_TICKET))
+    fitting = [as_dict(r) for r in rows if float(as_dict(r)["paper"]["width_mm"]) == width_mm]
+    fitting.sort(key=lambda t: (not t["is_default"], t["id"]))
+    return fitting[0]["id"] if fitting else None
+
+
 def background_url(template: dict) -> str | None:
     bid = template.get("background_id")
     return f"/system/print-templates/backgrounds/{bid}" if bid else None
