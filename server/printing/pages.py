@@ -125,7 +125,7 @@ class TemplatePages(Controller):
         try:
             body = template_body(await form_data(request))
         except BusinessError as exc:
-            return html(services.problem_page(exc.detail), 422)
+            return html(services.problem_page(exc.detail, author=True), 422)
         page, status = await services.preview(ctx_of(request), body)
         return html(page, status)
 

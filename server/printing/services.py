@@ -445,15 +445,15 @@ def page(template: dict, body: Markup, title: str, toolbar: Markup = Markup(""))
     )
 
 
-def problem_page(message: str) -> str:
-    """What the person printing sees when the template is broken: plain Chinese, no details of
-    the template's code."""
+def problem_page(message: str, author: bool = False) -> str:
+    """What the person printing sees when the template is broken (plain Chinese, whom to ask), or
+    its author in the preview (the error and its line)."""
+    title = "模板有错误" if author else "无法打印"
+    advice = "" if author else "<p>请联系管理员在【系统管理 › 打印模板】中修正这个模板，或选择另一个模板打印。</p>"
     return (
-        '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>无法打印</title>'
+        f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
         f'<link rel="stylesheet" href="{PAGE_CSS}"></head><body class="pr-page">'
-        '<main class="pr-problem"><h1>无法打印</h1>'
-        f"<p>{escape(message)}</p><p>请联系管理员在【系统管理 › 打印模板】中修正这个模板，或选择另一个模板打印。</p>"
-        "</main></body></html>"
+        f'<main class="pr-problem"><h1>{title}</h1><p>{escape(message)}</p>{advice}</main></body></html>'
     )
 
 
@@ -478,14 +478,14 @@ async def preview(ctx: Ctx, data: dict) -> tuple[str, int]:
     """A template being edited, rendered on its type's sample data: the page, or the error with
     its line for the author (status 422)."""
     try:
-        t = clean(data)
+        t = clean({"name": "预览"} | {k: v for k, v in data.items() if k != "name" or v})
     except BusinessError as exc:
-        return problem_page(exc.detail), 422
+        return problem_page(exc.detail, author=True), 422
     t |= {"id": None, "is_default": False}
     try:
         body = await render_body(t, documents.spec(t["doc_type"]).sample)
     except TemplateProblem as exc:
-        return problem_page(f"模板错误：{exc}"), 422
+        return problem_page(str(exc), author=True), 422
     return page(t, body, f"预览 · {t['name']}"), 200
 
 
