@@ -24,8 +24,8 @@ WO_KINDS = ("service_type", "customer_type", "test_result", "repair_result", "pa
 
 
 def plain(value: Any, tz: str) -> Any:
-    """`value` with times as local text, money and numbers as text or int: what a sandboxed
-    template may hold."""
+    """`value` with times as local text, money and numbers as text or int, nothing as "": what a
+    sandboxed template may hold."""
     if isinstance(value, dict):
         return {str(k): plain(v, tz) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -36,7 +36,9 @@ def plain(value: Any, tz: str) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.4f}"
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None:
+        return ""  # a blank on paper, not "None"
+    if isinstance(value, str | int | float | bool):
         return value
     return str(value)
 

@@ -424,9 +424,10 @@ async def render_body(template: dict, data: dict) -> Markup:
 PAGE_CSS = "/static/css/print_page.css"
 
 
-def page(template: dict, body: Markup, title: str, toolbar: Markup = Markup("")) -> str:
+def page(template: dict, body: Markup, title: str, toolbar: Markup = Markup(""), fit: bool = False) -> str:
     """The whole print page: `@page` size and margins in mm (the browser prints it at true
-    scale; an overlay's sheet has no margin, its fields carry their own positions)."""
+    scale; an overlay's sheet has no margin, its fields carry their own positions). `fit`: a
+    preview, scaled on screen to the width of its frame (print.js)."""
     p, m = template["paper"], template["margins_mm"]
     overlay_mode = template["mode"] == Mode.OVERLAY
     margins = "0" if overlay_mode else " ".join(f"{overlay._num(m[s])}mm" for s in ("top", "right", "bottom", "left"))
@@ -438,9 +439,9 @@ def page(template: dict, body: Markup, title: str, toolbar: Markup = Markup(""))
         f"<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{PAGE_CSS}"><script src="/static/js/print.js" defer></script>'
         f"<style>@page {{ size: {size}; margin: {margins}; }}"
-        f" .pr-paper {{ width: {screen_width}; padding: {pad}; }}"
-        " @media print { .pr-paper { width: auto; padding: 0; } }</style>"
-        f'</head><body class="pr-page pr-mode-{escape(template["mode"])}">{toolbar}'
+        f" .pr-paper {{ width: {screen_width}; min-height: {overlay._num(p['height_mm'])}mm; padding: {pad}; }}"
+        " @media print { .pr-paper { width: auto; min-height: 0; padding: 0; } }</style>"
+        f'</head><body class="pr-page pr-mode-{escape(template["mode"])}"{" data-fit" if fit else ""}>{toolbar}'
         f'<main class="pr-paper" data-width-mm="{overlay._num(p["width_mm"])}">{body}</main></body></html>'
     )
 
@@ -486,7 +487,7 @@ async def preview(ctx: Ctx, data: dict) -> tuple[str, int]:
         body = await render_body(t, documents.spec(t["doc_type"]).sample)
     except TemplateProblem as exc:
         return problem_page(str(exc), author=True), 422
-    return page(t, body, f"预览 · {t['name']}"), 200
+    return page(t, body, f"预览 · {t['name']}", fit=True), 200
 
 
 async def calibration_page(ctx: Ctx, template_id: Any) -> str:
