@@ -186,6 +186,7 @@ class TemplatePages(Controller):
 
 def _toolbar(chosen: Any, options: list[dict]) -> Markup:
     """The print page's bar (not printed): the template select and 【打印】."""
+
     def option(o: dict) -> str:
         selected = str(o["id"]) == str(chosen) or (not chosen and o["is_default"])
         label = f"{o['name']}（默认）" if o["is_default"] else o["name"]

@@ -4,7 +4,6 @@ services (or the queue's API), and the URLs."""
 from __future__ import annotations
 
 from server.core.tenancy import Ctx
-
 from server.workorders.services import orders
 from tests.inventory.helpers import inbound, outbound
 from tests.logistics import helpers as order_helpers

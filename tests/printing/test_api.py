@@ -206,7 +206,7 @@ async def test_overlay_positions_offset_and_sheets(client, admin, tenant):
     t = await call(client, "POST", URL, admin, body, 201)
     r = await client.get(f"{PRINT}/inbound/{doc_id}?template_id={t['id']}", headers=admin)
     assert r.status_code == 200 and "size: 241mm 140mm; margin: 0;" in r.text
-    assert f'data-key="doc.no" style="left:12mm;top:4mm;width:60mm;' in r.text and no in r.text
+    assert 'data-key="doc.no" style="left:12mm;top:4mm;width:60mm;' in r.text and no in r.text
     assert 'data-key="goods_name" style="left:14mm;top:39mm;' in r.text
     assert r.text.count('class="pr-sheet"') == 1  # one line, one row a sheet
 
