@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from markupsafe import Markup, escape
 
@@ -80,6 +81,7 @@ async def _edit_page(request: Request, template: dict, heading: str) -> Response
         t=template,
         preset=_preset_of(template["paper"]),
         papers=PAPERS,
+        papers_json=json.dumps({code: [w, h] for code, (_, w, h) in PAPERS.items()}),
         doc_types=services.DOC_TYPES,
         modes=services.MODES,
         spec=services.fields(template["doc_type"]),
@@ -178,6 +180,21 @@ class TemplatePages(Controller):
             raise BusinessError("模板文件格式不正确", code="invalid_json", field="file")
         t = await services.import_(ctx_of(request), data)
         return go(f"已导入打印模板 {t['name']}", f"{BASE}/{t['id']}/edit")
+
+    @post("/backgrounds", opt={"perm": P.TEMPLATE["create"]}, include_in_schema=False)
+    async def upload_background(self, request: Request) -> Response:
+        """The designer's form image (a PNG or JPEG scan): its id and URL as JSON."""
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile):
+            raise BusinessError("请选择底图文件", code="required", field="file")
+        raw = await upload.read(services.MAX_BACKGROUND_BYTES + 1)
+        return Response(await services.save_background(ctx_of(request), raw), status_code=201)
+
+    # shown behind an overlay on the print page too: whoever may print may see it
+    @get("/backgrounds/{background_id:int}", opt={"perm": (P.TEMPLATE["view"], *ANY_DOC_READ)}, include_in_schema=False)
+    async def background(self, request: Request, background_id: FromPath[int]) -> Response:
+        content_type, data = await services.background(ctx_of(request), background_id)
+        return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=86400"})
 
     @get("/{template_id:int}/calibration", opt={"perm": P.TEMPLATE["view"]}, include_in_schema=False)
     async def calibration(self, request: Request, template_id: FromPath[int]) -> Response:
