@@ -153,10 +153,13 @@
       var list = line ? block.fields : fields;
       list.push({ key: add.dataset.addField || add.dataset.addLineField, x_mm: 10 + list.length * 5, y_mm: line ? 0 : 10 + list.length * 8,
                   width_mm: 40, font_size_pt: 10, align: "left", bold: false });
-      if (mode.value !== "overlay") { mode.value = "overlay"; card.hidden = false; }
+      if (mode.value !== "overlay") { mode.value = "overlay"; showMode(); }
       draw(); select(box.querySelector('[data-kind="' + (line ? "line" : "field") + '"][data-index="' + (list.length - 1) + '"]')); save();
     });
-    mode.addEventListener("change", function () { card.hidden = mode.value !== "overlay"; draw(); });
+    var source = document.getElementById("t-source");
+    function showMode() { card.hidden = mode.value !== "overlay"; source.hidden = mode.value === "overlay"; }
+    mode.addEventListener("change", function () { showMode(); draw(); });
+    showMode();
     form.addEventListener("change", function (evt) { if (/^paper_/.test(evt.target.name)) draw(); });
     document.getElementById("pr-bg-file").addEventListener("change", function (evt) {
       var file = evt.target.files[0];

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
 from tests.logistics import helpers as order_helpers
+from tests.printing.helpers import png
 
 PX_PER_MM = 96 / 25.4
 
@@ -120,3 +121,86 @@ def test_every_builtin_template_previews(browser, live_server, admin_api):
         width = t["paper"]["width_mm"]
         name = f"print-preview-{t['doc_type']}" + (f"-{width}mm" if t["doc_type"] == "queue_ticket" else "")
         page.locator("#pr-preview").screenshot(path=str(screenshot(page, name).with_name(f"{name}.png")))
+
+
+@pytest.fixture
+async def intake(tenant) -> dict:
+    from tests.workorders.helpers import repairing, wo_world
+
+    w = await wo_world(tenant)
+    return await repairing(tenant, w, (w["lcd_code"], w["screen"], 1), (w["diag_code"], None, 1))
+
+
+def test_design_an_overlay_on_a_form_image(intake, browser, live_server, admin_api, tmp_path):
+    form_image = tmp_path / "form.png"
+    form_image.write_bytes(png(482, 280))  # 241 × 140 mm at 2 px a millimetre
+    page = new_page(browser, live_server, {"width": 1600, "height": 1200})
+    login(page, "admin@ACME")
+    page.goto("/system/print-templates/new?doc_type=closing_receipt")
+    page.fill("#t-name", "套打结单单")
+    page.select_option("#t-mode", value="overlay")
+    page.select_option("#t-paper", value="continuous")
+    page.set_input_files("#pr-bg-file", str(form_image))
+    expect(page.locator("#pr-designer .pr-designer-bg")).to_have_count(1)
+
+    for key in ("doc.no", "doc.customer.name", "doc.goods_name"):
+        page.locator(f'[data-add-field="{key}"]').click()
+    page.locator('[data-add-line-field="repair_code"]').click()
+    designer = page.locator("#pr-designer")
+    origin = designer.bounding_box()
+    scale = origin["width"] / 241  # px a millimetre as the designer is drawn
+    targets = {"doc.no": (150, 12), "doc.customer.name": (30, 30), "doc.goods_name": (30, 40)}
+    for key, (x, y) in targets.items():
+        field = designer.locator(f'.pr-designer-field[data-key="{key}"]:not(.line)')
+        box = field.bounding_box()
+        page.mouse.move(box["x"] + 3, box["y"] + 3)
+        page.mouse.down()
+        page.mouse.move(origin["x"] + x * scale + 3, origin["y"] + y * scale + 3, steps=8)
+        page.mouse.up()
+    band = designer.locator(".pr-designer-band")
+    box = band.bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 200, origin["y"] + 70 * scale + 2, steps=8)
+    page.mouse.up()
+    # nudge: the number 1 mm right and 0.5 mm down with the arrow keys
+    designer.locator('.pr-designer-field[data-key="doc.no"]').click()
+    for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
+        page.keyboard.press(key)
+    expect(page.locator("#pr-selected")).to_contain_text("横 151")
+    screenshot(page, "print-designer", full_page=False)
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(r"/system/print-templates/\d+/edit$"))
+    tid = int(re.search(r"/(\d+)/edit$", page.url).group(1))
+    saved = admin_api.call("GET", f"/api/v1/print-templates/{tid}")
+    assert saved["background_id"] and saved["paper"] == {"width_mm": 241, "height_mm": 140}
+    placed = {f["key"]: (f["x_mm"], f["y_mm"]) for f in saved["fields"]}
+    for key, (x, y) in targets.items():
+        dx, dy = (1, 0.5) if key == "doc.no" else (0, 0)
+        assert abs(placed[key][0] - (x + dx)) <= 0.5 and abs(placed[key][1] - (y + dy)) <= 0.5, (key, placed[key])
+    assert abs(saved["line_block"]["y_mm"] - 70) <= 0.5 and saved["line_block"]["fields"][0]["key"] == "repair_code"
+
+    # complete and close the order, then print it with the design: every box where it was set
+    admin_api.call("POST", f"/api/v1/work-orders/{intake['id']}/complete", json={"repair_result": "repaired"})
+    admin_api.call(
+        "POST",
+        f"/api/v1/work-orders/{intake['id']}/close",
+        json={"closing_method": "onsite", "amount_received": "70", "payment_method": "cash"},
+    )
+    sheet = new_page(browser, live_server, DESKTOP)
+    login(sheet, "admin@ACME")
+    sheet.goto(f"/workorders/{intake['id']}/closing-receipt?template_id={tid}")
+    paper = sheet.locator(".pr-sheet").first
+    o = paper.bounding_box()
+    expect(paper.locator(".pr-background")).to_be_visible()
+    for key, (x, y) in placed.items():
+        b = paper.locator(f'[data-key="{key}"]').bounding_box()
+        assert abs((b["x"] - o["x"]) / PX_PER_MM - x) <= 0.5 and abs((b["y"] - o["y"]) / PX_PER_MM - y) <= 0.5, key
+    expect(paper.locator('[data-key="doc.no"]')).to_have_text(intake["no"])
+    rows = paper.locator('[data-key="repair_code"]')
+    expect(rows).to_have_count(2)
+    line_y = (rows.first.bounding_box()["y"] - o["y"]) / PX_PER_MM
+    assert abs(line_y - (saved["line_block"]["y_mm"] + saved["line_block"]["fields"][0]["y_mm"])) <= 0.5
+    screenshot(sheet, "print-overlay-closing-receipt", full_page=True)
+    sheet.emulate_media(media="print")
+    expect(paper.locator(".pr-background")).to_be_hidden()

@@ -46,3 +46,16 @@ async def make_doc(doc_type: str, tenant: Ctx, client=None, headers=None) -> tup
     q = await queue_world(client, headers)
     ticket = await take(client, q["kiosk_auth"], q["a"]["id"], phone="13800001234")
     return ticket["id"], ticket["no"]
+
+
+def png(width: int, height: int) -> bytes:
+    """A plain grey PNG of `width` × `height` pixels (a stand-in for a scanned form)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xc8" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -4,7 +4,7 @@ line), import of an exported file, the 打印校准页, and the print page with 
 import json
 
 from tests.conftest import csrf, page_login
-from tests.printing.helpers import make_doc
+from tests.printing.helpers import make_doc, png
 
 BASE = "/system/print-templates"
 
@@ -104,3 +104,30 @@ async def test_the_print_page_offers_the_types_templates(client, tenant):
     r = await client.get(f"/print/inbound/{doc_id}")
     assert r.status_code == 200 and no in r.text and "标准入库单（A4）（默认）" in r.text and "简易入库单" in r.text
     assert "data-print-page" in r.text
+
+
+async def test_form_images_are_checked_and_kept_per_tenant(client, tenant, other_tenant):
+    await page_login(client, "admin@ACME")
+    up = await client.post(
+        f"{BASE}/backgrounds", files={"file": ("f.png", png(40, 20), "image/png")}, headers=csrf(client)
+    )
+    assert up.status_code == 201, up.text
+    bg = up.json()
+    assert (bg["width_px"], bg["height_px"]) == (40, 20)
+    image = await client.get(bg["url"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    refused = await client.post(
+        f"{BASE}/backgrounds", files={"file": ("f.svg", svg, "image/svg+xml")}, headers=csrf(client)
+    )
+    assert refused.status_code == 400 and "PNG 或 JPEG" in refused.text
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024 + 10)
+    too_big = await client.post(
+        f"{BASE}/backgrounds", files={"file": ("f.png", big, "image/png")}, headers=csrf(client)
+    )
+    assert too_big.status_code == 400 and "5 MB" in too_big.text
+    client.cookies.clear()
+    await page_login(client, "admin@OTHER")
+    assert (await client.get(bg["url"])).status_code == 404
+    r = await client.post(BASE, data=form(mode="overlay", source="", background_id=str(bg["id"])), headers=csrf(client))
+    assert r.status_code == 400 and "底图不存在" in r.text
