@@ -225,7 +225,7 @@ async def print_answer(ctx: Ctx, doc_type: str, doc_id: int, query: dict) -> Res
     the template select and 【打印】, a kiosk (printing from a hidden frame) only the paper."""
     template_id = query.get("template_id") or None
     if doc_type == DocType.QUEUE_TICKET and not template_id and query.get("width"):
-        template_id = await services.slip_for_width(ctx, int(query["width"]))
+        template_id = await services.slip_for_width(ctx, validate.integer(query["width"], "小票宽度", 20, 300, "width"))
     toolbar = Markup("")
     if ctx.device_id is None:
         toolbar = _toolbar(template_id, await services.choices(ctx, doc_type))

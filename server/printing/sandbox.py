@@ -5,7 +5,9 @@ The Jinja source runs in `ImmutableSandboxedEnvironment` with no loader (`includ
 string), no globals but `range` and `loop` helpers, and only the filters listed here. Every `for`
 loop's iterable is wrapped (by rewriting the parsed template) in a counter that checks the
 deadline, so an endless nest of loops stops; the output is counted as it is produced and capped;
-string repetition and large arguments to string methods are refused before they allocate. The
+text that would outgrow the cap (`*`, `+`, `~`, `%` and `.format` widths, `replace`, `join`,
+large arguments to string methods) is refused before it is built, and every filter's result is
+sized. Names starting with `_` belong to the sandbox. The
 render runs in a worker thread, so the event loop never waits on it.
 
 An error becomes `TemplateProblem(message, line)` in Chinese; the author sees it with the line
@@ -14,6 +16,7 @@ An error becomes `TemplateProblem(message, line)` in Chinese; the author sees it
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import traceback
 from dataclasses import dataclass
@@ -25,7 +28,10 @@ import segno
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2.runtime import markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
+from jinja2.utils import Namespace
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 TEMPLATE_NAME = "print-template"
@@ -33,10 +39,13 @@ MAX_OUTPUT = 2 * 1024 * 1024  # characters of rendered HTML
 MAX_SOURCE = 200_000
 RENDER_SECONDS = 2.0
 MAX_ITERATIONS = 1_000_000  # loop steps in one render, whatever the clock says
-MAX_STRING_ARG = 10_000  # `'x' * n`, `s.ljust(n)`, `center(n)`: n above this is refused
+MAX_STRING_ARG = 10_000
+_WIDE = re.compile(
+    r"\d{5,}"
+)  # a format width or precision of 10,000 or more  # `'x' * n`, `s.ljust(n)`, `center(n)`: n above this is refused
 # the filters an author may use: formatting of values, no reflection, nothing that grows text at will
 SAFE_FILTERS = (
-    "abs capitalize count d default e escape first float format int join last length list lower "
+    "abs capitalize count d default e escape first float int join last length list lower "
     "replace reverse round safe sort string striptags sum title trim truncate unique upper "
     "batch slice map select reject selectattr rejectattr groupby min max dictsort"
 ).split()
@@ -108,17 +117,53 @@ def _qr(value: Any, scale: int = 3) -> Markup:
     return Markup(segno.make(text, error="m").svg_inline(scale=scale, border=1, omitsize=False))
 
 
+def _sized(value: Any) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_OUTPUT:
+        raise _Limit(f"输出超过上限（{MAX_OUTPUT // (1024 * 1024)} MB）")
+    return value
+
+
+def _checked(name: str, fn: Any) -> Any:
+    """A filter whose result may not outgrow the output limit; `replace` is checked before it runs."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if name == "replace" and len(args) >= 3:
+            text, old, new = (
+                (str(a) for a in args[1:4]) if hasattr(args[0], "environment") else (str(a) for a in args[:3])
+            )
+            if old and text.count(old) * len(new) > MAX_OUTPUT:
+                raise _Limit(f"输出超过上限（{MAX_OUTPUT // (1024 * 1024)} MB）")
+        if name == "join":
+            items = [a for a in args if isinstance(a, list | tuple)]
+            seps = [a for a in args[1:] if isinstance(a, str)] + [kwargs.get("d", "")]
+            if items and len(items[0]) * max(len(str(x)) for x in seps) > MAX_OUTPUT:
+                raise _Limit(f"输出超过上限（{MAX_OUTPUT // (1024 * 1024)} MB）")
+        return _sized(fn(*args, **kwargs))
+
+    for attr in ("jinja_pass_arg",):  # keep pass_context / pass_eval_context / pass_environment
+        if hasattr(fn, attr):
+            setattr(run, attr, getattr(fn, attr))
+    return run
+
+
+def _cat(*parts: Any) -> Any:
+    """`a ~ b`: Jinja's own join, refused before it builds text beyond the output limit."""
+    if sum(len(str(p)) for p in parts) > MAX_OUTPUT:
+        raise _Limit(f"输出超过上限（{MAX_OUTPUT // (1024 * 1024)} MB）")
+    return markup_join(parts)
+
+
 class PrintSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, with the checks described above."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
         super().__init__(loader=None, autoescape=True, undefined=StrictUndefined, auto_reload=False, cache_size=0)
-        self.filters = {name: JINJA_FILTERS[name] for name in SAFE_FILTERS}
+        self.filters = {name: _checked(name, JINJA_FILTERS[name]) for name in SAFE_FILTERS}
         self.filters |= {"money": _money, "date": _date, "qr": _qr}
         self.tests = dict(self.tests)
-        self.globals = {"range": safe_range}
+        self.globals = {"range": safe_range, "namespace": Namespace}
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
@@ -135,9 +180,26 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
             ):
                 raise _Limit("重复的文字过长")
             return left * right
+        if operator == "+":
+            if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+                if len(left) + len(right) > MAX_OUTPUT:
+                    raise _Limit(f"输出超过上限（{MAX_OUTPUT // (1024 * 1024)} MB）")
+            return left + right
+        if operator == "%":
+            if isinstance(left, str) and _WIDE.search(left):
+                raise _Limit("格式宽度过大")
+            return left % right
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805  (Jinja's own signature)
+        method = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
+        owner = getattr(method, "__self__", None)
+        if (
+            isinstance(owner, str)
+            and _WIDE.search(owner)
+            and getattr(method, "__name__", "") in ("format", "format_map")
+        ):
+            raise _Limit("格式宽度过大")
         if any(
             isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_STRING_ARG
             for a in (*args, *kwargs.values())
@@ -150,11 +212,27 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
 _ENV = PrintSandbox()
 
 
+class _Guard(NodeTransformer):
+    """Every `for`'s iterable wrapped in `_tick(…)` (a counter that stops a runaway render), every
+    `~` made a call of `_cat` (sized before it joins); names starting with `_` are the sandbox's."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = nodes.Call(nodes.Name("_tick", "load"), [node.iter], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return nodes.Call(nodes.Name("_cat", "load"), list(node.nodes), [], None, None, lineno=node.lineno)
+
+    def visit_Name(self, node: nodes.Name) -> nodes.Node:
+        if node.name.startswith("_"):
+            raise TemplateSyntaxError("以下划线开头的名称不可用", node.lineno, TEMPLATE_NAME)
+        return node
+
+
 def _count_loops(tree: nodes.Template) -> nodes.Template:
-    """Wrap the iterable of every `for` in `_tick(…)`, a counter that stops a runaway render."""
-    for loop in tree.find_all(nodes.For):
-        loop.iter = nodes.Call(nodes.Name("_tick", "load"), [loop.iter], [], None, None, lineno=loop.lineno)
-    return tree
+    return _Guard().visit(tree)
 
 
 def _line_of(exc: BaseException) -> int | None:
@@ -172,6 +250,8 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, TemplateSyntaxError):
         if "no loader" in str(exc).lower():
             return "打印模板不能引用其他文件（include / import / extends）"
+        if exc.message and exc.message.startswith("以下划线"):
+            return exc.message
         return f"模板语法错误：{exc.message}"
     if isinstance(exc, SecurityError):
         return f"不允许访问：{exc}"
@@ -195,7 +275,7 @@ def compile_source(source: str):
     try:
         tree = _count_loops(_ENV.parse(source, TEMPLATE_NAME, f"<{TEMPLATE_NAME}>"))
         code = _ENV.compile(tree, TEMPLATE_NAME, f"<{TEMPLATE_NAME}>")
-        return _ENV.template_class.from_code(_ENV, code, {"range": safe_range}, None)
+        return _ENV.template_class.from_code(_ENV, code, dict(_ENV.globals), None)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(_message(exc), exc.lineno) from None
 
@@ -215,7 +295,7 @@ def render_sync(source: str, data: dict, seconds: float = RENDER_SECONDS) -> str
     out: list[str] = []
     size = 0
     try:
-        for chunk in template.generate({**data, "_tick": tick}):
+        for chunk in template.generate({**data, "_tick": tick, "_cat": _cat}):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise _Limit(f"输出超过上限（{MAX_OUTPUT // (1024 * 1024)} MB）")

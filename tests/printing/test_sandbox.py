@@ -60,6 +60,26 @@ def test_a_100_mb_output_is_refused_before_it_is_made():
     assert "指数" in problem("{{ 9 ** 99999999 }}").message
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ '%0100000000d' % 1 }}",
+        "{{ '{:>100000000}'.format(1) }}",
+        "{{ ('x' * 10000) | replace('x', 'x' * 10000) }}",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        "{% set ns = namespace(s=[1]) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        "{{ (doc.lines * 5000) | join('x' * 10000) }}",
+    ],
+)
+def test_text_that_would_grow_past_the_limit_is_refused_before_it_is_built(source):
+    assert any(w in problem(source).message for w in ("上限", "过大", "过长"))
+
+
+def test_names_of_the_sandbox_itself_are_refused():
+    assert "下划线" in problem("{{ _tick }}").message
+
+
 def test_recursion_is_refused():
     assert "递归" in problem("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}").message
 
