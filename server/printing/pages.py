@@ -20,7 +20,7 @@ from server.core.forms import form_data, saved
 from server.core.pagination import PageParams
 from server.core.permissions import any_of
 from server.core.tenancy import Ctx
-from server.core.web import ctx_of, render
+from server.core.web import ctx_of, htmx_target, render
 from server.printing import builtin, services
 from server.printing import permissions as P
 from server.printing.api import ANY_DOC_READ, DOC_READ, html
@@ -100,6 +100,7 @@ class TemplatePages(Controller):
         return render(
             request,
             "printing/templates.html",
+            block="rows" if htmx_target(request) == "rows" else None,
             title="打印模板",
             page=found,
             filters={"doc_type": doc_type},

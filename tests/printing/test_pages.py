@@ -35,6 +35,8 @@ async def test_list_new_create_edit(client, tenant):
     await page_login(client, "admin@ACME")
     r = await client.get(BASE)
     assert r.status_code == 200 and "标准受理单（A4）" in r.text and "排队小票（58 毫米）" in r.text
+    rows = await client.get(f"{BASE}?doc_type=queue_ticket", headers={"hx-request": "true", "hx-target": "rows"})
+    assert "排队小票（58 毫米）" in rows.text and "标准受理单" not in rows.text and "<html" not in rows.text
     r = await client.get(f"{BASE}/new?doc_type=order")
     assert r.status_code == 200 and 'name="source"' in r.text and "doc.parent_org_name" in r.text
     r = await client.post(BASE, data=form(), headers=csrf(client))
