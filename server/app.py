@@ -40,6 +40,8 @@ from server.logistics import api as logistics_api
 from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
+from server.printing import api as printing_api
+from server.printing import pages as printing_pages
 from server.queue import api as queue_api
 from server.queue import pages as queue_pages
 from server.queue.services import devices as queue_devices
@@ -180,6 +182,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *queue_pages.ROUTES,
             *workorders_api.ROUTES,
             *workorders_pages.ROUTES,
+            *printing_api.ROUTES,
+            *printing_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

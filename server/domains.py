@@ -19,6 +19,8 @@ from server.masterdata import permissions as _masterdata_permissions  # noqa: F4
 from server.masterdata.services import dictionaries as _dictionaries  # noqa: F401  (seeds new tenants)
 from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goods types)
 from server.masterdata.services import warehouses as _warehouses  # noqa: F401  (what uses an org)
+from server.printing import permissions as _printing_permissions  # noqa: F401
+from server.printing import services as _printing  # noqa: F401  (seeds new tenants)
 from server.queue import permissions as _queue_permissions  # noqa: F401
 from server.queue.services import setup as _queue_setup  # noqa: F401  (live topics)
 from server.system import permissions as _system_permissions  # noqa: F401
@@ -35,6 +37,7 @@ APP_REGISTRY = AppRegistry(
         "server.queue.piccolo_app",
         "server.workorders.piccolo_app",
         "server.logistics.piccolo_app",
+        "server.printing.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

@@ -119,3 +119,25 @@ async def hold(table: Any, ids: list[int]) -> set[int]:
     if not db.is_sqlite():
         query = query.lock_rows("KEY SHARE", of=(table,))
     return set(ids) - {r["id"] for r in await query if r["status"] == RowStatus.ACTIVE}
+
+
+# --- printing a document ------------------------------------------------------------------------
+# Work orders, logistics, inventory and the queue keep their print URLs, but the page comes from
+# the tenant's print template, which lives in printing, a domain above them. Printing registers
+# the renderer: (ctx, doc_type, doc_id, query) → the whole HTTP answer (the print page, or a plain
+# page saying the template is broken).
+
+Printer = Callable[[Ctx, str, int, dict], Awaitable[Any]]
+_printer: list[Printer] = []
+
+
+def prints_documents(fn: Printer) -> Printer:
+    _printer[:] = [fn]
+    return fn
+
+
+async def print_document(ctx: Ctx, doc_type: str, doc_id: int, query: dict) -> Any:
+    """The print page of a document (`query`: the request's `template_id`, a slip's `width`)."""
+    if not _printer:
+        raise RuntimeError("printing is not wired (server.domains imports it)")
+    return await _printer[0](ctx, doc_type, doc_id, query)

@@ -301,12 +301,15 @@ async def test_print_view_is_a_standalone_a4_page(client, tenant, w):
     page = await client.get(f"{BASE['inbound']}/{doc['id']}/print")
     assert page.status_code == 200 and page.text.startswith("<!doctype html>")
     assert (
-        '<link rel="stylesheet" href="/static/css/print.css">' in page.text
+        '<link rel="stylesheet" href="/static/css/print_page.css">' in page.text
         and 'class="sidebar"' not in page.text
         and "/static/css/app.css" not in page.text
     )
-    sheet = await client.get("/static/css/print.css")  # its own sheet: the CSP allows no inline <style>
-    assert sheet.status_code == 200 and "@page { size: A4;" in sheet.text
+    # printed with the tenant's default template (printing): the paper in mm, the template's own
+    # <style> allowed on this page alone, its scripts still only ours
+    assert "@page { size: 210mm 297mm;" in page.text and "标准入库单（A4）（默认）" in page.text
+    assert "style-src 'self' 'unsafe-inline'" in page.headers["content-security-policy"]
+    assert "script-src 'self';" in page.headers["content-security-policy"]
     assert doc["no"] in page.text and "iPhone 15 屏幕" in page.text and "合计（2 行）" in page.text
     assert ">12<" in page.text and "1001.0000" in page.text and "仓管员：" in page.text
     assert (await client.get(f"{BASE['inbound']}/99999/print")).status_code == 404

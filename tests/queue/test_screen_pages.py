@@ -136,13 +136,15 @@ async def test_printable_ticket(client, admin, w):
     wide = await client.get(base)
     assert wide.status_code == 200
     html = wide.text
-    assert 'class="q-ticket-page q-ticket-w80"' in html and "q-screen" not in html
+    # from the tenant's slip template of that width (printing): an 80 mm roll unless asked
+    assert "size: 80mm 110mm" in html and "q-screen" not in html
     assert 'class="q-ticket-no">A001<' in html and "维修" in html and "艾克米维修总部" in html
     assert "前面还有 0 人" in html and "请留意叫号屏与语音提示" in html
     assert "139****5678" in html and "13912345678" not in html
     assert re.search(r"取号时间</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d<", html)
     narrow = await client.get(f"{base}?width=58")
-    assert narrow.status_code == 200 and 'class="q-ticket-page q-ticket-w58"' in narrow.text
+    assert narrow.status_code == 200 and "size: 58mm 100mm" in narrow.text
+    assert 'class="q-ticket-no">A001<' in narrow.text
     notice(await client.get(f"{base}?width=100"), 400, "小票宽度只能是 58 或 80")
     notice(await client.get(f"{kiosk_url(w)}/tickets/99999999/print"), 404, "排队号不存在")
     # the TV's token does not print, nor does a revoked kiosk

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from server.core.clock import now
+from server.core import hooks
 from server.core.doc_controllers import DocPages, go
 from server.core.documents import DocStatus
 from server.core.forms import form_data, saved
@@ -117,8 +117,8 @@ class StockDocPages(DocPages):
 
     @get("/{doc_id:int}/print", opt={"action": "view"}, include_in_schema=False)
     async def print_view(self, request: Request, doc_id: FromPath[int]) -> Response:
-        doc = await documents.get(ctx_of(request), self.kind, doc_id)
-        return render(request, "inventory/print.html", doc=doc, printed_at=now(), **self.common())
+        """The document printed with the tenant's template (printing)."""
+        return await hooks.print_document(ctx_of(request), self.kind, doc_id, dict(request.query_params))
 
     @post("/{doc_id:int}/lines/delete", opt={"action": "create"}, include_in_schema=False)
     async def delete_lines(self, request: Request, doc_id: FromPath[int]) -> Response:

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from server.core.clock import now
+from server.core import hooks
 from server.core.doc_controllers import DocPages, go
 from server.core.forms import form_data, form_rows, list_query, query_string, saved
 from server.core.pagination import Page
@@ -153,9 +153,8 @@ class ShipmentPages(DocPages):
 
     @get("/{doc_id:int}/print", opt={"action": "view"}, include_in_schema=False)
     async def print_view(self, request: Request, doc_id: FromPath[int]) -> Response:
-        """The packing list (装箱单), A4."""
-        doc = await shipments.get(ctx_of(request), self.kind, doc_id)
-        return render(request, "logistics/shipment_print.html", doc=doc, printed_at=now(), **self.common())
+        """The packing list (装箱单), printed with the tenant's template."""
+        return await hooks.print_document(ctx_of(request), "shipment", doc_id, dict(request.query_params))
 
 
 class ReceivingPages(Controller):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from litestar import MediaType, Request, Response, get, post
 from litestar.params import FromPath
 
-from server.core import clock
+from server.core import clock, hooks
 from server.core.errors import BusinessError, Forbidden, Unauthorized
 from server.core.forms import form_data
 from server.core.tenancy import Ctx
@@ -130,20 +130,14 @@ async def kiosk_take(request: Request, token: FromPath[str]) -> Response:
 
 @get("/queue/kiosk/{token:str}/tickets/{ticket_id:int}/print", opt=PUBLIC, include_in_schema=False)
 async def ticket_print(request: Request, token: FromPath[str], ticket_id: FromPath[int]) -> Response:
-    """The slip for a 58 mm or 80 mm receipt roll (`?width=`, default 80)."""
+    """The slip for a 58 mm or 80 mm receipt roll (`?width=`, default 80), from the tenant's
+    queue slip template of that width (printing)."""
 
     async def answer(ctx: Ctx) -> Response:
         width = request.query_params.get("width", "80")
         if width not in RECEIPT_WIDTHS:
             raise BusinessError("小票宽度只能是 58 或 80（毫米）", code="invalid_width")
-        ticket = await tickets.receipt(ctx, ticket_id)
-        return render(
-            request,
-            "queue/ticket_print.html",
-            ticket=ticket,
-            width=width,
-            phone=tickets.masked_phone(ticket["phone"]),
-        )
+        return await hooks.print_document(ctx, "queue_ticket", ticket_id, {"width": width})
 
     return await _screen(request, token, DeviceKind.KIOSK, answer)
 

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
-from server.core import validate
+from server.core import hooks, validate
 from server.core.errors import BusinessError, FieldErrors
 from server.core.forms import form_data, form_rows
 from server.core.tenancy import Ctx
@@ -147,11 +147,8 @@ class IntakePages(Controller):
 
     @get("/{order_id:int}/receipt", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)
     async def receipt(self, request: Request, order_id: FromPath[int]) -> Response:
-        """The intake receipt, plain HTML to print (receipt templates come with printing)."""
-        ctx = ctx_of(request)
-        order = await orders.get(ctx, order_id)
-        names = dictionaries.names(await dictionaries.by_kind(ctx, INTAKE_KINDS))
-        return render(request, "workorders/receipt.html", order=order, names=names)
+        """The intake receipt, printed with the tenant's template (printing, `?template_id=`)."""
+        return await hooks.print_document(ctx_of(request), "intake_receipt", order_id, dict(request.query_params))
 
 
 ROUTES = [IntakePages]

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from server.core import hooks
 from server.core.errors import FieldErrors
 from server.core.forms import form_data, page_params, query_string
 from server.core.tenancy import Ctx
@@ -219,11 +220,8 @@ class OrderPages(Controller):
 
     @get("/{order_id:int}/closing-receipt", opt={"perm": P.VIEW}, include_in_schema=False)
     async def closing_receipt(self, request: Request, order_id: FromPath[int]) -> Response:
-        """The closing receipt (结单单), plain HTML to print like the intake receipt."""
-        ctx = ctx_of(request)
-        order = await orders.closed(ctx, order_id)
-        names = dictionaries.names(await dictionaries.by_kind(ctx, KINDS))
-        return render(request, "workorders/closing_receipt.html", order=order, names=names)
+        """The closing receipt (结单单), printed with the tenant's template like the intake receipt."""
+        return await hooks.print_document(ctx_of(request), "closing_receipt", order_id, dict(request.query_params))
 
     @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
     async def cancel(self, request: Request, order_id: FromPath[int]) -> Response:
