@@ -93,6 +93,21 @@ async def in_transit(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> dict
     return found
 
 
+# --- the landing page -----------------------------------------------------------------------------
+# Home (system) sits below the domain whose page a user lands on after login (【看板】 for
+# managers); that domain registers its page and the permission that sends a user there.
+_landings: list[tuple[str, str]] = []
+
+
+def landing(url: str, permission: str) -> None:
+    """Users holding `permission` land on `url` instead of the plain home page."""
+    _landings.append((url, permission))
+
+
+def landing_for(ctx: Ctx) -> str | None:
+    return next((url for url, code in _landings if ctx.can(code)), None)
+
+
 # --- a delete and the writers that would use the row, one after the other ----------------------
 # "Is it used?" and the soft delete are two statements: on PostgreSQL a stock move or a document
 # for the row could commit between them (a deleted warehouse holding stock). The delete locks the
