@@ -73,9 +73,7 @@ async def board_world(hq: Ctx, client: AsyncTestClient, admin: dict) -> dict:
     async with atomic():
         await ledger.freeze(hq, s2["id"], 95_0000, ledger.DocRef("test", "T1"))
 
-    shipped = await shipment(
-        hq, "distribution", w["general"], (w["battery"], 1), to_org_id=b2["id"], step="confirm"
-    )
+    shipped = await shipment(hq, "distribution", w["general"], (w["battery"], 1), to_org_id=b2["id"], step="confirm")
     return w | {
         "b2": b2["id"],
         "s2": s2["id"],

@@ -53,9 +53,9 @@ async def test_every_figure_equals_its_list(client, tenant, admin):
     by_tech = {t["technician_id"]: t["count"] for t in d["completed_by_technician"]}
     assert by_tech == {w["t1"].user_id: 2, w["t2"].user_id: 1}
     assert [t["technician_name"] for t in d["completed_by_technician"]] == ["tech1", "tech2"]
-    for tech_id, count in by_tech.items():
+    for tech_id, n in by_tech.items():
         url = f"{WO}?technician_id={tech_id}&repaired_from={today}&repaired_to={today}{org}"
-        assert count == await total(client, admin, url)
+        assert n == await total(client, admin, url)
 
     # the 30-day trend, every day of it
     assert len(d["trend"]) == 30 and d["trend"][-1]["day"] == today
