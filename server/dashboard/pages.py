@@ -12,6 +12,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 from markupsafe import Markup
 
+from server.core import hooks
 from server.core.errors import BusinessError, Forbidden, Unauthorized
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, render
@@ -41,8 +42,8 @@ def _board_url(org_id: Any) -> str:
     return f"/dashboard/board?org_id={org_id}" if org_id else "/dashboard/board"
 
 
-@get("/dashboard", opt={"perm": P.VIEW}, include_in_schema=False)
-async def page(request: Request) -> Response:
+async def board_page(request: Request) -> Response:
+    """The board: at /dashboard, and at / for whoever holds it (the managers' landing page)."""
     ctx = ctx_of(request)
     org_id = request.query_params.get("org_id", "")
     data = await services.board(ctx, org_id or None)
@@ -54,6 +55,14 @@ async def page(request: Request) -> Response:
         chosen=org_id,
         **_context(data, _board_url(org_id), tv=False),
     )
+
+
+@get("/dashboard", opt={"perm": P.VIEW}, include_in_schema=False)
+async def page(request: Request) -> Response:
+    return await board_page(request)
+
+
+hooks.landing(P.VIEW, board_page)
 
 
 @get("/dashboard/board", opt={"perm": P.VIEW}, include_in_schema=False)

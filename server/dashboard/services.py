@@ -9,12 +9,10 @@ import dataclasses
 from typing import Any
 
 import realtime
-from server.core import hooks
 from server.core.clock import now
 from server.core.tenancy import Ctx
 from server.credit import permissions as credit_p
 from server.credit.services import ledger
-from server.dashboard import permissions as P
 from server.inventory import permissions as inventory_p
 from server.inventory.services import stock
 from server.logistics import permissions as logistics_p
@@ -30,7 +28,6 @@ from server.workorders.services import figures
 TOPICS = ("workorders", "queue", "stock", "credit", "shipments")
 BOARD_DEVICE = DeviceKind.BOARD  # 看板屏
 realtime.device_hears(BOARD_DEVICE, TOPICS)
-hooks.landing("/dashboard", P.VIEW)  # managers (who hold the board) land on it after login
 
 # section -> the permission of the list it summarises
 SECTIONS = {

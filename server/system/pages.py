@@ -182,9 +182,9 @@ async def home(request: Request) -> Response:
     """The plain home page, or the landing page a domain gives the user's permissions (【看板】
     for managers); `?home=1` shows the plain one anyway."""
     ctx = ctx_of(request)
-    target = hooks.landing_for(ctx)
-    if target and not request.query_params.get("home"):
-        return redirect(request, target)
+    view = hooks.landing_for(ctx)
+    if view and not request.query_params.get("home"):
+        return await view(request)
     stats = {}
     if ctx.can(P.ORG_VIEW):
         stats["orgs"] = (await orgs.search(ctx, status=RowStatus.ACTIVE, params=PageParams(1, 1))).total

@@ -36,6 +36,7 @@
 
   // --- charts -----------------------------------------------------------------------------------
   var big = isTv ? 22 : 12;
+  var fg = isTv ? "#e5e7eb" : "#374151";
   function chart(id) {
     var el = document.getElementById(id);
     if (!el || !window.echarts) return null;
@@ -54,13 +55,14 @@
     if (status && d.by_status) {
       status.setOption({
         animation: !isTv,
-        textStyle: {fontSize: big},
+        textStyle: {fontSize: big, color: fg},
         grid: {left: 8, right: 16, top: 16, bottom: 8, containLabel: true},
-        xAxis: {type: "category", data: d.by_status.map(function (s) { return s.label; }), axisLabel: {fontSize: big}},
-        yAxis: {type: "value", minInterval: 1, axisLabel: {fontSize: big}},
+        xAxis: {type: "category", data: d.by_status.map(function (s) { return s.label; }),
+                axisLabel: {fontSize: isTv ? 17 : big, color: fg, interval: 0}},
+        yAxis: {type: "value", minInterval: 1, axisLabel: {fontSize: big, color: fg}},
         tooltip: {trigger: "axis"},
         series: [{type: "bar", name: "工单", data: d.by_status.map(function (s) { return s.count; }),
-                  label: {show: true, position: "top", fontSize: big}, itemStyle: {color: "#2f6fec"}}]
+                  label: {show: true, position: "top", fontSize: big, color: fg}, itemStyle: {color: "#2f6fec"}}]
       });
       status.off("click");
       status.on("click", function (p) {
@@ -72,12 +74,12 @@
     if (trend && d.trend) {
       trend.setOption({
         animation: !isTv,
-        textStyle: {fontSize: big},
-        legend: {data: ["受理", "完工"], textStyle: {fontSize: big}},
+        textStyle: {fontSize: big, color: fg},
+        legend: {top: 0, left: "center", data: ["受理", "完工"], textStyle: {fontSize: big, color: fg}},
         grid: {left: 8, right: 16, top: 36, bottom: 8, containLabel: true},
         tooltip: {trigger: "axis"},
-        xAxis: {type: "category", data: d.trend.map(function (t) { return t.day.slice(5); }), axisLabel: {fontSize: big}},
-        yAxis: {type: "value", minInterval: 1, axisLabel: {fontSize: big}},
+        xAxis: {type: "category", data: d.trend.map(function (t) { return t.day.slice(5); }), axisLabel: {fontSize: big, color: fg}},
+        yAxis: {type: "value", minInterval: 1, axisLabel: {fontSize: big, color: fg}},
         series: [
           {type: "line", name: "受理", smooth: true, data: d.trend.map(function (t) { return t.intake; }), itemStyle: {color: "#2f6fec"}},
           {type: "line", name: "完工", smooth: true, data: d.trend.map(function (t) { return t.completed; }), itemStyle: {color: "#1f9d55"}}
@@ -94,11 +96,13 @@
       var accounts = d.credit.accounts;
       credit.setOption({
         animation: !isTv,
-        textStyle: {fontSize: big},
+        title: {show: accounts.length === 0, text: "没有下级额度账户", left: "center", top: "middle",
+                textStyle: {fontSize: big + 2, fontWeight: "normal", color: isTv ? "#94a3b8" : "#9ca3af"}},
+        textStyle: {fontSize: big, color: fg},
         grid: {left: 8, right: 24, top: 8, bottom: 8, containLabel: true},
         tooltip: {trigger: "axis"},
-        xAxis: {type: "value", axisLabel: {fontSize: big}},
-        yAxis: {type: "category", inverse: true, data: accounts.map(function (a) { return a.org_name; }), axisLabel: {fontSize: big}},
+        xAxis: {type: "value", axisLabel: {fontSize: big, color: fg}},
+        yAxis: {type: "category", inverse: true, data: accounts.map(function (a) { return a.org_name; }), axisLabel: {fontSize: big, color: fg}},
         series: [{type: "bar", name: "可用额度", data: accounts.map(function (a) {
           return {value: Number(a.available), itemStyle: {color: a.low ? "#d64545" : "#1f9d55"}};
         })}]
