@@ -52,10 +52,25 @@ async def overdue(ctx: Ctx, longest: int = LONGEST) -> dict:
     """SLA red (the list's `sla=red`, the same bounds): how many, and the ones longest in their
     status, as the list shows them with `sort=urgency`."""
     limits = limits_of(await settings(ctx))
-    where = _visible(ctx) & _sla_where(Sla.RED, limits)
-    count = await WorkOrder.count().where(where)
-    rows = await _reading(brief=True).where(where).order_by(WorkOrder.status_at, WorkOrder.id).limit(longest)
     at = now()
+    count = await WorkOrder.count().where(_visible(ctx) & _sla_where(Sla.RED, limits, at))
+    # the longest: the first few of each timed status in its (tenant, status, status_at) index
+    # order, then those few sorted — not every red order read and sorted
+    firsts = None
+    for status, limit in limits.items():
+        if not limit:
+            continue
+        first = (
+            WorkOrder.select(WorkOrder.id)
+            .where(_visible(ctx) & _sla_where(Sla.RED, {status: limit}, at))
+            .order_by(WorkOrder.status_at, WorkOrder.id)
+            .limit(longest)
+        )
+        firsts = WorkOrder.id.is_in(first) if firsts is None else firsts | WorkOrder.id.is_in(first)
+    rows = []
+    if firsts is not None:
+        query = _reading(brief=True).where(_visible(ctx) & firsts)
+        rows = await query.order_by(WorkOrder.status_at, WorkOrder.id).limit(longest)
     items = [o | {"minutes": int((at - o["status_at"]).total_seconds() // 60)} for o in _brief(rows, limits)]
     return {"count": count, "longest": items}
 
@@ -68,7 +83,9 @@ async def completed_by_technician(ctx: Ctx) -> list[dict]:
     rows = (
         await WorkOrder.select(WorkOrder.technician_id, NAMES[1], Count(WorkOrder.id, alias="n"))
         .where(_visible(ctx) & (WorkOrder.repaired_at >= start))
-        .group_by(WorkOrder.technician_id)
+        # `+technician_id` first: SQLite would otherwise walk the whole technician index for the
+        # grouping's order instead of today's few rows by (tenant, repaired_at)
+        .group_by(QueryString('+"wo_order"."technician_id"'), WorkOrder.technician_id)
     )
     out = [
         {"technician_id": r["technician_id"], "technician_name": r["technician_name"] or "未派工", "count": r["n"]}
@@ -77,32 +94,35 @@ async def completed_by_technician(ctx: Ctx) -> list[dict]:
     return sorted(out, key=lambda r: (-r["count"], r["technician_name"]))
 
 
-def _buckets(column: str, starts: list[datetime]) -> list:
-    """One SUM per day: orders whose `column` falls in that day (one statement for the period)."""
-    out = []
-    for i, start in enumerate(starts[:-1]):
-        out.append(
-            QueryString(
-                f'SUM(CASE WHEN "wo_order"."{column}" >= {{}} AND "wo_order"."{column}" < {{}} THEN 1 ELSE 0 END)',
-                start,
-                starts[i + 1],
-            ).as_alias(f"d{i}")
-        )
-    return out
+def _day_of(ctx: Ctx, column: str) -> QueryString:
+    """The tenant-local date of a timestamp column, in SQL. SQLite has no time zones: the zone's
+    offset now (exact for a zone without daylight saving time, such as China's)."""
+    if WorkOrder._meta.db.engine_type == "sqlite":
+        offset = int(now().astimezone(ZoneInfo(ctx.tz)).utcoffset().total_seconds() // 60)
+        return QueryString(f"""date("wo_order"."{column}", '{offset:+d} minutes')""")
+    return QueryString(f'date("wo_order"."{column}" AT TIME ZONE {{}})', ctx.tz)
 
 
 async def trend(ctx: Ctx, days: int = TREND_DAYS) -> list[dict]:
     """Intake and completions (维修完毕) per tenant-local day for the last `days` days, today
     last: the list with date_from = date_to = that day (intake) or repaired_from = repaired_to
-    (completions)."""
+    (completions). One grouped statement for each, over the (tenant, date) index's range."""
     today = local_today(ctx)
     dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
-    starts = [day_start(ctx, d) for d in [*dates, today + timedelta(days=1)]]
-    out = {"created_at": [0] * days, "repaired_at": [0] * days}
+    start = day_start(ctx, dates[0])
+    per_day: dict[str, dict[str, int]] = {"created_at": {}, "repaired_at": {}}
     for column, field in (("created_at", WorkOrder.created_at), ("repaired_at", WorkOrder.repaired_at)):
-        row = await WorkOrder.select(*_buckets(column, starts)).where(_visible(ctx) & (field >= starts[0])).first()
-        out[column] = [int((row or {}).get(f"d{i}") or 0) for i in range(days)]
+        rows = (
+            await WorkOrder.select(_day_of(ctx, column).as_alias("day"), Count(WorkOrder.id, alias="n"))
+            .where(_visible(ctx) & (field >= start))
+            .group_by(QueryString("1"))  # the day (its expression once: PostgreSQL's parameters differ)
+        )
+        per_day[column] = {str(r["day"]): r["n"] for r in rows}
     return [
-        {"day": d.isoformat(), "intake": out["created_at"][i], "completed": out["repaired_at"][i]}
-        for i, d in enumerate(dates)
+        {
+            "day": d.isoformat(),
+            "intake": per_day["created_at"].get(d.isoformat(), 0),
+            "completed": per_day["repaired_at"].get(d.isoformat(), 0),
+        }
+        for d in dates
     ]

@@ -341,9 +341,10 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
     return where
 
 
-def _sla_where(sla: str, limits: dict):
-    """The orders of one SLA colour, as bounds on `status_at` per timed status."""
-    at = now()
+def _sla_where(sla: str, limits: dict, at: datetime | None = None):
+    """The orders of one SLA colour (at `at`, default now), as bounds on `status_at` per timed
+    status."""
+    at = at or now()
     timed = [s for s in S if limits.get(s)]
     parts = []
     for s in timed:
