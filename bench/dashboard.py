@@ -58,9 +58,11 @@ async def seed_goods(url: str, n_goods: int, rng: random.Random) -> dict:
 
     db.configure(url)
     ctx = await tenants.platform_ctx("DEMO")
-    category = await TreeNode.select(TreeNode.id).where(
-        (TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == "category")
-    ).first()
+    category = (
+        await TreeNode.select(TreeNode.id)
+        .where((TreeNode.tenant_id == ctx.tenant_id) & (TreeNode.kind == "category"))
+        .first()
+    )
     warehouse = await Warehouse.select(Warehouse.id).where(Warehouse.tenant_id == ctx.tenant_id).first()
     top = (await Goods.select(Goods.id).order_by(Goods.id, ascending=False).first())["id"]
     region = await Org.select(Org.id).where((Org.tenant_id == ctx.tenant_id) & (Org.depth == 2)).first()
