@@ -27,6 +27,7 @@ _plugin: ChannelsPlugin | None = None
 _prefix = ""  # Redis pub/sub channels are global to the server: a deployment prefixes its own
 _topics: dict[str, tuple[tuple[str, ...], bool]] = {}  # topic -> (any of these permissions, tenant-wide?)
 _device_topics: set[str] = set()  # org topics that an org's devices also hear
+_kind_topics: dict[str, set[str]] = {}  # device kind -> org topics it hears for its org's subtree
 _last_id = 0
 
 
@@ -53,12 +54,20 @@ def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozens
     return names
 
 
-def device_channels(tenant_id: int, org_id: int, device_id: int) -> list[str]:
-    """What a device hears: its own notices, its org's (closed when the org is disabled), and
-    the device topics of exactly its org."""
-    return [device_channel(tenant_id, device_id), members_channel(tenant_id, org_id)] + [
-        exact_org_channel(tenant_id, org_id, name) for name in sorted(_device_topics)
-    ]
+def device_hears(kind: str, topics: tuple[str, ...]) -> None:
+    """Devices of `kind` (a wall board) also hear these org topics for their org's whole subtree,
+    as a person of that org holding the topics' permissions would."""
+    _kind_topics.setdefault(kind, set()).update(topics)
+
+
+def device_channels(tenant_id: int, org_id: int, device_id: int, kind: str = "") -> list[str]:
+    """What a device hears: its own notices, its org's (closed when the org is disabled), the
+    device topics of exactly its org, and the subtree topics its kind hears (`device_hears`)."""
+    return (
+        [device_channel(tenant_id, device_id), members_channel(tenant_id, org_id)]
+        + [exact_org_channel(tenant_id, org_id, name) for name in sorted(_device_topics)]
+        + [org_channel(tenant_id, org_id, name) for name in sorted(_kind_topics.get(kind, ()))]
+    )
 
 
 def org_channel(tenant_id: int, org_id: int, topic_name: str) -> str:

@@ -63,7 +63,7 @@ async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> 
         await socket.close(code=CLOSE_UNAUTHORIZED, reason="unauthorized")
         return
     if ctx.device_id is not None:
-        names = realtime.device_channels(ctx.tenant_id, ctx.org_id, ctx.device_id)
+        names = realtime.device_channels(ctx.tenant_id, ctx.org_id, ctx.device_id, ctx.device_kind)
     else:
         names = realtime.channels_for(ctx.tenant_id, ctx.org_id, ctx.user_id, ctx.permissions)
 

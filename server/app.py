@@ -34,6 +34,8 @@ from server.core.throttle import REDIS_TIMEOUTS
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
 from server.credit import pages as credit_pages
+from server.dashboard import api as dashboard_api
+from server.dashboard import pages as dashboard_pages
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.logistics import api as logistics_api
@@ -54,7 +56,7 @@ from server.workorders import pages as workorders_pages
 
 SESSION_MAX_AGE = 12 * 3600
 # Requests with no ambient credential to forge: a kiosk's carry its token in the URL.
-CSRF_EXEMPT = ["^/static/", "^/ws", "^/api/v1/auth/token$", "^/queue/(kiosk|tv)/"]
+CSRF_EXEMPT = ["^/static/", "^/ws", "^/api/v1/auth/token$", "^/queue/(kiosk|tv)/", "^/dashboard/tv/"]
 
 
 @get("/healthz", opt={"public": True}, include_in_schema=False)
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *workorders_pages.ROUTES,
             *printing_api.ROUTES,
             *printing_pages.ROUTES,
+            *dashboard_api.ROUTES,
+            *dashboard_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

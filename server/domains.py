@@ -9,6 +9,8 @@ from server.credit import permissions as _credit_permissions  # noqa: F401
 from server.credit import usage as _credit_usage  # noqa: F401  (what uses an org)
 from server.credit.services import documents as _credit_documents  # noqa: F401  (live topics)
 from server.credit.services import ledger as _ledger  # noqa: F401  (live topics)
+from server.dashboard import permissions as _dashboard_permissions  # noqa: F401
+from server.dashboard import services as _dashboard  # noqa: F401  (what a board device hears; the landing page)
 from server.inventory import permissions as _inventory_permissions  # noqa: F401
 from server.inventory import usage as _inventory_usage  # noqa: F401  (what uses goods, warehouses, orgs)
 from server.inventory.services import documents as _documents  # noqa: F401  (live topics)

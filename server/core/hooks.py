@@ -93,6 +93,23 @@ async def in_transit(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> dict
     return found
 
 
+# --- the landing page -----------------------------------------------------------------------------
+# Home (system) sits below the domain whose page a user lands on (【看板】 for managers): that
+# domain registers the permission that sends a user there and the page's handler, which answers
+# `/` itself (no redirect: `/` stays the address a session opens).
+LandingView = Callable[[Any], Awaitable[Any]]
+_landings: list[tuple[str, LandingView]] = []
+
+
+def landing(permission: str, view: LandingView) -> None:
+    """Users holding `permission` see `view(request)` at `/` instead of the plain home page."""
+    _landings.append((permission, view))
+
+
+def landing_for(ctx: Ctx) -> LandingView | None:
+    return next((view for code, view in _landings if ctx.can(code)), None)
+
+
 # --- a delete and the writers that would use the row, one after the other ----------------------
 # "Is it used?" and the soft delete are two statements: on PostgreSQL a stock move or a document
 # for the row could commit between them (a deleted warehouse holding stock). The delete locks the

@@ -46,7 +46,7 @@ DevicePage = page_type(DeviceOut)
 TicketPage = page_type(TicketOut)
 # an org's services and counters are read by the pages of 叫号, 排队统计 and 排队设置 alike
 VIEW = (P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW)
-KINDS = tuple(DeviceKind)  # the kiosk's buttons and the TV's board show the org's services
+KINDS = (DeviceKind.KIOSK, DeviceKind.TV)  # the kiosk's buttons and the TV's board show the org's services
 
 
 def _all(out, rows: list[dict]) -> dict:

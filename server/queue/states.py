@@ -34,14 +34,16 @@ QUEUED = (TicketStatus.WAITING, *AT_COUNTER)
 
 
 class DeviceKind(StrEnum):
-    """A queue device: the kiosk customers take tickets at, the TV that shows and says the calls."""
+    """A device of an org: the kiosk customers take tickets at, the TV that shows and says the
+    calls, and the wall board showing the org's 【看板】 (server.dashboard)."""
 
     KIOSK = "kiosk"
     TV = "tv"
+    BOARD = "board"
 
     @property
     def label(self) -> str:
         return DEVICE_LABELS[self]
 
 
-DEVICE_LABELS = {DeviceKind.KIOSK: "取号机", DeviceKind.TV: "叫号屏"}
+DEVICE_LABELS = {DeviceKind.KIOSK: "取号机", DeviceKind.TV: "叫号屏", DeviceKind.BOARD: "看板屏"}

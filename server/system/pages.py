@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from server.core import audit, permissions
+from server.core import audit, hooks, permissions
 from server.core.errors import BusinessError
 from server.core.forms import form_data, page_params, query_string, saved
 from server.core.pagination import PageParams
@@ -179,7 +179,12 @@ class AccountPages(Controller):
 
 @get("/", opt=SIGNED_IN, include_in_schema=False)
 async def home(request: Request) -> Response:
+    """The plain home page, or the landing page a domain gives the user's permissions (【看板】
+    for managers); `?home=1` shows the plain one anyway."""
     ctx = ctx_of(request)
+    view = hooks.landing_for(ctx)
+    if view and not request.query_params.get("home"):
+        return await view(request)
     stats = {}
     if ctx.can(P.ORG_VIEW):
         stats["orgs"] = (await orgs.search(ctx, status=RowStatus.ACTIVE, params=PageParams(1, 1))).total

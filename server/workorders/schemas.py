@@ -11,7 +11,8 @@ from server.core.api import Filters
 
 class WorkOrderFilters(Filters):
     """The 【工单处理】 list: `q` is a customer's name or phone; `mine` the caller's own
-    assignments; `sla` a colour; `sort` newest (default) or urgency."""
+    assignments; `sla` a colour; `sort` newest (default) or urgency; `repaired_from`/`repaired_to`
+    the days of 维修完毕 (【看板】's completions link here)."""
 
     no: str = ""
     q: str = ""
@@ -24,6 +25,8 @@ class WorkOrderFilters(Filters):
     org_id: str = ""
     date_from: str = ""
     date_to: str = ""
+    repaired_from: str = ""
+    repaired_to: str = ""
     sla: str = ""
     mine: bool = False
     sort: str = ""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.query import OrderByRaw
 from piccolo.querystring import QueryString
 
 import realtime
@@ -418,3 +419,37 @@ async def moves(ctx: Ctx, filters: MoveFilters = MoveFilters(), *, params: PageP
         seek=StockMove.id,
         ascending=False,
     )
+
+
+BELOW_WORST = 5  # the rows furthest below safety stock that 【看板】 lists
+
+
+async def below_safety(ctx: Ctx, worst: int = BELOW_WORST) -> dict:
+    """【看板】: how many stock rows of the caller's subtree are below their goods' safety stock
+    (the stock list with `below_safety=1`), and the furthest below, shortfall first. Counted by
+    the database; only the `worst` rows are read."""
+    where = await stock_where(ctx, StockFilters(below_safety="1"))
+    count = await Stock.count().where(where)
+    rows = (
+        await Stock.select(*STOCK_COLUMNS)
+        .where(where)
+        .order_by(OrderByRaw('"inv_stock$goods"."safety_stock" - "inv_stock"."qty" DESC, "inv_stock"."id"'))
+        .limit(worst)
+    )
+    items = [
+        {
+            "stock_id": r["id"],
+            "org_id": r["org_id"],
+            "org_name": r["org_name"] or "",
+            "warehouse_id": r["warehouse_id"],
+            "warehouse_name": r["warehouse_name"],
+            "goods_id": r["goods_id"],
+            "goods_code": r["goods_code"],
+            "goods_name": r["goods_name"],
+            "qty": r["qty"],
+            "safety_stock": r["safety_stock"],
+            "short": r["safety_stock"] - r["qty"],
+        }
+        for r in rows
+    ]
+    return {"count": count, "worst": items}

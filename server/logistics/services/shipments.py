@@ -941,3 +941,14 @@ async def in_transit_qty(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> 
     for r in rows:
         out[(r["org_id"], r["goods_id"])] = out.get((r["org_id"], r["goods_id"]), 0) + _still_in_transit(r)
     return out
+
+
+async def transit_figures(ctx: Ctx) -> dict:
+    """【看板】: `lines` in transit to or from the caller's subtree (the 【在途库存】 list's total),
+    the `shipments` they belong to, and `to_receive`: shipments to the subtree with something
+    left to receive (【物流收货】 in the states 部分出库, 已出库, 部分收货). Counted by the database."""
+    where = _in_transit_where(ctx, InTransitFilters())
+    lines = await ShipmentLine.count().where(where)
+    shipments = await Shipment.count().where(Shipment.id.is_in(ShipmentLine.select(ShipmentLine.doc).where(where)))
+    to_receive = await Shipment.count().where(_incoming(ctx) & Shipment.status.is_in(list(RECEIVABLE)))
+    return {"lines": lines, "shipments": shipments, "to_receive": to_receive}

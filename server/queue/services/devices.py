@@ -37,7 +37,9 @@ def _hash(token: str) -> str:
 
 
 def path_for(kind: str, token: str) -> str:
-    """Where the device opens its screen."""
+    """Where the device opens its screen (a wall board: 【看板】's TV mode)."""
+    if kind == DeviceKind.BOARD:
+        return f"/dashboard/tv/{token}"
     return f"/queue/{kind}/{token}"
 
 

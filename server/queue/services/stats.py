@@ -8,6 +8,8 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from server.core import validate
 from server.core.errors import BusinessError
 from server.core.tenancy import Ctx, scoped
@@ -130,3 +132,41 @@ async def compute(ctx: Ctx, filters: StatsFilters) -> dict:
         "items": items,
         "totals": _figures(rows),
     }
+
+
+def _seconds_between(later: str, earlier: str) -> str:
+    """SQL for the seconds from `earlier` to `later` (timestamp columns), on either engine."""
+    if QueueTicket._meta.db.engine_type == "sqlite":
+        return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+async def today_by_org(ctx: Ctx) -> list[dict]:
+    """【看板】: per org of the caller's subtree with tickets today, those waiting now and the
+    average wait (taken → first call) of today's called tickets in seconds — the `waiting` and
+    `avg_wait_seconds` totals of 【排队统计】 for that org and today — in one grouped statement."""
+    t = '"q_ticket"'
+    wait = _seconds_between(f'{t}."called_at"', f'{t}."taken_at"')
+    name = QueryString(f'(SELECT o."name" FROM "org" o WHERE o."id" = {t}."org_id")').as_alias("org_name")
+    rows = (
+        await QueueTicket.select(
+            QueueTicket.org_id,
+            name,
+            QueryString(f'SUM(CASE WHEN {t}."status" = {{}} THEN 1 ELSE 0 END)', str(TicketStatus.WAITING)).as_alias(
+                "waiting"
+            ),
+            QueryString(f'AVG(CASE WHEN {t}."called_at" IS NOT NULL THEN {wait} END)').as_alias("avg_wait"),
+        )
+        .where(scoped(ctx, QueueTicket, subtree=QueueTicket.org_id) & (QueueTicket.day == today(ctx)))
+        .group_by(QueueTicket.org_id)
+    )
+    out = [
+        {
+            "org_id": r["org_id"],
+            "org_name": r["org_name"] or "",
+            "waiting": int(r["waiting"] or 0),
+            "avg_wait_seconds": None if r["avg_wait"] is None else round(float(r["avg_wait"])),
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda r: (-r["waiting"], r["org_name"]))

@@ -328,6 +328,12 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
     if filters.date_to:
         end = _day(filters.date_to, "结束日期", "date_to").replace(tzinfo=tz) + timedelta(days=1)
         where &= WorkOrder.created_at < end
+    if filters.repaired_from:
+        start = _day(filters.repaired_from, "完工开始日期", "repaired_from").replace(tzinfo=tz)
+        where &= WorkOrder.repaired_at >= start
+    if filters.repaired_to:
+        end = _day(filters.repaired_to, "完工结束日期", "repaired_to").replace(tzinfo=tz) + timedelta(days=1)
+        where &= WorkOrder.repaired_at < end
     if filters.sla:
         where &= _sla_where(
             validate.choice(filters.sla, "时效", Sla.labels(), field="sla"), limits_of(await settings(ctx))
@@ -335,9 +341,10 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
     return where
 
 
-def _sla_where(sla: str, limits: dict):
-    """The orders of one SLA colour, as bounds on `status_at` per timed status."""
-    at = now()
+def _sla_where(sla: str, limits: dict, at: datetime | None = None):
+    """The orders of one SLA colour (at `at`, default now), as bounds on `status_at` per timed
+    status."""
+    at = at or now()
     timed = [s for s in S if limits.get(s)]
     parts = []
     for s in timed:
