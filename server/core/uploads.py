@@ -158,20 +158,21 @@ def _name(upload: UploadFile) -> str:
     return "".join(c for c in name if c.isprintable())[:NAME_LENGTH] or "file"
 
 
-async def store_upload(
-    ctx: Ctx,
-    upload: Any,
-    *,
-    owner: str,
-    owner_id: int | None = None,
-    kinds: Iterable[str] = IMAGES,
-    max_bytes: int = MAX_BYTES,
-) -> dict:
-    """Store one uploaded file for `owner` (e.g. "shipment_discrepancy", `owner_id` its row) in
-    the caller's tenant; call it inside the owner's transaction. Refuses, in Chinese, what is not
-    a file (400 `no_file`), empty, larger than `max_bytes` (413 `file_too_large`, checked before the
-    bytes are read) or not one of `kinds` by its bytes (400 `invalid_file_type`). Returns the
-    stored row's public fields (`file_dict`)."""
+@dataclass(frozen=True)
+class Ready:
+    """An upload read and checked (`prepare`), not yet stored."""
+
+    filename: str
+    data: bytes
+    sniffed: Sniffed
+    sha256: str
+
+
+async def prepare(upload: Any, *, kinds: Iterable[str] = IMAGES, max_bytes: int = MAX_BYTES) -> Ready:
+    """Read and check one uploaded file, outside any transaction (a large file's reading and
+    hashing holds no lock). Refuses, in Chinese, what is not a file (400 `no_file`), empty, larger
+    than `max_bytes` (413 `file_too_large`, measured before the bytes are read) or not one of
+    `kinds` by its bytes (400 `invalid_file_type`, `invalid_image`)."""
     if not isinstance(upload, UploadFile):
         raise BusinessError("请选择要上传的文件", code="no_file", field="file")
     size = await anyio.to_thread.run_sync(_size_of, upload)
@@ -184,19 +185,25 @@ async def store_upload(
     if len(data) > max_bytes:  # the spooled file grew after it was measured: not expected
         raise BusinessError(f"文件过大，单个文件最大 {limit}", code="file_too_large", status_code=413)
     sniffed, digest = await anyio.to_thread.run_sync(_inspect, data, tuple(kinds))
+    return Ready(_name(upload), data, sniffed, digest)
+
+
+async def save(ctx: Ctx, ready: Ready, *, owner: str, owner_id: int | None = None) -> dict:
+    """Store a prepared file for `owner` (e.g. "shipment_discrepancy", `owner_id` its row) in the
+    caller's tenant, inside the owner's transaction. Returns its public fields (`file_dict`)."""
     row = (
         await Upload.insert(
             Upload(
                 tenant_id=ctx.tenant_id,
                 owner=owner,
                 owner_id=owner_id,
-                filename=_name(upload),
-                content_type=sniffed.content_type,
-                size=len(data),
-                sha256=digest,
-                width=sniffed.width,
-                height=sniffed.height,
-                data=data,
+                filename=ready.filename,
+                content_type=ready.sniffed.content_type,
+                size=len(ready.data),
+                sha256=ready.sha256,
+                width=ready.sniffed.width,
+                height=ready.sniffed.height,
+                data=ready.data,
                 created_by=ctx.user_id,
                 created_by_name=ctx.user_name,
                 created_at=now(),
@@ -204,6 +211,20 @@ async def store_upload(
         ).returning(*FIELDS)
     )[0]
     return file_dict(row)
+
+
+async def store_upload(
+    ctx: Ctx,
+    upload: Any,
+    *,
+    owner: str,
+    owner_id: int | None = None,
+    kinds: Iterable[str] = IMAGES,
+    max_bytes: int = MAX_BYTES,
+) -> dict:
+    """`prepare` then `save`: one file, checked and stored (its `id` in the answer). A caller
+    that also writes its own rows in a transaction prepares first and saves inside it."""
+    return await save(ctx, await prepare(upload, kinds=kinds, max_bytes=max_bytes), owner=owner, owner_id=owner_id)
 
 
 FIELDS = (

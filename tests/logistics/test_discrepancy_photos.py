@@ -10,9 +10,9 @@ import hashlib
 import json
 
 import pytest
+from litestar.datastructures import UploadFile
 
 from server.core import uploads
-from server.core.clock import now
 from server.core.errors import BusinessError
 from server.core.tables import AuditLog, Upload
 from server.logistics.services.discrepancies import MAX_PHOTOS
@@ -114,20 +114,11 @@ async def test_other_tenants_subtrees_and_readers_without_permission_get_404(cli
 
 
 async def test_an_owner_without_a_reader_serves_nobody_and_sniffing(client, tenant, admin):
-    row = await Upload.insert(
-        Upload(
-            tenant_id=tenant.tenant_id,
-            owner="nobody",
-            owner_id=1,
-            filename="a.png",
-            content_type="image/png",
-            size=3,
-            sha256="0" * 64,
-            data=b"abc",
-            created_at=now(),
-        )  # fmt: skip
-    ).returning(Upload.id)
-    error_of(await client.get(f"/api/v1/uploads/{row[0]['id']}", headers=admin), 404, "not_found")
+    stored = await uploads.store_upload(tenant, UploadFile("image/png", "a.png", png()), owner="nobody", owner_id=1)
+    assert (stored["content_type"], stored["size"]) == ("image/png", len(png()))
+    error_of(await client.get(stored["url"], headers=admin), 404, "not_found")
+    with pytest.raises(BusinessError, match="请选择"):
+        await uploads.store_upload(tenant, "not a file", owner="nobody")
     assert uploads.sniff(webp_lossless(3, 5)) == uploads.Sniffed("image/webp", 3, 5)
     assert uploads.sniff(gif(2, 7)).height == 7
     with pytest.raises(BusinessError, match="只能上传 JPEG 格式"):

@@ -164,19 +164,25 @@ async def _release(row: dict, lost: bool) -> None:
         raise Conflict("明细正在被处理，请刷新后重试", code="invalid_state")
 
 
+def _may_add_photos(ctx: Ctx, row: dict) -> None:
+    if row["to_org_id"] != ctx.org_id:
+        raise Forbidden("只有收货机构可以上传收货差异的照片", code="not_receiver")
+    if row["status"] != DiscrepancyStatus.OPEN:
+        raise Conflict("收货差异已处理，不能再上传照片", code="invalid_state")
+
+
 async def add_photos(ctx: Ctx, discrepancy_id: Any, files: list) -> dict:
     """The receiver's photos of what it recorded (a damaged box, what a short box held), while the
     discrepancy is open: at most `MAX_PHOTOS` in all, each an image by its bytes (core.uploads);
-    all of a request's files or none."""
+    all of a request's files or none. The files are read and checked before the transaction."""
     files = [f for f in files if f is not None and f != ""]
     if not files:
         raise BusinessError("请选择要上传的照片", code="no_file", field="file")
+    _may_add_photos(ctx, await _row(ctx, discrepancy_id))  # 404 / 403 / 409 before reading any file
+    ready = [await uploads.prepare(f) for f in files]
     async with atomic():
         row = await _row(ctx, discrepancy_id)
-        if row["to_org_id"] != ctx.org_id:
-            raise Forbidden("只有收货机构可以上传收货差异的照片", code="not_receiver")
-        if row["status"] != DiscrepancyStatus.OPEN:
-            raise Conflict("收货差异已处理，不能再上传照片", code="invalid_state")
+        _may_add_photos(ctx, row)
         # one request at a time per discrepancy: the count below is then the count at commit
         claimed = (
             await SD.update({SD.status: SD.status})
@@ -186,12 +192,12 @@ async def add_photos(ctx: Ctx, discrepancy_id: Any, files: list) -> dict:
         if not claimed:
             raise Conflict("收货差异已处理，不能再上传照片", code="invalid_state")
         had = await uploads.count_of(ctx, PHOTO_OWNER, row["id"])
-        if had + len(files) > MAX_PHOTOS:
+        if had + len(ready) > MAX_PHOTOS:
             left = max(MAX_PHOTOS - had, 0)
             raise BusinessError(
                 f"每条收货差异最多 {MAX_PHOTOS} 张照片，已有 {had} 张，还可上传 {left} 张", code="too_many_photos"
             )
-        stored = [await uploads.store_upload(ctx, f, owner=PHOTO_OWNER, owner_id=row["id"]) for f in files]
+        stored = [await uploads.save(ctx, r, owner=PHOTO_OWNER, owner_id=row["id"]) for r in ready]
         doc = {"id": row["shipment"], "org_path": row["org_path"], "to_org_path": row["to_org_path"]}
         shipments.tell_both(ctx, doc, "discrepancy")
         kind = DiscrepancyKind(row["kind"]).label
