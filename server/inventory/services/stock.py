@@ -16,7 +16,7 @@ from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import Conflict, NotFound
-from server.core.pagination import Page, PageParams, paginate
+from server.core.pagination import Page, PageParams, cached_read, paginate
 from server.core.search import code_or_name
 from server.core.tenancy import Ctx, scoped
 from server.inventory import permissions as P
@@ -373,9 +373,10 @@ async def _unstocked(ctx: Ctx, where, moving: dict[tuple[int, int], int]) -> lis
     if not moving:
         return []
     org_ids, goods_ids = sorted({o for o, _ in moving}), sorted({g for _, g in moving})
-    held = await Stock.select(Stock.org_id, Stock.goods).where(
-        where & Stock.org_id.is_in(org_ids) & Stock.goods.is_in(goods_ids)
-    )
+    # read on every page of the list, like its count: kept as the count is (a few seconds,
+    # dropped by this process's stock writes)
+    pairs = where & Stock.org_id.is_in(org_ids) & Stock.goods.is_in(goods_ids)
+    held = await cached_read(Stock.select(Stock.org_id, Stock.goods).where(pairs))
     left = set(moving) - {(r["org_id"], r["goods"]) for r in held}
     if not left:
         return []

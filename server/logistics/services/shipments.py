@@ -30,7 +30,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.documents import DocFilters, DocStatus, DocType
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from server.core.pagination import Page, PageParams, paginate
+from server.core.pagination import Page, PageParams, cached_read, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
 from server.credit.services import ledger
@@ -953,9 +953,13 @@ async def in_transit_qty(ctx: Ctx, org_ids: Any, goods_ids: Any) -> dict[tuple[i
     if goods_ids is not None:
         where &= lt.goods.is_in(list(goods_ids) if isinstance(goods_ids, tuple) else goods_ids)
     left = QueryString('"lg_shipment_line"."qty" - "lg_shipment_line"."received_qty" - "lg_shipment_line"."lost_qty"')
-    rows = (
-        await lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), Sum(left, alias="qty"))
+    query = (
+        lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), Sum(left, alias="qty"))
         .where(where)
         .group_by(lt.doc.to_org_id, lt.goods)
     )
+    # a page's own rows are few and read as they are; a whole scope's sums (every page of the
+    # stock query reads them) are kept as the list's count is, a few seconds, dropped on writes
+    narrow = isinstance(org_ids, list | tuple) and isinstance(goods_ids, list | tuple)
+    rows = await query if narrow else await cached_read(query)
     return {(r["org_id"], r["goods_id"]): int(r["qty"] or 0) for r in rows}
