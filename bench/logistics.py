@@ -17,7 +17,8 @@ goods orderable at level 2, the head office's 通用库 stocked and the branches
 - Lists: --shipments distributions loaded in bulk (executemany on SQLite, COPY on PostgreSQL), one
   line each, to the 8 branches, a fifth of them still in transit; then p50/p95 of a branch's
   【物流收货】 list (first page, the incoming filter as the page sends it), of the head office's
-  【在途库存】 (first page) and of a branch's 【在途库存】, one call at a time after a warm-up,
+  【在途库存】 (first page) and of a branch's 【在途库存】, and of 【库存查询】 (first page, head
+  office and a branch: its 在途 sums what is in transit), one call at a time after a warm-up,
   through the services (the query and presentation cost, no HTTP or template).
 """
 
@@ -200,6 +201,8 @@ async def load_shipments(f: dict, url: str, n: int) -> float:
 
 async def time_lists(f: dict, args) -> list[tuple[str, float, float, int]]:
     from server.core.pagination import PageParams
+    from server.inventory.services import stock
+    from server.inventory.services.stock import StockFilters
     from server.logistics.pages.shipments import IncomingFilters
     from server.logistics.services import shipments
     from server.logistics.services.shipments import InTransitFilters
@@ -218,6 +221,10 @@ async def time_lists(f: dict, args) -> list[tuple[str, float, float, int]]:
             "【在途库存】 网点第一页",
             lambda: shipments.in_transit(manager, InTransitFilters(), params=PageParams(1, 20)),
         ),
+        # the stock query reads what is in transit to every org of its scope (its 在途 column and
+        # the rows of goods not yet stocked), summed by the database
+        ("【库存查询】 总部第一页", lambda: stock.search(f["ctx"], StockFilters(), params=PageParams(1, 20))),
+        ("【库存查询】 网点第一页", lambda: stock.search(manager, StockFilters(), params=PageParams(1, 20))),
     ]
     out = []
     for label, call in cases:

@@ -23,7 +23,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import authcache, db, jobs, logs, permissions, templating, throttle
+from server.core import authcache, db, jobs, logs, permissions, templating, throttle, uploads
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             readyz,
             live,
             *system_api.ROUTES,
+            *uploads.ROUTES,
             *masterdata_api.ROUTES,
             *masterdata_pages.ROUTES,
             *credit_api.ROUTES,

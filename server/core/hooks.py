@@ -73,8 +73,10 @@ async def usage(ctx: Ctx, subject: str, ids: Any) -> list[Usage]:
 # The stock query (inventory) shows beside each row what is on its way to the row's org; the
 # goods travel in logistics shipments, a domain above inventory. Logistics registers a provider.
 
-# (ctx, org ids, goods ids) → {(receiving org, goods): quantity in transit}
-InTransit = Callable[[Ctx, list[int], list[int]], Awaitable[dict[tuple[int, int], int]]]
+# (ctx, orgs, goods) → {(receiving org, goods): quantity in transit}. `orgs` and `goods` are each a
+# list of ids, a one-column sub-select of ids, or None (every org of the caller's subtree, every
+# goods): the stock query asks for its page's rows, or for everything its filters match.
+InTransit = Callable[[Ctx, Any, Any], Awaitable[dict[tuple[int, int], int]]]
 _in_transit: list[InTransit] = []
 
 
@@ -84,13 +86,14 @@ def provides_in_transit(fn: InTransit) -> InTransit:
     return fn
 
 
-async def in_transit(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> dict[tuple[int, int], int]:
-    """What every provider has in transit to these orgs of these goods, by (org, goods)."""
+async def in_transit(ctx: Ctx, org_ids: Any = None, goods_ids: Any = None) -> dict[tuple[int, int], int]:
+    """What every provider has in transit to these orgs (of the caller's subtree) of these goods,
+    by (org, goods); quantities above zero only."""
     found: dict[tuple[int, int], int] = {}
     for fn in _in_transit:
         for key, qty in (await fn(ctx, org_ids, goods_ids)).items():
             found[key] = found.get(key, 0) + qty
-    return found
+    return {k: q for k, q in found.items() if q > 0}
 
 
 # --- the landing page -----------------------------------------------------------------------------

@@ -103,6 +103,13 @@ async def _count(count) -> int:
     return await asyncio.shield(running[0])
 
 
+async def cached_read(query) -> Any:
+    """A read a list repeats on every page view over its whole scope (an aggregate beside its
+    count, such as the stock query's 在途 sums), kept and refreshed exactly as counts are: by its
+    SQL and arguments, for COUNT_TTL, dropped by this process's writes to the tables it reads."""
+    return await _count(query)
+
+
 def _forget(key: tuple, done: asyncio.Task) -> None:
     if key in _counting and _counting[key][0] is done:
         del _counting[key]

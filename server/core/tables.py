@@ -64,3 +64,23 @@ class Job(Table, tablename="job"):
     started_at = Timestamptz(null=True)
     finished_at = Timestamptz(null=True)
     updated_at = Timestamptz()
+
+
+class Upload(Table, tablename="upload"):
+    """An uploaded file (`core.uploads`): its bytes, what they are (type sniffed from them, size,
+    sha256, an image's dimensions) and what it belongs to (`owner` names the kind of row, e.g.
+    "shipment_discrepancy", `owner_id` the row)."""
+
+    tenant_id = Integer(index=True)
+    owner = Varchar(length=40)
+    owner_id = Integer(null=True, default=None)
+    filename = Varchar(length=120)
+    content_type = Varchar(length=60)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    width = Integer(default=0)
+    height = Integer(default=0)
+    data = Bytea()
+    created_by = Integer(null=True, default=None)
+    created_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()

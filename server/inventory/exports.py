@@ -53,12 +53,13 @@ async def stock_xlsx(ctx: Ctx, filters: stock.StockFilters) -> Response:
     rows = [
         [
             s["org_name"],
-            s["warehouse_name"],
+            s["warehouse_name"] if s["id"] is not None else "（在途，尚未入库）",
             s["goods_code"],
             s["goods_name"],
             s["category_path"],
             s["unit"],
             s["qty"],
+            s["in_transit"],
             Decimal(s["avg_cost"]),
             Decimal(s["value"]),
             s["safety_stock"],
@@ -66,6 +67,6 @@ async def stock_xlsx(ctx: Ctx, filters: stock.StockFilters) -> Response:
         ]
         for s in page.items
     ]
-    headers = ["机构", "仓库", "货品编码", "货品名称", "品类", "单位", "库存数量", "平均成本", "库存金额"]
+    headers = ["机构", "仓库", "货品编码", "货品名称", "品类", "单位", "库存数量", "在途", "平均成本", "库存金额"]
     headers += ["安全库存", "低于安全库存"]
     return await xlsx_response("库存.xlsx", "库存", headers, rows)

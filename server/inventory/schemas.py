@@ -116,10 +116,10 @@ class OutboundOut(_DocOut):
 
 
 class StockOut(Struct):
-    id: int
+    id: int | None  # None: goods on their way to an org that holds none of them yet (qty 0, in_transit > 0)
     org_id: int
     org_name: str
-    warehouse_id: int
+    warehouse_id: int | None  # None with id
     warehouse_code: str
     warehouse_name: str
     goods_id: int
@@ -134,7 +134,7 @@ class StockOut(Struct):
     below_safety: bool
     avg_cost: str
     value: str
-    updated_at: datetime
+    updated_at: datetime | None  # None with id
 
 
 class StockMoveOut(Struct):

@@ -3,12 +3,15 @@
 `/api/v1/shipments` with their lines and actions; `/api/v1/in-transit`. Thin: every rule is in
 server.logistics.services."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, MultipartBody
 
+from server.core import uploads
 from server.core.api import PageNo, PageSize, given, page_of, page_type, to
 from server.core.doc_controllers import DocApi, DocFilters, DocOut
 from server.core.openapi import XLSX
@@ -38,11 +41,17 @@ from server.logistics.schemas import (
     ShipmentPatch,
 )
 from server.logistics.services import discrepancies, orders, shipments
-from server.logistics.services.discrepancies import DiscrepancyFilters
+from server.logistics.services.discrepancies import MAX_PHOTOS, DiscrepancyFilters
 from server.logistics.services.shipments import InTransitFilters
 
 InTransitPage = page_type(InTransitOut)
 DiscrepancyPage = page_type(DiscrepancyOut)
+
+
+@dataclass
+class PhotoForm:
+    file: UploadFile  # an image: JPEG, PNG, GIF or WebP by its bytes
+
 
 # --- orders ------------------------------------------------------------------------------------
 
@@ -203,6 +212,20 @@ class DiscrepancyController(Controller):
         self, request: Request, discrepancy_id: FromPath[int], data: JSONBody[ResolveIn]
     ) -> DiscrepancyOut:
         return to(DiscrepancyOut, await discrepancies.resolve(ctx_of(request), discrepancy_id, given(data)))
+
+    @post(
+        "/{discrepancy_id:int}/photos",
+        opt={"perm": P.RECEIVING["receive"]},
+        status_code=200,
+        # the body is refused (413) before it is read past one photo and its multipart framing
+        request_max_body_size=uploads.MAX_BYTES + uploads.FRAMING,
+        summary=f"上传收货差异的照片（收货机构，差异未处理时；每次一张，每条最多 {MAX_PHOTOS} 张，"
+        f"JPEG/PNG/GIF/WebP，单张最大 {uploads.MAX_BYTES // 1024 // 1024} MB）",
+    )
+    async def add_photo(
+        self, request: Request, discrepancy_id: FromPath[int], data: MultipartBody[PhotoForm]
+    ) -> DiscrepancyOut:
+        return to(DiscrepancyOut, await discrepancies.add_photos(ctx_of(request), discrepancy_id, [data.file]))
 
 
 ROUTES = [OrderApi, ShipmentApi, InTransitController, DiscrepancyController]

@@ -134,6 +134,19 @@ class ReceiveIn(Struct):
     discrepancies: list[DiscrepancyIn] | UnsetType = UNSET
 
 
+class PhotoOut(Struct):
+    id: int
+    url: str  # GET it (same tenant, whoever reads the discrepancy): the image, its type sniffed
+    filename: str
+    content_type: str  # image/jpeg image/png image/gif image/webp, from the bytes
+    size: int
+    sha256: str
+    width: int
+    height: int
+    created_by_name: str
+    created_at: datetime
+
+
 class DiscrepancyOut(Struct):
     id: int
     shipment_id: int
@@ -161,6 +174,7 @@ class DiscrepancyOut(Struct):
     recorded_at: datetime
     resolved_by_name: str
     resolved_at: datetime | None
+    photos: list[PhotoOut]  # the receiver's, oldest first
 
 
 class ResolveIn(Struct):

@@ -364,7 +364,10 @@ async def test_exports_hold_the_filtered_rows(client, tenant, admin, w):
     ]
     rows = sheet(await client.get("/api/v1/stock/export", params={"goods_id": w["screen"]}, headers=admin))
     assert rows[0][:3] == ("机构", "仓库", "货品编码")
-    assert [(r[2], r[6], r[7], r[8], r[10]) for r in rows[1:]] == [("SCR", 3, Decimal("10"), Decimal("30"), "是")]
+    assert rows[0][6:8] == ("库存数量", "在途")
+    assert [(r[2], r[6], r[7], r[8], r[9], r[11]) for r in rows[1:]] == [
+        ("SCR", 3, 0, Decimal("10"), Decimal("30"), "是")
+    ]
     rows = sheet(
         await client.get("/api/v1/stock/export", params={"below_safety": "1", "goods_id": w["battery"]}, headers=admin)
     )

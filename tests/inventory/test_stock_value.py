@@ -121,5 +121,5 @@ async def test_exports_write_money_as_numbers_and_quantities_as_integers(client,
                 assert isinstance(cells[i].value, int | float) and cells[i].number_format == "0.0000", cells[i]
     response = await client.get("/api/v1/stock/export", headers=admin)
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert [(r[6], round(r[7], 4), r[8]) for r in rows[1:]] == [(13, 324.6154, 4220)]
+    assert [(r[6], r[7], round(r[8], 4), r[9]) for r in rows[1:]] == [(13, 0, 324.6154, 4220)]  # 在途 0
     assert doc["total_amount"] == "4220.0000"

@@ -19,7 +19,7 @@ FIELDS = {
     "id", "shipment_id", "shipment_no", "line_id", "goods_id", "goods_code", "goods_name", "unit", "org_id",
     "org_name", "to_org_id", "to_org_name", "kind", "kind_name", "qty", "reason", "warehouse_id", "status",
     "status_name", "resolution", "resolution_name", "remark", "recorded_by_name", "recorded_at",
-    "resolved_by_name", "resolved_at",
+    "resolved_by_name", "resolved_at", "photos",
 }  # fmt: skip
 
 

@@ -17,11 +17,12 @@ from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic, bulk_insert
 from server.core.errors import Conflict, NotFound
-from server.core.pagination import Page, PageParams, paginate
+from server.core.pagination import Page, PageParams, cached_read, paginate
 from server.core.search import code_or_name
 from server.core.tenancy import Ctx, scoped
 from server.inventory import permissions as P
 from server.inventory.tables import GoodsCost, Stock, StockMove
+from server.masterdata.services import goods as md_goods
 from server.masterdata.services import trees
 from server.system.services import orgs
 from server.system.tables import Org
@@ -324,8 +325,10 @@ async def stock_where(ctx: Ctx, filters: StockFilters = StockFilters()):
 
 
 async def search(ctx: Ctx, filters: StockFilters = StockFilters(), *, params: PageParams = PageParams()) -> Page:
-    """Stock rows with goods and warehouse, the org, value at the org's moving average cost and
-    the below-safety marker."""
+    """Stock rows with goods and warehouse, the org, value at the org's moving average cost, the
+    below-safety marker and what is in transit to the row's org of its goods; then (after every
+    stock row, in org and goods order) a row per goods on its way to an org of the list that holds
+    none of it yet (`id` and warehouse None, quantity 0): 在途 shows whether or not stock does."""
     where = await stock_where(ctx, filters)
     page = await paginate(
         Stock.select(*STOCK_COLUMNS)
@@ -336,25 +339,94 @@ async def search(ctx: Ctx, filters: StockFilters = StockFilters(), *, params: Pa
         Stock.count().where(where),
         params,
     )
-    return page.with_items(await _decorate(ctx, page.items))
+    scope = await _transit_scope(ctx, filters)
+    if scope is None:  # a warehouse filter: goods not yet in any warehouse are in none of them
+        return page.with_items(await _decorate(ctx, page.items))
+    moving = await hooks.in_transit(ctx, *scope)
+    coming = await _unstocked(ctx, where, moving)
+    stock_total = page.total
+    start = max(0, params.offset - stock_total)
+    extra = coming[start : start + params.page_size - len(page.items)]
+    if extra:
+        names = await orgs.names(ctx, {r["org_id"] for r in extra})
+        extra = [r | {"org_name": names.get(r["org_id"], "")} for r in extra]
+    items = await _decorate(ctx, page.items + extra, moving)
+    return Page(items, stock_total + len(coming), params.page, params.page_size)
 
 
-async def _decorate(ctx: Ctx, rows: list[dict]) -> list[dict]:
+async def _transit_scope(ctx: Ctx, filters: StockFilters) -> tuple[Any, Any] | None:
+    """The orgs and goods the list's filters take, as the in-transit hook reads them (None for
+    "no narrowing"); None when a warehouse filter leaves no room for goods not yet received."""
+    f = filters
+    if f.warehouse_id:
+        return None
+    org_ids = orgs.descendants_of(ctx, await orgs.get(ctx, f.org_id)) if f.org_id else None
+    below = bool(f.below_safety) and validate.boolean(f.below_safety, "低于安全库存", "below_safety")
+    goods_ids = await md_goods.stock_filter(
+        ctx, goods_id=f.goods_id, category_id=f.category_id, q=f.q, below_safety=below
+    )
+    return org_ids, goods_ids
+
+
+async def _unstocked(ctx: Ctx, where, moving: dict[tuple[int, int], int]) -> list[dict]:
+    """The pairs in transit that no stock row of the list holds, as rows (org and goods order):
+    two statements when something is in transit, none otherwise."""
+    if not moving:
+        return []
+    org_ids, goods_ids = sorted({o for o, _ in moving}), sorted({g for _, g in moving})
+    # read on every page of the list, like its count: kept as the count is (a few seconds,
+    # dropped by this process's stock writes)
+    pairs = where & Stock.org_id.is_in(org_ids) & Stock.goods.is_in(goods_ids)
+    held = await cached_read(Stock.select(Stock.org_id, Stock.goods).where(pairs))
+    left = set(moving) - {(r["org_id"], r["goods"]) for r in held}
+    if not left:
+        return []
+    goods = await md_goods.brief(ctx, sorted({g for _, g in left}))
+    rows = [
+        {
+            "id": None,
+            "org_id": org_id,
+            "org_name": "",
+            "warehouse_id": None,
+            "warehouse_code": "",
+            "warehouse_name": "",
+            "goods_id": goods_id,
+            "goods_code": goods[goods_id]["code"],
+            "goods_name": goods[goods_id]["name"],
+            "unit": goods[goods_id]["unit"],
+            "category_id": goods[goods_id]["category"],
+            "safety_stock": goods[goods_id]["safety_stock"],
+            "qty": 0,
+            "updated_at": None,
+        }
+        for org_id, goods_id in left
+        if goods_id in goods
+    ]
+    return sorted(rows, key=lambda r: (r["org_id"], r["goods_code"]))
+
+
+async def _decorate(ctx: Ctx, rows: list[dict], moving: dict[tuple[int, int], int] | None = None) -> list[dict]:
     if not rows:
         return []
-    costs = {
-        (c["org_id"], c["goods_id"]): c
-        for c in await GoodsCost.select(
-            GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.qty, GoodsCost.value, GoodsCost.avg_cost
-        ).where(
-            scoped(ctx, GoodsCost)
-            & GoodsCost.org_id.is_in(list({r["org_id"] for r in rows}))
-            & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in rows}))
-        )
-    }
+    stocked = [r for r in rows if r["id"] is not None]
+    costs = (
+        {
+            (c["org_id"], c["goods_id"]): c
+            for c in await GoodsCost.select(
+                GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.qty, GoodsCost.value, GoodsCost.avg_cost
+            ).where(
+                scoped(ctx, GoodsCost)
+                & GoodsCost.org_id.is_in(list({r["org_id"] for r in stocked}))
+                & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in stocked}))
+            )
+        }
+        if stocked
+        else {}
+    )
     paths = await trees.paths_of(ctx, {r["category_id"] for r in rows})
-    org_ids, goods_ids = sorted({r["org_id"] for r in rows}), sorted({r["goods_id"] for r in rows})
-    moving = await hooks.in_transit(ctx, org_ids, goods_ids)
+    if moving is None:
+        org_ids, goods_ids = sorted({r["org_id"] for r in rows}), sorted({r["goods_id"] for r in rows})
+        moving = await hooks.in_transit(ctx, org_ids, goods_ids)
     out = []
     for r in rows:
         cost = costs.get((r["org_id"], r["goods_id"]), {"qty": 0, "value": 0, "avg_cost": 0})

@@ -6,12 +6,13 @@ services.discrepancies and services.shipments."""
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from server.core import uploads
 from server.core.forms import form_data, list_query, query_string, saved
 from server.core.web import ctx_of, htmx_target, render
 from server.logistics import exports
 from server.logistics import permissions as P
 from server.logistics.services import discrepancies
-from server.logistics.services.discrepancies import SIDES, DiscrepancyFilters
+from server.logistics.services.discrepancies import MAX_PHOTOS, SIDES, DiscrepancyFilters
 from server.logistics.states import RESOLUTIONS, DiscrepancyKind, DiscrepancyStatus, Resolution
 
 KINDS = DiscrepancyKind.labels()
@@ -52,6 +53,7 @@ class DiscrepancyPages(Controller):
             sides=SIDES,
             resolutions=RESOLUTIONS,
             can_resolve=ctx.can(P.DISCREPANCY["resolve"]),
+            can_add_photos=ctx.can(P.RECEIVING["receive"]),
         )
 
     @get("/export", opt={"perm": P.DISCREPANCY["export"]}, include_in_schema=False)
@@ -76,6 +78,24 @@ class DiscrepancyPages(Controller):
         done = await discrepancies.resolve(ctx_of(request), discrepancy_id, await form_data(request))
         what = f"{done['shipment_no']} {done['goods_code']} {done['kind_name']} {done['qty']}"
         return saved(f"已处理 {what}：{done['resolution_name']}", "shipments")
+
+    @get("/{discrepancy_id:int}/photos", opt={"perm": P.RECEIVING["receive"]}, include_in_schema=False)
+    async def photos_form(self, request: Request, discrepancy_id: FromPath[int]) -> Response:
+        found = await discrepancies.get(ctx_of(request), discrepancy_id)
+        limit = uploads.MAX_BYTES // 1024 // 1024
+        return render(request, "logistics/_photos_form.html", d=found, max_photos=MAX_PHOTOS, max_mb=limit)
+
+    @post(
+        "/{discrepancy_id:int}/photos",
+        opt={"perm": P.RECEIVING["receive"]},
+        include_in_schema=False,
+        request_max_body_size=MAX_PHOTOS * uploads.MAX_BYTES + uploads.FRAMING,
+    )
+    async def add_photos(self, request: Request, discrepancy_id: FromPath[int]) -> Response:
+        files = (await request.form()).getall("file", [])
+        done = await discrepancies.add_photos(ctx_of(request), discrepancy_id, files)
+        what = f"{done['shipment_no']} {done['goods_code']} {done['kind_name']}"
+        return saved(f"已上传照片：{what}（共 {len(done['photos'])} 张）", "shipments")
 
 
 ROUTES = [DiscrepancyPages]

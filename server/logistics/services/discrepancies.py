@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.core import audit, validate
+from server.core import audit, uploads, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
@@ -19,8 +19,9 @@ from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
+from server.logistics import permissions as P
 from server.logistics.services import shipments
-from server.logistics.services.shipments import DISCREPANCY_COLUMNS, SD, discrepancy_dict
+from server.logistics.services.shipments import DISCREPANCY_COLUMNS, PHOTO_OWNER, SD, discrepancy_dicts
 from server.logistics.states import RESOLUTIONS, DiscrepancyKind, DiscrepancyStatus, Resolution
 from server.logistics.tables import ShipmentDiscrepancy, ShipmentLine
 from server.system.services import orgs
@@ -28,6 +29,10 @@ from server.system.services import orgs
 ENTITY = "shipment_discrepancy"
 audit.ENTITIES.setdefault(ENTITY, "收货差异")
 audit.ACTIONS.setdefault("resolve", "处理")
+audit.ACTIONS.setdefault("add_photos", "上传照片")
+MAX_PHOTOS = 6  # per discrepancy
+# whoever reads a discrepancy somewhere (its list, the shipment, the receipt) sees its photos
+PHOTO_READERS = (P.DISCREPANCY["view"], P.SHIPMENT["view"], P.RECEIVING["view"])
 SIDES = {"": "全部", "out": "发货方", "in": "收货方"}
 
 
@@ -65,7 +70,7 @@ def filter_where(ctx: Ctx, filters: DiscrepancyFilters):
 
 async def _present(ctx: Ctx, rows: list[dict]) -> list[dict]:
     names = await orgs.names(ctx, {r["org_id"] for r in rows} | {r["to_org_id"] for r in rows})
-    return [discrepancy_dict(r, names) for r in rows]
+    return await discrepancy_dicts(rows, names)
 
 
 async def search(
@@ -157,3 +162,51 @@ async def _release(row: dict, lost: bool) -> None:
     )
     if not changed:
         raise Conflict("明细正在被处理，请刷新后重试", code="invalid_state")
+
+
+def _may_add_photos(ctx: Ctx, row: dict) -> None:
+    if row["to_org_id"] != ctx.org_id:
+        raise Forbidden("只有收货机构可以上传收货差异的照片", code="not_receiver")
+    if row["status"] != DiscrepancyStatus.OPEN:
+        raise Conflict("收货差异已处理，不能再上传照片", code="invalid_state")
+
+
+async def add_photos(ctx: Ctx, discrepancy_id: Any, files: list) -> dict:
+    """The receiver's photos of what it recorded (a damaged box, what a short box held), while the
+    discrepancy is open: at most `MAX_PHOTOS` in all, each an image by its bytes (core.uploads);
+    all of a request's files or none. The files are read and checked before the transaction."""
+    files = [f for f in files if f is not None and f != ""]
+    if not files:
+        raise BusinessError("请选择要上传的照片", code="no_file", field="file")
+    _may_add_photos(ctx, await _row(ctx, discrepancy_id))  # 404 / 403 / 409 before reading any file
+    ready = [await uploads.prepare(f) for f in files]
+    async with atomic():
+        row = await _row(ctx, discrepancy_id)
+        _may_add_photos(ctx, row)
+        # one request at a time per discrepancy: the count below is then the count at commit
+        claimed = (
+            await SD.update({SD.status: SD.status})
+            .where((SD.id == row["id"]) & (SD.status == DiscrepancyStatus.OPEN))
+            .returning(SD.id)
+        )
+        if not claimed:
+            raise Conflict("收货差异已处理，不能再上传照片", code="invalid_state")
+        had = await uploads.count_of(ctx, PHOTO_OWNER, row["id"])
+        if had + len(ready) > MAX_PHOTOS:
+            left = max(MAX_PHOTOS - had, 0)
+            raise BusinessError(
+                f"每条收货差异最多 {MAX_PHOTOS} 张照片，已有 {had} 张，还可上传 {left} 张", code="too_many_photos"
+            )
+        stored = [await uploads.save(ctx, r, owner=PHOTO_OWNER, owner_id=row["id"]) for r in ready]
+        doc = {"id": row["shipment"], "org_path": row["org_path"], "to_org_path": row["to_org_path"]}
+        shipments.tell_both(ctx, doc, "discrepancy")
+        kind = DiscrepancyKind(row["kind"]).label
+        summary = f"{row['shipment_no']} {row['goods_code']} {kind}：照片 {len(stored)} 张"
+        after = {"photos": [{"id": p["id"], "sha256": p["sha256"], "size": p["size"]} for p in stored]}
+        await audit.record(ctx, "add_photos", ENTITY, row["id"], summary, None, after)
+        return await get(ctx, row["id"])
+
+
+@uploads.readable(PHOTO_OWNER, perm=PHOTO_READERS)
+async def _photo_readable(ctx: Ctx, discrepancy_id: int) -> bool:
+    return await SD.exists().where(_readable(ctx) & (SD.id == discrepancy_id))

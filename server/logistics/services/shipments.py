@@ -19,16 +19,18 @@ from enum import StrEnum
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
+from piccolo.query.functions.aggregate import Sum
+from piccolo.querystring import QueryString
 
 import realtime
 from server.core import documents as life
-from server.core import hooks, money, validate
+from server.core import hooks, money, uploads, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.documents import DocFilters, DocStatus, DocType
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from server.core.pagination import Page, PageParams, paginate
+from server.core.pagination import Page, PageParams, cached_read, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
 from server.credit.services import ledger
@@ -388,7 +390,10 @@ DISCREPANCY_COLUMNS = (
 )
 
 
-def discrepancy_dict(row: dict, names: dict[int, str]) -> dict:
+PHOTO_OWNER = "shipment_discrepancy"  # whose files a discrepancy's photos are (core.uploads)
+
+
+def discrepancy_dict(row: dict, names: dict[int, str], photos: dict[int, list[dict]]) -> dict:
     resolution = row["resolution"]
     return {
         "id": row["id"],
@@ -417,7 +422,14 @@ def discrepancy_dict(row: dict, names: dict[int, str]) -> dict:
         "recorded_at": row["recorded_at"],
         "resolved_by_name": row["resolved_by_name"],
         "resolved_at": row["resolved_at"],
+        "photos": photos.get(row["id"], []),
     }
+
+
+async def discrepancy_dicts(rows: list[dict], names: dict[int, str]) -> list[dict]:
+    """Discrepancy rows as the API shows them, with their photos (one statement for all)."""
+    photos = await uploads.files_of(rows[0]["tenant_id"], PHOTO_OWNER, [r["id"] for r in rows]) if rows else {}
+    return [discrepancy_dict(r, names, photos) for r in rows]
 
 
 async def discrepancies_of(doc_ids: list[int], names: dict[int, str]) -> dict[int, list[dict]]:
@@ -426,8 +438,8 @@ async def discrepancies_of(doc_ids: list[int], names: dict[int, str]) -> dict[in
         return {}
     rows = await SD.select(*DISCREPANCY_COLUMNS).where(SD.shipment.is_in(doc_ids)).order_by(SD.id)
     out: dict[int, list[dict]] = {}
-    for r in rows:
-        out.setdefault(r["line"], []).append(discrepancy_dict(r, names))
+    for d in await discrepancy_dicts(rows, names):
+        out.setdefault(d["line_id"], []).append(d)
     return out
 
 
@@ -928,19 +940,29 @@ def _in_transit_dict(row: dict, names: dict[int, str], stamp: datetime) -> dict:
 
 
 @hooks.provides_in_transit
-async def in_transit_qty(ctx: Ctx, org_ids: list[int], goods_ids: list[int]) -> dict[tuple[int, int], int]:
-    """In transit to these receiving orgs, by (org, goods): the stock query's 在途 column."""
-    if not goods_ids or not org_ids:
+async def in_transit_qty(ctx: Ctx, org_ids: Any, goods_ids: Any) -> dict[tuple[int, int], int]:
+    """In transit to receiving orgs of the caller's subtree, by (org, goods), summed by the
+    database (one row per pair, however many lines): the stock query's 在途. `org_ids` and
+    `goods_ids` narrow it (ids or a sub-select; None: no narrowing)."""
+    if (isinstance(org_ids, list | tuple) and not org_ids) or (isinstance(goods_ids, list | tuple) and not goods_ids):
         return {}
     lt = ShipmentLine
-    columns = (lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), lt.qty, lt.received_qty, lt.lost_qty)
-    rows = await lt.select(*columns).where(
-        _in_transit_where(ctx, InTransitFilters()) & lt.goods.is_in(goods_ids) & lt.doc.to_org_id.is_in(org_ids)
+    where = scoped(ctx, lt, subtree=lt.doc.to_org_path) & lt.confirmed_at.is_not_null() & lt.received_at.is_null()
+    if org_ids is not None:
+        where &= lt.doc.to_org_id.is_in(list(org_ids) if isinstance(org_ids, tuple) else org_ids)
+    if goods_ids is not None:
+        where &= lt.goods.is_in(list(goods_ids) if isinstance(goods_ids, tuple) else goods_ids)
+    left = QueryString('"lg_shipment_line"."qty" - "lg_shipment_line"."received_qty" - "lg_shipment_line"."lost_qty"')
+    query = (
+        lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), Sum(left, alias="qty"))
+        .where(where)
+        .group_by(lt.doc.to_org_id, lt.goods)
     )
-    out: dict[tuple[int, int], int] = {}
-    for r in rows:
-        out[(r["org_id"], r["goods_id"])] = out.get((r["org_id"], r["goods_id"]), 0) + _still_in_transit(r)
-    return out
+    # a page's own rows are few and read as they are; a whole scope's sums (every page of the
+    # stock query reads them) are kept as the list's count is, a few seconds, dropped on writes
+    narrow = isinstance(org_ids, list | tuple) and isinstance(goods_ids, list | tuple)
+    rows = await query if narrow else await cached_read(query)
+    return {(r["org_id"], r["goods_id"]): int(r["qty"] or 0) for r in rows}
 
 
 async def transit_figures(ctx: Ctx) -> dict:

@@ -190,6 +190,42 @@ async def filter_where(ctx: Ctx, filters: GoodsFilters, *, usable_only: bool = F
     return where
 
 
+def ids_where(ctx: Ctx, where) -> Any:
+    """A one-column sub-select of the ids of the tenant's goods matching `where` (built on
+    `Goods` by `stock_filter`): for a list of another domain that filters goods it has no row of."""
+    return Goods.select(Goods.id).where(scoped(ctx, Goods) & where)
+
+
+async def stock_filter(ctx: Ctx, *, goods_id: Any = "", category_id: Any = "", q: str = "", below_safety=False):
+    """The condition of the stock query's goods filters on the goods themselves (None: no filter):
+    one goods, a category and its subtree, code or name, a safety stock set (`below_safety`: none
+    of it on hand is below any)."""
+    parts = []
+    if goods_id not in (None, ""):
+        parts.append(Goods.id == validate.ident(goods_id, "货品", "goods_id"))
+    if category_id not in (None, ""):
+        parts.append(Goods.category.is_in(await trees.subtree_ids(ctx, TreeKind.CATEGORY, category_id)))
+    if below_safety:
+        parts.append(Goods.safety_stock > 0)
+    text = validate.text(q, "关键字", 64)
+    if text:
+        parts.append(code_or_name(text, Goods.id, Goods.code, Goods.name))
+    if not parts:
+        return None
+    where = parts[0]
+    for part in parts[1:]:
+        where &= part
+    return ids_where(ctx, where)
+
+
+async def brief(ctx: Ctx, goods_ids: list[int]) -> dict[int, dict]:
+    """Code, name, unit, category and safety stock of some goods, by id, in one statement."""
+    if not goods_ids:
+        return {}
+    columns = (Goods.id, Goods.code, Goods.name, Goods.unit, Goods.category, Goods.safety_stock)
+    return {g["id"]: g for g in await Goods.select(*columns).where(scoped(ctx, Goods) & Goods.id.is_in(goods_ids))}
+
+
 async def usable(ctx: Ctx, goods_id: Any, field: str = "goods_id") -> dict:
     """Goods a document may use: enabled, not deleted, category usable."""
     try:
