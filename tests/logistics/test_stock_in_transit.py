@@ -66,7 +66,7 @@ async def test_goods_on_their_way_show_after_the_stock_rows(tenant):
         ({"org_id": "b2"}, ["BAT", "SCR", "BAT"]),  # B2 and below: B3's coming batteries
         ({"org_id": "s2"}, ["SCR"]),
         ({"warehouse_id": "general"}, ["BAT", "SCR", "BAT", "SCR"]),  # in no warehouse yet
-        ({"below_safety": "1"}, []),  # no safety stock set: nothing is below it
+        ({"below_safety": "1"}, []),  # held stock below safety stock only: nothing is held here
     ],
 )
 async def test_the_filters_narrow_it(tenant, filters, expected):

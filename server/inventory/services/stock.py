@@ -356,15 +356,14 @@ async def search(ctx: Ctx, filters: StockFilters = StockFilters(), *, params: Pa
 
 async def _transit_scope(ctx: Ctx, filters: StockFilters) -> tuple[Any, Any] | None:
     """The orgs and goods the list's filters take, as the in-transit hook reads them (None for
-    "no narrowing"); None when a warehouse filter leaves no room for goods not yet received."""
+    "no narrowing"); None when a warehouse filter leaves no room for goods not yet received, or
+    the list asks for held stock below safety stock (【看板】 counts those rows: goods an org holds
+    none of are not listed as short, coming or not)."""
     f = filters
-    if f.warehouse_id:
+    if f.warehouse_id or (f.below_safety and validate.boolean(f.below_safety, "低于安全库存", "below_safety")):
         return None
     org_ids = orgs.descendants_of(ctx, await orgs.get(ctx, f.org_id)) if f.org_id else None
-    below = bool(f.below_safety) and validate.boolean(f.below_safety, "低于安全库存", "below_safety")
-    goods_ids = await md_goods.stock_filter(
-        ctx, goods_id=f.goods_id, category_id=f.category_id, q=f.q, below_safety=below
-    )
+    goods_ids = await md_goods.stock_filter(ctx, goods_id=f.goods_id, category_id=f.category_id, q=f.q)
     return org_ids, goods_ids
 
 

@@ -196,17 +196,14 @@ def ids_where(ctx: Ctx, where) -> Any:
     return Goods.select(Goods.id).where(scoped(ctx, Goods) & where)
 
 
-async def stock_filter(ctx: Ctx, *, goods_id: Any = "", category_id: Any = "", q: str = "", below_safety=False):
+async def stock_filter(ctx: Ctx, *, goods_id: Any = "", category_id: Any = "", q: str = ""):
     """The condition of the stock query's goods filters on the goods themselves (None: no filter):
-    one goods, a category and its subtree, code or name, a safety stock set (`below_safety`: none
-    of it on hand is below any)."""
+    one goods, a category and its subtree, code or name."""
     parts = []
     if goods_id not in (None, ""):
         parts.append(Goods.id == validate.ident(goods_id, "货品", "goods_id"))
     if category_id not in (None, ""):
         parts.append(Goods.category.is_in(await trees.subtree_ids(ctx, TreeKind.CATEGORY, category_id)))
-    if below_safety:
-        parts.append(Goods.safety_stock > 0)
     text = validate.text(q, "关键字", 64)
     if text:
         parts.append(code_or_name(text, Goods.id, Goods.code, Goods.name))
