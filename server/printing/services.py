@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup, escape
+from piccolo.query import OrderByRaw
 
 from server.core import audit, hooks, validate
 from server.core.api import Filters
@@ -187,6 +188,15 @@ def _layout(t: dict) -> str:
 # --- reading ----------------------------------------------------------------------------------------
 
 
+# the list in DocType's order (受理单 first … 排队小票 last), not by its codes' spelling: a total
+# order with is_default and id, so pages neither repeat nor skip rows
+DOC_TYPE_ORDER = OrderByRaw(
+    'CASE "pr_template"."doc_type" '
+    + " ".join(f"WHEN '{t.value}' THEN {i}" for i, t in enumerate(DocType))
+    + f" ELSE {len(DocType)} END"
+)
+
+
 def _active(ctx: Ctx):
     return scoped(ctx, PrintTemplate) & (PrintTemplate.status == Status.ACTIVE)
 
@@ -201,7 +211,7 @@ async def search(ctx: Ctx, filters: TemplateFilters = TemplateFilters(), *, para
     page = await paginate(
         PrintTemplate.select()
         .where(where)
-        .order_by(PrintTemplate.doc_type)
+        .order_by(DOC_TYPE_ORDER)
         .order_by(PrintTemplate.is_default, ascending=False)
         .order_by(PrintTemplate.id),
         PrintTemplate.count().where(where),
