@@ -6,6 +6,7 @@ template, or the one picked in its select). Rules live in server.printing.servic
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -21,10 +22,14 @@ from server.core.pagination import PageParams
 from server.core.permissions import any_of
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
+from server.inventory import permissions as INV
+from server.logistics import permissions as LG
 from server.printing import builtin, services
 from server.printing import permissions as P
 from server.printing.api import ANY_DOC_READ, DOC_READ, html
 from server.printing.states import PAPERS, DocType, Mode
+from server.queue import permissions as Q
+from server.workorders import permissions as WO
 
 BASE = "/system/print-templates"
 MAX_IMPORT_BYTES = 512 * 1024
@@ -202,34 +207,89 @@ class TemplatePages(Controller):
         return html(await services.calibration_page(ctx_of(request), template_id))
 
 
-def _toolbar(chosen: Any, options: list[dict]) -> Markup:
-    """The print page's bar (not printed): the template select and 【打印】."""
+# the print page's way back (SPEC 7): the page of the document printed, as the caller reaches it
+BACK_LABELS = {
+    DocType.INTAKE_RECEIPT: "返回工单",
+    DocType.CLOSING_RECEIPT: "返回工单",
+    DocType.SHIPMENT: "返回物流单",
+    DocType.ORDER: "返回订货单",
+    DocType.INBOUND: "返回单据",
+    DocType.OUTBOUND: "返回单据",
+    DocType.QUEUE_TICKET: "返回叫号",
+}
+# `?from=intake`: the intake receipt opened by saving 【工单受理】 (it offers 【继续受理】)
+FROM_INTAKE = "intake"
+# query parameters the bar's template select keeps when it reloads the page
+KEPT = ("from", "width")
+
+
+def back_url(ctx: Ctx, doc_type: str, doc: dict) -> str | None:
+    """Where the document printed is shown to the caller: the page its permissions open (an
+    order: the branch's 【订货申请】 or the parent's 【订单审核】; a shipment: the sender's
+    【物流发货】 or the receiver's 【物流收货】), None when no page of it is theirs."""
+    did = doc.get("id")
+    if doc_type in (DocType.INTAKE_RECEIPT, DocType.CLOSING_RECEIPT):
+        return f"/workorders/{did}" if ctx.can(WO.VIEW) or ctx.can(WO.INTAKE_VIEW) else None
+    if doc_type == DocType.SHIPMENT:
+        incoming = doc.get("to_org_id") == ctx.org_id and doc.get("org_id") != ctx.org_id
+        if ctx.can(LG.RECEIVING["view"]) and (incoming or not ctx.can(LG.SHIPMENT["view"])):
+            return f"/logistics/receiving/{did}"
+        return f"/logistics/shipments/{did}" if ctx.can(LG.SHIPMENT["view"]) else None
+    if doc_type == DocType.ORDER:
+        own = doc.get("org_id") == ctx.org_id
+        if ctx.can(LG.REVIEW["view"]) and (not own or not ctx.can(LG.ORDER["view"])):
+            return f"/logistics/order-reviews/{did}"
+        return f"/logistics/orders/{did}" if ctx.can(LG.ORDER["view"]) else None
+    if doc_type == DocType.INBOUND:
+        return f"/inventory/inbounds/{did}" if ctx.can(INV.INBOUND["view"]) else None
+    if doc_type == DocType.OUTBOUND:
+        return f"/inventory/outbounds/{did}" if ctx.can(INV.OUTBOUND["view"]) else None
+    return "/queue/counter" if ctx.can(Q.COUNTER_VIEW) else None
+
+
+def _toolbar(ctx: Ctx, doc_type: str, query: dict, chosen: Any, options: list[dict]) -> Callable[[dict], Markup]:
+    """The print page's bar (screen only: print_page.css hides it on paper): the way back to the
+    document, the template select and 【打印】, and after an intake 【继续受理】."""
 
     def option(o: dict) -> str:
         selected = str(o["id"]) == str(chosen) or (not chosen and o["is_default"])
         label = f"{o['name']}（默认）" if o["is_default"] else o["name"]
         return f'<option value="{o["id"]}"{" selected" if selected else ""}>{escape(label)}</option>'
 
-    opts = "".join(option(o) for o in options)
-    return Markup(
-        '<form class="pr-toolbar bar" method="get" action="">'
-        f'<label>打印模板 <select name="template_id" id="pr-template" data-submit-on-change>{opts}</select></label>'
-        '<noscript><button type="submit">切换</button></noscript>'
-        '<button type="button" class="pr-print" data-print-page>打印</button></form>'
-    )
+    def bar(data: dict) -> Markup:
+        doc = data.get("doc") or {}
+        back = back_url(ctx, doc_type, doc)
+        back_link = (
+            f'<a class="pr-back" id="pr-back" href="{escape(back)}">‹ {BACK_LABELS[doc_type]}</a>' if back else ""
+        )
+        more = ""
+        if doc_type == DocType.INTAKE_RECEIPT and query.get("from") == FROM_INTAKE and ctx.can(WO.INTAKE_VIEW):
+            more = '<a class="pr-next" id="pr-continue" href="/workorders/intake">继续受理</a>'
+        kept = "".join(f'<input type="hidden" name="{k}" value="{escape(query[k])}">' for k in KEPT if query.get(k))
+        opts = "".join(option(o) for o in options)
+        return Markup(
+            '<form class="pr-toolbar bar" method="get" action="">'
+            f"{back_link}{kept}"
+            f'<label>打印模板 <select name="template_id" id="pr-template" data-submit-on-change>{opts}</select></label>'
+            '<noscript><button type="submit">切换</button></noscript>'
+            f'<button type="button" class="pr-print" data-print-page>打印</button>{more}</form>'
+        )
+
+    return bar
 
 
 @hooks.prints_documents
 async def print_answer(ctx: Ctx, doc_type: str, doc_id: int, query: dict) -> Response:
     """A document's print page (its own print URL, or /print/…): the template asked for, else for
     a queue slip the one of the roll's `width`, else the type's default; people get the bar with
-    the template select and 【打印】, a kiosk (printing from a hidden frame) only the paper."""
+    the way back, the template select and 【打印】, a kiosk (printing from a hidden frame) only
+    the paper."""
     template_id = query.get("template_id") or None
     if doc_type == DocType.QUEUE_TICKET and not template_id and query.get("width"):
         template_id = await services.slip_for_width(ctx, validate.integer(query["width"], "小票宽度", 20, 300, "width"))
-    toolbar = Markup("")
+    toolbar: Callable[[dict], Markup] | Markup = Markup("")
     if ctx.device_id is None:
-        toolbar = _toolbar(template_id, await services.choices(ctx, doc_type))
+        toolbar = _toolbar(ctx, doc_type, query, template_id, await services.choices(ctx, doc_type))
     body, status = await services.print_document(ctx, doc_type, doc_id, template_id, toolbar)
     return html(body, status)
 

@@ -16,6 +16,7 @@ An error becomes `TemplateProblem(message, line)` in Chinese; the author sees it
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 import traceback
@@ -270,6 +271,17 @@ def _message(exc: BaseException) -> str:
 
 def compile_source(source: str):
     """The compiled template, or `TemplateProblem` with the line of a syntax error."""
+    if len(source) > MAX_SOURCE:
+        raise TemplateProblem(f"模板源码过长（最多 {MAX_SOURCE:,} 个字符）")
+    return _compiled(source)
+
+
+# Parsing and compiling is most of a print's cost (bench/printing.py: 4–9 ms of CPU for a
+# built-in A4 template, against ~1–2 ms to render it): the compiled templates of the sources
+# printed lately are kept, by their text (an edited template is another text). A compiled
+# template holds no state of a render; a refused source raises and is not kept.
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str):
     if len(source) > MAX_SOURCE:
         raise TemplateProblem(f"模板源码过长（最多 {MAX_SOURCE:,} 个字符）")
     try:

@@ -340,8 +340,7 @@
   // row); data-add-row="<template selector>": a copy of that <template>'s content goes in just
   // before it, each "__n__" in its ids and labels' for made unique (a form's 【添加一行】);
   // data-copy-target="<selector>": copies the field's value (data-copied: what to say);
-  // data-live-signal="<topic>": refreshes the topic's regions (an inline editor's 取消);
-  // data-print-page: prints the page.
+  // data-live-signal="<topic>": refreshes the topic's regions (an inline editor's 取消).
   document.addEventListener("click", function (evt) {
     var remover = evt.target.closest("[data-remove-closest]");
     var removed = remover && remover.closest(remover.dataset.removeClosest);
@@ -353,7 +352,6 @@
     if (copier) copyField(document.querySelector(copier.dataset.copyTarget), copier.dataset.copied || "已复制");
     var signaller = evt.target.closest("[data-live-signal]");
     if (signaller) signal(signaller.dataset.liveSignal);
-    if (evt.target.closest("[data-print-page]")) window.print();
   });
   var rowSeq = 0;
   function addRow(template) {

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
 from tests.logistics import helpers as order_helpers
 from tests.printing.helpers import png
 
@@ -129,6 +129,39 @@ async def intake(tenant) -> dict:
 
     w = await wo_world(tenant)
     return await repairing(tenant, w, (w["lcd_code"], w["screen"], 1), (w["diag_code"], None, 1))
+
+
+def test_the_print_pages_bar_leads_back_and_is_not_printed(intake, browser, live_server, admin_api):
+    """The intake receipt the intake opened: 【继续受理】 and ‹ 返回工单 in the bar, kept when another
+    template is chosen; on paper (print media) the bar is gone, the receipt is not."""
+    admin_api.call(
+        "POST",
+        "/api/v1/print-templates",
+        201,
+        json={"name": "简易受理单", "doc_type": "intake_receipt", "source": "<p id='simple'>{{ doc.no }}</p>"},
+    )
+    page = new_page(browser, live_server, DESKTOP)
+    login(page, "admin@ACME")
+    page.goto(f"/workorders/{intake['id']}/receipt?from=intake")
+    bar = page.locator(".pr-toolbar")
+    expect(bar.get_by_role("link", name="继续受理")).to_have_attribute("href", "/workorders/intake")
+    expect(bar.get_by_role("link", name="返回工单")).to_have_attribute("href", f"/workorders/{intake['id']}")
+    screenshot(page, "print-toolbar-desktop")
+    page.set_viewport_size(IPAD)
+    screenshot(page, "print-toolbar-ipad")
+    page.select_option("#pr-template", label="简易受理单")
+    expect(page.locator("#simple")).to_have_text(intake["no"])
+    assert "from=intake" in page.url
+    expect(bar.get_by_role("link", name="继续受理")).to_be_visible()
+
+    page.emulate_media(media="print")
+    expect(page.locator("#simple")).to_be_visible()
+    for part in (bar, page.locator("#pr-back"), page.locator("#pr-continue"), page.locator("#pr-template")):
+        expect(part).to_be_hidden()
+    page.emulate_media(media="screen")
+    bar.get_by_role("link", name="返回工单").click()
+    expect(page).to_have_url(re.compile(rf"/workorders/{intake['id']}$"))
+    expect(page.locator("body")).to_contain_text(intake["no"])
 
 
 def test_design_an_overlay_on_a_form_image(intake, browser, live_server, admin_api, tmp_path):

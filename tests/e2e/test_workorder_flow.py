@@ -93,9 +93,9 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     desk.locator("#intake-fault").fill("屏幕碎裂")
     desk.select_option("#intake-tech", label="tech")
     desk.get_by_role("button", name="保存并打印受理单").click()
-    expect(desk).to_have_url(re.compile(r"/workorders/\d+/receipt$"))
+    expect(desk).to_have_url(re.compile(r"/workorders/\d+/receipt\?from=intake$"))
     no = desk.locator("#receipt-no").inner_text()
-    order_id = int(re.search(r"/workorders/(\d+)/receipt$", desk.url).group(1))
+    order_id = int(re.search(r"/workorders/(\d+)/receipt\?from=intake$", desk.url).group(1))
 
     # --- live: on the board and on the technician's 【我的维修】, without a reload ---------------------
     expect(board.locator("#wo-table tbody")).to_contain_text(no, timeout=LIVE)

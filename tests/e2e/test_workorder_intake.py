@@ -76,10 +76,12 @@ def test_intake_from_a_known_phone_to_the_receipt(known, browser, live_server):
     expect(rows.nth(0).locator(".field-error")).to_have_count(0)
     rows.nth(1).get_by_label("数量").fill("2")
     page.get_by_role("button", name="保存并打印受理单").click()
-    expect(page).to_have_url(re.compile(r"/workorders/\d+/receipt$"))
+    expect(page).to_have_url(re.compile(r"/workorders/\d+/receipt\?from=intake$"))
     expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^GD\d{8}-0002$"))
     expect(page.locator("body")).to_contain_text("划痕")
     screenshot(page, "wo-intake-receipt")
+    page.locator(".pr-toolbar").get_by_role("link", name="继续受理").click()  # the desk's next customer
+    expect(page).to_have_url(re.compile(r"/workorders/intake$"))
 
     page.set_viewport_size(DESKTOP)
     page.goto("/workorders")

@@ -33,6 +33,24 @@ async def test_every_tenant_starts_with_a_default_of_every_type(client, admin):
     assert only["total"] == 2
 
 
+async def test_the_list_is_in_the_types_order_page_by_page(client, admin):
+    """受理单 first … 排队小票 last (DocType's order, not the codes' spelling), the default first
+    within a type; pages of 3 join into the whole list without a repeat or a gap."""
+    extra = {"name": "另一个结单单", "doc_type": "closing_receipt", "source": "<p>{{ doc.no }}</p>"}
+    mine = await call(client, "POST", URL, admin, extra, 201)
+    whole = (await call(client, "GET", f"{URL}?page_size=50", admin))["items"]
+    rank = {t: i for i, t in enumerate(DocType)}
+    keys = [(rank[t["doc_type"]], not t["is_default"], t["id"]) for t in whole]
+    assert keys == sorted(keys) and whole[0]["doc_type"] == "intake_receipt"
+    assert whole[-1]["doc_type"] == "queue_ticket" and whole[2]["id"] == mine["id"]
+    paged = []
+    for n in range(1, 4):
+        page = await call(client, "GET", f"{URL}?page={n}&page_size=3", admin)
+        assert page["total"] == len(whole)
+        paged += page["items"]
+    assert [t["id"] for t in paged] == [t["id"] for t in whole]
+
+
 async def test_fields_of_a_type(client, admin):
     f = await call(client, "GET", f"{URL}/fields?doc_type=closing_receipt", admin)
     keys = {x["key"] for x in f["fields"]}

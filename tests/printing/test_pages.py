@@ -3,6 +3,9 @@ line), import of an exported file, the 打印校准页, and the print page with 
 
 import json
 
+import pytest
+
+from server.printing.states import DocType
 from tests.conftest import csrf, page_login
 from tests.printing.helpers import make_doc, png
 
@@ -106,6 +109,56 @@ async def test_the_print_page_offers_the_types_templates(client, tenant):
     r = await client.get(f"/print/inbound/{doc_id}")
     assert r.status_code == 200 and no in r.text and "标准入库单（A4）（默认）" in r.text and "简易入库单" in r.text
     assert "data-print-page" in r.text
+
+
+# the admin (head office, every permission): the page of each document type it goes back to
+BACK = {
+    "intake_receipt": ("/workorders/{id}", "返回工单"),
+    "closing_receipt": ("/workorders/{id}", "返回工单"),
+    "shipment": ("/logistics/shipments/{id}", "返回物流单"),  # HQ sent it
+    "order": ("/logistics/order-reviews/{id}", "返回订货单"),  # B2's order, HQ reviews it
+    "inbound": ("/inventory/inbounds/{id}", "返回单据"),
+    "outbound": ("/inventory/outbounds/{id}", "返回单据"),
+    "queue_ticket": ("/queue/counter", "返回叫号"),
+}
+
+
+@pytest.mark.parametrize("doc_type", [str(t) for t in DocType])
+async def test_the_print_pages_bar_leads_back_to_the_document(client, tenant, admin, doc_type):
+    """The bar (screen only, print_page.css hides it on paper) links back to the document's page,
+    also after switching templates; 【继续受理】 only on the receipt the intake opened."""
+    doc_id, _ = await make_doc(doc_type, tenant, client, admin)
+    await page_login(client, "admin@ACME")
+    url, label = BACK[doc_type]
+    r = await client.get(f"/print/{doc_type}/{doc_id}")
+    assert r.status_code == 200, r.text
+    assert f'<a class="pr-back" id="pr-back" href="{url.format(id=doc_id)}">‹ {label}</a>' in r.text
+    assert "继续受理" not in r.text
+    if doc_type == "intake_receipt":
+        r = await client.get(f"/workorders/{doc_id}/receipt?from=intake")
+        assert '<a class="pr-next" id="pr-continue" href="/workorders/intake">继续受理</a>' in r.text
+        assert '<input type="hidden" name="from" value="intake">' in r.text  # kept by the template select
+        assert f'href="/workorders/{doc_id}">‹ 返回工单' in r.text
+
+
+async def test_the_branch_goes_back_to_its_own_order_page(client, tenant):
+    """The branch that placed an order goes back to its 【订货申请】 (HQ to 【订单审核】, above)."""
+    from tests.system.helpers import PASSWORD
+
+    order_id, _ = await make_doc("order", tenant)
+    await page_login(client, "b2user@ACME", PASSWORD)
+    r = await client.get(f"/print/order/{order_id}")
+    assert r.status_code == 200 and f'id="pr-back" href="/logistics/orders/{order_id}"' in r.text
+
+
+async def test_the_receiver_goes_back_to_its_receiving_page(client, tenant):
+    """The org a shipment goes to goes back to its 【物流收货】 (the sender to 【物流发货】, above)."""
+    from tests.system.helpers import PASSWORD
+
+    shipment_id, _ = await make_doc("shipment", tenant)
+    await page_login(client, "b2staff@ACME", PASSWORD)
+    r = await client.get(f"/logistics/shipments/{shipment_id}/print")
+    assert r.status_code == 200 and f'id="pr-back" href="/logistics/receiving/{shipment_id}"' in r.text
 
 
 async def test_form_images_are_checked_and_kept_per_tenant(client, tenant, other_tenant):

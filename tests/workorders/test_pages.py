@@ -61,13 +61,16 @@ async def test_intake_form_lookup_save_and_receipt(client, tenant, admin):
     assert saved.status_code == 200, saved.text
     target = saved.headers["hx-redirect"]
     order = await WorkOrder.select().where(WorkOrder.serial_no == "SN-NEW").first()
-    assert target == f"/workorders/{order['id']}/receipt"
+    assert target == f"/workorders/{order['id']}/receipt?from=intake"
     assert order["appearance"] == "划痕、磕碰；背面掉漆" and order["accessories"] == "充电器"
     full = await orders.get(tenant, order["id"])
     issued = [(ln["kind"], ln["goods_id"], ln["qty"]) for ln in full["lines"]]
     assert issued == [("issued", w["battery"], 2), ("issued", w["screen"], 1)]  # the empty row is skipped
     receipt = await client.get(target)
     assert receipt.status_code == 200 and order["no"] in receipt.text and "新客户" in receipt.text
+    # the bar (screen only) leads on to the next intake and back to the order
+    assert 'id="pr-continue" href="/workorders/intake">继续受理<' in receipt.text
+    assert f'id="pr-back" href="/workorders/{order["id"]}">' in receipt.text
 
     bad = await client.post(
         "/workorders/intake",
@@ -237,6 +240,7 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, other_t
     assert receipt.status_code == 200 and f'id="receipt-no">{closed["no"]}<' in receipt.text
     assert 'id="receipt-received">350.5000<' in receipt.text and "顺丰" in receipt.text and "SF1" in receipt.text
     assert closed["charges"]["total"] in receipt.text and "LCD 维修LCD" in receipt.text
+    assert f'id="pr-back" href="{url}">‹ 返回工单<' in receipt.text and "继续受理" not in receipt.text
     assert (await client.post(f"{url}/cancel", data={"reason": "x"}, headers=hx)).status_code == 409
     client.cookies.clear()
     await page_login(client, "admin@OTHER")

@@ -143,11 +143,12 @@ class IntakePages(Controller):
             order = await orders.intake(ctx, data)
         except FieldErrors as exc:
             raise on_rows(exc, kept) from None
-        return redirect(request, f"/workorders/{order['id']}/receipt")
+        return redirect(request, f"/workorders/{order['id']}/receipt?from=intake")
 
     @get("/{order_id:int}/receipt", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)
     async def receipt(self, request: Request, order_id: FromPath[int]) -> Response:
-        """The intake receipt, printed with the tenant's template (printing, `?template_id=`)."""
+        """The intake receipt, printed with the tenant's template (printing, `?template_id=`);
+        `?from=intake` (saving the intake opens it so) adds 【继续受理】 to its bar."""
         return await hooks.print_document(ctx_of(request), "intake_receipt", order_id, dict(request.query_params))
 
 
