@@ -23,7 +23,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import authcache, db, jobs, logs, permissions, templating, throttle
+from server.core import authcache, db, jobs, logs, permissions, secrets, templating, throttle
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
@@ -36,6 +36,8 @@ from server.credit import api as credit_api
 from server.credit import pages as credit_pages
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
+from server.gsx import api as gsx_api
+from server.gsx import pages as gsx_pages
 from server.logistics import api as logistics_api
 from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     logs.install()
     db.configure(settings.database_url, settings.db_timeouts)
+    secrets.bind(settings.secret_key)  # tenant secrets (GSX certificates, tokens) are sealed with it
     channels = channels_plugin(settings.redis_url)
     stores, stores_redis = _stores(settings)
     session_config = SessionConfig(
@@ -180,6 +183,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *queue_pages.ROUTES,
             *workorders_api.ROUTES,
             *workorders_pages.ROUTES,
+            *gsx_api.ROUTES,
+            *gsx_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

@@ -9,6 +9,7 @@ from server.credit import permissions as _credit_permissions  # noqa: F401
 from server.credit import usage as _credit_usage  # noqa: F401  (what uses an org)
 from server.credit.services import documents as _credit_documents  # noqa: F401  (live topics)
 from server.credit.services import ledger as _ledger  # noqa: F401  (live topics)
+from server.gsx import permissions as _gsx_permissions  # noqa: F401
 from server.inventory import permissions as _inventory_permissions  # noqa: F401
 from server.inventory import usage as _inventory_usage  # noqa: F401  (what uses goods, warehouses, orgs)
 from server.inventory.services import documents as _documents  # noqa: F401  (live topics)
@@ -35,6 +36,7 @@ APP_REGISTRY = AppRegistry(
         "server.queue.piccolo_app",
         "server.workorders.piccolo_app",
         "server.logistics.piccolo_app",
+        "server.gsx.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])
