@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     g = sub.add_parser("fake-gsx", help="serve a fake Apple GSX over mutual TLS (tests and the demo)")
     g.add_argument("--host", default="127.0.0.1")
     g.add_argument("--port", type=int, default=8443)
-    g.add_argument("--certs", default=str(ROOT / "var" / "fake-gsx"), help="its CA and certificates (made when missing)")
+    g.add_argument("--certs", default=str(ROOT / "var" / "fake-gsx"), help="its CA and certificates (made if missing)")
     g.add_argument("--step-seconds", type=float, default=0.0, help="move each repair one status on every N seconds")
     g.add_argument("--token-idle", type=float, default=1800.0, help="seconds an unused auth token lives")
     args = parser.parse_args(argv)

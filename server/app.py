@@ -34,10 +34,10 @@ from server.core.throttle import REDIS_TIMEOUTS
 from server.core.web import EXCEPTION_HANDLERS, AuthMiddleware, BearerAwareCSRFMiddleware
 from server.credit import api as credit_api
 from server.credit import pages as credit_pages
-from server.inventory import api as inventory_api
-from server.inventory import pages as inventory_pages
 from server.gsx import api as gsx_api
 from server.gsx import pages as gsx_pages
+from server.inventory import api as inventory_api
+from server.inventory import pages as inventory_pages
 from server.logistics import api as logistics_api
 from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api

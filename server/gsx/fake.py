@@ -6,7 +6,8 @@ known serials below, repair creation with each outcome action, status progressio
 or every `--step-seconds` for the demo) and, on demand, 5xx or slow answers. State is in memory.
 
 Control endpoints (also behind mutual TLS): `POST /fake/mode {mode: ok|down|slow, delay}`,
-`POST /fake/expire-tokens`, `POST /fake/revoke-tokens`, `POST /fake/reset`, `POST /fake/advance {repairId, status?}`, `GET /fake/state`.
+`POST /fake/expire-tokens`, `POST /fake/revoke-tokens`, `POST /fake/reset`,
+`POST /fake/advance {repairId, status?}`, `GET /fake/state`.
 """
 
 from __future__ import annotations
