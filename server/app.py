@@ -36,6 +36,7 @@ from server.credit import api as credit_api
 from server.credit import pages as credit_pages
 from server.gsx import api as gsx_api
 from server.gsx import pages as gsx_pages
+from server.gsx import poller as gsx_poller
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.logistics import api as logistics_api
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_startup() -> None:
         if settings.db_pool:
             await db.start(settings.db_pool_size)
+            gsx_poller.start()  # a served app only (tests build theirs without a pool)
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(
             throttle.RedisCounter(settings.redis_url, settings.redis_prefix)
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def on_shutdown() -> None:
         await jobs.drain()  # a running job finishes before the database goes away
+        await gsx_poller.stop()
         realtime.bind(None)
         await authcache.unbind()
         await throttle.counter().close()

@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import realtime
 from server.core import audit, db, secrets
 from server.core.clock import iso, now
 from server.core.errors import BusinessError, Conflict, NotFound
@@ -22,6 +23,7 @@ from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
 from server.gsx import wire
 from server.gsx.tables import GsxCall, GsxLink, GsxOrder, GsxSettings
+from server.system.services import auth, orgs
 from server.workorders.services import orders as work_orders
 
 TOKEN_IDLE = timedelta(minutes=30)  # GSX forgets a token unused this long: refresh it before
@@ -190,6 +192,7 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
     async with db.atomic():
         before = await _settings(ctx.tenant_id)
         if before is None:
+            values.setdefault("status_map", json.dumps(DEFAULT_STATUS_MAP))
             await GsxSettings.insert(GsxSettings(tenant_id=ctx.tenant_id, **values))
         else:
             await GsxSettings.update(values).where(GsxSettings.id == before["id"])
@@ -513,6 +516,7 @@ async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
             "repair_type": request.repair_type,
             "repair_status": "CRTD",
             "repair_status_description": "维修已创建",
+            "repair_created_by": ctx.user_id,
             "repair_created_by_name": ctx.user_name[:100],
             "repair_created_at": at,
             "acknowledged_at": None,
@@ -569,25 +573,69 @@ async def refresh_status(ctx: Ctx, work_order_id: Any) -> dict:
             GsxOrder.id == row["id"]
         )
         raise
-    row = await _apply_status(ctx, row, details)
+    row = await _apply_status(ctx, order, row, details)
     return _order_public(row, order["id"])
 
 
-async def _apply_status(ctx: Ctx, row: dict, details: dict) -> dict:
+async def _apply_status(ctx: Ctx, order: dict, row: dict, details: dict) -> dict:
+    """Keep GSX's new status in the order's GSX timeline and tell the order's pages (live). A
+    status the tenant mapped (`status_map`, e.g. RFPU → repaired) adds what to do next."""
     at = now()
     values: dict[str, Any] = {"poll_claimed_until": None, "poll_failures": 0, "next_poll_at": at + POLL_EVERY}
-    if details["status"] and details["status"] != row["repair_status"]:
-        history = _json(row["history"], []) + [
-            {"at": iso(at), "status": details["status"], "description": details["description"]}
-        ]
+    changed = bool(details["status"]) and details["status"] != row["repair_status"]
+    if changed:
+        entry = {"at": iso(at), "status": details["status"], "description": details["description"]}
+        settings_row = await _settings(ctx.tenant_id) or {}
+        mapped = _json(settings_row.get("status_map"), DEFAULT_STATUS_MAP).get(details["status"], "")
+        if mapped == "repaired" and order["status"] in ("accepted", "repairing"):
+            entry["description"] += "（按对接设置：请将工单【维修完毕】）"
         values |= {
             "repair_status": details["status"],
             "repair_status_description": details["description"],
-            "history": json.dumps(history, ensure_ascii=False),
+            "history": json.dumps(_json(row["history"], []) + [entry], ensure_ascii=False),
         }
         if details["status"] == "CLSD":
             values["next_poll_at"] = None
-    return await _save_order(ctx, row["work_order_id"], values)
+    org_path = (await orgs.get(ctx, order["org_id"]))["path"] if changed else ""
+    async with db.atomic():
+        saved = await _save_order(ctx, row["work_order_id"], values)
+        if changed:  # the order's page and lists, live (its org and the orgs above it)
+            realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
+    return saved
+
+
+async def poll_due(limit: int = 20) -> int:
+    """The status poller's round (server.gsx.poller, every process): each open GSX repair whose
+    time has come is claimed (one process polls it), asked as the user who created it, and put
+    back with its next time — later after each failure (backoff), never when GSX closed it."""
+    at = now()
+    rows = await (
+        GsxOrder.select()
+        .where((GsxOrder.next_poll_at <= at) & (GsxOrder.repair_id != ""))
+        .order_by(GsxOrder.next_poll_at)
+        .limit(limit)
+    )
+    polled = 0
+    for row in rows:
+        if not await _claim(row["id"], at):
+            continue
+        ctx = await auth.ctx_for(row["repair_created_by"], row["tenant_id"]) if row["repair_created_by"] else None
+        if ctx is None:  # its creator left: nobody to ask GSX as
+            await GsxOrder.update({"next_poll_at": None, "poll_claimed_until": None}).where(GsxOrder.id == row["id"])
+            continue
+        try:
+            order = await work_orders.get(ctx, row["work_order_id"])
+            details = await _as_user(ctx, lambda c, op, rid=row["repair_id"]: c.repair_details(op, rid), order["id"])
+        except BusinessError:
+            failures = row["poll_failures"] + 1
+            wait = min(POLL_EVERY * (2 ** min(failures, 6)), timedelta(hours=6))
+            await GsxOrder.update(
+                {"poll_failures": failures, "next_poll_at": now() + wait, "poll_claimed_until": None}
+            ).where(GsxOrder.id == row["id"])
+            continue
+        await _apply_status(ctx, order, row, details)
+        polled += 1
+    return polled
 
 
 # --- news and the call log ------------------------------------------------------------------------

@@ -74,6 +74,7 @@ class GsxOrder(Table, tablename="gsx_order"):
     outcome = JSON(null=True, default=None)  # [{action, code, message, acknowledged}]
     acknowledged_by_name = Varchar(length=100, default="")
     acknowledged_at = Timestamptz(null=True, default=None)
+    repair_created_by = Integer(null=True, default=None)  # the poller acts as them (their GSX link)
     repair_created_by_name = Varchar(length=100, default="")
     repair_created_at = Timestamptz(null=True, default=None)
     history = JSON(default="[]")  # [{at, status, description}]: the order page's GSX timeline

@@ -286,3 +286,26 @@ async def test_one_poll_of_a_repair_at_a_time(tenant):
     results = await asyncio.gather(*[services._claim(row["id"], at) for _ in range(5)])
     assert sorted(results) == [False, False, False, False, True]
     assert await services._claim(row["id"], at + services.POLL_CLAIM + timedelta(seconds=1)) is True
+
+
+async def test_poller_follows_status_with_backoff(client, admin, tenant, world, fake_gsx):
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    o = await order(tenant, world)
+    body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
+    g = (await client.post(f"{WO}/{o['id']}/gsx/repair", json=body, headers=admin)).json()
+    assert await services.poll_due() == 0  # not due yet
+    await GsxOrder.update({"next_poll_at": now() - timedelta(seconds=1)}).where(GsxOrder.id > 0)
+    fake_gsx.control("/fake/advance", {"repairId": g["repair_id"], "status": "RFPU"})
+    assert await services.poll_due() == 1
+    row = await GsxOrder.select().first()
+    assert row["repair_status"] == "RFPU" and row["next_poll_at"] > now() and row["poll_claimed_until"] is None
+    shown = (await client.get(f"{WO}/{o['id']}/gsx", headers=admin)).json()
+    assert "维修完毕" in shown["history"][-1]["description"]  # the tenant's mapping RFPU → repaired
+    # GSX down: the next time moves further out, the claim is released
+    fake_gsx.control("/fake/mode", {"mode": "down"})
+    await GsxOrder.update({"next_poll_at": now() - timedelta(seconds=1)}).where(GsxOrder.id > 0)
+    assert await services.poll_due() == 0
+    row = await GsxOrder.select().first()
+    assert row["poll_failures"] == 1 and row["next_poll_at"] > now() + services.POLL_EVERY
+    assert row["poll_claimed_until"] is None

@@ -11,7 +11,7 @@ DESCRIPTION = "gsx (issue 19): gsx_settings, gsx_link, gsx_call, gsx_order"
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="gsx", description=DESCRIPTION)
 
-    manager.add_table(class_name="GsxOrder", tablename="gsx_order", schema=None, columns=None)
+    manager.add_table(class_name="GsxCall", tablename="gsx_call", schema=None, columns=None)
 
     manager.add_table(class_name="GsxLink", tablename="gsx_link", schema=None, columns=None)
 
@@ -22,11 +22,11 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="GsxCall", tablename="gsx_call", schema=None, columns=None)
+    manager.add_table(class_name="GsxOrder", tablename="gsx_order", schema=None, columns=None)
 
     manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
+        table_class_name="GsxCall",
+        tablename="gsx_call",
         column_name="tenant_id",
         db_column_name="tenant_id",
         column_class_name="Integer",
@@ -46,10 +46,140 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="work_order_id",
-        db_column_name="work_order_id",
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="user_id",
+        db_column_name="user_id",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="user_name",
+        db_column_name="user_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="endpoint",
+        db_column_name="endpoint",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="http_status",
+        db_column_name="http_status",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="outcome",
+        db_column_name="outcome",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "ok",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="message",
+        db_column_name="message",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 300,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="duration_ms",
+        db_column_name="duration_ms",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -67,10 +197,31 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="serial_no",
-        db_column_name="serial_no",
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="attempts",
+        db_column_name="attempts",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 1,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="trace_id",
+        db_column_name="trace_id",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -89,335 +240,13 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="coverage",
-        db_column_name="coverage",
-        column_class_name="JSON",
-        column_class=JSON,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="coverage_at",
-        db_column_name="coverage_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="coverage_by_name",
-        db_column_name="coverage_by_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="repair_id",
-        db_column_name="repair_id",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 20,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="repair_type",
-        db_column_name="repair_type",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="repair_status",
-        db_column_name="repair_status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 20,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="repair_status_description",
-        db_column_name="repair_status_description",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="outcome",
-        db_column_name="outcome",
-        column_class_name="JSON",
-        column_class=JSON,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="acknowledged_by_name",
-        db_column_name="acknowledged_by_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="acknowledged_at",
-        db_column_name="acknowledged_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="repair_created_by_name",
-        db_column_name="repair_created_by_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="repair_created_at",
-        db_column_name="repair_created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="history",
-        db_column_name="history",
-        column_class_name="JSON",
-        column_class=JSON,
-        params={
-            "default": "[]",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="next_poll_at",
-        db_column_name="next_poll_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="poll_failures",
-        db_column_name="poll_failures",
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="work_order_id",
+        db_column_name="work_order_id",
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="poll_claimed_until",
-        db_column_name="poll_claimed_until",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
             "default": None,
             "null": True,
             "primary_key": False,
@@ -432,10 +261,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxOrder",
-        tablename="gsx_order",
-        column_name="updated_at",
-        db_column_name="updated_at",
+        table_class_name="GsxCall",
+        tablename="gsx_call",
+        column_name="created_at",
+        db_column_name="created_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -945,8 +774,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
         column_name="tenant_id",
         db_column_name="tenant_id",
         column_class_name="Integer",
@@ -966,140 +795,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="user_id",
-        db_column_name="user_id",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="user_name",
-        db_column_name="user_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="endpoint",
-        db_column_name="endpoint",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="http_status",
-        db_column_name="http_status",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="outcome",
-        db_column_name="outcome",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": "ok",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="message",
-        db_column_name="message",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 300,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="duration_ms",
-        db_column_name="duration_ms",
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="work_order_id",
+        db_column_name="work_order_id",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -1117,31 +816,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="attempts",
-        db_column_name="attempts",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 1,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="trace_id",
-        db_column_name="trace_id",
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="serial_no",
+        db_column_name="serial_no",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -1160,10 +838,226 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="work_order_id",
-        db_column_name="work_order_id",
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="coverage",
+        db_column_name="coverage",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="coverage_at",
+        db_column_name="coverage_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="coverage_by_name",
+        db_column_name="coverage_by_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_id",
+        db_column_name="repair_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 20,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_type",
+        db_column_name="repair_type",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_status",
+        db_column_name="repair_status",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 20,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_status_description",
+        db_column_name="repair_status_description",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="outcome",
+        db_column_name="outcome",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="acknowledged_by_name",
+        db_column_name="acknowledged_by_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="acknowledged_at",
+        db_column_name="acknowledged_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_created_by",
+        db_column_name="repair_created_by",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -1181,10 +1075,137 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GsxCall",
-        tablename="gsx_call",
-        column_name="created_at",
-        db_column_name="created_at",
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_created_by_name",
+        db_column_name="repair_created_by_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="repair_created_at",
+        db_column_name="repair_created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="history",
+        db_column_name="history",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": "[]",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="next_poll_at",
+        db_column_name="next_poll_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="poll_failures",
+        db_column_name="poll_failures",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="poll_claimed_until",
+        db_column_name="poll_claimed_until",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GsxOrder",
+        tablename="gsx_order",
+        column_name="updated_at",
+        db_column_name="updated_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
