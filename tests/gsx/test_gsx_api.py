@@ -309,3 +309,17 @@ async def test_poller_follows_status_with_backoff(client, admin, tenant, world, 
     row = await GsxOrder.select().first()
     assert row["poll_failures"] == 1 and row["next_poll_at"] > now() + services.POLL_EVERY
     assert row["poll_claimed_until"] is None
+
+
+async def test_slow_gsx_times_out(client, admin, tenant, world, fake_gsx, monkeypatch):
+    from server.gsx import wire
+
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    o = await order(tenant, world)
+    monkeypatch.setattr(wire, "TIMEOUT", 0.3)  # GSX's 10 s, shortened for the test
+    fake_gsx.control("/fake/mode", {"mode": "slow", "delay": 2})
+    slow = await client.post(f"{WO}/{o['id']}/gsx/coverage", headers=admin)
+    assert slow.status_code == 503 and slow.json()["code"] == "gsx_timeout" and "超时" in slow.json()["detail"]
+    last = (await _calls(client, admin))[0]
+    assert last["endpoint"] == "repair/product/details" and last["attempts"] == 3 and last["outcome"] == "gsx_timeout"
