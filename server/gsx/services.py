@@ -23,6 +23,7 @@ from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx
 from server.gsx import wire
 from server.gsx.tables import GsxCall, GsxLink, GsxOrder, GsxSettings
+from server.masterdata.services import goods
 from server.system.services import auth, orgs
 from server.workorders.services import orders as work_orders
 
@@ -32,6 +33,7 @@ URL = re.compile(r"https://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/]*)?")
 ACCOUNT_NO = re.compile(r"[0-9A-Za-z]{1,20}")
 CODE = re.compile(r"[0-9A-Z]{1,12}")
 PART = re.compile(r"[0-9A-Za-z\-]{1,20}")
+APPLE_PART = re.compile(r"\d{3}-\d{4,6}")
 APPLE_ID = re.compile(r"[^@\s]{1,100}@[^@\s]{1,100}")
 # what a GSX status may do to the work order (the tenant edits the mapping)
 WORK_ORDER_ACTIONS = {"": "不处理", "repaired": "标记为已修复"}
@@ -430,7 +432,22 @@ async def _save_order(ctx: Ctx, work_order_id: int, values: dict) -> dict:
 async def for_order(ctx: Ctx, work_order_id: Any) -> dict:
     await _configured(ctx)
     order = await work_orders.get(ctx, work_order_id)
-    return _order_public(await _order_row(ctx, order["id"]), order["id"]) | {"order_serial_no": order["serial_no"]}
+    return _order_public(await _order_row(ctx, order["id"]), order["id"]) | {
+        "order_serial_no": order["serial_no"],
+        "suggested_parts": await _apple_parts(ctx, order),
+    }
+
+
+async def _apple_parts(ctx: Ctx, order: dict) -> list[str]:
+    """The Apple part numbers of the order's repair lines, for 【创建 GSX 维修】: goods have no
+    part-number field, so a goods code shaped like Apple's (661-12345) is taken as one. One
+    read per distinct goods (an order has a few lines)."""
+    out: list[str] = []
+    for goods_id in dict.fromkeys(li["goods_id"] for li in order.get("lines") or [] if li.get("goods_id")):
+        code = (await goods.get(ctx, goods_id))["code"]
+        if APPLE_PART.fullmatch(code or ""):
+            out.append(code)
+    return out
 
 
 async def coverage(ctx: Ctx, work_order_id: Any) -> dict:

@@ -46,3 +46,18 @@ async def test_order_card_and_gsx_down_in_the_card(client, admin, tenant, world,
     assert news.status_code == 200 and "GSX 系统维护通知" in news.text
     calls = await client.get("/system/gsx/calls")
     assert calls.status_code == 200 and "repair/create" in calls.text and "TOK-" not in calls.text
+
+
+async def test_repair_form_suggests_the_apple_parts_of_the_order(client, admin, tenant, fake_gsx):
+    from tests.inventory.helpers import inbound
+    from tests.masterdata.helpers import make_goods
+    from tests.workorders.helpers import repairing, wo_world
+
+    await configure(client, admin, fake_gsx)
+    w = await wo_world(tenant, stock=1)
+    part = await make_goods(tenant, "661-12345", w["iphone15"], name="iPhone 15 屏幕总成（Apple）")
+    await inbound(tenant, w["general"], (part["id"], 1, "900"))
+    o = await repairing(tenant, w, (w["lcd_code"], part["id"], 1), (w["lcd_code"], w["screen"], 1))
+    await page_login(client, "admin@ACME")
+    card = await client.get(f"/workorders/{o['id']}/gsx", headers=csrf(client))
+    assert 'value="661-12345"' in card.text  # the 通用 screen's code SCR is not an Apple part number
