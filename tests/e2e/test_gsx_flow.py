@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, login, new_page, screenshot
 from tests.gsx.conftest import fake_gsx, fake_gsx_server  # noqa: F401  (the fake GSX fixtures)
 from tests.gsx.helpers import IN_WARRANTY, activation, order
 
@@ -68,6 +68,11 @@ def test_link_coverage_hold_and_live_status(gsx_order, fake_gsx, browser, live_s
     admin_api.call("POST", f"/api/v1/work-orders/{gsx_order['id']}/gsx/refresh")
     expect(page.locator("#gsx-status")).to_contain_text("维修完成，可取机", timeout=LIVE)
     screenshot(page, "gsx-order-live", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.locator("#gsx-panel").scroll_into_view_if_needed()
+    screenshot(page, "gsx-order-phone")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.set_viewport_size(DESKTOP)
 
     page.goto("/system/gsx/calls")
     expect(page.locator("#gsx-calls tbody tr")).to_have_count(5)
