@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet '.[dev]'
 	touch $(STAMP)
 
+# WEIFU_FAKE_GSX=1 make run: the demo's GSX is the fake GSX (server/gsx/fake.py) on :8443
 run: $(STAMP)
 	$(BIN)/python -m server migrate
 	$(BIN)/python -m server demo
+	@if [ "$$WEIFU_FAKE_GSX" = 1 ]; then $(BIN)/python -m server fake-gsx --port 8443 --step-seconds 120 & fi; \
 	$(BIN)/python -m server serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, tenant create, demo, backup, restore.
+"""Command line: serve, migrate, tenant create, demo, backup, restore, fake-gsx.
 
 Every command honours DATABASE_URL and REDIS_URL.
 """
@@ -129,6 +129,12 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("path")
     r = sub.add_parser("restore", help="restore a snapshot written by backup")
     r.add_argument("path")
+    g = sub.add_parser("fake-gsx", help="serve a fake Apple GSX over mutual TLS (tests and the demo)")
+    g.add_argument("--host", default="127.0.0.1")
+    g.add_argument("--port", type=int, default=8443)
+    g.add_argument("--certs", default=str(ROOT / "var" / "fake-gsx"), help="its CA and certificates (made if missing)")
+    g.add_argument("--step-seconds", type=float, default=0.0, help="move each repair one status on every N seconds")
+    g.add_argument("--token-idle", type=float, default=1800.0, help="seconds an unused auth token lives")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -139,6 +145,12 @@ def main(argv: list[str] | None = None) -> None:
         tenant_create(args.code, args.name, args.admin_password)
     elif args.command == "demo":
         demo(args.reset, args.base_url)
+    elif args.command == "fake-gsx":
+        from pathlib import Path
+
+        from server.gsx.fake import run
+
+        run(args.host, args.port, Path(args.certs), args.step_seconds, args.token_idle)
     elif args.command == "backup":
         from server.backup import backup
 

@@ -23,7 +23,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import authcache, db, jobs, logs, permissions, templating, throttle, uploads
+from server.core import authcache, db, jobs, logs, permissions, secrets, templating, throttle, uploads
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
@@ -36,6 +36,9 @@ from server.credit import api as credit_api
 from server.credit import pages as credit_pages
 from server.dashboard import api as dashboard_api
 from server.dashboard import pages as dashboard_pages
+from server.gsx import api as gsx_api
+from server.gsx import pages as gsx_pages
+from server.gsx import poller as gsx_poller
 from server.inventory import api as inventory_api
 from server.inventory import pages as inventory_pages
 from server.logistics import api as logistics_api
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     logs.install()
     db.configure(settings.database_url, settings.db_timeouts)
+    secrets.bind(settings.secret_key)  # tenant secrets (GSX certificates, tokens) are sealed with it
     channels = channels_plugin(settings.redis_url)
     stores, stores_redis = _stores(settings)
     session_config = SessionConfig(
@@ -145,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_startup() -> None:
         if settings.db_pool:
             await db.start(settings.db_pool_size)
+            gsx_poller.start()  # a served app only (tests build theirs without a pool)
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(
             throttle.RedisCounter(settings.redis_url, settings.redis_prefix)
@@ -159,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def on_shutdown() -> None:
         await jobs.drain()  # a running job finishes before the database goes away
+        await gsx_poller.stop()
         realtime.bind(None)
         await authcache.unbind()
         await throttle.counter().close()
@@ -189,6 +195,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *printing_pages.ROUTES,
             *dashboard_api.ROUTES,
             *dashboard_pages.ROUTES,
+            *gsx_api.ROUTES,
+            *gsx_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

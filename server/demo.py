@@ -7,6 +7,7 @@ from server import domains  # noqa: F401  (registers codes and hooks)
 from server.core import permissions
 from server.core.pagination import PageParams
 from server.core.states import OrgKind, RowStatus
+from server.gsx import demo as gsx_demo
 from server.inventory import demo as inventory_demo
 from server.masterdata import demo as masterdata_demo
 from server.queue import demo as queue_demo
@@ -87,6 +88,8 @@ async def load(reset: bool = False, base_url: str = "http://127.0.0.1:8000") -> 
         print(f"demo tenant {CODE} already loaded (python -m server demo --reset starts it over)")
     else:
         await _fill()
+    if gsx_demo.wanted():  # WEIFU_FAKE_GSX=1: GSX against the fake (make run starts it)
+        await gsx_demo.configure(await tenants.platform_ctx(CODE))
     _links(base_url)
 
 

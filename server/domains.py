@@ -11,6 +11,7 @@ from server.credit.services import documents as _credit_documents  # noqa: F401 
 from server.credit.services import ledger as _ledger  # noqa: F401  (live topics)
 from server.dashboard import permissions as _dashboard_permissions  # noqa: F401
 from server.dashboard import services as _dashboard  # noqa: F401  (what a board device hears; the landing page)
+from server.gsx import permissions as _gsx_permissions  # noqa: F401
 from server.inventory import permissions as _inventory_permissions  # noqa: F401
 from server.inventory import usage as _inventory_usage  # noqa: F401  (what uses goods, warehouses, orgs)
 from server.inventory.services import documents as _documents  # noqa: F401  (live topics)
@@ -40,6 +41,7 @@ APP_REGISTRY = AppRegistry(
         "server.workorders.piccolo_app",
         "server.logistics.piccolo_app",
         "server.printing.piccolo_app",
+        "server.gsx.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

@@ -95,6 +95,8 @@ ENTITIES = {
     "queue_counter": "窗口",
     "queue_device": "排队设备",
     "queue_ticket": "排队号",
+    "gsx_settings": "GSX 对接",
+    "gsx_link": "GSX 关联",
 }
 
 # Field names as people read them; a field not named here shows under its own name.

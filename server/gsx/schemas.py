@@ -1,0 +1,136 @@
+"""API shapes of the GSX integration. No shape carries a PEM or a token out."""
+
+from __future__ import annotations
+
+from msgspec import UNSET, Struct, UnsetType
+
+
+class SettingsIn(Struct):
+    """`certificate_pem`/`key_pem` empty or absent keep the stored pair."""
+
+    environment: str = "uat"
+    base_url: str = ""
+    auth_url: str = ""
+    sold_to: str = ""
+    ship_to: str = ""
+    certificate_pem: str = ""
+    key_pem: str = ""
+    enabled: bool = False
+    ship_to_by_org: dict[str, str] | UnsetType = UNSET
+    server_ca_pem: str | UnsetType = UNSET
+    status_map: dict[str, str] | UnsetType = UNSET
+
+
+class SettingsOut(Struct):
+    environment: str
+    base_url: str
+    auth_url: str
+    sold_to: str
+    ship_to: str
+    ship_to_by_org: dict[str, str]
+    certificate_set: bool
+    key_set: bool
+    certificate_subject: str
+    certificate_expires_at: str | None
+    server_ca_set: bool
+    status_map: dict[str, str]
+    enabled: bool
+    configured: bool
+    updated_by_name: str
+    updated_at: str | None
+
+
+class TestOut(Struct):
+    ok: bool
+    message: str
+    code: str
+
+
+class LinkIn(Struct):
+    apple_id: str
+    activation_token: str
+
+
+class LinkOut(Struct):
+    linked: bool
+    apple_id: str
+    status: str
+    linked_at: str | None
+    token_used_at: str | None
+
+
+class CallOut(Struct):
+    id: int
+    user_name: str
+    endpoint: str
+    http_status: int | None
+    outcome: str
+    message: str
+    duration_ms: int
+    attempts: int
+    trace_id: str
+    work_order_id: int | None
+    created_at: str | None
+
+
+class NewsOut(Struct):
+    id: str
+    title: str
+    summary: str
+    published: str
+
+
+class IssueIn(Struct):
+    component_code: str
+    issue_code: str
+
+
+class RepairIn(Struct):
+    repair_type: str
+    issues: list[IssueIn]
+    parts: list[str] = []
+    notes: str = ""
+
+
+class CoverageOut(Struct):
+    product_description: str
+    config_description: str
+    purchase_country: str
+    warranty_status: str
+    warranty_status_description: str
+    coverage_end_date: str
+    applecare: bool
+    activation_lock: str
+    limited: bool
+
+
+class OutcomeOut(Struct):
+    action: str
+    explanation: str
+    messages: list[str]
+    needs_ack: bool
+
+
+class HistoryOut(Struct):
+    at: str | None
+    status: str
+    description: str
+
+
+class GsxOrderOut(Struct):
+    work_order_id: int
+    serial_no: str
+    coverage: CoverageOut | None
+    coverage_at: str | None
+    coverage_by_name: str
+    repair_id: str
+    repair_type: str
+    repair_status: str
+    repair_status_description: str
+    outcome: list[OutcomeOut]
+    needs_ack: bool
+    acknowledged_by_name: str
+    acknowledged_at: str | None
+    repair_created_by_name: str
+    repair_created_at: str | None
+    history: list[HistoryOut]

@@ -1,0 +1,696 @@
+"""The GSX integration's rules (SPEC 8): tenant settings, account links, coverage and repairs of
+work orders, status polling, news, and the call log.
+
+Calls to GSX happen outside any transaction (a screen's transaction never waits on Apple); each
+call is written to `gsx_call` on its own, whether the operation then succeeds or not. Without a
+complete, enabled configuration everything but the settings themselves answers 404: the
+feature does not exist for that tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import realtime
+from server.core import audit, db, secrets
+from server.core.clock import iso, now
+from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import Page, PageParams, paginate
+from server.core.tenancy import Ctx
+from server.gsx import wire
+from server.gsx.tables import GsxCall, GsxLink, GsxOrder, GsxSettings
+from server.masterdata.services import goods
+from server.system.services import auth, orgs
+from server.workorders.services import orders as work_orders
+
+TOKEN_IDLE = timedelta(minutes=30)  # GSX forgets a token unused this long: refresh it before
+ENVIRONMENTS = {"uat": "测试环境（UAT）", "production": "正式环境"}
+URL = re.compile(r"https://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/]*)?")
+ACCOUNT_NO = re.compile(r"[0-9A-Za-z]{1,20}")
+CODE = re.compile(r"[0-9A-Z]{1,12}")
+PART = re.compile(r"[0-9A-Za-z\-]{1,20}")
+APPLE_PART = re.compile(r"\d{3}-\d{4,6}")
+APPLE_ID = re.compile(r"[^@\s]{1,100}@[^@\s]{1,100}")
+# what a GSX status may do to the work order (the tenant edits the mapping)
+WORK_ORDER_ACTIONS = {"": "不处理", "repaired": "标记为已修复"}
+DEFAULT_STATUS_MAP = {"RFPU": "repaired"}
+POLL_EVERY = timedelta(minutes=10)
+POLL_CLAIM = timedelta(minutes=2)
+
+
+def _json(value: Any, default: Any) -> Any:
+    if value is None or value == "":
+        return default
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def gsx_error(exc: wire.GsxError) -> BusinessError:
+    """A wire failure as the API answers it: 503 when GSX is out of reach, 409 when the user
+    must act (relink), 400 when GSX refused the request or the certificate is wrong."""
+    status = {
+        wire.UNAVAILABLE: 503,
+        wire.CIRCUIT_OPEN: 503,
+        wire.TIMEOUT_CODE: 503,
+        wire.UNAUTHORIZED: 409,
+        "invalid_serial": 400,
+        "invalid_repair_id": 400,
+    }.get(exc.code, 400)
+    return BusinessError(exc.detail, code=exc.code, status_code=status)
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+async def _settings(tenant_id: int) -> dict | None:
+    return await GsxSettings.select().where(GsxSettings.tenant_id == tenant_id).first()
+
+
+def _complete(row: dict | None) -> bool:
+    return bool(
+        row
+        and row["enabled"]
+        and row["base_url"]
+        and row["auth_url"]
+        and row["sold_to"]
+        and row["ship_to"]
+        and row["certificate_enc"]
+        and row["key_enc"]
+    )
+
+
+async def is_configured(ctx: Ctx) -> bool:
+    return _complete(await _settings(ctx.tenant_id))
+
+
+def hidden() -> None:
+    raise NotFound("页面")
+
+
+async def _configured(ctx: Ctx) -> dict:
+    """The tenant's settings; 404 when GSX is not configured (the feature is hidden)."""
+    row = await _settings(ctx.tenant_id)
+    if not _complete(row):
+        raise NotFound("页面")
+    assert row is not None
+    return row
+
+
+def _public(row: dict | None) -> dict:
+    """The settings as shown: never a PEM, only whether each is set and what the certificate is."""
+    row = row or {}
+    return {
+        "environment": row.get("environment") or "uat",
+        "base_url": row.get("base_url") or "",
+        "auth_url": row.get("auth_url") or "",
+        "sold_to": row.get("sold_to") or "",
+        "ship_to": row.get("ship_to") or "",
+        "ship_to_by_org": {str(k): str(v) for k, v in _json(row.get("ship_to_by_org"), {}).items()},
+        "certificate_set": bool(row.get("certificate_enc")),
+        "key_set": bool(row.get("key_enc")),
+        "certificate_subject": row.get("certificate_subject") or "",
+        "certificate_expires_at": iso(row.get("certificate_expires_at")),
+        "server_ca_set": bool(row.get("server_ca_pem")),
+        "status_map": _json(row.get("status_map"), DEFAULT_STATUS_MAP) if row else dict(DEFAULT_STATUS_MAP),
+        "enabled": bool(row.get("enabled")),
+        "configured": _complete(row) if row else False,
+        "updated_by_name": row.get("updated_by_name") or "",
+        "updated_at": iso(row.get("updated_at")),
+    }
+
+
+async def get_settings(ctx: Ctx) -> dict:
+    return _public(await _settings(ctx.tenant_id))
+
+
+def _text(data: dict, name: str, label: str, pattern: re.Pattern | None, limit: int, required: bool) -> str:
+    value = str(data.get(name) or "").strip()
+    if not value:
+        if required:
+            raise BusinessError(f"请填写{label}", code="required", field=name)
+        return ""
+    if len(value) > limit or (pattern is not None and not pattern.fullmatch(value)):
+        raise BusinessError(f"{label}格式不正确", code="invalid_field", field=name)
+    return value
+
+
+async def put_settings(ctx: Ctx, data: dict) -> dict:
+    """Save the tenant's GSX settings. A PEM left empty keeps the stored one; a new pair is
+    checked (parses, key matches certificate) and stored encrypted. Enabling needs all fields."""
+    ctx.require_hq("GSX 对接只能由总部配置")
+    environment = str(data.get("environment") or "uat")
+    if environment not in ENVIRONMENTS:
+        raise BusinessError("环境只能是 uat 或 production", code="invalid_field", field="environment")
+    enabled = bool(data.get("enabled"))
+    values: dict[str, Any] = {
+        "environment": environment,
+        "base_url": _text(data, "base_url", "GSX 地址", URL, 300, enabled),
+        "auth_url": _text(data, "auth_url", "认证地址", URL, 300, enabled),
+        "sold_to": _text(data, "sold_to", "Sold-To", ACCOUNT_NO, 20, enabled),
+        "ship_to": _text(data, "ship_to", "Ship-To", ACCOUNT_NO, 20, enabled),
+        "enabled": enabled,
+    }
+    by_org = data.get("ship_to_by_org")
+    if by_org is not None:
+        if not isinstance(by_org, dict) or not all(
+            str(k).isdigit() and isinstance(v, str) and ACCOUNT_NO.fullmatch(v) for k, v in by_org.items()
+        ):
+            raise BusinessError("各机构的 Ship-To 格式不正确", code="invalid_field", field="ship_to_by_org")
+        values["ship_to_by_org"] = json.dumps({str(k): v for k, v in by_org.items()})
+    status_map = data.get("status_map")
+    if status_map is not None:
+        if not isinstance(status_map, dict) or not all(
+            isinstance(k, str) and CODE.fullmatch(k) and v in WORK_ORDER_ACTIONS for k, v in status_map.items()
+        ):
+            raise BusinessError("状态对应关系不正确", code="invalid_field", field="status_map")
+        values["status_map"] = json.dumps({k: v for k, v in status_map.items() if v})
+    certificate = str(data.get("certificate_pem") or "").strip()
+    key = str(data.get("key_pem") or "").strip()
+    if bool(certificate) != bool(key):
+        raise BusinessError(
+            "证书和私钥需要一起上传", code="invalid_field", field="key_pem" if certificate else "certificate_pem"
+        )
+    replaced = bool(certificate)
+    if replaced:
+        try:
+            info = wire.read_certificate(certificate, key)
+        except wire.GsxError as exc:
+            raise BusinessError(exc.detail, code=exc.code, field="certificate_pem") from None
+        values |= {
+            "certificate_enc": secrets.encrypt(certificate),
+            "key_enc": secrets.encrypt(key),
+            "certificate_subject": info.subject,
+            "certificate_expires_at": info.expires_at,
+        }
+    if "server_ca_pem" in data and data.get("server_ca_pem") is not None:
+        ca = str(data.get("server_ca_pem") or "").strip()
+        if ca and "BEGIN CERTIFICATE" not in ca:
+            raise BusinessError("受信任的 CA 证书需为 PEM 格式", code="invalid_field", field="server_ca_pem")
+        values["server_ca_pem"] = ca[:20000]
+    values |= {"updated_by_name": ctx.user_name[:100], "updated_at": now()}
+    async with db.atomic():
+        before = await _settings(ctx.tenant_id)
+        if before is None:
+            values.setdefault("status_map", json.dumps(DEFAULT_STATUS_MAP))
+            await GsxSettings.insert(GsxSettings(tenant_id=ctx.tenant_id, **values))
+        else:
+            await GsxSettings.update(values).where(GsxSettings.id == before["id"])
+        after = await _settings(ctx.tenant_id)
+        if enabled and not _complete(after):
+            raise BusinessError("启用前请上传证书和私钥", code="required", field="certificate_pem")
+        shown_before, shown_after = _audited(_public(before) if before else {}), _audited(_public(after))
+        if replaced:
+            shown_after["certificate"] = "已更换"
+        await audit.record(ctx, "update", "gsx_settings", ctx.tenant_id, "修改 GSX 对接设置", shown_before, shown_after)
+    return _public(after)
+
+
+def _audited(shown: dict) -> dict:
+    return {k: v for k, v in shown.items() if k not in ("updated_at", "updated_by_name", "configured")}
+
+
+def _endpoint(row: dict, ctx: Ctx) -> wire.Endpoint:
+    by_org = _json(row.get("ship_to_by_org"), {})
+    return wire.Endpoint(
+        base_url=row["base_url"],
+        auth_url=row["auth_url"],
+        sold_to=row["sold_to"],
+        ship_to=str(by_org.get(str(ctx.org_id)) or row["ship_to"]),
+        certificate_pem=secrets.decrypt(row["certificate_enc"]),
+        key_pem=secrets.decrypt(row["key_enc"]),
+        server_ca_pem=row.get("server_ca_pem") or "",
+        breaker_key=ctx.tenant_id,
+    )
+
+
+def client_for(endpoint: wire.Endpoint) -> wire.Provider:
+    """The provider: the HTTP client (tests and the demo point its URLs at the fake GSX)."""
+    return wire.Client(endpoint)
+
+
+async def _record(ctx: Ctx, calls: list[wire.Call], work_order_id: int | None = None) -> None:
+    if not calls:
+        return
+    at = now()
+    await GsxCall.insert(
+        *[
+            GsxCall(
+                tenant_id=ctx.tenant_id,
+                user_id=ctx.user_id,
+                user_name=ctx.user_name[:100],
+                endpoint=c.endpoint[:100],
+                http_status=c.http_status,
+                outcome=c.outcome[:32],
+                message=c.message[:300],
+                duration_ms=c.duration_ms,
+                attempts=c.attempts,
+                trace_id=c.trace_id,
+                work_order_id=work_order_id,
+                created_at=at,
+            )
+            for c in calls
+        ]
+    )
+
+
+async def test_connection(ctx: Ctx) -> dict:
+    """【测试连接】: TLS with the stored certificate and an answer from GSX's auth host."""
+    row = await _settings(ctx.tenant_id)
+    if not row or not row["certificate_enc"] or not row["auth_url"]:
+        raise BusinessError("请先填写地址并上传证书和私钥", code="gsx_incomplete")
+    operator = wire.Operator(apple_id="")
+    try:
+        status = await client_for(_endpoint(row, ctx)).check(operator)
+    except wire.GsxError as exc:
+        return {"ok": False, "message": exc.detail, "code": exc.code}
+    finally:
+        await _record(ctx, operator.calls)
+    return {"ok": True, "message": f"连接成功：GSX 已接受证书（HTTP {status}）", "code": "ok"}
+
+
+# --- account links -------------------------------------------------------------------------------
+
+_user_locks: dict[tuple[int, int | None], asyncio.Lock] = {}
+
+
+def _lock(ctx: Ctx) -> asyncio.Lock:
+    """One token exchange at a time per user (per process): an exchange retires the old token,
+    so two at once would leave one holding a dead token."""
+    return _user_locks.setdefault((ctx.tenant_id, ctx.user_id), asyncio.Lock())
+
+
+async def _link_row(ctx: Ctx) -> dict | None:
+    return await GsxLink.select().where((GsxLink.tenant_id == ctx.tenant_id) & (GsxLink.user_id == ctx.user_id)).first()
+
+
+def _link_public(row: dict | None) -> dict:
+    if row is None:
+        return {"linked": False, "apple_id": "", "status": "none", "linked_at": None, "token_used_at": None}
+    return {
+        "linked": row["status"] == "linked",
+        "apple_id": row["apple_id"],
+        "status": row["status"],
+        "linked_at": iso(row["linked_at"]),
+        "token_used_at": iso(row["token_used_at"]),
+    }
+
+
+async def my_link(ctx: Ctx) -> dict:
+    await _configured(ctx)
+    return _link_public(await _link_row(ctx))
+
+
+async def link(ctx: Ctx, apple_id: Any, activation_token: Any) -> dict:
+    """【关联 GSX】: exchange the user's one-time activation token for an auth token."""
+    row = await _configured(ctx)
+    apple = str(apple_id or "").strip()
+    if not APPLE_ID.fullmatch(apple):
+        raise BusinessError("请填写正确的 Apple ID（邮箱）", code="invalid_field", field="apple_id")
+    token = str(activation_token or "").strip()
+    if not token or len(token) > 200:
+        raise BusinessError("请填写在 GSX 获取的激活码", code="required", field="activation_token")
+    operator = wire.Operator(apple_id=apple)
+    async with _lock(ctx):
+        try:
+            await client_for(_endpoint(row, ctx)).authenticate(operator, token)
+        except wire.GsxError as exc:
+            raise gsx_error(exc) from None
+        finally:
+            await _record(ctx, operator.calls)
+        at = now()
+        values = {
+            "apple_id": apple,
+            "token_enc": secrets.encrypt(operator.token),
+            "status": "linked",
+            "token_used_at": at,
+        }
+        async with db.atomic():
+            existing = await _link_row(ctx)
+            if existing is None:
+                await GsxLink.insert(GsxLink(tenant_id=ctx.tenant_id, user_id=ctx.user_id, linked_at=at, **values))
+            else:
+                await GsxLink.update(values | {"linked_at": at}).where(GsxLink.id == existing["id"])
+            await audit.record(ctx, "update", "gsx_link", ctx.user_id, f"关联 GSX 账号 {apple}")
+    return _link_public(await _link_row(ctx))
+
+
+async def unlink(ctx: Ctx) -> None:
+    await _configured(ctx)
+    async with db.atomic():
+        existing = await _link_row(ctx)
+        if existing is None:
+            raise NotFound("GSX 关联")
+        await GsxLink.delete().where(GsxLink.id == existing["id"])
+        await audit.record(ctx, "delete", "gsx_link", ctx.user_id, f"解除 GSX 关联 {existing['apple_id']}")
+
+
+async def _as_user(ctx: Ctx, operation, work_order_id: int | None = None):
+    """Run `operation(client, operator)` as the acting user: their link's token, refreshed first
+    when idle past 30 minutes (GSX would refuse it); a 401 on a call is refreshed once by the
+    client; a refused exchange marks the link expired (the user must link again)."""
+    row = await _configured(ctx)
+    async with _lock(ctx):
+        link_row = await _link_row(ctx)
+        if link_row is None or link_row["status"] != "linked":
+            raise BusinessError(
+                "请先在【我的账号】→【关联 GSX】关联您的 Apple 账号"
+                if link_row is None
+                else "GSX 授权已失效，请在【我的账号】→【关联 GSX】重新关联",
+                code="gsx_not_linked" if link_row is None else wire.UNAUTHORIZED,
+                status_code=409,
+            )
+        operator = wire.Operator(apple_id=link_row["apple_id"], token=secrets.decrypt(link_row["token_enc"]))
+        before = operator.token
+        client = client_for(_endpoint(row, ctx))
+        try:
+            used = link_row["token_used_at"]
+            if used is None or now() - used > TOKEN_IDLE:
+                await client.authenticate(operator)
+            result = await operation(client, operator)
+        except wire.GsxError as exc:
+            if exc.code == wire.UNAUTHORIZED:
+                await GsxLink.update({"status": "expired"}).where(GsxLink.id == link_row["id"])
+            raise gsx_error(exc) from None
+        finally:
+            await _record(ctx, operator.calls, work_order_id)
+            if operator.token != before or operator.calls:
+                changes: dict[str, Any] = {"token_used_at": now()}
+                if operator.token != before:
+                    changes["token_enc"] = secrets.encrypt(operator.token)
+                await GsxLink.update(changes).where((GsxLink.id == link_row["id"]) & (GsxLink.status == "linked"))
+    return result
+
+
+# --- work orders ---------------------------------------------------------------------------------
+
+
+async def _order_row(ctx: Ctx, work_order_id: int) -> dict | None:
+    return (
+        await GsxOrder.select()
+        .where((GsxOrder.tenant_id == ctx.tenant_id) & (GsxOrder.work_order_id == work_order_id))
+        .first()
+    )
+
+
+def _order_public(row: dict | None, work_order_id: int) -> dict:
+    row = row or {}
+    outcome = _json(row.get("outcome"), [])
+    return {
+        "work_order_id": work_order_id,
+        "serial_no": row.get("serial_no") or "",
+        "coverage": _json(row.get("coverage"), None),
+        "coverage_at": iso(row.get("coverage_at")),
+        "coverage_by_name": row.get("coverage_by_name") or "",
+        "repair_id": row.get("repair_id") or "",
+        "repair_type": row.get("repair_type") or "",
+        "repair_status": row.get("repair_status") or "",
+        "repair_status_description": row.get("repair_status_description") or "",
+        "outcome": outcome,
+        "needs_ack": any(o.get("needs_ack") for o in outcome) and not row.get("acknowledged_at"),
+        "acknowledged_by_name": row.get("acknowledged_by_name") or "",
+        "acknowledged_at": iso(row.get("acknowledged_at")),
+        "repair_created_by_name": row.get("repair_created_by_name") or "",
+        "repair_created_at": iso(row.get("repair_created_at")),
+        "history": _json(row.get("history"), []),
+    }
+
+
+async def _save_order(ctx: Ctx, work_order_id: int, values: dict) -> dict:
+    values = values | {"updated_at": now()}
+    async with db.atomic():
+        existing = await _order_row(ctx, work_order_id)
+        if existing is None:
+            await GsxOrder.insert(GsxOrder(tenant_id=ctx.tenant_id, work_order_id=work_order_id, **values))
+        else:
+            await GsxOrder.update(values).where(GsxOrder.id == existing["id"])
+        return await _order_row(ctx, work_order_id)  # type: ignore[return-value]
+
+
+async def for_order(ctx: Ctx, work_order_id: Any) -> dict:
+    await _configured(ctx)
+    order = await work_orders.get(ctx, work_order_id)
+    return _order_public(await _order_row(ctx, order["id"]), order["id"]) | {
+        "order_serial_no": order["serial_no"],
+        "suggested_parts": await _apple_parts(ctx, order),
+    }
+
+
+async def _apple_parts(ctx: Ctx, order: dict) -> list[str]:
+    """The Apple part numbers of the order's repair lines, for 【创建 GSX 维修】: goods have no
+    part-number field, so a goods code shaped like Apple's (661-12345) is taken as one. One
+    read per distinct goods (an order has a few lines)."""
+    out: list[str] = []
+    for goods_id in dict.fromkeys(li["goods_id"] for li in order.get("lines") or [] if li.get("goods_id")):
+        code = (await goods.get(ctx, goods_id))["code"]
+        if APPLE_PART.fullmatch(code or ""):
+            out.append(code)
+    return out
+
+
+async def coverage(ctx: Ctx, work_order_id: Any) -> dict:
+    """【查询保修】: GSX's coverage of the order's serial, kept with the order."""
+    await _configured(ctx)
+    order = await work_orders.get(ctx, work_order_id)
+    try:
+        serial = wire.device_id(order["serial_no"])
+    except wire.GsxError as exc:
+        raise BusinessError(exc.detail, code=exc.code, field="serial_no") from None
+    received = order.get("created_at")
+    received_at = datetime.fromisoformat(received) if isinstance(received, str) else (received or now())
+    answer = await _as_user(ctx, lambda c, op: c.product_details(op, serial, received_at), order["id"])
+    row = await _save_order(
+        ctx,
+        order["id"],
+        {
+            "serial_no": serial,
+            "coverage": json.dumps(answer, ensure_ascii=False),
+            "coverage_at": now(),
+            "coverage_by_name": ctx.user_name[:100],
+        },
+    )
+    return _order_public(row, order["id"])
+
+
+def _repair_request(order: dict, data: dict, ship_to: str | None) -> wire.RepairRequest:
+    repair_type = str(data.get("repair_type") or "")
+    if repair_type not in wire.REPAIR_TYPES:
+        raise BusinessError("请选择 GSX 维修类型", code="invalid_field", field="repair_type")
+    issues = []
+    for item in data.get("issues") or []:
+        component = str((item or {}).get("component_code") or "").strip().upper()
+        issue = str((item or {}).get("issue_code") or "").strip().upper()
+        if not CODE.fullmatch(component) or not CODE.fullmatch(issue):
+            raise BusinessError("组件代码和问题代码应为大写字母或数字", code="invalid_field", field="issues")
+        issues.append((component, issue))
+    if not issues:
+        raise BusinessError("请至少填写一组组件代码和问题代码", code="required", field="issues")
+    parts = [str(p).strip() for p in data.get("parts") or [] if str(p).strip()]
+    if any(not PART.fullmatch(p) for p in parts) or len(parts) > 20:
+        raise BusinessError("部件号格式不正确", code="invalid_field", field="parts")
+    notes = str(data.get("notes") or "").strip()
+    if len(notes) > 1000:
+        raise BusinessError("备注不能超过 1000 字", code="invalid_field", field="notes")
+    try:
+        serial = wire.device_id(order["serial_no"])
+    except wire.GsxError as exc:
+        raise BusinessError(exc.detail, code=exc.code, field="serial_no") from None
+    received = order.get("created_at")
+    return wire.RepairRequest(
+        serial=serial,
+        repair_type=repair_type,
+        received_at=datetime.fromisoformat(received) if isinstance(received, str) else (received or now()),
+        issues=issues,
+        parts=parts,
+        notes=notes,
+        reference=order["no"],
+        ship_to=ship_to,
+    )
+
+
+async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
+    """【创建 GSX 维修】: one GSX repair per order; its outcome (HOLD/STOP/MESSAGE/WARNING) is kept
+    and shown in Chinese; HOLD and WARNING wait for the user's acknowledgement."""
+    await _configured(ctx)
+    order = await work_orders.get(ctx, work_order_id)
+    if order["status"] in ("closed", "cancelled"):
+        raise Conflict("工单已结单或已取消，不能创建 GSX 维修", code="invalid_state")
+    existing = await _order_row(ctx, order["id"])
+    if existing and existing["repair_id"]:
+        raise Conflict(f"此工单已有 GSX 维修 {existing['repair_id']}", code="gsx_repair_exists")
+    request = _repair_request(order, data, None)
+    answer = await _as_user(ctx, lambda c, op: c.repair_create(op, request), order["id"])
+    at = now()
+    values: dict[str, Any] = {"serial_no": request.serial, "outcome": json.dumps(answer["outcome"], ensure_ascii=False)}
+    if answer["repair_id"]:
+        history = [
+            {"at": iso(at), "status": "CRTD", "description": f"{ctx.user_name} 创建 GSX 维修 {answer['repair_id']}"}
+        ]
+        values |= {
+            "repair_id": answer["repair_id"],
+            "repair_type": request.repair_type,
+            "repair_status": "CRTD",
+            "repair_status_description": "维修已创建",
+            "repair_created_by": ctx.user_id,
+            "repair_created_by_name": ctx.user_name[:100],
+            "repair_created_at": at,
+            "acknowledged_at": None,
+            "acknowledged_by_name": "",
+            "history": json.dumps(_json(existing and existing["history"], []) + history, ensure_ascii=False),
+            "next_poll_at": at + POLL_EVERY,
+            "poll_failures": 0,
+        }
+    row = await _save_order(ctx, order["id"], values)
+    async with db.atomic():
+        summary = f"创建 GSX 维修 {answer['repair_id']}" if answer["repair_id"] else "GSX 拒绝创建维修（STOP）"
+        await audit.record(ctx, "gsx_repair", "work_order", order["id"], f"{order['no']} {summary}")
+    return _order_public(row, order["id"])
+
+
+async def acknowledge(ctx: Ctx, work_order_id: Any) -> dict:
+    await _configured(ctx)
+    order = await work_orders.get(ctx, work_order_id)
+    row = await _order_row(ctx, order["id"])
+    if row is None or not _order_public(row, order["id"])["needs_ack"]:
+        raise Conflict("没有需要确认的 GSX 提示", code="nothing_to_acknowledge")
+    row = await _save_order(ctx, order["id"], {"acknowledged_at": now(), "acknowledged_by_name": ctx.user_name[:100]})
+    return _order_public(row, order["id"])
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+
+async def _claim(row_id: int, at: datetime) -> bool:
+    """The poller's claim on one GSX repair: a conditional UPDATE, so two processes never poll
+    the same repair at once (the loser's UPDATE matches no row)."""
+    claimed = (
+        await GsxOrder.update({"poll_claimed_until": at + POLL_CLAIM})
+        .where((GsxOrder.id == row_id) & ((GsxOrder.poll_claimed_until.is_null()) | (GsxOrder.poll_claimed_until < at)))
+        .returning(GsxOrder.id)
+    )
+    return bool(claimed)
+
+
+async def refresh_status(ctx: Ctx, work_order_id: Any) -> dict:
+    """Ask GSX for the repair's status now (the order page's 【刷新状态】, and the poller)."""
+    await _configured(ctx)
+    order = await work_orders.get(ctx, work_order_id)
+    row = await _order_row(ctx, order["id"])
+    if row is None or not row["repair_id"]:
+        raise Conflict("此工单还没有 GSX 维修", code="no_gsx_repair")
+    at = now()
+    if not await _claim(row["id"], at):
+        raise Conflict("GSX 状态正在刷新，请稍候", code="gsx_poll_running")
+    try:
+        details = await _as_user(ctx, lambda c, op: c.repair_details(op, row["repair_id"]), order["id"])
+    except BusinessError:
+        await GsxOrder.update({"poll_claimed_until": None, "poll_failures": GsxOrder.poll_failures + 1}).where(
+            GsxOrder.id == row["id"]
+        )
+        raise
+    row = await _apply_status(ctx, order, row, details)
+    return _order_public(row, order["id"])
+
+
+async def _apply_status(ctx: Ctx, order: dict, row: dict, details: dict) -> dict:
+    """Keep GSX's new status in the order's GSX timeline and tell the order's pages (live). A
+    status the tenant mapped (`status_map`, e.g. RFPU → repaired) adds what to do next."""
+    at = now()
+    values: dict[str, Any] = {"poll_claimed_until": None, "poll_failures": 0, "next_poll_at": at + POLL_EVERY}
+    changed = bool(details["status"]) and details["status"] != row["repair_status"]
+    if changed:
+        entry = {"at": iso(at), "status": details["status"], "description": details["description"]}
+        settings_row = await _settings(ctx.tenant_id) or {}
+        mapped = _json(settings_row.get("status_map"), DEFAULT_STATUS_MAP).get(details["status"], "")
+        if mapped == "repaired" and order["status"] in ("accepted", "repairing"):
+            entry["description"] += "（按对接设置：请将工单【维修完毕】）"
+        values |= {
+            "repair_status": details["status"],
+            "repair_status_description": details["description"],
+            "history": json.dumps(_json(row["history"], []) + [entry], ensure_ascii=False),
+        }
+        if details["status"] == "CLSD":
+            values["next_poll_at"] = None
+    org_path = (await orgs.get(ctx, order["org_id"]))["path"] if changed else ""
+    async with db.atomic():
+        saved = await _save_order(ctx, row["work_order_id"], values)
+        if changed:  # the order's page and lists, live (its org and the orgs above it)
+            realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
+    return saved
+
+
+async def poll_due(limit: int = 20) -> int:
+    """The status poller's round (server.gsx.poller, every process): each open GSX repair whose
+    time has come is claimed (one process polls it), asked as the user who created it, and put
+    back with its next time — later after each failure (backoff), never when GSX closed it."""
+    at = now()
+    rows = await (
+        GsxOrder.select()
+        .where((GsxOrder.next_poll_at <= at) & (GsxOrder.repair_id != ""))
+        .order_by(GsxOrder.next_poll_at)
+        .limit(limit)
+    )
+    polled = 0
+    for row in rows:
+        if not await _claim(row["id"], at):
+            continue
+        ctx = await auth.ctx_for(row["repair_created_by"], row["tenant_id"]) if row["repair_created_by"] else None
+        if ctx is None:  # its creator left: nobody to ask GSX as
+            await GsxOrder.update({"next_poll_at": None, "poll_claimed_until": None}).where(GsxOrder.id == row["id"])
+            continue
+        try:
+            order = await work_orders.get(ctx, row["work_order_id"])
+            details = await _as_user(ctx, lambda c, op, rid=row["repair_id"]: c.repair_details(op, rid), order["id"])
+        except BusinessError:
+            failures = row["poll_failures"] + 1
+            wait = min(POLL_EVERY * (2 ** min(failures, 6)), timedelta(hours=6))
+            await GsxOrder.update(
+                {"poll_failures": failures, "next_poll_at": now() + wait, "poll_claimed_until": None}
+            ).where(GsxOrder.id == row["id"])
+            continue
+        await _apply_status(ctx, order, row, details)
+        polled += 1
+    return polled
+
+
+# --- news and the call log ------------------------------------------------------------------------
+
+_news_cache: dict[int, tuple[datetime, list[dict]]] = {}
+NEWS_LIFE = timedelta(minutes=15)
+
+
+async def news(ctx: Ctx) -> list[dict]:
+    """【GSX 公告】, read through the provider as the user and cached per tenant for a while."""
+    await _configured(ctx)
+    cached = _news_cache.get(ctx.tenant_id)
+    if cached and now() - cached[0] < NEWS_LIFE:
+        return cached[1]
+    items = await _as_user(ctx, lambda c, op: c.articles(op))
+    _news_cache[ctx.tenant_id] = (now(), items)
+    return items
+
+
+async def calls(ctx: Ctx, params: PageParams) -> Page:
+    await _configured(ctx)
+    where = GsxCall.tenant_id == ctx.tenant_id
+    select = (
+        GsxCall.select(
+            GsxCall.id,
+            GsxCall.user_name,
+            GsxCall.endpoint,
+            GsxCall.http_status,
+            GsxCall.outcome,
+            GsxCall.message,
+            GsxCall.duration_ms,
+            GsxCall.attempts,
+            GsxCall.trace_id,
+            GsxCall.work_order_id,
+            GsxCall.created_at,
+        )
+        .where(where)
+        .order_by(GsxCall.id, ascending=False)
+    )
+    page = await paginate(select, GsxCall.count().where(where), params, seek=GsxCall.id, ascending=False)
+    return page.with_items([r | {"created_at": iso(r["created_at"])} for r in page.items])

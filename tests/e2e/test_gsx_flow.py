@@ -1,0 +1,80 @@
+"""The GSX golden path in a real browser against the fake GSX (issue 19, "Browser test"): the
+head office sets up 【GSX 对接】 and tests the connection, the user links their Apple account in
+【我的账户】→【关联 GSX】, takes in an order for a known serial, 【查询保修】 shows its coverage,
+【创建 GSX 维修】 answers a HOLD that the user acknowledges; then the fake moves the repair to
+ready for pickup and the order's page shows it live. Screenshots: var/screenshots/gsx-*.png."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, login, new_page, screenshot
+from tests.gsx.conftest import fake_gsx, fake_gsx_server  # noqa: F401  (the fake GSX fixtures)
+from tests.gsx.helpers import IN_WARRANTY, activation, order
+
+LIVE = 10_000  # ms: a bound for a loaded machine, not the latency
+
+
+@pytest.fixture
+async def gsx_order(tenant) -> dict:
+    from tests.workorders.helpers import wo_world
+
+    return await order(tenant, await wo_world(tenant, stock=0), IN_WARRANTY)
+
+
+def test_link_coverage_hold_and_live_status(gsx_order, fake_gsx, browser, live_server, admin_api):  # noqa: F811
+    page = new_page(browser, live_server)
+    login(page, "admin@ACME")
+    # hidden until configured: no menu link, no card on the order
+    expect(page.locator("#gsx-top-link")).to_have_count(0)
+    page.goto("/system/settings")
+    page.locator("#gsx-settings-link").click()
+    expect(page.locator("h1")).to_have_text("GSX 对接")
+    admin_api.call("PUT", "/api/v1/gsx/settings", json=fake_gsx.settings_body())
+    page.reload()
+    expect(page.locator("#gsx-cert-state")).to_contain_text("Weifu Partner")
+    key_body = fake_gsx.pem("client.key").splitlines()[1]
+    assert key_body not in page.content()  # the key is never rendered back
+    page.locator("#gsx-test").click()
+    expect(page.locator("#gsx-test-result")).to_contain_text("连接成功")
+    screenshot(page, "gsx-settings", full_page=True)
+
+    page.locator("#gsx-top-link").click()
+    page.fill("#apple_id", "tech@example.com")
+    page.fill("#activation_token", activation())
+    page.get_by_role("button", name="关联", exact=True).click()
+    expect(page.locator("#gsx-link-state")).to_contain_text("已关联")
+    screenshot(page, "gsx-link")
+
+    page.goto(f"/workorders/{gsx_order['id']}")
+    page.locator("#gsx-coverage-btn").click()
+    expect(page.locator("#gsx-coverage")).to_contain_text("MacBook Pro")
+    expect(page.locator("#gsx-coverage")).to_contain_text("2027-03-01")
+    page.locator(".gsx-create summary").click()
+    page.fill("#gsx-component", "DISPLAY")
+    page.fill("#gsx-issue", "DS01")
+    page.locator("#gsx-create-btn").click()
+    expect(page.locator("#gsx-outcome")).to_contain_text("维修已暂挂")
+    expect(page.locator("#gsx-outcome")).to_contain_text("需要提供购买凭证照片")
+    screenshot(page, "gsx-order-hold", full_page=True)
+    page.locator("#gsx-ack").click()
+    expect(page.locator("#gsx-outcome")).to_contain_text("已确认")
+    repair_id = page.locator("#gsx-repair-id").inner_text()
+    expect(page.locator("#gsx-status")).to_contain_text("维修已创建")
+
+    # GSX moves the repair on; a status refresh elsewhere (as the poller does) shows here live
+    fake_gsx.control("/fake/advance", {"repairId": repair_id, "status": "RFPU"})
+    admin_api.call("POST", f"/api/v1/work-orders/{gsx_order['id']}/gsx/refresh")
+    expect(page.locator("#gsx-status")).to_contain_text("维修完成，可取机", timeout=LIVE)
+    screenshot(page, "gsx-order-live", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.locator("#gsx-panel").scroll_into_view_if_needed()
+    screenshot(page, "gsx-order-phone")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.set_viewport_size(DESKTOP)
+
+    page.goto("/system/gsx/calls")
+    expect(page.locator("#gsx-calls tbody tr")).to_have_count(5)
+    assert "TOK-" not in page.content()
+    screenshot(page, "gsx-calls", full_page=True)

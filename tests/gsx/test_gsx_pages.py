@@ -1,0 +1,63 @@
+"""The GSX pages: hidden without configuration, the order's card and its failures in the card."""
+
+from __future__ import annotations
+
+from tests.conftest import csrf, page_login
+from tests.gsx.helpers import configure, link, order
+
+
+async def test_pages_hidden_without_configuration(client, admin, tenant, world):
+    o = await order(tenant, world)
+    await page_login(client, "admin@ACME")
+    assert (await client.get("/account/gsx/menu", headers=csrf(client))).text == ""
+    assert (await client.get(f"/workorders/{o['id']}/gsx", headers=csrf(client))).text == ""
+    for url in ("/account/gsx", "/system/gsx/calls", "/gsx/news"):
+        assert (await client.get(url)).status_code == 404, url
+    settings = await client.get("/system/gsx")
+    assert settings.status_code == 200 and "未上传" in settings.text
+    posted = await client.post(f"/workorders/{o['id']}/gsx/coverage", headers=csrf(client))
+    assert posted.status_code == 404
+
+
+async def test_order_card_and_gsx_down_in_the_card(client, admin, tenant, world, fake_gsx):
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    o = await order(tenant, world)
+    await page_login(client, "admin@ACME")
+    menu = await client.get("/account/gsx/menu", headers=csrf(client))
+    assert "关联 GSX" in menu.text and "GSX 公告" in menu.text
+    card = await client.get(f"/workorders/{o['id']}/gsx", headers=csrf(client))
+    assert "查询保修" in card.text and "创建 GSX 维修" in card.text
+    covered = await client.post(f"/workorders/{o['id']}/gsx/coverage", headers=csrf(client))
+    assert covered.status_code == 200 and "MacBook Pro" in covered.text
+    fake_gsx.control("/fake/mode", {"mode": "down"})
+    down = await client.post(f"/workorders/{o['id']}/gsx/coverage", headers=csrf(client))
+    assert down.status_code == 200 and "GSX 服务出错" in down.text and "MacBook Pro" in down.text
+    fake_gsx.control("/fake/mode", {"mode": "ok"})
+    created = await client.post(
+        f"/workorders/{o['id']}/gsx/repair",
+        data={"repair_type": "CIN", "component_code": "DISPLAY", "issue_code": "DS01", "parts": "661-1, 661-2"},
+        headers=csrf(client),
+    )
+    assert "维修已暂挂" in created.text and "我已知晓" in created.text
+    page = await client.get("/account/gsx")
+    assert "已关联" in page.text and "tech@example.com" in page.text
+    news = await client.get("/gsx/news")
+    assert news.status_code == 200 and "GSX 系统维护通知" in news.text
+    calls = await client.get("/system/gsx/calls")
+    assert calls.status_code == 200 and "repair/create" in calls.text and "TOK-" not in calls.text
+
+
+async def test_repair_form_suggests_the_apple_parts_of_the_order(client, admin, tenant, fake_gsx):
+    from tests.inventory.helpers import inbound
+    from tests.masterdata.helpers import make_goods
+    from tests.workorders.helpers import repairing, wo_world
+
+    await configure(client, admin, fake_gsx)
+    w = await wo_world(tenant, stock=1)
+    part = await make_goods(tenant, "661-12345", w["iphone15"], name="iPhone 15 屏幕总成（Apple）")
+    await inbound(tenant, w["general"], (part["id"], 1, "900"))
+    o = await repairing(tenant, w, (w["lcd_code"], part["id"], 1), (w["lcd_code"], w["screen"], 1))
+    await page_login(client, "admin@ACME")
+    card = await client.get(f"/workorders/{o['id']}/gsx", headers=csrf(client))
+    assert 'value="661-12345"' in card.text  # the 通用 screen's code SCR is not an Apple part number
