@@ -420,9 +420,10 @@
       el.dispatchEvent(new CustomEvent("live:match", {detail: detail}));  // not bubbling: this region only
     });
   }
-  // A live refresh never throws away what someone is typing: while the focused field of a region
-  // holds a change not yet saved, the region keeps its content (the save brings the page up to
-  // date, and the next signal after it refreshes the region as usual).
+  // A live refresh never throws away what someone typed: while a field of a region that the user
+  // edited (focused or not: a tap elsewhere, a picker taking the focus) holds a change not yet
+  // saved, the region keeps its content (the save brings the page up to date, and the next
+  // signal after it refreshes the region as usual). Fields a script filled in do not count.
   function changed(field) {
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
     if (field.tagName === "SELECT") {
@@ -433,15 +434,17 @@
     }
     return field.value !== field.defaultValue;
   }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (evt) {
+      if (evt.isTrusted && /^(INPUT|TEXTAREA|SELECT)$/.test(evt.target.tagName)) evt.target.dataset.edited = "1";
+    }, true);
+  });
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var trigger = evt.detail.requestConfig && evt.detail.requestConfig.triggeringEvent;
     var target = evt.detail.target;
     if (!trigger || trigger.type.indexOf("live:") !== 0 || !target) return;
-    var typing = document.activeElement;
-    if (typing && typing !== target && target.contains(typing) && /^(INPUT|TEXTAREA|SELECT)$/.test(typing.tagName)
-        && changed(typing)) {
-      evt.detail.shouldSwap = false;
-    }
+    var edited = Array.prototype.slice.call(target.querySelectorAll("[data-edited]"));
+    if (edited.some(changed)) evt.detail.shouldSwap = false;
   });
   function signal(topic, detail) {
     detail = detail || {};

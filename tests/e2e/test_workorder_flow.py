@@ -130,6 +130,7 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     expect(line.locator("[data-stock]")).to_have_text("5")  # the stock it can take
     # the quantity back to one in its row, and a labour line added and deleted (with the confirm)
     line.locator('input[name="qty"]').fill("1")
+    tech.locator(".page-header h1").click()  # the field loses the focus, its change unsaved
     # a live refresh meanwhile (the front desk edits the order) does not throw the typing away
     with tech.expect_response(lambda r: f"/workorders/{order_id}/repair" in r.url and r.request.method == "GET"):
         admin_api.call("PATCH", f"/api/v1/work-orders/{order_id}", json={"remark": "客户催修"})
