@@ -20,7 +20,7 @@ from server.core import audit, db, secrets
 from server.core.clock import iso, now
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
-from server.core.tenancy import Ctx
+from server.core.tenancy import Ctx, in_tenant, scoped
 from server.gsx import wire
 from server.gsx.tables import GsxCall, GsxLink, GsxOrder, GsxSettings
 from server.masterdata.services import goods
@@ -66,7 +66,7 @@ def gsx_error(exc: wire.GsxError) -> BusinessError:
 
 
 async def _settings(tenant_id: int) -> dict | None:
-    return await GsxSettings.select().where(GsxSettings.tenant_id == tenant_id).first()
+    return await GsxSettings.select().where(in_tenant(GsxSettings, tenant_id)).first()  # the poller has no caller
 
 
 def _complete(row: dict | None) -> bool:
@@ -283,7 +283,7 @@ def _lock(ctx: Ctx) -> asyncio.Lock:
 
 
 async def _link_row(ctx: Ctx) -> dict | None:
-    return await GsxLink.select().where((GsxLink.tenant_id == ctx.tenant_id) & (GsxLink.user_id == ctx.user_id)).first()
+    return await GsxLink.select().where(scoped(ctx, GsxLink) & (GsxLink.user_id == ctx.user_id)).first()
 
 
 def _link_public(row: dict | None) -> dict:
@@ -390,7 +390,7 @@ async def _as_user(ctx: Ctx, operation, work_order_id: int | None = None):
 async def _order_row(ctx: Ctx, work_order_id: int) -> dict | None:
     return (
         await GsxOrder.select()
-        .where((GsxOrder.tenant_id == ctx.tenant_id) & (GsxOrder.work_order_id == work_order_id))
+        .where(scoped(ctx, GsxOrder) & (GsxOrder.work_order_id == work_order_id))
         .first()
     )
 
@@ -674,7 +674,7 @@ async def news(ctx: Ctx) -> list[dict]:
 
 async def calls(ctx: Ctx, params: PageParams) -> Page:
     await _configured(ctx)
-    where = GsxCall.tenant_id == ctx.tenant_id
+    where = scoped(ctx, GsxCall)
     select = (
         GsxCall.select(
             GsxCall.id,
