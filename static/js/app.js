@@ -340,7 +340,8 @@
   // row); data-add-row="<template selector>": a copy of that <template>'s content goes in just
   // before it, each "__n__" in its ids and labels' for made unique (a form's 【添加一行】);
   // data-copy-target="<selector>": copies the field's value (data-copied: what to say);
-  // data-live-signal="<topic>": refreshes the topic's regions (an inline editor's 取消).
+  // data-live-signal="<topic>": refreshes the topic's regions (an inline editor's 取消, which
+  // discards what was typed in its form).
   document.addEventListener("click", function (evt) {
     var remover = evt.target.closest("[data-remove-closest]");
     var removed = remover && remover.closest(remover.dataset.removeClosest);
@@ -351,7 +352,11 @@
     var copier = evt.target.closest("[data-copy-target]");
     if (copier) copyField(document.querySelector(copier.dataset.copyTarget), copier.dataset.copied || "已复制");
     var signaller = evt.target.closest("[data-live-signal]");
-    if (signaller) signal(signaller.dataset.liveSignal);
+    if (signaller) {
+      var discarded = signaller.closest("form");
+      if (discarded) discarded.querySelectorAll("[data-edited]").forEach(function (f) { delete f.dataset.edited; });
+      signal(signaller.dataset.liveSignal);
+    }
   });
   var rowSeq = 0;
   function addRow(template) {
@@ -438,6 +443,12 @@
     document.addEventListener(type, function (evt) {
       if (evt.isTrusted && /^(INPUT|TEXTAREA|SELECT)$/.test(evt.target.tagName)) evt.target.dataset.edited = "1";
     }, true);
+  });
+  // A form sent successfully holds nothing unsaved any more (an inline editor saved with
+  // hx-swap="none" is replaced by the live refresh its save causes).
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.successful && evt.detail.elt && evt.detail.elt.closest && evt.detail.elt.closest("form");
+    if (form) form.querySelectorAll("[data-edited]").forEach(function (field) { delete field.dataset.edited; });
   });
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var trigger = evt.detail.requestConfig && evt.detail.requestConfig.triggeringEvent;
