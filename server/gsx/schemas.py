@@ -134,3 +134,4 @@ class GsxOrderOut(Struct):
     repair_created_by_name: str
     repair_created_at: str | None
     history: list[HistoryOut]
+    status_hint: str = ""  # what the GSX status means for the order (ready for pickup: complete it by hand)
