@@ -515,6 +515,64 @@ async def coverage(ctx: Ctx, work_order_id: Any) -> dict:
     return _order_public(row, order["id"])
 
 
+# --- 【查询保修】 at intake, before the order exists ---------------------------------------------------
+INTAKE_COVERAGE_LIFE = timedelta(hours=2)  # an answer older than this is not attached at saving
+
+
+async def check_coverage(ctx: Ctx, serial_no: Any) -> dict:
+    """【查询保修】 on the intake form: GSX's coverage of a serial, nothing stored. The answer comes
+    back with `token`, the same answer sealed (Fernet: encrypted and authenticated with a key
+    from SECRET_KEY) for this tenant and serial; the form posts it with the order, and saving
+    attaches it (`_attach_intake_coverage`) — a browser cannot forge or move it to another one."""
+    await _configured(ctx)
+    try:
+        serial = wire.device_id(str(serial_no or "").strip())
+    except wire.GsxError as exc:
+        raise BusinessError(exc.detail, code=exc.code, field="serial_no") from None
+    answer = await _as_user(ctx, lambda c, op: c.product_details(op, serial, now()))
+    sealed = {
+        "tenant_id": ctx.tenant_id,
+        "serial_no": serial,
+        "coverage": answer,
+        "at": iso(now()),
+        "by": ctx.user_name[:100],
+    }
+    return {"serial_no": serial, "coverage": answer, "token": secrets.encrypt(json.dumps(sealed, ensure_ascii=False))}
+
+
+async def _attach_intake_coverage(ctx: Ctx, order: dict, data: dict) -> None:
+    """Run by the work-order service inside the intake's transaction: the coverage checked on
+    the form becomes the new order's. A token of another tenant or serial, too old, or not
+    ours is ignored (the order saves all the same; 【查询保修】 on it asks again)."""
+    token = data.get("gsx_coverage")
+    if not token or not isinstance(token, str) or len(token) > 20000:
+        return
+    try:
+        sealed = json.loads(secrets.decrypt(token))
+    except Exception:  # noqa: BLE001 — tampered or from another key: not ours
+        return
+    at = datetime.fromisoformat(sealed.get("at") or "")
+    serial = str(order.get("serial_no") or "").strip()
+    if sealed.get("tenant_id") != ctx.tenant_id or sealed.get("serial_no") != serial:
+        return
+    if now() - at > INTAKE_COVERAGE_LIFE:
+        return
+    await GsxOrder.insert(
+        GsxOrder(
+            tenant_id=ctx.tenant_id,
+            work_order_id=order["id"],
+            serial_no=serial,
+            coverage=json.dumps(sealed["coverage"], ensure_ascii=False),
+            coverage_at=at,
+            coverage_by_name=str(sealed.get("by") or "")[:100],
+            updated_at=now(),
+        )
+    )
+
+
+work_orders.intake_hooks.append(_attach_intake_coverage)
+
+
 def _repair_request(order: dict, data: dict, ship_to: str | None) -> wire.RepairRequest:
     repair_type = str(data.get("repair_type") or "")
     if repair_type not in wire.REPAIR_TYPES:
