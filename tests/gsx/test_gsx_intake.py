@@ -37,9 +37,10 @@ async def test_check_before_saving_stores_nothing_then_attaches(client, admin, t
         other = await orders.intake(
             tenant, intake_body(world, serial_no=OUT_OF_WARRANTY, phone="13800005678") | {"gsx_coverage": token}
         )
-        assert other["id"] and (await client.get(f"/api/v1/work-orders/{other['id']}/gsx", headers=admin)).json()[
-            "coverage"
-        ] is None
+        assert (
+            other["id"]
+            and (await client.get(f"/api/v1/work-orders/{other['id']}/gsx", headers=admin)).json()["coverage"] is None
+        )
 
 
 async def test_invalid_serial_refused_before_any_call(client, admin, tenant, world, fake_gsx):
