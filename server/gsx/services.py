@@ -749,6 +749,7 @@ async def _apply_status(ctx: Ctx, order: dict, row: dict, details: dict) -> dict
                 entry["description"] += "（按对接设置：工单已转为维修中）"
             except BusinessError as exc:  # the order moved meanwhile, or its data no longer passes
                 entry["description"] += f"（按对接设置应开始维修，未能自动执行：{exc.detail}）"
+            entry["at"] = iso(now())  # after the status it caused: the timeline reads cause → effect
         elif mapped == "repaired" and order["status"] in OPEN:
             entry["description"] += "（按对接设置：请技师填写维修结果并【维修完毕】）"
             said = details["description"] or details["status"]

@@ -67,8 +67,13 @@ async def test_mapped_status_starts_the_repair_and_fills_the_timeline(
     assert [r["to_status"] for r in log] == ["accepted", "repairing"] and log[-1]["user_id"] == creator
     assert await AuditLog.count().where((AuditLog.action == "start_repair") & (AuditLog.entity_id == o["id"])) == 1
     timeline = (await client.get(f"{WO}/{o['id']}/history", headers=admin)).json()
-    assert [t["kind"] for t in timeline] == ["status", "gsx", "gsx", "status"]
-    assert timeline[2]["to_label"].startswith("GSX：维修中") and timeline[2]["user_name"] == "Apple GSX"
+    assert [(t["kind"], t["to_status"]) for t in timeline] == [
+        ("status", "accepted"),
+        ("gsx", ""),
+        ("status", "repairing"),
+        ("gsx", ""),
+    ]
+    assert timeline[3]["to_label"].startswith("GSX：维修中") and timeline[3]["user_name"] == "Apple GSX"
     assert [t["at"] for t in timeline] == sorted(t["at"] for t in timeline)
 
     # ready for pickup (by the poller, as the repair's creator): a hint and a live notice, no completion
