@@ -642,9 +642,12 @@ async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
             "poll_failures": 0,
         }
     row = await _save_order(ctx, order["id"], values)
+    org_path = (await orgs.get(ctx, order["org_id"]))["path"]
     async with db.atomic():
         summary = f"创建 GSX 维修 {answer['repair_id']}" if answer["repair_id"] else "GSX 拒绝创建维修（STOP）"
         await audit.record(ctx, "gsx_repair", "work_order", order["id"], f"{order['no']} {summary}")
+        if answer["repair_id"]:  # its card and timeline on the order's other open pages
+            realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
     return _order_public(row, order["id"])
 
 
