@@ -111,7 +111,7 @@ class Event:
     reconnect: bool = False
     say: str = ""  # what a queue TV announces
     note: str = ""  # a toast for the members of `org` who watch the topic's menu badge
-    org: int | None = None
+    org: int | None = None  # none with a note: a personal event's toast, for its user wherever they are
 
     def render(self) -> str:
         attrs = {
@@ -128,7 +128,7 @@ class Event:
         if self.say:
             attrs["data-say"] = self.say
         if self.note:
-            attrs |= {"data-note": self.note, "data-org": self.org}
+            attrs |= {"data-note": self.note, "data-org": self.org if self.org is not None else "personal"}
         body = " ".join(f'{k}="{html.escape(str(v))}"' for k, v in attrs.items())
         return f'<div id="live-signal" hx-swap-oob="true" {body}></div>'
 
@@ -164,12 +164,13 @@ def emit_tenant(tenant_id: int, topic_name: str, kind: str, ref: object = "") ->
     after_commit(lambda: _publish(event, [tenant_channel(tenant_id, topic_name)]))
 
 
-def emit_users(tenant_id: int, user_ids: object, topic_name: str, kind: str, ref: object = "") -> None:
+def emit_users(tenant_id: int, user_ids: object, topic_name: str, kind: str, ref: object = "", note: str = "") -> None:
     """Queue a personal event (a technician's 【我的维修】); published on commit to each user's
-    own channel, which every socket of that user hears whatever their permissions."""
+    own channel, which every socket of that user hears whatever their permissions. A `note` is
+    a toast on whatever page they are."""
     channels = [user_channel(tenant_id, uid) for uid in sorted({int(u) for u in user_ids if u is not None})]
     if channels:
-        event = Event(next_event_id(), topic_name, kind, str(ref))
+        event = Event(next_event_id(), topic_name, kind, str(ref), note=note)
         after_commit(lambda: _publish(event, channels))
 
 

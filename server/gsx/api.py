@@ -1,5 +1,6 @@
 """JSON API of the GSX integration: `/api/v1/gsx/settings` (+ `/test`), `/api/v1/gsx/link`,
-`/api/v1/gsx/calls`, `/api/v1/gsx/news`, and a work order's `/api/v1/work-orders/{id}/gsx`
+`/api/v1/gsx/calls`, `/api/v1/gsx/news`, `/api/v1/gsx/coverage` (before intake), and a work
+order's `/api/v1/work-orders/{id}/gsx`
 with `coverage`, `repair`, `acknowledge`, `refresh`. Thin: the rules are in services. Without a
 complete configuration every route but the settings answers 404."""
 
@@ -14,6 +15,8 @@ from server.gsx import permissions as P
 from server.gsx import services
 from server.gsx.schemas import (
     CallOut,
+    CoverageCheckIn,
+    CoverageCheckOut,
     GsxOrderOut,
     LinkIn,
     LinkOut,
@@ -60,6 +63,10 @@ class GsxApi(Controller):
     @delete("/link", opt=SIGNED_IN, status_code=204, summary="解除 GSX 关联")
     async def unlink(self, request: Request) -> None:
         await services.unlink(ctx_of(request))
+
+    @post("/coverage", opt={"perm": P.COVERAGE}, status_code=200, summary="查询保修（受理前，按序列号，不保存）")
+    async def check_coverage(self, request: Request, data: JSONBody[CoverageCheckIn]) -> CoverageCheckOut:
+        return to(CoverageCheckOut, await services.check_coverage(ctx_of(request), data.serial_no))
 
     @get("/calls", opt={"perm": P.MANAGE}, summary="GSX 调用记录")
     async def calls(self, request: Request, page: PageNo = 1, page_size: PageSize = 50) -> CallPage:  # type: ignore[valid-type]

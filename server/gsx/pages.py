@@ -119,6 +119,33 @@ def _reload(request: Request, message: str) -> Response:
     return response
 
 
+class IntakeCheck(Controller):
+    """【查询保修】 on the intake form, before the order exists (empty without GSX or without the
+    permission): the coverage card and, in a hidden field, the sealed answer the save attaches."""
+
+    path = "/workorders/intake/gsx"
+
+    @get("/", opt={"perm": WO.INTAKE_VIEW}, include_in_schema=False)
+    async def button(self, request: Request) -> Response:
+        ctx = ctx_of(request)
+        if not ctx.can(P.COVERAGE) or not await services.is_configured(ctx):
+            return Response("", media_type="text/html")
+        return render(request, "gsx/_intake.html", checked=None, error="")
+
+    @post("/", opt={"perm": P.COVERAGE}, include_in_schema=False)
+    async def check(self, request: Request) -> Response:
+        form = await form_data(request)
+        try:
+            checked, error = await services.check_coverage(ctx_of(request), form.get("serial_no")), ""
+        except BusinessError as exc:
+            if exc.status_code == 404:
+                raise
+            checked, error = None, exc.detail
+            if exc.status_code == 503:  # GSX down never holds up intake
+                error += "。不影响受理：工单照常保存，之后可在工单页再【查询保修】"
+        return render(request, "gsx/_intake.html", checked=checked, error=error)
+
+
 class OrderPanel(Controller):
     """The GSX card of a work order's page, loaded by the page itself (empty without GSX)."""
 
@@ -191,4 +218,4 @@ async def news(request: Request) -> Response:
     return render(request, "gsx/news.html", title="GSX 公告", items=items, error=error)
 
 
-ROUTES = [SettingsPages, AccountPages, OrderPanel, news]
+ROUTES = [SettingsPages, AccountPages, IntakeCheck, OrderPanel, news]

@@ -134,3 +134,17 @@ class GsxOrderOut(Struct):
     repair_created_by_name: str
     repair_created_at: str | None
     history: list[HistoryOut]
+    status_hint: str = ""  # what the GSX status means for the order (ready for pickup: complete it by hand)
+
+
+class CoverageCheckIn(Struct):
+    serial_no: str
+
+
+class CoverageCheckOut(Struct):
+    """【查询保修】 before an order exists: nothing stored; `token` is the answer sealed for the
+    intake form, which attaches it to the order it saves."""
+
+    serial_no: str
+    coverage: CoverageOut
+    token: str

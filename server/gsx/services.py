@@ -26,6 +26,7 @@ from server.gsx.tables import GsxCall, GsxLink, GsxOrder, GsxSettings
 from server.masterdata.services import goods
 from server.system.services import auth, orgs
 from server.workorders.services import orders as work_orders
+from server.workorders.states import OPEN, WorkOrderStatus
 
 TOKEN_IDLE = timedelta(minutes=30)  # GSX forgets a token unused this long: refresh it before
 ENVIRONMENTS = {"uat": "测试环境（UAT）", "production": "正式环境"}
@@ -35,9 +36,16 @@ CODE = re.compile(r"[0-9A-Z]{1,12}")
 PART = re.compile(r"[0-9A-Za-z\-]{1,20}")
 APPLE_PART = re.compile(r"\d{3}-\d{4,6}")
 APPLE_ID = re.compile(r"[^@\s]{1,100}@[^@\s]{1,100}")
-# what a GSX status may do to the work order (the tenant edits the mapping)
-WORK_ORDER_ACTIONS = {"": "不处理", "repaired": "标记为已修复"}
-DEFAULT_STATUS_MAP = {"RFPU": "repaired"}
+# What a GSX status may do to the work order (the tenant edits the mapping): only what the
+# work-order service does without anything more from a person. `repairing` moves an accepted
+# order (【直接维修】 with the intake's service type); `repaired` only tells the technician —
+# 【维修完毕】 needs a repair result and issues stock, so a person does it.
+WORK_ORDER_ACTIONS = {
+    "": "不处理",
+    "repairing": "开始维修（受理 → 维修中）",
+    "repaired": "提醒技师维修完毕（不自动完成）",
+}
+DEFAULT_STATUS_MAP = {"INRP": "repairing", "RFPU": "repaired"}
 POLL_EVERY = timedelta(minutes=10)
 POLL_CLAIM = timedelta(minutes=2)
 
@@ -162,10 +170,7 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
         values["ship_to_by_org"] = json.dumps({str(k): v for k, v in by_org.items()})
     status_map = data.get("status_map")
     if status_map is not None:
-        if not isinstance(status_map, dict) or not all(
-            isinstance(k, str) and CODE.fullmatch(k) and v in WORK_ORDER_ACTIONS for k, v in status_map.items()
-        ):
-            raise BusinessError("状态对应关系不正确", code="invalid_field", field="status_map")
+        _check_status_map(status_map)
         values["status_map"] = json.dumps({k: v for k, v in status_map.items() if v})
     certificate = str(data.get("certificate_pem") or "").strip()
     key = str(data.get("key_pem") or "").strip()
@@ -206,6 +211,29 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
             shown_after["certificate"] = "已更换"
         await audit.record(ctx, "update", "gsx_settings", ctx.tenant_id, "修改 GSX 对接设置", shown_before, shown_after)
     return _public(after)
+
+
+def _check_status_map(status_map: Any) -> None:
+    """Each GSX status code maps to a work-order action the poller may take on its own."""
+    if not isinstance(status_map, dict):
+        raise BusinessError("状态对应关系不正确", code="invalid_field", field="status_map")
+    for code, target in status_map.items():
+        if not isinstance(code, str) or not CODE.fullmatch(code):
+            why = f"GSX 状态代码「{str(code)[:20]}」格式不正确（大写字母或数字）"
+            raise BusinessError(why, code="invalid_field", field="status_map")
+        if target in WORK_ORDER_ACTIONS:
+            continue
+        label = WorkOrderStatus.labels().get(target) if isinstance(target, str) else None
+        why = (
+            f"工单「{label}」需要人工填写信息，不能由 GSX 状态自动转入"
+            if label
+            else f"「{str(target)[:20]}」不是可用的工单动作"
+        )
+        raise BusinessError(
+            f"GSX 状态 {code}：{why}；只能对应 repairing（开始维修）或 repaired（提醒技师维修完毕）",
+            code="invalid_field",
+            field="status_map",
+        )
 
 
 def _audited(shown: dict) -> dict:
@@ -432,10 +460,23 @@ async def _save_order(ctx: Ctx, work_order_id: int, values: dict) -> dict:
 async def for_order(ctx: Ctx, work_order_id: Any) -> dict:
     await _configured(ctx)
     order = await work_orders.get(ctx, work_order_id)
-    return _order_public(await _order_row(ctx, order["id"]), order["id"]) | {
+    row = await _order_row(ctx, order["id"])
+    return _order_public(row, order["id"]) | {
+        "status_hint": await _status_hint(ctx, order, row),
         "order_serial_no": order["serial_no"],
         "suggested_parts": await _apple_parts(ctx, order),
     }
+
+
+async def _status_hint(ctx: Ctx, order: dict, row: dict | None) -> str:
+    """What the GSX status asks of the order, per the tenant's mapping: a repair GSX calls ready
+    (mapped to `repaired`) is completed by the technician, never by the system."""
+    if not row or not row["repair_status"] or order["status"] not in OPEN:
+        return ""
+    status_map = _json((await _settings(ctx.tenant_id) or {}).get("status_map"), DEFAULT_STATUS_MAP)
+    if status_map.get(row["repair_status"]) == "repaired":
+        return "GSX 维修已完成：请技师在工单上填写维修结果并【维修完毕】（会出库维修用料，系统不会自动完成）"
+    return ""
 
 
 async def _apple_parts(ctx: Ctx, order: dict) -> list[str]:
@@ -472,6 +513,64 @@ async def coverage(ctx: Ctx, work_order_id: Any) -> dict:
         },
     )
     return _order_public(row, order["id"])
+
+
+# --- 【查询保修】 at intake, before the order exists ---------------------------------------------------
+INTAKE_COVERAGE_LIFE = timedelta(hours=2)  # an answer older than this is not attached at saving
+
+
+async def check_coverage(ctx: Ctx, serial_no: Any) -> dict:
+    """【查询保修】 on the intake form: GSX's coverage of a serial, nothing stored. The answer comes
+    back with `token`, the same answer sealed (Fernet: encrypted and authenticated with a key
+    from SECRET_KEY) for this tenant and serial; the form posts it with the order, and saving
+    attaches it (`_attach_intake_coverage`) — a browser cannot forge or move it to another one."""
+    await _configured(ctx)
+    try:
+        serial = wire.device_id(str(serial_no or "").strip())
+    except wire.GsxError as exc:
+        raise BusinessError(exc.detail, code=exc.code, field="serial_no") from None
+    answer = await _as_user(ctx, lambda c, op: c.product_details(op, serial, now()))
+    sealed = {
+        "tenant_id": ctx.tenant_id,
+        "serial_no": serial,
+        "coverage": answer,
+        "at": iso(now()),
+        "by": ctx.user_name[:100],
+    }
+    return {"serial_no": serial, "coverage": answer, "token": secrets.encrypt(json.dumps(sealed, ensure_ascii=False))}
+
+
+async def _attach_intake_coverage(ctx: Ctx, order: dict, data: dict) -> None:
+    """Run by the work-order service inside the intake's transaction: the coverage checked on
+    the form becomes the new order's. A token of another tenant or serial, too old, or not
+    ours is ignored (the order saves all the same; 【查询保修】 on it asks again)."""
+    token = data.get("gsx_coverage")
+    if not token or not isinstance(token, str) or len(token) > 20000:
+        return
+    try:
+        sealed = json.loads(secrets.decrypt(token))
+    except Exception:  # noqa: BLE001 — tampered or from another key: not ours
+        return
+    at = datetime.fromisoformat(sealed.get("at") or "")
+    serial = str(order.get("serial_no") or "").strip()
+    if sealed.get("tenant_id") != ctx.tenant_id or sealed.get("serial_no") != serial:
+        return
+    if now() - at > INTAKE_COVERAGE_LIFE:
+        return
+    await GsxOrder.insert(
+        GsxOrder(
+            tenant_id=ctx.tenant_id,
+            work_order_id=order["id"],
+            serial_no=serial,
+            coverage=json.dumps(sealed["coverage"], ensure_ascii=False),
+            coverage_at=at,
+            coverage_by_name=str(sealed.get("by") or "")[:100],
+            updated_at=now(),
+        )
+    )
+
+
+work_orders.intake_hooks.append(_attach_intake_coverage)
 
 
 def _repair_request(order: dict, data: dict, ship_to: str | None) -> wire.RepairRequest:
@@ -543,9 +642,12 @@ async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
             "poll_failures": 0,
         }
     row = await _save_order(ctx, order["id"], values)
+    org_path = (await orgs.get(ctx, order["org_id"]))["path"]
     async with db.atomic():
         summary = f"创建 GSX 维修 {answer['repair_id']}" if answer["repair_id"] else "GSX 拒绝创建维修（STOP）"
         await audit.record(ctx, "gsx_repair", "work_order", order["id"], f"{order['no']} {summary}")
+        if answer["repair_id"]:  # its card and timeline on the order's other open pages
+            realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
     return _order_public(row, order["id"])
 
 
@@ -557,6 +659,33 @@ async def acknowledge(ctx: Ctx, work_order_id: Any) -> dict:
         raise Conflict("没有需要确认的 GSX 提示", code="nothing_to_acknowledge")
     row = await _save_order(ctx, order["id"], {"acknowledged_at": now(), "acknowledged_by_name": ctx.user_name[:100]})
     return _order_public(row, order["id"])
+
+
+async def _timeline(ctx: Ctx, work_order_id: int) -> list[dict]:
+    """The GSX repair's history as events of the order's one timeline (【状态记录】), merged by
+    the work-order service that builds it (`timeline_sources`): the GSX history stays where the
+    poller writes it, and the status rows keep their meaning (how long the order stayed)."""
+    row = await _order_row(ctx, work_order_id)
+    if row is None or not row["repair_id"]:
+        return []
+    out = []
+    for h in _json(row["history"], []):
+        at = datetime.fromisoformat(h["at"])
+        created = h.get("status") == "CRTD"
+        what = f"创建维修 {row['repair_id']}" if created else h.get("description") or h.get("status")
+        out.append(
+            {
+                "at": at,
+                "kind": "gsx",
+                "label": f"GSX：{what}",
+                "note": h.get("status") or "",
+                "user_name": row["repair_created_by_name"] if created else "Apple GSX",
+            }
+        )
+    return out
+
+
+work_orders.timeline_sources.append(_timeline)
 
 
 # --- status ---------------------------------------------------------------------------------------
@@ -591,21 +720,43 @@ async def refresh_status(ctx: Ctx, work_order_id: Any) -> dict:
         )
         raise
     row = await _apply_status(ctx, order, row, details)
-    return _order_public(row, order["id"])
+    order = await work_orders.get(ctx, order["id"])  # a mapped status may have moved it
+    return _order_public(row, order["id"]) | {"status_hint": await _status_hint(ctx, order, row)}
 
 
 async def _apply_status(ctx: Ctx, order: dict, row: dict, details: dict) -> dict:
-    """Keep GSX's new status in the order's GSX timeline and tell the order's pages (live). A
-    status the tenant mapped (`status_map`, e.g. RFPU → repaired) adds what to do next."""
+    """Keep GSX's new status in the order's GSX history (shown in its timeline) and tell the
+    order's pages (live). A status the tenant mapped (`status_map`) acts on the order, as `ctx`
+    (the poller acts as the repair's creator): `repairing` moves an accepted order through the
+    work-order service's own 【直接维修】 (audited, live); `repaired` leaves 【维修完毕】 to the
+    technician (it needs a repair result and issues stock) and sends them a live notice."""
     at = now()
     values: dict[str, Any] = {"poll_claimed_until": None, "poll_failures": 0, "next_poll_at": at + POLL_EVERY}
     changed = bool(details["status"]) and details["status"] != row["repair_status"]
+    notice = ""
     if changed:
         entry = {"at": iso(at), "status": details["status"], "description": details["description"]}
         settings_row = await _settings(ctx.tenant_id) or {}
         mapped = _json(settings_row.get("status_map"), DEFAULT_STATUS_MAP).get(details["status"], "")
-        if mapped == "repaired" and order["status"] in ("accepted", "repairing"):
-            entry["description"] += "（按对接设置：请将工单【维修完毕】）"
+        if mapped == "repairing" and order["status"] == WorkOrderStatus.ACCEPTED:
+            try:
+                await work_orders.start_repair(
+                    ctx,
+                    order["id"],
+                    {
+                        "final_service_type": order.get("final_service_type") or order["service_type"],
+                        "fault_reason_ids": order.get("fault_reason_ids") or [],
+                        "defective_warehouse_id": order.get("defective_warehouse_id"),
+                    },
+                )
+                entry["description"] += "（按对接设置：工单已转为维修中）"
+            except BusinessError as exc:  # the order moved meanwhile, or its data no longer passes
+                entry["description"] += f"（按对接设置应开始维修，未能自动执行：{exc.detail}）"
+            entry["at"] = iso(now())  # after the status it caused: the timeline reads cause → effect
+        elif mapped == "repaired" and order["status"] in OPEN:
+            entry["description"] += "（按对接设置：请技师填写维修结果并【维修完毕】）"
+            said = details["description"] or details["status"]
+            notice = f"工单 {order['no']}：GSX {said}，请填写维修结果并【维修完毕】"
         values |= {
             "repair_status": details["status"],
             "repair_status_description": details["description"],
@@ -618,6 +769,9 @@ async def _apply_status(ctx: Ctx, order: dict, row: dict, details: dict) -> dict
         saved = await _save_order(ctx, row["work_order_id"], values)
         if changed:  # the order's page and lists, live (its org and the orgs above it)
             realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
+        if notice:  # the technician (none yet: whoever created the GSX repair), wherever they are
+            who = order.get("technician_id") or row.get("repair_created_by")
+            realtime.emit_users(ctx.tenant_id, (who,), "my_repairs", "gsx", order["id"], note=notice)
     return saved
 
 

@@ -225,6 +225,8 @@ class StatusChangeOut(Struct):
     user_name: str
     at: datetime
     minutes: int | None  # how long the order stayed in `to_status` (still running: until now)
+    kind: str = "status"  # status | gsx (another domain's event: to_status empty, `note` says it)
+    note: str = ""
 
 
 class DeviceOut(Struct):

@@ -501,5 +501,7 @@
     // (data-live-note on the badge): a toast on whatever page they are; ancestors only refresh.
     if (el.dataset.note && el.dataset.org === document.body.dataset.org &&
         document.querySelector('[data-live-note="' + el.dataset.topic + '"]')) toast(el.dataset.note);
+    // A personal note (GSX: 可取机, to the order's technician) came on their own channel only.
+    else if (el.dataset.note && el.dataset.org === "personal") toast(el.dataset.note);
   });
 })();

@@ -78,3 +78,62 @@ def test_link_coverage_hold_and_live_status(gsx_order, fake_gsx, browser, live_s
     expect(page.locator("#gsx-calls tbody tr")).to_have_count(5)
     assert "TOK-" not in page.content()
     screenshot(page, "gsx-calls", full_page=True)
+
+
+@pytest.fixture
+async def gsx_world(tenant) -> dict:
+    from tests.workorders.helpers import wo_world
+
+    return await wo_world(tenant, stock=0)
+
+
+def test_intake_check_then_status_moves_the_order_live(gsx_world, fake_gsx, browser, live_server, admin_api):  # noqa: F811
+    """【查询保修】 on the intake form before saving (GSX down first: said, intake unaffected), the
+    order saved carries the coverage; GSX "in repair" moves it to 维修中 and its timeline shows
+    the GSX events live; "ready for pickup" only hints (【维修完毕】 stays the technician's)."""
+    import re
+
+    from tests.e2e.conftest import pick
+
+    admin_api.call("PUT", "/api/v1/gsx/settings", json=fake_gsx.settings_body())
+    admin_api.call("POST", "/api/v1/gsx/link", json={"apple_id": "tech@example.com", "activation_token": activation()})
+    page = new_page(browser, live_server)
+    login(page, "admin@ACME")
+    page.goto("/workorders/intake")
+    page.fill("#intake-phone", "13800007777")
+    pick(page, page.locator("#intake-goods"), "IP15", "IP15 iPhone 15")
+    page.locator("#intake-serial").fill("ABC-123")
+    page.locator("#gsx-intake-check").click()
+    expect(page.locator("#gsx-intake-error")).to_contain_text("序列号格式不正确")
+    fake_gsx.control("/fake/mode", {"mode": "down"})
+    page.locator("#intake-serial").fill(IN_WARRANTY)
+    page.locator("#gsx-intake-check").click()
+    expect(page.locator("#gsx-intake-error")).to_contain_text("不影响受理")
+    fake_gsx.control("/fake/mode", {"mode": "ok"})
+    page.locator("#gsx-intake-check").click()
+    expect(page.locator("#gsx-intake-coverage")).to_contain_text("MacBook Pro")
+    expect(page.locator("#gsx-intake-coverage")).to_contain_text("2027-03-01")
+    page.select_option("#intake-stype", label="保外维修")
+    page.locator("#intake-fault").fill("屏幕闪烁")
+    page.fill("#intake-name", "李四")  # after the phone's lookup (an unknown phone empties the name)
+    screenshot(page, "gsx-intake-check", full_page=True)
+    page.get_by_role("button", name="保存并打印受理单").click()
+    expect(page).to_have_url(re.compile(r"/workorders/\d+/receipt\?from=intake$"))
+    order_id = int(re.search(r"/workorders/(\d+)/receipt", page.url).group(1))
+
+    page.goto(f"/workorders/{order_id}")
+    expect(page.locator("#gsx-coverage")).to_contain_text("MacBook Pro")  # attached at saving
+    body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
+    g = admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/repair", expected=201, json=body)
+    expect(page.locator("#wo-timeline")).to_contain_text(f"GSX：创建维修 {g['repair_id']}", timeout=LIVE)
+    expect(page.locator("#wo-status")).to_have_text("受理")
+    fake_gsx.control("/fake/advance", {"repairId": g["repair_id"], "status": "INRP"})
+    admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/refresh")
+    expect(page.locator("#wo-status")).to_have_text("维修中", timeout=LIVE)
+    expect(page.locator("#wo-timeline")).to_contain_text("GSX：维修中（按对接设置：工单已转为维修中）", timeout=LIVE)
+    fake_gsx.control("/fake/advance", {"repairId": g["repair_id"], "status": "RFPU"})
+    admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/refresh")
+    expect(page.locator("#gsx-status-hint")).to_contain_text("【维修完毕】", timeout=LIVE)
+    expect(page.locator("#toast")).to_contain_text("请填写维修结果并【维修完毕】", timeout=LIVE)  # the personal notice
+    expect(page.locator("#wo-status")).to_have_text("维修中")
+    screenshot(page, "gsx-order-timeline", full_page=True)

@@ -138,6 +138,7 @@ class IntakePages(Controller):
             "appearance": _joined(form["appearance_items"], APPEARANCE, form.get("appearance_text")),
             "accessories": _joined(form["accessory_items"], ACCESSORIES, form.get("accessories_text")),
             "issued_lines": issued,
+            "gsx_coverage": form.get("gsx_coverage", ""),  # 【查询保修】 before saving (server/gsx)
         }
         try:
             order = await orders.intake(ctx, data)
