@@ -231,6 +231,7 @@ class OrgPages(Controller):
             org=None,
             parent_id=parent_id or ctx.org_id,
             parents=await orgs.choices(ctx),
+            centres=await orgs.repair_centres(ctx),
         )
 
     @post("/", opt={"perm": P.ORG_CREATE}, include_in_schema=False)
@@ -241,7 +242,9 @@ class OrgPages(Controller):
     @get("/{org_id:int}/edit", opt={"perm": P.ORG_UPDATE}, include_in_schema=False)
     async def edit(self, request: Request, org_id: FromPath[int]) -> Response:
         ctx = ctx_of(request)
-        return render(request, "system/_org_form.html", org=await orgs.get(ctx, org_id))
+        return render(
+            request, "system/_org_form.html", org=await orgs.get(ctx, org_id), centres=await orgs.repair_centres(ctx)
+        )
 
     @post("/{org_id:int}", opt={"perm": P.ORG_UPDATE}, include_in_schema=False)
     async def update(self, request: Request, org_id: FromPath[int]) -> Response:

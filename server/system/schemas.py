@@ -32,6 +32,9 @@ class OrgCreate(Struct):
     phone: str = ""
     address: str = ""
     remark: str = ""
+    is_carry_in: bool = False  # 接机点: needs `repair_centre_id`
+    is_repair_centre: bool = False  # 维修中心
+    repair_centre_id: int | None = None  # an org of the tenant marked 维修中心, not the org itself
 
 
 class OrgPatch(Struct):
@@ -46,6 +49,9 @@ class OrgPatch(Struct):
     phone: str | UnsetType = UNSET
     address: str | UnsetType = UNSET
     remark: str | UnsetType = UNSET
+    is_carry_in: bool | UnsetType = UNSET
+    is_repair_centre: bool | UnsetType = UNSET
+    repair_centre_id: int | None | UnsetType = UNSET
 
 
 class OrgOut(Struct):
@@ -62,6 +68,9 @@ class OrgOut(Struct):
     phone: str
     address: str
     remark: str
+    is_carry_in: bool
+    is_repair_centre: bool
+    repair_centre_id: int | None
 
 
 class RoleCreate(Struct):

@@ -42,6 +42,9 @@ class Org(Table, tablename="org"):
     phone = Varchar(length=30, default="")
     address = Varchar(length=200, default="")
     remark = Varchar(length=500, default="")
+    is_carry_in = Boolean(default=False)  # 接机点: sends devices to its repair centre (issue 20)
+    is_repair_centre = Boolean(default=False)  # 维修中心: repairs devices other orgs send
+    repair_centre_id = Integer(null=True, default=None, index=True)  # a carry-in point's centre
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -23,6 +23,8 @@ class WorkOrderFilters(Filters):
     technician_id: str = ""
     service_type: str = ""
     org_id: str = ""
+    intake_org_id: str = ""
+    repair_org_id: str = ""
     date_from: str = ""
     date_to: str = ""
     repaired_from: str = ""
@@ -174,6 +176,10 @@ class WorkOrderOut(Struct):
     id: int
     no: str
     org_id: int
+    intake_org_id: int
+    intake_org_name: str
+    repair_org_id: int
+    repair_org_name: str
     status: str
     status_label: str
     status_at: datetime

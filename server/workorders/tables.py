@@ -27,6 +27,8 @@ class WorkOrder(Table, tablename="wo_order"):
     tenant_id = Integer()
     org_id = Integer()
     org_path = Varchar(length=400)
+    intake_org_id = Integer(default=0)  # where the customer handed the device in (issue 20)
+    repair_org_id = Integer(default=0)  # where it is repaired: the intake org, or its repair centre
     no = Varchar(length=24)
     status = Varchar(length=12, default=WorkOrderStatus.ACCEPTED)
     status_at = Timestamptz()

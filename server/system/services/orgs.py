@@ -23,7 +23,18 @@ from server.system.tables import ApiToken, Org, Tenant, User
 KINDS = OrgKind.labels()
 STATUSES = RowStatus.labels()
 CODE_PATTERN = r"[A-Za-z0-9_-]{1,32}"
-EDITABLE = ("name", "level", "enabled", "contact", "phone", "address", "remark")
+EDITABLE = (
+    "name",
+    "level",
+    "enabled",
+    "contact",
+    "phone",
+    "address",
+    "remark",
+    "is_carry_in",
+    "is_repair_centre",
+    "repair_centre_id",
+)
 
 realtime.topic("orgs", P.ORG_VIEW)
 
@@ -50,6 +61,9 @@ def as_dict(org: dict) -> dict:
             "phone",
             "address",
             "remark",
+            "is_carry_in",
+            "is_repair_centre",
+            "repair_centre_id",
         )
     } | {"parent_id": org["parent"]}
 
@@ -150,6 +164,13 @@ async def choices(
     )
 
 
+async def repair_centres(ctx: Ctx) -> list[dict]:
+    """The tenant's active orgs marked 维修中心, for a carry-in point's picker (tenant-wide: a
+    branch's centre is often its parent, above the caller)."""
+    where = scoped(ctx, Org) & (Org.status == RowStatus.ACTIVE) & (Org.is_repair_centre == True)  # noqa: E712
+    return await Org.select(Org.id, Org.code, Org.name).where(where).order_by(Org.path)
+
+
 async def _tenant(ctx: Ctx) -> dict:
     return await Tenant.select().where(Tenant.id == ctx.tenant_id).first()
 
@@ -163,6 +184,12 @@ def _clean(data: dict, v: Fields) -> dict:
         out["level"] = v(validate.integer, data["level"], "机构级别", 1, 4, "level")
     if "enabled" in data:
         out["enabled"] = v(validate.boolean, data["enabled"], "是否启用", "enabled")
+    if "is_carry_in" in data:
+        out["is_carry_in"] = v(validate.boolean, data["is_carry_in"], "接机点", "is_carry_in")
+    if "is_repair_centre" in data:
+        out["is_repair_centre"] = v(validate.boolean, data["is_repair_centre"], "维修中心", "is_repair_centre")
+    if "repair_centre_id" in data:
+        out["repair_centre_id"] = v(validate.optional_ident, data["repair_centre_id"], "维修中心", "repair_centre_id")
     for key, label, size in (
         ("contact", "联系人", 50),
         ("phone", "电话", 30),
@@ -176,6 +203,60 @@ def _clean(data: dict, v: Fields) -> dict:
 
 def _refuse(detail: str, field: str, code: str) -> None:
     raise BusinessError(detail, code=code, field=field)
+
+
+async def repair_centre_of(ctx: Ctx, org_id: int) -> dict | None:
+    """The repair centre a carry-in point sends devices to (issue 20): an active org of the
+    tenant marked 维修中心, or None when `org_id` is not a carry-in point with one."""
+    org = await Org.select(Org.is_carry_in, Org.repair_centre_id).where(scoped(ctx, Org) & (Org.id == org_id)).first()
+    if not org or not org["is_carry_in"] or org["repair_centre_id"] is None:
+        return None
+    return (
+        await Org.select(Org.id, Org.code, Org.name, Org.path)
+        .where(
+            scoped(ctx, Org)
+            & (Org.id == org["repair_centre_id"])
+            & (Org.status == RowStatus.ACTIVE)
+            & (Org.is_repair_centre == True)  # noqa: E712
+        )
+        .first()
+    )
+
+
+async def _centre(ctx: Ctx, v: Fields, org_id: int | None, is_carry_in: bool, centre_id: int | None) -> int | None:
+    """The repair centre a carry-in point names, its refusals noted in `v` on `repair_centre_id`:
+    any active org of the tenant (not only of the caller's subtree: a branch's centre is often
+    its parent) marked 维修中心, other than the org itself. An org that is no carry-in point has
+    none (what the form sends for it is dropped)."""
+    if not is_carry_in:
+        return None
+    if centre_id is None:
+        v(_refuse, "接机点须选择维修中心", "repair_centre_id", "required")
+        return None
+    if centre_id == org_id:
+        v(_refuse, "维修中心不能是机构自己", "repair_centre_id", "self")
+        return None
+    centre = (
+        await Org.select(Org.id, Org.status, Org.is_repair_centre)
+        .where(scoped(ctx, Org) & (Org.id == centre_id))
+        .first()
+    )
+    if centre is None:
+        raise NotFound("维修中心")
+    if centre["status"] != RowStatus.ACTIVE:
+        v(_refuse, "所选维修中心已删除", "repair_centre_id", "deleted")
+    elif not centre["is_repair_centre"]:
+        v(_refuse, "所选机构不是维修中心，请先在该机构上勾选【维修中心】", "repair_centre_id", "not_repair_centre")
+    else:
+        return centre["id"]
+    return None
+
+
+async def _carry_in_points_of(org_id: int) -> int:
+    """How many active carry-in points name `org_id` as their repair centre."""
+    return await Org.count().where(
+        (Org.repair_centre_id == org_id) & (Org.status == RowStatus.ACTIVE) & (Org.is_carry_in == True)  # noqa: E712
+    )
 
 
 async def _parent(ctx: Ctx, v: Fields, parent_id: Any) -> dict | None:
@@ -230,6 +311,10 @@ async def create(ctx: Ctx, data: dict) -> dict:
         # typed; the unique index on (tenant_id, lower(code)) decides between concurrent saves
         same = code and await Org.select(Org.code).where(scoped(ctx, Org) & _code_is(code)).first()
         v.done(_taken(code, same["code"]) if same else None)
+        fields["is_carry_in"] = bool(fields.get("is_carry_in"))
+        fields["is_repair_centre"] = bool(fields.get("is_repair_centre"))
+        fields["repair_centre_id"] = await _centre(ctx, v, None, fields["is_carry_in"], fields.get("repair_centre_id"))
+        v.done()
         if fields.get("level") is None:
             fields["level"] = child_level(parent)
         t = now()
@@ -274,7 +359,23 @@ async def update(ctx: Ctx, org_id: Any, data: dict) -> dict:
             v(_refuse, "机构代码不可修改", "code", "immutable")
         if "parent_id" in data and data["parent_id"] not in (None, "") and str(data["parent_id"]) != str(org["parent"]):
             v(_refuse, "上级机构不可修改", "parent_id", "immutable")
-        fields = {k: x for k, x in _clean({k: data[k] for k in EDITABLE if k in data}, v).items() if x is not None}
+        cleaned = _clean({k: data[k] for k in EDITABLE if k in data}, v)
+        fields = {k: x for k, x in cleaned.items() if x is not None and k != "repair_centre_id"}
+        carry_in = fields.get("is_carry_in", org["is_carry_in"])
+        if carry_in or org["repair_centre_id"] is not None:
+            given = cleaned["repair_centre_id"] if "repair_centre_id" in data else org["repair_centre_id"]
+            centre = await _centre(ctx, v, org["id"], carry_in, given)
+            if v.ok and centre != org["repair_centre_id"]:
+                fields["repair_centre_id"] = centre
+        if fields.get("is_repair_centre") is False and org["is_repair_centre"]:
+            points = await _carry_in_points_of(org["id"])
+            if points:
+                v(
+                    _refuse,
+                    f"还有 {points} 个接机点以该机构为维修中心，请先另选",
+                    "is_repair_centre",
+                    "in_use",
+                )
         if org["id"] == ctx.org_id and fields.get("level", org["level"]) != org["level"]:
             # the level picks the org's price tier: only an ancestor sets it
             raise Forbidden("机构级别只能由上级机构设置，不能修改自己所属机构的级别", code="own_org")
@@ -357,6 +458,17 @@ async def impact(ctx: Ctx, org_id: Any) -> dict:
         Usage("users", "用户（删除后不能登录）", members),
         *await hooks.usage(ctx, "org", [org["id"]]),
     ]
+    points = await _carry_in_points_of(org["id"])
+    if points:
+        counts.append(
+            Usage(
+                "carry_in_points",
+                "以其为维修中心的接机点",
+                points,
+                blocking=True,
+                reason=f"还是 {points} 个接机点的维修中心",
+            )
+        )
     counts.sort(key=lambda u: IMPACT_ORDER.index(u.key) if u.key in IMPACT_ORDER else len(IMPACT_ORDER))
     reasons = [u.reason for u in counts if u.blocking and u.count > 0]
     refusal = f"机构【{org['name']}】{'、'.join(reasons)}，不能删除" if reasons else ""

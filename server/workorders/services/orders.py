@@ -30,7 +30,7 @@ from server.masterdata.states import TreeKind, WarehouseType
 from server.masterdata.tables import Goods, RepairCode, Warehouse
 from server.queue.services import tickets
 from server.system.services import orgs, roles, users
-from server.system.tables import User
+from server.system.tables import Org, User
 from server.workorders import permissions as P
 from server.workorders.schemas import WorkOrderFilters
 from server.workorders.services import customers
@@ -84,6 +84,7 @@ NAMES = (
 # what the 【工单处理】 list, 【我的维修】 and a device's history show of an order
 BRIEF_COLUMNS = (
     *(WorkOrder.id, WorkOrder.no, WorkOrder.org_id, WorkOrder.status, WorkOrder.status_at, WorkOrder.serial_no),
+    *(WorkOrder.intake_org_id, WorkOrder.repair_org_id),
     *(WorkOrder.fault_description, WorkOrder.technician_id, WorkOrder.total, WorkOrder.created_at),
     WorkOrder.closed_at,
     WorkOrder.customer.name.as_alias("customer.name"),
@@ -106,6 +107,8 @@ READING_COLUMNS = (
     *WorkOrder.all_columns(),
     *(getattr(WorkOrder.customer, c).as_alias(f"customer.{c}") for c in CUSTOMER_COLUMNS),
     *NAMES,
+    _name(Org, 'n."name"', '"wo_order"."intake_org_id"', "intake_org_name"),
+    _name(Org, 'n."name"', '"wo_order"."repair_org_id"', "repair_org_name"),
 )
 
 
@@ -181,6 +184,8 @@ def _brief(rows: list[dict], limits: dict) -> list[dict]:
             "id": r["id"],
             "no": r["no"],
             "org_id": r["org_id"],
+            "intake_org_id": r["intake_org_id"],
+            "repair_org_id": r["repair_org_id"],
             "status": r["status"],
             "status_label": LABELS[r["status"]],
             "status_at": r["status_at"],
@@ -221,6 +226,10 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "id": r["id"],
                 "no": r["no"],
                 "org_id": r["org_id"],
+                "intake_org_id": r["intake_org_id"],
+                "intake_org_name": r["intake_org_name"] or "",
+                "repair_org_id": r["repair_org_id"],
+                "repair_org_name": r["repair_org_name"] or "",
                 "status": r["status"],
                 "status_label": LABELS[r["status"]],
                 "status_at": r["status_at"],
@@ -323,6 +332,10 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
     if filters.org_id:
         org = await orgs.get(ctx, filters.org_id)
         where &= starts_with(WorkOrder.org_path, org["path"])
+    if filters.intake_org_id:  # one org exactly (a carry-in point's orders, wherever repaired)
+        where &= WorkOrder.intake_org_id == validate.ident(filters.intake_org_id, "接机机构", "intake_org_id")
+    if filters.repair_org_id:  # one org exactly (a repair centre's orders, wherever taken in)
+        where &= WorkOrder.repair_org_id == validate.ident(filters.repair_org_id, "维修机构", "repair_org_id")
     tz = ZoneInfo(ctx.tz)
     if filters.date_from:
         where &= WorkOrder.created_at >= _day(filters.date_from, "开始日期", "date_from").replace(tzinfo=tz)
@@ -672,6 +685,8 @@ async def intake(ctx: Ctx, data: dict) -> dict:
             tenant_id=ctx.tenant_id,
             org_id=ctx.org_id,
             org_path=ctx.org_path,
+            intake_org_id=ctx.org_id,
+            repair_org_id=ctx.org_id,
             no=no,
             status=S.ACCEPTED,
             status_at=stamp,
