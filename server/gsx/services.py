@@ -416,11 +416,7 @@ async def _as_user(ctx: Ctx, operation, work_order_id: int | None = None):
 
 
 async def _order_row(ctx: Ctx, work_order_id: int) -> dict | None:
-    return (
-        await GsxOrder.select()
-        .where(scoped(ctx, GsxOrder) & (GsxOrder.work_order_id == work_order_id))
-        .first()
-    )
+    return await GsxOrder.select().where(scoped(ctx, GsxOrder) & (GsxOrder.work_order_id == work_order_id)).first()
 
 
 def _order_public(row: dict | None, work_order_id: int) -> dict:
