@@ -16,6 +16,7 @@ from server.core.clock import now
 from server.core.tenancy import Ctx, scoped
 from server.system.tables import Org
 from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where
+from server.workorders.services.orders import _visible as _orders_of
 from server.workorders.services.settings import limits_of, settings
 from server.workorders.states import Sla, WorkOrderStatus
 from server.workorders.tables import WorkOrder, WorkOrderStatusCount
@@ -25,22 +26,25 @@ LONGEST = 5  # the longest-waiting overdue orders shown
 
 
 class Scope(NamedTuple):
-    orders: Combinable  # the caller's work orders
+    orders: Combinable  # the caller's work orders, as the list scopes them (org_path LIKE)
+    by_org: Combinable  # the same orders through `org_id IN (the subtree's org ids)`
     counts: Combinable  # their rows of the per-(org, status) counts
 
 
 async def _visible(ctx: Ctx) -> Scope:
-    """The caller's orders as the list scopes them, but for an org below the root through
-    `org_id IN (the subtree's org ids, read first)`: each org's orders are then a range of the
-    (tenant, org_id, status, status_at) index, where `org_path LIKE` (case-blind on SQLite, so no
-    index) reads every order of the tenant, and an `IN (subquery)` lets SQLite's planner pick the
-    status index instead. Same rows: an order's org_path is its org's path."""
-    orders, counts = scoped(ctx, WorkOrder), scoped(ctx, WorkOrderStatusCount)
+    """The caller's orders, two ways. A date range (today, the trend) reads the list's
+    `org_path LIKE` beside the (tenant, created_at / repaired_at) index. A status range (the red
+    orders) reads `org_id IN (the subtree's org ids, read first)`: each org's orders are then a
+    range of the (tenant, org_id, status, status_at) index, where the LIKE (case-blind on SQLite,
+    so no index) would read every order in the status, and an `IN (subquery)` lets SQLite's
+    planner pick the status index instead. Same rows: an order's org_path is its org's path."""
+    orders, counts = _orders_of(ctx), scoped(ctx, WorkOrderStatusCount)
     if ctx.sees_everything:
-        return Scope(orders, counts)
+        return Scope(orders, orders, counts)
     ids = await Org.select(Org.id).where(scoped(ctx, Org, subtree=Org.path)).output(as_list=True)
     ids = ids or [0]
-    return Scope(orders & WorkOrder.org_id.is_in(ids), counts & WorkOrderStatusCount.org_id.is_in(ids))
+    by_org = scoped(ctx, WorkOrder) & WorkOrder.org_id.is_in(ids)
+    return Scope(orders, by_org, counts & WorkOrderStatusCount.org_id.is_in(ids))
 
 
 async def _status_counts(scope: Scope) -> dict[str, int]:
@@ -96,7 +100,7 @@ async def overdue(ctx: Ctx, longest: int = LONGEST, scope: Scope | None = None) 
     limits = limits_of(await settings(ctx))
     at = now()
     scope = await _visible(ctx) if scope is None else scope
-    visible = scope.orders
+    visible = scope.by_org
     # red = in a timed status since before its yellow bound: the status's count less those
     # that entered it since (a short range of the (…, status, status_at) index), not every
     # open order counted
