@@ -80,11 +80,7 @@ async def board(ctx: Ctx, org_id: Any = None) -> dict:
         "in_transit": None,
     }
     if "workorders" in sections:
-        out["today_intake"] = await figures.today_intake(scope)
-        out["by_status"] = await figures.by_status(scope)
-        out["overdue"] = await figures.overdue(scope)
-        out["completed_by_technician"] = await figures.completed_by_technician(scope)
-        out["trend"] = await figures.trend(scope)
+        out |= await figures.board(scope)
     if "queue" in sections:
         per_org = await queue_stats.today_by_org(scope)
         out["queue"] = {"waiting": sum(r["waiting"] for r in per_org), "orgs": per_org}

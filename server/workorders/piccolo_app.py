@@ -8,11 +8,20 @@ from server.workorders.tables import (
     WorkOrderFaultReason,
     WorkOrderLine,
     WorkOrderSettings,
+    WorkOrderStatusCount,
     WorkOrderStatusLog,
 )
 
 APP_CONFIG = AppConfig(
     app_name="workorders",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Customer, WorkOrder, WorkOrderFaultReason, WorkOrderLine, WorkOrderStatusLog, WorkOrderSettings],
+    table_classes=[
+        Customer,
+        WorkOrder,
+        WorkOrderFaultReason,
+        WorkOrderLine,
+        WorkOrderStatusLog,
+        WorkOrderSettings,
+        WorkOrderStatusCount,
+    ],
 )

@@ -113,3 +113,16 @@ class WorkOrderSettings(Table, tablename="wo_settings"):
     repeat_days = Integer(default=30)
     sla = JSON(default="{}")  # {"accepted": {"green": 60, "yellow": 240}, …}
     updated_at = Timestamptz()
+
+
+class WorkOrderStatusCount(Table, tablename="wo_status_count"):
+    """How many orders each org of a tenant has in each status (【看板】's counts without reading
+    the orders). Kept by the database's own triggers on `wo_order` (migration 2026-12-07T06:10),
+    in the statement that inserts, deletes or changes the status or org of an order, so in its
+    transaction: no service writes it, a bulk load keeps it too, and two concurrent transitions
+    each add their ±1 to the row (an UPSERT / an UPDATE of n = n ± 1, never a read-then-write)."""
+
+    tenant_id = Integer()
+    org_id = Integer()
+    status = Varchar(length=12)
+    n = Integer(default=0)

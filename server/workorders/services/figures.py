@@ -5,20 +5,69 @@ is what the 【工单处理】 list shows with the filter `list_filters` names, 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.columns.combination import Combinable
+from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
 from server.core.clock import now
-from server.core.tenancy import Ctx
-from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where, _visible
+from server.core.tenancy import Ctx, scoped
+from server.system.tables import Org
+from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where
+from server.workorders.services.orders import _visible as _orders_of
 from server.workorders.services.settings import limits_of, settings
 from server.workorders.states import Sla, WorkOrderStatus
-from server.workorders.tables import WorkOrder
+from server.workorders.tables import WorkOrder, WorkOrderStatusCount
 
 TREND_DAYS = 30
 LONGEST = 5  # the longest-waiting overdue orders shown
+
+
+class Scope(NamedTuple):
+    orders: Combinable  # the caller's work orders, as the list scopes them (org_path LIKE)
+    by_org: Combinable  # the same orders through `org_id IN (the subtree's org ids)`
+    counts: Combinable  # their rows of the per-(org, status) counts
+
+
+async def _visible(ctx: Ctx) -> Scope:
+    """The caller's orders, two ways. A date range (today, the trend) reads the list's
+    `org_path LIKE` beside the (tenant, created_at / repaired_at) index. A status range (the red
+    orders) reads `org_id IN (the subtree's org ids, read first)`: each org's orders are then a
+    range of the (tenant, org_id, status, status_at) index, where the LIKE (case-blind on SQLite,
+    so no index) would read every order in the status, and an `IN (subquery)` lets SQLite's
+    planner pick the status index instead. Same rows: an order's org_path is its org's path."""
+    orders, counts = _orders_of(ctx), scoped(ctx, WorkOrderStatusCount)
+    if ctx.sees_everything:
+        return Scope(orders, orders, counts)
+    ids = await Org.select(Org.id).where(scoped(ctx, Org, subtree=Org.path)).output(as_list=True)
+    ids = ids or [0]
+    by_org = scoped(ctx, WorkOrder) & WorkOrder.org_id.is_in(ids)
+    return Scope(orders, by_org, counts & WorkOrderStatusCount.org_id.is_in(ids))
+
+
+async def _status_counts(scope: Scope) -> dict[str, int]:
+    """How many of the scope's orders are in each status, from the counts the triggers keep (a
+    row per org and status: at most orgs × statuses rows summed, whatever the number of orders)."""
+    rows = (
+        await WorkOrderStatusCount.select(WorkOrderStatusCount.status, Sum(WorkOrderStatusCount.n, alias="n"))
+        .where(scope.counts)
+        .group_by(WorkOrderStatusCount.status)
+    )
+    return {r["status"]: int(r["n"] or 0) for r in rows}
+
+
+async def board(ctx: Ctx) -> dict:
+    """The work-order figures of 【看板】, the caller's scope read once for all of them."""
+    scope = await _visible(ctx)
+    return {
+        "today_intake": await today_intake(ctx, scope),
+        "by_status": await by_status(ctx, scope),
+        "overdue": await overdue(ctx, scope=scope),
+        "completed_by_technician": await completed_by_technician(ctx, scope),
+        "trend": await trend(ctx, scope=scope),
+    }
 
 
 def day_start(ctx: Ctx, day: date) -> datetime:
@@ -30,30 +79,40 @@ def local_today(ctx: Ctx) -> date:
     return now().astimezone(ZoneInfo(ctx.tz)).date()
 
 
-async def today_intake(ctx: Ctx) -> int:
+async def today_intake(ctx: Ctx, scope: Scope | None = None) -> int:
     """Orders taken in today (tenant-local day): the list with date_from = date_to = today."""
     start = day_start(ctx, local_today(ctx))
-    return await WorkOrder.count().where(_visible(ctx) & (WorkOrder.created_at >= start))
+    return await WorkOrder.count().where(
+        (await _visible(ctx) if scope is None else scope).orders & (WorkOrder.created_at >= start)
+    )
 
 
-async def by_status(ctx: Ctx) -> list[dict]:
+async def by_status(ctx: Ctx, scope: Scope | None = None) -> list[dict]:
     """Every status with its count (zero included), in the life cycle's order: the list filtered
     by `status`."""
-    rows = (
-        await WorkOrder.select(WorkOrder.status, Count(WorkOrder.id, alias="n"))
-        .where(_visible(ctx))
-        .group_by(WorkOrder.status)
-    )
-    counts = {r["status"]: r["n"] for r in rows}
+    counts = await _status_counts(await _visible(ctx) if scope is None else scope)
     return [{"status": s.value, "label": LABELS[s], "count": counts.get(s.value, 0)} for s in WorkOrderStatus]
 
 
-async def overdue(ctx: Ctx, longest: int = LONGEST) -> dict:
+async def overdue(ctx: Ctx, longest: int = LONGEST, scope: Scope | None = None) -> dict:
     """SLA red (the list's `sla=red`, the same bounds): how many, and the ones longest in their
     status, as the list shows them with `sort=urgency`."""
     limits = limits_of(await settings(ctx))
     at = now()
-    count = await WorkOrder.count().where(_visible(ctx) & _sla_where(Sla.RED, limits, at))
+    scope = await _visible(ctx) if scope is None else scope
+    visible = scope.by_org
+    # red = in a timed status since before its yellow bound: the status's count less those
+    # that entered it since (a short range of the (…, status, status_at) index), not every
+    # open order counted
+    timed = {s: limit for s, limit in limits.items() if limit}
+    count = 0
+    if timed:
+        in_status = await _status_counts(scope)
+        recent = None
+        for s, limit in timed.items():
+            since = (WorkOrder.status == s) & (WorkOrder.status_at >= at - timedelta(minutes=limit["yellow"]))
+            recent = since if recent is None else recent | since
+        count = sum(in_status.get(s, 0) for s in timed) - await WorkOrder.count().where(visible & recent)
     # the longest: the first few of each timed status in its (tenant, status, status_at) index
     # order, then those few sorted — not every red order read and sorted
     firsts = None
@@ -62,27 +121,27 @@ async def overdue(ctx: Ctx, longest: int = LONGEST) -> dict:
             continue
         first = (
             WorkOrder.select(WorkOrder.id)
-            .where(_visible(ctx) & _sla_where(Sla.RED, {status: limit}, at))
+            .where(visible & _sla_where(Sla.RED, {status: limit}, at))
             .order_by(WorkOrder.status_at, WorkOrder.id)
             .limit(longest)
         )
         firsts = WorkOrder.id.is_in(first) if firsts is None else firsts | WorkOrder.id.is_in(first)
     rows = []
     if firsts is not None:
-        query = _reading(brief=True).where(_visible(ctx) & firsts)
+        query = _reading(brief=True).where(visible & firsts)
         rows = await query.order_by(WorkOrder.status_at, WorkOrder.id).limit(longest)
     items = [o | {"minutes": int((at - o["status_at"]).total_seconds() // 60)} for o in _brief(rows, limits)]
     return {"count": count, "longest": items}
 
 
-async def completed_by_technician(ctx: Ctx) -> list[dict]:
+async def completed_by_technician(ctx: Ctx, scope: Scope | None = None) -> list[dict]:
     """Repairs completed today (维修完毕 since the day began, whatever they are now) per
     technician, most first: the list with `technician_id` and repaired_from = repaired_to = today.
     The technician's name comes with the same statement."""
     start = day_start(ctx, local_today(ctx))
     rows = (
         await WorkOrder.select(WorkOrder.technician_id, NAMES[1], Count(WorkOrder.id, alias="n"))
-        .where(_visible(ctx) & (WorkOrder.repaired_at >= start))
+        .where((await _visible(ctx) if scope is None else scope).orders & (WorkOrder.repaired_at >= start))
         # `+technician_id` first: SQLite would otherwise walk the whole technician index for the
         # grouping's order instead of today's few rows by (tenant, repaired_at)
         .group_by(QueryString('+"wo_order"."technician_id"'), WorkOrder.technician_id)
@@ -103,7 +162,7 @@ def _day_of(ctx: Ctx, column: str) -> QueryString:
     return QueryString(f'date("wo_order"."{column}" AT TIME ZONE {{}})', ctx.tz)
 
 
-async def trend(ctx: Ctx, days: int = TREND_DAYS) -> list[dict]:
+async def trend(ctx: Ctx, days: int = TREND_DAYS, scope: Scope | None = None) -> list[dict]:
     """Intake and completions (维修完毕) per tenant-local day for the last `days` days, today
     last: the list with date_from = date_to = that day (intake) or repaired_from = repaired_to
     (completions). One grouped statement for each, over the (tenant, date) index's range."""
@@ -111,10 +170,11 @@ async def trend(ctx: Ctx, days: int = TREND_DAYS) -> list[dict]:
     dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
     start = day_start(ctx, dates[0])
     per_day: dict[str, dict[str, int]] = {"created_at": {}, "repaired_at": {}}
+    visible = (await _visible(ctx) if scope is None else scope).orders
     for column, field in (("created_at", WorkOrder.created_at), ("repaired_at", WorkOrder.repaired_at)):
         rows = (
             await WorkOrder.select(_day_of(ctx, column).as_alias("day"), Count(WorkOrder.id, alias="n"))
-            .where(_visible(ctx) & (field >= start))
+            .where(visible & (field >= start))
             .group_by(QueryString("1"))  # the day (its expression once: PostgreSQL's parameters differ)
         )
         per_day[column] = {str(r["day"]): r["n"] for r in rows}
