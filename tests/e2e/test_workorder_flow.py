@@ -123,7 +123,10 @@ def test_from_the_queue_to_closing_by_mail(shop, browser, live_server, admin_api
     tech.select_option("#wo-line-wh", value=str(shop["general"]))
     pick(tech, tech.locator("#wo-line-goods"), "SCR", "SCR")
     tech.locator("#wo-line-qty").fill("2")
-    tech.get_by_role("button", name="添加").click()
+    # the form reloads the page (HX-Redirect); the old page's live refresh may show the line just
+    # before the new page replaces it, so the row is edited once the new page is there
+    with tech.expect_navigation():
+        tech.get_by_role("button", name="添加").click()
     expect(tech.locator("#wo-lines tbody tr")).to_have_count(1)
     line = tech.locator("#wo-lines tbody tr").first
     expect(line).to_contain_text("iPhone 15 屏幕")
