@@ -7,6 +7,8 @@ Screenshots: var/screenshots/phone-*.png."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -138,6 +140,7 @@ def test_the_filters_fold_behind_one_button_on_a_phone(world, browser, live_serv
     page.locator("#filters [data-filter-toggle]").click()
     expect(page.locator("#filters select[name=status]")).to_be_hidden()
     expect(page.locator("#filters .filter-count")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]status=(&|$)"))  # the list pushed its filters
     page.reload()
     expect(page.locator("#filters .filter-count")).to_have_text("1")  # from the URL the list pushed
 
