@@ -3,7 +3,6 @@ and import, and printing a document with a template (HTML in the sandbox, or 套
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from piccolo.query import OrderByRaw
 
-from server.core import audit, hooks, validate
+from server.core import audit, hooks, uploads, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
@@ -273,7 +272,11 @@ async def _make_default(ctx: Ctx, template_id: int, doc_type: str) -> None:
     await PrintTemplate.update({PrintTemplate.is_default: True}).where(PrintTemplate.id == template_id)
 
 
+HQ_ONLY = "打印模板是全公司共用的，只能由总部修改"
+
+
 async def create(ctx: Ctx, data: dict) -> dict:
+    ctx.require_hq(HQ_ONLY)
     t = clean(data)
     async with atomic():
         await _check_background(ctx, t["background_id"])
@@ -303,6 +306,7 @@ async def create(ctx: Ctx, data: dict) -> dict:
 
 
 async def update(ctx: Ctx, template_id: Any, data: dict) -> dict:
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         current = await get(ctx, template_id)
         if "doc_type" in data and data["doc_type"] != current["doc_type"]:
@@ -328,6 +332,7 @@ async def update(ctx: Ctx, template_id: Any, data: dict) -> dict:
 
 
 async def set_default(ctx: Ctx, template_id: Any) -> dict:
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         current = await get(ctx, template_id)
         await _make_default(ctx, current["id"], current["doc_type"])
@@ -337,6 +342,7 @@ async def set_default(ctx: Ctx, template_id: Any) -> dict:
 
 async def delete(ctx: Ctx, template_id: Any) -> dict:
     """Soft delete; the default of its type stays until another one is made default."""
+    ctx.require_hq(HQ_ONLY)
     async with atomic():
         current = await get(ctx, template_id)
         if current["is_default"]:
@@ -517,47 +523,26 @@ async def calibration_page(ctx: Ctx, template_id: Any) -> str:
 
 # --- form images (套打 backgrounds) ---------------------------------------------------------------
 
-MAX_BACKGROUND_BYTES = 5 * 1024 * 1024
-MAX_BACKGROUND_PX = 12_000
+BACKGROUND_KINDS = ("image/png", "image/jpeg")  # no SVG: it can carry script
 
 
-def _image_info(data: bytes) -> tuple[str, int, int]:
-    """The type and pixel size of a PNG or JPEG, read from its headers (no SVG: it can carry script)."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
-        return "image/png", int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if data.startswith(b"\xff\xd8"):
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                break
-            marker, length = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height, width = int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
-                return "image/jpeg", width, height
-            i += 2 + length
-    raise BusinessError("底图只支持 PNG 或 JPEG 图片", code="invalid_image", field="file")
-
-
-async def save_background(ctx: Ctx, data: bytes) -> dict:
-    """A scan or photo of a pre-printed form: size-checked, its headers read off the event loop."""
-    if not data:
-        raise BusinessError("请选择底图文件", code="required", field="file")
-    if len(data) > MAX_BACKGROUND_BYTES:
-        raise BusinessError("底图不能超过 5 MB", code="too_large", field="file")
-    content_type, width, height = await asyncio.to_thread(_image_info, data)
-    if not (0 < width <= MAX_BACKGROUND_PX and 0 < height <= MAX_BACKGROUND_PX):
-        raise BusinessError("底图尺寸无效或过大", code="invalid_image", field="file")
+async def save_background(ctx: Ctx, upload: Any) -> dict:
+    """A scan or photo of a pre-printed form, checked as every upload is (`uploads.prepare`: size
+    before reading, type from the bytes, header parsed off the event loop)."""
+    ctx.require_hq(HQ_ONLY)
+    ready = await uploads.prepare(upload, kinds=BACKGROUND_KINDS)
     async with atomic():
         row = PrintBackground(
             tenant_id=ctx.tenant_id,
-            content_type=content_type,
-            width_px=width,
-            height_px=height,
-            data=data,
+            content_type=ready.sniffed.content_type,
+            width_px=ready.sniffed.width,
+            height_px=ready.sniffed.height,
+            data=ready.data,
             created_at=now(),
         )
         await row.save()
         await audit.record(ctx, "create", "print_background", row.id, "上传套打底图")
+    width, height = ready.sniffed.width, ready.sniffed.height
     return {"id": row.id, "url": background_url({"background_id": row.id}), "width_px": width, "height_px": height}
 
 
