@@ -113,6 +113,59 @@ def landing_for(ctx: Ctx) -> LandingView | None:
     return next((view for code, view in _landings if ctx.can(code)), None)
 
 
+# --- a work order's other events ------------------------------------------------------------------
+# Domains below work orders (GSX) add entries to an order's timeline and act on a new order in
+# its intake's transaction, registered at import.
+TimelineSource = Callable[[Ctx, int], Awaitable[list[dict]]]
+IntakeHook = Callable[[Ctx, dict, dict], Awaitable[None]]
+_timeline_sources: list[TimelineSource] = []
+_intake_hooks: list[IntakeHook] = []
+
+
+def adds_timeline_events(fn: TimelineSource) -> TimelineSource:
+    """`fn(ctx, order id)` → [{"at": datetime, "label", "note", "user_name", "kind"}]: events, not
+    statuses (they don't cut how long the order stayed in a status)."""
+    _timeline_sources.append(fn)
+    return fn
+
+
+async def timeline_events(ctx: Ctx, order_id: int) -> list[dict]:
+    return [e for fn in _timeline_sources for e in await fn(ctx, order_id)]
+
+
+def on_work_order_intake(fn: IntakeHook) -> IntakeHook:
+    """`fn(ctx, order, intake data)`, inside the intake's transaction (GSX: the coverage checked
+    on the form before saving is attached to the new order)."""
+    _intake_hooks.append(fn)
+    return fn
+
+
+async def work_order_taken_in(ctx: Ctx, order: dict, data: dict) -> None:
+    for fn in _intake_hooks:
+        await fn(ctx, order, data)
+
+
+# --- what a tenant has turned on ------------------------------------------------------------------
+# A feature a tenant configures (GSX) shows in every page's menu: its domain says whether the
+# tenant has it, and the caller's Ctx carries the answer (`Ctx.features`), kept with the Ctx and
+# resolved again when the tenant's generation moves (a settings change), so a page needs no
+# query of its own to draw the link.
+FeatureSource = Callable[[int], Awaitable[set[str]]]
+_features: list[FeatureSource] = []
+
+
+def provides_features(fn: FeatureSource) -> FeatureSource:
+    _features.append(fn)
+    return fn
+
+
+async def features(tenant_id: int) -> frozenset[str]:
+    found: set[str] = set()
+    for fn in _features:
+        found |= await fn(tenant_id)
+    return frozenset(found)
+
+
 # --- a delete and the writers that would use the row, one after the other ----------------------
 # "Is it used?" and the soft delete are two statements: on PostgreSQL a stock move or a document
 # for the row could commit between them (a deleted warehouse holding stock). The delete locks the

@@ -77,11 +77,12 @@ def register(name: str) -> Callable[[JobFunction], JobFunction]:
 
 
 def _actor(ctx: Ctx) -> dict:
-    return dataclasses.asdict(ctx) | {"permissions": sorted(ctx.permissions)}
+    return dataclasses.asdict(ctx) | {"permissions": sorted(ctx.permissions), "features": sorted(ctx.features)}
 
 
 def _ctx(actor: dict) -> Ctx:
-    return Ctx(**actor | {"permissions": frozenset(actor["permissions"])})
+    sets = {"permissions": frozenset(actor["permissions"]), "features": frozenset(actor.get("features", ()))}
+    return Ctx(**actor | sets)
 
 
 _SHOWN = (

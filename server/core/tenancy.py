@@ -29,6 +29,7 @@ class Ctx:
     super_admin: bool = False  # holds the built-in 超级管理员 role
     device_id: int | None = None  # a queue kiosk or TV acting with its token, not a person
     device_kind: str = ""  # "kiosk" | "tv"
+    features: frozenset[str] = field(default_factory=frozenset)  # turned on by the tenant (hooks.features)
 
     @property
     def is_hq(self) -> bool:

@@ -93,14 +93,6 @@ class AccountPages(Controller):
             when=_when(request),
         )
 
-    @get("/menu", opt=SIGNED_IN, include_in_schema=False)
-    async def menu_link(self, request: Request) -> Response:
-        """The 【关联 GSX】 menu link, only where GSX is configured (the menu loads it)."""
-        if not await services.is_configured(ctx_of(request)):
-            return Response("", media_type="text/html")
-        path = request.headers.get("hx-current-url", "")
-        return render(request, "gsx/_menu_link.html", active=path.endswith("/account/gsx"))
-
     @post("/", opt=SIGNED_IN, include_in_schema=False)
     async def link(self, request: Request) -> Response:
         form = await form_data(request)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import realtime
-from server.core import audit, db, secrets
+from server.core import audit, authcache, db, hooks, secrets
 from server.core.clock import iso, now
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
@@ -91,7 +91,20 @@ def _complete(row: dict | None) -> bool:
 
 
 async def is_configured(ctx: Ctx) -> bool:
-    return _complete(await _settings(ctx.tenant_id))
+    """Asked on every order page (its timeline) and by the menu: kept in `authcache` under the
+    tenant's generation, which saving the settings moves on."""
+    return "gsx" in await _features(ctx.tenant_id)
+
+
+@hooks.provides_features
+async def _features(tenant_id: int) -> set[str]:
+    key = ("gsx_configured", tenant_id)
+    if (kept := await authcache.get(key)) is not None:
+        return set(kept)
+    generation = await authcache.generation(tenant_id)  # read before the query: see authcache
+    found = {"gsx"} if _complete(await _settings(tenant_id)) else set()
+    authcache.put(key, tenant_id, generation, sorted(found))
+    return found
 
 
 def hidden() -> None:
@@ -536,6 +549,7 @@ async def check_coverage(ctx: Ctx, serial_no: Any) -> dict:
     return {"serial_no": serial, "coverage": answer, "token": secrets.encrypt(json.dumps(sealed, ensure_ascii=False))}
 
 
+@hooks.on_work_order_intake
 async def _attach_intake_coverage(ctx: Ctx, order: dict, data: dict) -> None:
     """Run by the work-order service inside the intake's transaction: the coverage checked on
     the form becomes the new order's. A token of another tenant or serial, too old, or not
@@ -564,9 +578,6 @@ async def _attach_intake_coverage(ctx: Ctx, order: dict, data: dict) -> None:
             updated_at=now(),
         )
     )
-
-
-work_orders.intake_hooks.append(_attach_intake_coverage)
 
 
 def _repair_request(order: dict, data: dict, ship_to: str | None) -> wire.RepairRequest:
@@ -657,10 +668,13 @@ async def acknowledge(ctx: Ctx, work_order_id: Any) -> dict:
     return _order_public(row, order["id"])
 
 
+@hooks.adds_timeline_events
 async def _timeline(ctx: Ctx, work_order_id: int) -> list[dict]:
     """The GSX repair's history as events of the order's one timeline (【状态记录】), merged by
-    the work-order service that builds it (`timeline_sources`): the GSX history stays where the
+    the work-order service that builds it (`hooks.timeline_events`): the GSX history stays where the
     poller writes it, and the status rows keep their meaning (how long the order stayed)."""
+    if not await is_configured(ctx):  # every order page asks: no statement where GSX is off
+        return []
     row = await _order_row(ctx, work_order_id)
     if row is None or not row["repair_id"]:
         return []
@@ -679,9 +693,6 @@ async def _timeline(ctx: Ctx, work_order_id: int) -> list[dict]:
             }
         )
     return out
-
-
-work_orders.timeline_sources.append(_timeline)
 
 
 # --- status ---------------------------------------------------------------------------------------

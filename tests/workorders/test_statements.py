@@ -25,9 +25,9 @@ async def assigned(ctx, w: dict, **fields) -> None:
 # orders)
 LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 2}
 # the order (its fault reasons with it), its lines, dictionaries, the device's orders, the
-# timeline and its GSX events; open, what its forms offer: category, repair codes, fault reasons,
-# warehouses (the technicians are kept between requests), the lines' stock
-DETAIL_LIMIT = 11
+# timeline; open, what its forms offer: category, repair codes, fault reasons, warehouses (the
+# technicians and whether GSX is configured are kept between requests), the lines' stock
+DETAIL_LIMIT = 10
 
 
 async def count(client, monkeypatch, path: str, headers: dict | None) -> list[str]:

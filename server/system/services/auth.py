@@ -12,7 +12,7 @@ from typing import Any
 import pyotp
 import segno
 
-from server.core import audit, authcache, throttle
+from server.core import audit, authcache, hooks, throttle
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, Unauthorized
@@ -203,6 +203,7 @@ async def _resolve(user_id: int, tenant_id: int, epoch: int | None) -> Ctx | Non
         tz=tenant["tz"],
         permissions=perms,
         super_admin=super_admin,
+        features=await hooks.features(tenant_id),
     )
 
 

@@ -8,7 +8,6 @@ line edit cannot slip in beside a completion. Stock leaves and enters only throu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 import realtime
-from server.core import audit, authcache, money, numbering, validate
+from server.core import audit, authcache, hooks, money, numbering, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
@@ -397,22 +396,9 @@ async def search(
     return page.with_items(await _as_dicts(ctx, page.items))
 
 
-# Entries other domains add to an order's timeline (GSX: its repair created, its status moved),
-# registered at import: (ctx, order id) → [{"at": datetime, "label", "note", "user_name"}].
-# They are events, not statuses: they don't cut how long the order stayed in a status.
-TimelineSource = Callable[[Ctx, int], Awaitable[list[dict]]]
-timeline_sources: list[TimelineSource] = []
-
-
-# Run inside an intake's transaction with the new order and the intake data (GSX: the coverage
-# checked on the form before saving is attached to the order): (ctx, order, data) → None.
-IntakeHook = Callable[[Ctx, dict, dict], Awaitable[None]]
-intake_hooks: list[IntakeHook] = []
-
-
 async def history(ctx: Ctx, order_id: Any) -> list[dict]:
     """The status timeline: each status, who set it, when, and how long the order stayed in it;
-    with the other domains' events (`timeline_sources`, kind ≠ "status") in time order.
+    with the other domains' events (`hooks.timeline_events`, kind ≠ "status") in time order.
     One query: the order's visibility through the join (every order has its intake row)."""
     oid = validate.ident(order_id, "工单", "id")
     rows = (
@@ -443,22 +429,22 @@ async def history(ctx: Ctx, order_id: Any) -> list[dict]:
                 "note": "",
             }
         )
-    for source in timeline_sources:
-        for e in await source(ctx, oid):
-            out.append(
-                {
-                    "from_status": "",
-                    "to_status": "",
-                    "to_label": e["label"],
-                    "user_id": None,
-                    "user_name": e.get("user_name") or "",
-                    "at": e["at"],
-                    "minutes": None,
-                    "kind": e.get("kind") or "event",
-                    "note": e.get("note") or "",
-                }
-            )
-    if timeline_sources:  # stable: a status and an event at one instant keep their order
+    events = await hooks.timeline_events(ctx, oid)
+    for e in events:
+        out.append(
+            {
+                "from_status": "",
+                "to_status": "",
+                "to_label": e["label"],
+                "user_id": None,
+                "user_name": e.get("user_name") or "",
+                "at": e["at"],
+                "minutes": None,
+                "kind": e.get("kind") or "event",
+                "note": e.get("note") or "",
+            }
+        )
+    if events:  # stable: a status and an event at one instant keep their order
         out.sort(key=lambda e: e["at"] if e["at"].tzinfo else e["at"].replace(tzinfo=ZoneInfo("UTC")))
     return out
 
@@ -702,8 +688,7 @@ async def intake(ctx: Ctx, data: dict) -> dict:
         order = {"id": row.id, "no": no, "status": "", "org_path": ctx.org_path, "technician_id": row.technician_id}
         await _replace_issued(ctx, order, issued)
         await _log(ctx, order, S.ACCEPTED, f"受理工单 {no}", "create")
-        for hook in intake_hooks:
-            await hook(ctx, order | {"serial_no": fields.get("serial_no", "")}, data)
+        await hooks.work_order_taken_in(ctx, order | {"serial_no": fields.get("serial_no", "")}, data)
         _emit(ctx, order, "created")
     return await get(ctx, row.id)
 
