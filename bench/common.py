@@ -1,17 +1,21 @@
 """What several benchmarks share: a free port, percentiles and terminal padding, starting and
-stopping the real server, and for the database-heavy ones (credit, stock) their own PostgreSQL
-database and a bulk loader."""
+stopping the real server, a fresh database for a run (`bench_database`), and for the
+database-heavy ones their own PostgreSQL database and a bulk loader."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -169,3 +173,50 @@ class Loader:
             self.conn.close()
         else:
             await self.conn.close()
+
+
+@contextmanager
+def bench_database(
+    name: str, *, pg_url: str | None = None, demo: bool = True, keep: bool = False, repo: Path = ROOT
+) -> Iterator[tuple[str, dict, Path]]:
+    """A fresh database for one run: PostgreSQL's own database `name` on `pg_url` (dropped at the
+    end), else SQLite in a temporary directory; migrated, with the demo tenant unless `demo` is
+    off. Yields its URL, the environment a server started on it needs, and the temporary
+    directory (logs beside it), removed at the end unless `keep`. Prints the code (of `repo`, the
+    checkout whose server runs) and the load."""
+    import asyncio
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    if pg_url:
+        asyncio.run(recreate_pg(pg_url, name))
+        url = f"{pg_url}/{name}"
+    else:
+        url = f"sqlite:///{tmp / 'weifu.sqlite3'}"
+    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": f"bench-{name}", "WEIFU_ENV": "dev", "PYTHONPATH": str(repo)}
+    env.pop("REDIS_URL", None)
+    env.pop("WEIFU_SQL_LOG", None)
+    commit = subprocess.run(["git", "log", "--oneline", "-1"], cwd=repo, capture_output=True, text=True).stdout
+    print(f"code {repo} ({commit.strip()[:70]})")
+    print(f"database {'PostgreSQL' if pg_url else 'SQLite'}; load average {loadavg()}")
+    try:
+        run([sys.executable, "-m", "server", "migrate"], repo, env)
+        if demo:
+            run([sys.executable, "-m", "server", "demo"], repo, env)
+        yield url, env, tmp
+    finally:
+        if pg_url:
+            asyncio.run(recreate_pg(pg_url, name, drop_only=True))
+        if keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run(cmd: list[str], repo: Path, env: dict) -> None:
+    result = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")

@@ -23,13 +23,9 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,8 +34,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
-from bench.common import Loader, free_port, pad, percentile, recreate_pg, start_server, stop_server  # noqa: E402
-from bench.http import _credentials, loadavg, run, statements  # noqa: E402
+from bench.common import Loader, bench_database, free_port, loadavg, pad, percentile, start_server, stop_server  # noqa: E402
+from bench.http import _credentials, statements  # noqa: E402
 from bench.workorders import seed as seed_orders  # noqa: E402
 
 PG_DB = "weifu_bench_dashboard"
@@ -113,22 +109,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    repo = Path(HERE).parent
-    tmp = Path(tempfile.mkdtemp(prefix="weifu-dash-"))
-    if args.pg:
-        asyncio.run(recreate_pg(args.pg_url, PG_DB))
-        url = f"{args.pg_url}/{PG_DB}"
-    else:
-        url = f"sqlite:///{tmp / 'weifu.sqlite3'}"
-    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": "bench-dash", "WEIFU_ENV": "dev", "PYTHONPATH": str(repo)}
-    env.pop("REDIS_URL", None)
-    env.pop("WEIFU_SQL_LOG", None)
-    commit = subprocess.run(["git", "log", "--oneline", "-1"], cwd=repo, capture_output=True, text=True).stdout
-    print(f"code {commit.strip()[:70]}")
-    print(f"database {'PostgreSQL' if args.pg else 'SQLite'}; load average {loadavg()}")
-    try:
-        run([sys.executable, "-m", "server", "migrate"], repo, env)
-        run([sys.executable, "-m", "server", "demo"], repo, env)
+    pg_url = args.pg_url if args.pg else None
+    with bench_database(PG_DB, pg_url=pg_url, keep=args.keep) as (url, env, tmp):
         t0 = time.monotonic()
         data = asyncio.run(seed_orders(url, args.orders, random.Random(18)))
         stock = asyncio.run(seed_goods(url, args.goods, random.Random(18)))
@@ -167,13 +149,6 @@ def main() -> None:
                 stop_server(proc)
         print("  SQL statements per request: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         print(f"  (sample: repairing order {data['repairing']}, closed {data['closed']})")
-    finally:
-        if args.pg:
-            asyncio.run(recreate_pg(args.pg_url, PG_DB, drop_only=True))
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
-from bench.common import cpu_seconds, free_port, pad, percentile, recreate_pg, start_server, stop_server  # noqa: E402
+from bench.common import bench_database, cpu_seconds, free_port, loadavg, pad, percentile, start_server, stop_server  # noqa: E402
 
 PG_DB = "weifu_bench_http"
 BENCH_PASSWORD = "bench1234"
@@ -59,16 +59,6 @@ LINES = [
     ("call-next", "POST", "/api/v1/queue/counters/{counter}/call-next", "bearer"),
 ]
 WAITING = 40_000  # tickets queued for call-next, more than any run calls
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def run(cmd: list[str], repo: Path, env: dict) -> None:
-    result = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
 
 
 def descendants(pid: int) -> list[int]:
@@ -289,35 +279,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     repo = args.repo.resolve()
-    tmp = Path(tempfile.mkdtemp(prefix="weifu-http-"))
-    if args.pg:
-        asyncio.run(recreate_pg(args.pg_url, args.pg_db))
-        url = f"{args.pg_url}/{args.pg_db}"
-    else:
-        url = f"sqlite:///{tmp / 'weifu.sqlite3'}"
-    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": "bench-http", "WEIFU_ENV": "dev", "PYTHONPATH": str(repo)}
-    env.pop("REDIS_URL", None)
-    env.pop("WEIFU_SQL_LOG", None)
-    commit = subprocess.run(["git", "log", "--oneline", "-1"], cwd=repo, capture_output=True, text=True).stdout
-    generator = "wrk" if shutil.which("wrk") else "httpx"
-    print(f"code {repo} ({commit.strip()[:70]})")
-    print(f"database {'PostgreSQL' if args.pg else 'SQLite'}; load generator {generator}; load average {loadavg()}")
-    try:
-        run([sys.executable, "-m", "server", "migrate"], repo, env)
-        run([sys.executable, "-m", "server", "demo"], repo, env)
+    pg_url = args.pg_url if args.pg else None
+    print(f"load generator {'wrk' if shutil.which('wrk') else 'httpx'}")
+    with bench_database(args.pg_db, pg_url=pg_url, keep=args.keep, repo=repo) as (url, env, tmp):
         if args.goods:
             asyncio.run(load_goods(url, args.goods))
         counter = asyncio.run(queue_tickets(url, WAITING))
         lines = [(n, m, p.format(counter=counter), w) for n, m, p, w in LINES if not args.only or n in args.only]
         for kind in ["granian", "uvicorn"] if args.server == "both" else [args.server]:
             bench(kind, repo, env, tmp, lines, args)
-    finally:
-        if args.pg:
-            asyncio.run(recreate_pg(args.pg_url, args.pg_db, drop_only=True))
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

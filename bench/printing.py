@@ -26,10 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +36,7 @@ sys.path[0] = str(ROOT)
 
 import httpx  # noqa: E402
 
-from bench.common import free_port, pad, percentile, start_server, stop_server  # noqa: E402
+from bench.common import bench_database, free_port, pad, percentile, start_server, stop_server  # noqa: E402
 from server import domains  # noqa: E402, F401  (registers every domain's permissions, topics and hooks)
 
 PASSWORD = "bench1234"
@@ -179,13 +176,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="weifu-bench-printing-"))
-    url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "PYTHONPATH": str(ROOT)}
-    env.pop("REDIS_URL", None)
-    os.environ["DATABASE_URL"] = url
-    try:
-        subprocess.run([sys.executable, "-m", "server", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    with bench_database("weifu_bench_printing", demo=False, keep=args.keep) as (url, env, tmp):
+        os.environ["DATABASE_URL"] = url
         print(f"load average {os.getloadavg()[0]:.1f} before")
         cases = asyncio.run(seed_and_time(url, args))
         if not args.skip_http:
@@ -198,11 +190,6 @@ def main() -> None:
                 finally:
                     stop_server(proc)
         print(f"\nload average {os.getloadavg()[0]:.1f} after")
-    finally:
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

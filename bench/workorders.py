@@ -24,13 +24,9 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,8 +35,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import httpx  # noqa: E402
 
-from bench.common import Loader, cpu_seconds, free_port, pad, recreate_pg, start_server, stop_server  # noqa: E402
-from bench.http import _credentials, load, loadavg, run, statements  # noqa: E402
+from bench.common import Loader, bench_database, cpu_seconds, free_port, loadavg, pad, start_server, stop_server  # noqa: E402
+from bench.http import _credentials, load, statements  # noqa: E402
 
 PG_DB = "weifu_bench_workorders"
 SURNAMES = "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗".split()
@@ -293,22 +289,8 @@ def main() -> None:
     parser.add_argument("--flow-clients", type=int, default=8)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    repo = Path(HERE).parent
-    tmp = Path(tempfile.mkdtemp(prefix="weifu-wo-"))
-    if args.pg:
-        asyncio.run(recreate_pg(args.pg_url, PG_DB))
-        url = f"{args.pg_url}/{PG_DB}"
-    else:
-        url = f"sqlite:///{tmp / 'weifu.sqlite3'}"
-    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": "bench-wo", "WEIFU_ENV": "dev", "PYTHONPATH": str(repo)}
-    env.pop("REDIS_URL", None)
-    env.pop("WEIFU_SQL_LOG", None)
-    commit = subprocess.run(["git", "log", "--oneline", "-1"], cwd=repo, capture_output=True, text=True).stdout
-    print(f"code {commit.strip()[:70]}")
-    print(f"database {'PostgreSQL' if args.pg else 'SQLite'}; load average {loadavg()}")
-    try:
-        run([sys.executable, "-m", "server", "migrate"], repo, env)
-        run([sys.executable, "-m", "server", "demo"], repo, env)
+    pg_url = args.pg_url if args.pg else None
+    with bench_database(PG_DB, pg_url=pg_url, keep=args.keep) as (url, env, tmp):
         t0 = time.monotonic()
         data = asyncio.run(seed(url, args.orders, random.Random(16)))
         print(
@@ -354,13 +336,6 @@ def main() -> None:
             finally:
                 stop_server(proc)
         print("  SQL statements per page: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    finally:
-        if args.pg:
-            asyncio.run(recreate_pg(args.pg_url, PG_DB, drop_only=True))
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
