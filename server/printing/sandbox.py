@@ -315,10 +315,8 @@ def render_sync(source: str, data: dict, seconds: float = RENDER_SECONDS) -> str
             budget.tick()
     except TemplateProblem:
         raise
-    except Exception as exc:  # any failure of user code is the author's to see, never a 500
+    except Exception as exc:  # any failure of user code (a RecursionError too) is the author's to see, never a 500
         raise TemplateProblem(_message(exc), _line_of(exc)) from None
-    except RecursionError as exc:
-        raise TemplateProblem(_message(exc), None) from None
     return "".join(out)
 
 

@@ -45,27 +45,8 @@ def child_path(parent_path: str, org_id: int) -> str:
 
 
 def as_dict(org: dict) -> dict:
-    return {
-        k: org[k]
-        for k in (
-            "id",
-            "code",
-            "name",
-            "parent",
-            "kind",
-            "level",
-            "depth",
-            "enabled",
-            "status",
-            "contact",
-            "phone",
-            "address",
-            "remark",
-            "is_carry_in",
-            "is_repair_centre",
-            "repair_centre_id",
-        )
-    } | {"parent_id": org["parent"]}
+    shown = ("id", "code", "parent", "kind", "depth", "status", *EDITABLE)
+    return {k: org[k] for k in shown} | {"parent_id": org["parent"]}
 
 
 def matching_ids(ctx: Ctx, text: str):
