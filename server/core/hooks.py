@@ -114,8 +114,8 @@ def landing_for(ctx: Ctx) -> LandingView | None:
 
 
 # --- a work order's other events ------------------------------------------------------------------
-# Domains below work orders (GSX) add entries to an order's timeline and act on a new order in
-# its intake's transaction, registered at import.
+# Other domains (GSX, the customer's side) add entries to an order's timeline, act on a new order
+# in its intake's transaction and on every status move in the move's, registered at import.
 TimelineSource = Callable[[Ctx, int], Awaitable[list[dict]]]
 IntakeHook = Callable[[Ctx, dict, dict], Awaitable[None]]
 _timeline_sources: list[TimelineSource] = []
@@ -143,6 +143,23 @@ def on_work_order_intake(fn: IntakeHook) -> IntakeHook:
 async def work_order_taken_in(ctx: Ctx, order: dict, data: dict) -> None:
     for fn in _intake_hooks:
         await fn(ctx, order, data)
+
+
+StatusHook = Callable[[Ctx, dict, str], Awaitable[None]]
+_status_hooks: list[StatusHook] = []
+
+
+def on_work_order_status(fn: StatusHook) -> StatusHook:
+    """`fn(ctx, order, new status)`, inside the transaction that moves the order (intake
+    included, from nothing to `accepted`): what it writes (a notice's outbox row, a live signal
+    sent after commit) stands or falls with the move."""
+    _status_hooks.append(fn)
+    return fn
+
+
+async def work_order_moved(ctx: Ctx, order: dict, to: str) -> None:
+    for fn in _status_hooks:
+        await fn(ctx, order, to)
 
 
 # --- what a tenant has turned on ------------------------------------------------------------------

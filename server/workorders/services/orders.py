@@ -512,6 +512,7 @@ async def _log(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> Non
         )
     )
     await audit.record(ctx, action, "work_order", order["id"], summary, {"status": order["status"]}, {"status": to})
+    await hooks.work_order_moved(ctx, order, to)
 
 
 def _emit(ctx: Ctx, order: dict, kind: str, *technicians: Any) -> None:
