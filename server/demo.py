@@ -99,6 +99,7 @@ def _links(base_url: str) -> None:
     for code in queue_demo.ORGS:
         for kind in DeviceKind:
             print(f"  {code} {kind.label}: {base}{devices.path_for(kind, queue_demo.demo_token(code, kind))}")
+        print(f"  {code} 网上预约: {base}/book/{queue_demo.booking_token(code)}")
 
 
 async def _fill() -> None:

@@ -6,17 +6,26 @@ tickets; kiosks and TVs read their own org's services); every other route refuse
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from server.core.api import PageNo, PageSize, given, page_of, page_type, to
 from server.core.openapi import THROTTLED, XLSX
 from server.core.pagination import Page, PageParams
-from server.core.web import ctx_of
+from server.core.web import client_ip, ctx_of
 from server.queue import exports
 from server.queue import permissions as P
 from server.queue.schemas import (
+    AppointmentFilters,
+    AppointmentOut,
+    BookedOut,
+    BookIn,
+    BookingIn,
+    BookingOut,
+    CalendarOut,
+    CancelIn,
+    CheckInIn,
     CounterFilters,
     CounterIn,
     CounterOut,
@@ -27,6 +36,8 @@ from server.queue.schemas import (
     DeviceOut,
     DevicePatch,
     DeviceTokenOut,
+    PriorityIn,
+    RatingIn,
     ServiceFilters,
     ServiceIn,
     ServiceOut,
@@ -37,13 +48,14 @@ from server.queue.schemas import (
     TicketIn,
     TicketOut,
 )
-from server.queue.services import devices, setup, stats, tickets
+from server.queue.services import appointments, devices, setup, stats, tickets
 from server.queue.states import DeviceKind
 
 ServicePage = page_type(ServiceOut)
 CounterPage = page_type(CounterOut)
 DevicePage = page_type(DeviceOut)
 TicketPage = page_type(TicketOut)
+AppointmentPage = page_type(AppointmentOut)
 # an org's services and counters are read by the pages of 叫号, 排队统计 and 排队设置 alike
 VIEW = (P.SETTINGS_VIEW, P.COUNTER_VIEW, P.STATS_VIEW)
 KINDS = (DeviceKind.KIOSK, DeviceKind.TV)  # the kiosk's buttons and the TV's board show the org's services
@@ -209,6 +221,105 @@ class TicketController(Controller):
     async def finish(self, request: Request, ticket_id: FromPath[int]) -> TicketOut:
         return to(TicketOut, await tickets.finish(ctx_of(request), ticket_id))
 
+    @post(
+        "/{ticket_id:int}/priority",
+        opt={"perm": P.CALL},
+        status_code=200,
+        summary="优先通道：等候中的号设为长者优先 / VIP（空：回到原队列）",
+    )
+    async def priority(self, request: Request, ticket_id: FromPath[int], data: JSONBody[PriorityIn]) -> TicketOut:
+        return to(TicketOut, await tickets.set_priority(ctx_of(request), ticket_id, data.priority))
+
+    @post(
+        "/{ticket_id:int}/rating",
+        opt={"perm": P.CALL, "devices": (DeviceKind.KIOSK,)},
+        status_code=200,
+        summary="顾客评价（1–5 分，办理完成后一次）",
+    )
+    async def rate(self, request: Request, ticket_id: FromPath[int], data: JSONBody[RatingIn]) -> TicketOut:
+        return to(TicketOut, await tickets.rate(ctx_of(request), ticket_id, data.rating))
+
+
+class AppointmentController(Controller):
+    path = "/api/v1/queue/appointments"
+    tags = ["queue"]
+
+    dependencies = {"filters": AppointmentFilters.provide()}
+
+    @get("/", opt={"perm": P.APPOINTMENTS_VIEW}, summary="机构某日的预约（默认本机构、今天），按时段")
+    async def list_appointments(
+        self,
+        request: Request,
+        filters: NamedDependency[AppointmentFilters],
+        page: PageNo = 1,
+        page_size: PageSize = 50,
+    ) -> AppointmentPage:
+        return page_of(AppointmentOut, await appointments.search(ctx_of(request), filters, PageParams(page, page_size)))
+
+    @get("/{appointment_id:int}", opt={"perm": P.APPOINTMENTS_VIEW})
+    async def read(self, request: Request, appointment_id: FromPath[int]) -> AppointmentOut:
+        return to(AppointmentOut, await appointments.get(ctx_of(request), appointment_id))
+
+    @post("/{appointment_id:int}/cancel", opt={"perm": P.APPOINTMENTS_CANCEL}, status_code=200, summary="取消预约")
+    async def cancel(self, request: Request, appointment_id: FromPath[int], data: JSONBody[CancelIn]) -> AppointmentOut:
+        return to(AppointmentOut, await appointments.cancel(ctx_of(request), appointment_id, given(data)))
+
+    @post(
+        "/check-in",
+        opt={"perm": P.TAKE, "devices": (DeviceKind.KIOSK,)},
+        status_code=201,
+        summary="预约签到：今天的预约按预约码或手机号签到，取得预约队列的号",
+    )
+    async def check_in(self, request: Request, data: JSONBody[CheckInIn]) -> TicketOut:
+        return to(TicketOut, await appointments.check_in(ctx_of(request), given(data)))
+
+
+def _booking(request: Request, row: dict) -> BookingOut:
+    url = str(request.base_url).rstrip("/") + f"/book/{row['token']}" if row.get("token") else ""
+    return BookingOut(**{f: row[f] for f in BookingOut.__struct_fields__ if f != "url"}, url=url)
+
+
+class BookingController(Controller):
+    path = "/api/v1/queue/booking"
+    tags = ["queue"]
+
+    dependencies = {"filters": CounterFilters.provide()}  # org_id only
+
+    @get("/", opt={"perm": P.SETTINGS_VIEW}, summary="网上预约设置（默认本机构）")
+    async def read(self, request: Request, filters: NamedDependency[CounterFilters]) -> BookingOut:
+        return _booking(request, await appointments.booking(ctx_of(request), filters.org_id or None))
+
+    @put("/", opt={"perm": P.SETTINGS_UPDATE}, summary="保存网上预约设置（首次保存生成预约链接）")
+    async def update(
+        self, request: Request, filters: NamedDependency[CounterFilters], data: JSONBody[BookingIn]
+    ) -> BookingOut:
+        return _booking(
+            request, await appointments.update_booking(ctx_of(request), filters.org_id or None, given(data))
+        )
+
+    @post("/regenerate", opt={"perm": P.SETTINGS_UPDATE}, status_code=200, summary="重新生成预约链接：旧链接立即失效")
+    async def regenerate(self, request: Request, filters: NamedDependency[CounterFilters]) -> BookingOut:
+        return _booking(request, await appointments.regenerate_link(ctx_of(request), filters.org_id or None))
+
+
+class PublicBookingController(Controller):
+    """The online booking page's API: anyone holding the org's booking link."""
+
+    path = "/api/v1/public/booking"
+    tags = ["queue"]
+
+    @get("/{token:str}", opt={"public": True}, summary="预约页：机构、业务类型与可约时段")
+    async def calendar(self, token: FromPath[str]) -> CalendarOut:
+        ctx, settings = await appointments.public_ctx(token)
+        return msgspec.convert(await appointments.calendar(ctx, settings), CalendarOut)
+
+    @post("/{token:str}", opt={"public": True}, responses=THROTTLED, summary="预约：答复预约码（到店在取号机签到）")
+    async def book(self, request: Request, token: FromPath[str], data: JSONBody[BookIn]) -> BookedOut:
+        ctx, settings = await appointments.public_ctx(token)
+        return BookedOut(
+            **appointments.receipt(await appointments.book(ctx, settings, given(data), client_ip(request)), settings)
+        )
+
 
 class StatsController(Controller):
     path = "/api/v1/queue/stats"
@@ -224,4 +335,13 @@ class StatsController(Controller):
         return await exports.stats_xlsx(ctx_of(request), filters)
 
 
-ROUTES = [ServiceController, CounterController, DeviceController, TicketController, StatsController]
+ROUTES = [
+    ServiceController,
+    CounterController,
+    DeviceController,
+    TicketController,
+    AppointmentController,
+    BookingController,
+    PublicBookingController,
+    StatsController,
+]

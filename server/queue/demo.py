@@ -1,5 +1,6 @@
 """Demo queue: at two service centres, services A 维修 / B 取机 / C 咨询, three counters, a kiosk and
-a TV with fixed demo links, a week of served tickets for 【排队统计】 and a living queue today."""
+a TV with fixed demo links, online booking with a fixed link, a week of served (and partly rated)
+tickets for 【排队统计】 and a living queue today."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from server.core.db import atomic, bulk_insert
 from server.core.tables import DocSequence
 from server.core.tenancy import Ctx
 from server.queue.schemas import DeviceFilters
-from server.queue.services import devices, setup, tickets
+from server.queue.services import appointments, devices, setup, tickets
 from server.queue.states import DeviceKind, TicketStatus
-from server.queue.tables import QueueDevice, QueueTicket
+from server.queue.tables import QueueBooking, QueueDevice, QueueTicket
 
 SERVICES = [("A", "维修"), ("B", "取机"), ("C", "咨询")]
 COUNTERS = [(1, "维修", "ABC"), (2, "维修", "A"), (3, "取机/咨询", "BC")]
@@ -26,6 +27,10 @@ HISTORY_DAYS = 7
 def demo_token(org_code: str, kind: str) -> str:
     """Fixed links for the demo's devices (the demo tenant's passwords are public anyway)."""
     return f"{devices.TOKEN_PREFIX}DEMO-{org_code}-{kind}"
+
+
+def booking_token(org_code: str) -> str:
+    return f"DEMO-{org_code}-booking"
 
 
 async def _setup_org(ctx: Ctx, org: dict) -> tuple[dict, dict]:
@@ -49,6 +54,12 @@ async def _setup_org(ctx: Ctx, org: dict) -> tuple[dict, dict]:
             async with atomic():
                 token_hash = hashlib.sha256(demo_token(org["code"], kind).encode()).hexdigest()
                 await QueueDevice.update({QueueDevice.token_hash: token_hash}).where(QueueDevice.id == device["id"])
+    if not (await appointments.booking(ctx, org["id"])).get("id"):
+        await appointments.update_booking(ctx, org["id"], {"enabled": True, "capacity": 4, "days_ahead": 7})
+        async with atomic():
+            await QueueBooking.update({QueueBooking.token: booking_token(org["code"])}).where(
+                QueueBooking.org_id == org["id"]
+            )
     return have, counters
 
 
@@ -79,6 +90,9 @@ def _day_tickets(ctx: Ctx, org: dict, services: dict, counters: dict, day, live:
             started = started if status == TicketStatus.SERVING else None
         if status == TicketStatus.NO_SHOW:
             started, finished = None, called + timedelta(seconds=90)
+        rating = rng.choices((5, 4, 3, 2), weights=(6, 3, 1, 0.3))[0] if status == TicketStatus.DONE else None
+        if rating and rng.random() < 0.55:
+            rating = None  # most customers walk past the kiosk
         rows.append(
             (
                 ctx.tenant_id,
@@ -98,6 +112,8 @@ def _day_tickets(ctx: Ctx, org: dict, services: dict, counters: dict, day, live:
                 called,
                 started,
                 finished,
+                rating,
+                finished + timedelta(seconds=40) if rating else None,
             )
         )
     return rows, seqs
@@ -147,4 +163,6 @@ COLUMNS = (
     QueueTicket.last_called_at,
     QueueTicket.started_at,
     QueueTicket.finished_at,
+    QueueTicket.rating,
+    QueueTicket.rated_at,
 )

@@ -21,6 +21,8 @@ HEADERS = [
     "P90 等候(秒)",
     "平均办理(秒)",
     "P90 办理(秒)",
+    "评价数",
+    "平均评分",
 ]
 FIGURES = (
     "tickets",
@@ -31,6 +33,8 @@ FIGURES = (
     "p90_wait_seconds",
     "avg_service_seconds",
     "p90_service_seconds",
+    "ratings",
+    "avg_rating",
 )
 
 

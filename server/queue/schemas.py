@@ -33,6 +33,14 @@ class TicketFilters(Filters):
     date: str = ""  # one day, YYYY-MM-DD
 
 
+class AppointmentFilters(Filters):
+    org_id: str = ""
+    date: str = ""  # one day, YYYY-MM-DD (default today)
+    status: str = ""
+    service_id: str = ""
+    q: str = ""  # a code, part of a phone or a name
+
+
 class StatsFilters(Filters):
     """`date` is one day, as the ticket list's filter; `date_from`/`date_to` a period (default:
     today)."""
@@ -142,6 +150,15 @@ class TicketIn(Struct):
     service_id: int
     phone: str = ""
     org_id: int | None = None
+    priority: str = ""  # staff only: elderly | vip (the priority lane)
+
+
+class PriorityIn(Struct):
+    priority: str  # elderly | vip | "" (back to its own lane)
+
+
+class RatingIn(Struct):
+    rating: int  # 1–5
 
 
 class TicketOut(Struct):
@@ -166,6 +183,10 @@ class TicketOut(Struct):
     last_called_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    priority: str
+    priority_name: str
+    appointment_id: int | None
+    rating: int | None
 
 
 class StatsTotalsOut(Struct):
@@ -177,6 +198,8 @@ class StatsTotalsOut(Struct):
     p90_wait_seconds: int | None
     avg_service_seconds: int | None
     p90_service_seconds: int | None
+    ratings: int
+    avg_rating: float | None
 
 
 class StatsRowOut(StatsTotalsOut):
@@ -195,3 +218,106 @@ class StatsOut(Struct):
     date_to: str
     items: list[StatsRowOut]
     totals: StatsTotalsOut
+
+
+# --- appointments and online booking -----------------------------------------------------------
+
+
+class AppointmentOut(Struct):
+    id: int
+    org_id: int
+    service_id: int
+    service_name: str
+    day: str
+    slot: str
+    code: str
+    name: str
+    phone: str
+    status: str
+    status_name: str
+    ticket_id: int | None
+    cancel_reason: str
+    cancelled_by_name: str
+    created_at: datetime
+    checked_in_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class CancelIn(Struct):
+    reason: str = ""
+
+
+class CheckInIn(Struct):
+    code: str  # the 6-digit appointment code, or the phone number it was booked with
+    org_id: int | None = None  # staff: default their own org; a kiosk: its own
+
+
+class BookingIn(Struct):
+    enabled: bool | UnsetType = UNSET
+    open_at: str | UnsetType = UNSET
+    close_at: str | UnsetType = UNSET
+    slot_minutes: int | UnsetType = UNSET
+    capacity: int | UnsetType = UNSET
+    days_ahead: int | UnsetType = UNSET
+
+
+class BookingOut(Struct):
+    org_id: int
+    org_name: str
+    enabled: bool
+    open_at: str
+    close_at: str
+    slot_minutes: int
+    capacity: int
+    days_ahead: int
+    url: str  # the public booking page ("" until the settings are first saved)
+
+
+class PublicOrgOut(Struct):
+    id: int
+    name: str
+    address: str
+    phone: str
+
+
+class PublicServiceOut(Struct):
+    id: int
+    name: str
+
+
+class PublicSlotOut(Struct):
+    slot: str
+    end: str
+    remaining: int
+
+
+class PublicDayOut(Struct):
+    day: str
+    label: str  # 今天 / 明天 / 后天 / 周一…
+    slots: list[PublicSlotOut]
+
+
+class CalendarOut(Struct):
+    org: PublicOrgOut
+    services: list[PublicServiceOut]
+    days: list[PublicDayOut]
+
+
+class BookIn(Struct):
+    service_id: int
+    day: str
+    slot: str
+    phone: str
+    name: str = ""
+
+
+class BookedOut(Struct):
+    """What the customer keeps: the code they type at the kiosk."""
+
+    code: str
+    day: str
+    slot: str
+    end: str
+    service_name: str
+    org_name: str
+    phone: str  # masked

@@ -3,7 +3,9 @@ the JSON answers, the table's column and the templates read the same strings as 
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
+
+from server.core.states import Labelled
 
 
 class TicketStatus(StrEnum):
@@ -47,3 +49,32 @@ class DeviceKind(StrEnum):
 
 
 DEVICE_LABELS = {DeviceKind.KIOSK: "取号机", DeviceKind.TV: "叫号屏", DeviceKind.BOARD: "看板屏"}
+
+
+class Priority(Labelled):
+    """Why a ticket is in the priority lane (staff mark it): call-next serves these first."""
+
+    NONE = "", "普通"
+    ELDERLY = "elderly", "长者优先"
+    VIP = "vip", "VIP"
+
+
+class Lane(IntEnum):
+    """The order call-next serves the waiting tickets of a service in: the priority lane, then
+    customers who booked (an appointment checked in), then walk-ins; by ticket within a lane."""
+
+    PRIORITY = 0
+    APPOINTMENT = 1
+    WALK_IN = 2
+
+
+class AppointmentStatus(Labelled):
+    """booked → checked_in (at the kiosk: a ticket in the appointment lane) or cancelled. A booked
+    appointment whose day has passed reads as 未到."""
+
+    BOOKED = "booked", "已预约"
+    CHECKED_IN = "checked_in", "已签到"
+    CANCELLED = "cancelled", "已取消"
+
+
+MISSED_LABEL = "未到"

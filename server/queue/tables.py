@@ -3,7 +3,7 @@
 from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, SmallInt, Timestamptz, Varchar
 from piccolo.table import Table
 
-from server.queue.states import TicketStatus
+from server.queue.states import AppointmentStatus, Lane, Priority, TicketStatus
 
 
 class QueueService(Table, tablename="q_service"):
@@ -80,3 +80,56 @@ class QueueTicket(Table, tablename="q_ticket"):
     last_called_at = Timestamptz(null=True, default=None)  # the latest call or 【重呼】: the TV's order
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    lane = SmallInt(default=Lane.WALK_IN)  # call-next's order within the service (a Lane)
+    priority = Varchar(length=8, default=Priority.NONE)  # why it is in the priority lane
+    appointment_id = Integer(null=True, default=None)  # the appointment it was checked in for
+    rating = SmallInt(null=True, default=None)  # the customer's 1–5 after 【完成】, once
+    rated_at = Timestamptz(null=True, default=None)
+
+
+class QueueBooking(Table, tablename="q_booking"):
+    """An org's online booking (网上预约): its public page's token (the link staff share), its
+    hours cut into slots, and how many customers a slot takes (all services together)."""
+
+    tenant_id = Integer()
+    org_id = Integer(unique=True)
+    enabled = Boolean(default=False)
+    token = Varchar(length=32, unique=True)
+    open_at = Varchar(length=5, default="09:00")
+    close_at = Varchar(length=5, default="18:00")
+    slot_minutes = SmallInt(default=30)
+    capacity = SmallInt(default=3)
+    days_ahead = SmallInt(default=7)
+    updated_at = Timestamptz()
+
+
+class QueueSlot(Table, tablename="q_slot"):
+    """How many appointments a slot of a day holds: raised by one conditional UPDATE per booking
+    (`booked < capacity`), so concurrent bookings never overfill it; lowered by a cancel."""
+
+    tenant_id = Integer()
+    org_id = Integer()
+    day = Date()
+    slot = Varchar(length=5)
+    booked = Integer(default=0)
+
+
+class QueueAppointment(Table, tablename="q_appointment"):
+    """A customer's booking of a service at a slot of a day; `code` (6 digits, unique per org and
+    day) is what they type at the kiosk to check in."""
+
+    tenant_id = Integer()
+    org_id = Integer()
+    service = ForeignKey(QueueService, on_delete=OnDelete.restrict)
+    day = Date()
+    slot = Varchar(length=5)
+    code = Varchar(length=6)
+    name = Varchar(length=30, default="")
+    phone = Varchar(length=20)
+    status = Varchar(length=10, default=AppointmentStatus.BOOKED)
+    ticket_id = Integer(null=True, default=None)
+    cancel_reason = Varchar(length=100, default="")
+    cancelled_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    checked_in_at = Timestamptz(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)

@@ -304,17 +304,13 @@
     body.addEventListener("keydown", unblock);
   }
 
-  // --- kiosk: service → phone → ticket ----------------------------------------------------------
+  // --- kiosk: service → phone → ticket; 预约签到 → ticket; 服务评价 ----------------------------------
+  // Each keypad form (the phone of 【取号】, the code of 【预约签到】) holds its digits in a hidden
+  // field (`data-keypad-value`), shows them in its display and says its refusals under it.
   var kiosk = {failed: function () {}};
   var root = byId("kiosk");
   if (root) {
     var form = byId("kiosk-form");
-    var phone = form.querySelector("input[name=phone]");
-    var display = form.querySelector("[data-phone-display]");
-    var error = byId("kiosk-error");
-    var MAX_DIGITS = 11;
-    var MOBILE = /^1[3-9]\d{9}$/;  // a mainland mobile number, as the service checks it
-    var PHONE_ERROR = "请输入 11 位手机号码";
     var idleTimer = null;
     var countdown = null;
 
@@ -324,23 +320,45 @@
       clearInterval(countdown);
       touch();
     };
-    var setPhone = function (value) {
-      phone.value = value;
-      var shown = value.replace(/^(\d{3})(\d{0,4})(\d{0,4})(\d*)$/, function (_, a, b, c, d) {
-        return [a, b, c, d].filter(Boolean).join(" ");
-      });
-      display.textContent = value ? shown : display.dataset.placeholder;
-      display.classList.toggle("q-kiosk-display-empty", !value);
+    var pad = function (f) {
+      return {
+        value: f.querySelector("[data-keypad-value]"),
+        display: f.querySelector("[data-keypad-display]"),
+        error: f.querySelector("[data-keypad-error]"),
+        max: Number(f.dataset.max),
+        pattern: new RegExp(f.dataset.pattern)
+      };
     };
-    // a refusal is said on the keypad screen, the number marked and kept for correcting
-    var say = function (text, phoneWrong) {
-      error.textContent = text;
-      display.classList.toggle("q-kiosk-display-error", !!phoneWrong);
+    var setDigits = function (f, value) {
+      var p = pad(f);
+      p.value.value = value;
+      // a phone number reads 138 0000 1111; a code of 6 digits or fewer stays as typed
+      var shown = f === form || value.length > 6 ? value.replace(/^(\d{3})(\d{0,4})(\d{0,4})(\d*)$/, function (_, a, b, c, d) {
+        return [a, b, c, d].filter(Boolean).join(" ");
+      }) : value;
+      p.display.textContent = value ? shown : p.display.dataset.placeholder;
+      p.display.classList.toggle("q-kiosk-display-empty", !value);
+    };
+    // a refusal is said on the keypad screen, the digits marked and kept for correcting
+    var say = function (f, text, wrong) {
+      var p = pad(f);
+      p.error.textContent = text;
+      p.display.classList.toggle("q-kiosk-display-error", !!wrong);
+    };
+    var countDown = function () {
+      var counter = root.querySelector("[data-step]:not([hidden]) [data-countdown]");
+      if (!counter) return;
+      var left = Number(counter.textContent);
+      countdown = setInterval(function () {
+        left -= 1;
+        counter.textContent = left;
+        if (left <= 0) reset();
+      }, 1000);
     };
     var reset = function () {
-      setPhone("");
-      say("");
+      root.querySelectorAll("[data-keypad]").forEach(function (f) { setDigits(f, ""); say(f, ""); });
       byId("kiosk-ticket").innerHTML = "";
+      byId("kiosk-rate").innerHTML = "";
       step("services");
       refresh();
     };
@@ -359,22 +377,41 @@
         form.querySelector("input[name=service_id]").value = service.dataset.serviceId;
         form.querySelector("[data-chosen-letter]").textContent = service.dataset.servicePrefix;
         form.querySelector("[data-chosen-name]").textContent = service.dataset.serviceName;
-        setPhone("");
-        say("");
+        setDigits(form, "");
+        say(form, "");
         step("phone");
+        return;
+      }
+      var goto = evt.target.closest("[data-goto]");
+      if (goto) {
+        var target = root.querySelector('[data-step="' + goto.dataset.goto + '"] [data-keypad]');
+        if (target) { setDigits(target, ""); say(target, ""); }
+        step(goto.dataset.goto);
         return;
       }
       var key = evt.target.closest("[data-key]");
       if (key) {
-        say("");
+        var f = key.closest("[data-keypad]");
+        var p = pad(f);
+        say(f, "");
         var k = key.dataset.key;
-        if (k === "clear") setPhone("");
-        else if (k === "back") setPhone(phone.value.slice(0, -1));
-        else if (phone.value.length < MAX_DIGITS) setPhone(phone.value + k);
+        if (k === "clear") setDigits(f, "");
+        else if (k === "back") setDigits(f, p.value.value.slice(0, -1));
+        else if (p.value.value.length < p.max) setDigits(f, p.value.value + k);
         return;
       }
-      if (evt.target.closest("[data-no-phone]")) { setPhone(""); return; }  // the form then submits
+      if (evt.target.closest("[data-no-phone]")) { setDigits(form, ""); return; }  // the form then submits
       if (evt.target.closest("[data-reset]")) { reset(); return; }
+      var rated = evt.target.closest("[data-rate-ticket]");
+      if (rated) {  // the chosen number's stars, the others' hidden
+        root.querySelectorAll("[data-rate-ticket]").forEach(function (b) {
+          b.setAttribute("aria-pressed", String(b === rated));
+        });
+        root.querySelectorAll("[data-rate-stars]").forEach(function (s) {
+          s.hidden = s.dataset.rateStars !== rated.dataset.rateTicket;
+        });
+        return;
+      }
       var print = evt.target.closest("[data-print]");
       if (print) {
         var frame = byId("kiosk-print");
@@ -385,29 +422,32 @@
       }
     });
 
-    // 【取号】 with a number that cannot be a mobile one is not sent: the service would refuse it
-    form.addEventListener("htmx:beforeRequest", function (evt) {
-      if (evt.detail.elt !== form || !phone.value || MOBILE.test(phone.value)) return;
+    // digits that cannot be what the form asks for are not sent: the service would refuse them;
+    // 【取号】 may go without a phone number, 【签到取号】 may not go without a code
+    root.addEventListener("htmx:beforeRequest", function (evt) {
+      var f = evt.detail.elt;
+      if (!f.matches || !f.matches("[data-keypad]")) return;
+      var p = pad(f);
+      if ((f === form && !p.value.value) || p.pattern.test(p.value.value)) return;
       evt.preventDefault();
-      say(PHONE_ERROR, true);
+      say(f, f.dataset.patternError, true);
     });
 
     body.addEventListener("htmx:afterSwap", function (evt) {
-      if (evt.detail.target.id !== "kiosk-ticket") return;
-      step("ticket");
-      var left = Number(root.dataset.returnSeconds);
-      var counter = root.querySelector("[data-countdown]");
-      countdown = setInterval(function () {
-        left -= 1;
-        if (counter) counter.textContent = left;
-        if (left <= 0) reset();
-      }, 1000);
+      var id = evt.detail.target.id;
+      if (id === "kiosk-ticket") step("ticket");
+      else if (id === "kiosk-rate") step("rate");
+      else return;
+      countDown();
     });
 
     kiosk.failed = function (elt, xhr) {
-      if (elt !== form) return;
       var text = xhr && xhr.responseText && xhr.responseText.length < 300 ? xhr.responseText : "网络连接失败，请稍后重试";
-      say(text, !!xhr && xhr.getResponseHeader("X-Error-Code") === "invalid_phone");
+      var rating = elt && elt.closest && elt.closest(".q-kiosk-rate");
+      if (rating) { rating.querySelector("[data-rate-error]").textContent = text; return; }
+      if (!elt || !elt.matches || !elt.matches("[data-keypad]")) return;
+      var code = xhr && xhr.getResponseHeader("X-Error-Code");
+      say(elt, text, code === "invalid_phone" || code === "invalid_field" || code === "not_found");
       refresh();  // a paused service disappears from the start screen
     };
   }

@@ -48,6 +48,10 @@ TICKET_FIELDS = {
     "last_called_at",
     "started_at",
     "finished_at",
+    "priority",
+    "priority_name",
+    "appointment_id",
+    "rating",
 }
 MISSING = 999_999
 

@@ -128,7 +128,8 @@ async def test_device_tokens_open_no_staff_endpoint(client, app, w):
             response = await client.request(method, path, json=body, headers=w[f"{kind}_auth"])
             assert response.status_code == 403, (kind, method, path, response.text)
             assert response.json() == {"detail": "设备令牌只能用于取号机或叫号屏的功能", "code": "device_forbidden"}
-    assert allowed == 5  # GET services (both), GET a service (both), POST tickets (kiosk)
+    # GET services (both), GET a service (both), POST tickets, a rating and a check-in (kiosk)
+    assert allowed == 7
     assert await queue_state() == before
 
 

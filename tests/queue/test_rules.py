@@ -298,6 +298,6 @@ async def test_each_ticket_move_is_audited_naming_the_ticket(client, admin, tena
     ]
     assert rows[0]["user_id"] is None and rows[0]["user_name"] == "取号机：门口取号机"
     after = rows[0]["after"]
-    assert (json.loads(after) if isinstance(after, str) else after) == {"no": "A001", "phone": "13800001111"}
+    assert (json.loads(after) if isinstance(after, str) else after) == {"no": "A001", "phone": "13800001111", "lane": 2}
     assert all(r["user_name"] == "管理员" and r["user_id"] is not None for r in rows[1:])
     assert {r["tenant_id"] for r in rows} == {tenant.tenant_id}

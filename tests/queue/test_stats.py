@@ -99,6 +99,8 @@ def row(day: date, service: dict, counter: dict | None, **figures) -> dict:
         "counter_id": counter["id"] if counter else None,
         "counter_number": counter["number"] if counter else None,
         "counter_name": counter["name"] if counter else "",
+        "ratings": 0,  # nobody rated (tests/queue/test_appointments.py rates)
+        "avg_rating": None,
     } | figures
 
 
@@ -155,6 +157,8 @@ async def a_day_by_service_and_counter(client, admin, world):
         "p90_wait_seconds": 840,  # the 6th of 6
         "avg_service_seconds": 180,  # (300 + 120 + 120) / 3
         "p90_service_seconds": 300,
+        "ratings": 0,
+        "avg_rating": None,
     }
 
 
@@ -172,6 +176,8 @@ async def a_period_of_two_days(client, admin, world):
         "p90_wait_seconds": 600,  # the 17th of 18
         "avg_service_seconds": 67,  # (468 + 540) / 15
         "p90_service_seconds": 120,  # the 14th of 15
+        "ratings": 0,
+        "avg_rating": None,
     }
     only_yesterday = await call(client, "GET", f"{Q}/stats?date_from={d0}&date_to={d0}", admin)
     assert only_yesterday["items"] == [yesterday_row(world)]
@@ -199,7 +205,10 @@ async def empty_days_and_another_orgs_stats(client, admin, world):
     long_ago = (world["today"] - timedelta(days=30)).isoformat()
     empty = await call(client, "GET", f"{Q}/stats?date_from={long_ago}&date_to={long_ago}", admin)
     assert empty["items"] == []
-    assert empty["totals"] == {"tickets": 0, "served": 0, "no_shows": 0, "waiting": 0} | NEVER
+    assert (
+        empty["totals"]
+        == {"tickets": 0, "served": 0, "no_shows": 0, "waiting": 0, "ratings": 0, "avg_rating": None} | NEVER
+    )
     branch = await call(client, "GET", f"{Q}/stats?org_id={world['branch']['id']}", admin)
     assert branch["org_id"] == world["branch"]["id"] and branch["org_name"] == "B1网点"
     assert [(r["tickets"], r["waiting"], r["counter_id"]) for r in branch["items"]] == [(1, 1, None)]
@@ -256,8 +265,8 @@ async def export_has_the_same_figures(client, admin, world):
         [d1, "取机", "未叫号"],
         ["合计", None, None],
     ]
-    assert body[0][3:] == [12, 12, 0, 0, 65, 110, 39, 66]
-    assert body[-1][3:] == [20, 15, 1, 2, 177, 600, 67, 120]
+    assert body[0][3:] == [12, 12, 0, 0, 65, 110, 39, 66, 0, None]
+    assert body[-1][3:] == [20, 15, 1, 2, 177, 600, 67, 120, 0, None]
     await refused(client, "GET", f"{Q}/stats/export?date_from=bad", admin, status=400, code="invalid_date")
 
 

@@ -95,13 +95,14 @@ async def test_the_day_figures_cards_and_table(client, tenant, day):
         "p90_wait_seconds": "5分0秒",
         "avg_service_seconds": "3分0秒",  # (300 + 60) / 2
         "p90_service_seconds": "5分0秒",
+        "avg_rating": "—",
     }
     assert "仍在等候 1 人" in page.text
     t = str(day["today"])
     assert rows(page.text) == [
-        [t, "维修", "1 号窗口", "2", "1", "1", "0", "3分0秒", "5分0秒", "5分0秒", "5分0秒"],
-        [t, "维修", "2 号窗口", "1", "1", "0", "0", "2分0秒", "2分0秒", "1分0秒", "1分0秒"],
-        [t, "取机", "未叫号", "1", "0", "0", "1", "—", "—", "—", "—"],
+        [t, "维修", "1 号窗口", "2", "1", "1", "0", "3分0秒", "5分0秒", "5分0秒", "5分0秒", "—"],
+        [t, "维修", "2 号窗口", "1", "1", "0", "0", "2分0秒", "2分0秒", "1分0秒", "1分0秒", "—"],
+        [t, "取机", "未叫号", "1", "0", "0", "1", "—", "—", "—", "—", "—"],
     ]
     assert re.search(r"<tfoot>.*合计.*4.*2分40秒", page.text, re.S)
 
@@ -114,7 +115,7 @@ async def test_the_day_figures_cards_and_table(client, tenant, day):
     y = str(day["yesterday"])
     both = await client.get(f"{URL}?date_from={y}&date_to={t}", headers=RESULTS)
     assert cards(both.text)["tickets"] == "5" and cards(both.text)["avg_wait_seconds"] == "2分8秒"  # 510 / 4, rounded
-    assert rows(both.text)[0] == [y, "维修", "2 号窗口", "1", "1", "0", "0", "30秒", "30秒", "30秒", "30秒"]
+    assert rows(both.text)[0] == [y, "维修", "2 号窗口", "1", "1", "0", "0", "30秒", "30秒", "30秒", "30秒", "—"]
     only_b = await client.get(f"{URL}?service_id={day['b']['id']}", headers=RESULTS)
     assert cards(only_b.text)["tickets"] == "1" and [r[2] for r in rows(only_b.text)] == ["未叫号"]
     at_c1 = await client.get(f"{URL}?counter_id={day['c1']['id']}&date_from={y}&date_to={t}", headers=RESULTS)
@@ -163,11 +164,11 @@ async def test_the_export_matches_the_page(client, tenant, day):
     got = sheet(await client.get(f"{URL}/export?org_id={tenant.org_id}&date_from={y}&date_to={t}"))
     assert got[0] == exports.HEADERS
     assert got[1:] == [
-        [y, "维修", "2 号窗口", 1, 1, 0, 0, 30, 30, 30, 30],
-        [t, "维修", "1 号窗口", 2, 1, 1, 0, 180, 300, 300, 300],
-        [t, "维修", "2 号窗口", 1, 1, 0, 0, 120, 120, 60, 60],
-        [t, "取机", "未叫号", 1, 0, 0, 1, None, None, None, None],
-        ["合计", None, None, 5, 3, 1, 1, 128, 300, 130, 300],
+        [y, "维修", "2 号窗口", 1, 1, 0, 0, 30, 30, 30, 30, 0, None],
+        [t, "维修", "1 号窗口", 2, 1, 1, 0, 180, 300, 300, 300, 0, None],
+        [t, "维修", "2 号窗口", 1, 1, 0, 0, 120, 120, 60, 60, 0, None],
+        [t, "取机", "未叫号", 1, 0, 0, 1, None, None, None, None, 0, None],
+        ["合计", None, None, 5, 3, 1, 1, 128, 300, 130, 300, 0, None],
     ]
     assert len(rows(page.text)) == len(got) - 2
     only_c2 = sheet(await client.get(f"{URL}/export?counter_id={day['c2']['id']}&date_from={y}&date_to={t}"))

@@ -13,11 +13,12 @@ from litestar.params import FromPath
 
 from server.core import clock
 from server.core.errors import BusinessError, NotFound
+from server.core.forms import form_data
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.queue import permissions as P
 from server.queue.services import setup, tickets
-from server.queue.states import TicketStatus
+from server.queue.states import Priority, TicketStatus
 
 TITLE = "叫号"
 ACTIONS: dict[str, tuple[Callable[[Ctx, int], Awaitable[dict]], str]] = {
@@ -47,6 +48,7 @@ async def _desk(ctx: Ctx, counter_id: object) -> dict:
         "mask": tickets.masked_phone,
         "can_call": ctx.can(P.CALL),
         "Status": TicketStatus,
+        "Priority": Priority,
     }
 
 
@@ -127,6 +129,19 @@ class CounterPages(Controller):
         except BusinessError as exc:
             return _refused(exc)
         return _desk_response(request, await _desk(ctx, counter_id), done.format(no=ticket["no"]))
+
+    @post("/{counter_id:int}/priority/{ticket_id:int}", opt={"perm": P.CALL}, include_in_schema=False, status_code=200)
+    async def priority(self, request: Request, counter_id: FromPath[int], ticket_id: FromPath[int]) -> Response:
+        """【长者优先】【VIP】【取消优先】 on a waiting ticket; the answer is this counter's desk."""
+        ctx = ctx_of(request)
+        await setup.get_counter(ctx, counter_id)
+        data = await form_data(request)
+        try:
+            ticket = await tickets.set_priority(ctx, ticket_id, data.get("priority", ""))
+        except BusinessError as exc:
+            return _refused(exc)
+        done = f"{ticket['no']} 已设为{ticket['priority_name']}" if ticket["priority"] else f"{ticket['no']} 已取消优先"
+        return _desk_response(request, await _desk(ctx, counter_id), done)
 
 
 ROUTES = [CounterPages]

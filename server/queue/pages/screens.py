@@ -16,7 +16,7 @@ from server.core.errors import BusinessError, Forbidden, Unauthorized
 from server.core.forms import form_data
 from server.core.tenancy import Ctx
 from server.core.web import render
-from server.queue.services import devices, tickets
+from server.queue.services import appointments, devices, tickets
 from server.queue.states import DeviceKind
 
 PUBLIC = {"public": True}
@@ -97,6 +97,18 @@ async def _board_screen(request: Request, token: str, kind: DeviceKind, block: s
     return await _screen(request, token, kind, answer)
 
 
+def _ticket_screen(request: Request, token: str, ticket: dict) -> Response:
+    """The ticket screen a new ticket (taken, or checked in for an appointment) answers with."""
+    return render(
+        request,
+        "queue/_kiosk_ticket.html",
+        status_code=201,
+        ticket=ticket,
+        token=token,
+        phone=tickets.masked_phone(ticket["phone"]),
+    )
+
+
 @get("/queue/kiosk/{token:str}", opt=PUBLIC, include_in_schema=False)
 async def kiosk(request: Request, token: FromPath[str]) -> Response:
     return await _board_screen(request, token, DeviceKind.KIOSK)
@@ -116,14 +128,39 @@ async def kiosk_take(request: Request, token: FromPath[str]) -> Response:
     async def answer(ctx: Ctx) -> Response:
         data = await form_data(request)
         ticket = await tickets.take(ctx, {"service_id": data.get("service_id"), "phone": data.get("phone", "")})
-        return render(
-            request,
-            "queue/_kiosk_ticket.html",
-            status_code=201,
-            ticket=ticket,
-            token=token,
-            phone=tickets.masked_phone(ticket["phone"]),
-        )
+        return _ticket_screen(request, token, ticket)
+
+    return await _screen(request, token, DeviceKind.KIOSK, answer)
+
+
+@post("/queue/kiosk/{token:str}/check-in", opt=PUBLIC, include_in_schema=False, status_code=201)
+async def kiosk_check_in(request: Request, token: FromPath[str]) -> Response:
+    """【预约签到】: today's appointment by its code or phone joins the queue; the answer is the
+    same ticket screen as 【取号】's."""
+
+    async def answer(ctx: Ctx) -> Response:
+        data = await form_data(request)
+        return _ticket_screen(request, token, await appointments.check_in(ctx, {"code": data.get("code", "")}))
+
+    return await _screen(request, token, DeviceKind.KIOSK, answer)
+
+
+@get("/queue/kiosk/{token:str}/rate", opt=PUBLIC, include_in_schema=False)
+async def kiosk_rate(request: Request, token: FromPath[str]) -> Response:
+    """【服务评价】: the tickets a customer may still rate."""
+
+    async def answer(ctx: Ctx) -> Response:
+        return render(request, "queue/_kiosk_rate.html", ratable=await tickets.to_rate(ctx), token=token)
+
+    return await _screen(request, token, DeviceKind.KIOSK, answer)
+
+
+@post("/queue/kiosk/{token:str}/tickets/{ticket_id:int}/rating", opt=PUBLIC, include_in_schema=False, status_code=200)
+async def kiosk_rating(request: Request, token: FromPath[str], ticket_id: FromPath[int]) -> Response:
+    async def answer(ctx: Ctx) -> Response:
+        data = await form_data(request)
+        thanks = await tickets.rate(ctx, ticket_id, data.get("rating"))
+        return render(request, "queue/_kiosk_rate.html", thanks=thanks, token=token)
 
     return await _screen(request, token, DeviceKind.KIOSK, answer)
 
@@ -156,4 +193,4 @@ async def tv_board(request: Request, token: FromPath[str]) -> Response:
     return await _board_screen(request, token, DeviceKind.TV, "board")
 
 
-ROUTES = [kiosk, kiosk_services, kiosk_take, ticket_print, tv, tv_board]
+ROUTES = [kiosk, kiosk_services, kiosk_take, kiosk_check_in, kiosk_rate, kiosk_rating, ticket_print, tv, tv_board]

@@ -1,4 +1,5 @@
-"""【排队设置】: one org's services (业务类型) and counters (窗口), and its kiosk and TV devices.
+"""【排队设置】: one org's services (业务类型) and counters (窗口), its kiosk and TV devices, and its
+online booking (网上预约: hours, slots, places, the public page's link).
 A device's URL carries its token, which is kept only as a hash: the dialog that answers 新增设备 or
 重新生成链接 is the one time the URL (with its QR code) can be seen."""
 
@@ -14,7 +15,7 @@ from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, render
 from server.queue import permissions as P
 from server.queue.schemas import DeviceFilters
-from server.queue.services import devices, setup
+from server.queue.services import appointments, devices, setup
 from server.queue.states import DeviceKind
 
 BASE = "/queue/settings"
@@ -24,6 +25,7 @@ SECTIONS = {
     "q-set-services": "services",
     "q-set-counters": "counters",
     "q-set-devices": "devices",
+    "q-set-booking": "booking",
 }
 # an org keeps a handful of devices; one page of the most the list service allows shows them all
 DEVICE_PAGE = PageParams(1, 200)
@@ -58,6 +60,13 @@ def _device_link(request: Request, device: dict, *, created: bool) -> Response:
     return response
 
 
+async def _booking(request: Request, ctx: Ctx, org_id: int) -> dict:
+    """The booking section's context: the settings, the page's URL and its QR code to print."""
+    booking = await appointments.booking(ctx, org_id)
+    url = str(request.base_url).rstrip("/") + f"/book/{booking['token']}" if booking["token"] else ""
+    return {"booking": booking, "booking_url": url, "booking_qr": _qr_svg(url) if url else ""}
+
+
 class SettingsPages(Controller):
     path = BASE
 
@@ -68,7 +77,7 @@ class SettingsPages(Controller):
         ctx = ctx_of(request)
         org = await _org(ctx, request)
         block = SECTIONS.get(htmx_target(request) or "")
-        wants = {block} if block and block != "body" else {"services", "counters", "devices"}
+        wants = {block} if block and block != "body" else {"services", "counters", "devices", "booking"}
         may_devices = ctx.can(P.DEVICE)
         return render(
             request,
@@ -83,7 +92,27 @@ class SettingsPages(Controller):
             else [],
             may_update=ctx.can(P.SETTINGS_UPDATE),
             may_devices=may_devices,
+            **(await _booking(request, ctx, org["id"]) if "booking" in wants else {}),
         )
+
+    # --- online booking --------------------------------------------------------------------------
+
+    @get("/booking/edit", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
+    async def edit_booking(self, request: Request) -> Response:
+        org = await _org(ctx_of(request), request)
+        booking = await appointments.booking(ctx_of(request), org["id"])
+        return render(request, "queue/_settings_booking_form.html", booking=booking)
+
+    @post("/booking", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
+    async def update_booking(self, request: Request) -> Response:
+        data = await form_data(request)
+        row = await appointments.update_booking(ctx_of(request), data.get("org_id"), data)
+        return saved(f"已保存 {row['org_name']} 的网上预约设置", TOPIC)
+
+    @post("/booking/regenerate", opt={"perm": P.SETTINGS_UPDATE}, include_in_schema=False)
+    async def regenerate_booking(self, request: Request) -> Response:
+        row = await appointments.regenerate_link(ctx_of(request), request.query_params.get("org_id"))
+        return saved(f"已为 {row['org_name']} 生成新的预约链接，旧链接已失效", TOPIC)
 
     # --- services ------------------------------------------------------------------------------
 

@@ -34,6 +34,13 @@ def duration(seconds: int | None) -> str:
     return f"{minutes}分{rest}秒" if minutes else f"{rest}秒"
 
 
+def rating(figures: dict) -> str:
+    """The customers' ratings as staff read them: `4.6 分 / 12 人`, `—` when nobody rated."""
+    if not figures["ratings"]:
+        return "—"
+    return f"{figures['avg_rating']:.1f} 分 / {figures['ratings']} 人"
+
+
 def _filters(request: Request) -> StatsFilters:
     """The page's filters, trimmed (a blank field filters nothing)."""
     query = request.query_params
@@ -93,6 +100,7 @@ class StatsPages(Controller):
             counters=counters,
             cards=CARDS,
             dur=duration,
+            rating=rating,
             counter_label=exports.counter_label,
         )
 

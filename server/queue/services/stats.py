@@ -1,6 +1,6 @@
-"""【排队统计】 (SPEC 6): per day, service and counter — tickets, served, no-shows, and the
-average and 90th percentile of the waiting time (taken → first call) and of the service time
-(start → finish), in seconds."""
+"""【排队统计】 (SPEC 6): per day, service and counter — tickets, served, no-shows, the average
+and 90th percentile of the waiting time (taken → first call) and of the service time (start →
+finish), in seconds, and the customers' ratings (how many, their average)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def _figures(rows: list[dict]) -> dict:
         for r in rows
         if r["status"] == TicketStatus.DONE and r["started_at"] and r["finished_at"]
     ]
+    ratings = [r["rating"] for r in rows if r["rating"] is not None]
     return {
         "tickets": len(rows),
         "served": sum(1 for r in rows if r["status"] == TicketStatus.DONE),
@@ -50,6 +51,8 @@ def _figures(rows: list[dict]) -> dict:
         "p90_wait_seconds": p90(waits),
         "avg_service_seconds": _avg(serves),
         "p90_service_seconds": p90(serves),
+        "ratings": len(ratings),
+        "avg_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
     }
 
 
@@ -88,6 +91,7 @@ async def compute(ctx: Ctx, filters: StatsFilters) -> dict:
         QueueTicket.called_at,
         QueueTicket.started_at,
         QueueTicket.finished_at,
+        QueueTicket.rating,
     ).where(where)
     services = {
         r["id"]: r

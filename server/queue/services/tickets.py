@@ -10,7 +10,7 @@ transaction: no gaps, no duplicates, a fresh start each day.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from server.core import audit, clock, throttle, validate
@@ -22,11 +22,12 @@ from server.core.tenancy import Ctx, scoped
 from server.queue.schemas import TicketFilters
 from server.queue.services import setup
 from server.queue.services.setup import today
-from server.queue.states import AT_COUNTER, TICKET_LABELS, TicketStatus
+from server.queue.states import AT_COUNTER, TICKET_LABELS, Lane, Priority, TicketStatus
 from server.queue.tables import QueueCounter, QueueTicket
 from server.system.services import orgs
 
 RECENT_CALLS = 6
+RATABLE = 12  # finished tickets the kiosk offers for rating
 DESK_WAITING = 50
 KIOSK_LIMIT = 30  # tickets a minute from one kiosk: a queue of people takes a few; 200 in 9 s is an attack
 
@@ -75,6 +76,10 @@ def _dict(row: dict) -> dict:
         "last_called_at": row["last_called_at"],
         "started_at": row["started_at"],
         "finished_at": row["finished_at"],
+        "priority": row["priority"],
+        "priority_name": Priority(row["priority"]).label if row["priority"] else "",
+        "appointment_id": row["appointment_id"],
+        "rating": row["rating"],
     }
 
 
@@ -111,7 +116,7 @@ def masked_phone(phone: str) -> str:
 MOBILE = re.compile(r"1[3-9]\d{9}")  # a mainland mobile number: what a kiosk's customer leaves
 
 
-def _phone(value: Any) -> str:
+def phone_number(value: Any) -> str:
     """A mainland mobile number (11 digits, 1[3-9]…), typed with or without spaces, dashes and a
     +86 prefix, stored as its 11 digits; empty when the customer left none."""
     phone = validate.text(value, "手机号", 30, field="phone")
@@ -124,9 +129,11 @@ def _phone(value: Any) -> str:
 
 
 async def take(ctx: Ctx, data: dict) -> dict:
-    """A new ticket for a service of the org (a kiosk's own org), with the people ahead of it."""
+    """A new ticket for a service of the org (a kiosk's own org), with the people ahead of it.
+    Staff may put it in the priority lane (`priority`); a kiosk's customer cannot."""
     v = validate.Fields()  # the API names the refused field (`errors`), the kiosk marks its keypad
-    phone = v(_phone, data.get("phone"))
+    phone = v(phone_number, data.get("phone"))
+    priority = v(_priority, data.get("priority") if ctx.device_id is None else None)
     v.done()
     if ctx.device_id is not None:
         # a kiosk is on the street side of the counter: whoever holds it must not flood the queue
@@ -140,35 +147,58 @@ async def take(ctx: Ctx, data: dict) -> dict:
             and validate.ident(data["org_id"], "机构", "org_id") != service["org_id"]
         ):
             raise NotFound("业务类型")
-        if not service["enabled"]:
-            raise Conflict(f"业务「{service['name']}」已暂停取号", code="service_disabled")
-        org = service["org"]
-        day = today(ctx)
-        seq = await next_seq(ctx, sequence_name(org["id"], service["prefix"]), day.strftime("%Y%m%d"))
-        no = f"{service['prefix']}{seq:03d}"
-        ahead = await QueueTicket.count().where(
-            (QueueTicket.org_id == org["id"])
-            & (QueueTicket.day == day)
-            & (QueueTicket.status == TicketStatus.WAITING)
-            & (QueueTicket.service == service["id"])
-        )
-        row = QueueTicket(
-            tenant_id=ctx.tenant_id,
-            org_id=org["id"],
-            service=service["id"],
-            day=day,
-            seq=seq,
-            no=no,
-            phone=phone,
-            ahead=ahead,
-            device_id=ctx.device_id,
-            taken_by_name=ctx.user_name[:100],
-            taken_at=clock.now(),
-        )
-        await row.save()
-        result = _dict(await _row(ctx, row.id))
-        await audit.record(ctx, "take", "queue_ticket", row.id, f"{org['name']} {no}", after={"no": no, "phone": phone})
-        setup.emit(ctx, org, "ticket", row.id)
+        return await issue(ctx, service, phone, priority=priority)
+
+
+def _priority(value: Any) -> str:
+    return validate.choice(value or "", "优先通道", Priority.labels(), "priority")
+
+
+def _lane(priority: str, appointment_id: int | None) -> Lane:
+    if priority:
+        return Lane.PRIORITY
+    return Lane.APPOINTMENT if appointment_id else Lane.WALK_IN
+
+
+async def issue(ctx: Ctx, service: dict, phone: str, *, priority: str = "", appointment_id: int | None = None) -> dict:
+    """Inside the caller's transaction: the ticket itself, numbered from the day's sequence, with
+    the people call-next serves before it (its lane and the lanes ahead of it)."""
+    if not service["enabled"]:
+        raise Conflict(f"业务「{service['name']}」已暂停取号", code="service_disabled")
+    org = service["org"]
+    day = today(ctx)
+    lane = _lane(priority, appointment_id)
+    seq = await next_seq(ctx, sequence_name(org["id"], service["prefix"]), day.strftime("%Y%m%d"))
+    no = f"{service['prefix']}{seq:03d}"
+    ahead = await QueueTicket.count().where(
+        (QueueTicket.org_id == org["id"])
+        & (QueueTicket.day == day)
+        & (QueueTicket.status == TicketStatus.WAITING)
+        & (QueueTicket.service == service["id"])
+        & (QueueTicket.lane <= lane)
+    )
+    row = QueueTicket(
+        tenant_id=ctx.tenant_id,
+        org_id=org["id"],
+        service=service["id"],
+        day=day,
+        seq=seq,
+        no=no,
+        phone=phone,
+        ahead=ahead,
+        lane=lane,
+        priority=priority,
+        appointment_id=appointment_id,
+        device_id=ctx.device_id,
+        taken_by_name=ctx.user_name[:100],
+        taken_at=clock.now(),
+    )
+    await row.save()
+    result = _dict(await _row(ctx, row.id))
+    await audit.record(
+        ctx, "take", "queue_ticket", row.id, f"{org['name']} {no}", after={"no": no, "phone": phone, "lane": int(lane)}
+    )
+    setup.emit(ctx, org, "ticket", row.id)
     return result
 
 
@@ -202,7 +232,8 @@ def parse_day(value: Any, label: str, field: str) -> date:
 
 
 async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_id: int, at: datetime) -> dict | None:
-    """Claim the oldest waiting ticket of these services in one statement, and return its row.
+    """Claim the first waiting ticket of these services (by lane, then oldest) in one statement,
+    and return its row.
     PostgreSQL skips rows another counter is claiming at this instant (so both get one, never
     the same); SQLite runs write transactions one at a time, so the oldest is simply free."""
     marks = ", ".join("{}" for _ in service_ids)
@@ -210,7 +241,7 @@ async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_i
     rows = await QueueTicket.raw(
         "UPDATE q_ticket SET status = {}, counter = {}, called_at = {}, last_called_at = {}, calls = 1 "
         "WHERE id = (SELECT id FROM q_ticket WHERE org_id = {} AND day = {} AND status = {} "
-        f"AND service IN ({marks}) ORDER BY id LIMIT 1{lock}) AND status = {{}} RETURNING *",
+        f"AND service IN ({marks}) ORDER BY lane, id LIMIT 1{lock}) AND status = {{}} RETURNING *",
         str(TicketStatus.CALLED),
         counter_id,
         at,
@@ -225,7 +256,8 @@ async def _pick_oldest(org_id: int, day: date, service_ids: list[int], counter_i
 
 
 async def call_next(ctx: Ctx, counter_id: Any) -> dict:
-    """【叫号】: the oldest waiting ticket of the counter's services (today's) is called to it.
+    """【叫号】: the first waiting ticket of the counter's services (today's) is called to it: the
+    priority lane, then checked-in appointments, then walk-ins, each oldest first.
 
     The counter and its services are read before the transaction, and the ticket comes back
     from the claiming UPDATE: the transaction is that UPDATE and the audit row. On SQLite it
@@ -339,6 +371,79 @@ async def finish(ctx: Ctx, ticket_id: Any) -> dict:
     )
 
 
+async def set_priority(ctx: Ctx, ticket_id: Any, priority: Any) -> dict:
+    """【优先】: staff move a waiting ticket into the priority lane (长者优先, VIP) or back to its
+    own lane ("" : an appointment's or a walk-in's)."""
+    value = _priority(priority)
+    async with atomic():
+        row = await _row(ctx, ticket_id)
+        lane = _lane(value, row["appointment_id"])
+        changed = (
+            await QueueTicket.update({QueueTicket.priority: value, QueueTicket.lane: lane})
+            .where((QueueTicket.id == row["id"]) & (QueueTicket.status == TicketStatus.WAITING))
+            .returning(QueueTicket.id)
+        )
+        if not changed:
+            state = TicketStatus(row["status"]).label
+            raise Conflict(f"{row['no']} 当前状态为「{state}」，只有等候中的号可以调整优先", code="invalid_state")
+        label = Priority(value).label
+        await audit.record(
+            ctx, "priority", "queue_ticket", row["id"], f"{row['no']} {label}", after={"priority": value}
+        )
+        setup.emit(ctx, row["org"], "priority", row["id"])
+        return _dict(await _row(ctx, row["id"]))
+
+
+RATING_WINDOW = timedelta(hours=2)  # how long after 【完成】 a customer may still rate it
+
+
+async def rate(ctx: Ctx, ticket_id: Any, rating: Any) -> dict:
+    """The customer's 1–5 for a finished ticket (on the kiosk), once, on its day and within
+    RATING_WINDOW of its finish."""
+    stars = validate.integer(rating, "评分", 1, 5, "rating")
+    async with atomic():
+        row = await _row(ctx, ticket_id)
+        fresh = clock.now() - RATING_WINDOW
+        changed = (
+            await QueueTicket.update({QueueTicket.rating: stars, QueueTicket.rated_at: clock.now()})
+            .where(
+                (QueueTicket.id == row["id"])
+                & (QueueTicket.status == TicketStatus.DONE)
+                & QueueTicket.rating.is_null()
+                & (QueueTicket.finished_at >= fresh)
+            )
+            .returning(QueueTicket.id)
+        )
+        if not changed:
+            if row["rating"] is not None:
+                raise Conflict(f"{row['no']} 已评价过，谢谢您", code="already_rated")
+            if row["status"] != TicketStatus.DONE:
+                raise Conflict(f"{row['no']} 尚未办理完成，完成后再评价", code="invalid_state")
+            raise Conflict(f"{row['no']} 已超过评价时间", code="rating_closed")
+        await audit.record(ctx, "rate", "queue_ticket", row["id"], f"{row['no']} 评分 {stars}", after={"rating": stars})
+        setup.emit(ctx, row["org"], "rating", row["id"])
+        return _dict(await _row(ctx, row["id"]))
+
+
+async def to_rate(ctx: Ctx) -> list[dict]:
+    """The org's tickets a customer may still rate on the kiosk: finished today within
+    RATING_WINDOW, not yet rated, latest first."""
+    org = await setup.org_of(ctx)
+    rows = await (
+        _select()
+        .where(
+            (QueueTicket.org_id == org["id"])
+            & (QueueTicket.day == today(ctx))
+            & (QueueTicket.status == TicketStatus.DONE)
+            & QueueTicket.rating.is_null()
+            & (QueueTicket.finished_at >= clock.now() - RATING_WINDOW)
+        )
+        .order_by(QueueTicket.finished_at, ascending=False)
+        .limit(RATABLE)
+    )
+    return [_dict(r) for r in rows]
+
+
 # --- live views ---------------------------------------------------------------------------------
 
 
@@ -378,7 +483,7 @@ async def board(ctx: Ctx, org_id: Any = None) -> dict:
 
 async def desk(ctx: Ctx, counter_id: Any) -> dict:
     """What a counter's page shows: its tickets being called or served, the waiting list of its
-    services (oldest first) and today's tally."""
+    services (in call-next's order) and today's tally."""
     counter = await setup.counter_row(ctx, counter_id)
     org_id, day = counter["org_id"], today(ctx)
     mine = (QueueTicket.org_id == org_id) & (QueueTicket.day == day) & (QueueTicket.counter == counter["id"])
@@ -393,7 +498,9 @@ async def desk(ctx: Ctx, counter_id: Any) -> dict:
         & (QueueTicket.status == TicketStatus.WAITING)
         & QueueTicket.service.is_in(counter["service_ids"] or [0])
     )
-    waiting = await _select().where(waiting_where).order_by(QueueTicket.id).limit(DESK_WAITING)
+    waiting = (
+        await _select().where(waiting_where).order_by(QueueTicket.lane).order_by(QueueTicket.id).limit(DESK_WAITING)
+    )
     waiting_total = len(waiting)
     if waiting_total == DESK_WAITING:
         waiting_total = await QueueTicket.count().where(waiting_where)
