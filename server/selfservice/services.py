@@ -27,7 +27,7 @@ WINDOW = 3600
 PROOF = "status-page"
 DIGITS = re.compile(r"^[0-9]{4}$")
 CHARGED = (WorkOrderStatus.REPAIRED, WorkOrderStatus.CLOSED)  # charges are final from 维修完毕 on
-THROTTLED = "手机号后四位错误次数过多，请一小时后再试"
+THROTTLED = "手机号后四位错误次数过多（每小时最多 5 次），请稍后再试"
 
 
 async def _order(token: str) -> dict:

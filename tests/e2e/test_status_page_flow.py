@@ -13,6 +13,7 @@ import segno
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, login, new_page, screenshot
+from tests.e2e.test_csp import WATCH
 
 LIVE = 10_000  # ms: a bound for a loaded CI machine
 
@@ -45,6 +46,7 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, browser, live_server,
 
     # the customer scans it: the link's path on this server (WEIFU_PUBLIC_URL is the real site's)
     phone = new_page(browser, live_server, PHONE)
+    phone.add_init_script(WATCH)  # no script, style or eval the policy refuses
     phone.goto(urlsplit(order["status_url"]).path)
     expect(phone.get_by_label("手机号后四位")).to_be_visible()
     expect(phone.locator("body")).not_to_contain_text(order["no"])
@@ -80,5 +82,6 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, browser, live_server,
     expect(phone.locator("#ss-charges")).to_contain_text("20.5000")
     expect(phone.locator("#ss-timeline li")).to_have_count(3)
     assert phone.evaluate("window.__same_document === true")
+    assert phone.evaluate("window.__cspViolations") == []
     no_sideways(phone)
     screenshot(phone, "status-repaired", full_page=True)

@@ -14,7 +14,7 @@ from server.core import links
 from server.workorders.services import orders
 from tests.api_helpers import call, concurrently, error_of
 from tests.masterdata.helpers import basics
-from tests.system.helpers import service_org
+from tests.system.helpers import service_org, service_user
 
 STATUS = "/api/v1/public/status"
 PHONE = "13800005678"
@@ -33,7 +33,9 @@ KEYS = {
     "centre",
     "company",
 }
-INTERNAL = ("内部备注勿外传", "王技师", "李受理员", "13800005678")
+# the internal remark, the intake clerk's and the technician's names, the customer's whole phone
+INTERNAL = ("内部备注勿外传", "clerkli", "wangtech", "13800005678")
+STAFF = ["workorders.intake.create", "workorders.order.view", "workorders.order.assign", "workorders.order.repair"]
 
 
 _categories: dict[int, int] = {}
@@ -59,6 +61,15 @@ async def take_in(ctx, phone: str = PHONE, **fields) -> dict:
     return await orders.intake(ctx, body)
 
 
+async def staffed_order(tenant) -> dict:
+    """An order taken in by clerk clerkli and assigned to technician wangtech."""
+    _categories[tenant.tenant_id] = (await basics(tenant))["iphone15"]
+    clerk = await service_user(tenant, "clerkli", tenant.org_id, "hq", STAFF)
+    tech = await service_user(tenant, "wangtech", tenant.org_id, "hq", STAFF)
+    order = await take_in(clerk)
+    return await orders.assign(clerk, order["id"], tech.user_id)
+
+
 def token_of(order: dict) -> str:
     return order["status_url"].rsplit("/s/", 1)[1]
 
@@ -75,7 +86,8 @@ async def test_intake_gives_a_random_token_and_the_absolute_url(tenant, client, 
 
 
 async def test_json_with_the_right_digits_shows_only_the_customers_side(tenant, client, admin):
-    order = await take_in(tenant)
+    order = await staffed_order(tenant)
+    assert order["technician_name"] == "wangtech" and order["created_by_name"] == "clerkli"
     token = token_of(order)
     body = await call(client, "GET", f"{STATUS}/{token}?phone_last4=5678", {})
     assert set(body) == KEYS
@@ -119,6 +131,7 @@ async def test_unknown_token_and_other_orders(tenant, other_tenant, client):
     b = await take_in(tenant, phone="13900002222")
     foreign = await take_in(other_tenant, phone="13700005678")
     error_of(await client.get(f"{STATUS}/{'x' * 22}?phone_last4=5678"), 404, "not_found")
+    error_of(await client.get(f"{STATUS}/{'x' * 200}?phone_last4=5678"), 404, "not_found")
     error_of(await client.get(f"{STATUS}/{a['id']}?phone_last4=5678"), 404)  # the id is no token
     # b's token with a's digits: refused, and never a's order
     error_of(await client.get(f"{STATUS}/{token_of(b)}?phone_last4=5678"), 403)
@@ -135,8 +148,6 @@ async def test_charges_once_repaired_and_the_centre(tenant, client):
     from server.system.services import orgs
 
     await orgs.update(tenant, branch["id"], {"address": "上海市徐汇区漕溪北路 1 号", "phone": "021-66668888"})
-    from tests.system.helpers import service_user
-
     clerk = await service_user(
         tenant, "clerk", branch["id"], "branch", ["workorders.intake.create", "workorders.order.repair"]
     )
@@ -152,7 +163,7 @@ async def test_charges_once_repaired_and_the_centre(tenant, client):
 
 
 async def test_page_asks_then_remembers_the_browser(tenant, client):
-    order = await take_in(tenant)
+    order = await staffed_order(tenant)
     token = token_of(order)
     page = await client.get(f"/s/{token}")
     assert page.status_code == 200 and "手机号后四位" in page.text and order["no"] not in page.text
@@ -196,7 +207,7 @@ async def test_page_throttles_too(tenant, client, digits):
     for _ in range(5):
         assert (await client.post(f"/s/{token}", data=data)).status_code == 403
     refused = await client.post(f"/s/{token}", data=data | {"phone_last4": "5678"})
-    assert refused.status_code == 429 and "一小时后再试" in refused.text
+    assert refused.status_code == 429 and "错误次数过多" in refused.text
 
 
 async def _proven_client(client, token: str, digits: str = "5678") -> None:
@@ -209,12 +220,16 @@ async def _proven_client(client, token: str, digits: str = "5678") -> None:
     assert answer.status_code == 303
 
 
-async def test_socket_hears_its_own_order_only(tenant, client):
+async def test_socket_hears_its_own_order_only(tenant, other_tenant, client):
+    """Another order of the tenant, and the other tenant's order, move first: the socket hears
+    only its own order's moves."""
     a = await take_in(tenant)
     b = await take_in(tenant, phone="13900004444")
+    foreign = await take_in(other_tenant)
     await _proven_client(client, token_of(a))
     with await client.websocket_connect(f"/s/{token_of(a)}/ws") as ws:
         await orders.start_repair(tenant, b["id"], {"final_service_type": "in_warranty"})
+        await orders.start_repair(other_tenant, foreign["id"], {"final_service_type": "in_warranty"})
         await orders.start_repair(tenant, a["id"], {"final_service_type": "in_warranty"})
         message = await asyncio.wait_for(asyncio.to_thread(ws.receive_text), 5)
         assert f'data-ref="{a["id"]}"' in message and 'data-kind="repairing"' in message
@@ -232,3 +247,14 @@ async def test_socket_needs_the_proof(tenant, client):
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
     assert closed.value.code == 4401
+
+
+async def test_the_operation_is_documented_with_its_refusals(client):
+    document = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/api/v1/public/status/{token}"]["get"]
+    assert {"200", "400", "403", "404", "429"} <= set(operation["responses"])
+    assert not operation.get("security")
+    query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert query["phone_last4"]["required"] is True
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(document["components"]["schemas"][ok]["properties"]) == KEYS
