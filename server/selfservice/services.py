@@ -103,6 +103,7 @@ async def view(found: dict) -> dict:
         "no": order["no"],
         "status": order["status"],
         "status_label": order["status_label"],
+        # goods read as "<code> <name>": the customer sees the name, not the internal code
         "device": order["goods_name"].split(" ", 1)[-1] if order["goods_name"] else "",
         "serial_no": order["serial_no"],
         "fault_description": order["fault_description"],
