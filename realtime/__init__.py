@@ -5,6 +5,8 @@ Channel names:
   is published to the channel of its org and of every ancestor, so a socket subscribes to one
   channel per topic (its own org's) and still sees its whole subtree, never a sibling's.
 - `t{tenant}:{topic}` for tenant-wide topics (roles, master data).
+- `t{tenant}:w{order}` one work order's own channel, the only one its customer's status page
+  hears (server.selfservice);
 - `t{tenant}:u{user}` personal notices; `t{tenant}:m{org}` notices to the members of one org
   (used to close the sessions of a disabled org).
 
@@ -94,6 +96,10 @@ def members_channel(tenant_id: int, org_id: int) -> str:
     return f"{_prefix}t{tenant_id}:m{org_id}"
 
 
+def order_channel(tenant_id: int, order_id: int) -> str:
+    return f"{_prefix}t{tenant_id}:w{order_id}"
+
+
 def next_event_id() -> int:
     """Increasing within a process and roughly across processes (microsecond clock)."""
     global _last_id
@@ -172,6 +178,12 @@ def emit_users(tenant_id: int, user_ids: object, topic_name: str, kind: str, ref
     if channels:
         event = Event(next_event_id(), topic_name, kind, str(ref), note=note)
         after_commit(lambda: _publish(event, channels))
+
+
+def emit_order(tenant_id: int, order_id: int, kind: str) -> None:
+    """Queue an event on one work order's own channel (its status page); published on commit."""
+    event = Event(next_event_id(), "order", kind, str(order_id))
+    after_commit(lambda: _publish(event, [order_channel(tenant_id, order_id)]))
 
 
 def kick_user(tenant_id: int, user_id: int) -> None:

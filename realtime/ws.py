@@ -66,7 +66,12 @@ async def live(socket: WebSocket, channels: NamedDependency[ChannelsPlugin]) -> 
         names = realtime.device_channels(ctx.tenant_id, ctx.org_id, ctx.device_id, ctx.device_kind)
     else:
         names = realtime.channels_for(ctx.tenant_id, ctx.org_id, ctx.user_id, ctx.permissions)
+    await serve(socket, channels, names)
 
+
+async def serve(socket: WebSocket, channels: ChannelsPlugin, names: list[str]) -> None:
+    """Forward what is published on `names` to the socket until either side ends it: the one
+    loop of every live socket (/ws, and a status page's own, server.selfservice)."""
     # Subscribed before the handshake completes: once a client is connected, no event it is
     # entitled to can slip by (events meanwhile wait in the subscriber's backlog).
     try:

@@ -23,7 +23,7 @@ import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
 from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
-from server.core import authcache, db, jobs, logs, permissions, secrets, templating, throttle, uploads
+from server.core import authcache, db, jobs, links, logs, permissions, secrets, templating, throttle, uploads
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
 from server.core.idempotency import IdempotencyMiddleware
@@ -50,6 +50,8 @@ from server.printing import pages as printing_pages
 from server.queue import api as queue_api
 from server.queue import pages as queue_pages
 from server.queue.services import devices as queue_devices
+from server.selfservice import api as selfservice_api
+from server.selfservice import pages as selfservice_pages
 from server.settings import ROOT, Settings
 from server.system import api as system_api
 from server.system import pages as system_pages
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logs.install()
     db.configure(settings.database_url, settings.db_timeouts)
     secrets.bind(settings.secret_key)  # tenant secrets (GSX certificates, tokens) are sealed with it
+    links.bind(settings.public_url)  # the status page links on receipts
     channels = channels_plugin(settings.redis_url)
     stores, stores_redis = _stores(settings)
     session_config = SessionConfig(
@@ -197,6 +200,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboard_pages.ROUTES,
             *gsx_api.ROUTES,
             *gsx_pages.ROUTES,
+            *selfservice_api.ROUTES,
+            *selfservice_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False
@@ -227,7 +232,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # a hook, not a middleware: it also sees the router's own 404/405 answers
         before_send=[SecurityHeaders(hsts=settings.is_prod)],
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"trusted_proxies": settings.trusted_proxies, "redis_url": settings.redis_url}),
+        state=State(
+            {
+                "trusted_proxies": settings.trusted_proxies,
+                "redis_url": settings.redis_url,
+                "secure_cookies": settings.is_prod,
+            }
+        ),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
     )

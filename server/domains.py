@@ -26,6 +26,7 @@ from server.printing import permissions as _printing_permissions  # noqa: F401
 from server.printing import services as _printing  # noqa: F401  (seeds new tenants)
 from server.queue import permissions as _queue_permissions  # noqa: F401
 from server.queue.services import setup as _queue_setup  # noqa: F401  (live topics)
+from server.selfservice import services as _selfservice  # noqa: F401  (a status page hears its order's moves)
 from server.system import permissions as _system_permissions  # noqa: F401
 from server.workorders import permissions as _workorders_permissions  # noqa: F401
 from server.workorders.services import orders as _orders  # noqa: F401  (live topics)

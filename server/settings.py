@@ -49,6 +49,11 @@ def db_timeouts() -> Timeouts:
     return Timeouts(**{key: float(os.environ[env]) for key, env in names.items() if os.environ.get(env)})
 
 
+def public_url() -> str:
+    """WEIFU_PUBLIC_URL without its trailing slash; by default what `make run` serves."""
+    return (os.environ.get("WEIFU_PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+
+
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'weifu.sqlite3'}"
 
@@ -74,6 +79,8 @@ class Settings:
     # requests of one process in flight, and how long one waits for a place before a 503
     max_in_flight: int = field(default_factory=lambda: int(os.environ.get("WEIFU_MAX_IN_FLIGHT", "64")))
     admission_wait: float = field(default_factory=lambda: float(os.environ.get("WEIFU_ADMISSION_WAIT", "5")))
+    # where customers reach the site: the status page links printed on receipts are made from it
+    public_url: str = field(default_factory=public_url)
 
     @property
     def is_prod(self) -> bool:

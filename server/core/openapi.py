@@ -58,7 +58,7 @@ class ImportErrorOut(msgspec.Struct):
     errors: list[ImportRowError] | msgspec.UnsetType = msgspec.UNSET
 
 
-def _error(description: str, *examples: tuple[str, str], container: type = ErrorOut) -> ResponseSpec:
+def error_response(description: str, *examples: tuple[str, str], container: type = ErrorOut) -> ResponseSpec:
     return ResponseSpec(
         data_container=container,
         description=description,
@@ -68,16 +68,16 @@ def _error(description: str, *examples: tuple[str, str], container: type = Error
 
 
 BAD_REQUEST_EXAMPLES = (("请求数据无效：name为必填项", "invalid_request"), ("编码已存在", "duplicate_code"))
-BAD_REQUEST = _error("请求无效：参数或请求体的格式、取值不正确，或业务规则不允许", *BAD_REQUEST_EXAMPLES)
-BAD_WRITE = _error(
+BAD_REQUEST = error_response("请求无效：参数或请求体的格式、取值不正确，或业务规则不允许", *BAD_REQUEST_EXAMPLES)
+BAD_WRITE = error_response(
     "请求无效：参数或请求体的格式、取值不正确，业务规则不允许，或 Idempotency-Key 格式不对",
     *BAD_REQUEST_EXAMPLES,
     (idempotency.INVALID, "invalid_idempotency_key"),
 )
-UNAUTHORIZED = _error("未登录，或令牌无效、已过期", ("请先登录", "unauthorized"))
-FORBIDDEN = _error("没有执行此操作的权限", ("没有权限执行此操作", "forbidden"))
-NOT_FOUND = _error("记录不存在（或属于其他租户）", ("记录不存在", "not_found"))
-CONFLICT = _error(
+UNAUTHORIZED = error_response("未登录，或令牌无效、已过期", ("请先登录", "unauthorized"))
+FORBIDDEN = error_response("没有执行此操作的权限", ("没有权限执行此操作", "forbidden"))
+NOT_FOUND = error_response("记录不存在（或属于其他租户）", ("记录不存在", "not_found"))
+CONFLICT = error_response(
     "当前状态不允许（如已确认、库存或额度不足）；或 Idempotency-Key 已用于另一个请求、"
     "使用它的请求仍在处理中（按 Retry-After 重试）、其结果过大未保存",
     ("入库单已确认", "already_confirmed"),
@@ -86,10 +86,10 @@ CONFLICT = _error(
     (idempotency.IN_PROGRESS, "idempotency_in_progress"),
     (idempotency.NOT_KEPT, "idempotency_answer_not_kept"),
 )
-TOO_LARGE = _error("请求体过大（超过 10 MB）", ("上传内容过大", "too_large"))
-UNSUPPORTED = _error("请求体的类型不受支持", ("请求体必须是 JSON", "unsupported_media_type"))
+TOO_LARGE = error_response("请求体过大（超过 10 MB）", ("上传内容过大", "too_large"))
+UNSUPPORTED = error_response("请求体的类型不受支持", ("请求体必须是 JSON", "unsupported_media_type"))
 
-UNAVAILABLE = _error(
+UNAVAILABLE = error_response(
     "服务暂时不可用（数据库或 Redis 无应答、请求过多）：稍后按 Retry-After 的秒数重试",
     ("系统繁忙或数据库暂时不可用，请稍后重试", "unavailable"),
 )
@@ -105,13 +105,13 @@ ERRORS: dict[int, ResponseSpec] = {
 read a body 413 (Litestar's `request_max_body_size`) and 415."""
 
 THROTTLED = {
-    429: _error(
-        "请求过于频繁（登录失败次数过多，或取号机取号过快），暂时不能再试",
+    429: error_response(
+        "请求过于频繁（登录失败次数过多、取号机取号过快，或查询进度时手机号后四位错误次数过多），暂时不能再试",
         ("登录失败次数过多，请 15 分钟后再试", "throttled"),
     )
 }
 IMPORT_REFUSED = {
-    400: _error(
+    400: error_response(
         "导入被拒绝：文件无效，或有行不正确（errors 逐行列出原因，未导入任何数据），或 Idempotency-Key 格式不对",
         ("导入失败：共 2 行有错误，未导入任何数据", "import_invalid"),
         (idempotency.INVALID, "invalid_idempotency_key"),

@@ -5,6 +5,8 @@ reveals none of them. Nothing here logs; callers never render a decrypted value 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -14,6 +16,7 @@ from server.core.errors import BusinessError
 
 _fernet: Fernet | None = None
 _bound_key: str | None = None
+_signing: bytes | None = None  # HMAC key for `sign`, derived apart from the sealing key
 
 
 def _derive(secret_key: str) -> Fernet:
@@ -25,9 +28,12 @@ def _derive(secret_key: str) -> Fernet:
 
 def bind(secret_key: str) -> None:
     """The app binds its SECRET_KEY at start; a CLI or test without an app uses the environment's."""
-    global _fernet, _bound_key
+    global _fernet, _bound_key, _signing
     if secret_key != _bound_key:
         _fernet, _bound_key = _derive(secret_key), secret_key
+        _signing = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"weifu-signing", info=b"sign-v1").derive(
+            secret_key.encode()
+        )
 
 
 def _box() -> Fernet:
@@ -37,6 +43,18 @@ def _box() -> Fernet:
         bind(_secret_key())
     assert _fernet is not None
     return _fernet
+
+
+def sign(purpose: str, message: str) -> str:
+    """A keyed MAC of `message` for `purpose` (hex): what a browser keeps as proof it was told
+    something (a status page's phone digits) without the server keeping a session for it."""
+    _box()
+    assert _signing is not None
+    return hmac.new(_signing, f"{purpose}\0{message}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify(purpose: str, message: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(purpose, message), signature or "")
 
 
 def encrypt(value: str) -> str:

@@ -22,6 +22,7 @@ STYLE = """<style>
 .doc .lines thead th { background: #f2f2f2; }
 .doc .num { text-align: right; white-space: nowrap; }
 .doc .qr svg { display: block; }
+.doc .qr-hint { font-size: 10px; text-align: center; }
 .doc .signs { display: flex; justify-content: space-between; margin-top: 18px; }
 .doc .foot { margin-top: 8px; color: #444; font-size: 11px; }
 </style>
@@ -29,7 +30,7 @@ STYLE = """<style>
 
 WORK_ORDER_HEAD = """<div class="head">
   <div>单号 <strong id="receipt-no">{{ doc.no }}</strong><br>{{ stamp }}</div>
-  <div class="qr">{{ doc.no | qr(2) }}</div>
+  <div class="qr">{{ doc.status_url | qr(2) }}<div class="qr-hint">扫码查进度</div></div>
 </div>
 <table class="info">
   <tr><th>客户</th><td>{{ doc.customer.name }}</td><th>手机号</th><td>{{ doc.customer.phone }}</td></tr>

@@ -81,6 +81,7 @@ WO_FIELDS = (
     ("doc.accessories", "随机附件"),
     ("doc.technician_name", "维修技师"),
     ("doc.remark", "备注"),
+    ("doc.status_url", "进度查询链接（二维码）"),
 )
 CLOSE_FIELDS = (
     ("doc.closed_at", "结单时间"),
@@ -195,6 +196,7 @@ _WO_SAMPLE = {
     "no": "WO202612070001",
     "status": "closed",
     "status_label": "已结单",
+    "status_url": "http://localhost:8000/s/Ab3dEf6hIj9kLm2nOp5qRs",
     "created_at": "2026-12-07 09:12",
     "created_by_name": "李受理",
     "customer": {"name": "王先生", "phone": "13800138000", "address": "上海市徐汇区漕溪北路 1 号", "customer_type": ""},

@@ -183,6 +183,7 @@ class WorkOrderOut(Struct):
     status: str
     status_label: str
     status_at: datetime
+    status_url: str  # the customer's status page (absolute; the QR code on the receipts)
     sla: str
     customer_id: int
     customer: CustomerOut

@@ -30,6 +30,8 @@ class WorkOrder(Table, tablename="wo_order"):
     intake_org_id = Integer(default=0)  # where the customer handed the device in (issue 20)
     repair_org_id = Integer(default=0)  # where it is repaired: the intake org, or its repair centre
     no = Varchar(length=24)
+    # the customer's status page is /s/{status_token}: random, unique, never the id (issue 21)
+    status_token = Varchar(length=32, null=True, default=None)
     status = Varchar(length=12, default=WorkOrderStatus.ACCEPTED)
     status_at = Timestamptz()
     customer = ForeignKey(Customer, on_delete=OnDelete.restrict)

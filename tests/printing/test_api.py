@@ -140,7 +140,7 @@ async def test_each_type_prints_with_its_default_and_a_user_template(client, adm
     assert r.headers["content-type"].startswith("text/html") and no in r.text
     assert "@page { size: " in r.text and "'unsafe-inline'" in r.headers["content-security-policy"]
     if doc_type in ("intake_receipt", "closing_receipt"):
-        assert "<svg" in r.text  # the QR code of the order's number
+        assert "<svg" in r.text  # the QR code of the status page
     if doc_type == "queue_ticket":
         assert "13800001234" not in r.text and "138****1234" in r.text and "size: 80mm 110mm" in r.text
     mine = await call(

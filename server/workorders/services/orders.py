@@ -8,6 +8,7 @@ line edit cannot slip in beside a completion. Stock leaves and enters only throu
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 import realtime
-from server.core import audit, authcache, hooks, money, numbering, validate
+from server.core import audit, authcache, hooks, links, money, numbering, validate
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
@@ -232,6 +233,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "status": r["status"],
                 "status_label": LABELS[r["status"]],
                 "status_at": r["status_at"],
+                "status_url": links.status_page(r["status_token"]) if r["status_token"] else "",
                 "sla": sla_of(r, limits, at),
                 "customer_id": r["customer"],
                 "customer": _customer(r),
@@ -274,6 +276,15 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
 
 async def get(ctx: Ctx, order_id: Any) -> dict:
     return (await _as_dicts(ctx, [await _row(ctx, order_id, _reading())]))[0]
+
+
+async def by_status_token(token: str) -> dict | None:
+    """The order (id, tenant, org path) whose status page `token` opens, or None. Unscoped: the
+    token is the caller's only credential (a customer's phone), and names one order of one tenant."""
+    if not 16 <= len(token) <= 32:
+        return None
+    columns = (WorkOrder.id, WorkOrder.tenant_id, WorkOrder.org_path)
+    return await WorkOrder.select(*columns).where(WorkOrder.status_token == token).first()
 
 
 async def line_stock(ctx: Ctx, order: dict) -> dict[int, int]:
@@ -675,6 +686,7 @@ async def intake(ctx: Ctx, data: dict) -> dict:
             intake_org_id=ctx.org_id,
             repair_org_id=ctx.org_id,
             no=no,
+            status_token=secrets.token_urlsafe(16),
             status=S.ACCEPTED,
             status_at=stamp,
             customer=customer_data["id"],

@@ -1,0 +1,122 @@
+"""The customer's status page (SPEC 11): a random token per work order opens it, the last four
+digits of the customer's phone prove who is asking, and what it shows is chosen here, once, for
+the page and the JSON alike: the order's number, device, status timeline, promised time, charges
+once repaired and the service centre's contacts. No staff names, costs or internal remarks.
+
+A wrong guess is counted per token before it is checked (`core.throttle`: one atomic increment,
+shared by every process through Redis): five an hour, then a wait. A right one is given back."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import realtime
+from server.core import hooks, secrets, throttle
+from server.core.errors import BusinessError, Forbidden, NotFound
+from server.core.states import OrgKind
+from server.core.tenancy import Ctx
+from server.system.services import orgs, tenants
+from server.workorders.services import orders
+from server.workorders.states import WorkOrderStatus
+
+TRIES = 5  # wrong digits per token per window
+WINDOW = 3600
+PROOF = "status-page"
+DIGITS = re.compile(r"^[0-9]{4}$")
+CHARGED = (WorkOrderStatus.REPAIRED, WorkOrderStatus.CLOSED)  # charges are final from 维修完毕 on
+THROTTLED = "手机号后四位错误次数过多（每小时最多 5 次），请稍后再试"
+
+
+async def _order(token: str) -> dict:
+    found = await orders.by_status_token(token)
+    if found is None:
+        raise NotFound("查询链接")
+    return found
+
+
+def _reader(found: dict) -> Ctx:
+    """A caller of the order's tenant at its root org, for the services that read the order,
+    its timeline and its org: the customer acts as nobody, and holds no permission."""
+    root = found["org_path"].strip("/").split("/")[0]
+    return Ctx(
+        tenant_id=found["tenant_id"],
+        tenant_code="",
+        org_id=int(root),
+        org_path=f"/{root}/",
+        org_kind=OrgKind.HQ,
+        user_name="客户",
+    )
+
+
+def _last4(order: dict) -> str:
+    return re.sub(r"\D", "", order["customer"]["phone"])[-4:]
+
+
+def _proof(token: str, last4: str) -> str:
+    """What the browser keeps once the digits were right: it stops opening the page when the
+    customer's phone number changes."""
+    return secrets.sign(PROOF, f"{token}:{last4}")
+
+
+async def prove(token: str, phone_last4: str) -> tuple[dict, str]:
+    """Check the digits for the token's order; the order and the proof a browser keeps. Unknown token 404, a
+    malformed value 400, wrong digits 403 and, past five wrong ones in the hour, 429."""
+    found = await _order(token)
+    digits = (phone_last4 or "").strip()
+    if not DIGITS.match(digits):
+        raise BusinessError("请输入手机号的后四位数字", code="invalid_field", field="phone_last4")
+    key = f"status:{token}"
+    await throttle.attempt({key: TRIES}, THROTTLED, window=WINDOW)
+    order = await orders.get(_reader(found), found["id"])
+    if not hmac.compare_digest(digits, _last4(order)):
+        raise Forbidden("手机号后四位不正确", code="wrong_phone_digits")
+    await throttle.release([key])
+    return found, _proof(token, digits)
+
+
+async def proven(token: str, proof: str | None) -> dict | None:
+    """The token's order when `proof` (kept by the browser) still holds for it, else None."""
+    found = await _order(token)
+    if not proof:
+        return None
+    order = await orders.get(_reader(found), found["id"])
+    return found if secrets.verify(PROOF, f"{token}:{_last4(order)}", proof) else None
+
+
+async def view(found: dict) -> dict:
+    """What the customer sees of the order (the JSON's keys; the page renders the same)."""
+    reader = _reader(found)
+    order = await orders.get(reader, found["id"])
+    tenant = await tenants.get_settings(reader)
+    centre = await orgs.get(reader, order["intake_org_id"] or order["org_id"])
+    timeline = [e for e in await orders.history(reader, found["id"]) if e["kind"] == "status"]
+    charged = order["status"] in CHARGED
+    tz = ZoneInfo(tenant["tz"])
+
+    def local(at: datetime | None) -> datetime | None:
+        return at.astimezone(tz) if at else None
+
+    return {
+        "no": order["no"],
+        "status": order["status"],
+        "status_label": order["status_label"],
+        # goods read as "<code> <name>": the customer sees the name, not the internal code
+        "device": order["goods_name"].split(" ", 1)[-1] if order["goods_name"] else "",
+        "serial_no": order["serial_no"],
+        "fault_description": order["fault_description"],
+        "created_at": local(order["created_at"]),
+        "promised_at": local(order["promised_at"]),
+        "timeline": [{"status": e["to_status"], "label": e["to_label"], "at": local(e["at"])} for e in timeline],
+        "charges": order["charges"] if charged else None,
+        "centre": {"name": centre["name"], "address": centre["address"], "phone": centre["phone"]},
+        "company": tenant["name"],
+    }
+
+
+@hooks.on_work_order_status
+async def _moved(ctx: Ctx, order: dict, to: str) -> None:
+    """The order's status page hears its own moves, after commit, on its own channel only."""
+    realtime.emit_order(ctx.tenant_id, order["id"], to)
