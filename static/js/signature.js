@@ -6,6 +6,7 @@
   function setup(canvas) {
     var input = document.getElementById(canvas.dataset.signaturePad);
     var hint = canvas.parentElement.querySelector("[data-signature-hint]");
+    var error = canvas.closest("form").querySelector(".form-error");
     var ctx = canvas.getContext("2d");
     var drawing = false, last = null, drawn = false;
     function size() {
@@ -39,6 +40,7 @@
       ctx.fillStyle = ctx.strokeStyle;
       ctx.fill();
       if (hint) hint.hidden = true;
+      if (error) error.textContent = "";
     });
     canvas.addEventListener("pointermove", function (evt) {
       if (!drawing) return;
@@ -66,8 +68,7 @@
     canvas.closest("form").addEventListener("htmx:confirm", function (evt) {
       if (drawn) return;
       evt.preventDefault();
-      var box = canvas.closest("form").querySelector(".form-error");
-      if (box) box.textContent = "请客户先在框内签字";
+      if (error) error.textContent = "请客户先在框内签字";
     });
     window.addEventListener("resize", function () { if (!drawn) size(); });
     size();
