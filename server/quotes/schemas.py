@@ -16,7 +16,7 @@ class QuoteIn(Struct):
 
 
 class ApproveIn(Struct):
-    """`signature`: `data:image/png;base64,…` (at most 512 KB) or an SVG text of strokes."""
+    """`signature`: `data:image/png;base64,…` (a PNG of at most 512 KB) or an SVG text of strokes."""
 
     signature: str
 

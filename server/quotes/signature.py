@@ -17,8 +17,10 @@ import anyio
 from server.core import uploads
 from server.core.errors import BusinessError
 
-MAX_BYTES = 512 * 1024  # a signature is a few KB; a photo smuggled in is refused
 PNG_PREFIX = "data:image/png;base64,"
+# a signature is a few KB; a photo smuggled in is refused by its text's length, before decoding
+# (512 KB of PNG as base64, or an SVG of as many characters)
+MAX_TEXT = 512 * 1024 * 4 // 3 + len(PNG_PREFIX)
 SVG_NS = "http://www.w3.org/2000/svg"
 SVG_TAGS = {"svg", "g", "path", "polyline", "line", "circle", "rect", "title", "desc"}
 SVG_ATTRIBUTES = {
@@ -38,8 +40,6 @@ def _png(text: str) -> uploads.Ready:
         data = base64.b64decode(text[len(PNG_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise _invalid("签名图片的编码无效，请重新签字") from None
-    if len(data) > MAX_BYTES:
-        raise _invalid("签名图片过大，请清除后重新签字", "signature_too_large")
     try:
         sniffed = uploads.sniff(data, ("image/png",))
     except BusinessError:
@@ -62,8 +62,6 @@ def _size(value: str | None) -> int:
 
 def _svg(text: str) -> uploads.Ready:
     data = text.encode()
-    if len(data) > MAX_BYTES:
-        raise _invalid("签名图片过大，请清除后重新签字", "signature_too_large")
     if "<!" in text or "<?xml-stylesheet" in text:  # no DOCTYPE, entity, CDATA or style sheet
         raise _invalid("签名 SVG 只能包含线条，不能有声明或实体")
     try:
@@ -88,6 +86,8 @@ def _parse(value: object) -> uploads.Ready:
     if not isinstance(value, str) or not value.strip():
         raise _invalid("请让客户签字后再确认", "required")
     text = value.strip()
+    if len(text) > MAX_TEXT:
+        raise _invalid("签名图片过大，请清除后重新签字", "signature_too_large")
     if text.startswith(PNG_PREFIX):
         return _png(text)
     if text.startswith(("<svg", "<?xml")):
@@ -97,5 +97,5 @@ def _parse(value: object) -> uploads.Ready:
 
 async def parse(value: object) -> uploads.Ready:
     """The signature checked and ready to store (400 in Chinese otherwise); decoding and parsing
-    up to `MAX_BYTES` run in a worker thread."""
+    up to `MAX_TEXT` run in a worker thread."""
     return await anyio.to_thread.run_sync(_parse, value)
