@@ -115,6 +115,14 @@ async def test_approve_and_decline_at_once_one_wins(tenant):
     assert (final["signature_url"] is not None) == (final["status"] == "approved")
 
 
+async def test_two_quotes_at_once_leave_one_pending(tenant):
+    order, _ = await _order(tenant)
+    results = await asyncio.gather(*(quotes.create(tenant, order["id"], {}) for _ in range(4)), return_exceptions=True)
+    assert all(isinstance(r, dict) or (isinstance(r, BusinessError) and r.status_code == 409) for r in results)
+    live = await Quote.select(Quote.id).where((Quote.work_order_id == order["id"]) & (Quote.status == "pending"))
+    assert len(live) == 1 and live[0]["id"] == (await quotes.current(tenant, order["id"]))["id"]
+
+
 async def test_the_api_creates_reads_approves_and_declines(client, tenant, admin):
     order, _ = await _order(tenant)
     base = f"{URL}/{order['id']}/quote"
