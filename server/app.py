@@ -50,6 +50,8 @@ from server.printing import pages as printing_pages
 from server.queue import api as queue_api
 from server.queue import pages as queue_pages
 from server.queue.services import devices as queue_devices
+from server.quotes import api as quotes_api
+from server.quotes import pages as quotes_pages
 from server.selfservice import api as selfservice_api
 from server.selfservice import pages as selfservice_pages
 from server.settings import ROOT, Settings
@@ -202,6 +204,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *gsx_pages.ROUTES,
             *selfservice_api.ROUTES,
             *selfservice_pages.ROUTES,
+            *quotes_api.ROUTES,
+            *quotes_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

@@ -26,6 +26,8 @@ from server.printing import permissions as _printing_permissions  # noqa: F401
 from server.printing import services as _printing  # noqa: F401  (seeds new tenants)
 from server.queue import permissions as _queue_permissions  # noqa: F401
 from server.queue.services import setup as _queue_setup  # noqa: F401  (live topics)
+from server.quotes import permissions as _quotes_permissions  # noqa: F401
+from server.quotes import services as _quotes  # noqa: F401  (the completion check, the order's card)
 from server.selfservice import services as _selfservice  # noqa: F401  (a status page hears its order's moves)
 from server.system import permissions as _system_permissions  # noqa: F401
 from server.workorders import permissions as _workorders_permissions  # noqa: F401
@@ -43,6 +45,7 @@ APP_REGISTRY = AppRegistry(
         "server.logistics.piccolo_app",
         "server.printing.piccolo_app",
         "server.gsx.piccolo_app",
+        "server.quotes.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

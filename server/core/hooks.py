@@ -162,6 +162,21 @@ async def work_order_moved(ctx: Ctx, order: dict, to: str) -> None:
         await fn(ctx, order, to)
 
 
+# (ctx, order) → a card for the order's page or None: {"template": "<domain>/_card.html", …} whose
+# keys the page's include reads as `card` (the quote's card: its lines, signature, actions)
+CardSource = Callable[[Ctx, dict], Awaitable[dict | None]]
+_card_sources: list[CardSource] = []
+
+
+def adds_order_cards(fn: CardSource) -> CardSource:
+    _card_sources.append(fn)
+    return fn
+
+
+async def order_cards(ctx: Ctx, order: dict) -> list[dict]:
+    return [card for fn in _card_sources if (card := await fn(ctx, order)) is not None]
+
+
 # --- what a tenant has turned on ------------------------------------------------------------------
 # A feature a tenant configures (GSX) shows in every page's menu: its domain says whether the
 # tenant has it, and the caller's Ctx carries the answer (`Ctx.features`), kept with the Ctx and

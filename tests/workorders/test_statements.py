@@ -26,8 +26,9 @@ async def assigned(ctx, w: dict, **fields) -> None:
 LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 2}
 # the order (its fault reasons with it), its lines, dictionaries, the device's orders, the
 # timeline; open, what its forms offer: category, repair codes, fault reasons, warehouses (the
-# technicians and whether GSX is configured are kept between requests), the lines' stock
-DETAIL_LIMIT = 10
+# technicians and whether GSX is configured are kept between requests), the lines' stock; once
+# repairing, its current quote (the quote's card)
+DETAIL_LIMIT = 11
 
 
 async def count(client, monkeypatch, path: str, headers: dict | None) -> list[str]:

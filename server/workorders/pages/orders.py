@@ -131,6 +131,7 @@ class OrderPages(Controller):
             names=dictionaries.names(kinds),
             timeline=await orders.history(ctx, order["id"]),
             device=device,
+            cards=await hooks.order_cards(ctx, order),
             badges=BADGES,
             sla_badges=SLA_BADGES,
             **await _forms(ctx, order, kinds),

@@ -1030,17 +1030,8 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
                 )
             )
         await post_moves(ctx, moves, order["org_path"])
-        used = {ln["repair_code_id"] for ln in lines} - {None}
-        fees = {k: r["labor_fee"] for k, r in (await codes.by_ids(ctx, "repair_code", used)).items()}
-        prices: dict[int, int] = {}
         labor = parts = 0
-        for ln in lines:
-            fee = fees.get(ln["repair_code_id"], 0)
-            if ln["goods_id"] and ln["goods_id"] not in prices:
-                prices[ln["goods_id"]] = money.to_units(
-                    (await goods.price_for(ctx, ln["goods_id"], order["org_id"])).retail_price
-                )
-            price = prices.get(ln["goods_id"], 0)
+        for ln, (fee, price) in zip(lines, await line_charges(ctx, order["org_id"], lines), strict=True):
             labor, parts = labor + fee, parts + price * ln["qty"]
             await WorkOrderLine.update({WorkOrderLine.labor_fee: fee, WorkOrderLine.price: price}).where(
                 scoped(ctx, WorkOrderLine) & (WorkOrderLine.id == ln["id"])
@@ -1051,6 +1042,18 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
         await _log(ctx, order | {"status": S.REPAIRING}, S.REPAIRED, f"工单 {order['no']} 维修完毕", "complete")
         _emit(ctx, order, "status")
     return await get(ctx, order["id"])
+
+
+async def line_charges(ctx: Ctx, org_id: int, lines: list[dict]) -> list[tuple[int, int]]:
+    """Each line's (labour fee, unit price) in ten-thousandths as 【维修完毕】 fixes them: its repair
+    code's labour fee and the org's retail price of its goods. A quote prices its lines the same."""
+    used = {ln["repair_code_id"] for ln in lines} - {None}
+    fees = {k: r["labor_fee"] for k, r in (await codes.by_ids(ctx, "repair_code", used)).items()}
+    prices: dict[int, int] = {}
+    for ln in lines:
+        if ln["goods_id"] and ln["goods_id"] not in prices:
+            prices[ln["goods_id"]] = money.to_units((await goods.price_for(ctx, ln["goods_id"], org_id)).retail_price)
+    return [(fees.get(ln["repair_code_id"], 0), prices.get(ln["goods_id"], 0)) for ln in lines]
 
 
 async def _still_usable(ctx: Ctx, warehouse_id: int, order: dict) -> None:

@@ -1,0 +1,94 @@
+"""A quote signed on the front desk's iPad (issue 21, "Browser tests"), at 820×1180: 【报价】 from
+the order's page opens the signing page; 【维修完毕】 is refused while the quote waits; a blank
+pad is not a signature; a signature drawn with the mouse is kept and shown on the order's card,
+and then 【维修完毕】 succeeds. Screenshots go to var/screenshots/quote-*.png."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import IPAD, login, new_page, screenshot
+from tests.workorders.helpers import repairing, wo_world
+
+
+@pytest.fixture
+async def order(tenant) -> dict:
+    w = await wo_world(tenant, stock=5)
+    return await repairing(tenant, w, (w["lcd_code"], w["screen"], 1), (w["diag_code"], None, 1))
+
+
+def draw(page, selector: str) -> None:
+    """A signature-like scribble dragged with the mouse across the canvas."""
+    box = page.locator(selector).bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.15, y + h * 0.6)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(x + w * (0.15 + 0.035 * i), y + h * (0.6 - 0.3 * ((i % 4) in (1, 2))), steps=3)
+    page.mouse.up()
+    page.mouse.move(x + w * 0.3, y + h * 0.75)
+    page.mouse.down()
+    page.mouse.move(x + w * 0.8, y + h * 0.7, steps=10)
+    page.mouse.up()
+
+
+def test_a_quote_signed_on_the_ipad_lets_the_repair_complete(order, browser, live_server, admin_api):
+    page = new_page(browser, live_server, IPAD)
+    login(page, "admin@ACME")
+    page.goto(f"/workorders/{order['id']}")
+    card = page.locator("#qt-card")
+    expect(card).to_contain_text("尚未报价")
+    screenshot(page, "quote-order-before", full_page=True)
+
+    page.locator("#qt-create").click()
+    expect(page).to_have_url(re.compile(r"/quotes/\d+/sign$"))
+    quote = admin_api.call("GET", f"/api/v1/work-orders/{order['id']}/quote")
+    assert quote["status"] == "pending" and quote["labor"] == "70.5000"
+    expect(page.locator("#qt-total")).to_contain_text(quote["total"])
+    expect(page.locator("#qt-lines tbody tr")).to_have_count(2)
+    screenshot(page, "quote-sign-blank", full_page=True)
+
+    # while the customer has not signed, the repair cannot be completed
+    page.goto(f"/workorders/{order['id']}")
+    expect(page.locator("#qt-status")).to_have_text("待确认")
+    page.select_option("#wo-result", index=0)
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="维修完毕").click()
+    expect(page.locator("#wo-complete-form .form-error")).to_contain_text("等待客户确认")
+    expect(page.locator("#wo-status")).to_have_text("维修中")
+
+    page.locator("#qt-present").click()
+    expect(page).to_have_url(re.compile(rf"/quotes/{quote['id']}/sign$"))
+    page.locator("#qt-approve").click()  # a blank pad
+    expect(page.locator("#qt-approve-form .form-error")).to_contain_text("签字")
+    draw(page, "#qt-pad")
+    assert page.locator("#qt-signature").input_value().startswith("data:image/png;base64,")
+    screenshot(page, "quote-sign-drawn", full_page=True)
+    page.locator("#qt-approve").click()
+    expect(page.locator("#qt-status")).to_have_text("已同意")
+    expect(page.locator("#qt-decided")).to_contain_text("签字同意")
+    expect(page.locator("#qt-signature-img")).to_be_visible()
+    assert page.locator("#qt-signature-img").evaluate("img => img.complete && img.naturalWidth > 0")
+    screenshot(page, "quote-sign-approved", full_page=True)
+
+    signed = admin_api.call("GET", f"/api/v1/quotes/{quote['id']}")
+    assert signed["status"] == "approved" and signed["decided_by_name"] and signed["signature_type"] == "image/png"
+    image = admin_api.client.get(signed["signature_url"])
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n" and len(image.content) > 1000
+
+    page.locator("#qt-back").click()
+    expect(page.locator("#qt-status")).to_have_text("已同意")
+    expect(card.locator("#qt-signature-img")).to_be_visible()
+    screenshot(page, "quote-order-approved", full_page=True)
+    page.select_option("#wo-result", index=0)
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="维修完毕").click()
+    expect(page.locator("#wo-status")).to_have_text("维修完毕")
+    assert admin_api.call("GET", f"/api/v1/work-orders/{order['id']}")["charges"]["total"] == quote["total"]
+
+    page.goto(f"/quotes/{quote['id']}/print")
+    expect(page.locator("#qt-print-total")).to_have_text(quote["total"])
+    screenshot(page, "quote-print", full_page=True)
