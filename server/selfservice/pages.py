@@ -43,7 +43,39 @@ async def status_page(request: Request, token: FromPath[str]) -> Response:
         return render(request, "selfservice/status.html", status_code=404, token=token, notice=exc.detail)
     if found is None:
         return _ask(request, token)
-    return render(request, "selfservice/status.html", token=token, view=await services.view(found))
+    return await _status(request, token, found)
+
+
+async def _status(request: Request, token: str, found: dict, quote_error: str = "", status_code: int = 200) -> Response:
+    return render(
+        request,
+        "selfservice/status.html",
+        status_code=status_code,
+        token=token,
+        view=await services.view(found),
+        quote=await services.quote(found),
+        quote_error=quote_error,
+    )
+
+
+@post("/s/{token:str}/quote/{decision:str}", opt=PUBLIC, include_in_schema=False, status_code=303)
+async def status_quote(request: Request, token: FromPath[str], decision: FromPath[str]) -> Response:
+    """【同意报价】 (with the customer's signature) or 【拒绝报价】 on their own phone; back to the page,
+    or the page again with the refusal."""
+    if decision not in ("approve", "decline"):
+        raise NotFound("操作")
+    found = await _proven(request, token)
+    if found is None:
+        return _ask(request, token, "请重新输入手机号后四位", 401)
+    data = await form_data(request)
+    try:
+        if decision == "approve":
+            await services.approve_quote(found, data.get("signature"))
+        else:
+            await services.decline_quote(found, data.get("reason"))
+    except BusinessError as exc:
+        return await _status(request, token, found, exc.detail, exc.status_code)
+    return Redirect(_path(token), status_code=303)
 
 
 @post("/s/{token:str}", opt=PUBLIC, include_in_schema=False, status_code=303)
@@ -98,4 +130,4 @@ async def status_socket(socket: WebSocket, token: FromPath[str], channels: Named
     await serve(socket, channels, [realtime.order_channel(found["tenant_id"], found["id"])])
 
 
-ROUTES = [status_page, status_prove, status_progress, status_socket]
+ROUTES = [status_page, status_prove, status_quote, status_progress, status_socket]

@@ -8,16 +8,20 @@ shared by every process through Redis): five an hour, then a wait. A right one i
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import realtime
 from server.core import hooks, secrets, throttle
-from server.core.errors import BusinessError, Forbidden, NotFound
+from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.states import OrgKind
 from server.core.tenancy import Ctx
+from server.quotes import services as quotes
+from server.quotes.states import QuoteStatus
 from server.system.services import orgs, tenants
 from server.workorders.services import orders
 from server.workorders.states import WorkOrderStatus
@@ -114,6 +118,43 @@ async def view(found: dict) -> dict:
         "centre": {"name": centre["name"], "address": centre["address"], "phone": centre["phone"]},
         "company": tenant["name"],
     }
+
+
+# --- the order's quote, decided by the customer on this page ---------------------------------------
+
+
+async def quote(found: dict) -> dict | None:
+    """The order's current quote as the customer reads it (its lines, total, validity, status),
+    or None when it has none."""
+    try:
+        q = await quotes.current(_reader(found), found["id"])
+    except NotFound:
+        return None
+    keep = ("id", "status", "status_label", "valid_until", "labor", "parts", "total", "lines", "decided_at")
+    return {k: q[k] for k in keep} | {"decline_reason": q["decline_reason"]}
+
+
+def _customer(found: dict) -> Ctx:
+    """Who decides on this page: the customer, as the quote's record names them."""
+    return dataclasses.replace(_reader(found), user_name="客户（进度查询页）")
+
+
+async def _pending(found: dict) -> dict:
+    q = await quote(found)
+    if q is None or q["status"] != QuoteStatus.PENDING:
+        raise Conflict("该报价已处理或已过期，请刷新页面查看最新状态", code="invalid_state")
+    return q
+
+
+async def approve_quote(found: dict, signature: Any) -> dict:
+    """The customer agrees to the order's pending quote with their signature, from their phone."""
+    q = await _pending(found)
+    return await quotes.approve(_customer(found), q["id"], signature)
+
+
+async def decline_quote(found: dict, reason: Any) -> dict:
+    q = await _pending(found)
+    return await quotes.decline(_customer(found), q["id"], reason)
 
 
 @hooks.on_work_order_status

@@ -64,12 +64,14 @@
     document.querySelectorAll('[data-signature-clear="' + canvas.id + '"]').forEach(function (btn) {
       btn.addEventListener("click", clear);
     });
-    // a blank pad is not a signature: say so before posting
-    canvas.closest("form").addEventListener("htmx:confirm", function (evt) {
+    // a blank pad is not a signature: say so before posting (an htmx form, or a plain one)
+    var form = canvas.closest("form");
+    function blank(evt) {
       if (drawn) return;
       evt.preventDefault();
-      if (error) error.textContent = "请客户先在框内签字";
-    });
+      if (error) error.textContent = form.dataset.blankError || "请客户先在框内签字";
+    }
+    form.addEventListener(form.hasAttribute("hx-post") ? "htmx:confirm" : "submit", blank);
     window.addEventListener("resize", function () { if (!drawn) size(); });
     size();
   }

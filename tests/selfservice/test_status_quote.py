@@ -1,0 +1,70 @@
+"""A quote decided on the customer's own status page (issue 21): once the phone's digits are
+proven, the pending quote shows with its lines and total; 【同意报价】 needs a signature and lets
+【维修完毕】 through, 【拒绝报价】 keeps it refused; a decided quote cannot be decided again, and
+nobody without the digits can decide it."""
+
+from __future__ import annotations
+
+import re
+
+from server.quotes import services as quotes
+from server.workorders.services import orders
+from tests.masterdata.helpers import refused
+from tests.quotes.test_quotes import PNG
+from tests.workorders.helpers import repairing, wo_world
+
+
+async def _quoted(tenant) -> tuple[dict, dict, str]:
+    w = await wo_world(tenant, stock=5)
+    order = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1), phone="13800004321")
+    quote = await quotes.create(tenant, order["id"], {})
+    return order, quote, order["status_url"].rsplit("/s/", 1)[1]
+
+
+async def _prove(client, token: str) -> None:
+    page = await client.get(f"/s/{token}")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    proven = await client.post(f"/s/{token}", data={"_csrf_token": csrf, "phone_last4": "4321"}, follow_redirects=False)
+    assert proven.status_code == 303
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def test_the_customer_signs_the_quote_on_the_status_page(tenant, client):
+    order, quote, token = await _quoted(tenant)
+    stranger = await client.post(f"/s/{token}/quote/approve", data={"signature": PNG}, follow_redirects=False)
+    assert stranger.status_code in (401, 403)  # no digits proven (or no CSRF token): nothing decided
+    assert (await quotes.get(tenant, quote["id"]))["status"] == "pending"
+
+    await _prove(client, token)
+    page = await client.get(f"/s/{token}")
+    assert 'id="ss-quote"' in page.text and f"¥{quote['total']}" in page.text and 'id="ss-pad"' in page.text
+    blank = await client.post(f"/s/{token}/quote/approve", data={"_csrf_token": _csrf(page.text), "signature": ""})
+    assert blank.status_code == 400 and 'id="ss-quote-error"' in blank.text
+    done = await client.post(
+        f"/s/{token}/quote/approve", data={"_csrf_token": _csrf(page.text), "signature": PNG}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    approved = await quotes.get(tenant, quote["id"])
+    assert approved["status"] == "approved" and approved["decided_by_name"] == "客户（进度查询页）"
+    assert approved["signature_url"]
+    again = await client.post(f"/s/{token}/quote/decline", data={"_csrf_token": _csrf(page.text)})
+    assert again.status_code == 409 and "已处理" in again.text
+    assert "您已同意本报价" in (await client.get(f"/s/{token}")).text
+    assert (await orders.complete(tenant, order["id"], {"repair_result": "repaired"}))["status"] == "repaired"
+
+
+async def test_the_customer_declines_and_completion_stays_refused(tenant, client):
+    order, quote, token = await _quoted(tenant)
+    await _prove(client, token)
+    page = await client.get(f"/s/{token}")
+    declined = await client.post(
+        f"/s/{token}/quote/decline", data={"_csrf_token": _csrf(page.text), "reason": "太贵了"}, follow_redirects=False
+    )
+    assert declined.status_code == 303
+    assert (await quotes.get(tenant, quote["id"]))["decline_reason"] == "太贵了"
+    assert "您已拒绝本报价（太贵了）" in (await client.get(f"/s/{token}")).text
+    await refused(orders.complete(tenant, order["id"], {"repair_result": "repaired"}), "quote_not_approved", 409)
+    assert (await client.post(f"/s/{token}/quote/other", data={"_csrf_token": _csrf(page.text)})).status_code == 404
