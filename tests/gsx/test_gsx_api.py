@@ -154,7 +154,16 @@ async def test_link_coverage_repair_hold_acknowledge_and_status(client, admin, t
 
     calls = await _calls(client, admin)
     endpoints = [c["endpoint"] for c in reversed(calls)]
-    assert endpoints == ["authenticate/token", "repair/product/details", "repair/create", "repair/details"]
+    assert endpoints == [
+        "authenticate/token",
+        "repair/product/details",
+        "repair/eligibility",  # checked before creating, with the parts
+        "parts/summary",
+        "repair/create",
+        "repair/update",  # the acknowledgement, sent to GSX
+        "repair/details",
+    ]
+    assert fake_gsx.control("/fake/state")["repairs"][g["repair_id"]]["acknowledged"] is True
     assert all(c["outcome"] == "ok" and len(c["trace_id"]) == 32 and c["user_name"] for c in calls)
     assert calls[0]["work_order_id"] == o["id"]
     # the fake saw the headers GSX requires (names only)
@@ -183,8 +192,14 @@ async def test_stop_and_warning_outcomes(client, admin, tenant, world, fake_gsx)
     await link(client, admin)
     body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
     stop = await order(tenant, world, STOP)
-    g = (await client.post(f"{WO}/{stop['id']}/gsx/repair", json=body, headers=admin)).json()
-    assert g["repair_id"] == "" and g["outcome"][0]["action"] == "STOP" and "拒绝" in g["outcome"][0]["explanation"]
+    checked = (await client.post(f"{WO}/{stop['id']}/gsx/check", json=body, headers=admin)).json()
+    assert checked["eligible"] is False and checked["outcome"][0]["action"] == "STOP"
+    assert checked["outcome"][0]["messages"] == ["此设备已被报失，不能创建维修"]
+    refused = await client.post(f"{WO}/{stop['id']}/gsx/repair", json=body, headers=admin)
+    assert refused.status_code == 409 and refused.json()["code"] == "gsx_ineligible"
+    assert refused.json()["detail"] == "GSX 判定此维修不符合资格，未创建：此设备已被报失，不能创建维修"
+    assert (await client.get(f"{WO}/{stop['id']}/gsx", headers=admin)).json()["repair_id"] == ""
+    assert "repair/create" not in [c["endpoint"] for c in await _calls(client, admin)]
     warn = await order(tenant, world, OUT_OF_WARRANTY)
     g = (await client.post(f"{WO}/{warn['id']}/gsx/repair", json=body, headers=admin)).json()
     assert g["repair_id"] and g["outcome"][0]["action"] == "WARNING" and g["needs_ack"] is True

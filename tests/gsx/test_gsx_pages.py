@@ -34,12 +34,20 @@ async def test_order_card_and_gsx_down_in_the_card(client, admin, tenant, world,
     down = await client.post(f"/workorders/{o['id']}/gsx/coverage", headers=csrf(client))
     assert down.status_code == 200 and "GSX 服务出错" in down.text and "MacBook Pro" in down.text
     fake_gsx.control("/fake/mode", {"mode": "ok"})
+    form = {"repair_type": "CIN", "component_code": "DISPLAY", "issue_code": "DS01", "parts": "661-12345, 661-99999"}
+    checked = await client.post(f"/workorders/{o['id']}/gsx/check", data=form, headers=csrf(client))
+    assert "符合 GSX 维修资格" in checked.text and "Display Assembly" in checked.text and "2399.0000" in checked.text
+    assert "有货" in checked.text and 'class="gsx-part-unknown"' in checked.text and "GSX 查无此部件" in checked.text
+    unknown = await client.post(f"/workorders/{o['id']}/gsx/repair", data=form, headers=csrf(client))
+    assert "GSX 中查不到部件号 661-99999" in unknown.text and "gsx-repair-id" not in unknown.text
     created = await client.post(
-        f"/workorders/{o['id']}/gsx/repair",
-        data={"repair_type": "CIN", "component_code": "DISPLAY", "issue_code": "DS01", "parts": "661-1, 661-2"},
-        headers=csrf(client),
+        f"/workorders/{o['id']}/gsx/repair", data=form | {"parts": "661-12345"}, headers=csrf(client)
     )
     assert "维修已暂挂" in created.text and "我已知晓" in created.text
+    noted = await client.post(f"/workorders/{o['id']}/gsx/note", data={"note": "已上传凭证"}, headers=csrf(client))
+    assert "备注：已上传凭证" in noted.text
+    listed = await client.get("/gsx/repairs")
+    assert listed.status_code == 200 and o["no"] in listed.text and "维修已创建" in listed.text
     page = await client.get("/account/gsx")
     assert "已关联" in page.text and "tech@example.com" in page.text
     news = await client.get("/gsx/news")
