@@ -143,7 +143,8 @@ class OrderPanel(Controller):
 
     path = "/workorders/{order_id:int}/gsx"
 
-    async def _panel(self, request: Request, order_id: int, error: str = "") -> Response:
+    async def _panel(self, request: Request, order_id: int, error: str = "", typed: dict | None = None) -> Response:
+        """The card; `typed`: the 【创建 GSX 维修】 form as sent, kept when GSX refused it."""
         ctx = ctx_of(request)
         return render(
             request,
@@ -151,6 +152,7 @@ class OrderPanel(Controller):
             g=await services.for_order(ctx, order_id),
             repair_types=wire.REPAIR_TYPES,
             error=error,
+            typed=typed,
             when=_when(request),
         )
 
@@ -160,14 +162,14 @@ class OrderPanel(Controller):
             return Response("", media_type="text/html")
         return await self._panel(request, order_id)
 
-    async def _act(self, request: Request, order_id: int, action) -> Response:
+    async def _act(self, request: Request, order_id: int, action, typed: dict | None = None) -> Response:
         """A GSX failure (down, refused, relink) shows in the card; the order is untouched."""
         try:
             await action()
         except BusinessError as exc:
             if exc.status_code == 404:
                 raise
-            return await self._panel(request, order_id, error=exc.detail)
+            return await self._panel(request, order_id, error=exc.detail, typed=typed)
         return await self._panel(request, order_id)
 
     @post("/coverage", opt={"perm": P.COVERAGE}, include_in_schema=False)
@@ -189,7 +191,9 @@ class OrderPanel(Controller):
     @post("/repair", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def repair(self, request: Request, order_id: FromPath[int]) -> Response:
         data = await _repair_form(request)
-        return await self._act(request, order_id, lambda: services.create_repair(ctx_of(request), order_id, data))
+        return await self._act(
+            request, order_id, lambda: services.create_repair(ctx_of(request), order_id, data), typed=data
+        )
 
     @post("/note", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def note(self, request: Request, order_id: FromPath[int]) -> Response:
