@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,6 +61,7 @@ WORK_ORDER_ACTIONS = {
 DEFAULT_STATUS_MAP = {"INRP": "repairing", "RFPU": "repaired"}
 POLL_EVERY = timedelta(minutes=10)
 POLL_CLAIM = timedelta(minutes=2)
+log = logging.getLogger("weifu")
 
 
 def _json(value: Any, default: Any) -> Any:
@@ -921,14 +923,16 @@ async def poll_due(limit: int = 20) -> int:
         try:
             order = await work_orders.get(ctx, row["work_order_id"])
             details = await _as_user(ctx, lambda c, op, rid=row["repair_id"]: c.repair_details(op, rid), order["id"])
-        except BusinessError:
+            await _apply_status(ctx, order, row, details)
+        except Exception as exc:  # GSX down, the order gone, a bug: this repair waits longer, the round goes on
+            if not isinstance(exc, BusinessError):
+                log.exception("GSX status poll of repair %s failed", row["repair_id"])
             failures = row["poll_failures"] + 1
             wait = min(POLL_EVERY * (2 ** min(failures, 6)), timedelta(hours=6))
             await GsxOrder.update(
                 {"poll_failures": failures, "next_poll_at": now() + wait, "poll_claimed_until": None}
             ).where(GsxOrder.id == row["id"])
             continue
-        await _apply_status(ctx, order, row, details)
         polled += 1
     return polled
 

@@ -426,3 +426,28 @@ async def test_repairs_list_and_sync_through_repair_summary(client, admin, tenan
     await GsxOrder.update({"poll_claimed_until": None}).where(GsxOrder.id > 0)
     down = await client.post("/api/v1/gsx/repairs/sync", headers=admin)
     assert down.status_code == 503 and all(r["poll_claimed_until"] is None for r in await GsxOrder.select())
+
+
+async def test_a_repair_whose_poll_breaks_backs_off_and_the_round_goes_on(
+    client, admin, tenant, world, fake_gsx, monkeypatch
+):
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
+    a, b = await order(tenant, world), await order(tenant, world, phone="13800005678")
+    for o in (a, b):
+        assert (await client.post(f"{WO}/{o['id']}/gsx/repair", json=body, headers=admin)).status_code == 201
+    await GsxOrder.update({"next_poll_at": now() - timedelta(seconds=1)}).where(GsxOrder.id > 0)
+    applied = services._apply_status
+
+    async def breaks_on_a(ctx, order_, row, details):
+        if order_["id"] == a["id"]:
+            raise RuntimeError("a bug")
+        return await applied(ctx, order_, row, details)
+
+    monkeypatch.setattr(services, "_apply_status", breaks_on_a)
+    assert await services.poll_due() == 1
+    rows = {r["work_order_id"]: r for r in await GsxOrder.select()}
+    assert rows[a["id"]]["poll_failures"] == 1 and rows[a["id"]]["next_poll_at"] > now() + services.POLL_EVERY
+    assert rows[a["id"]]["poll_claimed_until"] is None
+    assert rows[b["id"]]["poll_failures"] == 0 and rows[b["id"]]["poll_claimed_until"] is None
