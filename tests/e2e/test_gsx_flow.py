@@ -159,8 +159,8 @@ def test_intake_check_then_status_moves_the_order_live(gsx_world, fake_gsx, brow
     admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/refresh")
     expect(page.locator("#wo-status")).to_have_text("维修中", timeout=LIVE)
     expect(page.locator("#wo-timeline")).to_contain_text("GSX：维修中（按对接设置：工单已转为维修中）", timeout=LIVE)
-    # the GSX move redraws the page's other cards too, as any move made elsewhere does: the
-    # repair lines form of a repairing order is there without a reload
+    # the GSX move brings the page's other cards along, as a move made elsewhere does (the live
+    # timeline refresh finds the order moved and reloads the page): the repairing order's forms
     expect(page.locator("#wo-repair-actions")).to_be_visible(timeout=LIVE)
     expect(page.locator("#wo-edit")).to_be_visible()
     fake_gsx.control("/fake/advance", {"repairId": g["repair_id"], "status": "RFPU"})
