@@ -354,7 +354,8 @@ async def test_slow_gsx_times_out(client, admin, tenant, world, fake_gsx, monkey
     assert last["endpoint"] == "repair/product/details" and last["attempts"] == 3 and last["outcome"] == "gsx_timeout"
 
 
-async def test_check_parts_note_and_validation_before_any_call(client, admin, tenant, world, fake_gsx):
+async def test_check_parts_note_and_validation_before_any_call(client, admin, tenant, world, fake_gsx, caplog):
+    caplog.set_level(logging.DEBUG)
     await configure(client, admin, fake_gsx)
     await link(client, admin)
     o = await order(tenant, world)
@@ -396,6 +397,9 @@ async def test_check_parts_note_and_validation_before_any_call(client, admin, te
     assert (
         down.status_code == 503 and len((await client.get(f"{WO}/{o['id']}/gsx", headers=admin)).json()["history"]) == 2
     )
+    token = secrets.decrypt((await GsxLink.select().first())["token_enc"])
+    for text in (checked.text, noted.text, down.text, caplog.text, json.dumps(await GsxCall.select(), default=str)):
+        assert token not in text and "PRIVATE KEY" not in text
 
 
 async def test_repairs_list_and_sync_through_repair_summary(client, admin, tenant, world, fake_gsx):

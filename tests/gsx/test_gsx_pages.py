@@ -90,3 +90,19 @@ async def test_a_gsx_move_reloads_the_order_page_from_its_live_timeline(client, 
     await client.post(f"/api/v1/work-orders/{o['id']}/gsx/refresh", headers=admin)
     moved = await client.get(f"/workorders/{o['id']}?shown=accepted", headers=live)
     assert moved.headers.get("HX-Refresh") == "true" and moved.text == ""
+
+
+async def test_an_ineligible_repair_is_said_and_refused_in_the_card(client, admin, tenant, world, fake_gsx):
+    from tests.gsx.helpers import STOP
+
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    o = await order(tenant, world, STOP)
+    await page_login(client, "admin@ACME")
+    form = {"repair_type": "CIN", "component_code": "DISPLAY", "issue_code": "DS01", "parts": ""}
+    checked = await client.post(f"/workorders/{o['id']}/gsx/check", data=form, headers=csrf(client))
+    assert "不符合 GSX 维修资格：不能创建维修" in checked.text and "此设备已被报失" in checked.text
+    assert "gsx-ineligible" in checked.text
+    refused = await client.post(f"/workorders/{o['id']}/gsx/repair", data=form, headers=csrf(client))
+    assert "GSX 判定此维修不符合资格，未创建：此设备已被报失，不能创建维修" in refused.text
+    assert 'value="DISPLAY"' in refused.text and "gsx-repair-id" not in refused.text
