@@ -1,7 +1,7 @@
 """JSON API of the GSX integration: `/api/v1/gsx/settings` (+ `/test`), `/api/v1/gsx/link`,
-`/api/v1/gsx/calls`, `/api/v1/gsx/news`, `/api/v1/gsx/coverage` (before intake), and a work
-order's `/api/v1/work-orders/{id}/gsx`
-with `coverage`, `repair`, `acknowledge`, `refresh`. Thin: the rules are in services. Without a
+`/api/v1/gsx/calls`, `/api/v1/gsx/news`, `/api/v1/gsx/coverage` (before intake),
+`/api/v1/gsx/repairs` (+ `/sync`), and a work order's `/api/v1/work-orders/{id}/gsx` with
+`coverage`, `check`, `repair`, `acknowledge`, `note`, `refresh`. Thin: the rules are in services. Without a
 complete configuration every route but the settings answers 404."""
 
 import msgspec
@@ -21,15 +21,20 @@ from server.gsx.schemas import (
     LinkIn,
     LinkOut,
     NewsOut,
+    NoteIn,
+    RepairCheckOut,
     RepairIn,
+    RepairRowOut,
     SettingsIn,
     SettingsOut,
+    SyncOut,
     TestOut,
 )
 from server.workorders import permissions as WO
 
 SIGNED_IN = {"signed_in": True}
 CallPage = page_type(CallOut)
+RepairPage = page_type(RepairRowOut)
 
 
 def _order(row: dict) -> GsxOrderOut:
@@ -76,6 +81,14 @@ class GsxApi(Controller):
     async def news(self, request: Request) -> list[NewsOut]:
         return [to(NewsOut, n) for n in await services.news(ctx_of(request))]
 
+    @get("/repairs", opt={"perm": WO.VIEW}, summary="GSX 维修（本机构及下级工单的 GSX 维修，已保存的状态）")
+    async def repairs(self, request: Request, page: PageNo = 1, page_size: PageSize = 50) -> RepairPage:  # type: ignore[valid-type]
+        return page_of(RepairRowOut, await services.repairs(ctx_of(request), PageParams(page, page_size)))
+
+    @post("/repairs/sync", opt={"perm": P.REPAIR}, status_code=200, summary="同步 GSX 维修状态（repair/summary）")
+    async def sync(self, request: Request) -> SyncOut:
+        return to(SyncOut, await services.sync_repairs(ctx_of(request)))
+
 
 class WorkOrderGsxApi(Controller):
     path = "/api/v1/work-orders/{order_id:int}/gsx"
@@ -92,6 +105,14 @@ class WorkOrderGsxApi(Controller):
     @post("/repair", opt={"perm": P.REPAIR}, status_code=201, summary="创建 GSX 维修")
     async def repair(self, request: Request, order_id: FromPath[int], data: JSONBody[RepairIn]) -> GsxOrderOut:
         return _order(await services.create_repair(ctx_of(request), order_id, given(data)))
+
+    @post("/check", opt={"perm": P.REPAIR}, status_code=200, summary="检查维修资格与部件（不创建）")
+    async def check(self, request: Request, order_id: FromPath[int], data: JSONBody[RepairIn]) -> RepairCheckOut:
+        return msgspec.convert(await services.check_repair(ctx_of(request), order_id, given(data)), RepairCheckOut)
+
+    @post("/note", opt={"perm": P.REPAIR}, status_code=200, summary="给 GSX 维修添加备注（repair/update）")
+    async def note(self, request: Request, order_id: FromPath[int], data: JSONBody[NoteIn]) -> GsxOrderOut:
+        return _order(await services.add_note(ctx_of(request), order_id, data.note))
 
     @post("/acknowledge", opt={"perm": P.REPAIR}, status_code=200, summary="确认 GSX 提示（HOLD/WARNING）")
     async def acknowledge(self, request: Request, order_id: FromPath[int]) -> GsxOrderOut:

@@ -2,8 +2,10 @@
 
 It speaks the part of GSX's REST API that server/gsx/wire.py uses, over mutual TLS (a client
 certificate signed by its CA is required), with token exchange and idle expiry, coverage for the
-known serials below, repair creation with each outcome action, status progression (on demand,
-or every `--step-seconds` for the demo) and, on demand, 5xx or slow answers. State is in memory.
+known serials below, eligibility (STOP for the lost device), the parts in `PARTS`, repair
+creation with each outcome action, notes and acknowledgements, summaries of several repairs,
+status progression (on demand, or every `--step-seconds` for the demo) and, on demand, 5xx or
+slow answers. State is in memory.
 
 Control endpoints (also behind mutual TLS): `POST /fake/mode {mode: ok|down|slow, delay}`,
 `POST /fake/expire-tokens`, `POST /fake/revoke-tokens`, `POST /fake/reset`,
@@ -63,6 +65,12 @@ SERIALS = {
         "outcome": [("STOP", "此设备已被报失，不能创建维修")],
     },
 }
+# the parts GSX lists (for any device of the known serials); any other number is unknown
+PARTS = {
+    "661-12345": {"description": "Display Assembly", "exchangePrice": "2399.00", "stockAvailability": "IN_STOCK"},
+    "661-23456": {"description": "Battery", "exchangePrice": "519.5", "stockAvailability": "LIMITED"},
+    "661-34567": {"description": "Top Case with Keyboard", "exchangePrice": "1899", "stockAvailability": "BACKORDER"},
+}
 STATUSES = [
     ("AWTP", "等待部件"),
     ("INRP", "维修中"),
@@ -90,6 +98,7 @@ class State:
     repairs: dict[str, dict] = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     calls: list[dict] = field(default_factory=list)  # endpoint + header names seen (no values)
+    exchanges: int = 0  # token exchanges answered (a refresh must happen once across processes)
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -145,6 +154,7 @@ def create_fake(state: State | None = None) -> Litestar:
         else:
             return _error(401, "UNAUTHORIZED", "activation or auth token invalid or expired")
         token = "TOK-" + secrets.token_hex(12)
+        state.exchanges += 1
         state.tokens[token] = _Token(apple_id, now)
         return Response({"authToken": token, "userAppleId": apple_id})
 
@@ -201,6 +211,60 @@ def create_fake(state: State | None = None) -> Litestar:
         rid = f"G{next(state.counter):09d}"
         state.repairs[rid] = {"id": rid, "serial": serial, "index": -1, "created": time.monotonic()}
         return Response({"repairId": rid, "outcome": outcome})
+
+    @post("/gsx/api/repair/eligibility", status_code=200)
+    async def repair_eligibility(request: Request, data: dict = Body()) -> Response:
+        if bad := await misbehave():
+            return bad
+        _, refused = operator(request)
+        if refused:
+            return refused
+        known = SERIALS.get(str((data.get("device") or {}).get("id") or ""))
+        if known is None:
+            return _error(400, "SERIAL_NOT_FOUND", "序列号无效或不存在")
+        stops = [m for a, m in known["outcome"] if a == "STOP"]
+        outcome = (
+            [{"action": "STOP", "reasons": [{"type": "ELIGIBILITY", "messages": stops}]}]
+            if stops
+            else [{"action": "MESSAGE", "reasons": [{"type": "ELIGIBILITY", "messages": ["设备符合维修资格"]}]}]
+        )
+        return Response({"eligibilityDetails": {"outcome": outcome}})
+
+    @post("/gsx/api/parts/summary", status_code=200)
+    async def parts_summary(request: Request, data: dict = Body()) -> Response:
+        if bad := await misbehave():
+            return bad
+        _, refused = operator(request)
+        if refused:
+            return refused
+        numbers = [str(p.get("number") or "") for p in data.get("parts") or [] if isinstance(p, dict)]
+        parts = [{"number": n, "currency": "CNY"} | PARTS[n] for n in numbers if n in PARTS]
+        return Response({"parts": parts})
+
+    @post("/gsx/api/repair/summary", status_code=200)
+    async def repair_summary(request: Request, data: dict = Body()) -> Response:
+        if bad := await misbehave():
+            return bad
+        _, refused = operator(request)
+        if refused:
+            return refused
+        wanted = [str(r) for r in data.get("repairIds") or []]
+        repairs = [progressed(state.repairs[r]) for r in wanted if r in state.repairs]
+        return Response({"repairs": repairs, "totalNumberOfRecords": len(repairs)})
+
+    @post("/gsx/api/repair/update", status_code=200)
+    async def repair_update(request: Request, data: dict = Body()) -> Response:
+        if bad := await misbehave():
+            return bad
+        _, refused = operator(request)
+        if refused:
+            return refused
+        repair = state.repairs.get(str(data.get("repairId") or ""))
+        if repair is None:
+            return _error(404, "REPAIR_NOT_FOUND", "维修单不存在")
+        repair.setdefault("notes", []).extend(n.get("content") for n in data.get("notes") or [] if isinstance(n, dict))
+        repair["acknowledged"] = repair.get("acknowledged") or bool(data.get("messagesAcknowledged"))
+        return Response({"repairId": repair["id"], "outcome": []})
 
     @get("/gsx/api/repair/details")
     async def repair_details(request: Request, repairId: str = "") -> Response:  # noqa: N803  (GSX's name)
@@ -281,7 +345,11 @@ def create_fake(state: State | None = None) -> Litestar:
         return {
             "mode": state.mode,
             "tokens": len(state.tokens),
-            "repairs": {k: progressed(v) for k, v in state.repairs.items()},
+            "repairs": {
+                k: progressed(v) | {"notes": v.get("notes", []), "acknowledged": v.get("acknowledged", False)}
+                for k, v in state.repairs.items()
+            },
+            "exchanges": state.exchanges,
             "calls": state.calls[-50:],
         }
 
@@ -292,6 +360,10 @@ def create_fake(state: State | None = None) -> Litestar:
             product_details,
             repair_create,
             repair_details,
+            repair_eligibility,
+            parts_summary,
+            repair_summary,
+            repair_update,
             articles,
             set_mode,
             reset,

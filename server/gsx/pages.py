@@ -1,7 +1,7 @@
 """htmx pages of the GSX integration: 【系统设置】→【GSX 对接】 (settings, 【测试连接】,
-【GSX 调用记录】), 【我的账户】→【关联 GSX】, the GSX panel of a work order's page and
-【GSX 公告】. Thin: the rules are in services. Without configuration the pages answer 404, the
-menu link and the work-order panel are empty."""
+【GSX 调用记录】), 【我的账户】→【关联 GSX】, the GSX panel of a work order's page (with
+【检查资格与部件】 and notes), 【GSX 维修】 and 【GSX 公告】. Thin: the rules are in services.
+Without configuration the pages answer 404, the menu link and the work-order panel are empty."""
 
 from __future__ import annotations
 
@@ -143,7 +143,8 @@ class OrderPanel(Controller):
 
     path = "/workorders/{order_id:int}/gsx"
 
-    async def _panel(self, request: Request, order_id: int, error: str = "") -> Response:
+    async def _panel(self, request: Request, order_id: int, error: str = "", typed: dict | None = None) -> Response:
+        """The card; `typed`: the 【创建 GSX 维修】 form as sent, kept when GSX refused it."""
         ctx = ctx_of(request)
         return render(
             request,
@@ -151,6 +152,7 @@ class OrderPanel(Controller):
             g=await services.for_order(ctx, order_id),
             repair_types=wire.REPAIR_TYPES,
             error=error,
+            typed=typed,
             when=_when(request),
         )
 
@@ -160,34 +162,43 @@ class OrderPanel(Controller):
             return Response("", media_type="text/html")
         return await self._panel(request, order_id)
 
-    async def _act(self, request: Request, order_id: int, action) -> Response:
+    async def _act(self, request: Request, order_id: int, action, typed: dict | None = None) -> Response:
         """A GSX failure (down, refused, relink) shows in the card; the order is untouched."""
         try:
             await action()
         except BusinessError as exc:
             if exc.status_code == 404:
                 raise
-            return await self._panel(request, order_id, error=exc.detail)
+            return await self._panel(request, order_id, error=exc.detail, typed=typed)
         return await self._panel(request, order_id)
 
     @post("/coverage", opt={"perm": P.COVERAGE}, include_in_schema=False)
     async def coverage(self, request: Request, order_id: FromPath[int]) -> Response:
         return await self._act(request, order_id, lambda: services.coverage(ctx_of(request), order_id))
 
+    @post("/check", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def check(self, request: Request, order_id: FromPath[int]) -> Response:
+        """【检查资格与部件】: GSX's answer under the form, which keeps what was typed."""
+        data = await _repair_form(request)
+        try:
+            checked, error = await services.check_repair(ctx_of(request), order_id, data), ""
+        except BusinessError as exc:
+            if exc.status_code == 404:
+                raise
+            checked, error = None, exc.detail
+        return render(request, "gsx/_check.html", checked=checked, error=error)
+
     @post("/repair", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def repair(self, request: Request, order_id: FromPath[int]) -> Response:
-        form = await form_data(request, lists=("component_code", "issue_code"))
-        issues = [
-            {"component_code": c, "issue_code": i}
-            for c, i in zip(form["component_code"], form["issue_code"], strict=False)
-        ]
-        data = {
-            "repair_type": form.get("repair_type"),
-            "issues": issues,
-            "parts": [p for p in form.get("parts", "").replace("，", ",").replace(" ", ",").split(",") if p],
-            "notes": form.get("notes", ""),
-        }
-        return await self._act(request, order_id, lambda: services.create_repair(ctx_of(request), order_id, data))
+        data = await _repair_form(request)
+        return await self._act(
+            request, order_id, lambda: services.create_repair(ctx_of(request), order_id, data), typed=data
+        )
+
+    @post("/note", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def note(self, request: Request, order_id: FromPath[int]) -> Response:
+        note = (await form_data(request)).get("note")
+        return await self._act(request, order_id, lambda: services.add_note(ctx_of(request), order_id, note))
 
     @post("/acknowledge", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def acknowledge(self, request: Request, order_id: FromPath[int]) -> Response:
@@ -196,6 +207,56 @@ class OrderPanel(Controller):
     @post("/refresh", opt={"perm": P.REPAIR}, include_in_schema=False)
     async def refresh(self, request: Request, order_id: FromPath[int]) -> Response:
         return await self._act(request, order_id, lambda: services.refresh_status(ctx_of(request), order_id))
+
+
+async def _repair_form(request: Request) -> dict:
+    """【创建 GSX 维修】's form as the services take it (parts: comma- or space-separated)."""
+    form = await form_data(request, lists=("component_code", "issue_code"))
+    issues = [
+        {"component_code": c, "issue_code": i} for c, i in zip(form["component_code"], form["issue_code"], strict=False)
+    ]
+    return {
+        "repair_type": form.get("repair_type"),
+        "issues": issues,
+        "parts": [p for p in form.get("parts", "").replace("，", ",").replace(" ", ",").split(",") if p],
+        "notes": form.get("notes", ""),
+    }
+
+
+class RepairPages(Controller):
+    """【GSX 维修】: the GSX repairs of the caller's orders as stored, and 【同步】 (repair/summary)."""
+
+    path = "/gsx/repairs"
+
+    async def _list(self, request: Request, result: str = "", error: str = "") -> Response:
+        page = await services.repairs(ctx_of(request), page_params(request))
+        return render(
+            request,
+            "gsx/repairs.html",
+            title="GSX 维修",
+            page=page,
+            query="",
+            result=result,
+            error=error,
+            when=_when(request),
+        )
+
+    @get("/", opt={"perm": WO.VIEW}, include_in_schema=False)
+    async def index(self, request: Request) -> Response:
+        return await self._list(request)
+
+    @post("/sync", opt={"perm": P.REPAIR}, include_in_schema=False)
+    async def sync(self, request: Request) -> Response:
+        try:
+            done = await services.sync_repairs(ctx_of(request))
+        except BusinessError as exc:
+            if exc.status_code == 404:
+                raise
+            return await self._list(request, error=exc.detail)
+        said = f"已向 GSX 查询 {done['asked']} 个维修，{done['changed']} 个状态有变化"
+        if done["skipped"]:
+            said += f"；{done['skipped']} 个正在刷新，稍后再同步"
+        return await self._list(request, result=said)
 
 
 @get("/gsx/news", opt={"perm": P.NEWS}, include_in_schema=False)
@@ -210,4 +271,4 @@ async def news(request: Request) -> Response:
     return render(request, "gsx/news.html", title="GSX 公告", items=items, error=error)
 
 
-ROUTES = [SettingsPages, AccountPages, IntakeCheck, OrderPanel, news]
+ROUTES = [SettingsPages, AccountPages, IntakeCheck, OrderPanel, RepairPages, news]

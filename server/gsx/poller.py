@@ -1,6 +1,7 @@
 """The GSX status poller: a periodic task in each server process (the job layer has no periodic
 jobs yet). Every round runs `services.poll_due`, whose per-repair claim (a conditional UPDATE)
-makes sure that however many processes poll, one repair is asked about by one of them at a time."""
+makes sure that however many processes poll, one repair is asked about by one of them at a time;
+a repair that failed waits longer each time (see the services module's docstring)."""
 
 from __future__ import annotations
 

@@ -148,3 +148,49 @@ class CoverageCheckOut(Struct):
     serial_no: str
     coverage: CoverageOut
     token: str
+
+
+class PartOut(Struct):
+    number: str
+    known: bool
+    description: str
+    price: str  # decimal with 4 places, "" when GSX gave none
+    currency: str
+    availability: str
+
+
+class RepairCheckOut(Struct):
+    """【检查资格与部件】: GSX's eligibility answer and its parts (nothing created)."""
+
+    eligible: bool
+    outcome: list[OutcomeOut]
+    parts: list[PartOut]
+    unknown_parts: list[str]
+
+
+class NoteIn(Struct):
+    note: str
+
+
+class RepairRowOut(Struct):
+    """A row of 【GSX 维修】: what Weifu stored of a GSX repair and its work order."""
+
+    id: int
+    work_order_id: int
+    work_order_no: str
+    work_order_status: str
+    work_order_status_label: str
+    repair_id: str
+    repair_type: str
+    repair_type_label: str
+    repair_status: str
+    repair_status_description: str
+    repair_created_by_name: str
+    repair_created_at: str | None
+    updated_at: str | None
+
+
+class SyncOut(Struct):
+    asked: int
+    changed: int
+    skipped: int  # being polled at that moment

@@ -1,16 +1,29 @@
 """The GSX integration's rules (SPEC 8): tenant settings, account links, coverage and repairs of
-work orders, status polling, news, and the call log.
+work orders (eligibility and parts checked before creating, notes and acknowledgements sent to
+GSX), the tenant's repair list with its 【同步】, status polling, news, and the call log.
 
 Calls to GSX happen outside any transaction (a screen's transaction never waits on Apple); each
 call is written to `gsx_call` on its own, whether the operation then succeeds or not. Without a
 complete, enabled configuration everything but the settings themselves answers 404: the
 feature does not exist for that tenant.
+
+Status polling is a periodic task in every server process (server.gsx.poller; the job layer
+has no periodic jobs): each round takes the open repairs whose `next_poll_at` has come, claims
+each with a conditional UPDATE of `poll_claimed_until` (one process asks about one repair at a
+time, whatever the number of processes), asks GSX as the user who created it and sets the next
+time — POLL_EVERY after an answer, doubling after each failure up to 6 hours, never once GSX
+closed it. A claim left by a process that died lapses after POLL_CLAIM.
+
+Shared between processes through the database: the news (`gsx_news`, one row per tenant, read
+again once older than NEWS_LIFE) and a user's token exchange (`gsx_link.refresh_claimed_until`,
+claimed by a conditional UPDATE: one process exchanges, the others wait for the token it saves).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,18 +35,18 @@ from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.tenancy import Ctx, in_tenant, scoped
 from server.gsx import wire
-from server.gsx.tables import GsxCall, GsxLink, GsxOrder, GsxSettings
+from server.gsx.tables import GsxCall, GsxLink, GsxNews, GsxOrder, GsxSettings
 from server.masterdata.services import goods
 from server.system.services import auth, orgs
 from server.workorders.services import orders as work_orders
 from server.workorders.states import OPEN, WorkOrderStatus
+from server.workorders.tables import WorkOrder
 
 TOKEN_IDLE = timedelta(minutes=30)  # GSX forgets a token unused this long: refresh it before
 ENVIRONMENTS = {"uat": "测试环境（UAT）", "production": "正式环境"}
 URL = re.compile(r"https://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/]*)?")
 ACCOUNT_NO = re.compile(r"[0-9A-Za-z]{1,20}")
 CODE = re.compile(r"[0-9A-Z]{1,12}")
-PART = re.compile(r"[0-9A-Za-z\-]{1,20}")
 APPLE_PART = re.compile(r"\d{3}-\d{4,6}")
 APPLE_ID = re.compile(r"[^@\s]{1,100}@[^@\s]{1,100}")
 # What a GSX status may do to the work order (the tenant edits the mapping): only what the
@@ -48,6 +61,7 @@ WORK_ORDER_ACTIONS = {
 DEFAULT_STATUS_MAP = {"INRP": "repairing", "RFPU": "repaired"}
 POLL_EVERY = timedelta(minutes=10)
 POLL_CLAIM = timedelta(minutes=2)
+log = logging.getLogger("weifu")
 
 
 def _json(value: Any, default: Any) -> Any:
@@ -66,6 +80,7 @@ def gsx_error(exc: wire.GsxError) -> BusinessError:
         wire.UNAUTHORIZED: 409,
         "invalid_serial": 400,
         "invalid_repair_id": 400,
+        "invalid_part": 400,
     }.get(exc.code, 400)
     return BusinessError(exc.detail, code=exc.code, status_code=status)
 
@@ -314,14 +329,6 @@ async def test_connection(ctx: Ctx) -> dict:
 
 # --- account links -------------------------------------------------------------------------------
 
-_user_locks: dict[tuple[int, int | None], asyncio.Lock] = {}
-
-
-def _lock(ctx: Ctx) -> asyncio.Lock:
-    """One token exchange at a time per user (per process): an exchange retires the old token,
-    so two at once would leave one holding a dead token."""
-    return _user_locks.setdefault((ctx.tenant_id, ctx.user_id), asyncio.Lock())
-
 
 async def _link_row(ctx: Ctx) -> dict | None:
     return await GsxLink.select().where(scoped(ctx, GsxLink) & (GsxLink.user_id == ctx.user_id)).first()
@@ -354,13 +361,12 @@ async def link(ctx: Ctx, apple_id: Any, activation_token: Any) -> dict:
     if not token or len(token) > 200:
         raise BusinessError("请填写在 GSX 获取的激活码", code="required", field="activation_token")
     operator = wire.Operator(apple_id=apple)
-    async with _lock(ctx):
-        try:
-            await client_for(_endpoint(row, ctx)).authenticate(operator, token)
-        except wire.GsxError as exc:
-            raise gsx_error(exc) from None
-        finally:
-            await _record(ctx, operator.calls)
+    try:
+        await client_for(_endpoint(row, ctx)).authenticate(operator, token)
+    except wire.GsxError as exc:
+        raise gsx_error(exc) from None
+    finally:
+        await _record(ctx, operator.calls)
         at = now()
         values = {
             "apple_id": apple,
@@ -373,7 +379,9 @@ async def link(ctx: Ctx, apple_id: Any, activation_token: Any) -> dict:
             if existing is None:
                 await GsxLink.insert(GsxLink(tenant_id=ctx.tenant_id, user_id=ctx.user_id, linked_at=at, **values))
             else:
-                await GsxLink.update(values | {"linked_at": at}).where(GsxLink.id == existing["id"])
+                await GsxLink.update(values | {"linked_at": at, "refresh_claimed_until": None}).where(
+                    GsxLink.id == existing["id"]
+                )
             await audit.record(ctx, "update", "gsx_link", ctx.user_id, f"关联 GSX 账号 {apple}")
     return _link_public(await _link_row(ctx))
 
@@ -388,41 +396,81 @@ async def unlink(ctx: Ctx) -> None:
         await audit.record(ctx, "delete", "gsx_link", ctx.user_id, f"解除 GSX 关联 {existing['apple_id']}")
 
 
+REFRESH_CLAIM = timedelta(seconds=wire.TIMEOUT * (len(wire.BACKOFF) + 2))  # outlasts an exchange's tries
+_RELINK = "GSX 授权已失效，请在【我的账号】→【关联 GSX】重新关联"
+
+
 async def _as_user(ctx: Ctx, operation, work_order_id: int | None = None):
     """Run `operation(client, operator)` as the acting user: their link's token, refreshed first
     when idle past 30 minutes (GSX would refuse it); a 401 on a call is refreshed once by the
     client; a refused exchange marks the link expired (the user must link again)."""
     row = await _configured(ctx)
-    async with _lock(ctx):
-        link_row = await _link_row(ctx)
-        if link_row is None or link_row["status"] != "linked":
-            raise BusinessError(
-                "请先在【我的账号】→【关联 GSX】关联您的 Apple 账号"
-                if link_row is None
-                else "GSX 授权已失效，请在【我的账号】→【关联 GSX】重新关联",
-                code="gsx_not_linked" if link_row is None else wire.UNAUTHORIZED,
-                status_code=409,
+    link_row = await _link_row(ctx)
+    if link_row is None or link_row["status"] != "linked":
+        raise BusinessError(
+            "请先在【我的账号】→【关联 GSX】关联您的 Apple 账号" if link_row is None else _RELINK,
+            code="gsx_not_linked" if link_row is None else wire.UNAUTHORIZED,
+            status_code=409,
+        )
+    client = client_for(_endpoint(row, ctx))
+    operator = wire.Operator(apple_id=link_row["apple_id"], token=secrets.decrypt(link_row["token_enc"]))
+    operator.renew = lambda op: _exchange(client, op, link_row)
+    try:
+        used = link_row["token_used_at"]
+        if used is None or now() - used > TOKEN_IDLE:
+            await _exchange(client, operator, link_row)
+        result = await operation(client, operator)
+    except wire.GsxError as exc:
+        if exc.code == wire.UNAUTHORIZED:
+            await GsxLink.update({"status": "expired", "refresh_claimed_until": None}).where(
+                GsxLink.id == link_row["id"]
             )
-        operator = wire.Operator(apple_id=link_row["apple_id"], token=secrets.decrypt(link_row["token_enc"]))
-        before = operator.token
-        client = client_for(_endpoint(row, ctx))
-        try:
-            used = link_row["token_used_at"]
-            if used is None or now() - used > TOKEN_IDLE:
-                await client.authenticate(operator)
-            result = await operation(client, operator)
-        except wire.GsxError as exc:
-            if exc.code == wire.UNAUTHORIZED:
-                await GsxLink.update({"status": "expired"}).where(GsxLink.id == link_row["id"])
-            raise gsx_error(exc) from None
-        finally:
-            await _record(ctx, operator.calls, work_order_id)
-            if operator.token != before or operator.calls:
-                changes: dict[str, Any] = {"token_used_at": now()}
-                if operator.token != before:
-                    changes["token_enc"] = secrets.encrypt(operator.token)
-                await GsxLink.update(changes).where((GsxLink.id == link_row["id"]) & (GsxLink.status == "linked"))
+        raise gsx_error(exc) from None
+    finally:
+        await _record(ctx, operator.calls, work_order_id)
+        if operator.calls:
+            await GsxLink.update({"token_used_at": now()}).where(
+                (GsxLink.id == link_row["id"]) & (GsxLink.status == "linked")
+            )
     return result
+
+
+async def _exchange(client: wire.Provider, operator: wire.Operator, link_row: dict) -> None:
+    """Exchange the user's token once, however many requests of however many processes find it
+    stale: an exchange retires the old token, so a second one would fail and unlink the user.
+    The request whose conditional UPDATE claims the row (`refresh_claimed_until`, while the token
+    is still the one it read) exchanges and saves the new token at once; the others wait for it."""
+    seen = link_row["token_enc"]
+    give_up = now() + REFRESH_CLAIM
+    while True:
+        current = await GsxLink.select(GsxLink.status, GsxLink.token_enc).where(GsxLink.id == link_row["id"]).first()
+        if current is None or current["status"] != "linked":
+            raise wire.GsxError(wire.UNAUTHORIZED, _RELINK, 401)
+        if current["token_enc"] != seen:  # exchanged meanwhile by another request
+            operator.token, link_row["token_enc"] = secrets.decrypt(current["token_enc"]), current["token_enc"]
+            return
+        at = now()
+        free = GsxLink.refresh_claimed_until.is_null() | (GsxLink.refresh_claimed_until < at)
+        claimed = (
+            await GsxLink.update({"refresh_claimed_until": at + REFRESH_CLAIM})
+            .where((GsxLink.id == link_row["id"]) & (GsxLink.token_enc == seen) & free)
+            .returning(GsxLink.id)
+        )
+        if claimed:
+            break
+        if at > give_up:
+            raise wire.GsxError(wire.UNAVAILABLE, "GSX 授权正在刷新，请稍后再试")
+        await asyncio.sleep(0.05)
+    try:
+        await client.authenticate(operator)
+    except wire.GsxError:
+        await GsxLink.update({"refresh_claimed_until": None}).where(GsxLink.id == link_row["id"])
+        raise
+    sealed = secrets.encrypt(operator.token)
+    await GsxLink.update({"token_enc": sealed, "token_used_at": now(), "refresh_claimed_until": None}).where(
+        GsxLink.id == link_row["id"]
+    )
+    link_row["token_enc"] = sealed
 
 
 # --- work orders ---------------------------------------------------------------------------------
@@ -594,7 +642,7 @@ def _repair_request(order: dict, data: dict, ship_to: str | None) -> wire.Repair
     if not issues:
         raise BusinessError("请至少填写一组组件代码和问题代码", code="required", field="issues")
     parts = [str(p).strip() for p in data.get("parts") or [] if str(p).strip()]
-    if any(not PART.fullmatch(p) for p in parts) or len(parts) > 20:
+    if any(not wire.PART_NUMBER.fullmatch(p) for p in parts) or len(parts) > 20:
         raise BusinessError("部件号格式不正确", code="invalid_field", field="parts")
     notes = str(data.get("notes") or "").strip()
     if len(notes) > 1000:
@@ -616,9 +664,8 @@ def _repair_request(order: dict, data: dict, ship_to: str | None) -> wire.Repair
     )
 
 
-async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
-    """【创建 GSX 维修】: one GSX repair per order; its outcome (HOLD/STOP/MESSAGE/WARNING) is kept
-    and shown in Chinese; HOLD and WARNING wait for the user's acknowledgement."""
+async def _creatable(ctx: Ctx, work_order_id: Any) -> tuple[dict, dict | None]:
+    """The order a GSX repair may be made for, and its GSX row (a repair once per order)."""
     await _configured(ctx)
     order = await work_orders.get(ctx, work_order_id)
     if order["status"] in ("closed", "cancelled"):
@@ -626,8 +673,50 @@ async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
     existing = await _order_row(ctx, order["id"])
     if existing and existing["repair_id"]:
         raise Conflict(f"此工单已有 GSX 维修 {existing['repair_id']}", code="gsx_repair_exists")
+    return order, existing
+
+
+async def _precheck(client: wire.Provider, operator: wire.Operator, request: wire.RepairRequest) -> dict:
+    """GSX's eligibility of the repair and its parts' descriptions, prices and availability."""
+    eligibility = await client.repair_eligibility(operator, request)
+    parts = await client.parts_summary(operator, request.serial, request.parts) if request.parts else []
+    return eligibility | {"parts": parts, "unknown_parts": [p["number"] for p in parts if not p["known"]]}
+
+
+def _refuse_unfit(checked: dict) -> None:
+    if not checked["eligible"]:
+        said = [m for o in checked["outcome"] if o["action"] == "STOP" for m in o["messages"]]
+        raise Conflict(
+            "GSX 判定此维修不符合资格，未创建：" + ("；".join(said) or "请在 GSX 中查看原因"), code="gsx_ineligible"
+        )
+    if checked["unknown_parts"]:
+        raise BusinessError(
+            f"GSX 中查不到部件号 {'、'.join(checked['unknown_parts'])}（或不适用于此设备），请更正后再提交",
+            code="gsx_unknown_part",
+            field="parts",
+        )
+
+
+async def check_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
+    """【检查资格与部件】 in 【创建 GSX 维修】: what GSX would say, before anything is created
+    (create asks the same again and refuses an ineligible repair or an unknown part)."""
+    order, _ = await _creatable(ctx, work_order_id)
     request = _repair_request(order, data, None)
-    answer = await _as_user(ctx, lambda c, op: c.repair_create(op, request), order["id"])
+    return await _as_user(ctx, lambda c, op: _precheck(c, op, request), order["id"])
+
+
+async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
+    """【创建 GSX 维修】: one GSX repair per order, once GSX found it eligible and knows its parts;
+    its outcome (HOLD/STOP/MESSAGE/WARNING) is kept and shown in Chinese; HOLD and WARNING wait
+    for the user's acknowledgement (sent to GSX with 【我已知晓】)."""
+    order, existing = await _creatable(ctx, work_order_id)
+    request = _repair_request(order, data, None)
+
+    async def checked_then_created(client: wire.Provider, operator: wire.Operator) -> dict:
+        _refuse_unfit(await _precheck(client, operator, request))
+        return await client.repair_create(operator, request)
+
+    answer = await _as_user(ctx, checked_then_created, order["id"])
     at = now()
     values: dict[str, Any] = {"serial_no": request.serial, "outcome": json.dumps(answer["outcome"], ensure_ascii=False)}
     if answer["repair_id"]:
@@ -659,12 +748,42 @@ async def create_repair(ctx: Ctx, work_order_id: Any, data: dict) -> dict:
 
 
 async def acknowledge(ctx: Ctx, work_order_id: Any) -> dict:
+    """【我已知晓】: the HOLD/WARNING messages acknowledged, to GSX (repair/update) when a repair
+    was made, and on the order."""
     await _configured(ctx)
     order = await work_orders.get(ctx, work_order_id)
     row = await _order_row(ctx, order["id"])
     if row is None or not _order_public(row, order["id"])["needs_ack"]:
         raise Conflict("没有需要确认的 GSX 提示", code="nothing_to_acknowledge")
+    if row["repair_id"]:
+        rid = row["repair_id"]
+        await _as_user(ctx, lambda c, op: c.repair_update(op, rid, acknowledge=True), order["id"])
     row = await _save_order(ctx, order["id"], {"acknowledged_at": now(), "acknowledged_by_name": ctx.user_name[:100]})
+    return _order_public(row, order["id"])
+
+
+async def add_note(ctx: Ctx, work_order_id: Any, note: Any) -> dict:
+    """【添加备注】 on the order's GSX card: a technician's note on the GSX repair (repair/update),
+    kept in its history (the order's timeline) once GSX took it."""
+    await _configured(ctx)
+    order = await work_orders.get(ctx, work_order_id)
+    text = str(note or "").strip()
+    if not text:
+        raise BusinessError("请填写备注", code="required", field="note")
+    if len(text) > 1000:
+        raise BusinessError("备注不能超过 1000 字", code="invalid_field", field="note")
+    row = await _order_row(ctx, order["id"])
+    if row is None or not row["repair_id"]:
+        raise Conflict("此工单还没有 GSX 维修", code="no_gsx_repair")
+    rid = row["repair_id"]
+    await _as_user(ctx, lambda c, op: c.repair_update(op, rid, note=text), order["id"])
+    org_path = (await orgs.get(ctx, order["org_id"]))["path"]
+    async with db.atomic():
+        current = await _order_row(ctx, order["id"])  # the poller may have added to the history
+        entry = {"at": iso(now()), "status": "NOTE", "description": f"备注：{text}", "by": ctx.user_name[:100]}
+        history = _json(current and current["history"], []) + [entry]
+        row = await _save_order(ctx, order["id"], {"history": json.dumps(history, ensure_ascii=False)})
+        realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
     return _order_public(row, order["id"])
 
 
@@ -689,7 +808,7 @@ async def _timeline(ctx: Ctx, work_order_id: int) -> list[dict]:
                 "kind": "gsx",
                 "label": f"GSX：{what}",
                 "note": h.get("status") or "",
-                "user_name": row["repair_created_by_name"] if created else "Apple GSX",
+                "user_name": row["repair_created_by_name"] if created else h.get("by") or "Apple GSX",
             }
         )
     return out
@@ -804,33 +923,126 @@ async def poll_due(limit: int = 20) -> int:
         try:
             order = await work_orders.get(ctx, row["work_order_id"])
             details = await _as_user(ctx, lambda c, op, rid=row["repair_id"]: c.repair_details(op, rid), order["id"])
-        except BusinessError:
+            await _apply_status(ctx, order, row, details)
+        except Exception as exc:  # GSX down, the order gone, a bug: this repair waits longer, the round goes on
+            if not isinstance(exc, BusinessError):
+                log.exception("GSX status poll of repair %s failed", row["repair_id"])
             failures = row["poll_failures"] + 1
             wait = min(POLL_EVERY * (2 ** min(failures, 6)), timedelta(hours=6))
             await GsxOrder.update(
                 {"poll_failures": failures, "next_poll_at": now() + wait, "poll_claimed_until": None}
             ).where(GsxOrder.id == row["id"])
             continue
-        await _apply_status(ctx, order, row, details)
         polled += 1
     return polled
 
 
 # --- news and the call log ------------------------------------------------------------------------
 
-_news_cache: dict[int, tuple[datetime, list[dict]]] = {}
 NEWS_LIFE = timedelta(minutes=15)
 
 
 async def news(ctx: Ctx) -> list[dict]:
-    """【GSX 公告】, read through the provider as the user and cached per tenant for a while."""
+    """【GSX 公告】, read through the provider as the user; kept per tenant in `gsx_news`, so every
+    process serves the same answer until it is NEWS_LIFE old."""
     await _configured(ctx)
-    cached = _news_cache.get(ctx.tenant_id)
-    if cached and now() - cached[0] < NEWS_LIFE:
-        return cached[1]
+    kept = await GsxNews.select(GsxNews.items, GsxNews.fetched_at).where(scoped(ctx, GsxNews)).first()
+    if kept and kept["fetched_at"] and now() - kept["fetched_at"] < NEWS_LIFE:
+        return _json(kept["items"], [])
     items = await _as_user(ctx, lambda c, op: c.articles(op))
-    _news_cache[ctx.tenant_id] = (now(), items)
+    fresh = GsxNews(tenant_id=ctx.tenant_id, items=json.dumps(items, ensure_ascii=False), fetched_at=now())
+    await GsxNews.insert(fresh).on_conflict(
+        target=GsxNews.tenant_id, action="DO UPDATE", values=[GsxNews.items, GsxNews.fetched_at]
+    )
     return items
+
+
+# --- 【GSX 维修】: the tenant's GSX repairs ---------------------------------------------------------
+
+SYNC_LIMIT = 50  # repairs asked about in one 【同步】 (repair/summary takes a list)
+
+
+def _repairs_where(ctx: Ctx):
+    """The GSX repairs of the orders the caller sees (their org and below)."""
+    visible = WorkOrder.select(WorkOrder.id).where(scoped(ctx, WorkOrder, subtree=WorkOrder.org_path))
+    return scoped(ctx, GsxOrder) & (GsxOrder.repair_id != "") & GsxOrder.work_order_id.is_in(visible)
+
+
+async def repairs(ctx: Ctx, params: PageParams) -> Page:
+    """【GSX 维修】: newest first, from what Weifu stored (no call to GSX)."""
+    await _configured(ctx)
+    where = _repairs_where(ctx)
+    select = (
+        GsxOrder.select(
+            GsxOrder.id,
+            GsxOrder.work_order_id,
+            GsxOrder.repair_id,
+            GsxOrder.repair_type,
+            GsxOrder.repair_status,
+            GsxOrder.repair_status_description,
+            GsxOrder.repair_created_by_name,
+            GsxOrder.repair_created_at,
+            GsxOrder.updated_at,
+        )
+        .where(where)
+        .order_by(GsxOrder.id, ascending=False)
+    )
+    page = await paginate(select, GsxOrder.count().where(where), params, seek=GsxOrder.id, ascending=False)
+    ids = [r["work_order_id"] for r in page.items]
+    found = (
+        await WorkOrder.select(WorkOrder.id, WorkOrder.no, WorkOrder.status).where(WorkOrder.id.is_in(ids))
+        if ids
+        else []
+    )
+    by_id = {o["id"]: o for o in found}
+    labels = WorkOrderStatus.labels()
+    return page.with_items(
+        [
+            r
+            | {
+                "work_order_no": by_id.get(r["work_order_id"], {}).get("no", ""),
+                "work_order_status": by_id.get(r["work_order_id"], {}).get("status", ""),
+                "work_order_status_label": labels.get(by_id.get(r["work_order_id"], {}).get("status", ""), ""),
+                "repair_type_label": wire.REPAIR_TYPES.get(r["repair_type"], r["repair_type"]),
+                "repair_created_at": iso(r["repair_created_at"]),
+                "updated_at": iso(r["updated_at"]),
+            }
+            for r in page.items
+        ]
+    )
+
+
+async def sync_repairs(ctx: Ctx) -> dict:
+    """【同步】: GSX's status of the caller's open repairs (those least recently updated first)
+    in one repair/summary call, as the caller; each changed status is applied as the poller
+    applies it (history, mapping, live). A repair being polled right now is skipped (its claim)."""
+    await _configured(ctx)
+    rows = await (
+        GsxOrder.select()
+        .where(_repairs_where(ctx) & (GsxOrder.repair_status != "CLSD"))
+        .order_by(GsxOrder.updated_at)
+        .limit(SYNC_LIMIT)
+    )
+    at = now()
+    claimed = [r for r in rows if await _claim(r["id"], at)]
+    if not claimed:
+        return {"asked": 0, "changed": 0, "skipped": len(rows)}
+    ids = [r["id"] for r in claimed]
+    try:
+        answers = await _as_user(ctx, lambda c, op: c.repair_summary(op, [r["repair_id"] for r in claimed]))
+    except BusinessError:
+        await GsxOrder.update({"poll_claimed_until": None}).where(GsxOrder.id.is_in(ids))
+        raise
+    by_rid = {a["repair_id"]: a for a in answers}
+    changed = 0
+    for row in claimed:
+        details = by_rid.get(row["repair_id"])
+        if details is None:  # GSX did not list it: left to the poller
+            await GsxOrder.update({"poll_claimed_until": None}).where(GsxOrder.id == row["id"])
+            continue
+        changed += bool(details["status"]) and details["status"] != row["repair_status"]
+        await _apply_status(ctx, await work_orders.get(ctx, row["work_order_id"]), row, details)
+    return {"asked": len(claimed), "changed": changed, "skipped": len(rows) - len(claimed)}
 
 
 async def calls(ctx: Ctx, params: PageParams) -> Page:

@@ -37,6 +37,7 @@ class GsxLink(Table, tablename="gsx_link"):
     token_enc = Text(default="")
     status = Varchar(length=12, default="linked")  # linked | expired
     token_used_at = Timestamptz(null=True, default=None)
+    refresh_claimed_until = Timestamptz(null=True, default=None)  # a process exchanging the token
     linked_at = Timestamptz()
 
 
@@ -82,3 +83,12 @@ class GsxOrder(Table, tablename="gsx_order"):
     poll_failures = Integer(default=0)
     poll_claimed_until = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+
+
+class GsxNews(Table, tablename="gsx_news"):
+    """【GSX 公告】 as last read from GSX, one row per tenant: every process serves it until
+    `fetched_at` is older than services.NEWS_LIFE."""
+
+    tenant_id = Integer()
+    items = JSON(default="[]")
+    fetched_at = Timestamptz(null=True, default=None)

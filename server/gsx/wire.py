@@ -5,7 +5,8 @@ What is publicly known of GSX's REST API (open-source clients): mutual TLS with 
 certificate; headers X-Apple-SoldTo / ShipTo / Auth-Token / Operator-User-ID / Service-Version,
 a locale and a trace id; `POST /api/authenticate/token {userAppleId, authToken}` answers a new
 `authToken` (401: a new activation token is needed); under `/gsx/api/`: `repair/product/details`,
-`repair/create`, `repair/details?repairId=`, `content/article/lookup` (news).
+`repair/eligibility`, `repair/create`, `repair/details?repairId=`, `repair/summary`,
+`repair/update`, `parts/summary`, `content/article/lookup` (news).
 
 A `Client` raises `GsxError` with a Chinese `detail` for every failure; the caller records the
 call (`Call`) whether it succeeded or not. Secrets (certificate, key, token) are never in an
@@ -21,8 +22,10 @@ import ssl
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 import httpx
@@ -31,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 
 DEVICE_ID = re.compile(r"[0-9A-Za-z]{1,18}")
 REPAIR_ID = re.compile(r"[0-9A-Z]{1,15}")
+PART_NUMBER = re.compile(r"[0-9A-Za-z\-]{1,20}")
 SERVICE_VERSION = "v5"
 LOCALE = "zh_CN"
 TIMEOUT = 10.0  # seconds per attempt
@@ -66,6 +70,13 @@ def device_id(value: Any) -> str:
     text = str(value or "").strip()
     if not DEVICE_ID.fullmatch(text):
         raise GsxError("invalid_serial", "序列号格式不正确：应为 1-18 位字母或数字", None)
+    return text
+
+
+def part_number(value: Any) -> str:
+    text = str(value or "").strip()
+    if not PART_NUMBER.fullmatch(text):
+        raise GsxError("invalid_part", f"部件号「{text[:20]}」格式不正确：应为字母、数字或连字符", None)
     return text
 
 
@@ -201,6 +212,8 @@ class Operator:
     apple_id: str
     token: str = ""
     calls: list[Call] = field(default_factory=list)
+    # how a 401 gets a new token: the caller's (one exchange across processes), else `authenticate`
+    renew: Callable[[Operator], Awaitable[None]] | None = field(default=None, repr=False)
 
 
 def _gsx_messages(data: Any) -> list[str]:
@@ -364,7 +377,7 @@ class Client:
                 calls=operator.calls,
             )
             if status == 401 and not renewed:
-                await self.authenticate(operator)
+                await (operator.renew(operator) if operator.renew else self.authenticate(operator))
                 continue
             if status == 401:
                 raise self._failed(
@@ -434,24 +447,7 @@ class Client:
         return coverage_of(data)
 
     async def repair_create(self, operator: Operator, request: RepairRequest) -> dict:
-        body = {
-            "repairType": request.repair_type,
-            "unitReceivedDateTime": _gsx_time(request.received_at),
-            "device": {"id": device_id(request.serial)},
-            "componentIssues": [
-                {
-                    "componentCode": c,
-                    "issueCode": i,
-                    "reproducibility": "A",
-                    "priority": n + 1,
-                    "type": "TECH",
-                }
-                for n, (c, i) in enumerate(request.issues)
-            ],
-            "parts": [{"number": p, "componentIssue": {"priority": 1}} for p in request.parts],
-            "notes": [{"type": "TECHNICIAN", "content": request.notes}] if request.notes else [],
-            "purchaseOrderNumber": request.reference,
-        }
+        body = _repair_body(request)
         data = await self._api("POST", "repair/create", operator, body=body, safe=False, ship_to=request.ship_to)
         rid = str(data.get("repairId") or "")
         outcome = outcome_of(data)
@@ -460,6 +456,66 @@ class Client:
         if not REPAIR_ID.fullmatch(rid):
             raise GsxError(REJECTED, "GSX 未返回维修单号：" + "；".join(_gsx_messages(data) or ["请稍后在 GSX 中核对"]))
         return {"repair_id": rid, "outcome": outcome}
+
+    async def repair_eligibility(self, operator: Operator, request: RepairRequest) -> dict:
+        """Whether GSX would take the repair: its `outcome[]` as for a creation; a STOP makes the
+        repair ineligible (【创建 GSX 维修】 refuses it before creating anything)."""
+        body = {k: v for k, v in _repair_body(request).items() if k not in ("notes", "purchaseOrderNumber")}
+        data = await self._api("POST", "repair/eligibility", operator, body=body, ship_to=request.ship_to)
+        details = data.get("eligibilityDetails") if isinstance(data, dict) else None
+        outcome = outcome_of(details if isinstance(details, dict) else data)
+        return {"eligible": not any(o["action"] == "STOP" for o in outcome), "outcome": outcome}
+
+    async def parts_summary(self, operator: Operator, serial: str, numbers: list[str]) -> list[dict]:
+        """GSX's description, price and availability of each part number for the device; a
+        number GSX does not list for it comes back `known: False`."""
+        body = {"devices": [{"id": device_id(serial)}], "parts": [{"number": part_number(n)} for n in numbers]}
+        data = await self._api("POST", "parts/summary", operator, body=body)
+        found = {}
+        for p in (data.get("parts") if isinstance(data, dict) else None) or []:
+            if isinstance(p, dict) and p.get("number"):
+                found[str(p["number"])] = p
+        out = []
+        for n in numbers:
+            p = found.get(n)
+            out.append(
+                {
+                    "number": n,
+                    "known": p is not None,
+                    "description": str((p or {}).get("description") or "")[:200],
+                    "price": _money((p or {}).get("exchangePrice") or (p or {}).get("stockPrice")),
+                    "currency": str((p or {}).get("currency") or "")[:3],
+                    "availability": AVAILABILITY.get(str((p or {}).get("stockAvailability") or ""), "") if p else "",
+                }
+            )
+        return out
+
+    async def repair_summary(self, operator: Operator, rids: list[str]) -> list[dict]:
+        """The status of several repairs in one call (【GSX 维修】's 【同步】)."""
+        body = {"repairIds": [repair_id(r) for r in rids]}
+        data = await self._api("POST", "repair/summary", operator, body=body)
+        out = []
+        for r in (data.get("repairs") if isinstance(data, dict) else None) or []:
+            if isinstance(r, dict) and REPAIR_ID.fullmatch(str(r.get("repairId") or "")):
+                out.append(
+                    {
+                        "repair_id": str(r["repairId"]),
+                        "status": str(r.get("repairStatus") or "")[:20],
+                        "description": str(r.get("repairStatusDescription") or "")[:200],
+                    }
+                )
+        return out
+
+    async def repair_update(self, operator: Operator, rid: str, note: str = "", acknowledge: bool = False) -> dict:
+        """A technician's note on the repair and/or the acknowledgement of its HOLD/WARNING
+        messages; answers the repair's outcome after the update."""
+        body: dict[str, Any] = {"repairId": repair_id(rid)}
+        if note:
+            body["notes"] = [{"type": "TECHNICIAN", "content": note}]
+        if acknowledge:
+            body["messagesAcknowledged"] = True
+        data = await self._api("POST", "repair/update", operator, body=body, safe=False)
+        return {"repair_id": str(data.get("repairId") or rid), "outcome": outcome_of(data)}
 
     async def repair_details(self, operator: Operator, rid: str) -> dict:
         data = await self._api("GET", "repair/details", operator, params={"repairId": repair_id(rid)})
@@ -497,7 +553,40 @@ class RepairRequest:
     ship_to: str | None = None
 
 
+def _repair_body(request: RepairRequest) -> dict:
+    """A repair as `repair/create` and `repair/eligibility` take it."""
+    return {
+        "repairType": request.repair_type,
+        "unitReceivedDateTime": _gsx_time(request.received_at),
+        "device": {"id": device_id(request.serial)},
+        "componentIssues": [
+            {
+                "componentCode": c,
+                "issueCode": i,
+                "reproducibility": "A",
+                "priority": n + 1,
+                "type": "TECH",
+            }
+            for n, (c, i) in enumerate(request.issues)
+        ],
+        "parts": [{"number": p, "componentIssue": {"priority": 1}} for p in request.parts],
+        "notes": [{"type": "TECHNICIAN", "content": request.notes}] if request.notes else [],
+        "purchaseOrderNumber": request.reference,
+    }
+
+
 REPAIR_TYPES = {"CIN": "送修（Carry-in）", "MINC": "邮寄送修（Mail-in）", "WUMS": "整机更换（Whole Unit）"}
+
+
+AVAILABILITY = {"IN_STOCK": "有货", "LIMITED": "库存紧张", "BACKORDER": "缺货（需订货）", "NOT_AVAILABLE": "不可订购"}
+
+
+def _money(value: Any) -> str:
+    """A GSX price as Weifu keeps money: a decimal string with 4 places ("" when not given)."""
+    try:
+        return str(Decimal(str(value)).quantize(Decimal("0.0001"))) if value not in (None, "") else ""
+    except (InvalidOperation, ValueError):
+        return ""
 
 
 def _gsx_time(at: datetime) -> str:
@@ -553,5 +642,9 @@ class Provider(Protocol):
     async def check(self, operator: Operator | None = None) -> int: ...
     async def product_details(self, operator: Operator, serial: str, received_at: datetime) -> dict: ...
     async def repair_create(self, operator: Operator, request: RepairRequest) -> dict: ...
+    async def repair_eligibility(self, operator: Operator, request: RepairRequest) -> dict: ...
+    async def parts_summary(self, operator: Operator, serial: str, numbers: list[str]) -> list[dict]: ...
+    async def repair_summary(self, operator: Operator, rids: list[str]) -> list[dict]: ...
+    async def repair_update(self, operator: Operator, rid: str, note: str = "", acknowledge: bool = False) -> dict: ...
     async def repair_details(self, operator: Operator, rid: str) -> dict: ...
     async def articles(self, operator: Operator) -> list[dict]: ...

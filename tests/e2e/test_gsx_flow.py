@@ -54,6 +54,20 @@ def test_link_coverage_hold_and_live_status(gsx_order, fake_gsx, browser, live_s
     page.locator(".gsx-create summary").click()
     page.fill("#gsx-component", "DISPLAY")
     page.fill("#gsx-issue", "DS01")
+    # 【检查资格与部件】: GSX's eligibility and each part, an unknown one flagged before creating
+    page.fill("#gsx-parts", "661-12345, 661-99999")
+    page.locator("#gsx-check-btn").click()
+    expect(page.locator("#gsx-eligibility")).to_contain_text("符合 GSX 维修资格")
+    expect(page.locator("#gsx-eligibility")).to_contain_text("设备符合维修资格")
+    expect(page.locator("#gsx-parts tbody tr").first).to_contain_text("Display Assembly")
+    expect(page.locator("#gsx-parts tbody tr").first).to_contain_text("2399.0000")
+    expect(page.locator("#gsx-parts .gsx-part-unknown")).to_contain_text("GSX 查无此部件")
+    screenshot(page, "gsx-check", full_page=True)
+    page.locator("#gsx-create-btn").click()
+    expect(page.locator("#gsx-error")).to_contain_text("GSX 中查不到部件号 661-99999")
+    expect(page.locator("#gsx-component")).to_have_value("DISPLAY")  # what was typed stays
+    expect(page.locator("#gsx-repair-id")).to_have_count(0)
+    page.fill("#gsx-parts", "661-12345")
     page.locator("#gsx-create-btn").click()
     expect(page.locator("#gsx-outcome")).to_contain_text("维修已暂挂")
     expect(page.locator("#gsx-outcome")).to_contain_text("需要提供购买凭证照片")
@@ -62,6 +76,9 @@ def test_link_coverage_hold_and_live_status(gsx_order, fake_gsx, browser, live_s
     expect(page.locator("#gsx-outcome")).to_contain_text("已确认")
     repair_id = page.locator("#gsx-repair-id").inner_text()
     expect(page.locator("#gsx-status")).to_contain_text("维修已创建")
+    page.fill("#gsx-note", "客户已上传购买凭证")
+    page.locator("#gsx-note-btn").click()
+    expect(page.locator(".gsx-history")).to_contain_text("备注：客户已上传购买凭证")
 
     # GSX moves the repair on; a status refresh elsewhere (as the poller does) shows here live
     fake_gsx.control("/fake/advance", {"repairId": repair_id, "status": "RFPU"})
@@ -74,8 +91,17 @@ def test_link_coverage_hold_and_live_status(gsx_order, fake_gsx, browser, live_s
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.set_viewport_size(DESKTOP)
 
+    page.goto("/gsx/repairs")
+    expect(page.locator("#gsx-repairs tbody tr")).to_have_count(1)
+    expect(page.locator("#gsx-repairs")).to_contain_text("维修完成，可取机")
+    page.locator("#gsx-sync").click()
+    expect(page.locator("#gsx-sync-result")).to_contain_text("已向 GSX 查询 1 个维修")
+    screenshot(page, "gsx-repairs", full_page=True)
+
     page.goto("/system/gsx/calls")
-    expect(page.locator("#gsx-calls tbody tr")).to_have_count(5)
+    expect(page.locator("#gsx-calls tbody tr")).to_have_count(14)
+    expect(page.locator("#gsx-calls")).to_contain_text("repair/eligibility")
+    expect(page.locator("#gsx-calls")).to_contain_text("repair/summary")
     assert "TOK-" not in page.content()
     screenshot(page, "gsx-calls", full_page=True)
 
@@ -127,10 +153,16 @@ def test_intake_check_then_status_moves_the_order_live(gsx_world, fake_gsx, brow
     g = admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/repair", expected=201, json=body)
     expect(page.locator("#wo-timeline")).to_contain_text(f"GSX：创建维修 {g['repair_id']}", timeout=LIVE)
     expect(page.locator("#wo-status")).to_have_text("受理")
+    expect(page.get_by_role("heading", name="直接维修")).to_be_visible()
+    expect(page.locator("#wo-repair-actions")).to_have_count(0)
     fake_gsx.control("/fake/advance", {"repairId": g["repair_id"], "status": "INRP"})
     admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/refresh")
     expect(page.locator("#wo-status")).to_have_text("维修中", timeout=LIVE)
     expect(page.locator("#wo-timeline")).to_contain_text("GSX：维修中（按对接设置：工单已转为维修中）", timeout=LIVE)
+    # the GSX move brings the page's other cards along, as a move made elsewhere does (the live
+    # timeline refresh finds the order moved and reloads the page): the repairing order's forms
+    expect(page.locator("#wo-repair-actions")).to_be_visible(timeout=LIVE)
+    expect(page.locator("#wo-edit")).to_be_visible()
     fake_gsx.control("/fake/advance", {"repairId": g["repair_id"], "status": "RFPU"})
     admin_api.call("POST", f"/api/v1/work-orders/{order_id}/gsx/refresh")
     expect(page.locator("#gsx-status-hint")).to_contain_text("【维修完毕】", timeout=LIVE)

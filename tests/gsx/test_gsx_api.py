@@ -40,6 +40,10 @@ async def test_hidden_and_404_without_configuration(client, admin, tenant, world
         ("POST", f"{WO}/{o['id']}/gsx/repair", {"repair_type": "CIN", "issues": []}),
         ("POST", f"{WO}/{o['id']}/gsx/acknowledge", None),
         ("POST", f"{WO}/{o['id']}/gsx/refresh", None),
+        ("POST", f"{WO}/{o['id']}/gsx/check", {"repair_type": "CIN", "issues": []}),
+        ("POST", f"{WO}/{o['id']}/gsx/note", {"note": "x"}),
+        ("GET", "/api/v1/gsx/repairs", None),
+        ("POST", "/api/v1/gsx/repairs/sync", None),
     ]:
         response = await client.request(method, url, json=body, headers=admin)
         assert response.status_code == 404, (method, url, response.text)
@@ -154,7 +158,16 @@ async def test_link_coverage_repair_hold_acknowledge_and_status(client, admin, t
 
     calls = await _calls(client, admin)
     endpoints = [c["endpoint"] for c in reversed(calls)]
-    assert endpoints == ["authenticate/token", "repair/product/details", "repair/create", "repair/details"]
+    assert endpoints == [
+        "authenticate/token",
+        "repair/product/details",
+        "repair/eligibility",  # checked before creating, with the parts
+        "parts/summary",
+        "repair/create",
+        "repair/update",  # the acknowledgement, sent to GSX
+        "repair/details",
+    ]
+    assert fake_gsx.control("/fake/state")["repairs"][g["repair_id"]]["acknowledged"] is True
     assert all(c["outcome"] == "ok" and len(c["trace_id"]) == 32 and c["user_name"] for c in calls)
     assert calls[0]["work_order_id"] == o["id"]
     # the fake saw the headers GSX requires (names only)
@@ -183,8 +196,14 @@ async def test_stop_and_warning_outcomes(client, admin, tenant, world, fake_gsx)
     await link(client, admin)
     body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
     stop = await order(tenant, world, STOP)
-    g = (await client.post(f"{WO}/{stop['id']}/gsx/repair", json=body, headers=admin)).json()
-    assert g["repair_id"] == "" and g["outcome"][0]["action"] == "STOP" and "拒绝" in g["outcome"][0]["explanation"]
+    checked = (await client.post(f"{WO}/{stop['id']}/gsx/check", json=body, headers=admin)).json()
+    assert checked["eligible"] is False and checked["outcome"][0]["action"] == "STOP"
+    assert checked["outcome"][0]["messages"] == ["此设备已被报失，不能创建维修"]
+    refused = await client.post(f"{WO}/{stop['id']}/gsx/repair", json=body, headers=admin)
+    assert refused.status_code == 409 and refused.json()["code"] == "gsx_ineligible"
+    assert refused.json()["detail"] == "GSX 判定此维修不符合资格，未创建：此设备已被报失，不能创建维修"
+    assert (await client.get(f"{WO}/{stop['id']}/gsx", headers=admin)).json()["repair_id"] == ""
+    assert "repair/create" not in [c["endpoint"] for c in await _calls(client, admin)]
     warn = await order(tenant, world, OUT_OF_WARRANTY)
     g = (await client.post(f"{WO}/{warn['id']}/gsx/repair", json=body, headers=admin)).json()
     assert g["repair_id"] and g["outcome"][0]["action"] == "WARNING" and g["needs_ack"] is True
@@ -273,6 +292,16 @@ async def test_tenant_isolation(client, admin, tenant, world, other_tenant, fake
         assert (await client.request(method, url, headers=other)).status_code == 404
     body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
     assert (await client.post(f"{WO}/{o['id']}/gsx/repair", json=body, headers=other)).status_code == 404
+    await link(client, other, "other@example.com")
+    for url, data in [("check", body), ("repair", body), ("note", {"note": "x"}), ("acknowledge", None)]:
+        assert (await client.post(f"{WO}/{o['id']}/gsx/{url}", json=data, headers=other)).status_code == 404
+    assert (await client.post(f"{WO}/{o['id']}/gsx/repair", json=body, headers=admin)).status_code == 201
+    assert (await client.get("/api/v1/gsx/repairs", headers=other)).json()["items"] == []
+    assert (await client.post("/api/v1/gsx/repairs/sync", headers=other)).json()["asked"] == 0
+    assert [r["work_order_id"] for r in (await client.get("/api/v1/gsx/repairs", headers=admin)).json()["items"]] == [
+        o["id"]
+    ]
+    await client.delete("/api/v1/gsx/link", headers=other)
     assert (await client.delete("/api/v1/gsx/link", headers=other)).status_code == 404
     assert (await client.get("/api/v1/gsx/link", headers=admin)).json()["linked"] is True
 
@@ -323,3 +352,106 @@ async def test_slow_gsx_times_out(client, admin, tenant, world, fake_gsx, monkey
     assert slow.status_code == 503 and slow.json()["code"] == "gsx_timeout" and "超时" in slow.json()["detail"]
     last = (await _calls(client, admin))[0]
     assert last["endpoint"] == "repair/product/details" and last["attempts"] == 3 and last["outcome"] == "gsx_timeout"
+
+
+async def test_check_parts_note_and_validation_before_any_call(client, admin, tenant, world, fake_gsx, caplog):
+    caplog.set_level(logging.DEBUG)
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    o = await order(tenant, world)
+    body = {
+        "repair_type": "CIN",
+        "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}],
+        "parts": ["661-12345", "661-23456", "661-99999"],
+    }
+    checked = await client.post(f"{WO}/{o['id']}/gsx/check", json=body, headers=admin)
+    assert checked.status_code == 200, checked.text
+    c = checked.json()
+    assert c["eligible"] is True and c["outcome"][0]["messages"] == ["设备符合维修资格"]
+    assert [(p["number"], p["known"], p["price"], p["availability"]) for p in c["parts"]] == [
+        ("661-12345", True, "2399.0000", "有货"),
+        ("661-23456", True, "519.5000", "库存紧张"),
+        ("661-99999", False, "", ""),
+    ]
+    assert c["unknown_parts"] == ["661-99999"] and c["parts"][0]["description"] == "Display Assembly"
+    refused = await client.post(f"{WO}/{o['id']}/gsx/repair", json=body, headers=admin)
+    assert refused.status_code == 400 and refused.json()["code"] == "gsx_unknown_part"
+    assert "661-99999" in refused.json()["detail"]
+    assert "repair/create" not in [c["endpoint"] for c in await _calls(client, admin)]
+    # refused before any call: a malformed part, an empty note, a note without a repair
+    before = len(await GsxCall.select())
+    bad = await client.post(f"{WO}/{o['id']}/gsx/check", json=body | {"parts": ["661 12345;"]}, headers=admin)
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_field"
+    empty = await client.post(f"{WO}/{o['id']}/gsx/note", json={"note": " "}, headers=admin)
+    assert empty.status_code == 400 and empty.json()["detail"] == "请填写备注"
+    early = await client.post(f"{WO}/{o['id']}/gsx/note", json={"note": "已检测"}, headers=admin)
+    assert early.status_code == 409 and early.json()["code"] == "no_gsx_repair"
+    assert len(await GsxCall.select()) == before
+
+    g = (await client.post(f"{WO}/{o['id']}/gsx/repair", json=body | {"parts": ["661-12345"]}, headers=admin)).json()
+    noted = await client.post(f"{WO}/{o['id']}/gsx/note", json={"note": "客户已补充凭证"}, headers=admin)
+    assert noted.status_code == 200 and noted.json()["history"][-1]["description"] == "备注：客户已补充凭证"
+    assert fake_gsx.control("/fake/state")["repairs"][g["repair_id"]]["notes"] == ["客户已补充凭证"]
+    fake_gsx.control("/fake/mode", {"mode": "down"})
+    down = await client.post(f"{WO}/{o['id']}/gsx/note", json={"note": "再补充"}, headers=admin)
+    assert (
+        down.status_code == 503 and len((await client.get(f"{WO}/{o['id']}/gsx", headers=admin)).json()["history"]) == 2
+    )
+    token = secrets.decrypt((await GsxLink.select().first())["token_enc"])
+    for text in (checked.text, noted.text, down.text, caplog.text, json.dumps(await GsxCall.select(), default=str)):
+        assert token not in text and "PRIVATE KEY" not in text
+
+
+async def test_repairs_list_and_sync_through_repair_summary(client, admin, tenant, world, fake_gsx):
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
+    a, b = await order(tenant, world), await order(tenant, world, phone="13800005678")
+    ga = (await client.post(f"{WO}/{a['id']}/gsx/repair", json=body, headers=admin)).json()
+    gb = (await client.post(f"{WO}/{b['id']}/gsx/repair", json=body, headers=admin)).json()
+    listed = (await client.get("/api/v1/gsx/repairs", headers=admin)).json()
+    assert [(r["work_order_no"], r["repair_status"]) for r in listed["items"]] == [(b["no"], "CRTD"), (a["no"], "CRTD")]
+    assert listed["items"][0]["work_order_status_label"] == "受理" and listed["items"][0]["repair_type_label"]
+    fake_gsx.control("/fake/advance", {"repairId": ga["repair_id"], "status": "INRP"})
+    # a repair being polled right now is left alone
+    row_b = await GsxOrder.select().where(GsxOrder.repair_id == gb["repair_id"]).first()
+    assert await services._claim(row_b["id"], now())
+    synced = await client.post("/api/v1/gsx/repairs/sync", headers=admin)
+    assert synced.status_code == 200 and synced.json() == {"asked": 1, "changed": 1, "skipped": 1}
+    assert [c["endpoint"] for c in await _calls(client, admin)][0] == "repair/summary"
+    listed = (await client.get("/api/v1/gsx/repairs", headers=admin)).json()["items"]
+    assert [(r["repair_status"], r["work_order_status"]) for r in listed] == [
+        ("CRTD", "accepted"),
+        ("INRP", "repairing"),
+    ]
+    row_a = await GsxOrder.select().where(GsxOrder.repair_id == ga["repair_id"]).first()
+    assert row_a["poll_claimed_until"] is None and "维修中" in row_a["history"]
+    fake_gsx.control("/fake/mode", {"mode": "down"})
+    await GsxOrder.update({"poll_claimed_until": None}).where(GsxOrder.id > 0)
+    down = await client.post("/api/v1/gsx/repairs/sync", headers=admin)
+    assert down.status_code == 503 and all(r["poll_claimed_until"] is None for r in await GsxOrder.select())
+
+
+async def test_a_repair_whose_poll_breaks_backs_off_and_the_round_goes_on(
+    client, admin, tenant, world, fake_gsx, monkeypatch
+):
+    await configure(client, admin, fake_gsx)
+    await link(client, admin)
+    body = {"repair_type": "CIN", "issues": [{"component_code": "DISPLAY", "issue_code": "DS01"}]}
+    a, b = await order(tenant, world), await order(tenant, world, phone="13800005678")
+    for o in (a, b):
+        assert (await client.post(f"{WO}/{o['id']}/gsx/repair", json=body, headers=admin)).status_code == 201
+    await GsxOrder.update({"next_poll_at": now() - timedelta(seconds=1)}).where(GsxOrder.id > 0)
+    applied = services._apply_status
+
+    async def breaks_on_a(ctx, order_, row, details):
+        if order_["id"] == a["id"]:
+            raise RuntimeError("a bug")
+        return await applied(ctx, order_, row, details)
+
+    monkeypatch.setattr(services, "_apply_status", breaks_on_a)
+    assert await services.poll_due() == 1
+    rows = {r["work_order_id"]: r for r in await GsxOrder.select()}
+    assert rows[a["id"]]["poll_failures"] == 1 and rows[a["id"]]["next_poll_at"] > now() + services.POLL_EVERY
+    assert rows[a["id"]]["poll_claimed_until"] is None
+    assert rows[b["id"]]["poll_failures"] == 0 and rows[b["id"]]["poll_claimed_until"] is None

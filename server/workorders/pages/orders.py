@@ -119,8 +119,15 @@ class OrderPages(Controller):
 
     @get("/{order_id:int}", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)
     async def detail(self, request: Request, order_id: FromPath[int]) -> Response:
+        """The order's page; for a live refresh of its timeline, a full reload instead when the
+        order moved meanwhile (as a document page does: the cards and buttons follow the status)."""
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
+        if (
+            htmx_target(request) == "wo-timeline-card"
+            and request.query_params.get("shown", order["status"]) != order["status"]
+        ):
+            return Response("", headers={"HX-Refresh": "true"})
         kinds = await dictionaries.by_kind(ctx, KINDS)
         device = await orders.device(ctx, order["serial_no"], brief=True) if order["serial_no"] else None
         return render(
