@@ -548,10 +548,13 @@ async def children(ctx: Ctx) -> list[dict]:
 
 async def startable(ctx: Ctx) -> dict[str, str]:
     """The types the caller's org may ship, for the form: down when it has children (订单 then
-    starts from one of their approved orders), up when it has a parent."""
+    starts from one of their approved orders), up when it has a parent; never a device's (the
+    work order ships it)."""
     down = bool(await children(ctx))
     up = _parent_of(ctx.org_path) is not None
-    return {t.value: t.label for t in ShipmentType if (t.downward and down) or (not t.downward and up)}
+    return {
+        t.value: t.label for t in ShipmentType if not t.device and ((t.downward and down) or (not t.downward and up))
+    }
 
 
 async def waiting_count(ctx: Ctx) -> int:
