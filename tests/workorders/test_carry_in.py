@@ -174,3 +174,28 @@ async def test_a_refused_send_is_the_carry_in_points_plain_order_again(tenant):
     assert back["status"] == "accepted" and back["repair_org_id"] == w["p3"]["id"] and back["can_act"]
     assert back["sent_at"] is None
     await carry.send(w["point"], order["id"], SHIP)  # and may be sent again
+
+
+async def test_the_board_counts_devices_out_for_repair_and_their_age(tenant):
+    from datetime import timedelta
+
+    from server.dashboard import services as dashboard
+    from server.workorders.services import figures
+    from server.workorders.tables import WorkOrder
+
+    w = await carry_world(tenant)
+    assert (await figures.out_for_repair(w["point"]))["count"] == 0
+    first, second = await sent(w), await sent(w, serial_no="SN002")
+    await orders.intake(w["point"], intake_body(w, serial_no="SN003"))  # never sent
+    stamp = first["sent_at"] - timedelta(days=3)
+    await WorkOrder.update({WorkOrder.sent_at: stamp}).where(WorkOrder.id == first["id"])
+    await receive(w["centre"], await shipment_of(first["id"], "device_send"))
+    for ctx in (w["point"], w["centre"], tenant):  # the carry-in point, the centre, the head office
+        out = await figures.out_for_repair(ctx)
+        assert out["count"] == 2 and out["oldest_days"] == 3, out
+        assert [o["no"] for o in out["longest"]] == [first["no"], second["no"]]
+    assert (await figures.out_for_repair(w["other"]))["count"] == 0
+    board = await dashboard.board(w["point"])
+    assert board["out_for_repair"]["count"] == 2
+    await shipments.refuse(w["centre"], "shipment", await shipment_of(second["id"], "device_send"), {"reason": "满了"})
+    assert (await figures.out_for_repair(w["point"]))["count"] == 1

@@ -569,11 +569,12 @@ async def waiting_count(ctx: Ctx) -> int:
             ' - "lg_shipment_line"."held_qty" > 0'
         )
     )
+    device = Shipment.type.is_in([t.value for t in ShipmentType if t.device])  # no lines: taken whole
     return await Shipment.count().where(
         scoped(ctx, Shipment)
         & (Shipment.to_org_id == ctx.org_id)
         & Shipment.status.is_in(list(RECEIVABLE))
-        & Shipment.id.is_in(receivable)
+        & (Shipment.id.is_in(receivable) | device)
     )
 
 

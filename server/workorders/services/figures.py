@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from piccolo.columns.combination import Combinable
+from piccolo.columns.combination import Combinable, WhereRaw
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
@@ -67,6 +67,7 @@ async def board(ctx: Ctx) -> dict:
         "overdue": await overdue(ctx, scope=scope),
         "completed_by_technician": await completed_by_technician(ctx, scope),
         "trend": await trend(ctx, scope=scope),
+        "out_for_repair": await out_for_repair(ctx),
     }
 
 
@@ -85,6 +86,34 @@ async def today_intake(ctx: Ctx, scope: Scope | None = None) -> int:
     return await WorkOrder.count().where(
         (await _visible(ctx) if scope is None else scope).orders & (WorkOrder.created_at >= start)
     )
+
+
+async def out_for_repair(ctx: Ctx, longest: int = LONGEST) -> dict:
+    """Devices away from where they were taken in (issue 20: 送修在途, at the repair centre,
+    返还在途), among the orders the caller reads: how many, the oldest's age in whole days since
+    it was sent, and the longest out (oldest first). Few rows: the sent orders' own index."""
+    away = WhereRaw('"wo_order"."org_id" <> "wo_order"."intake_org_id"') | (WorkOrder.status == WorkOrderStatus.SENDING)
+    where = _orders_of(ctx) & (WorkOrder.peer_org_path != "") & WorkOrder.sent_at.is_not_null() & away
+    count = await WorkOrder.count().where(where)
+    rows = (
+        await WorkOrder.select(WorkOrder.id, WorkOrder.no, WorkOrder.status, WorkOrder.sent_at, WorkOrder.repair_org_id)
+        .where(where)
+        .order_by(WorkOrder.sent_at)
+        .limit(longest)
+    )
+    at = now()
+    oldest = [
+        {
+            "id": r["id"],
+            "no": r["no"],
+            "status": r["status"],
+            "status_label": LABELS[r["status"]],
+            "sent_at": r["sent_at"],
+            "days": (at - r["sent_at"]).days,
+        }
+        for r in rows
+    ]
+    return {"count": count, "oldest_days": oldest[0]["days"] if oldest else None, "longest": oldest}
 
 
 async def by_status(ctx: Ctx, scope: Scope | None = None) -> list[dict]:
