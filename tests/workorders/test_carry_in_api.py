@@ -14,7 +14,7 @@ import realtime
 from server.logistics.services import shipments
 from server.workorders.services import carry, orders
 from tests.api_helpers import call, error_of
-from tests.conftest import api_login
+from tests.conftest import api_login, csrf, page_login
 from tests.realtime.test_live import no_local_publishing, parse  # noqa: F401  (autouse fixture)
 from tests.system.helpers import PASSWORD
 from tests.workorders.carry_helpers import SHIP, carry_world, repaired_at_centre, sent, shipment_of
@@ -113,3 +113,25 @@ async def test_every_move_reaches_both_orgs_live(tenant):
             await both("status", ref)
             for reader in readers:
                 reader.cancel()
+
+
+async def test_pages_offer_no_action_on_a_device_in_transit(client, tenant):
+    w = await carry_world(tenant)
+    order = await sent(w)
+    send_id = await shipment_of(order["id"], "device_send")
+    for login in ("point@ACME", "centre@ACME"):
+        client.cookies.clear()
+        await page_login(client, login, PASSWORD)
+        listed = (await client.get("/workorders")).text
+        assert order["no"] in listed and "送修在途" in listed
+        assert f"/workorders/{order['id']}/" not in listed  # the list links the order, no action
+        page = (await client.get(f"/workorders/{order['id']}")).text
+        assert 'id="wo-carry-note"' in page and "等待维修中心收货" in page
+        assert f'hx-post="/workorders/{order["id"]}/' not in page, login  # no form posts anything
+    receipt = (await client.get(f"/logistics/receiving/{send_id}")).text  # the centre's
+    assert 'id="device-info"' in receipt and "SN001" in receipt and 'id="refuse-form"' in receipt
+    refused = await client.post(f"/logistics/receiving/{send_id}/refuse", data={"reason": ""}, headers=csrf(client))
+    assert refused.status_code in (400, 422) and "拒收原因" in refused.text
+    done = await client.post(f"/logistics/receiving/{send_id}/refuse", data={"reason": "型号不符"}, headers=csrf(client))
+    assert done.status_code == 200 and done.headers.get("hx-location"), done.text
+    assert (await orders.get(w["point"], order["id"]))["status"] == "accepted"
