@@ -31,6 +31,7 @@ class WorkOrderFilters(Filters):
     repaired_to: str = ""
     sla: str = ""
     mine: bool = False
+    away: bool = False  # devices sent to a repair centre and not back yet (【看板】's 送修在外)
     sort: str = ""
 
 

@@ -180,6 +180,7 @@ async def test_the_board_counts_devices_out_for_repair_and_their_age(tenant):
     from datetime import timedelta
 
     from server.dashboard import services as dashboard
+    from server.workorders.schemas import WorkOrderFilters
     from server.workorders.services import figures
     from server.workorders.tables import WorkOrder
 
@@ -195,6 +196,8 @@ async def test_the_board_counts_devices_out_for_repair_and_their_age(tenant):
         assert out["count"] == 2 and out["oldest_days"] == 3, out
         assert [o["no"] for o in out["longest"]] == [first["no"], second["no"]]
     assert (await figures.out_for_repair(w["other"]))["count"] == 0
+    listed = await orders.search(w["point"], WorkOrderFilters(away=True))  # the card's list
+    assert sorted(o["id"] for o in listed.items) == sorted([first["id"], second["id"]])
     board = await dashboard.board(w["point"])
     assert board["out_for_repair"]["count"] == 2
     await shipments.refuse(w["centre"], "shipment", await shipment_of(second["id"], "device_send"), {"reason": "满了"})

@@ -132,6 +132,8 @@ async def test_pages_offer_no_action_on_a_device_in_transit(client, tenant):
     assert 'id="device-info"' in receipt and "SN001" in receipt and 'id="refuse-form"' in receipt
     refused = await client.post(f"/logistics/receiving/{send_id}/refuse", data={"reason": ""}, headers=csrf(client))
     assert refused.status_code in (400, 422) and "拒收原因" in refused.text
-    done = await client.post(f"/logistics/receiving/{send_id}/refuse", data={"reason": "型号不符"}, headers=csrf(client))
+    done = await client.post(
+        f"/logistics/receiving/{send_id}/refuse", data={"reason": "型号不符"}, headers=csrf(client)
+    )
     assert done.status_code == 200 and done.headers.get("hx-location"), done.text
     assert (await orders.get(w["point"], order["id"]))["status"] == "accepted"

@@ -323,7 +323,7 @@ class Kind(DocType):
     async def present(self, ctx: Ctx, docs: list[dict], lines: dict[int, list[dict]]) -> list[dict]:
         names = await orgs.names(ctx, {d["org_id"] for d in docs} | {d["to_org_id"] for d in docs})
         found = await discrepancies_of([d["id"] for d in docs], names)
-        devices = await _devices_of([d["id"] for d in docs if ShipmentType(d["type"]).device])
+        devices = await _devices_of(ctx, [d["id"] for d in docs if ShipmentType(d["type"]).device])
         return [_doc_dict(d, lines[d["id"]], names, found) | {"device": devices.get(d["id"])} for d in docs]
 
 
@@ -937,10 +937,10 @@ async def ship_device(ctx: Ctx, type_: str, to_org: dict, data: dict, device: di
     return {"id": row.id, "no": no}
 
 
-async def _devices_of(doc_ids: list[int]) -> dict[int, dict]:
+async def _devices_of(ctx: Ctx, doc_ids: list[int]) -> dict[int, dict]:
     if not doc_ids:
         return {}
-    rows = await ShipmentDevice.select().where(ShipmentDevice.shipment.is_in(doc_ids))
+    rows = await ShipmentDevice.select().where(scoped(ctx, ShipmentDevice) & ShipmentDevice.shipment.is_in(doc_ids))
     return {r["shipment"]: {c: r[c] for c in DEVICE_COLUMNS} for r in rows}
 
 
@@ -950,7 +950,7 @@ async def _device_arrived(ctx: Ctx, doc: dict, refused: bool, reason: str = "") 
     status = S.REFUSED if refused else S.RECEIVED
     if not await life.claim(SHIPMENT, doc, (S.SHIPPED,), {Shipment.status: status, Shipment.received_at: now()}):
         raise Conflict(f"物流单 {doc['no']} 已收货或已拒收", code="already_received")
-    device = (await _devices_of([doc["id"]]))[doc["id"]]
+    device = (await _devices_of(ctx, [doc["id"]]))[doc["id"]]
     await hooks.device_arrived(ctx, doc | device, refused)
     tell_both(ctx, doc, "refused" if refused else "received")
     label = ShipmentType(doc["type"]).label

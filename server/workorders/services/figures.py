@@ -8,14 +8,14 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from piccolo.columns.combination import Combinable, WhereRaw
+from piccolo.columns.combination import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
 from server.core.clock import now
 from server.core.tenancy import Ctx, scoped
 from server.system.tables import Org
-from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where
+from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where, away
 from server.workorders.services.orders import _visible as _orders_of
 from server.workorders.services.settings import limits_of, settings
 from server.workorders.states import Sla, WorkOrderStatus
@@ -89,11 +89,10 @@ async def today_intake(ctx: Ctx, scope: Scope | None = None) -> int:
 
 
 async def out_for_repair(ctx: Ctx, longest: int = LONGEST) -> dict:
-    """Devices away from where they were taken in (issue 20: 送修在途, at the repair centre,
-    返还在途), among the orders the caller reads: how many, the oldest's age in whole days since
-    it was sent, and the longest out (oldest first). Few rows: the sent orders' own index."""
-    away = WhereRaw('"wo_order"."org_id" <> "wo_order"."intake_org_id"') | (WorkOrder.status == WorkOrderStatus.SENDING)
-    where = _orders_of(ctx) & (WorkOrder.peer_org_path != "") & WorkOrder.sent_at.is_not_null() & away
+    """Devices away from where they were taken in (the list's `away`), among the orders the caller
+    reads: how many, the oldest's age in whole days since it was sent, and the longest out
+    (oldest first). Few rows: the sent orders' own index."""
+    where = _orders_of(ctx) & away()
     count = await WorkOrder.count().where(where)
     rows = (
         await WorkOrder.select(WorkOrder.id, WorkOrder.no, WorkOrder.status, WorkOrder.sent_at, WorkOrder.repair_org_id)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 import realtime
@@ -71,9 +72,17 @@ def _visible(ctx: Ctx):
 
 def _log_visible(ctx: Ctx):
     """The timelines of the orders `_visible` gives, through the join."""
-    log = WorkOrderStatusLog
-    mine = scoped(ctx, log, subtree=log.work_order.org_path)
-    return mine if ctx.sees_everything else mine | scoped(ctx, log, subtree=log.work_order.peer_org_path)
+    mine = scoped(ctx, WorkOrderStatusLog, subtree=WorkOrderStatusLog.work_order.org_path)
+    if ctx.sees_everything:
+        return mine
+    return mine | scoped(ctx, WorkOrderStatusLog, subtree=WorkOrderStatusLog.work_order.peer_org_path)
+
+
+def away():
+    """Orders whose device is away from where it was taken in (issue 20): 送修在途, at the repair
+    centre, 返还在途 — sent, and not held by the intake org or still on its way there."""
+    moved = WhereRaw('"wo_order"."org_id" <> "wo_order"."intake_org_id"') | (WorkOrder.status == S.SENDING)
+    return (WorkOrder.peer_org_path != "") & WorkOrder.sent_at.is_not_null() & moved
 
 
 def may_act(ctx: Ctx, order: dict) -> bool:
@@ -358,6 +367,8 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
         where &= WorkOrder.technician_id == validate.ident(filters.technician_id, "维修技师", "technician_id")
     if filters.mine:
         where &= WorkOrder.technician_id == (ctx.user_id or 0)
+    if filters.away:
+        where &= away()
     if filters.org_id:
         org = await orgs.get(ctx, filters.org_id)
         where &= starts_with(WorkOrder.org_path, org["path"])
