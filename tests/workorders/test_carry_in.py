@@ -131,6 +131,16 @@ async def test_a_device_shipment_is_received_once(tenant):
         await shipments.refuse(w["centre"], "shipment", send_id, {"reason": "晚了"})
     with pytest.raises(Forbidden):  # only the receiver receives
         await receive(w["point"], send_id)
+    # one order per device shipment: the database refuses a second device on it
+    from server.logistics.tables import ShipmentDevice
+
+    other = await orders.intake(w["point"], intake_body(w, serial_no="SN009"))
+    with pytest.raises(Exception, match="(?i)unique"):
+        await ShipmentDevice.insert(
+            ShipmentDevice(
+                tenant_id=tenant.tenant_id, shipment=send_id, work_order_id=other["id"], work_order_no=other["no"]
+            )
+        )
 
 
 async def test_a_refused_return_bills_nothing_and_the_next_receipt_bills_once(tenant):

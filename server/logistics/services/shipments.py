@@ -324,7 +324,8 @@ class Kind(DocType):
         names = await orgs.names(ctx, {d["org_id"] for d in docs} | {d["to_org_id"] for d in docs})
         found = await discrepancies_of([d["id"] for d in docs], names)
         devices = await _devices_of(ctx, [d["id"] for d in docs if ShipmentType(d["type"]).device])
-        return [_doc_dict(d, lines[d["id"]], names, found) | {"device": devices.get(d["id"])} for d in docs]
+        out = [_doc_dict(d, lines[d["id"]], names, found) | {"device": devices.get(d["id"])} for d in docs]
+        return [d | {"total_qty": 1} if d["device"] else d for d in out]  # the one device, no lines
 
 
 def _move(doc: dict, line: dict, org_id: int, warehouse_id: int, delta: int, cost: int | None = None) -> stock.Move:
