@@ -42,9 +42,7 @@ async def test_every_figure_equals_its_list(client, tenant, admin):
         "repaired": 2,
         "closed": 1,
         "cancelled": 1,
-        "sending": 0,  # none sent to a repair centre (issue 20)
-        "returning": 0,
-    }
+    }  # none sent to a repair centre: no 送修在途 nor 返还在途 (issue 20)
     for s in d["by_status"]:
         assert s["count"] == await total(client, admin, f"{WO}?status={s['status']}{org}")
     red = await call(client, "GET", f"{WO}?sla=red&sort=urgency{org}", admin)

@@ -208,7 +208,9 @@ async def test_the_board_counts_devices_out_for_repair_and_their_age(tenant):
     assert (await figures.out_for_repair(w["other"]))["count"] == 0
     listed = await orders.search(w["point"], WorkOrderFilters(away=True))  # the card's list
     assert sorted(o["id"] for o in listed.items) == sorted([first["id"], second["id"]])
-    board = await dashboard.board(w["point"])
+    board = await dashboard.board(tenant)
     assert board["out_for_repair"]["count"] == 2
+    statuses = {s["status"]: s["count"] for s in board["by_status"]}
+    assert (statuses["sending"], statuses["accepted"]) == (1, 2) and "returning" not in statuses
     await shipments.refuse(w["centre"], "shipment", await shipment_of(second["id"], "device_send"), {"reason": "满了"})
     assert (await figures.out_for_repair(w["point"]))["count"] == 1

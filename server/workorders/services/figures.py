@@ -18,7 +18,7 @@ from server.system.tables import Org
 from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where, away
 from server.workorders.services.orders import _visible as _orders_of
 from server.workorders.services.settings import limits_of, settings
-from server.workorders.states import Sla, WorkOrderStatus
+from server.workorders.states import IN_TRANSIT, Sla, WorkOrderStatus
 from server.workorders.tables import WorkOrder, WorkOrderStatusCount
 
 TREND_DAYS = 30
@@ -117,9 +117,14 @@ async def out_for_repair(ctx: Ctx, longest: int = LONGEST) -> dict:
 
 async def by_status(ctx: Ctx, scope: Scope | None = None) -> list[dict]:
     """Every status with its count (zero included), in the life cycle's order: the list filtered
-    by `status`."""
+    by `status`. The carry-in statuses (送修在途, 返还在途) only where some order is in them: most
+    tenants never send a device, and the wall board has room for the five others."""
     counts = await _status_counts(await _visible(ctx) if scope is None else scope)
-    return [{"status": s.value, "label": LABELS[s], "count": counts.get(s.value, 0)} for s in WorkOrderStatus]
+    return [
+        {"status": s.value, "label": LABELS[s], "count": counts.get(s.value, 0)}
+        for s in WorkOrderStatus
+        if s not in IN_TRANSIT or counts.get(s.value)
+    ]
 
 
 async def overdue(ctx: Ctx, longest: int = LONGEST, scope: Scope | None = None) -> dict:
