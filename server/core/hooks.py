@@ -177,6 +177,25 @@ async def order_cards(ctx: Ctx, order: dict) -> list[dict]:
     return [card for fn in _card_sources if (card := await fn(ctx, order)) is not None]
 
 
+# --- a device shipment's arrival ---------------------------------------------------------------------
+# A carry-in point's 【送修】 and a centre's 【返还】 ship a work order's device in a logistics
+# shipment (issue 20); logistics sits below work orders, so on the receipt (or refusal) it calls
+# what work orders registered, inside the receipt's transaction: the order moves with it or not at all.
+DeviceHook = Callable[[Ctx, dict, bool], Awaitable[None]]
+_device_hooks: list[DeviceHook] = []
+
+
+def on_device_arrived(fn: DeviceHook) -> DeviceHook:
+    """`fn(ctx of the receiver, shipment {id, no, type, work_order_id, …}, refused)`."""
+    _device_hooks.append(fn)
+    return fn
+
+
+async def device_arrived(ctx: Ctx, shipment: dict, refused: bool) -> None:
+    for fn in _device_hooks:
+        await fn(ctx, shipment, refused)
+
+
 # --- what a tenant has turned on ------------------------------------------------------------------
 # A feature a tenant configures (GSX) shows in every page's menu: its domain says whether the
 # tenant has it, and the caller's Ctx carries the answer (`Ctx.features`), kept with the Ctx and

@@ -92,6 +92,23 @@ class InTransit(Struct):
     to_receive: int
 
 
+class AwayOrder(Struct):
+    id: int
+    no: str
+    status: str
+    status_label: str
+    sent_at: datetime
+    days: int  # whole days since it left the carry-in point
+
+
+class OutForRepair(Struct):
+    """Devices sent to a repair centre and not back yet (issue 20)."""
+
+    count: int
+    oldest_days: int | None
+    longest: list[AwayOrder]  # oldest first
+
+
 class BoardOut(Struct):
     """Every figure of the board for `org_id` and its subtree; `today` the tenant-local date."""
 
@@ -104,6 +121,7 @@ class BoardOut(Struct):
     overdue: Overdue | None
     completed_by_technician: list[TechnicianCount] | None
     trend: list[TrendDay] | None
+    out_for_repair: OutForRepair | None
     queue: QueueFigures | None
     below_safety: BelowSafety | None
     credit: CreditFigures | None

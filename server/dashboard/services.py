@@ -74,6 +74,7 @@ async def board(ctx: Ctx, org_id: Any = None) -> dict:
         "overdue": None,
         "completed_by_technician": None,
         "trend": None,
+        "out_for_repair": None,
         "queue": None,
         "below_safety": None,
         "credit": None,

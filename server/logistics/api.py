@@ -31,8 +31,10 @@ from server.logistics.schemas import (
     OrderOut,
     OrderPatch,
     ReceiveIn,
+    RefuseIn,
     RejectIn,
     ResolveIn,
+    ShipmentDeviceOut,
     ShipmentIn,
     ShipmentLineIn,
     ShipmentLineOut,
@@ -133,7 +135,8 @@ class ShipmentApi(DocApi):
     filters = shipments.ShipmentFilters
 
     def out(self, doc: dict) -> Any:
-        header = {f: doc[f] for f in ShipmentOut.__struct_fields__ if f != "lines"}
+        header = {f: doc[f] for f in ShipmentOut.__struct_fields__ if f not in ("lines", "device")}
+        header["device"] = to(ShipmentDeviceOut, doc["device"]) if doc["device"] else None
         lines = [
             to(ShipmentLineOut, li | {"discrepancies": [to(DiscrepancyOut, d) for d in li["discrepancies"]]})
             for li in doc["lines"]
@@ -161,6 +164,15 @@ class ShipmentApi(DocApi):
     @post("/{doc_id:int}/receive", opt={"perm": P.RECEIVING["receive"]}, status_code=200, summary="确认收货")
     async def receive(self, request: Request, doc_id: FromPath[int], data: JSONBody[ReceiveIn]) -> ShipmentOut:
         return self.out(await shipments.receive(ctx_of(request), self.kind, doc_id, given(data)))
+
+    @post(
+        "/{doc_id:int}/refuse",
+        opt={"perm": P.RECEIVING["receive"]},
+        status_code=200,
+        summary="拒收（送修、送修返还：设备留在发货机构，不计费）",
+    )
+    async def refuse(self, request: Request, doc_id: FromPath[int], data: JSONBody[RefuseIn]) -> ShipmentOut:
+        return self.out(await shipments.refuse(ctx_of(request), self.kind, doc_id, given(data)))
 
 
 class InTransitController(Controller):

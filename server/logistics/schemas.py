@@ -129,8 +129,10 @@ class DiscrepancyIn(Struct):
 
 
 class ReceiveIn(Struct):
-    warehouse_id: int
-    line_ids: list[int]
+    """A device shipment (送修, 送修返还) is received whole: neither warehouse nor lines."""
+
+    warehouse_id: int | None = None
+    line_ids: list[int] = []
     discrepancies: list[DiscrepancyIn] | UnsetType = UNSET
 
 
@@ -208,6 +210,14 @@ class ShipmentLineOut(Struct):
     discrepancies: list[DiscrepancyOut]
 
 
+class ShipmentDeviceOut(Struct):
+    work_order_id: int
+    work_order_no: str
+    serial_no: str
+    goods_name: str
+    accessories: str
+
+
 class ShipmentOut(Struct):
     id: int
     no: str
@@ -217,7 +227,7 @@ class ShipmentOut(Struct):
     status_name: str
     org_id: int
     org_name: str
-    warehouse_id: int
+    warehouse_id: int | None  # none on a device shipment
     warehouse_code: str
     warehouse_name: str
     to_org_id: int
@@ -234,6 +244,11 @@ class ShipmentOut(Struct):
     total_qty: int
     total_amount: str
     lines: list[ShipmentLineOut]
+    device: ShipmentDeviceOut | None = None  # the work order's device a 送修 / 送修返还 carries
+
+
+class RefuseIn(Struct):
+    reason: str
 
 
 class InTransitOut(Struct):

@@ -139,3 +139,17 @@ class ShipmentDiscrepancy(Table, tablename="lg_shipment_discrepancy"):
     resolved_by = Integer(null=True, default=None)
     resolved_by_name = Varchar(length=100, default="")
     resolved_at = Timestamptz(null=True, default=None)
+
+
+class ShipmentDevice(Table, tablename="lg_shipment_device"):
+    """The one customer device a 送修 / 送修返还 shipment carries (issue 20): the work order it
+    belongs to (a plain integer: work orders sit above logistics) and what the parcel holds.
+    One row per shipment (unique), so a device shipment carries exactly one order."""
+
+    tenant_id = Integer()
+    shipment = ForeignKey(Shipment, on_delete=OnDelete.restrict, unique=True)
+    work_order_id = Integer(index=True)
+    work_order_no = Varchar(length=24)
+    serial_no = Varchar(length=64, default="")
+    goods_name = Varchar(length=200, default="")
+    accessories = Varchar(length=500, default="")

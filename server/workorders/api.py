@@ -28,6 +28,7 @@ from server.workorders.schemas import (
     LinePatch,
     SettingsOut,
     SettingsPatch,
+    ShipDeviceIn,
     StartRepairIn,
     StatusChangeOut,
     WorkOrderFilters,
@@ -35,7 +36,7 @@ from server.workorders.schemas import (
     WorkOrderOut,
     WorkOrderPatch,
 )
-from server.workorders.services import customers, orders, settings
+from server.workorders.services import carry, customers, orders, settings
 from server.workorders.services.customers import CustomerFilters
 
 CustomerPage = page_type(CustomerOut)
@@ -141,6 +142,24 @@ class WorkOrderController(Controller):
     )
     async def complete(self, request: Request, order_id: FromPath[int], data: JSONBody[CompleteIn]) -> WorkOrderOut:
         return _order(await orders.complete(ctx_of(request), order_id, given(data)))
+
+    @post(
+        "/{order_id:int}/send",
+        opt={"perm": P.SEND},
+        status_code=200,
+        summary="送修（接机点：受理的工单发往维修中心，生成送修物流单）",
+    )
+    async def send(self, request: Request, order_id: FromPath[int], data: JSONBody[ShipDeviceIn]) -> WorkOrderOut:
+        return _order(await carry.send(ctx_of(request), order_id, given(data)))
+
+    @post(
+        "/{order_id:int}/return",
+        opt={"perm": P.SEND},
+        status_code=200,
+        summary="返还（维修中心：维修完毕的工单发回接机点，生成送修返还物流单）",
+    )
+    async def give_back(self, request: Request, order_id: FromPath[int], data: JSONBody[ShipDeviceIn]) -> WorkOrderOut:
+        return _order(await carry.give_back(ctx_of(request), order_id, given(data)))
 
     @post("/{order_id:int}/close", opt={"perm": P.CLOSE}, status_code=200, summary="结单")
     async def close(self, request: Request, order_id: FromPath[int], data: JSONBody[CloseIn]) -> WorkOrderOut:

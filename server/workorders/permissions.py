@@ -18,6 +18,7 @@ page(
         "repair": "维修",
         "close": "结单",
         "cancel": "取消",
+        "send": "送修/返还",
         "export": "导出",
         "settings": "工单设置",
     },
@@ -29,6 +30,7 @@ INTAKE_VIEW, INTAKE = "workorders.intake.view", "workorders.intake.create"
 VIEW, UPDATE, ASSIGN = "workorders.order.view", "workorders.order.update", "workorders.order.assign"
 REPAIR, CLOSE, CANCEL = "workorders.order.repair", "workorders.order.close", "workorders.order.cancel"
 SETTINGS, EXPORT = "workorders.order.settings", "workorders.order.export"
+SEND = "workorders.order.send"  # a carry-in point's 【送修】, its centre's 【返还】 (issue 20)
 MINE = "workorders.mine.view"
 
 publish("workorders", sys.modules[__name__])

@@ -31,6 +31,7 @@ class WorkOrderFilters(Filters):
     repaired_to: str = ""
     sla: str = ""
     mine: bool = False
+    away: bool = False  # devices sent to a repair centre and not back yet (【看板】's 送修在外)
     sort: str = ""
 
 
@@ -152,6 +153,13 @@ class CancelIn(Struct):
     reason: str
 
 
+class ShipDeviceIn(Struct):
+    """【送修】 / 【返还】: the device shipment's carrier and tracking number (both required)."""
+
+    carrier: str
+    tracking_no: str
+
+
 class ChargesOut(Struct):
     labor: str
     parts: str
@@ -221,6 +229,9 @@ class WorkOrderOut(Struct):
     closed_at: datetime | None
     cancelled_at: datetime | None
     updated_at: datetime
+    sent_at: datetime | None  # when it left the carry-in point for its repair centre
+    carry_charge: str  # what the centre billed the carry-in point's credit (on the return's receipt)
+    can_act: bool  # the caller's org holds the device (a sent order is read-only elsewhere)
     lines: list[LineOut]
 
 

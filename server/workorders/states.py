@@ -6,17 +6,22 @@ from server.core.states import Labelled
 
 
 class WorkOrderStatus(Labelled):
-    """受理 → 维修中 → 维修完毕 → 已结单; 已取消 only before the repair completes."""
+    """受理 → 维修中 → 维修完毕 → 已结单; 已取消 only before the repair completes. A carry-in
+    point's order travels: 受理 → 送修在途 → 受理 at its repair centre … 维修完毕 → 返还在途 →
+    维修完毕 back at the carry-in point (issue 20)."""
 
     ACCEPTED = "accepted", "受理"
+    SENDING = "sending", "送修在途"
     REPAIRING = "repairing", "维修中"
     REPAIRED = "repaired", "维修完毕"
+    RETURNING = "returning", "返还在途"
     CLOSED = "closed", "已结单"
     CANCELLED = "cancelled", "已取消"
 
 
 OPEN = (WorkOrderStatus.ACCEPTED, WorkOrderStatus.REPAIRING)  # nothing posted yet: editable, cancellable
 ENDED = (WorkOrderStatus.CLOSED, WorkOrderStatus.CANCELLED)  # nothing more to do: no forms
+IN_TRANSIT = (WorkOrderStatus.SENDING, WorkOrderStatus.RETURNING)  # a device shipment carries it: no org acts
 
 
 class LineKind(Labelled):

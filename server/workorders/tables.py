@@ -29,6 +29,11 @@ class WorkOrder(Table, tablename="wo_order"):
     org_path = Varchar(length=400)
     intake_org_id = Integer(default=0)  # where the customer handed the device in (issue 20)
     repair_org_id = Integer(default=0)  # where it is repaired: the intake org, or its repair centre
+    # a sent order: the path of the org of the two (carry-in point, centre) not holding the device;
+    # it reads the order too, read-only ('' for an order never sent)
+    peer_org_path = Varchar(length=400, default="")
+    sent_at = Timestamptz(null=True, default=None)  # when it left for the centre (【看板】's age)
+    carry_charge = BigInt(default=0)  # what the centre billed the carry-in point's credit
     no = Varchar(length=24)
     # the customer's status page is /s/{status_token}: random, unique, never the id (issue 21)
     status_token = Varchar(length=32, null=True, default=None)

@@ -21,7 +21,7 @@ DOC_FIELDS = {
     "id", "no", "type", "type_name", "status", "status_name", "org_id", "org_name", "warehouse_id",
     "warehouse_code", "warehouse_name", "to_org_id", "to_org_name", "order_id", "carrier", "tracking_no", "remark",
     "created_by_name", "created_at", "submitted_at", "completed_at", "received_at", "total_qty", "total_amount",
-    "lines",
+    "lines", "device",
 }  # fmt: skip
 LINE_FIELDS = {
     "id", "goods_id", "goods_code", "goods_name", "unit", "spec", "qty", "price", "amount", "order_line_id",

@@ -29,6 +29,8 @@ def endpoints(order_id: int, customer_id: int) -> list[tuple[str, str, dict | No
         ("POST", f"{o}/complete", {"repair_result": "repaired"}),
         ("POST", f"{o}/close", {"closing_method": "onsite"}),
         ("POST", f"{o}/cancel", {"reason": "别人的"}),
+        ("POST", f"{o}/send", {"carrier": "顺丰", "tracking_no": "SF1"}),
+        ("POST", f"{o}/return", {"carrier": "顺丰", "tracking_no": "SF1"}),
         ("GET", f"/api/v1/customers/{customer_id}", None),
         ("PATCH", f"/api/v1/customers/{customer_id}", {"name": "改名"}),
     ]

@@ -206,7 +206,7 @@ class ReceivingPages(Controller):
         ctx = ctx_of(request)
         doc = await shipments.get(ctx, "shipment", doc_id)
         receiver = doc["to_org_id"] == ctx.org_id and doc["status"] in shipments.RECEIVABLE
-        stores = await shipments.receiving_warehouses(ctx, doc) if receiver else []
+        stores = await shipments.receiving_warehouses(ctx, doc) if receiver and not doc["device"] else []
         return render(
             request,
             "logistics/receipt.html",
@@ -226,7 +226,14 @@ class ReceivingPages(Controller):
         data = await form_data(request, lists=("line_ids",))
         data["discrepancies"] = from_receive_form(data, data["line_ids"])
         doc = await shipments.receive(ctx_of(request), "shipment", doc_id, data)
-        return go(f"已确认收货 {doc['no']}（{len(data['line_ids'])} 行）", f"{self.path}/{doc['id']}")
+        what = f"工单 {doc['device']['work_order_no']}" if doc["device"] else f"{len(data['line_ids'])} 行"
+        return go(f"已确认收货 {doc['no']}（{what}）", f"{self.path}/{doc['id']}")
+
+    @post("/{doc_id:int}/refuse", opt={"perm": P.RECEIVING["receive"]}, include_in_schema=False)
+    async def refuse(self, request: Request, doc_id: FromPath[int]) -> Response:
+        """【拒收】 a device shipment: the device stays with the sender."""
+        doc = await shipments.refuse(ctx_of(request), "shipment", doc_id, await form_data(request))
+        return go(f"已拒收 {doc['no']}", f"{self.path}/{doc['id']}")
 
 
 class InTransitPages(Controller):

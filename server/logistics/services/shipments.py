@@ -23,13 +23,14 @@ from piccolo.query.functions.aggregate import Sum
 from piccolo.querystring import QueryString
 
 import realtime
+from server.core import audit, hooks, money, uploads, validate
 from server.core import documents as life
-from server.core import hooks, money, uploads, validate
 from server.core.api import Filters
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.documents import DocFilters, DocStatus, DocType
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from server.core.numbering import next_number
 from server.core.pagination import Page, PageParams, cached_read, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
@@ -39,7 +40,7 @@ from server.inventory.services import stock
 from server.logistics import permissions as P
 from server.logistics.services import orders
 from server.logistics.states import DiscrepancyKind, DiscrepancyStatus, Resolution
-from server.logistics.tables import Shipment, ShipmentDiscrepancy, ShipmentLine
+from server.logistics.tables import Shipment, ShipmentDevice, ShipmentDiscrepancy, ShipmentLine
 from server.masterdata.services import goods, warehouses
 from server.masterdata.states import WarehouseType
 from server.system.services import orgs
@@ -55,10 +56,18 @@ class ShipmentType(StrEnum):
     WRITE_OFF = "write_off"
     DEFECTIVE_RETURN = "defective_return"
     GOOD_RETURN = "good_return"
+    DEVICE_SEND = "device_send"
+    DEVICE_RETURN = "device_return"
 
     @property
     def label(self) -> str:
         return TYPE_LABELS[self]
+
+    @property
+    def device(self) -> bool:
+        """A customer's device between a carry-in point and its repair centre (issue 20): no
+        warehouse, no lines, no stock; made by the work order's 【送修】/【返还】, not by hand."""
+        return self in (ShipmentType.DEVICE_SEND, ShipmentType.DEVICE_RETURN)
 
     @property
     def downward(self) -> bool:
@@ -85,6 +94,8 @@ TYPE_LABELS = {
     ShipmentType.WRITE_OFF: "核销",
     ShipmentType.DEFECTIVE_RETURN: "来料不良退回",
     ShipmentType.GOOD_RETURN: "良品退回",
+    ShipmentType.DEVICE_SEND: "送修",
+    ShipmentType.DEVICE_RETURN: "送修返还",
 }
 TYPES = {t.value: t.label for t in ShipmentType}
 
@@ -98,6 +109,7 @@ class ShipmentStatus(StrEnum):
     SHIPPED = DocStatus.COMPLETED.value
     PART_RECEIVED = "part_received"
     RECEIVED = "received"
+    REFUSED = "refused"  # a device shipment its receiver refused: the device stays with the sender
     DELETED = DocStatus.DELETED.value
 
     @property
@@ -113,6 +125,7 @@ STATUS_LABELS = {
     S.SHIPPED: "已出库",
     S.PART_RECEIVED: "部分收货",
     S.RECEIVED: "已收货",
+    S.REFUSED: "已拒收",
     S.DELETED: "已删除",
 }
 BADGES = {
@@ -122,11 +135,13 @@ BADGES = {
     S.SHIPPED: "blue",
     S.PART_RECEIVED: "amber",
     S.RECEIVED: "green",
+    S.REFUSED: "red",
     S.DELETED: "grey",
 }
 RECEIVABLE = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED)  # something left: the receiver sees it
-INCOMING = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED, S.RECEIVED)
+INCOMING = (S.PARTIAL, S.SHIPPED, S.PART_RECEIVED, S.RECEIVED, S.REFUSED)
 
+audit.ACTIONS.setdefault("refuse", "拒收")
 realtime.topic("shipments", (P.SHIPMENT["view"], P.RECEIVING["view"], P.DISCREPANCY["view"]))
 
 
@@ -211,6 +226,10 @@ class Kind(DocType):
 
     async def _flow(self, ctx: Ctx, data: dict) -> dict:
         kind = ShipmentType(validate.choice(data.get("type"), "类型", TYPES, "type"))
+        if kind.device:
+            raise BusinessError(
+                f"{kind.label}发货由工单的【送修】或【返还】生成，不能手工新建", code="invalid_field", field="type"
+            )
         given = validate.optional_ident(data.get("to_org_id"), "收货机构", "to_org_id")
         if kind.downward:
             if given is None:
@@ -304,7 +323,9 @@ class Kind(DocType):
     async def present(self, ctx: Ctx, docs: list[dict], lines: dict[int, list[dict]]) -> list[dict]:
         names = await orgs.names(ctx, {d["org_id"] for d in docs} | {d["to_org_id"] for d in docs})
         found = await discrepancies_of([d["id"] for d in docs], names)
-        return [_doc_dict(d, lines[d["id"]], names, found) for d in docs]
+        devices = await _devices_of(ctx, [d["id"] for d in docs if ShipmentType(d["type"]).device])
+        out = [_doc_dict(d, lines[d["id"]], names, found) | {"device": devices.get(d["id"])} for d in docs]
+        return [d | {"total_qty": 1} if d["device"] else d for d in out]  # the one device, no lines
 
 
 def _move(doc: dict, line: dict, org_id: int, warehouse_id: int, delta: int, cost: int | None = None) -> stock.Move:
@@ -358,8 +379,8 @@ def _doc_dict(doc: dict, lines: list[dict], names: dict[int, str], found: dict[i
         "org_id": doc["org_id"],
         "org_name": names.get(doc["org_id"], ""),
         "warehouse_id": doc["warehouse"],
-        "warehouse_code": doc["warehouse_code"],
-        "warehouse_name": doc["warehouse_name"],
+        "warehouse_code": doc["warehouse_code"] or "",
+        "warehouse_name": doc["warehouse_name"] or "",
         "to_org_id": doc["to_org_id"],
         "to_org_name": names.get(doc["to_org_id"], ""),
         "order_id": doc["order_id"],
@@ -528,10 +549,13 @@ async def children(ctx: Ctx) -> list[dict]:
 
 async def startable(ctx: Ctx) -> dict[str, str]:
     """The types the caller's org may ship, for the form: down when it has children (订单 then
-    starts from one of their approved orders), up when it has a parent."""
+    starts from one of their approved orders), up when it has a parent; never a device's (the
+    work order ships it)."""
     down = bool(await children(ctx))
     up = _parent_of(ctx.org_path) is not None
-    return {t.value: t.label for t in ShipmentType if (t.downward and down) or (not t.downward and up)}
+    return {
+        t.value: t.label for t in ShipmentType if not t.device and ((t.downward and down) or (not t.downward and up))
+    }
 
 
 async def waiting_count(ctx: Ctx) -> int:
@@ -546,11 +570,12 @@ async def waiting_count(ctx: Ctx) -> int:
             ' - "lg_shipment_line"."held_qty" > 0'
         )
     )
+    device = Shipment.type.is_in([t.value for t in ShipmentType if t.device])  # no lines: taken whole
     return await Shipment.count().where(
         scoped(ctx, Shipment)
         & (Shipment.to_org_id == ctx.org_id)
         & Shipment.status.is_in(list(RECEIVABLE))
-        & Shipment.id.is_in(receivable)
+        & (Shipment.id.is_in(receivable) | device)
     )
 
 
@@ -625,6 +650,8 @@ async def recall(ctx: Ctx, kind: str, doc_id: Any) -> dict:
     ship-from warehouse (an order's usage back to freeze) and it is 已提交 again."""
     async with atomic():
         doc = await life.row(ctx, SHIPMENT, doc_id)
+        if ShipmentType(doc["type"]).device:
+            raise Conflict(f"{ShipmentType(doc['type']).label}单不能撤回：请收货方拒收", code="invalid_state")
         if not await life.claim(SHIPMENT, doc, (S.PARTIAL, S.SHIPPED), {Shipment.completed_at: None}):
             raise Conflict("物流单未出库或已收货，不能撤回", code="invalid_state")
         lt = ShipmentLine
@@ -708,18 +735,21 @@ def tell_both(ctx: Ctx, doc: dict, kind: str) -> None:
 
 async def receive(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
     """【确认收货】 of the ticked lines into a warehouse of the receiving org that the type allows:
+    (a device shipment has none: the whole parcel is received, `_device_arrived`)
     each line takes what is left of it (409 `already_received` when nothing is), less what the
     receiver reports short; damaged units go into its 坏品库, an over is only recorded (the extra
     enters no stock until the shipper has dealt with it). Stock in at the line's price; a return
     refunds the child for what arrived; an order's received quantities go up."""
-    wanted = validate.id_list(data.get("line_ids"), "明细", "line_ids", max_items=MAX_LINES)
-    if not wanted:
-        raise BusinessError("请勾选要收货的明细", code="required", field="line_ids")
-    reported = _reported(data.get("discrepancies"), wanted)
     async with atomic():
         doc = await _row(ctx, doc_id)
         if doc["to_org_id"] != ctx.org_id:
             raise Forbidden("只有收货机构可以确认收货", code="not_receiver")
+        if ShipmentType(doc["type"]).device:
+            return await _device_arrived(ctx, doc, refused=False)
+        wanted = validate.id_list(data.get("line_ids"), "明细", "line_ids", max_items=MAX_LINES)
+        if not wanted:
+            raise BusinessError("请勾选要收货的明细", code="required", field="line_ids")
+        reported = _reported(data.get("discrepancies"), wanted)
         kind_ = ShipmentType(doc["type"])
         wid = validate.ident(data.get("warehouse_id"), "入库仓库", "warehouse_id")
         if not any(w["warehouse_id"] == wid for w in await receiving_warehouses(ctx, doc)):
@@ -855,6 +885,92 @@ async def _record(
     ]
     if rows:
         await ShipmentDiscrepancy.insert(*rows)
+
+
+# --- device shipments (issue 20) ------------------------------------------------------------------
+# A carry-in point's 【送修】 and its centre's 【返还】 (work orders, a domain above) ship one
+# customer device: the shipment leaves at once (已出库), carries no stock, and its receiver takes
+# it whole (`receive`) or refuses it (`refuse`); either way work orders hear of it through
+# `hooks.device_arrived`, in the same transaction, and move the order.
+
+DEVICE_COLUMNS = ("work_order_id", "work_order_no", "serial_no", "goods_name", "accessories")
+
+
+async def ship_device(ctx: Ctx, type_: str, to_org: dict, data: dict, device: dict) -> dict:
+    """A device shipment from the caller's org to `to_org` ({"id", "path"}), in transit already:
+    `data` its carrier and tracking number (both required), `device` the work order's
+    {work_order_id, work_order_no, serial_no, goods_name, accessories}. Inside the caller's
+    transaction (the order's move)."""
+    kind = ShipmentType(type_)
+    carrier = validate.text(data.get("carrier"), "物流公司", 100, required=True, field="carrier")
+    tracking = validate.text(data.get("tracking_no"), "物流单号", 64, required=True, field="tracking_no")
+    stamp = now()
+    no = await next_number(ctx, SHIPMENT.prefix)
+    row = Shipment(
+        tenant_id=ctx.tenant_id,
+        kind=SHIPMENT.name,
+        no=no,
+        type=kind.value,
+        org_id=ctx.org_id,
+        org_path=ctx.org_path,
+        warehouse=None,
+        to_org_id=to_org["id"],
+        to_org_path=to_org["path"],
+        carrier=carrier,
+        tracking_no=tracking,
+        remark=f"工单 {device['work_order_no']}",
+        status=S.SHIPPED,
+        created_by=ctx.user_id,
+        created_by_name=ctx.user_name[:100],
+        created_at=stamp,
+        submitted_at=stamp,
+        completed_at=stamp,
+        updated_at=stamp,
+    )
+    await row.save()
+    await ShipmentDevice.insert(
+        ShipmentDevice(tenant_id=ctx.tenant_id, shipment=row.id, **{c: device[c] for c in DEVICE_COLUMNS})
+    )
+    doc = {"id": row.id, "no": no, "org_path": ctx.org_path, "to_org_path": to_org["path"]}
+    note = f"新的{kind.label}物流单 {no}（工单 {device['work_order_no']}）待收货"
+    realtime.emit(ctx.tenant_id, to_org["path"], "shipments", "incoming", row.id, note=note)
+    await life.transition(ctx, SHIPMENT, doc, "create", "created", f"{kind.label}发货 {no}", {"carrier": carrier})
+    return {"id": row.id, "no": no}
+
+
+async def _devices_of(ctx: Ctx, doc_ids: list[int]) -> dict[int, dict]:
+    if not doc_ids:
+        return {}
+    rows = await ShipmentDevice.select().where(scoped(ctx, ShipmentDevice) & ShipmentDevice.shipment.is_in(doc_ids))
+    return {r["shipment"]: {c: r[c] for c in DEVICE_COLUMNS} for r in rows}
+
+
+async def _device_arrived(ctx: Ctx, doc: dict, refused: bool, reason: str = "") -> dict:
+    """The receiver takes a device shipment whole, or refuses it; once (the claim on 已出库 lets
+    one of two concurrent receipts through, the other is told it is done)."""
+    status = S.REFUSED if refused else S.RECEIVED
+    if not await life.claim(SHIPMENT, doc, (S.SHIPPED,), {Shipment.status: status, Shipment.received_at: now()}):
+        raise Conflict(f"物流单 {doc['no']} 已收货或已拒收", code="already_received")
+    device = (await _devices_of(ctx, [doc["id"]]))[doc["id"]]
+    await hooks.device_arrived(ctx, doc | device, refused)
+    tell_both(ctx, doc, "refused" if refused else "received")
+    label = ShipmentType(doc["type"]).label
+    summary = f"{'拒收' if refused else '确认收货'} {label} {doc['no']}（工单 {device['work_order_no']}）"
+    await life.transition(ctx, SHIPMENT, doc, "refuse" if refused else "receive", status, summary, {"reason": reason})
+    return await get(ctx, "shipment", doc["id"])
+
+
+async def refuse(ctx: Ctx, kind: str, doc_id: Any, data: dict) -> dict:
+    """【拒收】 a device shipment (its receiver, while in transit): the device is the sender's
+    again, and nothing is billed."""
+    reason = validate.text(data.get("reason"), "拒收原因", 200, required=True, field="reason")
+    async with atomic():
+        doc = await _row(ctx, doc_id)
+        if doc["to_org_id"] != ctx.org_id:
+            raise Forbidden("只有收货机构可以拒收", code="not_receiver")
+        if not ShipmentType(doc["type"]).device:
+            raise Conflict("只有送修和送修返还的物流单可以拒收", code="invalid_state")
+        return await _device_arrived(ctx, doc, refused=True, reason=reason)
 
 
 # --- in transit -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from server.core.tenancy import Ctx
 from server.core.web import ctx_of, redirect, render
 from server.masterdata.services import dictionaries
 from server.queue.services import tickets
+from server.system.services import orgs
 from server.workorders import permissions as P
 from server.workorders.services import customers, orders
 
@@ -99,6 +100,7 @@ class IntakePages(Controller):
             technicians=await orders.technicians(ctx, ctx.org_id),
             appearance=APPEARANCE,
             accessories=ACCESSORIES,
+            centre=await orgs.repair_centre_of(ctx, ctx.org_id),  # a carry-in point's 【保存并送修】
         )
 
     @get("/intake/customer", opt={"perm": P.INTAKE_VIEW}, include_in_schema=False)
@@ -144,6 +146,8 @@ class IntakePages(Controller):
             order = await orders.intake(ctx, data)
         except FieldErrors as exc:
             raise on_rows(exc, kept) from None
+        if form.get("then") == "send":  # a carry-in point: the order's page, at its 【送修】 form
+            return redirect(request, f"/workorders/{order['id']}#wo-send-form")
         return redirect(request, f"/workorders/{order['id']}/receipt?from=intake")
 
     @get("/{order_id:int}/receipt", opt={"perm": (P.VIEW, P.INTAKE_VIEW)}, include_in_schema=False)

@@ -21,14 +21,23 @@ from server.core.tenancy import Ctx
 from server.core.web import ctx_of, htmx_target, redirect, render
 from server.masterdata.services import dictionaries, trees, warehouses
 from server.masterdata.states import TreeKind
+from server.system.services import orgs
 from server.workorders import exports
 from server.workorders import permissions as P
 from server.workorders.pages.intake import INTAKE_KINDS, issued_rows, on_rows
 from server.workorders.schemas import WorkOrderFilters
-from server.workorders.services import orders
+from server.workorders.services import carry, orders
 from server.workorders.states import ENDED, Sla, WorkOrderStatus
 
-BADGES = {"accepted": "blue", "repairing": "amber", "repaired": "green", "closed": "grey", "cancelled": "grey"}
+BADGES = {
+    "accepted": "blue",
+    "sending": "amber",
+    "repairing": "amber",
+    "repaired": "green",
+    "returning": "amber",
+    "closed": "grey",
+    "cancelled": "grey",
+}
 SLA_BADGES = {Sla.GREEN: "green", Sla.YELLOW: "amber", Sla.RED: "red"}
 EDIT_FIELDS = (
     "serial_no",
@@ -54,6 +63,17 @@ async def _forms(ctx: Ctx, order: dict, kinds: dict) -> dict:
         "stock": await orders.line_stock(ctx, order),
         "dicts": {k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()},
     }
+
+
+async def _carry(ctx: Ctx, order: dict) -> dict:
+    """What the page offers of issue 20: 【送修】 (`centre`: a carry-in point's order in 受理 at
+    home) or 【返还】 (`returnable`: repaired at the centre)."""
+    at_home = order["org_id"] == order["intake_org_id"]
+    centre = None
+    if order["can_act"] and at_home and order["status"] == WorkOrderStatus.ACCEPTED:
+        centre = await orgs.repair_centre_of(ctx, order["org_id"])
+    returnable = order["can_act"] and not at_home and order["status"] == WorkOrderStatus.REPAIRED
+    return {"centre": centre, "returnable": returnable}
 
 
 def _back(request: Request, order_id: int) -> Response:
@@ -139,6 +159,7 @@ class OrderPages(Controller):
             timeline=await orders.history(ctx, order["id"]),
             device=device,
             cards=await hooks.order_cards(ctx, order),
+            carry=await _carry(ctx, order),
             badges=BADGES,
             sla_badges=SLA_BADGES,
             **await _forms(ctx, order, kinds),
@@ -230,6 +251,14 @@ class OrderPages(Controller):
     async def closing_receipt(self, request: Request, order_id: FromPath[int]) -> Response:
         """The closing receipt (结单单), printed with the tenant's template like the intake receipt."""
         return await hooks.print_document(ctx_of(request), "closing_receipt", order_id, dict(request.query_params))
+
+    @post("/{order_id:int}/send", opt={"perm": P.SEND}, include_in_schema=False)
+    async def send(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, carry.send)
+
+    @post("/{order_id:int}/return", opt={"perm": P.SEND}, include_in_schema=False)
+    async def give_back(self, request: Request, order_id: FromPath[int]) -> Response:
+        return await _act(request, order_id, carry.give_back)
 
     @post("/{order_id:int}/cancel", opt={"perm": P.CANCEL}, include_in_schema=False)
     async def cancel(self, request: Request, order_id: FromPath[int]) -> Response:

@@ -15,10 +15,10 @@ from piccolo.querystring import QueryString
 from server.core.clock import now
 from server.core.tenancy import Ctx, scoped
 from server.system.tables import Org
-from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where
+from server.workorders.services.orders import LABELS, NAMES, _brief, _reading, _sla_where, away
 from server.workorders.services.orders import _visible as _orders_of
 from server.workorders.services.settings import limits_of, settings
-from server.workorders.states import Sla, WorkOrderStatus
+from server.workorders.states import IN_TRANSIT, Sla, WorkOrderStatus
 from server.workorders.tables import WorkOrder, WorkOrderStatusCount
 
 TREND_DAYS = 30
@@ -67,6 +67,7 @@ async def board(ctx: Ctx) -> dict:
         "overdue": await overdue(ctx, scope=scope),
         "completed_by_technician": await completed_by_technician(ctx, scope),
         "trend": await trend(ctx, scope=scope),
+        "out_for_repair": await out_for_repair(ctx),
     }
 
 
@@ -87,11 +88,43 @@ async def today_intake(ctx: Ctx, scope: Scope | None = None) -> int:
     )
 
 
+async def out_for_repair(ctx: Ctx, longest: int = LONGEST) -> dict:
+    """Devices away from where they were taken in (the list's `away`), among the orders the caller
+    reads: how many, the oldest's age in whole days since it was sent, and the longest out
+    (oldest first). Few rows: the sent orders' own index."""
+    where = _orders_of(ctx) & away()
+    count = await WorkOrder.count().where(where)
+    rows = (
+        await WorkOrder.select(WorkOrder.id, WorkOrder.no, WorkOrder.status, WorkOrder.sent_at, WorkOrder.repair_org_id)
+        .where(where)
+        .order_by(WorkOrder.sent_at)
+        .limit(longest)
+    )
+    at = now()
+    oldest = [
+        {
+            "id": r["id"],
+            "no": r["no"],
+            "status": r["status"],
+            "status_label": LABELS[r["status"]],
+            "sent_at": r["sent_at"],
+            "days": (at - r["sent_at"]).days,
+        }
+        for r in rows
+    ]
+    return {"count": count, "oldest_days": oldest[0]["days"] if oldest else None, "longest": oldest}
+
+
 async def by_status(ctx: Ctx, scope: Scope | None = None) -> list[dict]:
     """Every status with its count (zero included), in the life cycle's order: the list filtered
-    by `status`."""
+    by `status`. The carry-in statuses (送修在途, 返还在途) only where some order is in them: most
+    tenants never send a device, and the wall board has room for the five others."""
     counts = await _status_counts(await _visible(ctx) if scope is None else scope)
-    return [{"status": s.value, "label": LABELS[s], "count": counts.get(s.value, 0)} for s in WorkOrderStatus]
+    return [
+        {"status": s.value, "label": LABELS[s], "count": counts.get(s.value, 0)}
+        for s in WorkOrderStatus
+        if s not in IN_TRANSIT or counts.get(s.value)
+    ]
 
 
 async def overdue(ctx: Ctx, longest: int = LONGEST, scope: Scope | None = None) -> dict:

@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 import realtime
 from server.core import audit, authcache, hooks, links, money, numbering, validate
 from server.core.clock import now
 from server.core.db import atomic
-from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import code_or_name, starts_with
 from server.core.tenancy import Ctx, scoped
@@ -64,7 +65,33 @@ DICT_FIELDS = ("service_type", "customer_type", "test_result")
 
 
 def _visible(ctx: Ctx):
-    return scoped(ctx, WorkOrder, subtree=WorkOrder.org_path)
+    """The orders of the caller's subtree, and those sent between it and another org (issue 20):
+    the org of the two not holding the device reads them too (`peer_org_path`)."""
+    mine = scoped(ctx, WorkOrder, subtree=WorkOrder.org_path)
+    return mine if ctx.sees_everything else mine | scoped(ctx, WorkOrder, subtree=WorkOrder.peer_org_path)
+
+
+def _log_visible(ctx: Ctx):
+    """The timelines of the orders `_visible` gives, through the join."""
+    mine = scoped(ctx, WorkOrderStatusLog, subtree=WorkOrderStatusLog.work_order.org_path)
+    if ctx.sees_everything:
+        return mine
+    return mine | scoped(ctx, WorkOrderStatusLog, subtree=WorkOrderStatusLog.work_order.peer_org_path)
+
+
+def away():
+    """Orders whose device is away from where it was taken in (issue 20): 送修在途, at the repair
+    centre, 返还在途 — sent, and not held by the intake org or still on its way there."""
+    moved = WhereRaw('"wo_order"."org_id" <> "wo_order"."intake_org_id"') | (WorkOrder.status == S.SENDING)
+    return (WorkOrder.peer_org_path != "") & WorkOrder.sent_at.is_not_null() & moved
+
+
+def may_act(ctx: Ctx, order: dict) -> bool:
+    """Whether the caller acts on an order it sees: any of its subtree's, but a sent order only
+    where the device is — the holding org itself, or an org above it that is not above the other
+    org of the two (a centre above its carry-in point does not close the customer's order)."""
+    peer = order["peer_org_path"]
+    return not peer or order["org_id"] == ctx.org_id or not peer.startswith(ctx.org_path)
 
 
 def _name(table: type, expression: str, key: str, alias: str):
@@ -139,6 +166,15 @@ async def _row(ctx: Ctx, order_id: Any, query=None) -> dict:
     if row is None:
         raise NotFound("工单")
     return row
+
+
+async def _held(ctx: Ctx, order_id: Any) -> dict:
+    """The visible order, for a change: refused (403) where the device is at the other org."""
+    order = await _row(ctx, order_id)
+    if not may_act(ctx, order):
+        where = (await orgs.names(ctx, {order["org_id"]})).get(order["org_id"], "")
+        raise Forbidden(f"工单 {order['no']} 的设备在「{where}」，只有设备所在的机构可以操作", code="not_holder")
+    return order
 
 
 def sla_of(row: dict, limits: dict, at: datetime) -> str:
@@ -268,6 +304,9 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "closed_at": r["closed_at"],
                 "cancelled_at": r["cancelled_at"],
                 "updated_at": r["updated_at"],
+                "sent_at": r["sent_at"],
+                "carry_charge": money.fmt(r["carry_charge"]),
+                "can_act": may_act(ctx, r),
                 "lines": by_order[r["id"]],
             }
         )
@@ -339,6 +378,8 @@ async def filter_where(ctx: Ctx, filters: WorkOrderFilters):
         where &= WorkOrder.technician_id == validate.ident(filters.technician_id, "维修技师", "technician_id")
     if filters.mine:
         where &= WorkOrder.technician_id == (ctx.user_id or 0)
+    if filters.away:
+        where &= away()
     if filters.org_id:
         org = await orgs.get(ctx, filters.org_id)
         where &= starts_with(WorkOrder.org_path, org["path"])
@@ -414,10 +455,7 @@ async def history(ctx: Ctx, order_id: Any) -> list[dict]:
     oid = validate.ident(order_id, "工单", "id")
     rows = (
         await WorkOrderStatusLog.select()
-        .where(
-            scoped(ctx, WorkOrderStatusLog, subtree=WorkOrderStatusLog.work_order.org_path)
-            & (WorkOrderStatusLog.work_order == oid)
-        )
+        .where(_log_visible(ctx) & (WorkOrderStatusLog.work_order == oid))
         .order_by(WorkOrderStatusLog.id)
     )
     if not rows:
@@ -527,9 +565,12 @@ async def _log(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> Non
 
 
 def _emit(ctx: Ctx, order: dict, kind: str, *technicians: Any) -> None:
-    """To the org's lists and, on `my_repairs`, to the technician's 【我的维修】 (the order's own
-    and any other concerned: the new one of a (re)assignment or of a repair start)."""
+    """To the org's lists (and the other org's of a sent order) and, on `my_repairs`, to the
+    technician's 【我的维修】 (the order's own and any other concerned: the new one of a
+    (re)assignment or of a repair start)."""
     realtime.emit(ctx.tenant_id, order["org_path"], "workorders", kind, order["id"])
+    if order.get("peer_org_path"):
+        realtime.emit(ctx.tenant_id, order["peer_org_path"], "workorders", kind, order["id"])
     if kind != "lines":  # 【我的维修】 shows no lines
         realtime.emit_users(ctx.tenant_id, (order.get("technician_id"), *technicians), "my_repairs", kind, order["id"])
 
@@ -710,7 +751,7 @@ async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """Edit the intake data (and the customer) until the repair completes; the product only
     before repair starts (the fault reasons and codes chosen hang on its category).
     `issued_lines`, when given, replace the issued goods as a set, checked as at intake."""
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     if order["status"] not in OPEN:
         raise _invalid(order, "修改受理信息")
     v = Fields()
@@ -782,7 +823,7 @@ async def _replace_issued(ctx: Ctx, order: dict, issued: list[dict]) -> None:
 
 async def assign(ctx: Ctx, order_id: Any, technician_id: Any) -> dict:
     """Assign or reassign (None: take it back) any time before closing."""
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     v = Fields()
     tid = await v.awaiting(_technician(ctx, technician_id, order["org_id"]))
     v.done()
@@ -805,7 +846,7 @@ async def start_repair(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【直接维修】: the final service type, the fault reasons (of the product's category) and the
     defective-parts warehouse (a 坏品库 of the org); `accepted` → `repairing`. While repairing
     the same call corrects these fields."""
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     if order["status"] not in OPEN:
         raise _invalid(order, "维修")
     lineage = await _category_of(ctx, order)
@@ -896,7 +937,7 @@ async def _line(ctx: Ctx, order: dict, line_id: Any) -> dict:
 
 
 async def add_line(ctx: Ctx, order_id: Any, data: dict) -> dict:
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     if order["status"] != S.REPAIRING:
         raise _invalid(order, "添加维修明细")
     values = await _line_fields(ctx, order, data)
@@ -919,7 +960,7 @@ async def add_line(ctx: Ctx, order_id: Any, data: dict) -> dict:
 
 async def update_line(ctx: Ctx, order_id: Any, line_id: Any, data: dict) -> dict:
     """Only the quantity of a line changes (the manual's 修改); another part is a new line."""
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     line = await _line(ctx, order, line_id)
     if order["status"] != S.REPAIRING:
         raise _invalid(order, "修改维修明细")
@@ -945,7 +986,7 @@ async def update_line(ctx: Ctx, order_id: Any, line_id: Any, data: dict) -> dict
 
 
 async def delete_line(ctx: Ctx, order_id: Any, line_id: Any) -> dict:
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     line = await _line(ctx, order, line_id)
     if order["status"] != S.REPAIRING:
         raise _invalid(order, "删除维修明细")
@@ -963,7 +1004,7 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【维修完毕】 as one step: every part and issued goods leaves its warehouse, the replaced
     parts enter the 坏品库, the charges are fixed (each code's labour fee + the org's retail
     price of each goods), `repairing` → `repaired`. A shortage refuses all of it."""
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     if order["status"] != S.REPAIRING:
         raise _invalid(order, "维修完毕")
     v = Fields()
@@ -1078,7 +1119,7 @@ async def _still_usable(ctx: Ctx, warehouse_id: int, order: dict) -> None:
 async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【结单】: how the device went back (邮寄 needs carrier and tracking number), what the
     customer paid (4 decimals; a payment method unless free), `repaired` → `closed`."""
-    order = await _row(ctx, order_id)
+    order = await _held(ctx, order_id)
     if order["status"] != S.REPAIRED:
         raise _invalid(order, "结单")
     v = Fields()
@@ -1132,10 +1173,13 @@ def _amount(value: Any) -> int:
 
 
 async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
-    """Cancel before the repair completes: nothing was posted, so nothing is given back."""
-    order = await _row(ctx, order_id)
+    """Cancel before the repair completes: nothing was posted, so nothing is given back. A sent
+    order only where it was taken in (the centre returns the device first)."""
+    order = await _held(ctx, order_id)
     if order["status"] not in OPEN:
         raise _invalid(order, "取消")
+    if order["org_id"] != order["intake_org_id"]:
+        raise Conflict(f"工单 {order['no']} 在维修中心，须返还接机点后才能取消", code="not_at_intake")
     v = Fields()
     reason = v(validate.text, data.get("reason"), "取消原因", 200, True, field="reason")
     v.done()
