@@ -31,6 +31,8 @@ WINDOW = 3600
 PROOF = "status-page"
 DIGITS = re.compile(r"^[0-9]{4}$")
 CHARGED = (WorkOrderStatus.REPAIRED, WorkOrderStatus.CLOSED)  # charges are final from 维修完毕 on
+# what the customer reads for a device on its way between a carry-in point and its repair centre
+CUSTOMER_LABELS = {WorkOrderStatus.SENDING: "送修中", WorkOrderStatus.RETURNING: "返还中"}
 THROTTLED = "手机号后四位错误次数过多（每小时最多 5 次），请稍后再试"
 
 
@@ -106,14 +108,21 @@ async def view(found: dict) -> dict:
     return {
         "no": order["no"],
         "status": order["status"],
-        "status_label": order["status_label"],
+        "status_label": CUSTOMER_LABELS.get(order["status"], order["status_label"]),
         # goods read as "<code> <name>": the customer sees the name, not the internal code
         "device": order["goods_name"].split(" ", 1)[-1] if order["goods_name"] else "",
         "serial_no": order["serial_no"],
         "fault_description": order["fault_description"],
         "created_at": local(order["created_at"]),
         "promised_at": local(order["promised_at"]),
-        "timeline": [{"status": e["to_status"], "label": e["to_label"], "at": local(e["at"])} for e in timeline],
+        "timeline": [
+            {
+                "status": e["to_status"],
+                "label": CUSTOMER_LABELS.get(e["to_status"], e["to_label"]),
+                "at": local(e["at"]),
+            }
+            for e in timeline
+        ],
         "charges": order["charges"] if charged else None,
         "centre": {"name": centre["name"], "address": centre["address"], "phone": centre["phone"]},
         "company": tenant["name"],

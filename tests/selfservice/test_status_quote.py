@@ -11,6 +11,7 @@ from server.quotes import services as quotes
 from server.workorders.services import orders
 from tests.masterdata.helpers import refused
 from tests.quotes.test_quotes import PNG
+from tests.workorders.carry_helpers import carry_world, sent
 from tests.workorders.helpers import repairing, wo_world
 
 
@@ -68,3 +69,16 @@ async def test_the_customer_declines_and_completion_stays_refused(tenant, client
     assert "您已拒绝本报价（太贵了）" in (await client.get(f"/s/{token}")).text
     await refused(orders.complete(tenant, order["id"], {"repair_result": "repaired"}), "quote_not_approved", 409)
     assert (await client.post(f"/s/{token}/quote/other", data={"_csrf_token": _csrf(page.text)})).status_code == 404
+
+
+async def test_a_device_out_for_repair_reads_as_sent_for_repair(tenant, client):
+    """Issue 20: while a carry-in point's device travels to its repair centre the customer reads
+    送修中 (staff: 送修在途)."""
+    w = await carry_world(tenant)
+    order = await sent(w, phone="13800004321")
+    token = order["status_url"].rsplit("/s/", 1)[1]
+    seen = await client.get(f"/api/v1/public/status/{token}?phone_last4=4321")
+    assert seen.status_code == 200, seen.text
+    body = seen.json()
+    assert body["status"] == "sending" and body["status_label"] == "送修中"
+    assert [s["label"] for s in body["timeline"]] == ["受理", "送修中"]
