@@ -169,7 +169,10 @@ async def calendar(ctx: Ctx, settings: dict) -> dict:
     booked = {
         (r["day"], r["slot"]): r["booked"]
         for r in await QueueSlot.select(QueueSlot.day, QueueSlot.slot, QueueSlot.booked).where(
-            (QueueSlot.org_id == org["id"]) & (QueueSlot.day >= first) & (QueueSlot.day <= last)
+            scoped(ctx, QueueSlot)
+            & (QueueSlot.org_id == org["id"])
+            & (QueueSlot.day >= first)
+            & (QueueSlot.day <= last)
         )
     }
     now = clock.now()
@@ -397,7 +400,10 @@ async def cancel(ctx: Ctx, appointment_id: Any, data: dict) -> dict:
         if not changed:
             raise Conflict(f"预约 {row['code']} 当前为「{S(row['status']).label}」，不能取消", code="invalid_state")
         await QueueSlot.update({QueueSlot.booked: QueueSlot.booked - 1}).where(
-            (QueueSlot.org_id == row["org_id"]) & (QueueSlot.day == row["day"]) & (QueueSlot.slot == row["slot"])
+            scoped(ctx, QueueSlot)
+            & (QueueSlot.org_id == row["org_id"])
+            & (QueueSlot.day == row["day"])
+            & (QueueSlot.slot == row["slot"])
         )
         await audit.record(ctx, "cancel", "queue_appointment", row["id"], f"取消预约 {row['code']} {reason}".strip())
         setup.emit(ctx, row["org"], "appointment", row["id"])
