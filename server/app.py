@@ -146,10 +146,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=CSRF_EXEMPT,
     )
 
+    drainer: list[asyncio.Task] = []
+
     async def on_startup() -> None:
         if settings.db_pool:
             await db.start(settings.db_pool_size)
             gsx_poller.start()  # a served app only (tests build theirs without a pool)
+            drainer.append(asyncio.get_running_loop().create_task(jobs.keep_draining(), name="job drainer"))
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(
             throttle.RedisCounter(settings.redis_url, settings.redis_prefix)
@@ -163,7 +166,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
 
     async def on_shutdown() -> None:
-        await jobs.drain()  # a running job finishes before the database goes away
+        for task in drainer:
+            task.cancel()
+        await jobs.drain(retries=False)  # a running job finishes before the database goes away
         await gsx_poller.stop()
         realtime.bind(None)
         await authcache.unbind()
