@@ -2,8 +2,6 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Integer, Timestamptz, Varchar
 from piccolo.columns.indexes import IndexMethod
 
-from server.core.migrations import index, raw_sql, unique_index
-
 ID = "2026-12-07T09:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "jobs as an outbox (issue 21): retries with backoff, one job per idempotency key, due jobs found"
@@ -40,5 +38,4 @@ async def forwards():
             },
             schema=None,
         )
-    manager.add_raw(raw_sql(unique_index("job", "tenant_id", "key"), index("job", "status", "run_after")))
     return manager

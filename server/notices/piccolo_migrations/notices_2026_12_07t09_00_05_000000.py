@@ -3,9 +3,7 @@ from piccolo.columns.column_types import JSON, Boolean, Integer, Text, Timestamp
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
-from server.core.migrations import index, raw_sql, unique_index
-
-ID = "2026-12-07T09:00:00:000000"
+ID = "2026-12-07T09:00:05:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "customer notices (issue 21): notice_settings, notice_template, notice"
 
@@ -90,13 +88,4 @@ async def forwards():
                 },
                 schema=None,
             )
-    manager.add_raw(
-        raw_sql(
-            unique_index("notice_settings", "tenant_id"),
-            unique_index("notice_template", "tenant_id", "event", "channel"),
-            unique_index("notice", "tenant_id", "key"),
-            index("notice", "tenant_id", "work_order_id"),
-            index("notice", "tenant_id", "created_at"),
-        )
-    )
     return manager
