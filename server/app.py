@@ -45,6 +45,8 @@ from server.logistics import api as logistics_api
 from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
+from server.notices import api as notices_api
+from server.notices import pages as notices_pages
 from server.printing import api as printing_api
 from server.printing import pages as printing_pages
 from server.queue import api as queue_api
@@ -202,6 +204,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboard_pages.ROUTES,
             *gsx_api.ROUTES,
             *gsx_pages.ROUTES,
+            *notices_api.ROUTES,
+            *notices_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

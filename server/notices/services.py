@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from server.core import audit, hooks, jobs, secrets, validate
@@ -66,9 +67,10 @@ _SUBJECT = {
 }
 _EMAIL_TAIL = "\n\n查看维修进度：{{ status_url }}\n{{ org_name }}  {{ org_phone }}\n{{ org_address }}"
 DEFAULTS = {
-    (event, channel): (_SUBJECT[event] if channel == Channel.EMAIL else "", _SMS[event] + (
-        _EMAIL_TAIL if channel == Channel.EMAIL else ""
-    ))
+    (event, channel): (
+        _SUBJECT[event] if channel == Channel.EMAIL else "",
+        _SMS[event] + (_EMAIL_TAIL if channel == Channel.EMAIL else ""),
+    )
     for event in Event
     for channel in Channel
 }
@@ -216,14 +218,26 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
         raise BusinessError(f"请求体模板有误：{exc}", code="template_invalid", field="sms_body") from None
     values: dict[str, Any] = {
         "sms_enabled": sms_on,
-        "sms_provider": v.choice(data.get("sms_provider") or "webhook", "短信网关类型", {"webhook": "JSON Webhook"}, "sms_provider"),
-        "sms_url": v.text(data.get("sms_url"), "短信网关地址", 300, sms_on, "sms_url", URL, "短信网关地址须以 http:// 或 https:// 开头"),
+        "sms_provider": v.choice(
+            data.get("sms_provider") or "webhook", "短信网关类型", {"webhook": "JSON Webhook"}, "sms_provider"
+        ),
+        "sms_url": v.text(
+            data.get("sms_url"),
+            "短信网关地址",
+            300,
+            sms_on,
+            "sms_url",
+            URL,
+            "短信网关地址须以 http:// 或 https:// 开头",
+        ),
         "sms_headers": json.dumps(_headers(data.get("sms_headers"), "请求头", "sms_headers")),
         "sms_body": body,
         "email_enabled": email_on,
         "smtp_host": v.text(data.get("smtp_host"), "SMTP 服务器", 200, email_on, "smtp_host"),
         "smtp_port": v.integer(data.get("smtp_port") or 587, "SMTP 端口", 1, 65535, "smtp_port"),
-        "smtp_security": v.choice(data.get("smtp_security") or "starttls", "加密方式", SmtpSecurity.labels(), "smtp_security"),
+        "smtp_security": v.choice(
+            data.get("smtp_security") or "starttls", "加密方式", SmtpSecurity.labels(), "smtp_security"
+        ),
         "smtp_user": v.text(data.get("smtp_user"), "SMTP 用户名", 200, False, "smtp_user"),
         "smtp_from": v.text(data.get("smtp_from"), "发件人", 200, email_on, "smtp_from", EMAIL, "发件人须是邮箱地址"),
     }
@@ -233,7 +247,9 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
         values["sms_secret_headers_enc"] = secrets.encrypt(json.dumps(secret)) if secret else ""
         values["sms_secret_header_names"] = json.dumps(sorted(secret))
     if data.get("smtp_password"):
-        values["smtp_password_enc"] = secrets.encrypt(v.text(data["smtp_password"], "SMTP 密码", 200, False, "smtp_password"))
+        values["smtp_password_enc"] = secrets.encrypt(
+            v.text(data["smtp_password"], "SMTP 密码", 200, False, "smtp_password")
+        )
     values |= {"updated_by_name": ctx.user_name[:100], "updated_at": now()}
     async with atomic():
         before = await _settings_row(ctx.tenant_id)
@@ -300,7 +316,9 @@ async def on_move(ctx: Ctx, moved: dict, to: str) -> None:
     if to not in Event.labels():
         return
     row = await _settings_row(ctx.tenant_id)
-    channels = [c for c, on in ((Channel.SMS, row and row["sms_enabled"]), (Channel.EMAIL, row and row["email_enabled"])) if on]
+    channels = [
+        c for c, on in ((Channel.SMS, row and row["sms_enabled"]), (Channel.EMAIL, row and row["email_enabled"])) if on
+    ]
     if not channels:
         return
     # the mover acts on this order (a repair centre's on another org's): it reads the order as its own
@@ -405,15 +423,24 @@ async def send(run: jobs.Run) -> dict:
         t = now()
         async with atomic():
             await Notice.update(
-                {Notice.status: NoticeStatus.SENT, Notice.attempts: Notice.attempts + 1, Notice.answer: answer[:500],
-                 Notice.sent_at: t, Notice.updated_at: t}
+                {
+                    Notice.status: NoticeStatus.SENT,
+                    Notice.attempts: Notice.attempts + 1,
+                    Notice.answer: answer[:500],
+                    Notice.sent_at: t,
+                    Notice.updated_at: t,
+                }
             ).where(where & (Notice.status == NoticeStatus.QUEUED))
         return {"sent": True}
     last = not failure.retry or run.attempt >= MAX_TRIES
     async with atomic():
         await Notice.update(
-            {Notice.status: NoticeStatus.FAILED if last else NoticeStatus.QUEUED, Notice.attempts: Notice.attempts + 1,
-             Notice.answer: failure.answer[:500], Notice.updated_at: now()}
+            {
+                Notice.status: NoticeStatus.FAILED if last else NoticeStatus.QUEUED,
+                Notice.attempts: Notice.attempts + 1,
+                Notice.answer: failure.answer[:500],
+                Notice.updated_at: now(),
+            }
         ).where(where & (Notice.status == NoticeStatus.QUEUED))
     if last:
         raise BusinessError(failure.answer[:300], code="notice_failed")
@@ -491,12 +518,30 @@ async def of_order(ctx: Ctx, order_id: int) -> list[dict]:
     return [_out(r) for r in rows]
 
 
+@hooks.adds_timeline_events
+async def timeline(ctx: Ctx, order_id: int) -> list[dict]:
+    """An order's notices on its timeline: who was told what, and whether it went."""
+    return [
+        {
+            "at": datetime.fromisoformat(n["sent_at"] or n["created_at"]),
+            "label": f"{n['channel_label']}通知 · {n['event_label']} · {n['status_label']}",
+            "note": f"{n['to']}：{n['body'][:120]}"
+            + (f"（{n['answer']}）" if n["status"] == NoticeStatus.FAILED else ""),
+            "user_name": n["to"],
+            "kind": "notice",
+        }
+        for n in await of_order(ctx, order_id)
+    ]
+
+
 async def resend(ctx: Ctx, notice_id: Any) -> dict:
     """【重发】: a sent or failed notice goes again, as it was written, with fresh tries."""
     notice = await get(ctx, notice_id)
     async with atomic():
         claimed = await (
-            Notice.update({Notice.status: NoticeStatus.QUEUED, Notice.resends: Notice.resends + 1, Notice.updated_at: now()})
+            Notice.update(
+                {Notice.status: NoticeStatus.QUEUED, Notice.resends: Notice.resends + 1, Notice.updated_at: now()}
+            )
             .where(_visible(ctx) & (Notice.id == notice["id"]) & (Notice.status != NoticeStatus.QUEUED))
             .returning(Notice.resends)
         )

@@ -25,7 +25,11 @@ def quick_retries(monkeypatch):
 async def fake_sms() -> AsyncIterator[str]:
     """The fake gateway's base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.create_app(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=0.2))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            fake.create_app(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=0.2
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

@@ -47,7 +47,12 @@ async def test_intake_sends_one_sms_with_the_order_in_it(tenant, fake_sms):
     await jobs.drain()
     [n] = await notices()
     assert (n["event"], n["channel"], n["recipient"], n["status"], n["attempts"]) == (
-        "accepted", "sms", "13800001234", "sent", 1)
+        "accepted",
+        "sms",
+        "13800001234",
+        "sent",
+        1,
+    )
     assert order["no"] in n["body"] and "张三" in n["body"] and "iPhone 15" in n["body"]
     [msg] = (await received(fake_sms))["messages"]
     assert msg == {"mobile": "13800001234", "content": n["body"], "sign": "维服"}
@@ -145,8 +150,10 @@ async def test_repaired_and_closed_send_too_but_not_to_a_customer_who_declined(t
     await orders.close(tenant, order["id"], {"closing_method": "onsite"})
     await jobs.drain()
     assert [n["event"] for n in await notices()] == ["accepted", "repaired", "closed"]
-    declined = await orders.intake(tenant, intake_body(w, phone="13900009999") | {
-        "customer": {"name": "李四", "phone": "13900009999", "no_notify": True}})
+    declined = await orders.intake(
+        tenant,
+        intake_body(w, phone="13900009999") | {"customer": {"name": "李四", "phone": "13900009999", "no_notify": True}},
+    )
     await jobs.drain()
     assert not await notices(work_order_id=declined["id"])
 
@@ -169,11 +176,17 @@ async def test_email_through_smtp(tenant, smtp_sink):
     w = await wo_world(tenant)
     await services.put_settings(
         tenant,
-        {"email_enabled": True, "smtp_host": "127.0.0.1", "smtp_port": smtp_sink.port, "smtp_security": "none",
-         "smtp_from": "service@acme.example"},
+        {
+            "email_enabled": True,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_sink.port,
+            "smtp_security": "none",
+            "smtp_from": "service@acme.example",
+        },
     )
-    await orders.intake(tenant, intake_body(w) | {"customer": {"name": "张三", "phone": "13800001234",
-                                                                  "email": "zhang@example.com"}})
+    await orders.intake(
+        tenant, intake_body(w) | {"customer": {"name": "张三", "phone": "13800001234", "email": "zhang@example.com"}}
+    )
     await jobs.drain()
     [n] = await notices()
     assert (n["channel"], n["status"], n["recipient"]) == ("email", "sent", "zhang@example.com")
