@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from server.core.api import PageNo, PageSize, given, page_of, page_type, to
-from server.core.pagination import PageParams
+from server.core.pagination import Page, PageParams
 from server.core.web import ctx_of
 from server.notices import permissions as P
 from server.notices import services
@@ -19,6 +19,8 @@ from server.notices.schemas import NoticeOut, SettingsIn, SettingsOut, TemplateI
 from server.notices.services import NoticeFilters
 
 NoticePage = page_type(NoticeOut)
+TemplatePage = page_type(TemplateOut)
+PAGE_SIZE = 50
 
 
 class NoticeApi(Controller):
@@ -45,9 +47,10 @@ class NoticeTemplateApi(Controller):
     path = "/api/v1/notice-templates"
     tags = ["notices"]
 
-    @get("/", opt={"perm": P.SETTINGS_VIEW}, summary="通知模板（每个事件、每个渠道一个）")
-    async def list_templates(self, request: Request) -> list[TemplateOut]:
-        return [to(TemplateOut, t) for t in await services.list_templates(ctx_of(request))]
+    @get("/", opt={"perm": P.SETTINGS_VIEW}, summary="通知模板（每个事件、每个渠道一个，一页列完）")
+    async def list_templates(self, request: Request) -> TemplatePage:  # type: ignore[valid-type]
+        texts = await services.list_templates(ctx_of(request))
+        return Page(texts, len(texts), 1, PAGE_SIZE).envelope([to(TemplateOut, t) for t in texts])
 
     @get("/{template_id:int}", opt={"perm": P.SETTINGS_VIEW}, summary="一个通知模板")
     async def read(self, request: Request, template_id: FromPath[int]) -> TemplateOut:

@@ -43,7 +43,7 @@ async def test_list_filter_and_resend(client, admin, tenant, fake_sms):
 
 
 async def test_texts(client, admin, tenant):
-    texts = (await client.get("/api/v1/notice-templates", headers=admin)).json()
+    texts = (await client.get("/api/v1/notice-templates", headers=admin)).json()["items"]
     assert {(t["event"], t["channel"]) for t in texts} == {
         (e, c) for e in ("accepted", "repaired", "closed") for c in ("sms", "email")
     }
