@@ -52,20 +52,22 @@ FIELDS = {
 }
 EXAMPLE = {k: example for k, (_label, example) in FIELDS.items()}
 
+# a link or a phone the order lacks (no status page yet, an org without a phone) leaves no dangling label
+_LINK = "{% if status_url %}进度查询：{{ status_url }} {% endif %}"
+_PHONE = "{% if org_phone %}电话 {{ org_phone }}{% endif %}"
 _SMS = {
-    Event.ACCEPTED: "【{{ org_name }}】{{ customer_name }}您好，您的{{ device }}已受理，工单号 {{ no }}。"
-    "进度查询：{{ status_url }} 电话 {{ org_phone }}",
-    Event.REPAIRED: "【{{ org_name }}】{{ customer_name }}您好，您的{{ device }}已维修完毕，请凭工单号 {{ no }} "
-    "到店取机。地址：{{ org_address }} 电话 {{ org_phone }}",
-    Event.CLOSED: "【{{ org_name }}】{{ customer_name }}您好，工单 {{ no }} 已结单，感谢您的信任。"
-    "如有疑问请致电 {{ org_phone }}",
+    Event.ACCEPTED: "【{{ org_name }}】{{ customer_name }}您好，您的{{ device }}已受理，工单号 {{ no }}。" + _LINK + _PHONE,
+    Event.REPAIRED: "【{{ org_name }}】{{ customer_name }}您好，您的{{ device }}已维修完毕，请凭工单号 {{ no }} 到店取机。"
+    + "{% if org_address %}地址：{{ org_address }} {% endif %}"
+    + _PHONE,
+    Event.CLOSED: "【{{ org_name }}】{{ customer_name }}您好，工单 {{ no }} 已结单，感谢您的信任。" + _LINK + _PHONE,
 }
 _SUBJECT = {
     Event.ACCEPTED: "您的{{ device }}已受理（工单 {{ no }}）",
     Event.REPAIRED: "您的{{ device }}已维修完毕，请来取机（工单 {{ no }}）",
     Event.CLOSED: "工单 {{ no }} 已结单",
 }
-_EMAIL_TAIL = "\n\n查看维修进度：{{ status_url }}\n{{ org_name }}  {{ org_phone }}\n{{ org_address }}"
+_EMAIL_TAIL = "\n\n" + _LINK + "\n{{ org_name }} " + _PHONE + "\n{{ org_address }}"
 DEFAULTS = {
     (event, channel): (
         _SUBJECT[event] if channel == Channel.EMAIL else "",
