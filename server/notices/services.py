@@ -55,12 +55,14 @@ EXAMPLE = {k: example for k, (_label, example) in FIELDS.items()}
 # a link or a phone the order lacks (no status page yet, an org without a phone) leaves no dangling label
 _LINK = "{% if status_url %}进度查询：{{ status_url }} {% endif %}"
 _PHONE = "{% if org_phone %}电话 {{ org_phone }}{% endif %}"
+_GREETING = "【{{ org_name }}】{{ customer_name }}您好，"
 _SMS = {
-    Event.ACCEPTED: "【{{ org_name }}】{{ customer_name }}您好，您的{{ device }}已受理，工单号 {{ no }}。" + _LINK + _PHONE,
-    Event.REPAIRED: "【{{ org_name }}】{{ customer_name }}您好，您的{{ device }}已维修完毕，请凭工单号 {{ no }} 到店取机。"
+    Event.ACCEPTED: _GREETING + "您的{{ device }}已受理，工单号 {{ no }}。" + _LINK + _PHONE,
+    Event.REPAIRED: _GREETING
+    + "您的{{ device }}已维修完毕，请凭工单号 {{ no }} 到店取机。"
     + "{% if org_address %}地址：{{ org_address }} {% endif %}"
     + _PHONE,
-    Event.CLOSED: "【{{ org_name }}】{{ customer_name }}您好，工单 {{ no }} 已结单，感谢您的信任。" + _LINK + _PHONE,
+    Event.CLOSED: _GREETING + "工单 {{ no }} 已结单，感谢您的信任。" + _LINK + _PHONE,
 }
 _SUBJECT = {
     Event.ACCEPTED: "您的{{ device }}已受理（工单 {{ no }}）",
@@ -268,7 +270,7 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
 
 @hooks.provides_features
 async def _features(tenant_id: int) -> set[str]:
-    """"notices" while a channel is on: an order page then reads its notices (one statement it
+    """ "notices" while a channel is on: an order page then reads its notices (one statement it
     spares otherwise). Kept in `authcache` under the tenant's generation, which saving moves on."""
     key = ("notices_on", tenant_id)
     if (kept := await authcache.get(key)) is not None:
