@@ -154,7 +154,7 @@ async def enqueue(
             .returning(*_SHOWN)
         )
         if not rows:  # the key's job exists: this effect is already on its way
-            row = await Job.select(*_SHOWN).where((Job.tenant_id == ctx.tenant_id) & (Job.key == key)).first()
+            row = await Job.select(*_SHOWN).where(scoped(ctx, Job) & (Job.key == key)).first()
             return _shown(row)
         row = rows[0]
         after_commit(lambda: _start(row["id"]))

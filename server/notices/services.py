@@ -21,7 +21,7 @@ from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
-from server.core.tenancy import Ctx, scoped
+from server.core.tenancy import Ctx, in_tenant, scoped
 from server.notices import providers
 from server.notices.providers import smtp, webhook
 from server.notices.states import Channel, Event, NoticeStatus, SmtpSecurity
@@ -165,7 +165,8 @@ async def preview(source: str) -> str:
 
 
 async def _settings_row(tenant_id: int) -> dict | None:
-    return await NoticeSettings.select().where(NoticeSettings.tenant_id == tenant_id).output(load_json=True).first()
+    # by id: the notice job and the features run before or without a caller's Ctx
+    return await NoticeSettings.select().where(in_tenant(NoticeSettings, tenant_id)).output(load_json=True).first()
 
 
 def _settings_out(row: dict | None) -> dict:
@@ -426,7 +427,7 @@ async def _provider_send(row: dict, settings: dict | None) -> str:
 async def send(run: jobs.Run) -> dict:
     """Send one notice. A notice already sent is left alone (the job ran twice); a failure worth a
     retry raises `jobs.Retry` until MAX_TRIES, then the notice is failed."""
-    where = (Notice.tenant_id == run.ctx.tenant_id) & (Notice.id == run.args["notice_id"])
+    where = scoped(run.ctx, Notice) & (Notice.id == run.args["notice_id"])
     row = await Notice.select().where(where).first()
     if row is None or row["status"] != NoticeStatus.QUEUED:
         return {"skipped": True}
