@@ -30,6 +30,7 @@ from server.printing import sandbox
 from server.system.services import orgs
 from server.workorders.services import orders
 
+audit.ENTITIES.update({"notice": "客户通知", "notice_template": "通知模板", "notice_settings": "客户通知设置"})
 SEND_JOB = "notices.send"
 MAX_TRIES = 5
 SMS_PROVIDERS = {"webhook": webhook}  # an Aliyun- or Tencent-style gateway is one more module here

@@ -57,7 +57,7 @@ async def notices(tenant, gateway, settings, monkeypatch) -> dict:
     return {"sent": sent, "failed": failed}
 
 
-def test_notice_records_and_resend(notices, gateway, browser, live_server):
+def test_notice_records_and_resend(notices, gateway, browser, live_server, admin_api):
     page = new_page(browser, live_server, DESKTOP)
     login(page, "admin@ACME")
     page.goto("/workorders/notices")
@@ -103,3 +103,21 @@ def test_notice_records_and_resend(notices, gateway, browser, live_server):
     text.get_by_role("button", name="预览").click()
     expect(text.locator(".notice-preview")).to_contain_text("已维修完毕")
     screenshot(page, "notices-settings", full_page=True)
+
+    text.locator("textarea[name=body]").fill("{{ device }} 已修好，请来取：{{ no }}")
+    text.get_by_role("button", name="保存").click()
+    expect(page.locator("body")).to_contain_text("已保存")
+    texts = admin_api.call("GET", "/api/v1/notice-templates")["items"]
+    assert next(t for t in texts if (t["event"], t["channel"]) == ("repaired", "sms"))["body"] == (
+        "{{ device }} 已修好，请来取：{{ no }}"
+    )
+    text.locator("textarea[name=body]").fill("{{ no")
+    text.get_by_role("button", name="保存").click()
+    expect(text.locator(".form-error")).to_contain_text("模板有误")
+
+    form = page.locator("#notice-settings")
+    form.locator("#smtp_host").fill("smtp.example.com")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator("body")).to_contain_text("客户通知设置已保存")
+    kept = admin_api.call("GET", "/api/v1/notice-settings")
+    assert kept["smtp_host"] == "smtp.example.com" and kept["sms_secret_header_names"] == ["Authorization"]
