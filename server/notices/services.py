@@ -259,10 +259,11 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
     values |= {"updated_by_name": ctx.user_name[:100], "updated_at": now()}
     async with atomic():
         before = await _settings_row(ctx.tenant_id)
-        if before is None:
-            await NoticeSettings.insert(NoticeSettings(tenant_id=ctx.tenant_id, **values))
-        else:
-            await NoticeSettings.update(values).where(NoticeSettings.id == before["id"])
+        # a first save racing another: the tenant's one row (unique index), then both update it
+        await NoticeSettings.insert(NoticeSettings(tenant_id=ctx.tenant_id, updated_at=now())).on_conflict(
+            action="DO NOTHING"
+        )
+        await NoticeSettings.update(values).where(scoped(ctx, NoticeSettings))
         after = _settings_out(await _settings_row(ctx.tenant_id))
         shown = {k: x for k, x in after.items() if k not in ("updated_at", "updated_by_name")}
         was = {k: x for k, x in _settings_out(before).items() if k in shown}
@@ -272,8 +273,8 @@ async def put_settings(ctx: Ctx, data: dict) -> dict:
 
 @hooks.provides_features
 async def _features(tenant_id: int) -> set[str]:
-    """ "notices" while a channel is on: an order page then reads its notices (one statement it
-    spares otherwise). Kept in `authcache` under the tenant's generation, which saving moves on."""
+    """The feature "notices" while a channel is on: an order page then reads its notices (one
+    statement it spares otherwise). Kept in `authcache` under the tenant's generation, which saving moves on."""
     key = ("notices_on", tenant_id)
     if (kept := await authcache.get(key)) is not None:
         return set(kept)
