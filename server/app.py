@@ -22,7 +22,10 @@ from redis.asyncio import Redis
 import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
-from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
+from server import (
+    domains,  # noqa: F401  (registers every domain's codes, topics and hooks)
+    worker,
+)
 from server.core import authcache, db, jobs, logs, permissions, secrets, templating, throttle, uploads
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
@@ -149,11 +152,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     drainer: list[asyncio.Task] = []
+    queues: list = []
 
     async def on_startup() -> None:
         if settings.db_pool:
             await db.start(settings.db_pool_size)
             gsx_poller.start()  # a served app only (tests build theirs without a pool)
+            if settings.redis_url and settings.jobs_queue == "saq":  # `python -m server worker` runs them
+                queues.append(worker.queue(settings.redis_url))
+                await queues[0].connect()
+                jobs.bind_queue(queues[0])
             drainer.append(asyncio.get_running_loop().create_task(jobs.keep_draining(), name="job drainer"))
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(
@@ -171,6 +179,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         for task in drainer:
             task.cancel()
         await jobs.drain(retries=False)  # a running job finishes before the database goes away
+        jobs.bind_queue(None)
+        for q in queues:
+            await q.disconnect()
         await gsx_poller.stop()
         realtime.bind(None)
         await authcache.unbind()

@@ -2,8 +2,10 @@
 service enqueues it inside its `atomic()` (a `job` row: the outbox, so a rolled-back change
 starts nothing) and the row is handed to the runner once that transaction commits.
 
-The runner is in-process, with or without REDIS_URL: the process that enqueued a job runs it as
-an asyncio task. A job that process never started (it died between the commit and the hand-off),
+Without REDIS_URL the runner is in-process: the process that enqueued a job runs it as an
+asyncio task. With it the job is handed to SAQ (`bind_queue`) and `python -m server worker`
+(server.core.worker) runs it; the row stays the truth, SAQ only carries its id. A job never
+handed over (it died between the commit and the hand-off),
 a retry waiting for its time, or one whose process died while it ran is found by `run_due`,
 which the server calls at start-up and every DRAIN_EVERY: each job is claimed by a conditional
 UPDATE, so across processes it runs once per attempt. A job with a `key` is enqueued once per
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -79,6 +82,7 @@ JobFunction = Callable[[Run], Awaitable[dict | None]]
 _functions: dict[str, JobFunction] = {}
 _tasks: set[asyncio.Task] = set()
 _waiting: set[asyncio.Task] = set()  # retries sleeping until their time
+_queue: Any = None  # a saq.Queue with REDIS_URL: jobs go to the worker instead of this process
 
 
 def register(name: str) -> Callable[[JobFunction], JobFunction]:
@@ -162,7 +166,36 @@ async def enqueue(
     return _shown(row)
 
 
-def _start(job_id: int, delay: float = 0.0) -> None:
+def bind_queue(queue: Any) -> None:
+    """Hand jobs to this SAQ queue (the served app and the worker, with REDIS_URL); None: run
+    them in this process."""
+    global _queue
+    _queue = queue
+
+
+async def _hand_over(job_id: int, attempts: int, delay: float = 0.0) -> None:
+    """Give the job's id to SAQ, once per attempt (its key); a failure leaves the row queued for
+    `run_due`."""
+    try:
+        await _queue.enqueue(
+            "run_job",
+            job_id=job_id,
+            key=f"job-{job_id}-{attempts}",
+            scheduled=int(time.time() + delay),
+            timeout=int(STALLED.total_seconds()),
+            retries=1,
+        )
+    except Exception:
+        log.exception("handing job %s to the queue failed: the drainer will run it", job_id)
+
+
+def _start(job_id: int, delay: float = 0.0, attempts: int = 0) -> None:
+    if _queue is not None:
+        task = asyncio.get_running_loop().create_task(_hand_over(job_id, attempts, delay), name=f"job {job_id}")
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+        return
+
     async def later() -> None:
         await asyncio.sleep(delay)
         _start(job_id)
@@ -226,17 +259,20 @@ async def run(job_id: int) -> None:
     async with atomic():
         await Job.update(outcome | {Job.updated_at: t}).where(Job.id == job_id)
     if not finished:
-        _start(job_id, max((outcome[Job.run_after] - t).total_seconds(), 0.001))
+        _start(job_id, max((outcome[Job.run_after] - t).total_seconds(), 0.001), attempt)
 
 
 async def run_due(limit: int = 100) -> int:
     """Run the jobs due now that no runner holds (the outbox left by a crash, retries whose time
     came, jobs whose process died); how many this call ran. Each is claimed by a conditional
     UPDATE, so two processes draining at once run every job once."""
-    ids = [r["id"] for r in await Job.select(Job.id).where(_due()).order_by(Job.id).limit(limit)]
-    for job_id in ids:
-        await run(job_id)
-    return len(ids)
+    rows = await Job.select(Job.id, Job.attempts).where(_due()).order_by(Job.id).limit(limit)
+    for row in rows:
+        if _queue is not None:  # the worker runs it (a key per attempt: handed over once)
+            await _hand_over(row["id"], row["attempts"])
+        else:
+            await run(row["id"])
+    return len(rows)
 
 
 async def keep_draining(every: float = DRAIN_EVERY) -> None:
