@@ -2,13 +2,13 @@
 service enqueues it inside its `atomic()` (a `job` row: the outbox, so a rolled-back change
 starts nothing) and the row is handed to the runner once that transaction commits.
 
-Without REDIS_URL the runner is in-process: the process that enqueued a job runs it as an
-asyncio task. With it the job is handed to SAQ (`bind_queue`) and `python -m server worker`
-(server.core.worker) runs it; the row stays the truth, SAQ only carries its id. A job never
-handed over (it died between the commit and the hand-off),
-a retry waiting for its time, or one whose process died while it ran is found by `run_due`,
-which the server calls at start-up and every DRAIN_EVERY: each job is claimed by a conditional
-UPDATE, so across processes it runs once per attempt. A job with a `key` is enqueued once per
+By default the runner is in-process: the process that enqueued a job runs it as an asyncio
+task. With REDIS_URL and JOBS_QUEUE=saq the job's id is handed to SAQ (`bind_queue`) and
+`python -m server worker` (server.worker) runs it; the row stays the truth. A job never handed
+over (its process died between the commit and the hand-off), a retry waiting for its time, or
+one whose process died while it ran is found by `run_due`, which the server calls at start-up
+and every DRAIN_EVERY (the worker: once a minute): each job is claimed by a conditional UPDATE,
+so across processes it runs once per attempt. A job with a `key` is enqueued once per
 key (the second enqueue finds the first). A function raising `Retry` is queued again with a
 backoff until its `max_attempts`. Status, progress and outcome are in the job row, so any process
 answers a poll. The job's function sees a `Run`: who started it (their Ctx as it was then), its
@@ -167,8 +167,8 @@ async def enqueue(
 
 
 def bind_queue(queue: Any) -> None:
-    """Hand jobs to this SAQ queue (the served app and the worker, with REDIS_URL); None: run
-    them in this process."""
+    """Hand jobs to this SAQ queue (the served app and the worker, with JOBS_QUEUE=saq); None:
+    run them in this process."""
     global _queue
     _queue = queue
 
