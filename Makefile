@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # WEIFU_FAKE_GSX=1 make run: the demo's GSX is the fake GSX (server/gsx/fake.py) on :8443
+# WEIFU_FAKE_SMS=1 make run: the demo's SMS notices go to the fake gateway (server/notices/fake.py) on :8025
 run: $(STAMP)
 	$(BIN)/python -m server migrate
 	$(BIN)/python -m server demo
 	@if [ "$$WEIFU_FAKE_GSX" = 1 ]; then $(BIN)/python -m server fake-gsx --port 8443 --step-seconds 120 & fi; \
+	if [ "$$WEIFU_FAKE_SMS" = 1 ]; then $(BIN)/python -m server fake-sms --port 8025 & fi; \
 	$(BIN)/python -m server serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, tenant create, demo, backup, restore, fake-gsx.
+"""Command line: serve, migrate, tenant create, demo, backup, restore, worker, fake-gsx, fake-sms.
 
 Every command honours DATABASE_URL and REDIS_URL.
 """
@@ -135,6 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--certs", default=str(ROOT / "var" / "fake-gsx"), help="its CA and certificates (made if missing)")
     g.add_argument("--step-seconds", type=float, default=0.0, help="move each repair one status on every N seconds")
     g.add_argument("--token-idle", type=float, default=1800.0, help="seconds an unused auth token lives")
+    sub.add_parser("worker", help="run background jobs from the Redis queue (needs REDIS_URL)")
+    f = sub.add_parser("fake-sms", help="serve a fake SMS gateway (a JSON webhook) for tests and the demo")
+    f.add_argument("--host", default="127.0.0.1")
+    f.add_argument("--port", type=int, default=8025)
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -151,6 +155,14 @@ def main(argv: list[str] | None = None) -> None:
         from server.gsx.fake import run
 
         run(args.host, args.port, Path(args.certs), args.step_seconds, args.token_idle)
+    elif args.command == "worker":
+        from server.worker import main as run_worker
+
+        run_worker()
+    elif args.command == "fake-sms":
+        from server.notices.fake import run as run_fake_sms
+
+        run_fake_sms(args.host, args.port)
     elif args.command == "backup":
         from server.backup import backup
 

@@ -22,7 +22,10 @@ from redis.asyncio import Redis
 import realtime
 from realtime.plugin import channels_plugin
 from realtime.ws import live
-from server import domains  # noqa: F401  (registers every domain's codes, topics and hooks)
+from server import (
+    domains,  # noqa: F401  (registers every domain's codes, topics and hooks)
+    worker,
+)
 from server.core import authcache, db, jobs, links, logs, permissions, secrets, templating, throttle, uploads
 from server.core.admission import AdmissionMiddleware
 from server.core.headers import JSONBodyMiddleware, SecurityHeaders
@@ -45,6 +48,8 @@ from server.logistics import api as logistics_api
 from server.logistics import pages as logistics_pages
 from server.masterdata import api as masterdata_api
 from server.masterdata import pages as masterdata_pages
+from server.notices import api as notices_api
+from server.notices import pages as notices_pages
 from server.printing import api as printing_api
 from server.printing import pages as printing_pages
 from server.queue import api as queue_api
@@ -151,10 +156,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=CSRF_EXEMPT,
     )
 
+    drainer: list[asyncio.Task] = []
+    queues: list = []
+
     async def on_startup() -> None:
         if settings.db_pool:
             await db.start(settings.db_pool_size)
             gsx_poller.start()  # a served app only (tests build theirs without a pool)
+            if settings.redis_url and settings.jobs_queue == "saq":  # `python -m server worker` runs them
+                queues.append(worker.queue(settings.redis_url))
+                await queues[0].connect()
+                jobs.bind_queue(queues[0])
+            drainer.append(asyncio.get_running_loop().create_task(jobs.keep_draining(), name="job drainer"))
         realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
         throttle.bind(
             throttle.RedisCounter(settings.redis_url, settings.redis_prefix)
@@ -168,7 +181,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
 
     async def on_shutdown() -> None:
-        await jobs.drain()  # a running job finishes before the database goes away
+        for task in drainer:
+            task.cancel()
+        await jobs.drain(retries=False)  # a running job finishes before the database goes away
+        jobs.bind_queue(None)
+        for q in queues:
+            await q.disconnect()
         await gsx_poller.stop()
         realtime.bind(None)
         await authcache.unbind()
@@ -206,6 +224,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *selfservice_pages.ROUTES,
             *quotes_api.ROUTES,
             *quotes_pages.ROUTES,
+            *notices_api.ROUTES,
+            *notices_pages.ROUTES,
             *system_pages.ROUTES,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], opt={"public": True}, include_in_schema=False

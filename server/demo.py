@@ -10,6 +10,7 @@ from server.core.states import OrgKind, RowStatus
 from server.gsx import demo as gsx_demo
 from server.inventory import demo as inventory_demo
 from server.masterdata import demo as masterdata_demo
+from server.notices import demo as notices_demo
 from server.queue import demo as queue_demo
 from server.queue.services import devices
 from server.queue.states import DeviceKind
@@ -90,6 +91,8 @@ async def load(reset: bool = False, base_url: str = "http://127.0.0.1:8000") -> 
         await _fill()
     if gsx_demo.wanted():  # WEIFU_FAKE_GSX=1: GSX against the fake (make run starts it)
         await gsx_demo.configure(await tenants.platform_ctx(CODE))
+    if notices_demo.wanted():  # WEIFU_FAKE_SMS=1: SMS notices to the fake gateway (make run starts it)
+        await notices_demo.configure(await tenants.platform_ctx(CODE))
     _links(base_url)
 
 

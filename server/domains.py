@@ -22,6 +22,8 @@ from server.masterdata import permissions as _masterdata_permissions  # noqa: F4
 from server.masterdata.services import dictionaries as _dictionaries  # noqa: F401  (seeds new tenants)
 from server.masterdata.services import goods as _goods  # noqa: F401  (seeds goods types)
 from server.masterdata.services import warehouses as _warehouses  # noqa: F401  (what uses an org)
+from server.notices import permissions as _notices_permissions  # noqa: F401
+from server.notices import services as _notices  # noqa: F401  (seeds new tenants; notices on work-order moves; its job)
 from server.printing import permissions as _printing_permissions  # noqa: F401
 from server.printing import services as _printing  # noqa: F401  (seeds new tenants)
 from server.queue import permissions as _queue_permissions  # noqa: F401
@@ -46,6 +48,7 @@ APP_REGISTRY = AppRegistry(
         "server.printing.piccolo_app",
         "server.gsx.piccolo_app",
         "server.quotes.piccolo_app",
+        "server.notices.piccolo_app",
     ]
 )
 db.register_tables([t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes])

@@ -64,6 +64,9 @@ class Settings:
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
     # Prefix of every Redis key and channel, so several deployments (or test workers) can share one Redis.
     redis_prefix: str = field(default_factory=lambda: os.environ.get("WEIFU_REDIS_PREFIX", "WEIFU"))
+    # JOBS_QUEUE=saq (with REDIS_URL): background jobs go to `python -m server worker` through
+    # Redis; otherwise the server process runs them itself (a deployment without a worker too)
+    jobs_queue: str = field(default_factory=lambda: os.environ.get("JOBS_QUEUE", ""))
     secret_key: str = field(default_factory=_secret_key)
     env: str = field(default_factory=lambda: os.environ.get("WEIFU_ENV", "dev"))
     tz_default: str = field(default_factory=lambda: os.environ.get("TZ_DEFAULT", "Asia/Shanghai"))

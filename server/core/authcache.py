@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 TTL = 2.0  # seconds an entry is trusted at most, whatever the generation says
 MAX_ENTRIES = 10_000  # a process forgets everything beyond this (a burst of distinct tokens)
 # What audit.record names when a change could alter some caller's Ctx.
-ENTITIES = frozenset({"user", "role", "org", "tenant", "settings", "gsx_settings"})
+ENTITIES = frozenset({"user", "role", "org", "tenant", "settings", "gsx_settings", "notice_settings"})
 
 
 class Generations(Protocol):

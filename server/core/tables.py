@@ -59,6 +59,9 @@ class Job(Table, tablename="job"):
     result = JSON(null=True, default=None)
     error = Text(null=True)  # why it failed, for the person who started it
     attempts = Integer(default=0)
+    max_attempts = Integer(default=1)  # a retryable failure queues it again until this many tries
+    run_after = Timestamptz(null=True, default=None)  # a retry waits until then (the backoff)
+    key = Varchar(length=120, null=True, default=None)  # one job per effect: a second enqueue finds the first
     created_by = Integer(null=True)
     created_at = Timestamptz()
     started_at = Timestamptz(null=True)

@@ -159,8 +159,8 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
-    def __init__(self) -> None:
-        super().__init__(loader=None, autoescape=True, undefined=StrictUndefined, auto_reload=False, cache_size=0)
+    def __init__(self, autoescape: bool = True) -> None:
+        super().__init__(loader=None, autoescape=autoescape, undefined=StrictUndefined, auto_reload=False, cache_size=0)
         self.filters = {name: _checked(name, JINJA_FILTERS[name]) for name in SAFE_FILTERS}
         self.filters |= {"money": _money, "date": _date, "qr": _qr}
         self.tests = dict(self.tests)
@@ -211,6 +211,7 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
 
 
 _ENV = PrintSandbox()
+_TEXT_ENV = PrintSandbox(autoescape=False)  # plain text (an SMS, an email): nothing to escape
 
 
 class _Guard(NodeTransformer):
@@ -269,11 +270,12 @@ def _message(exc: BaseException) -> str:
     return f"模板渲染出错：{type(exc).__name__}: {exc}"[:300]
 
 
-def compile_source(source: str):
-    """The compiled template, or `TemplateProblem` with the line of a syntax error."""
+def compile_source(source: str, text: bool = False):
+    """The compiled template (`text`: plain text, not HTML), or `TemplateProblem` with the line
+    of a syntax error."""
     if len(source) > MAX_SOURCE:
         raise TemplateProblem(f"模板源码过长（最多 {MAX_SOURCE:,} 个字符）")
-    return _compiled(source)
+    return _compiled(source, text)
 
 
 # Parsing and compiling is most of a print's cost (bench/printing.py: 4–9 ms of CPU for a
@@ -281,20 +283,22 @@ def compile_source(source: str):
 # printed lately are kept, by their text (an edited template is another text). A compiled
 # template holds no state of a render; a refused source raises and is not kept.
 @functools.lru_cache(maxsize=64)
-def _compiled(source: str):
+def _compiled(source: str, text: bool = False):
     if len(source) > MAX_SOURCE:
         raise TemplateProblem(f"模板源码过长（最多 {MAX_SOURCE:,} 个字符）")
+    env = _TEXT_ENV if text else _ENV
     try:
-        tree = _count_loops(_ENV.parse(source, TEMPLATE_NAME, f"<{TEMPLATE_NAME}>"))
-        code = _ENV.compile(tree, TEMPLATE_NAME, f"<{TEMPLATE_NAME}>")
-        return _ENV.template_class.from_code(_ENV, code, dict(_ENV.globals), None)
+        tree = _count_loops(env.parse(source, TEMPLATE_NAME, f"<{TEMPLATE_NAME}>"))
+        code = env.compile(tree, TEMPLATE_NAME, f"<{TEMPLATE_NAME}>")
+        return env.template_class.from_code(env, code, dict(env.globals), None)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(_message(exc), exc.lineno) from None
 
 
-def render_sync(source: str, data: dict, seconds: float = RENDER_SECONDS) -> str:
-    """Render `source` with `data` (plain dicts, lists, strings, numbers) inside the limits."""
-    template = compile_source(source)
+def render_sync(source: str, data: dict, seconds: float = RENDER_SECONDS, text: bool = False) -> str:
+    """Render `source` with `data` (plain dicts, lists, strings, numbers) inside the limits;
+    `text`: a plain-text template (a notice), not HTML."""
+    template = compile_source(source, text)
     budget = _Budget(time.monotonic() + seconds)
 
     def tick(iterable):
@@ -320,10 +324,10 @@ def render_sync(source: str, data: dict, seconds: float = RENDER_SECONDS) -> str
     return "".join(out)
 
 
-async def render(source: str, data: dict, seconds: float = RENDER_SECONDS) -> str:
+async def render(source: str, data: dict, seconds: float = RENDER_SECONDS, text: bool = False) -> str:
     """`render_sync` in a worker thread; the caller waits at most a little beyond the deadline
     (the cooperative checks stop the thread itself)."""
     try:
-        return await asyncio.wait_for(asyncio.to_thread(render_sync, source, data, seconds), seconds + 1.0)
+        return await asyncio.wait_for(asyncio.to_thread(render_sync, source, data, seconds, text), seconds + 1.0)
     except TimeoutError:
         raise TemplateProblem(f"渲染超时（超过 {seconds:g} 秒）") from None

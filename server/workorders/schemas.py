@@ -41,13 +41,16 @@ class WorkOrderFilters(Filters):
 class CustomerIn(Struct):
     name: str
     phone: str
+    email: str = ""
     address: str = ""
     customer_type: str = ""
+    no_notify: bool | UnsetType = UNSET
 
 
 class CustomerPatch(Struct):
     name: str | UnsetType = UNSET
     phone: str | UnsetType = UNSET
+    email: str | UnsetType = UNSET
     address: str | UnsetType = UNSET
     customer_type: str | UnsetType = UNSET
     no_notify: bool | UnsetType = UNSET
@@ -57,6 +60,7 @@ class CustomerOut(Struct):
     id: int
     name: str
     phone: str
+    email: str
     address: str
     customer_type: str
     no_notify: bool

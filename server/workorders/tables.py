@@ -15,7 +15,8 @@ class Customer(Table, tablename="wo_customer"):
     phone = Varchar(length=20)
     address = Varchar(length=200, default="")
     customer_type = Varchar(length=32, default="")
-    no_notify = Boolean(default=False)
+    email = Varchar(length=100, default="")  # for email notices (server.notices)
+    no_notify = Boolean(default=False)  # 不接收通知: no SMS or email about their orders
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

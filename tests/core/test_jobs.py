@@ -106,3 +106,58 @@ async def test_a_job_whose_process_is_gone_reads_as_failed(tenant):
     await Job.update({Job.status: jobs.JobStatus.RUNNING, Job.updated_at: stale}).where(Job.id == job["id"])
     got = await jobs.get(tenant, job["id"])
     assert (got["status"], got["error"], got["finished"]) == ("failed", jobs.STALLED_ERROR, True)
+
+
+tries: list[int] = []
+
+
+@jobs.register("test.flaky")
+async def flaky(run: jobs.Run) -> dict:
+    tries.append(run.attempt)
+    if run.attempt < run.args["succeed_on"]:
+        raise jobs.Retry("网关繁忙")
+    return {"attempt": run.attempt}
+
+
+async def test_a_retryable_failure_is_tried_again_after_a_backoff(tenant, monkeypatch):
+    monkeypatch.setattr(jobs, "BACKOFF", timedelta(0))
+    tries.clear()
+    ok = await jobs.enqueue(tenant, "test.flaky", args={"succeed_on": 3}, max_attempts=5)
+    spent = await jobs.enqueue(tenant, "test.flaky", args={"succeed_on": 9}, max_attempts=2)
+    await jobs.drain()
+    ok, spent = await jobs.get(tenant, ok["id"]), await jobs.get(tenant, spent["id"])
+    assert (ok["status"], ok["attempts"], ok["result"]) == ("done", 3, {"attempt": 3})
+    assert (spent["status"], spent["attempts"], spent["error"]) == ("failed", 2, "网关繁忙")
+
+
+async def test_a_retry_waits_for_its_time(tenant):
+    tries.clear()
+    job = await jobs.enqueue(tenant, "test.flaky", args={"succeed_on": 2}, max_attempts=2)
+    await jobs.drain(retries=False)  # the retry's timer is dropped, as at shutdown
+    row = await Job.select(Job.status, Job.run_after).where(Job.id == job["id"]).first()
+    assert row["status"] == "queued" and row["run_after"] > now()
+    assert await jobs.run_due() == 0  # not due yet
+    await Job.update({Job.run_after: now() - timedelta(seconds=1)}).where(Job.id == job["id"])
+    assert await jobs.run_due() == 1 and (await jobs.get(tenant, job["id"]))["status"] == "done"
+
+
+async def test_a_key_enqueues_one_job(tenant):
+    seen.clear()
+    async with atomic():
+        first = await jobs.enqueue(tenant, "test.echo", key="order-1:accepted")
+        second = await jobs.enqueue(tenant, "test.echo", key="order-1:accepted")
+    await jobs.drain()
+    assert first["id"] == second["id"] and len(seen) == 1 and await Job.count() == 1
+
+
+async def test_a_job_whose_process_died_is_claimed_again_or_failed(tenant, monkeypatch):
+    seen.clear()
+    monkeypatch.setattr(jobs, "_start", lambda *args: None)  # never handed to a runner
+    once = await jobs.enqueue(tenant, "test.echo")
+    twice = await jobs.enqueue(tenant, "test.flaky", args={"succeed_on": 1}, max_attempts=2)
+    lost = now() - jobs.STALLED - timedelta(minutes=1)
+    await Job.update({Job.status: jobs.JobStatus.RUNNING, Job.attempts: 1, Job.updated_at: lost}).where(Job.id > 0)
+    assert await jobs.run_due() == 2
+    once, twice = await jobs.get(tenant, once["id"]), await jobs.get(tenant, twice["id"])
+    assert (once["status"], once["error"]) == ("failed", jobs.STALLED_ERROR) and seen == []  # its one try is spent
+    assert (twice["status"], twice["attempts"]) == ("done", 2)

@@ -18,6 +18,7 @@ from server.masterdata.services import dictionaries
 from server.workorders.tables import Customer
 
 PHONE = r"[0-9+\-() ]{3,20}"
+EMAIL = r"[^@\s]{1,64}@[^@\s]{1,34}"
 
 
 class CustomerFilters(Filters):
@@ -26,7 +27,7 @@ class CustomerFilters(Filters):
 
 
 def as_dict(row: dict) -> dict:
-    return {k: row[k] for k in ("id", "name", "phone", "address", "customer_type", "no_notify", "updated_at")}
+    return {k: row[k] for k in ("id", "name", "phone", "email", "address", "customer_type", "no_notify", "updated_at")}
 
 
 async def get(ctx: Ctx, customer_id: Any) -> dict:
@@ -70,6 +71,8 @@ async def clean(ctx: Ctx, data: Any, v: Fields, *, partial: bool = False, prefix
         out["phone"] = v(
             validate.text, data.get("phone"), "手机号", 20, True, f"{prefix}phone", PHONE, "手机号只能包含数字和 +-()"
         )
+    if "email" in data:
+        out["email"] = v(validate.text, data["email"], "邮箱", 100, False, f"{prefix}email", EMAIL, "邮箱格式不正确")
     if not partial or "address" in data:
         out["address"] = v(validate.text, data.get("address"), "地址", 200, field=f"{prefix}address")
     if data.get("customer_type"):
@@ -79,7 +82,7 @@ async def clean(ctx: Ctx, data: Any, v: Fields, *, partial: bool = False, prefix
     elif not partial or "customer_type" in data:
         out["customer_type"] = ""
     if "no_notify" in data:
-        out["no_notify"] = v(validate.boolean, data["no_notify"], "不发通知", field="no_notify")
+        out["no_notify"] = v(validate.boolean, data["no_notify"], "不接收通知", field=f"{prefix}no_notify")
     return out
 
 

@@ -102,7 +102,7 @@ def _name(table: type, expression: str, key: str, alias: str):
     return QueryString(f'(SELECT {expression} FROM "{t}" n WHERE n."id" = {key})').as_alias(alias)
 
 
-CUSTOMER_COLUMNS = ("id", "name", "phone", "address", "customer_type", "no_notify", "updated_at")
+CUSTOMER_COLUMNS = ("id", "name", "phone", "email", "address", "customer_type", "no_notify", "updated_at")
 CODE_NAME = """n."code" || ' ' || n."name\""""
 NAMES = (
     _name(Goods, CODE_NAME, '"wo_order"."goods_id"', "goods_name"),
