@@ -134,7 +134,7 @@ def test_a_tv_started_with_autoplay_allowed_speaks_without_a_click(autoplay_brow
 
 def keys(kiosk: Page, digits: str) -> None:
     for digit in digits:
-        kiosk.locator(f'.q-kiosk-key[data-key="{digit}"]').click()
+        kiosk.locator(f'#kiosk-form .q-kiosk-key[data-key="{digit}"]').click()
 
 
 @pytest.mark.parametrize("size", ["ipad", "phone"])
@@ -146,7 +146,7 @@ def test_the_kiosk_keypad_takes_a_mobile_number_only(browser, live_server, admin
     connected(kiosk)
     screenshot(kiosk, f"queue-kiosk-start-{size}")
     kiosk.locator(".q-kiosk-service", has_text="维修").click()
-    display, error = kiosk.locator("[data-phone-display]"), kiosk.locator("#kiosk-error")
+    display, error = kiosk.locator("#kiosk-form [data-keypad-display]"), kiosk.locator("#kiosk-error")
 
     # `139` and 【取号】: the error on the keypad screen, the number kept and marked
     keys(kiosk, "139")
@@ -166,13 +166,13 @@ def test_the_kiosk_keypad_takes_a_mobile_number_only(browser, live_server, admin
     keys(kiosk, "567899")
     expect(display).to_have_text("139 1234 5678")
     # 11 digits that are no mobile number are refused the same way
-    kiosk.locator('.q-kiosk-key[data-key="clear"]').click()
+    kiosk.locator('#kiosk-form .q-kiosk-key[data-key="clear"]').click()
     keys(kiosk, "12345678901")
     kiosk.get_by_role("button", name="取号", exact=True).click()
     expect(error).to_have_text("请输入 11 位手机号码")
     assert admin_api.call("GET", f"{Q}/tickets")["total"] == 0
 
-    kiosk.locator('.q-kiosk-key[data-key="clear"]').click()
+    kiosk.locator('#kiosk-form .q-kiosk-key[data-key="clear"]').click()
     keys(kiosk, "13912345678")
     kiosk.get_by_role("button", name="取号", exact=True).click()
     expect(kiosk.locator(".q-kiosk-ticket-no")).to_have_text("A001")
@@ -201,6 +201,6 @@ def test_the_kiosk_says_the_services_refusal_of_a_number_in_place(browser, live_
     assert answer.value.status == 400
     expect(kiosk.locator("#kiosk-error")).to_have_text("请输入 11 位手机号码")
     expect(kiosk.locator('[data-step="phone"]')).to_be_visible()
-    expect(kiosk.locator("[data-phone-display]")).to_have_text("139 1234 5678")
-    expect(kiosk.locator("[data-phone-display]")).to_have_class(r"q-kiosk-display q-kiosk-display-error")
+    expect(kiosk.locator("#kiosk-form [data-keypad-display]")).to_have_text("139 1234 5678")
+    expect(kiosk.locator("#kiosk-form [data-keypad-display]")).to_have_class(r"q-kiosk-display q-kiosk-display-error")
     assert admin_api.call("GET", f"{Q}/tickets")["total"] == 0

@@ -78,7 +78,7 @@ def take_on_kiosk(kiosk: Page, service: str, phone: str = "") -> None:
     kiosk.locator(".q-kiosk-service", has_text=service).click()
     expect(kiosk.locator('[data-step="phone"]')).to_be_visible()
     for digit in phone:
-        kiosk.locator(f'.q-kiosk-key[data-key="{digit}"]').click()
+        kiosk.locator(f'#kiosk-form .q-kiosk-key[data-key="{digit}"]').click()
     if phone:
         kiosk.get_by_role("button", name="取号", exact=True).click()
     else:
@@ -245,12 +245,12 @@ def test_kiosk_phone_step_and_tv_voice_button(browser, live_server, admin_api):
     kiosk.goto(f"/queue/kiosk/{kiosk_device['token']}")
     kiosk.locator(".q-kiosk-service", has_text="咨询").click()
     for digit in "1380000":
-        kiosk.locator(f'.q-kiosk-key[data-key="{digit}"]').click()
-    kiosk.locator('.q-kiosk-key[data-key="back"]').click()
-    expect(kiosk.locator("[data-phone-display]")).to_have_text("138 000")
+        kiosk.locator(f'#kiosk-form .q-kiosk-key[data-key="{digit}"]').click()
+    kiosk.locator('#kiosk-form .q-kiosk-key[data-key="back"]').click()
+    expect(kiosk.locator("#kiosk-form [data-keypad-display]")).to_have_text("138 000")
     for digit in "01234":
-        kiosk.locator(f'.q-kiosk-key[data-key="{digit}"]').click()
-    expect(kiosk.locator("[data-phone-display]")).to_have_text("138 0000 1234")
+        kiosk.locator(f'#kiosk-form .q-kiosk-key[data-key="{digit}"]').click()
+    expect(kiosk.locator("#kiosk-form [data-keypad-display]")).to_have_text("138 0000 1234")
     screenshot(kiosk, "queue-kiosk-phone")
     assert kiosk.evaluate("document.documentElement.scrollHeight <= window.innerHeight"), "the kiosk never scrolls"
     # a service paused meanwhile: its Chinese message on the screen, and the button goes
