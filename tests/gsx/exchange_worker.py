@@ -1,11 +1,11 @@
 """One process of tests/gsx/test_gsx_shared.py's token refresh across processes: on the test's
-database, as the linked user, it waits for the start file and then asks GSX for a coverage —
-with a stale token, so it needs an exchange first. Prints the answer's product."""
+database, as the linked user, it says "ready" on its first line, waits for the start file and then
+asks GSX for a coverage — with a stale token, so it needs an exchange first. Prints the answer's
+product."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -18,7 +18,7 @@ async def main(url: str, user_id: int, tenant_id: int, start: Path) -> None:
 
     db.configure(url)
     ctx = await auth.ctx_for(user_id, tenant_id)
-    start.with_name(f"ready-{os.getpid()}").touch()
+    print("ready", flush=True)
     while not start.exists():
         await asyncio.sleep(0.01)
     answer = await services.check_coverage(ctx, "C02XK0AAJG5H")
