@@ -6,8 +6,8 @@ warehouses and codes) in 受理, the carry-in point keeping it read-only (`peer_
 【维修完毕】 the centre's 【返还】 ships it back (返还在途); the carry-in point's receipt makes it
 the carry-in point's again in 维修完毕, to close with the customer, and bills the centre's labour
 and parts to its credit account at its order prices. A refused shipment leaves the device where
-it was, in the status it had, and bills nothing. Every move goes through the orders' `_claim`
-and `_log`, so the status log, audit, live events and the status hooks follow.
+it was, in the status it had, and bills nothing. Every move goes through the orders' `claim`
+and `log_move`, so the status log, audit, live events and the status hooks follow.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from server.logistics.services import shipments
 from server.logistics.services.shipments import ShipmentType
 from server.masterdata.services import goods
 from server.system.services import orgs
-from server.workorders.services.orders import DOC_TYPE, _claim, _emit, _held, _invalid, _log, _row, get
+from server.workorders.services.orders import DOC_TYPE, claim, emit, get, holding, invalid, log_move, row_of
 from server.workorders.states import LineKind, WorkOrderStatus
 from server.workorders.tables import WorkOrderLine
 
@@ -45,10 +45,10 @@ def _device(order: dict) -> dict:
 async def send(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【送修】 an order taken in by a carry-in point (受理, at the carry-in point) to its repair
     centre: a 送修 shipment with the carrier and tracking number; 受理 → 送修在途."""
-    row = await _held(ctx, order_id)
+    row = await holding(ctx, order_id)
     order = await get(ctx, row["id"])
     if order["status"] != S.ACCEPTED:
-        raise _invalid(order, "送修")
+        raise invalid(order, "送修")
     if order["org_id"] != order["intake_org_id"]:
         raise Conflict(f"工单 {order['no']} 已在维修中心，不能再送修", code="invalid_state")
     centre = await orgs.repair_centre_of(ctx, order["org_id"])
@@ -58,7 +58,7 @@ async def send(ctx: Ctx, order_id: Any, data: dict) -> dict:
         raise Conflict(f"工单 {order['no']} 有受理领用的货品，不能送修：请先在【编辑】中移除", code="has_issued")
     stamp = now()
     async with atomic():
-        await _claim(
+        await claim(
             ctx,
             row,
             (S.ACCEPTED,),
@@ -74,27 +74,27 @@ async def send(ctx: Ctx, order_id: Any, data: dict) -> dict:
         )
         shipment = await shipments.ship_device(ctx, ShipmentType.DEVICE_SEND, centre, data, _device(order))
         summary = f"工单 {order['no']} 送修 {centre['name']}（物流单 {shipment['no']}）"
-        await _log(ctx, row, S.SENDING, summary, "send")
-        _emit(ctx, row | {"peer_org_path": centre["path"]}, "status")
+        await log_move(ctx, row, S.SENDING, summary, "send")
+        emit(ctx, row | {"peer_org_path": centre["path"]}, "status")
     return await get(ctx, order["id"])
 
 
 async def give_back(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【返还】 an order repaired at the centre to the carry-in point that took it in: a 送修返还
     shipment; 维修完毕 → 返还在途."""
-    row = await _held(ctx, order_id)
+    row = await holding(ctx, order_id)
     order = await get(ctx, row["id"])
     if order["status"] != S.REPAIRED:
-        raise _invalid(order, "返还")
+        raise invalid(order, "返还")
     if order["org_id"] == order["intake_org_id"]:
         raise Conflict(f"工单 {order['no']} 不是送修来的工单，无需返还", code="not_sent")
     intake = {"id": order["intake_org_id"], "path": row["peer_org_path"]}
     async with atomic():
-        await _claim(ctx, row, (S.REPAIRED,), "返还", {"status": S.RETURNING, "status_at": now()})
+        await claim(ctx, row, (S.REPAIRED,), "返还", {"status": S.RETURNING, "status_at": now()})
         shipment = await shipments.ship_device(ctx, ShipmentType.DEVICE_RETURN, intake, data, _device(order))
         summary = f"工单 {order['no']} 返还 {order['intake_org_name']}（物流单 {shipment['no']}）"
-        await _log(ctx, row, S.RETURNING, summary, "give_back")
-        _emit(ctx, row, "status")
+        await log_move(ctx, row, S.RETURNING, summary, "give_back")
+        emit(ctx, row, "status")
     return await get(ctx, order["id"])
 
 
@@ -130,7 +130,7 @@ async def arrived(ctx: Ctx, shipment: dict, refused: bool) -> None:
     to the carry-in point's credit (usage; refused for want of credit, the receipt with it)."""
     kind = ShipmentType(shipment["type"])
     leaves, takes, action = MOVES[(kind, refused)]
-    order = await _row(ctx, shipment["work_order_id"])
+    order = await row_of(ctx, shipment["work_order_id"])
     values: dict = {"status": takes, "status_at": now()}
     if not refused:
         values |= {"org_id": ctx.org_id, "org_path": ctx.org_path, "peer_org_path": order["org_path"]}
@@ -144,7 +144,7 @@ async def arrived(ctx: Ctx, shipment: dict, refused: bool) -> None:
             frozen = await ledger.freeze(ctx, order["intake_org_id"], charge, ref, f"送修维修费 {shipment['no']}")
             await ledger.use(ctx, frozen, charge, ref)
     doing = "拒收" if refused else "收货"
-    await _claim(ctx, order, (leaves,), doing, values)
+    await claim(ctx, order, (leaves,), doing, values)
     summary = f"工单 {order['no']} {kind.label}{doing}（物流单 {shipment['no']}）"
-    await _log(ctx, order, takes, summary, action)
-    _emit(ctx, order, "status")
+    await log_move(ctx, order, takes, summary, action)
+    emit(ctx, order, "status")

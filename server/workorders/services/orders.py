@@ -1,7 +1,7 @@
 """The work order life cycle (SPEC 5): intake → repair → completion → closing, or cancel.
 
 Every transition is one `atomic()` step that moves the status by a conditional UPDATE on the
-status it leaves (`_claim`): two clicks on 【维修完毕】 or 【结单】 at once post once, and a
+status it leaves (`claim`): two clicks on 【维修完毕】 or 【结单】 at once post once, and a
 line edit cannot slip in beside a completion. Stock leaves and enters only through inventory's
 `post_moves`, at completion, as one batch: a shortage refuses the whole completion.
 """
@@ -159,7 +159,7 @@ def _reading(brief: bool = False):
     return WorkOrder.select(*READING_COLUMNS, _reason_ids())
 
 
-async def _row(ctx: Ctx, order_id: Any, query=None) -> dict:
+async def row_of(ctx: Ctx, order_id: Any, query=None) -> dict:
     """The visible order; `query` another select of it (`_reading()`)."""
     oid = validate.ident(order_id, "工单", "id")
     row = await (query or WorkOrder.select()).where(_visible(ctx) & (WorkOrder.id == oid)).first()
@@ -168,9 +168,9 @@ async def _row(ctx: Ctx, order_id: Any, query=None) -> dict:
     return row
 
 
-async def _held(ctx: Ctx, order_id: Any) -> dict:
+async def holding(ctx: Ctx, order_id: Any) -> dict:
     """The visible order, for a change: refused (403) where the device is at the other org."""
-    order = await _row(ctx, order_id)
+    order = await row_of(ctx, order_id)
     if not may_act(ctx, order):
         where = (await orgs.names(ctx, {order["org_id"]})).get(order["org_id"], "")
         raise Forbidden(f"工单 {order['no']} 的设备在「{where}」，只有设备所在的机构可以操作", code="not_holder")
@@ -314,7 +314,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
 
 
 async def get(ctx: Ctx, order_id: Any) -> dict:
-    return (await _as_dicts(ctx, [await _row(ctx, order_id, _reading())]))[0]
+    return (await _as_dicts(ctx, [await row_of(ctx, order_id, _reading())]))[0]
 
 
 async def by_status_token(token: str) -> dict | None:
@@ -338,7 +338,7 @@ async def closed(ctx: Ctx, order_id: Any) -> dict:
     """The order for its closing receipt: only a closed order has one."""
     order = await get(ctx, order_id)
     if order["status"] != S.CLOSED:
-        raise _invalid(order, "打印结单单")
+        raise invalid(order, "打印结单单")
     return order
 
 
@@ -525,11 +525,11 @@ async def device(ctx: Ctx, serial_no: Any, *, brief: bool = False) -> dict:
 # --- checks shared by the transitions ---------------------------------------------------------------
 
 
-def _invalid(order: dict, doing: str) -> Conflict:
+def invalid(order: dict, doing: str) -> Conflict:
     return Conflict(f"工单 {order['no']} 当前为「{S(order['status']).label}」，不能{doing}", code="invalid_state")
 
 
-async def _claim(ctx: Ctx, order: dict, allowed: tuple[str, ...], doing: str, values: dict) -> None:
+async def claim(ctx: Ctx, order: dict, allowed: tuple[str, ...], doing: str, values: dict) -> None:
     """Change the order only while its status is one of `allowed`: the UPDATE's WHERE decides,
     so of two concurrent transitions one wins and the other is told the true state."""
     stamp = now()
@@ -545,10 +545,10 @@ async def _claim(ctx: Ctx, order: dict, allowed: tuple[str, ...], doing: str, va
         *allowed,
     )
     if not rows:
-        raise _invalid(await _row(ctx, order["id"]), doing)
+        raise invalid(await row_of(ctx, order["id"]), doing)
 
 
-async def _log(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> None:
+async def log_move(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> None:
     await WorkOrderStatusLog.insert(
         WorkOrderStatusLog(
             tenant_id=ctx.tenant_id,
@@ -564,7 +564,7 @@ async def _log(ctx: Ctx, order: dict, to: str, summary: str, action: str) -> Non
     await hooks.work_order_moved(ctx, order, to)
 
 
-def _emit(ctx: Ctx, order: dict, kind: str, *technicians: Any) -> None:
+def emit(ctx: Ctx, order: dict, kind: str, *technicians: Any) -> None:
     """To the org's lists (and the other org's of a sent order) and, on `my_repairs`, to the
     technician's 【我的维修】 (the order's own and any other concerned: the new one of a
     (re)assignment or of a repair start)."""
@@ -741,9 +741,9 @@ async def intake(ctx: Ctx, data: dict) -> dict:
         await row.save()
         order = {"id": row.id, "no": no, "status": "", "org_path": ctx.org_path, "technician_id": row.technician_id}
         await _replace_issued(ctx, order, issued)
-        await _log(ctx, order, S.ACCEPTED, f"受理工单 {no}", "create")
+        await log_move(ctx, order, S.ACCEPTED, f"受理工单 {no}", "create")
         await hooks.work_order_taken_in(ctx, order | {"serial_no": fields.get("serial_no", "")}, data)
-        _emit(ctx, order, "created")
+        emit(ctx, order, "created")
     return await get(ctx, row.id)
 
 
@@ -751,9 +751,9 @@ async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """Edit the intake data (and the customer) until the repair completes; the product only
     before repair starts (the fault reasons and codes chosen hang on its category).
     `issued_lines`, when given, replace the issued goods as a set, checked as at intake."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     if order["status"] not in OPEN:
-        raise _invalid(order, "修改受理信息")
+        raise invalid(order, "修改受理信息")
     v = Fields()
     fields = await _intake_fields(ctx, data, v, partial=True, org_id=order["org_id"])
     if ("goods_id" in fields or "category_id" in fields) and order["status"] != S.ACCEPTED:
@@ -773,11 +773,11 @@ async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
         before_issued = await _issued_of(ctx, order["id"])
         reissued = issued is not None and issued != before_issued
         if changed or reissued:
-            await _claim(ctx, order, OPEN, "修改受理信息", changed)
+            await claim(ctx, order, OPEN, "修改受理信息", changed)
         if changed:
             before, after = audit.changes(order, order | changed)
             await audit.record(ctx, "update", "work_order", order["id"], f"修改工单 {order['no']}", before, after)
-            _emit(ctx, order, "updated", changed.get("technician_id"))
+            emit(ctx, order, "updated", changed.get("technician_id"))
         if reissued:
             await _replace_issued(ctx, order, issued)
             await audit.record(
@@ -789,7 +789,7 @@ async def update(ctx: Ctx, order_id: Any, data: dict) -> dict:
                 {"issued_lines": before_issued},
                 {"issued_lines": issued},
             )
-            _emit(ctx, order, "lines")
+            emit(ctx, order, "lines")
     return await get(ctx, order["id"])
 
 
@@ -823,12 +823,12 @@ async def _replace_issued(ctx: Ctx, order: dict, issued: list[dict]) -> None:
 
 async def assign(ctx: Ctx, order_id: Any, technician_id: Any) -> dict:
     """Assign or reassign (None: take it back) any time before closing."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     v = Fields()
     tid = await v.awaiting(_technician(ctx, technician_id, order["org_id"]))
     v.done()
     async with atomic():
-        await _claim(ctx, order, (S.ACCEPTED, S.REPAIRING, S.REPAIRED), "派工", {"technician_id": tid})
+        await claim(ctx, order, (S.ACCEPTED, S.REPAIRING, S.REPAIRED), "派工", {"technician_id": tid})
         await audit.record(
             ctx,
             "assign",
@@ -838,7 +838,7 @@ async def assign(ctx: Ctx, order_id: Any, technician_id: Any) -> dict:
             {"technician_id": order["technician_id"]},
             {"technician_id": tid},
         )
-        _emit(ctx, order, "assigned", tid)
+        emit(ctx, order, "assigned", tid)
     return await get(ctx, order["id"])
 
 
@@ -846,9 +846,9 @@ async def start_repair(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【直接维修】: the final service type, the fault reasons (of the product's category) and the
     defective-parts warehouse (a 坏品库 of the org); `accepted` → `repairing`. While repairing
     the same call corrects these fields."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     if order["status"] not in OPEN:
-        raise _invalid(order, "维修")
+        raise invalid(order, "维修")
     lineage = await _category_of(ctx, order)
     v = Fields()
     final = await v.awaiting(
@@ -876,16 +876,16 @@ async def start_repair(ctx: Ctx, order_id: Any, data: dict) -> dict:
     async with atomic():
         if order["status"] == S.ACCEPTED:
             stamp = now()
-            await _claim(
+            await claim(
                 ctx,
                 order,
                 (S.ACCEPTED,),
                 "开始维修",
                 values | {"status": S.REPAIRING, "status_at": stamp, "repair_started_at": stamp},
             )
-            await _log(ctx, order, S.REPAIRING, f"工单 {order['no']} 开始维修", "start_repair")
+            await log_move(ctx, order, S.REPAIRING, f"工单 {order['no']} 开始维修", "start_repair")
         else:
-            await _claim(ctx, order, (S.REPAIRING,), "维修", values)
+            await claim(ctx, order, (S.REPAIRING,), "维修", values)
         await WorkOrderFaultReason.delete().where(
             scoped(ctx, WorkOrderFaultReason) & (WorkOrderFaultReason.work_order == order["id"])
         )
@@ -893,7 +893,7 @@ async def start_repair(ctx: Ctx, order_id: Any, data: dict) -> dict:
             await WorkOrderFaultReason.insert(
                 WorkOrderFaultReason(tenant_id=ctx.tenant_id, work_order=order["id"], fault_reason_id=rid)
             )
-        _emit(ctx, order, "status", values.get("technician_id"))
+        emit(ctx, order, "status", values.get("technician_id"))
     return await get(ctx, order["id"])
 
 
@@ -937,12 +937,12 @@ async def _line(ctx: Ctx, order: dict, line_id: Any) -> dict:
 
 
 async def add_line(ctx: Ctx, order_id: Any, data: dict) -> dict:
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     if order["status"] != S.REPAIRING:
-        raise _invalid(order, "添加维修明细")
+        raise invalid(order, "添加维修明细")
     values = await _line_fields(ctx, order, data)
     async with atomic():
-        await _claim(ctx, order, (S.REPAIRING,), "添加维修明细", {})
+        await claim(ctx, order, (S.REPAIRING,), "添加维修明细", {})
         count = await WorkOrderLine.count().where(
             scoped(ctx, WorkOrderLine) & (WorkOrderLine.work_order == order["id"])
         )
@@ -954,21 +954,21 @@ async def add_line(ctx: Ctx, order_id: Any, data: dict) -> dict:
             )
         )
         await audit.record(ctx, "update", "work_order", order["id"], f"工单 {order['no']} 添加维修明细", None, values)
-        _emit(ctx, order, "lines")
+        emit(ctx, order, "lines")
     return await get(ctx, order["id"])
 
 
 async def update_line(ctx: Ctx, order_id: Any, line_id: Any, data: dict) -> dict:
     """Only the quantity of a line changes (the manual's 修改); another part is a new line."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     line = await _line(ctx, order, line_id)
     if order["status"] != S.REPAIRING:
-        raise _invalid(order, "修改维修明细")
+        raise invalid(order, "修改维修明细")
     v = Fields()
     qty = v(_qty, data.get("qty"), "qty")
     v.done()
     async with atomic():
-        await _claim(ctx, order, (S.REPAIRING,), "修改维修明细", {})
+        await claim(ctx, order, (S.REPAIRING,), "修改维修明细", {})
         await WorkOrderLine.update({WorkOrderLine.qty: qty}).where(
             scoped(ctx, WorkOrderLine) & (WorkOrderLine.id == line["id"])
         )
@@ -981,22 +981,22 @@ async def update_line(ctx: Ctx, order_id: Any, line_id: Any, data: dict) -> dict
             {"qty": line["qty"]},
             {"qty": qty},
         )
-        _emit(ctx, order, "lines")
+        emit(ctx, order, "lines")
     return await get(ctx, order["id"])
 
 
 async def delete_line(ctx: Ctx, order_id: Any, line_id: Any) -> dict:
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     line = await _line(ctx, order, line_id)
     if order["status"] != S.REPAIRING:
-        raise _invalid(order, "删除维修明细")
+        raise invalid(order, "删除维修明细")
     async with atomic():
-        await _claim(ctx, order, (S.REPAIRING,), "删除维修明细", {})
+        await claim(ctx, order, (S.REPAIRING,), "删除维修明细", {})
         await WorkOrderLine.delete().where(scoped(ctx, WorkOrderLine) & (WorkOrderLine.id == line["id"]))
         await audit.record(
             ctx, "update", "work_order", order["id"], f"工单 {order['no']} 删除维修明细", {"line_id": line["id"]}, None
         )
-        _emit(ctx, order, "lines")
+        emit(ctx, order, "lines")
     return await get(ctx, order["id"])
 
 
@@ -1004,9 +1004,9 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【维修完毕】 as one step: every part and issued goods leaves its warehouse, the replaced
     parts enter the 坏品库, the charges are fixed (each code's labour fee + the org's retail
     price of each goods), `repairing` → `repaired`. A shortage refuses all of it."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     if order["status"] != S.REPAIRING:
-        raise _invalid(order, "维修完毕")
+        raise invalid(order, "维修完毕")
     v = Fields()
     result = await v.awaiting(
         dictionaries.require_code(ctx, "repair_result", data.get("repair_result"), "repair_result")
@@ -1014,14 +1014,14 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
     v.done()
     stamp = now()
     async with atomic():
-        await _claim(
+        await claim(
             ctx,
             order,
             (S.REPAIRING,),
             "维修完毕",
             {"status": S.REPAIRED, "status_at": stamp, "repaired_at": stamp, "repair_result": result},
         )
-        order = await _row(ctx, order["id"])
+        order = await row_of(ctx, order["id"])
         lines = (
             await WorkOrderLine.select()
             .where(scoped(ctx, WorkOrderLine) & (WorkOrderLine.work_order == order["id"]))
@@ -1080,8 +1080,8 @@ async def complete(ctx: Ctx, order_id: Any, data: dict) -> dict:
         await WorkOrder.update({WorkOrder.labor: labor, WorkOrder.parts: parts, WorkOrder.total: labor + parts}).where(
             _visible(ctx) & (WorkOrder.id == order["id"])
         )
-        await _log(ctx, order | {"status": S.REPAIRING}, S.REPAIRED, f"工单 {order['no']} 维修完毕", "complete")
-        _emit(ctx, order, "status")
+        await log_move(ctx, order | {"status": S.REPAIRING}, S.REPAIRED, f"工单 {order['no']} 维修完毕", "complete")
+        emit(ctx, order, "status")
     return await get(ctx, order["id"])
 
 
@@ -1119,9 +1119,9 @@ async def _still_usable(ctx: Ctx, warehouse_id: int, order: dict) -> None:
 async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """【结单】: how the device went back (邮寄 needs carrier and tracking number), what the
     customer paid (4 decimals; a payment method unless free), `repaired` → `closed`."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     if order["status"] != S.REPAIRED:
-        raise _invalid(order, "结单")
+        raise invalid(order, "结单")
     v = Fields()
     method = await v.awaiting(
         dictionaries.require_code(ctx, "closing_method", data.get("closing_method"), "closing_method")
@@ -1156,9 +1156,9 @@ async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
         "closing_remark": remark,
     }
     async with atomic():
-        await _claim(ctx, order, (S.REPAIRED,), "结单", values)
-        await _log(ctx, order, S.CLOSED, f"工单 {order['no']} 结单", "close")
-        _emit(ctx, order, "status")
+        await claim(ctx, order, (S.REPAIRED,), "结单", values)
+        await log_move(ctx, order, S.CLOSED, f"工单 {order['no']} 结单", "close")
+        emit(ctx, order, "status")
     return await get(ctx, order["id"])
 
 
@@ -1175,9 +1175,9 @@ def _amount(value: Any) -> int:
 async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
     """Cancel before the repair completes: nothing was posted, so nothing is given back. A sent
     order only where it was taken in (the centre returns the device first)."""
-    order = await _held(ctx, order_id)
+    order = await holding(ctx, order_id)
     if order["status"] not in OPEN:
-        raise _invalid(order, "取消")
+        raise invalid(order, "取消")
     if order["org_id"] != order["intake_org_id"]:
         raise Conflict(f"工单 {order['no']} 在维修中心，须返还接机点后才能取消", code="not_at_intake")
     v = Fields()
@@ -1185,15 +1185,15 @@ async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
     v.done()
     stamp = now()
     async with atomic():
-        await _claim(
+        await claim(
             ctx,
             order,
             OPEN,
             "取消",
             {"status": S.CANCELLED, "status_at": stamp, "cancelled_at": stamp, "cancel_reason": reason},
         )
-        await _log(ctx, order, S.CANCELLED, f"取消工单 {order['no']}：{reason}", "cancel")
-        _emit(ctx, order, "status")
+        await log_move(ctx, order, S.CANCELLED, f"取消工单 {order['no']}：{reason}", "cancel")
+        emit(ctx, order, "status")
     return await get(ctx, order["id"])
 
 
