@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IPAD, login, new_page, screenshot
+from tests.e2e.conftest import IPAD, PHONE, login, new_page, screenshot
 from tests.workorders.helpers import repairing, wo_world
 
 
@@ -92,3 +92,29 @@ def test_a_quote_signed_on_the_ipad_lets_the_repair_complete(order, browser, liv
     page.goto(f"/quotes/{quote['id']}/print")
     expect(page.locator("#qt-print-total")).to_have_text(quote["total"])
     screenshot(page, "quote-print", full_page=True)
+
+
+def test_the_customer_signs_the_quote_on_their_status_page(order, browser, live_server, admin_api):
+    """The same quote decided by the customer on their own phone (390×844): the status page shows
+    it once the digits are right; a blank pad is refused in place; a finger-drawn signature
+    approves it, and 【维修完毕】 then goes through."""
+    quote = admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/quote", 201, json={})
+    phone = new_page(browser, live_server, PHONE)
+    phone.goto(re.sub(r"^https?://[^/]+", "", order["status_url"]))
+    phone.get_by_label("手机号后四位").fill(order["customer"]["phone"][-4:])
+    phone.get_by_role("button", name="查询进度").click()
+    card = phone.locator("#ss-quote")
+    expect(card).to_contain_text(f"¥{quote['total']}")
+    expect(card).to_contain_text("待确认")
+    phone.get_by_role("button", name="同意报价").click()  # a blank pad
+    expect(card.locator("#ss-approve .form-error")).to_have_text("请先在框内签字")
+    card.scroll_into_view_if_needed()
+    draw(phone, "#ss-pad")
+    screenshot(phone, "status-quote-drawn", full_page=True)
+    phone.get_by_role("button", name="同意报价").click()
+    expect(card).to_contain_text("您已同意本报价")
+    screenshot(phone, "status-quote-approved", full_page=True)
+    signed = admin_api.call("GET", f"/api/v1/quotes/{quote['id']}")
+    assert signed["status"] == "approved" and signed["decided_by_name"] == "客户（进度查询页）"
+    done = admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/complete", json={"repair_result": "repaired"})
+    assert done["status"] == "repaired"
