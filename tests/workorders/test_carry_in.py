@@ -87,6 +87,8 @@ async def test_only_the_org_holding_the_device_acts_on_it(tenant):
         await orders.add_line(w["point"], done["id"], {"repair_code_id": w["diag_code"]})
     with pytest.raises(Forbidden):  # the carry-in point closes only once the device is back
         await orders.close(w["point"], done["id"], CLOSE)
+    with pytest.raises(Conflict):  # nor does the centre, which holds it: it returns it first
+        await orders.close(w["centre"], done["id"], CLOSE)
     await carry.give_back(w["centre"], order["id"], SHIP)
     await receive(w["point"], await shipment_of(order["id"], "device_return"))
     with pytest.raises(Forbidden):  # the centre (P3's parent) does not close with the customer

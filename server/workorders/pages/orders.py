@@ -68,7 +68,7 @@ async def _forms(ctx: Ctx, order: dict, kinds: dict) -> dict:
 async def _carry(ctx: Ctx, order: dict) -> dict:
     """What the page offers of issue 20: 【送修】 (`centre`: a carry-in point's order in 受理 at
     home) or 【返还】 (`returnable`: repaired at the centre)."""
-    at_home = order["org_id"] == order["intake_org_id"]
+    at_home = order["at_intake"]
     centre = None
     if order["can_act"] and at_home and order["status"] == WorkOrderStatus.ACCEPTED:
         centre = await orgs.repair_centre_of(ctx, order["org_id"])

@@ -24,7 +24,7 @@ from server.logistics.services import shipments
 from server.logistics.services.shipments import ShipmentType
 from server.masterdata.services import goods
 from server.system.services import orgs
-from server.workorders.services.orders import DOC_TYPE, claim, emit, get, holding, invalid, log_move, row_of
+from server.workorders.services.orders import DOC_TYPE, at_intake, claim, emit, get, holding, invalid, log_move, row_of
 from server.workorders.states import LineKind, WorkOrderStatus
 from server.workorders.tables import WorkOrderLine
 
@@ -49,7 +49,7 @@ async def send(ctx: Ctx, order_id: Any, data: dict) -> dict:
     order = await get(ctx, row["id"])
     if order["status"] != S.ACCEPTED:
         raise invalid(order, "送修")
-    if order["org_id"] != order["intake_org_id"]:
+    if not at_intake(order):
         raise Conflict(f"工单 {order['no']} 已在维修中心，不能再送修", code="invalid_state")
     centre = await orgs.repair_centre_of(ctx, order["org_id"])
     if centre is None:
@@ -86,7 +86,7 @@ async def give_back(ctx: Ctx, order_id: Any, data: dict) -> dict:
     order = await get(ctx, row["id"])
     if order["status"] != S.REPAIRED:
         raise invalid(order, "返还")
-    if order["org_id"] == order["intake_org_id"]:
+    if at_intake(order):
         raise Conflict(f"工单 {order['no']} 不是送修来的工单，无需返还", code="not_sent")
     intake = {"id": order["intake_org_id"], "path": row["peer_org_path"]}
     async with atomic():

@@ -94,6 +94,16 @@ def may_act(ctx: Ctx, order: dict) -> bool:
     return not peer or order["org_id"] == ctx.org_id or not peer.startswith(ctx.org_path)
 
 
+def at_intake(order: dict) -> bool:
+    """Whether the device is at the org that took it in: only there is an order closed with the
+    customer or cancelled (a repair centre returns it first, issue 20)."""
+    return order["org_id"] == order["intake_org_id"]
+
+
+def _not_at_intake(order: dict, doing: str) -> Conflict:
+    return Conflict(f"工单 {order['no']} 在维修中心，须返还接机点后才能{doing}", code="not_at_intake")
+
+
 def _name(table: type, expression: str, key: str, alias: str):
     """The name of the row `key` refers to (a lookup by primary key), as a column of the same
     statement: a page of 50 orders reads its goods and technicians with its rows. The ids are the
@@ -307,6 +317,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "sent_at": r["sent_at"],
                 "carry_charge": money.fmt(r["carry_charge"]),
                 "can_act": may_act(ctx, r),
+                "at_intake": at_intake(r),
                 "lines": by_order[r["id"]],
             }
         )
@@ -1122,6 +1133,8 @@ async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
     order = await holding(ctx, order_id)
     if order["status"] != S.REPAIRED:
         raise invalid(order, "结单")
+    if not at_intake(order):
+        raise _not_at_intake(order, "结单")
     v = Fields()
     method = await v.awaiting(
         dictionaries.require_code(ctx, "closing_method", data.get("closing_method"), "closing_method")
@@ -1178,8 +1191,8 @@ async def cancel(ctx: Ctx, order_id: Any, data: dict) -> dict:
     order = await holding(ctx, order_id)
     if order["status"] not in OPEN:
         raise invalid(order, "取消")
-    if order["org_id"] != order["intake_org_id"]:
-        raise Conflict(f"工单 {order['no']} 在维修中心，须返还接机点后才能取消", code="not_at_intake")
+    if not at_intake(order):
+        raise _not_at_intake(order, "取消")
     v = Fields()
     reason = v(validate.text, data.get("reason"), "取消原因", 200, True, field="reason")
     v.done()
