@@ -72,7 +72,7 @@ async def prove(token: str, phone_last4: str) -> tuple[dict, str]:
     if not hmac.compare_digest(digits, _last4(order)):
         raise Forbidden("手机号后四位不正确", code="wrong_phone_digits")
     await throttle.release([key])
-    return found, _proof(token, digits)
+    return found | {"order": order}, _proof(token, digits)
 
 
 async def proven(token: str, proof: str | None) -> dict | None:
@@ -81,13 +81,14 @@ async def proven(token: str, proof: str | None) -> dict | None:
     if not proof:
         return None
     order = await orders.get(_reader(found), found["id"])
-    return found if secrets.verify(PROOF, f"{token}:{_last4(order)}", proof) else None
+    return found | {"order": order} if secrets.verify(PROOF, f"{token}:{_last4(order)}", proof) else None
 
 
 async def view(found: dict) -> dict:
-    """What the customer sees of the order (the JSON's keys; the page renders the same)."""
+    """What the customer sees of the order (the JSON's keys; the page renders the same), from the
+    order its proof was checked on."""
     reader = _reader(found)
-    order = await orders.get(reader, found["id"])
+    order = found["order"]
     centre = await orgs.get(reader, order["intake_org_id"] or order["org_id"])
     timeline = [e for e in await orders.history(reader, found["id"]) if e["kind"] == "status"]
     charged = order["status"] in CHARGED
