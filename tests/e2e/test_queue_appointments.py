@@ -59,6 +59,11 @@ def test_book_on_a_phone_check_in_on_the_kiosk_and_rate(browser, live_server, ad
     expect(staff.locator(f'tr[data-code="{code}"]')).to_contain_text("陈女士", timeout=LIVE)
     expect(staff.locator(f'tr[data-code="{code}"]')).to_contain_text("已预约")
     screenshot(staff, "queue-appointments")
+    phone_staff = new_page(browser, live_server, PHONE)  # the list on a phone: its filters fold away
+    login(phone_staff, "admin@ACME")
+    phone_staff.goto("/queue/appointments")
+    expect(phone_staff.locator(f'tr[data-code="{code}"]')).to_be_visible()
+    screenshot(phone_staff, "queue-appointments-phone")
 
     # --- a walk-in takes A001 first, then the customer checks in on the kiosk -----------------------
     kiosk = new_page(browser, live_server, IPAD)
@@ -122,6 +127,14 @@ def test_book_on_a_phone_check_in_on_the_kiosk_and_rate(browser, live_server, ad
     expect(section.locator("#q-booking-url")).to_have_value(booking["url"])
     section.scroll_into_view_if_needed()
     screenshot(staff, "queue-settings-booking")
+    section.get_by_role("button", name="修改设置").click()
+    dialog = staff.locator("#q-set-booking-form")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#q-bk-cap")).to_have_value("2")
+    screenshot(staff, "queue-settings-booking-form")
+    dialog.locator("#q-bk-cap").fill("3")
+    dialog.get_by_role("button", name="确认").click()
+    expect(section).to_contain_text("3 人")
 
     staff.goto("/queue/stats")
     expect(staff.locator('[data-figure="avg_rating"] .stat-value')).to_have_text("5.0")
