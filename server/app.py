@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await queues[0].connect()
                 jobs.bind_queue(queues[0])
             drainer.append(asyncio.get_running_loop().create_task(jobs.keep_draining(), name="job drainer"))
-        realtime.bind(channels, f"{settings.redis_prefix}:" if settings.redis_url else "")
+        realtime.bind(channels, settings.channel_prefix)
         throttle.bind(
             throttle.RedisCounter(settings.redis_url, settings.redis_prefix)
             if settings.redis_url

@@ -88,3 +88,9 @@ class Settings:
     @property
     def is_prod(self) -> bool:
         return self.env == "prod"
+
+    @property
+    def channel_prefix(self) -> str:
+        """Of every live channel: the app that serves the sockets and the worker whose jobs emit
+        publish under the same names on a shared Redis (in-process channels need none)."""
+        return f"{self.redis_prefix}:" if self.redis_url else ""
