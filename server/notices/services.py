@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+import realtime
 from server.core import audit, authcache, hooks, jobs, secrets, validate
 from server.core.api import Filters
 from server.core.clock import iso, now
@@ -22,6 +23,7 @@ from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, paginate
 from server.core.search import contains
 from server.core.tenancy import Ctx, in_tenant, scoped
+from server.notices import permissions as P
 from server.notices import providers
 from server.notices.providers import smtp, webhook
 from server.notices.states import Channel, Event, NoticeStatus, SmtpSecurity
@@ -35,6 +37,7 @@ SEND_JOB = "notices.send"
 MAX_TRIES = 5
 SMS_PROVIDERS = {"webhook": webhook}  # an Aliyun- or Tencent-style gateway is one more module here
 URL = r"https?://[^\s]{1,290}"
+realtime.topic("notices", P.VIEW)
 EMAIL = r"[^@\s]{1,64}@[^@\s]{1,190}"
 
 # --- templates ------------------------------------------------------------------------------------
@@ -399,8 +402,17 @@ async def _write(ctx: Ctx, order: dict, event: str, channel: str, to: str, text:
         .on_conflict(action="DO NOTHING")
         .returning(Notice.id)
     )
+    if rows:
+        _changed(ctx.tenant_id, ctx.org_path, order["id"], rows[0]["id"], status)
     if rows and status == NoticeStatus.QUEUED:
         await _enqueue(ctx, rows[0]["id"], 0)
+
+
+def _changed(tenant_id: int, org_path: str, order_id: int, notice_id: int, status: str) -> None:
+    """A notice written or its status changed: 【通知记录】 and its order's page (the timeline)
+    re-read live, after the commit — also when the job runs in the worker (server.worker)."""
+    realtime.emit(tenant_id, org_path, "notices", status, notice_id)
+    realtime.emit(tenant_id, org_path, "workorders", "notice", order_id)
 
 
 async def _enqueue(ctx: Ctx, notice_id: int, resends: int) -> None:
@@ -452,17 +464,20 @@ async def send(run: jobs.Run) -> dict:
                     Notice.updated_at: t,
                 }
             ).where(where & (Notice.status == NoticeStatus.QUEUED))
+            _changed(run.ctx.tenant_id, row["org_path"], row["work_order_id"], row["id"], NoticeStatus.SENT)
         return {"sent": True}
     last = not failure.retry or run.attempt >= MAX_TRIES
+    status = NoticeStatus.FAILED if last else NoticeStatus.QUEUED
     async with atomic():
         await Notice.update(
             {
-                Notice.status: NoticeStatus.FAILED if last else NoticeStatus.QUEUED,
+                Notice.status: status,
                 Notice.attempts: Notice.attempts + 1,
                 Notice.answer: failure.answer[:500],
                 Notice.updated_at: now(),
             }
         ).where(where & (Notice.status == NoticeStatus.QUEUED))
+        _changed(run.ctx.tenant_id, row["org_path"], row["work_order_id"], row["id"], status)
     if last:
         raise BusinessError(failure.answer[:300], code="notice_failed")
     raise jobs.Retry(failure.answer[:300])
@@ -566,10 +581,11 @@ async def resend(ctx: Ctx, notice_id: Any) -> dict:
                 {Notice.status: NoticeStatus.QUEUED, Notice.resends: Notice.resends + 1, Notice.updated_at: now()}
             )
             .where(_visible(ctx) & (Notice.id == notice["id"]) & (Notice.status != NoticeStatus.QUEUED))
-            .returning(Notice.resends)
+            .returning(Notice.resends, Notice.org_path)
         )
         if not claimed:
             raise Conflict("该通知正在发送中，请稍后再试", code="notice_queued")
+        _changed(ctx.tenant_id, claimed[0]["org_path"], notice["work_order_id"], notice["id"], NoticeStatus.QUEUED)
         await _enqueue(ctx, notice["id"], claimed[0]["resends"])
         summary = f"重发通知（工单 {notice['work_order_no']}，{notice['channel_label']}）"
         await audit.record(ctx, "resend", "notice", notice["id"], summary)

@@ -56,6 +56,19 @@ def until(page, expression: str, timeout: float = 10_000) -> None:
         page.wait_for_timeout(50)
 
 
+def eventually(check, what: str, timeout: float = 15.0):
+    """Poll `check()` until it answers something truthy, and return that: for what happens outside
+    the page (a live server's job reaching the fake SMS gateway or the SMTP sink)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (answer := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {timeout} s: {what}")
+        time.sleep(0.05)
+    return answer
+
+
 def _missing_chromium() -> None:
     message = (
         f"\n{'!' * 78}\n!!! BROWSER TESTS SKIPPED: {CHROMIUM} not found. Install it with "
@@ -126,6 +139,28 @@ def admin_api(live_server) -> Iterator[Api]:
     api = Api(live_server.url, "admin@ACME")
     yield api
     api.close()
+
+
+@pytest.fixture
+def gateway() -> Iterator[str]:
+    """The fake SMS gateway in a thread of its own: the live server's job and the test both reach it."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from server.notices import fake
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(fake.create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
 
 
 def new_page(browser, live_server, viewport: dict = DESKTOP):
