@@ -1,6 +1,7 @@
 """Test fixtures: a fresh database per test on SQLite (a copy of a migrated template file) or
 PostgreSQL (`TEST_DATABASE_URL`: one migrated database per xdist worker, truncated between
-tests), the app on the memory or Redis (`TEST_REDIS_URL`) backends, tenants, clients and ctx."""
+tests), the app on the memory or Redis (`TEST_REDIS_URL`) backends, tenants, clients and ctx, live servers
+and a local SMTP sink."""
 
 from __future__ import annotations
 
@@ -241,6 +242,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Sink:
+    """What a local SMTP server took (customer notices): one aiosmtpd envelope per message."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[Sink]:
+    """An SMTP server on a local port, in a thread of its own (a live server's job reaches it too)."""
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    controller.stop()
 
 
 class _Forked:

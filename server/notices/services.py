@@ -65,6 +65,7 @@ _SMS = {
     Event.REPAIRED: _GREETING
     + "您的{{ device }}已维修完毕，请凭工单号 {{ no }} 到店取机。"
     + "{% if org_address %}地址：{{ org_address }} {% endif %}"
+    + _LINK
     + _PHONE,
     Event.CLOSED: _GREETING + "工单 {{ no }} 已结单，感谢您的信任。" + _LINK + _PHONE,
 }

@@ -2,38 +2,76 @@
 order's status link; opened on a phone (390×844) it asks for the phone's last four digits, a
 wrong guess is refused, the right ones show 受理 and are remembered on reload; the order moving
 on (the API starts the repair, the technician's browser presses 【维修完毕】) shows on the phone
-without a reload, charges included. Screenshots go to var/screenshots/."""
+without a reload, charges included. The customer is told at intake and when the device is ready,
+by SMS (the fake gateway) and by email (the SMTP sink), each time with the status link: the live
+server's own jobs send them. Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
+from email import message_from_bytes
+from email.policy import default as email_policy
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import segno
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, login, new_page, screenshot
+from server.notices import services
+from tests.e2e.conftest import DESKTOP, PHONE, eventually, login, new_page, screenshot
 from tests.e2e.test_csp import WATCH
+from tests.workorders.helpers import intake_body, wo_world
 
 LIVE = 10_000  # ms: a bound for a loaded CI machine
 
 
 @pytest.fixture
-async def shop(tenant) -> dict:
-    from server.workorders.services import orders
-    from tests.workorders.helpers import intake_body, wo_world
-
+async def shop(tenant, gateway, smtp_sink) -> dict:
+    """The world to repair in, and the head office's SMS gateway and SMTP server: the local fakes."""
     w = await wo_world(tenant, stock=0)
-    order = await orders.intake(tenant, intake_body(w, phone="13912345678", remark="内部备注勿外传"))
-    return w | {"order": order}
+    await services.put_settings(
+        tenant,
+        {
+            "sms_enabled": True,
+            "sms_url": f"{gateway}/sms",
+            "email_enabled": True,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_sink.port,
+            "smtp_security": "none",
+            "smtp_from": "service@acme.example",
+        },
+    )
+    return w
+
+
+def told(gateway: str, sink, count: int) -> tuple[list[str], list]:
+    """The first `count` texts the fake SMS gateway took and mails the SMTP sink took, once both
+    have that many (the live server's jobs send them after the move's commit)."""
+
+    def texts() -> list[str]:
+        taken = httpx.get(f"{gateway}/fake/messages").json()["messages"]
+        return [m["text"] for m in taken] if len(taken) >= count else []
+
+    def mails() -> list:
+        return [message_from_bytes(e.content, policy=email_policy) for e in sink.messages]
+
+    sms = eventually(texts, f"{count} SMS at the gateway")
+    mail = eventually(lambda: len(sink.messages) >= count and mails(), f"{count} mails at the SMTP sink")
+    return sms[:count], mail[:count]
 
 
 def no_sideways(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_scan_the_receipt_and_follow_the_repair_live(shop, browser, live_server, admin_api):
-    order = shop["order"]
+def test_scan_the_receipt_and_follow_the_repair_live(shop, gateway, smtp_sink, browser, live_server, admin_api):
+    body = intake_body(shop, phone="13912345678", remark="内部备注勿外传")
+    body["customer"] |= {"phone": "13912345678", "email": "zhang@example.com"}
+    order = admin_api.call("POST", "/api/v1/work-orders", 201, json=body)
+    # the live server's job told the customer: by SMS and by email, with the status link
+    [sms], [mail] = told(gateway, smtp_sink, 1)
+    assert "已受理" in sms and order["no"] in sms and order["status_url"] in sms
+    assert "已受理" in mail["Subject"] and order["status_url"] in mail.get_content()
     # the intake receipt (built-in template) carries the QR code of the order's status link
     receipt = admin_api.client.get(f"/api/v1/print/intake_receipt/{order['id']}")
     assert receipt.status_code == 200
@@ -85,3 +123,13 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, browser, live_server,
     assert phone.evaluate("window.__cspViolations") == []
     no_sideways(phone)
     screenshot(phone, "status-repaired", full_page=True)
+
+    # ready for pickup: told again on both channels, the link in each
+    sms, mails = told(gateway, smtp_sink, 2)
+    assert "已维修完毕" in sms[1] and order["status_url"] in sms[1]
+    assert "已维修完毕" in mails[1]["Subject"] and order["status_url"] in mails[1].get_content()
+    assert [m["To"] for m in mails] == ["zhang@example.com"] * 2
+    desk.goto(f"/workorders/{oid}")
+    for channel in ("短信", "邮件"):
+        expect(desk.locator("#wo-timeline")).to_contain_text(f"{channel}通知 · 维修完毕（待取机） · 已发送")
+    screenshot(desk, "status-order-notices", full_page=True)

@@ -1,5 +1,5 @@
-"""A fake SMS gateway (uvicorn in the test's loop) and an SMTP sink (aiosmtpd in a thread), both
-on local ports: no notice test touches the network."""
+"""A fake SMS gateway (uvicorn in the test's loop) and the SMTP sink (`smtp_sink`, tests/conftest.py),
+both on local ports: no notice test touches the network."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 
 from server.core import jobs
 from server.notices import fake
@@ -47,22 +46,3 @@ async def received(base: str) -> dict:
 async def gateway_mode(base: str, mode: str, times: int = 0) -> None:
     async with httpx.AsyncClient() as c:
         await c.post(f"{base}/fake/mode", json={"mode": mode, "times": times})
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    sink.port = controller.port
-    yield sink
-    controller.stop()
