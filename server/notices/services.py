@@ -37,8 +37,8 @@ SEND_JOB = "notices.send"
 MAX_TRIES = 5
 SMS_PROVIDERS = {"webhook": webhook}  # an Aliyun- or Tencent-style gateway is one more module here
 URL = r"https?://[^\s]{1,290}"
-realtime.topic("notices", P.VIEW)
 EMAIL = r"[^@\s]{1,64}@[^@\s]{1,190}"
+realtime.topic("notices", P.VIEW)  # 【通知记录】 follows its notices live
 
 # --- templates ------------------------------------------------------------------------------------
 
