@@ -13,6 +13,7 @@ the move's transaction, and the order's page shows the quote through `hooks.adds
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from datetime import date, timedelta
@@ -124,10 +125,38 @@ async def get(ctx: Ctx, quote_id: Any) -> dict:
     return (await _dicts(ctx, [row], order))[0]
 
 
-async def for_print(ctx: Ctx, quote_id: Any) -> tuple[dict, dict]:
-    """The quote and its order, as the printed quote shows them."""
+async def with_order(ctx: Ctx, quote_id: Any) -> tuple[dict, dict]:
+    """The quote and its order, as the signing page shows them."""
     row, order = await _row_and_order(ctx, quote_id)
     return (await _dicts(ctx, [row], order))[0], order
+
+
+async def for_print(ctx: Ctx, quote_id: Any) -> dict:
+    """The printed quote (the print template's `doc`): the quote, its order's facts and the
+    signature as a `data:` URL, so the sandboxed template is handed text, never a file or a row,
+    and the printed page needs no request of its own for the image."""
+    row, order = await _row_and_order(ctx, quote_id)
+    quote = (await _dicts(ctx, [row], order))[0]
+    signature = ""
+    if row["signature_id"]:
+        image = await uploads.fetch(ctx, row["signature_id"])
+        signature = f"data:{image['content_type']};base64,{base64.b64encode(bytes(image['data'])).decode()}"
+    facts = ("goods_name", "serial_no", "fault_description")
+    keep = ("id", "status", "status_label", "valid_until", "labor", "parts", "total", "lines", "created_by_name")
+    return (
+        {k: quote[k] for k in keep}
+        | {k: order[k] for k in facts}
+        | {
+            "no": order["no"],
+            "work_order_id": order["id"],
+            "customer": {"name": order["customer"]["name"], "phone": order["customer"]["phone"]},
+            "created_at": quote["created_at"],
+            "decided_by_name": quote["decided_by_name"],
+            "decided_at": quote["decided_at"],
+            "decline_reason": quote["decline_reason"],
+            "signature": signature,
+        }
+    )
 
 
 def _valid_until(ctx: Ctx, value: Any) -> date:
