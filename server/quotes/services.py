@@ -9,7 +9,9 @@ wins and the other is told the true state. At most one live (pending or approved
 order, held by a partial unique index: two 【报价】 at once make one quote, not two.
 
 Work orders do not know quotes: the completion check runs on `hooks.on_work_order_status` inside
-the move's transaction, and the order's page shows the quote through `hooks.adds_order_cards`."""
+the move's transaction, and the order's page shows the quote through `hooks.adds_order_cards`;
+a new quote or a decision (on the iPad, the status page or the API) is a `workorders` event of
+kind `quote` for the order, on which an open order page re-reads the quote's card."""
 
 from __future__ import annotations
 
@@ -159,6 +161,12 @@ async def for_print(ctx: Ctx, quote_id: Any) -> dict:
     )
 
 
+async def _announce(ctx: Ctx, order_id: int) -> None:
+    """Inside the change's transaction: the order's open pages (its org's, and the other org's of
+    a sent order) hear it after commit and re-read the quote's card; nothing for a rollback."""
+    orders.emit(ctx, await orders.row_of(ctx, order_id), "quote")
+
+
 def _valid_until(ctx: Ctx, value: Any) -> date:
     day = today(ctx)
     if value in (None, ""):
@@ -253,6 +261,7 @@ async def create(ctx: Ctx, order_id: Any, data: dict) -> dict:
                 f"工单 {order['no']} 报价 {money.fmt(labor + parts)}"
                 + (f"（作废 {len(live)} 份旧报价）" if live else ""),
             )
+            await _announce(ctx, order["id"])
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):  # another 【报价】 of the order committed first
         raise Conflict("该工单刚刚有人报价，请刷新后查看", code="concurrent_quote") from None
     return await get(ctx, row["id"])
@@ -291,6 +300,7 @@ async def approve(ctx: Ctx, quote_id: Any, signed: Any) -> dict:
         stored = await uploads.save(ctx, ready, owner=SIGNATURE_OWNER, owner_id=row["id"])
         await _decide(ctx, row, S.APPROVED, "同意", {Quote.signature_id: stored["id"]})
         await audit.record(ctx, "approve", "quote", row["id"], f"工单 {order['no']} 报价 客户签字同意")
+        await _announce(ctx, order["id"])
     return await get(ctx, row["id"])
 
 
@@ -302,6 +312,7 @@ async def decline(ctx: Ctx, quote_id: Any, reason: Any) -> dict:
         await audit.record(
             ctx, "decline", "quote", row["id"], f"工单 {order['no']} 报价 客户拒绝" + (f"：{text}" if text else "")
         )
+        await _announce(ctx, order["id"])
     return await get(ctx, row["id"])
 
 
