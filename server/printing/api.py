@@ -39,6 +39,7 @@ DOC_READ: dict[str, tuple[str, ...]] = {
     DocType.INBOUND: (INV.INBOUND["view"],),
     DocType.OUTBOUND: (INV.OUTBOUND["view"],),
     DocType.QUEUE_TICKET: (Q.COUNTER_VIEW,),
+    DocType.QUOTE: (WO.VIEW,),
 }
 ANY_DOC_READ = tuple(sorted({c for codes in DOC_READ.values() for c in codes}))
 # a print page holds the template's own CSS (inline <style>, style= positions); scripts stay ours

@@ -92,6 +92,53 @@ CLOSING = (
 )
 
 
+QUOTE = (
+    STYLE
+    + """<style>
+.doc .quote-state { text-align: right; }
+.doc .lines tfoot td { background: #f7f7f7; }
+.doc .lines tfoot .total td { font-size: 14px; font-weight: bold; }
+.doc .terms { margin: 10px 0 0; }
+.doc .signs { align-items: flex-end; }
+.doc .signature { display: inline-block; height: 64px; max-width: 240px; vertical-align: bottom; }
+</style>
+<div class="doc">
+<h1>{{ org_name }}</h1>
+<h2>维修报价单</h2>
+<div class="head">
+  <div>工单号 <strong id="quote-no">{{ doc.no }}</strong><br>报价时间 {{ doc.created_at }}</div>
+  <div class="quote-state">报价状态 <strong id="quote-status">{{ doc.status_label }}</strong><br>有效期至 {{ doc.valid_until }}</div>
+</div>
+<table class="info">
+  <tr><th>客户</th><td>{{ doc.customer.name }}</td><th>手机号</th><td>{{ doc.customer.phone }}</td></tr>
+  <tr><th>产品</th><td>{{ doc.goods_name or "—" }}</td><th>序列号</th><td>{{ doc.serial_no or "—" }}</td></tr>
+  <tr><th>故障描述</th><td colspan="3">{{ doc.fault_description or "—" }}</td></tr>
+</table>
+<table class="lines" id="quote-lines">
+  <thead><tr><th class="num">序号</th><th>维修项目</th><th>配件</th><th class="num">数量</th><th class="num">工时费</th><th class="num">配件单价</th><th class="num">金额</th></tr></thead>
+  <tbody>
+  {% for ln in doc.lines %}
+    <tr><td class="num">{{ ln.index }}</td><td>{{ ln.repair_code or "—" }}</td><td>{{ ln.goods_name or "—" }}</td><td class="num">{{ ln.qty }}</td><td class="num">{{ ln.labor_fee | money }}</td><td class="num">{{ ln.price | money }}</td><td class="num">{{ ln.amount | money }}</td></tr>
+  {% endfor %}
+  </tbody>
+  <tfoot>
+    <tr><td colspan="6">工时费</td><td class="num">{{ doc.labor | money }}</td></tr>
+    <tr><td colspan="6">材料费（配件按零售价）</td><td class="num">{{ doc.parts | money }}</td></tr>
+    <tr class="total"><td colspan="6">报价合计（元）</td><td class="num" id="quote-total">{{ doc.total | money }}</td></tr>
+  </tfoot>
+</table>
+<p class="terms">本报价有效期至 {{ doc.valid_until }}。客户签字同意后，按以上项目维修并收费；维修中如需增加项目，将另行报价并经客户同意。</p>
+{% if doc.decline_reason %}<p>客户拒绝原因：{{ doc.decline_reason }}</p>{% endif %}
+<div class="signs">
+  <div>客户签字：{% if doc.signature %}<img class="signature" id="quote-signature" src="{{ doc.signature }}" alt="客户签字">{% else %}＿＿＿＿＿＿＿＿{% endif %}</div>
+  <div>{% if doc.decided_at %}{{ doc.status_label }} · {{ doc.decided_at }} · 经办 {{ doc.decided_by_name }}{% else %}日期：＿＿＿＿＿＿{% endif %}</div>
+</div>
+<div class="foot">报价人 {{ doc.created_by_name }} · 打印时间 {{ printed_at }} · 打印人 {{ printed_by }}</div>
+</div>
+"""
+)
+
+
 def _goods(title: str, info: str, signs: str) -> str:
     return STYLE + (
         """<div class="doc sheet">
@@ -190,6 +237,7 @@ BUILTINS = [
     (DocType.OUTBOUND, "标准出库单（A4）", A4, MARGINS_A4, OUTBOUND, True),
     (DocType.QUEUE_TICKET, "排队小票（80 毫米）", {"width_mm": 80, "height_mm": 110}, MARGINS_ROLL, _ticket(56), True),
     (DocType.QUEUE_TICKET, "排队小票（58 毫米）", {"width_mm": 58, "height_mm": 100}, MARGINS_ROLL, _ticket(44), False),
+    (DocType.QUOTE, "标准报价单（A4）", A4, MARGINS_A4, QUOTE, True),
 ]
 
 

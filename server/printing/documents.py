@@ -4,6 +4,7 @@ through the documents' own services, so a document the caller cannot see is a 40
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from server.logistics.services import shipments
 from server.masterdata.services import dictionaries
 from server.printing.states import DocType
 from server.queue.services import tickets
+from server.quotes import services as quotes
 from server.workorders.services import orders as work_orders
 
 WO_KINDS = ("service_type", "customer_type", "test_result", "repair_result", "payment_method", "closing_method")
@@ -46,7 +48,8 @@ def plain(value: Any, tz: str) -> Any:
 @dataclass(frozen=True)
 class DocSpec:
     """One document type: `fields` and `line_fields` are (key, label); `rows` names the list an
-    overlay's line block repeats (`doc.lines`)."""
+    overlay's line block repeats (`doc.lines`); `images` the fields holding an image as a `data:`
+    URL (an overlay draws them as images, an HTML template puts them in `<img src>`)."""
 
     doc_type: DocType
     fields: tuple[tuple[str, str], ...]
@@ -54,6 +57,7 @@ class DocSpec:
     sample: dict
     load: Callable[[Ctx, int], Awaitable[dict]]
     rows: str = "doc.lines"
+    images: tuple[str, ...] = ()
 
 
 COMMON = (
@@ -183,6 +187,13 @@ async def _ticket(ctx: Ctx, doc_id: int) -> dict:
     return _context(ctx, doc)
 
 
+async def _quote(ctx: Ctx, doc_id: int) -> dict:
+    doc = plain(await quotes.for_print(ctx, doc_id), ctx.tz)
+    for i, line in enumerate(doc["lines"], 1):
+        line["index"] = i
+    return _context(ctx, doc)
+
+
 # --- sample data ---------------------------------------------------------------------------------
 
 SAMPLE_COMMON = {
@@ -301,6 +312,85 @@ TICKET_FIELDS = (
     ("doc.taken_at", "取号时间"),
     ("doc.phone", "手机号（隐去中间四位）"),
 )
+QUOTE_FIELDS = (
+    ("doc.no", "工单号"),
+    ("doc.id", "报价编号"),
+    ("doc.status_label", "报价状态"),
+    ("doc.created_at", "报价时间"),
+    ("doc.created_by_name", "报价人"),
+    ("doc.valid_until", "有效期至"),
+    ("doc.customer.name", "客户"),
+    ("doc.customer.phone", "手机号"),
+    ("doc.goods_name", "产品"),
+    ("doc.serial_no", "序列号"),
+    ("doc.fault_description", "故障描述"),
+    ("doc.labor", "工时费合计"),
+    ("doc.parts", "材料费合计"),
+    ("doc.total", "报价合计"),
+    ("doc.decided_by_name", "经办（出示报价）"),
+    ("doc.decided_at", "客户确认时间"),
+    ("doc.decline_reason", "拒绝原因"),
+    ("doc.signature", "客户签字（图片）"),
+)
+QUOTE_LINE_FIELDS = (
+    ("index", "序号"),
+    ("repair_code", "维修项目"),
+    ("goods_name", "配件"),
+    ("qty", "数量"),
+    ("labor_fee", "工时费"),
+    ("price", "配件单价"),
+    ("amount", "金额"),
+)
+# a few strokes, as the iPad's pad keeps an SVG signature
+_SAMPLE_SIGNATURE = (
+    "data:image/svg+xml;base64,"
+    + base64.b64encode(
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="240" height="80" viewBox="0 0 240 80">'
+        b'<path d="M10 60 C30 10 50 10 60 50 S90 70 100 30 S140 20 150 55 L230 40" '
+        b'fill="none" stroke="#000" stroke-width="3" stroke-linecap="round"/></svg>'
+    ).decode()
+)
+_QUOTE_SAMPLE = {
+    "id": 1,
+    "no": "WO202612070001",
+    "work_order_id": 1,
+    "status": "approved",
+    "status_label": "已同意",
+    "valid_until": "2026-12-14",
+    "created_at": "2026-12-07 10:05",
+    "created_by_name": "李受理",
+    "customer": {"name": "王先生", "phone": "13800138000"},
+    "goods_name": "iPhone 15 Pro 256G",
+    "serial_no": "F2LXK0AAHG7F",
+    "fault_description": "屏幕有亮线，偶发触摸失灵",
+    "labor": "80.0000",
+    "parts": "450.0000",
+    "total": "530.0000",
+    "decided_by_name": "李受理",
+    "decided_at": "2026-12-07 10:12",
+    "decline_reason": "",
+    "signature": _SAMPLE_SIGNATURE,
+    "lines": [
+        {
+            "index": 1,
+            "repair_code": "R-SCR",
+            "goods_name": "屏幕总成",
+            "qty": 1,
+            "labor_fee": "80.0000",
+            "price": "450.0000",
+            "amount": "530.0000",
+        },
+        {
+            "index": 2,
+            "repair_code": "R-CHK",
+            "goods_name": "",
+            "qty": 1,
+            "labor_fee": "0.0000",
+            "price": "0.0000",
+            "amount": "0.0000",
+        },
+    ],
+}
 
 SPECS: dict[str, DocSpec] = {
     s.doc_type: s
@@ -383,6 +473,14 @@ SPECS: dict[str, DocSpec] = {
             },
             _ticket,
             "",
+        ),
+        DocSpec(
+            DocType.QUOTE,
+            COMMON + QUOTE_FIELDS,
+            QUOTE_LINE_FIELDS,
+            SAMPLE_COMMON | {"doc": _QUOTE_SAMPLE},
+            _quote,
+            images=("doc.signature",),
         ),
     )
 }

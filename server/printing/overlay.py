@@ -14,17 +14,24 @@ def _num(v: float) -> str:
     return f"{float(v):.2f}".rstrip("0").rstrip(".")
 
 
-def _box(field: dict, x: float, y: float, value: object) -> str:
+def _box(field: dict, x: float, y: float, value: object, image: bool = False) -> str:
+    """A field's text; an image field (a `data:image/…` URL) as the image, its box's width."""
     style = (
         f"left:{_num(x)}mm;top:{_num(y)}mm;width:{_num(field['width_mm'])}mm;"
         f"font-size:{_num(field['font_size_pt'])}pt;text-align:{field['align']};"
         f"font-weight:{'700' if field['bold'] else '400'}"
     )
-    return f'<div class="pr-field" data-key="{escape(field["key"])}" style="{style}">{escape(value)}</div>'
+    if image:
+        shown = str(value).startswith("data:image/")
+        content = f'<img class="pr-image" src="{escape(value)}" alt="">' if shown else ""
+    else:
+        content = str(escape(value))
+    return f'<div class="pr-field" data-key="{escape(field["key"])}" style="{style}">{content}</div>'
 
 
-def render(layout: dict, data: dict, rows_key: str, background_url: str | None) -> Markup:
-    """The sheets of an overlay template filled with `data` (HTML, inside the print page)."""
+def render(layout: dict, data: dict, rows_key: str, background_url: str | None, images: tuple[str, ...] = ()) -> Markup:
+    """The sheets of an overlay template filled with `data` (HTML, inside the print page);
+    `images`: the keys whose values are drawn as images."""
     paper, offset = layout["paper"], layout["offset_mm"]
     ox, oy = float(offset["x"]), float(offset["y"])
     block = layout.get("line_block") or {}
@@ -39,7 +46,8 @@ def render(layout: dict, data: dict, rows_key: str, background_url: str | None) 
         if background_url:
             parts.append(f'<img class="pr-background" src="{escape(background_url)}" alt="" style="{sheet_style}">')
         for f in layout.get("fields", []):
-            parts.append(_box(f, float(f["x_mm"]) + ox, float(f["y_mm"]) + oy, lookup(data, f["key"])))
+            x, y = float(f["x_mm"]) + ox, float(f["y_mm"]) + oy
+            parts.append(_box(f, x, y, lookup(data, f["key"]), f["key"] in images))
         for i, row in enumerate(chunk):
             y0 = float(block["y_mm"]) + i * float(block["row_pitch_mm"])
             for f in block["fields"]:

@@ -212,6 +212,7 @@ BACK_LABELS = {
     DocType.INBOUND: "返回单据",
     DocType.OUTBOUND: "返回单据",
     DocType.QUEUE_TICKET: "返回叫号",
+    DocType.QUOTE: "返回工单",
 }
 # `?from=intake`: the intake receipt opened by saving 【工单受理】 (it offers 【继续受理】)
 FROM_INTAKE = "intake"
@@ -222,7 +223,8 @@ KEPT = ("from", "width")
 def back_url(ctx: Ctx, doc_type: str, doc: dict) -> str | None:
     """Where the document printed is shown to the caller: the page its permissions open (an
     order: the branch's 【订货申请】 or the parent's 【订单审核】; a shipment: the sender's
-    【物流发货】 or the receiver's 【物流收货】), None when no page of it is theirs."""
+    【物流发货】 or the receiver's 【物流收货】; a quote: its work order's), None when no page
+    of it is theirs."""
     did = doc.get("id")
     if doc_type in (DocType.INTAKE_RECEIPT, DocType.CLOSING_RECEIPT):
         return f"/workorders/{did}" if ctx.can(WO.VIEW) or ctx.can(WO.INTAKE_VIEW) else None
@@ -240,6 +242,8 @@ def back_url(ctx: Ctx, doc_type: str, doc: dict) -> str | None:
         return f"/inventory/inbounds/{did}" if ctx.can(INV.INBOUND["view"]) else None
     if doc_type == DocType.OUTBOUND:
         return f"/inventory/outbounds/{did}" if ctx.can(INV.OUTBOUND["view"]) else None
+    if doc_type == DocType.QUOTE:  # a quote is shown on its order's page
+        return f"/workorders/{doc.get('work_order_id')}" if ctx.can(WO.VIEW) else None
     return "/queue/counter" if ctx.can(Q.COUNTER_VIEW) else None
 
 

@@ -45,7 +45,7 @@ class LineBlockIo(Struct):
 
 class TemplateIn(Struct):
     name: str
-    doc_type: str  # intake_receipt | closing_receipt | shipment | order | inbound | outbound | queue_ticket
+    doc_type: str  # intake_receipt | closing_receipt | shipment | order | inbound | outbound | queue_ticket | quote
     mode: str = "html"  # html | overlay
     paper: PaperIo = msgspec.field(default_factory=lambda: PaperIo(210, 297))
     margins_mm: MarginsIo = msgspec.field(default_factory=MarginsIo)

@@ -435,7 +435,8 @@ def background_url(template: dict) -> str | None:
 async def render_body(template: dict, data: dict) -> Markup:
     """The printed content of `template` with `data`; TemplateProblem when an HTML one fails."""
     if template["mode"] == Mode.OVERLAY:
-        return overlay.render(template, data, documents.spec(template["doc_type"]).rows, background_url(template))
+        spec = documents.spec(template["doc_type"])
+        return overlay.render(template, data, spec.rows, background_url(template), spec.images)
     return Markup(await sandbox.render(template["source"], data))
 
 

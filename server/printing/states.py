@@ -17,6 +17,7 @@ class DocType(Labelled):
     INBOUND = "inbound", "入库单"
     OUTBOUND = "outbound", "出库单"
     QUEUE_TICKET = "queue_ticket", "排队小票"
+    QUOTE = "quote", "报价单"
 
 
 class Mode(Labelled):

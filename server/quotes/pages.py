@@ -1,11 +1,13 @@
 """Quote pages: 【报价】 from the order's page, the iPad page the customer reads and signs (or
-declines) at the front desk, and the printable quote. Thin: the rules are in services."""
+declines) at the front desk, and the quote's print page (the tenant's 报价单 print template).
+Thin: the rules are in services."""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from server.core import hooks
 from server.core.forms import form_data
 from server.core.web import ctx_of, redirect, render
 from server.quotes import permissions as P
@@ -28,7 +30,7 @@ class QuotePages(Controller):
 
     @get("/sign", opt={"perm": P.PRESENT}, include_in_schema=False)
     async def sign(self, request: Request, quote_id: FromPath[int]) -> Response:
-        quote, order = await services.for_print(ctx_of(request), quote_id)
+        quote, order = await services.with_order(ctx_of(request), quote_id)
         return render(request, "quotes/sign.html", title=f"报价确认 {order['no']}", quote=quote, order=order)
 
     @post("/approve", opt={"perm": P.PRESENT}, include_in_schema=False)
@@ -45,9 +47,8 @@ class QuotePages(Controller):
 
     @get("/print", opt={"perm": WO.VIEW}, include_in_schema=False)
     async def print_page(self, request: Request, quote_id: FromPath[int]) -> Response:
-        """A plain printable page (A4), not a print template: quotes are not a template type yet."""
-        quote, order = await services.for_print(ctx_of(request), quote_id)
-        return render(request, "quotes/print.html", title=f"报价单 {order['no']}", quote=quote, order=order)
+        """The quote printed with the tenant's template, as every document is."""
+        return await hooks.print_document(ctx_of(request), "quote", quote_id, dict(request.query_params))
 
 
 ROUTES = [OrderQuotePages, QuotePages]

@@ -9,10 +9,13 @@ wins and the other is told the true state. At most one live (pending or approved
 order, held by a partial unique index: two 【报价】 at once make one quote, not two.
 
 Work orders do not know quotes: the completion check runs on `hooks.on_work_order_status` inside
-the move's transaction, and the order's page shows the quote through `hooks.adds_order_cards`."""
+the move's transaction, and the order's page shows the quote through `hooks.adds_order_cards`;
+a new quote or a decision (on the iPad, the status page or the API) is a `workorders` event of
+kind `quote` for the order, on which an open order page re-reads the quote's card."""
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from datetime import date, timedelta
@@ -124,10 +127,44 @@ async def get(ctx: Ctx, quote_id: Any) -> dict:
     return (await _dicts(ctx, [row], order))[0]
 
 
-async def for_print(ctx: Ctx, quote_id: Any) -> tuple[dict, dict]:
-    """The quote and its order, as the printed quote shows them."""
+async def with_order(ctx: Ctx, quote_id: Any) -> tuple[dict, dict]:
+    """The quote and its order, as the signing page shows them."""
     row, order = await _row_and_order(ctx, quote_id)
     return (await _dicts(ctx, [row], order))[0], order
+
+
+async def for_print(ctx: Ctx, quote_id: Any) -> dict:
+    """The printed quote (the print template's `doc`): the quote, its order's facts and the
+    signature as a `data:` URL, so the sandboxed template is handed text, never a file or a row,
+    and the printed page needs no request of its own for the image."""
+    row, order = await _row_and_order(ctx, quote_id)
+    quote = (await _dicts(ctx, [row], order))[0]
+    signature = ""
+    if row["signature_id"]:
+        image = await uploads.fetch(ctx, row["signature_id"])
+        signature = f"data:{image['content_type']};base64,{base64.b64encode(bytes(image['data'])).decode()}"
+    facts = ("goods_name", "serial_no", "fault_description")
+    keep = ("id", "status", "status_label", "valid_until", "labor", "parts", "total", "lines", "created_by_name")
+    return (
+        {k: quote[k] for k in keep}
+        | {k: order[k] for k in facts}
+        | {
+            "no": order["no"],
+            "work_order_id": order["id"],
+            "customer": {"name": order["customer"]["name"], "phone": order["customer"]["phone"]},
+            "created_at": quote["created_at"],
+            "decided_by_name": quote["decided_by_name"],
+            "decided_at": quote["decided_at"],
+            "decline_reason": quote["decline_reason"],
+            "signature": signature,
+        }
+    )
+
+
+async def _announce(ctx: Ctx, order_id: int) -> None:
+    """Inside the change's transaction: the order's open pages (its org's, and the other org's of
+    a sent order) hear it after commit and re-read the quote's card; nothing for a rollback."""
+    orders.emit(ctx, await orders.row_of(ctx, order_id), "quote")
 
 
 def _valid_until(ctx: Ctx, value: Any) -> date:
@@ -224,6 +261,7 @@ async def create(ctx: Ctx, order_id: Any, data: dict) -> dict:
                 f"工单 {order['no']} 报价 {money.fmt(labor + parts)}"
                 + (f"（作废 {len(live)} 份旧报价）" if live else ""),
             )
+            await _announce(ctx, order["id"])
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):  # another 【报价】 of the order committed first
         raise Conflict("该工单刚刚有人报价，请刷新后查看", code="concurrent_quote") from None
     return await get(ctx, row["id"])
@@ -262,6 +300,7 @@ async def approve(ctx: Ctx, quote_id: Any, signed: Any) -> dict:
         stored = await uploads.save(ctx, ready, owner=SIGNATURE_OWNER, owner_id=row["id"])
         await _decide(ctx, row, S.APPROVED, "同意", {Quote.signature_id: stored["id"]})
         await audit.record(ctx, "approve", "quote", row["id"], f"工单 {order['no']} 报价 客户签字同意")
+        await _announce(ctx, order["id"])
     return await get(ctx, row["id"])
 
 
@@ -273,6 +312,7 @@ async def decline(ctx: Ctx, quote_id: Any, reason: Any) -> dict:
         await audit.record(
             ctx, "decline", "quote", row["id"], f"工单 {order['no']} 报价 客户拒绝" + (f"：{text}" if text else "")
         )
+        await _announce(ctx, order["id"])
     return await get(ctx, row["id"])
 
 

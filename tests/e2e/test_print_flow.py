@@ -36,7 +36,8 @@ def test_edit_preview_save_and_print_an_order(order, browser, live_server, admin
     page = new_page(browser, live_server, {"width": 1440, "height": 1000})
     login(page, "admin@ACME")
     page.locator("nav.menu").get_by_role("link", name="打印模板", exact=True).click()
-    expect(page.locator("#template-table tbody tr")).to_have_count(8)
+    expect(page.locator("#template-table tbody tr")).to_have_count(9)  # the built-ins, 报价单 last
+    expect(page.locator("#template-table tbody tr").last).to_contain_text("标准报价单（A4）")
     screenshot(page, "print-templates-list")
 
     page.get_by_role("link", name="新增模板").click()

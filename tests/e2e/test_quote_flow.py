@@ -1,7 +1,9 @@
 """A quote signed on the front desk's iPad (issue 21, "Browser tests"), at 820×1180: 【报价】 from
 the order's page opens the signing page; 【维修完毕】 is refused while the quote waits; a blank
-pad is not a signature; a signature drawn with the mouse is kept and shown on the order's card,
-and then 【维修完毕】 succeeds. Screenshots go to var/screenshots/quote-*.png."""
+pad is not a signature; a signature drawn with the mouse is kept and shown on the order's card
+(on a second browser showing the order too, live, without a reload), and then 【维修完毕】
+succeeds; the quote prints on A4 with the tenant's 报价单 template, the signature in it.
+Screenshots go to var/screenshots/quote-*.png."""
 
 from __future__ import annotations
 
@@ -35,6 +37,16 @@ def draw(page, selector: str) -> None:
     page.mouse.up()
 
 
+def watching(browser, live_server, order_id: int):
+    """The order's page in another browser, live (its socket open), marked to tell a reload."""
+    desk = new_page(browser, live_server)
+    login(desk, "admin@ACME")
+    desk.goto(f"/workorders/{order_id}")
+    expect(desk.locator("#live-dot")).to_have_class(re.compile(r"\bonline\b"))
+    desk.evaluate("window.__stayed = true")  # gone if the page ever reloads
+    return desk
+
+
 def test_a_quote_signed_on_the_ipad_lets_the_repair_complete(order, browser, live_server, admin_api):
     page = new_page(browser, live_server, IPAD)
     login(page, "admin@ACME")
@@ -50,6 +62,10 @@ def test_a_quote_signed_on_the_ipad_lets_the_repair_complete(order, browser, liv
     expect(page.locator("#qt-total")).to_contain_text(quote["total"])
     expect(page.locator("#qt-lines tbody tr")).to_have_count(2)
     screenshot(page, "quote-sign-blank", full_page=True)
+
+    # a second browser at the counter keeps the order's page open all along
+    desk = watching(browser, live_server, order["id"])
+    expect(desk.locator("#qt-status")).to_have_text("待确认")
 
     # while the customer has not signed, the repair cannot be completed
     page.goto(f"/workorders/{order['id']}")
@@ -73,6 +89,11 @@ def test_a_quote_signed_on_the_ipad_lets_the_repair_complete(order, browser, liv
     expect(page.locator("#qt-signature-img")).to_be_visible()
     assert page.locator("#qt-signature-img").evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "quote-sign-approved", full_page=True)
+    expect(desk.locator("#qt-status")).to_have_text("已同意")  # live, on the page that sat there
+    expect(desk.locator("#qt-signature-img")).to_be_visible()
+    expect(desk.locator("#qt-present")).to_have_count(0)
+    assert desk.evaluate("window.__stayed === true"), "updated in place, not by a reload"
+    screenshot(desk, "quote-order-live-approved", full_page=True)
 
     signed = admin_api.call("GET", f"/api/v1/quotes/{quote['id']}")
     assert signed["status"] == "approved" and signed["decided_by_name"] and signed["signature_type"] == "image/png"
@@ -89,16 +110,25 @@ def test_a_quote_signed_on_the_ipad_lets_the_repair_complete(order, browser, liv
     expect(page.locator("#wo-status")).to_have_text("维修完毕")
     assert admin_api.call("GET", f"/api/v1/work-orders/{order['id']}")["charges"]["total"] == quote["total"]
 
-    page.goto(f"/quotes/{quote['id']}/print")
-    expect(page.locator("#qt-print-total")).to_have_text(quote["total"])
+    page.goto(f"/quotes/{quote['id']}/print")  # the card's 【打印报价单】
+    expect(page.locator("#quote-total")).to_have_text(f"{float(quote['total']):,.2f}")
+    expect(page.locator("#quote-status")).to_have_text("已同意")
+    expect(page.locator("#pr-template")).to_contain_text("标准报价单（A4）（默认）")
+    assert page.locator("#quote-signature").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator(".pr-paper").evaluate("el => el.dataset.widthMm") == "210"
     screenshot(page, "quote-print", full_page=True)
+    page.locator("#pr-back").click()
+    expect(page).to_have_url(re.compile(rf"/workorders/{order['id']}$"))
 
 
 def test_the_customer_signs_the_quote_on_their_status_page(order, browser, live_server, admin_api):
     """The same quote decided by the customer on their own phone (390×844): the status page shows
     it once the digits are right; a blank pad is refused in place; a finger-drawn signature
-    approves it, and 【维修完毕】 then goes through."""
+    approves it (the order's page open at the counter shows it live), and 【维修完毕】 then goes
+    through."""
     quote = admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/quote", 201, json={})
+    desk = watching(browser, live_server, order["id"])
+    expect(desk.locator("#qt-status")).to_have_text("待确认")
     phone = new_page(browser, live_server, PHONE)
     phone.goto(re.sub(r"^https?://[^/]+", "", order["status_url"]))
     phone.get_by_label("手机号后四位").fill(order["customer"]["phone"][-4:])
@@ -114,6 +144,8 @@ def test_the_customer_signs_the_quote_on_their_status_page(order, browser, live_
     phone.get_by_role("button", name="同意报价").click()
     expect(card).to_contain_text("您已同意本报价")
     screenshot(phone, "status-quote-approved", full_page=True)
+    expect(desk.locator("#qt-status")).to_have_text("已同意")  # the counter's page sees it live
+    assert desk.evaluate("window.__stayed === true"), "updated in place, not by a reload"
     signed = admin_api.call("GET", f"/api/v1/quotes/{quote['id']}")
     assert signed["status"] == "approved" and signed["decided_by_name"] == "客户（进度查询页）"
     done = admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/complete", json={"repair_result": "repaired"})

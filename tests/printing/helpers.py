@@ -3,8 +3,12 @@ services (or the queue's API), and the URLs."""
 
 from __future__ import annotations
 
+import base64
+
 from server.core.tenancy import Ctx
+from server.quotes import services as quotes
 from server.workorders.services import orders
+from tests.images import png as image
 from tests.inventory.helpers import inbound, outbound
 from tests.logistics import helpers as order_helpers
 from tests.logistics import shipment_helpers
@@ -13,10 +17,18 @@ from tests.workorders.helpers import repairing, wo_world
 
 URL = "/api/v1/print-templates"
 PRINT = "/api/v1/print"
+SIGNATURE = "data:image/png;base64," + base64.b64encode(image(40, 20)).decode()  # a customer's, from the pad
 
 
 async def make_doc(doc_type: str, tenant: Ctx, client=None, headers=None) -> tuple[int, str]:
-    """(id, number) of a fresh document of `doc_type` in the tenant, at its head office."""
+    """(id, number) of a fresh document of `doc_type` in the tenant, at its head office (a
+    quote: its id and its order's number)."""
+    if doc_type == "quote":  # signed: the printed quote carries the signature
+        w = await wo_world(tenant)
+        order = await repairing(tenant, w, (w["lcd_code"], w["screen"], 1))
+        quote = await quotes.create(tenant, order["id"], {})
+        await quotes.approve(tenant, quote["id"], SIGNATURE)
+        return quote["id"], order["no"]
     if doc_type in ("intake_receipt", "closing_receipt", "inbound", "outbound"):
         w = await wo_world(tenant)
         if doc_type == "inbound":

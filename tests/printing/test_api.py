@@ -34,7 +34,7 @@ async def test_every_tenant_starts_with_a_default_of_every_type(client, admin):
 
 
 async def test_the_list_is_in_the_types_order_page_by_page(client, admin):
-    """受理单 first … 排队小票 last (DocType's order, not the codes' spelling), the default first
+    """受理单 first … 报价单 last (DocType's order, not the codes' spelling), the default first
     within a type; pages of 3 join into the whole list without a repeat or a gap."""
     extra = {"name": "另一个结单单", "doc_type": "closing_receipt", "source": "<p>{{ doc.no }}</p>"}
     mine = await call(client, "POST", URL, admin, extra, 201)
@@ -42,9 +42,9 @@ async def test_the_list_is_in_the_types_order_page_by_page(client, admin):
     rank = {t: i for i, t in enumerate(DocType)}
     keys = [(rank[t["doc_type"]], not t["is_default"], t["id"]) for t in whole]
     assert keys == sorted(keys) and whole[0]["doc_type"] == "intake_receipt"
-    assert whole[-1]["doc_type"] == "queue_ticket" and whole[2]["id"] == mine["id"]
+    assert whole[-1]["doc_type"] == "quote" and whole[2]["id"] == mine["id"]
     paged = []
-    for n in range(1, 4):
+    for n in range(1, len(whole) // 3 + 2):
         page = await call(client, "GET", f"{URL}?page={n}&page_size=3", admin)
         assert page["total"] == len(whole)
         paged += page["items"]
@@ -141,6 +141,8 @@ async def test_each_type_prints_with_its_default_and_a_user_template(client, adm
     assert "@page { size: " in r.text and "'unsafe-inline'" in r.headers["content-security-policy"]
     if doc_type in ("intake_receipt", "closing_receipt"):
         assert "<svg" in r.text  # the QR code of the status page
+    if doc_type == "quote":  # the customer's signature, as an image in the page itself
+        assert 'id="quote-signature" src="data:image/png;base64,' in r.text
     if doc_type == "queue_ticket":
         assert "13800001234" not in r.text and "138****1234" in r.text and "size: 80mm 110mm" in r.text
     mine = await call(

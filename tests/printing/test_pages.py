@@ -6,6 +6,7 @@ import json
 import pytest
 
 from server.printing.states import DocType
+from server.quotes import services as quotes
 from tests.conftest import csrf, page_login
 from tests.printing.helpers import make_doc, png
 
@@ -120,6 +121,7 @@ BACK = {
     "inbound": ("/inventory/inbounds/{id}", "返回单据"),
     "outbound": ("/inventory/outbounds/{id}", "返回单据"),
     "queue_ticket": ("/queue/counter", "返回叫号"),
+    "quote": ("/workorders/{order_id}", "返回工单"),  # the quote's order
 }
 
 
@@ -130,9 +132,11 @@ async def test_the_print_pages_bar_leads_back_to_the_document(client, tenant, ad
     doc_id, _ = await make_doc(doc_type, tenant, client, admin)
     await page_login(client, "admin@ACME")
     url, label = BACK[doc_type]
+    order_id = (await quotes.get(tenant, doc_id))["work_order_id"] if doc_type == "quote" else None
     r = await client.get(f"/print/{doc_type}/{doc_id}")
     assert r.status_code == 200, r.text
-    assert f'<a class="pr-back" id="pr-back" href="{url.format(id=doc_id)}">‹ {label}</a>' in r.text
+    back = url.format(id=doc_id, order_id=order_id)
+    assert f'<a class="pr-back" id="pr-back" href="{back}">‹ {label}</a>' in r.text
     assert "继续受理" not in r.text
     if doc_type == "intake_receipt":
         r = await client.get(f"/workorders/{doc_id}/receipt?from=intake")

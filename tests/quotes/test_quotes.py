@@ -207,5 +207,7 @@ async def test_the_order_page_shows_the_card_and_the_quote_pages_render(client, 
     await client.post(f"/quotes/{quote['id']}/approve", data={"signature": PNG}, headers=csrf(client))
     page = (await client.get(f"/workorders/{order['id']}")).text
     assert "已同意" in page and 'id="qt-signature-img"' in page
-    printed = (await client.get(f"/quotes/{quote['id']}/print")).text
-    assert "维修报价单" in printed and quote["total"] in printed and "客户签字" in printed
+    printed = await client.get(f"/quotes/{quote['id']}/print")  # the tenant's 报价单 template
+    assert printed.status_code == 200 and "维修报价单" in printed.text and "标准报价单（A4）（默认）" in printed.text
+    assert 'id="quote-signature" src="data:image/png;base64,' in printed.text
+    assert f'id="pr-back" href="/workorders/{order["id"]}"' in printed.text

@@ -582,7 +582,7 @@ def emit(ctx: Ctx, order: dict, kind: str, *technicians: Any) -> None:
     realtime.emit(ctx.tenant_id, order["org_path"], "workorders", kind, order["id"])
     if order.get("peer_org_path"):
         realtime.emit(ctx.tenant_id, order["peer_org_path"], "workorders", kind, order["id"])
-    if kind != "lines":  # 【我的维修】 shows no lines
+    if kind not in ("lines", "quote"):  # 【我的维修】 shows neither lines nor quotes
         realtime.emit_users(ctx.tenant_id, (order.get("technician_id"), *technicians), "my_repairs", kind, order["id"])
 
 
