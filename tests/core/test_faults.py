@@ -250,3 +250,12 @@ def test_restore_into_a_folder_that_does_not_exist_yet(tmp_path):
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert sqlite3.connect(target).execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 10
+
+
+@pg_only
+async def test_the_pool_runs_without_jit(tenant):
+    """JIT compiling a statement the planner costs high (an aggregate over a large tenant) took
+    170 ms, far longer than running it: the app's connections turn it off."""
+    from server.system.tables import Org
+
+    assert (await Org.raw("SHOW jit"))[0]["jit"] == "off"

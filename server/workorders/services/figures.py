@@ -4,14 +4,16 @@ is what the 【工单处理】 list shows with the filter `list_filters` names, 
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from piccolo.columns.combination import Combinable
+from piccolo.columns.combination import Combinable, WhereRaw
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
+from server.core import db
 from server.core.clock import now
 from server.core.tenancy import Ctx, scoped
 from server.system.tables import Org
@@ -147,21 +149,23 @@ async def overdue(ctx: Ctx, longest: int = LONGEST, scope: Scope | None = None) 
             recent = since if recent is None else recent | since
         count = sum(in_status.get(s, 0) for s in timed) - await WorkOrder.count().where(visible & recent)
     # the longest: the first few of each timed status in its (tenant, status, status_at) index
-    # order, then those few sorted — not every red order read and sorted
-    firsts = None
-    for status, limit in limits.items():
-        if not limit:
-            continue
-        first = (
-            WorkOrder.select(WorkOrder.id)
-            .where(visible & _sla_where(Sla.RED, {status: limit}, at))
-            .order_by(WorkOrder.status_at, WorkOrder.id)
-            .limit(longest)
-        )
-        firsts = WorkOrder.id.is_in(first) if firsts is None else firsts | WorkOrder.id.is_in(first)
+    # order, then those few sorted — not every red order read and sorted. One `IN (… UNION ALL
+    # …)`: an OR of one `IN` per status made PostgreSQL scan every order against hashed subplans
+    firsts = [
+        WorkOrder.select(WorkOrder.id)
+        .where(visible & _sla_where(Sla.RED, {status: limit}, at))
+        .order_by(WorkOrder.status_at, WorkOrder.id)
+        .limit(longest)
+        .querystrings[0]
+        for status, limit in limits.items()
+        if limit
+    ]
     rows = []
-    if firsts is not None:
-        query = _reading(brief=True).where(visible & firsts)
+    if firsts:
+        # each member wrapped: SQLite refuses a parenthesised SELECT with LIMIT in a compound
+        members = [f'SELECT "id" FROM ({{}}) AS "first{i}"' for i in range(len(firsts))]
+        union = QueryString(" UNION ALL ".join(members), *firsts)
+        query = _reading(brief=True).where(visible & WhereRaw('"wo_order"."id" IN ({})', union))
         rows = await query.order_by(WorkOrder.status_at, WorkOrder.id).limit(longest)
     items = [o | {"minutes": int((at - o["status_at"]).total_seconds() // 60)} for o in _brief(rows, limits)]
     return {"count": count, "longest": items}
@@ -195,22 +199,46 @@ def _day_of(ctx: Ctx, column: str) -> QueryString:
     return QueryString(f'date("wo_order"."{column}" AT TIME ZONE {{}})', ctx.tz)
 
 
-async def trend(ctx: Ctx, days: int = TREND_DAYS, scope: Scope | None = None) -> list[dict]:
-    """Intake and completions (维修完毕) per tenant-local day for the last `days` days, today
-    last: the list with date_from = date_to = that day (intake) or repaired_from = repaired_to
-    (completions). One grouped statement for each, over the (tenant, date) index's range."""
-    today = local_today(ctx)
-    dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
-    start = day_start(ctx, dates[0])
-    per_day: dict[str, dict[str, int]] = {"created_at": {}, "repaired_at": {}}
-    visible = (await _visible(ctx) if scope is None else scope).orders
+# the trend's past days, per process: (tenant, scope, zone, first day, today) -> (counts, when)
+_past: dict[tuple, tuple[dict[str, dict[str, int]], float]] = {}
+PAST_TTL = 300.0  # seconds the past days' counts are reused
+PAST_MAX = 1_000  # scopes kept at most
+
+
+async def _per_day(ctx: Ctx, visible: Combinable, start: datetime, end: datetime | None) -> dict[str, dict[str, int]]:
+    """Intake and completions per tenant-local day from `start` (to `end`): one grouped statement
+    for each, over the (tenant, date) index's range."""
+    per_day: dict[str, dict[str, int]] = {}
     for column, field in (("created_at", WorkOrder.created_at), ("repaired_at", WorkOrder.repaired_at)):
+        where = visible & (field >= start) if end is None else visible & (field >= start) & (field < end)
         rows = (
             await WorkOrder.select(_day_of(ctx, column).as_alias("day"), Count(WorkOrder.id, alias="n"))
-            .where(visible & (field >= start))
+            .where(where)
             .group_by(QueryString("1"))  # the day (its expression once: PostgreSQL's parameters differ)
         )
         per_day[column] = {str(r["day"]): r["n"] for r in rows}
+    return per_day
+
+
+async def trend(ctx: Ctx, days: int = TREND_DAYS, scope: Scope | None = None) -> list[dict]:
+    """Intake and completions (维修完毕) per tenant-local day for the last `days` days, today
+    last: the list with date_from = date_to = that day (intake) or repaired_from = repaired_to
+    (completions). Today is counted on every call; the days before it, which only an order's move
+    to another org changes (a carry-in), are reused for PAST_TTL: at a million orders they are
+    tens of thousands of rows to count, where today is a few hundred."""
+    today = local_today(ctx)
+    dates = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    start, today_start = day_start(ctx, dates[0]), day_start(ctx, today)
+    visible = (await _visible(ctx) if scope is None else scope).orders
+    key = (ctx.tenant_id, "" if ctx.sees_everything else ctx.org_path, ctx.tz, dates[0], today)
+    kept = _past.get(key)
+    if kept is None or time.monotonic() - kept[1] > PAST_TTL or db.in_transaction():
+        kept = (await _per_day(ctx, visible, start, today_start), time.monotonic())
+        if not db.in_transaction():  # a change of its own, not yet committed, may be counted
+            if len(_past) >= PAST_MAX:
+                _past.clear()
+            _past[key] = kept
+    per_day = {c: kept[0][c] | counts for c, counts in (await _per_day(ctx, visible, today_start, None)).items()}
     return [
         {
             "day": d.isoformat(),
