@@ -2,7 +2,8 @@
 order's status link; opened on a phone (390×844) it asks for the phone's last four digits, a
 wrong guess is refused, the right ones show 受理 and are remembered on reload; the order moving
 on (the API starts the repair, the technician's browser presses 【维修完毕】) shows on the phone
-without a reload, charges included. Screenshots go to var/screenshots/."""
+without a reload, charges included; once closed the stars come live and the customer's rating
+shows on the staff's order. Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
@@ -85,3 +86,22 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, browser, live_server,
     assert phone.evaluate("window.__cspViolations") == []
     no_sideways(phone)
     screenshot(phone, "status-repaired", full_page=True)
+
+    # closing (API): the stars come live; one press rates the repair, and staff see it on the order
+    expect(phone.locator("#ss-rate")).to_have_count(0)
+    close = {"closing_method": "onsite", "amount_received": "20.5000", "payment_method": "cash"}
+    admin_api.call("POST", f"/api/v1/work-orders/{oid}/close", json=close)
+    expect(phone.locator("#ss-status")).to_have_text("已结单", timeout=LIVE)
+    stars = phone.locator("#ss-rate")
+    expect(stars.get_by_role("button")).to_have_count(5)
+    no_sideways(phone)
+    screenshot(phone, "status-rate", full_page=True)
+    stars.get_by_role("button", name="4 星").click()
+    expect(phone.locator("#ss-rating")).to_contain_text("已评价 4 星")
+    expect(phone.locator("#ss-rate")).to_have_count(0)
+    assert phone.evaluate("window.__cspViolations") == []
+    screenshot(phone, "status-rated")
+    desk.goto(f"/workorders/{oid}")
+    expect(desk.locator("#wo-rating")).to_contain_text("4 星")
+    desk.locator("#wo-rating").scroll_into_view_if_needed()
+    screenshot(desk, "status-rating-on-the-order")
