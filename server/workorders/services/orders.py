@@ -1194,8 +1194,8 @@ async def rate(ctx: Ctx, order_id: Any, rating: Any) -> dict:
         changed = (
             await WorkOrder.update({WorkOrder.rating: stars, WorkOrder.rated_at: now()})
             .where(
-                (WorkOrder.id == order["id"])
-                & (WorkOrder.tenant_id == ctx.tenant_id)
+                scoped(ctx, WorkOrder)
+                & (WorkOrder.id == order["id"])
                 & (WorkOrder.status == S.CLOSED)
                 & WorkOrder.rating.is_null()
             )
