@@ -1,7 +1,8 @@
 """The customer's status page (SPEC 11): a random token per work order opens it, the last four
 digits of the customer's phone prove who is asking, and what it shows is chosen here, once, for
 the page and the JSON alike: the order's number, device, status timeline, promised time, charges
-once repaired and the service centre's contacts. No staff names, costs or internal remarks.
+once repaired, the service centre's contacts, the current quote and, once closed, the customer's
+1–5 rating (`ratable`: the page's stars). No staff names, costs or internal remarks.
 
 A wrong guess is counted per token before it is checked (`core.throttle`: one atomic increment,
 shared by every process through Redis): five an hour, then a wait. A right one is given back."""
