@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from server.core.api import PageNo, PageSize, given, page_of, page_type, to
-from server.core.openapi import THROTTLED, XLSX
+from server.core.openapi import THROTTLED, XLSX, error_response
 from server.core.pagination import Page, PageParams
 from server.core.web import client_ip, ctx_of
 from server.queue import exports
@@ -21,6 +21,7 @@ from server.queue.schemas import (
     AppointmentOut,
     BookedOut,
     BookIn,
+    BookingCancelIn,
     BookingIn,
     BookingOut,
     CalendarOut,
@@ -302,6 +303,15 @@ class BookingController(Controller):
         return _booking(request, await appointments.regenerate_link(ctx_of(request), filters.org_id or None))
 
 
+CANCEL_REFUSED = {
+    404: error_response(
+        "预约链接无效，或预约码与手机号后四位对不上（不论预约码是否存在，答复相同）",
+        ("没有找到该预约，请核对预约码和预约手机号后四位", "not_found"),
+    ),
+    409: error_response("该预约已签到、已取消，或时段已过", ("该预约已签到，不能取消", "invalid_state")),
+}
+
+
 class PublicBookingController(Controller):
     """The online booking page's API: anyone holding the org's booking link."""
 
@@ -319,6 +329,18 @@ class PublicBookingController(Controller):
         return BookedOut(
             **appointments.receipt(await appointments.book(ctx, settings, given(data), client_ip(request)), settings)
         )
+
+    @post(
+        "/{token:str}/cancel",
+        opt={"public": True},
+        status_code=200,
+        responses=CANCEL_REFUSED | THROTTLED,
+        summary="客户取消自己的预约：预约码 + 预约手机号后四位（错误次数计入每小时限制）",
+    )
+    async def cancel(self, request: Request, token: FromPath[str], data: JSONBody[BookingCancelIn]) -> BookedOut:
+        ctx, settings = await appointments.public_ctx(token)
+        cancelled = await appointments.cancel_own(ctx, settings, given(data), client_ip(request))
+        return BookedOut(**appointments.receipt(cancelled, settings))
 
 
 class StatsController(Controller):

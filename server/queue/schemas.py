@@ -321,3 +321,12 @@ class BookedOut(Struct):
     service_name: str
     org_name: str
     phone: str  # masked
+    status: str  # booked | cancelled (the customer's own cancel answers it too)
+    status_name: str
+
+
+class BookingCancelIn(Struct):
+    """The customer's own cancel: the code they were given and the booking phone's last 4 digits."""
+
+    code: str
+    phone_last4: str

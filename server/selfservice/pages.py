@@ -46,15 +46,15 @@ async def status_page(request: Request, token: FromPath[str]) -> Response:
     return await _status(request, token, found)
 
 
-async def _status(request: Request, token: str, found: dict, quote_error: str = "", status_code: int = 200) -> Response:
+async def _status(request: Request, token: str, found: dict, status_code: int = 200, **errors: str) -> Response:
+    """The order's page; `errors`: `quote_error` or `rating_error`, the refusal shown in place."""
     return render(
         request,
         "selfservice/status.html",
         status_code=status_code,
         token=token,
         view=await services.view(found),
-        quote=await services.quote(found),
-        quote_error=quote_error,
+        **errors,
     )
 
 
@@ -74,7 +74,23 @@ async def status_quote(request: Request, token: FromPath[str], decision: FromPat
         else:
             await services.decline_quote(found, data.get("reason"))
     except BusinessError as exc:
-        return await _status(request, token, found, exc.detail, exc.status_code)
+        return await _status(request, token, found, exc.status_code, quote_error=exc.detail)
+    return Redirect(_path(token), status_code=303)
+
+
+@post("/s/{token:str}/rating", opt=PUBLIC, include_in_schema=False, status_code=303)
+async def status_rating(request: Request, token: FromPath[str]) -> Response:
+    """A star pressed once the order is closed: back to the page (已评价 n 星), or the page again
+    with the refusal (rated already, not closed yet)."""
+    found = await _proven(request, token)
+    if found is None:
+        return _ask(request, token, "请重新输入手机号后四位", 401)
+    data = await form_data(request)
+    try:
+        await services.rate(found, data.get("rating"))
+    except BusinessError as exc:
+        fresh = await _proven(request, token) or found  # a rating given meanwhile (another tab) shows
+        return await _status(request, token, fresh, exc.status_code, rating_error=exc.detail)
     return Redirect(_path(token), status_code=303)
 
 
@@ -130,4 +146,4 @@ async def status_socket(socket: WebSocket, token: FromPath[str], channels: Named
     await serve(socket, channels, [realtime.order_channel(found["tenant_id"], found["id"])])
 
 
-ROUTES = [status_page, status_prove, status_quote, status_progress, status_socket]
+ROUTES = [status_page, status_prove, status_quote, status_rating, status_progress, status_socket]

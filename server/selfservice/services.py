@@ -1,7 +1,8 @@
 """The customer's status page (SPEC 11): a random token per work order opens it, the last four
 digits of the customer's phone prove who is asking, and what it shows is chosen here, once, for
 the page and the JSON alike: the order's number, device, status timeline, promised time, charges
-once repaired and the service centre's contacts. No staff names, costs or internal remarks.
+once repaired, the service centre's contacts, the current quote and, once closed, the customer's
+1–5 rating (`ratable`: the page's stars). No staff names, costs or internal remarks.
 
 A wrong guess is counted per token before it is checked (`core.throttle`: one atomic increment,
 shared by every process through Redis): five an hour, then a wait. A right one is given back."""
@@ -118,21 +119,47 @@ async def view(found: dict) -> dict:
         "charges": order["charges"] if charged else None,
         "centre": {"name": centre["name"], "address": centre["address"], "phone": centre["phone"]},
         "company": reader.tenant_name,
+        "quote": _customer_quote(await _quote(found)),
+        "rating": order["rating"],
+        "ratable": order["status"] == WorkOrderStatus.CLOSED and order["rating"] is None,
     }
 
 
 # --- the order's quote, decided by the customer on this page ---------------------------------------
 
 
-async def quote(found: dict) -> dict | None:
-    """The order's current quote as the customer reads it (its lines, total, validity, status),
-    or None when it has none."""
+async def _quote(found: dict) -> dict | None:
+    """The order's current quote (as staff read it), or None when it has none."""
     try:
-        q = await quotes.current(_reader(found), found["id"])
+        return await quotes.current(_reader(found), found["id"])
     except NotFound:
         return None
-    keep = ("id", "status", "status_label", "valid_until", "labor", "parts", "total", "lines", "decided_at")
-    return {k: q[k] for k in keep} | {"decline_reason": q["decline_reason"]}
+
+
+def _line_name(line: dict) -> str:
+    """A quote line as the customer reads it: repair code and goods by their names, without the
+    internal codes (both read "<code> <name>")."""
+    return " · ".join(n.split(" ", 1)[-1] for n in (line["repair_code"], line["goods_name"]) if n)
+
+
+def _customer_quote(q: dict | None) -> dict | None:
+    """What the customer sees of a quote: per line its name, quantity, the part's unit price and
+    the labour (the printed quote's 配件单价 and 工时费; amount = labour + unit price × qty), the
+    totals, validity, status and their own reason for a refusal. No ids, staff or costs."""
+    if q is None:
+        return None
+    lines = [
+        {
+            "name": _line_name(ln),
+            "qty": ln["qty"],
+            "unit_price": ln["price"],
+            "labor_fee": ln["labor_fee"],
+            "amount": ln["amount"],
+        }
+        for ln in q["lines"]
+    ]
+    keep = ("status", "status_label", "valid_until", "labor", "parts", "total", "decline_reason")
+    return {k: q[k] for k in keep} | {"lines": lines}
 
 
 def _customer(found: dict) -> Ctx:
@@ -141,7 +168,7 @@ def _customer(found: dict) -> Ctx:
 
 
 async def _pending(found: dict) -> dict:
-    q = await quote(found)
+    q = await _quote(found)
     if q is None or q["status"] != QuoteStatus.PENDING:
         raise Conflict("该报价已处理或已过期，请刷新页面查看最新状态", code="invalid_state")
     return q
@@ -156,6 +183,16 @@ async def approve_quote(found: dict, signature: Any) -> dict:
 async def decline_quote(found: dict, reason: Any) -> dict:
     q = await _pending(found)
     return await quotes.decline(_customer(found), q["id"], reason)
+
+
+# --- the customer's rating once the order is closed ------------------------------------------------
+
+
+async def rate(found: dict, rating: Any) -> dict:
+    """The customer's 1–5 for their closed order, once (the work-order service's rule); the
+    order as the customer sees it afterwards."""
+    order = await orders.rate(_customer(found), found["id"], rating)
+    return await view(found | {"order": order})
 
 
 @hooks.on_work_order_status

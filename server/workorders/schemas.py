@@ -235,6 +235,8 @@ class WorkOrderOut(Struct):
     updated_at: datetime
     sent_at: datetime | None  # when it left the carry-in point for its repair centre
     carry_charge: str  # what the centre billed the carry-in point's credit (on the return's receipt)
+    rating: int | None  # the customer's 1–5 once closed (status page)
+    rated_at: datetime | None
     can_act: bool  # the caller's org holds the device (a sent order is read-only elsewhere)
     lines: list[LineOut]
 

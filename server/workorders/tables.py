@@ -1,7 +1,7 @@
 """Tables of work orders (SPEC 5). Amounts are integer ten-thousandths (server.core.money);
 dictionary fields hold the item's `code`."""
 
-from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, SmallInt, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.workorders.states import LineKind, WorkOrderStatus
@@ -76,6 +76,8 @@ class WorkOrder(Table, tablename="wo_order"):
     closed_at = Timestamptz(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+    rating = SmallInt(null=True, default=None)  # the customer's 1–5 once closed, from the status page
+    rated_at = Timestamptz(null=True, default=None)
 
 
 class WorkOrderFaultReason(Table, tablename="wo_order_fault_reason"):

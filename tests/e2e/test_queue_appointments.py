@@ -1,7 +1,8 @@
 """Queue extras in real browsers (issue 21): a customer books today's next slot on their phone
-(390×844), 【预约管理】 shows it live, the kiosk (iPad) checks them in with the code typed on its
-keypad and their ticket is called before an earlier walk-in; after 【完成】 they rate the service
-on the kiosk and 【排队统计】 shows it."""
+(390×844), 【预约管理】 shows it live; another books and cancels it on their phone (wrong digits
+first), 【预约管理】 shows it cancelled live and the place is free again; the kiosk (iPad) checks
+the first in with the code typed on its keypad and their ticket is called before an earlier
+walk-in; after 【完成】 they rate the service on the kiosk and 【排队统计】 shows it."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_book_on_a_phone_check_in_on_the_kiosk_and_rate(browser, live_server, ad
     expect(phone.locator("#bk-error")).to_contain_text("请填写手机号")
     first_slot = phone.locator(".bk-day:visible .bk-choice input:not([disabled])").first
     first_slot.check(force=True)
+    slot_value = first_slot.get_attribute("value")
     phone.fill("#bk-phone", "13700009999")
     phone.fill("#bk-name", "陈女士")
     screenshot(phone, "queue-booking-form", full_page=True)
@@ -64,6 +66,32 @@ def test_book_on_a_phone_check_in_on_the_kiosk_and_rate(browser, live_server, ad
     phone_staff.goto("/queue/appointments")
     expect(phone_staff.locator(f'tr[data-code="{code}"]')).to_be_visible()
     screenshot(phone_staff, "queue-appointments-phone")
+
+    # --- another customer books the same slot, then cancels it on their phone ------------------------
+    other = new_page(browser, live_server, PHONE)
+    other.goto(path)
+    other.locator(f'input[name=slot][value="{slot_value}"]').check(force=True)
+    other.fill("#bk-phone", "13600002468")
+    other.get_by_role("button", name="提交预约").click()
+    expect(other.locator("#bk-done")).to_contain_text("预约成功")
+    second = other.locator(".bk-code").inner_text()
+    expect(staff.locator(f'tr[data-code="{second}"]')).to_contain_text("已预约", timeout=LIVE)
+    other.get_by_role("link", name=re.compile("取消预约")).click()
+    expect(other.locator("#bk-code")).to_have_value(second)
+    other.fill("#bk-last4", "1357")
+    other.get_by_role("button", name="取消预约").click()
+    expect(other.locator("#bk-error")).to_have_text("没有找到该预约，请核对预约码和预约手机号后四位")
+    other.fill("#bk-last4", "2468")
+    screenshot(other, "queue-booking-cancel-form")
+    other.get_by_role("button", name="取消预约").click()
+    expect(other.locator("#bk-done")).to_contain_text("预约已取消")
+    expect(other.locator("#bk-done")).to_contain_text("136****2468")
+    assert other.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(other, "queue-booking-cancelled")
+    expect(staff.locator(f'tr[data-code="{second}"]')).to_contain_text("已取消", timeout=LIVE)
+    screenshot(staff, "queue-appointments-cancelled")
+    other.get_by_role("link", name="重新预约").click()  # the place is free again: one of the two is left
+    expect(other.locator(f'input[name=slot][value="{slot_value}"] + span')).to_contain_text("余 1")
 
     # --- a walk-in takes A001 first, then the customer checks in on the kiosk -----------------------
     kiosk = new_page(browser, live_server, IPAD)

@@ -4,7 +4,8 @@ wrong guess is refused, the right ones show 受理 and are remembered on reload;
 on (the API starts the repair, the technician's browser presses 【维修完毕】) shows on the phone
 without a reload, charges included. The customer is told at intake and when the device is ready,
 by SMS (the fake gateway) and by email (the SMTP sink), each time with the status link: the live
-server's own jobs send them. Screenshots go to var/screenshots/."""
+server's own jobs send them. Once closed the stars come live and the customer's rating shows on
+the staff's order. Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
@@ -133,3 +134,22 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, gateway, smtp_sink, b
     for channel in ("短信", "邮件"):
         expect(desk.locator("#wo-timeline")).to_contain_text(f"{channel}通知 · 维修完毕（待取机） · 已发送")
     screenshot(desk, "status-order-notices", full_page=True)
+
+    # closing (API): the stars come live; one press rates the repair, and staff see it on the order
+    expect(phone.locator("#ss-rate")).to_have_count(0)
+    close = {"closing_method": "onsite", "amount_received": "20.5000", "payment_method": "cash"}
+    admin_api.call("POST", f"/api/v1/work-orders/{oid}/close", json=close)
+    expect(phone.locator("#ss-status")).to_have_text("已结单", timeout=LIVE)
+    stars = phone.locator("#ss-rate")
+    expect(stars.get_by_role("button")).to_have_count(5)
+    no_sideways(phone)
+    screenshot(phone, "status-rate", full_page=True)
+    stars.get_by_role("button", name="4 星").click()
+    expect(phone.locator("#ss-rating")).to_contain_text("已评价 4 星")
+    expect(phone.locator("#ss-rate")).to_have_count(0)
+    assert phone.evaluate("window.__cspViolations") == []
+    screenshot(phone, "status-rated")
+    desk.goto(f"/workorders/{oid}")
+    expect(desk.locator("#wo-rating")).to_contain_text("4 星")
+    desk.locator("#wo-rating").scroll_into_view_if_needed()
+    screenshot(desk, "status-rating-on-the-order")

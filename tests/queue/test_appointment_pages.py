@@ -60,6 +60,25 @@ async def test_booking_is_set_up_in_the_settings_and_used_on_its_public_page(cli
     gone = await client.get("/book/no-such-link-at-all")
     assert gone.status_code == 404 and "预约页面不可用" in gone.text
 
+    # the customer cancels it: from the confirmation's link, the code filled in
+    link = re.search(r'id="bk-cancel-link" href="([^"]+)"', done.text).group(1)
+    assert link == f"{path}/cancel?code={code}"
+    form = await client.get(link)
+    assert (
+        form.status_code == 200
+        and f'name="code" inputmode="numeric" pattern="[0-9]{{6}}" maxlength="6" value="{code}"' in form.text
+    )
+    wrong = await client.post(f"{path}/cancel", data={"_csrf_token": token, "code": code, "phone_last4": "0000"})
+    assert wrong.status_code == 404 and "没有找到该预约，请核对预约码和预约手机号后四位" in wrong.text
+    assert 'id="bk-cancel"' in wrong.text and code in wrong.text
+    cancelled = await client.post(f"{path}/cancel", data={"_csrf_token": token, "code": code, "phone_last4": "1234"})
+    assert cancelled.status_code == 200 and "预约已取消" in cancelled.text and "136****1234" in cancelled.text
+    assert (await QueueAppointment.select(QueueAppointment.status))[0]["status"] == "cancelled"
+    again = await client.post(f"{path}/cancel", data={"_csrf_token": token, "code": code, "phone_last4": "1234"})
+    assert again.status_code == 409 and "该预约已取消，不能取消" in again.text
+    assert (await client.get(f"{path}")).text.count(f'href="{path}/cancel"') == 1  # the page's own entry
+    assert (await client.get("/book/no-such-link-at-all/cancel")).status_code == 404
+
 
 async def test_the_appointment_list_shows_the_day_and_cancels(client, admin, w):
     await call(client, "PUT", f"{Q}/booking", admin, OPEN_ALL_DAY)

@@ -13,6 +13,7 @@ from server.queue.tables import QueueAppointment, QueueSlot, QueueTicket
 from tests.api_helpers import call, concurrently, error_of
 from tests.conftest import api_login
 from tests.queue.helpers import Q, act, call_next, queue_world, take
+from tests.system.helpers import service_org
 
 PUBLIC = "/api/v1/public/booking"
 OPEN_ALL_DAY = {"enabled": True, "open_at": "00:00", "close_at": "23:30", "slot_minutes": 30, "capacity": 3}
@@ -60,6 +61,8 @@ async def test_the_booking_page_offers_the_orgs_services_and_slots_and_books_a_c
         "service_name": "维修",
         "org_name": booked["org_name"],
         "phone": "138****1111",
+        "status": "booked",
+        "status_name": "已预约",
     }
     cal = await call(client, "GET", f"{PUBLIC}/{w['token']}", {})
     day = next(d for d in cal["days"] if d["day"] == tomorrow())
@@ -226,3 +229,124 @@ async def test_another_tenant_sees_none_of_it(client, admin, w, other_tenant):
     error_of(await client.post(f"{Q}/tickets/{ticket['id']}/rating", json={"rating": 5}, headers=other), 404)
     assert (await call(client, "GET", f"{Q}/booking", other))["url"] == ""
     assert (await QueueAppointment.select(QueueAppointment.status))[0]["status"] == "booked"
+
+
+# --- the customer's own cancel ----------------------------------------------------------------------
+
+NOT_FOUND = "没有找到该预约，请核对预约码和预约手机号后四位"
+
+
+async def cancel_own(client, w, code: str, last4: str, status: int = 200, token: str | None = None) -> dict:
+    body = {"code": code, "phone_last4": last4}
+    return await call(client, "POST", f"{PUBLIC}/{token or w['token']}/cancel", {}, body, status)
+
+
+async def test_the_customer_cancels_their_booking_and_its_place_is_free_again(client, admin, w):
+    first = await book(client, w, "13800001111")
+    for phone in ("13800002222", "13800003333"):
+        await book(client, w, phone)
+    assert (await book(client, w, "13800004444", status=409))["code"] == "slot_full"
+    cancelled = await cancel_own(client, w, first["code"], "1111")
+    assert cancelled == first | {"status": "cancelled", "status_name": "已取消"}
+    assert await QueueSlot.select(QueueSlot.booked) == [{"booked": 2}]
+    cal = await call(client, "GET", f"{PUBLIC}/{w['token']}", {})
+    day = next(d for d in cal["days"] if d["day"] == tomorrow())
+    assert next(s for s in day["slots"] if s["slot"] == "10:00")["remaining"] == 1
+    await book(client, w, "13800004444")  # the freed place is taken
+    listed = await call(client, "GET", f"{Q}/appointments?date={tomorrow()}&status=cancelled", admin)
+    [row] = listed["items"]
+    assert (row["code"], row["status_name"], row["cancelled_by_name"]) == (first["code"], "已取消", "客户（网上预约）")
+    # once cancelled it stays so: a second cancel and a check-in are refused
+    again = await cancel_own(client, w, first["code"], "1111", 409)
+    assert (again["code"], again["detail"]) == ("invalid_state", "该预约已取消，不能取消")
+    await due_today(first["code"])
+    refused = await call(client, "POST", f"{Q}/appointments/check-in", w["kiosk_auth"], {"code": first["code"]}, 409)
+    assert refused["detail"] == "该预约已取消，请重新取号"
+
+
+async def test_a_wrong_code_or_phone_says_the_same_and_changes_nothing(client, w):
+    mine = await book(client, w, "13800001111")
+    theirs = await book(client, w, "13800002222", slot="11:00")
+    unused = next(c for c in (f"{n:06d}" for n in range(1000)) if c not in (mine["code"], theirs["code"]))
+    answers = [
+        await cancel_own(client, w, theirs["code"], "1111", 404),  # a code that exists, another phone's
+        await cancel_own(client, w, unused, "1111", 404),  # no such code
+        await cancel_own(client, w, mine["code"], "2222", 404),  # my code, the other's digits
+    ]
+    assert {(a["code"], a["detail"]) for a in answers} == {("not_found", NOT_FOUND)}
+    bad = await call(client, "POST", f"{PUBLIC}/{w['token']}/cancel", {}, {"code": "12ab", "phone_last4": "1"}, 400)
+    assert {(e["field"], e["detail"]) for e in bad["errors"]} == {
+        ("code", "预约码是 6 位数字"),
+        ("phone_last4", "请输入预约手机号的后四位数字"),
+    }
+    error_of(await client.post(f"{PUBLIC}/{w['token']}/cancel", json={"code": mine["code"]}), 400)
+    rows = await QueueAppointment.select(QueueAppointment.status)
+    assert [r["status"] for r in rows] == ["booked", "booked"]
+    assert sorted(r["booked"] for r in await QueueSlot.select(QueueSlot.booked)) == [1, 1]
+
+
+async def test_only_a_booked_appointment_whose_slot_has_not_ended_is_cancelled(client, w):
+    checked_in = await book(client, w, "13900001111")
+    await due_today(checked_in["code"])
+    await call(client, "POST", f"{Q}/appointments/check-in", w["kiosk_auth"], {"code": checked_in["code"]}, 201)
+    refused = await cancel_own(client, w, checked_in["code"], "1111", 409)
+    assert (refused["code"], refused["detail"]) == ("invalid_state", "该预约已签到，不能取消")
+    past = await book(client, w, "13900002222")
+    yesterday = clock.now().astimezone(setup.ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    await QueueAppointment.update({QueueAppointment.day: yesterday}).where(QueueAppointment.code == past["code"])
+    over = await cancel_own(client, w, past["code"], "2222", 409)
+    assert (over["code"], over["detail"]) == ("invalid_state", "该预约的时段已过，不能取消")
+    statuses = {
+        r["code"]: r["status"] for r in await QueueAppointment.select(QueueAppointment.code, QueueAppointment.status)
+    }
+    assert statuses == {checked_in["code"]: "checked_in", past["code"]: "booked"}
+
+
+async def test_cancel_tries_are_counted_per_address_and_right_ones_given_back(client, w, monkeypatch):
+    monkeypatch.setattr(appointments, "CANCEL_TRIES", 3)
+    mine = await book(client, w, "13800001111")
+    other = await book(client, w, "13800002222", slot="11:00")
+    for n in range(4):  # right pairs do not use up the tries
+        await cancel_own(client, w, mine["code"], "1111", 409 if n else 200)
+    for _ in range(3):
+        await cancel_own(client, w, other["code"], "0000", 404)
+    throttled = await cancel_own(client, w, other["code"], "2222", 429)  # now even the right pair waits
+    assert (throttled["code"], throttled["detail"]) == ("throttled", "取消预约尝试次数过多，请稍后再试")
+    assert (await QueueAppointment.select(QueueAppointment.status).where(QueueAppointment.code == other["code"]))[0][
+        "status"
+    ] == "booked"
+
+
+async def test_concurrent_wrong_tries_are_counted_one_by_one(client, w, monkeypatch):
+    monkeypatch.setattr(appointments, "CANCEL_TRIES", 4)
+    await book(client, w, "13800001111")
+    body = {"code": "000000", "phone_last4": "0000"}
+    answers = await concurrently(client, [("POST", f"{PUBLIC}/{w['token']}/cancel", {}, body)] * 10)
+    assert sorted(r.status_code for r in answers) == [404] * 4 + [429] * 6
+
+
+async def test_cancels_at_once_free_one_place(client, w):
+    mine = await book(client, w, "13800001111")
+    body = {"code": mine["code"], "phone_last4": "1111"}
+    answers = await concurrently(client, [("POST", f"{PUBLIC}/{w['token']}/cancel", {}, body)] * 5)
+    assert sorted(r.status_code for r in answers) == [200] + [409] * 4
+    assert await QueueSlot.select(QueueSlot.booked) == [{"booked": 0}]
+
+
+async def test_another_orgs_or_tenants_link_cancels_nothing(client, admin, w, tenant, other_tenant):
+    mine = await book(client, w, "13800001111")
+    branch = await service_org(tenant, "B1", tenant.org_id, level=2)
+    await queue_world(client, admin, branch["id"])
+    theirs = await call(client, "PUT", f"{Q}/booking?org_id={branch['id']}", admin, OPEN_ALL_DAY)
+    other = await api_login(client, "admin@OTHER")
+    await queue_world(client, other)
+    foreign = await call(client, "PUT", f"{Q}/booking", other, OPEN_ALL_DAY)
+    for link in (theirs, foreign):
+        refused = await cancel_own(client, w, mine["code"], "1111", 404, token=link["url"].rsplit("/", 1)[1])
+        assert refused["detail"] == NOT_FOUND
+    error_of(
+        await client.post(f"{PUBLIC}/no-such-link-at-all/cancel", json={"code": mine["code"], "phone_last4": "1111"}),
+        404,
+    )
+    assert (await QueueAppointment.select(QueueAppointment.status)) == [{"status": "booked"}]
+    assert (await cancel_own(client, w, mine["code"], "1111"))["status"] == "cancelled"

@@ -32,7 +32,12 @@ KEYS = {
     "charges",
     "centre",
     "company",
+    "quote",
+    "rating",
 }
+# a quote as the customer reads it (issue 21): no ids, staff, costs or internal codes
+QUOTE_KEYS = {"status", "status_label", "valid_until", "lines", "labor", "parts", "total", "decline_reason"}
+QUOTE_LINE_KEYS = {"name", "qty", "unit_price", "labor_fee", "amount"}
 # the internal remark, the intake clerk's and the technician's names, the customer's whole phone
 INTERNAL = ("内部备注勿外传", "clerkli", "wangtech", "13800005678")
 STAFF = ["workorders.intake.create", "workorders.order.view", "workorders.order.assign", "workorders.order.repair"]
@@ -94,6 +99,7 @@ async def test_json_with_the_right_digits_shows_only_the_customers_side(tenant, 
     assert body["no"] == order["no"] and body["status"] == "accepted" and body["status_label"] == "受理"
     assert [s["label"] for s in body["timeline"]] == ["受理"]
     assert body["charges"] is None  # not before 维修完毕
+    assert body["quote"] is None and body["rating"] is None  # none made, none given
     assert set(body["centre"]) == {"name", "address", "phone"}
     assert body["created_at"].endswith("+08:00")
     text = str(body)
@@ -257,4 +263,11 @@ async def test_the_operation_is_documented_with_its_refusals(client):
     query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
     assert query["phone_last4"]["required"] is True
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    assert set(document["components"]["schemas"][ok]["properties"]) == KEYS
+    schemas = document["components"]["schemas"]
+    assert set(schemas[ok]["properties"]) == KEYS
+    quote = next(s["$ref"] for s in schemas[ok]["properties"]["quote"]["oneOf"] if "$ref" in s).rsplit("/", 1)[1]
+    assert set(schemas[quote]["properties"]) == QUOTE_KEYS
+    line = schemas[quote]["properties"]["lines"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(schemas[line]["properties"]) == QUOTE_LINE_KEYS
+    rating = document["paths"]["/api/v1/public/status/{token}/rating"]["post"]
+    assert {"200", "400", "403", "404", "409", "429"} <= set(rating["responses"]) and not rating.get("security")

@@ -11,6 +11,7 @@ from server.quotes import services as quotes
 from server.workorders.services import orders
 from tests.masterdata.helpers import refused
 from tests.quotes.test_quotes import PNG
+from tests.selfservice.test_status_page import QUOTE_KEYS, QUOTE_LINE_KEYS
 from tests.workorders.carry_helpers import carry_world, sent
 from tests.workorders.helpers import repairing, wo_world
 
@@ -82,3 +83,46 @@ async def test_a_device_out_for_repair_reads_as_sent_for_repair(tenant, client):
     body = seen.json()
     assert body["status"] == "sending" and body["status_label"] == "送修中"
     assert [s["label"] for s in body["timeline"]] == ["受理", "送修中"]
+
+
+async def test_the_json_carries_the_quote_as_the_page_shows_it_and_nothing_internal(tenant, client):
+    order, quote, token = await _quoted(tenant)
+    body = (await client.get(f"/api/v1/public/status/{token}?phone_last4=4321")).json()
+    seen = body["quote"]
+    assert set(seen) == QUOTE_KEYS and all(set(ln) == QUOTE_LINE_KEYS for ln in seen["lines"])
+    assert seen | {"lines": []} == {
+        "status": "pending",
+        "status_label": "待确认",
+        "valid_until": quote["valid_until"],
+        "lines": [],
+        "labor": quote["labor"],
+        "parts": quote["parts"],
+        "total": quote["total"],
+        "decline_reason": "",
+    }
+    [line] = quote["lines"]
+    code, name = line["repair_code"].split(" ", 1)
+    part_code, part = line["goods_name"].split(" ", 1)
+    assert seen["lines"] == [
+        {
+            "name": f"{name} · {part}",
+            "qty": 1,
+            "unit_price": line["price"],
+            "labor_fee": line["labor_fee"],
+            "amount": line["amount"],
+        }
+    ]
+    await _prove(client, token)
+    page = (await client.get(f"/s/{token}")).text
+    assert f"{name} · {part}" in page and f"¥{line['amount']}" in page  # the page says the same
+    # no quote id, no staff who made it, no internal codes, no stock cost (100 a screen), no remark
+    text = str(body)
+    for internal in (quote["created_by_name"], f"'{code} ", part_code, "100.0000", "'id'", "work_order"):
+        assert internal not in text, internal
+    await quotes.decline(tenant, quote["id"], "太贵了")
+    declined = (await client.get(f"/api/v1/public/status/{token}?phone_last4=4321")).json()["quote"]
+    assert (declined["status"], declined["status_label"], declined["decline_reason"]) == (
+        "declined",
+        "已拒绝",
+        "太贵了",
+    )

@@ -1,14 +1,17 @@
 """Appointments (SPEC 11, queue extras): an org's online booking page, where a customer books a
 service at a slot of a day and gets a 6-digit code; at the kiosk the code (or the phone number)
 checks them in, and their ticket joins the appointment lane, ahead of walk-ins of the service.
+The code and the phone's last four digits also let the customer cancel it on the booking page.
 
 A slot takes at most `capacity` appointments of all services together: each booking raises the
 slot's row by one conditional UPDATE (`booked < capacity`), so concurrent bookings never overfill
-it; a cancel lowers it. A check-in moves the appointment booked → checked_in by a conditional
-UPDATE in the same transaction as its ticket: a second check-in finds it checked in."""
+it; a cancel (staff's or the customer's) lowers it. A check-in moves the appointment booked →
+checked_in by a conditional UPDATE in the same transaction as its ticket: a second check-in finds
+it checked in."""
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from datetime import date, datetime, time, timedelta
@@ -29,8 +32,11 @@ from server.system.services import auth
 S = AppointmentStatus
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 CODE = re.compile(r"\d{6}")
+LAST4 = re.compile(r"\d{4}")
 EARLY = timedelta(minutes=30)  # how long before its slot an appointment may check in
 BOOKINGS_PER_HOUR = 30  # from one address an hour: a shop's Wi-Fi books a few dozen, a script thousands
+CANCEL_TRIES = 10  # wrong code/digits pairs from one address an hour, at the customer's own cancel
+CUSTOMER = "客户（网上预约）"  # who cancelled, when the customer did it on the booking page
 BOOKING_FIELDS = ("enabled", "open_at", "close_at", "slot_minutes", "capacity", "days_ahead")
 
 
@@ -305,7 +311,8 @@ async def _insert(ctx: Ctx, service: dict, day: date, slot: str, phone: str, nam
 
 
 def receipt(appointment: dict, settings: dict) -> dict:
-    """What the customer is shown (and keeps) after booking: no other customer's data."""
+    """What the customer is shown (and keeps) after booking or cancelling: no other customer's
+    data."""
     return {
         "code": appointment["code"],
         "day": appointment["day"],
@@ -314,7 +321,54 @@ def receipt(appointment: dict, settings: dict) -> dict:
         "service_name": appointment["service_name"],
         "org_name": appointment["org_name"],
         "phone": tickets.masked_phone(appointment["phone"]),
+        "status": appointment["status"],
+        "status_name": appointment["status_name"],
     }
+
+
+def _code(value: Any) -> str:
+    code = re.sub(r"\s", "", validate.text(value, "预约码", 20, required=True, field="code") or "")
+    if not CODE.fullmatch(code):
+        raise BusinessError("预约码是 6 位数字", code="invalid_field", field="code")
+    return code
+
+
+def _last4(value: Any) -> str:
+    digits = validate.text(value, "手机号后四位", 10, required=True, field="phone_last4") or ""
+    if not LAST4.fullmatch(digits):
+        raise BusinessError("请输入预约手机号的后四位数字", code="invalid_field", field="phone_last4")
+    return digits
+
+
+async def cancel_own(ctx: Ctx, settings: dict, data: dict, client: str) -> dict:
+    """【取消预约】 by the customer on the booking page: `{code, phone_last4}`, the code they were
+    given and the last four digits of the phone they booked with (the status page's proof). Each
+    try is counted first (CANCEL_TRIES an hour per address, one atomic increment) and given back
+    when the pair was right; a wrong code and a wrong phone answer the same 404, so a guess never
+    learns that a code exists. Only a booked appointment whose slot has not ended is cancelled."""
+    v = validate.Fields()
+    code = v(_code, data.get("code"))
+    last4 = v(_last4, data.get("phone_last4"))
+    v.done()
+    key = f"booking-cancel:{ctx.tenant_id}:{client}"
+    await throttle.attempt({key: CANCEL_TRIES}, "取消预约尝试次数过多，请稍后再试", window=3600)
+    where = scoped(ctx, QueueAppointment) & (QueueAppointment.org_id == ctx.org_id) & (QueueAppointment.code == code)
+    rows = await _select().where(where).order_by(QueueAppointment.day, ascending=False)
+    mine = [r for r in rows if hmac.compare_digest(r["phone"][-4:], last4)]
+    if not mine:
+        raise BusinessError(
+            "没有找到该预约，请核对预约码和预约手机号后四位", code="not_found", status_code=404, field="code"
+        )
+    await throttle.release([key])
+    # codes are unique per day: the same pair on two days is the customer's, the booked one first
+    row = next((r for r in mine if r["status"] == S.BOOKED), mine[0])
+    if row["status"] != S.BOOKED:
+        raise Conflict(f"该预约{S(row['status']).label}，不能取消", code="invalid_state", field="code")
+    if _at(ctx, row["day"], row["slot"]) + timedelta(minutes=settings["slot_minutes"]) <= clock.now():
+        raise Conflict("该预约的时段已过，不能取消", code="invalid_state", field="code")
+    async with atomic():
+        cancelled = await _cancel(ctx, row | {"org": await setup.org_of(ctx)}, "客户网上取消", CUSTOMER)
+    return cancelled | {"org_name": ctx.org_name}
 
 
 # --- staff: the list, a cancel --------------------------------------------------------------------
@@ -381,32 +435,40 @@ async def search(ctx: Ctx, filters: AppointmentFilters, params: PageParams = Pag
 
 
 async def cancel(ctx: Ctx, appointment_id: Any, data: dict) -> dict:
-    """【取消预约】 (staff): a booked appointment gives its place in the slot back."""
+    """【取消预约】 (staff)."""
     reason = validate.text(data.get("reason"), "取消原因", 100, field="reason")
     async with atomic():
-        row = await _row(ctx, appointment_id)
-        changed = (
-            await QueueAppointment.update(
-                {
-                    QueueAppointment.status: S.CANCELLED,
-                    QueueAppointment.cancelled_at: clock.now(),
-                    QueueAppointment.cancel_reason: reason,
-                    QueueAppointment.cancelled_by_name: ctx.user_name[:100],
-                }
-            )
-            .where((QueueAppointment.id == row["id"]) & (QueueAppointment.status == S.BOOKED))
-            .returning(QueueAppointment.id)
+        return await _cancel(ctx, await _row(ctx, appointment_id), reason, ctx.user_name)
+
+
+async def _cancel(ctx: Ctx, row: dict, reason: str, by: str) -> dict:
+    """booked → cancelled by a conditional UPDATE (of two cancels, or a cancel and a check-in at
+    once, one wins), and its place in the slot is given back; 【预约管理】 hears it. Inside the
+    caller's transaction."""
+    changed = (
+        await QueueAppointment.update(
+            {
+                QueueAppointment.status: S.CANCELLED,
+                QueueAppointment.cancelled_at: clock.now(),
+                QueueAppointment.cancel_reason: reason,
+                QueueAppointment.cancelled_by_name: by[:100],
+            }
         )
-        if not changed:
-            raise Conflict(f"预约 {row['code']} 当前为「{S(row['status']).label}」，不能取消", code="invalid_state")
-        await QueueSlot.update({QueueSlot.booked: QueueSlot.booked - 1}).where(
-            scoped(ctx, QueueSlot)
-            & (QueueSlot.org_id == row["org_id"])
-            & (QueueSlot.day == row["day"])
-            & (QueueSlot.slot == row["slot"])
-        )
-        await audit.record(ctx, "cancel", "queue_appointment", row["id"], f"取消预约 {row['code']} {reason}".strip())
-        setup.emit(ctx, row["org"], "appointment", row["id"])
+        .where((QueueAppointment.id == row["id"]) & (QueueAppointment.status == S.BOOKED))
+        .returning(QueueAppointment.id)
+    )
+    if not changed:
+        fresh = await _row(ctx, row["id"])
+        raise Conflict(f"预约 {row['code']} 当前为「{S(fresh['status']).label}」，不能取消", code="invalid_state")
+    await QueueSlot.update({QueueSlot.booked: QueueSlot.booked - 1}).where(
+        scoped(ctx, QueueSlot)
+        & (QueueSlot.org_id == row["org_id"])
+        & (QueueSlot.day == row["day"])
+        & (QueueSlot.slot == row["slot"])
+        & (QueueSlot.booked > 0)
+    )
+    await audit.record(ctx, "cancel", "queue_appointment", row["id"], f"取消预约 {row['code']} {reason}".strip())
+    setup.emit(ctx, row["org"], "appointment", row["id"])
     return await get(ctx, row["id"])
 
 

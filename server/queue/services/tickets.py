@@ -425,6 +425,23 @@ async def rate(ctx: Ctx, ticket_id: Any, rating: Any) -> dict:
         return _dict(await _row(ctx, row["id"]))
 
 
+async def rate_from_order(ctx: Ctx, ticket_id: int, stars: int) -> None:
+    """The rating a customer gave, on the status page, the work order this ticket was taken in
+    for: it becomes the ticket's too when the kiosk has none yet, so 【排队统计】 counts it. No
+    rating window: the order closes days after the visit. Runs in the order's transaction."""
+    changed = (
+        await QueueTicket.update({QueueTicket.rating: stars, QueueTicket.rated_at: clock.now()})
+        .where(scoped(ctx, QueueTicket) & (QueueTicket.id == ticket_id) & QueueTicket.rating.is_null())
+        .returning(QueueTicket.id)
+    )
+    if changed:
+        row = await _row(ctx, ticket_id)
+        await audit.record(
+            ctx, "rate", "queue_ticket", row["id"], f"{row['no']} 评分 {stars}（工单评价）", after={"rating": stars}
+        )
+        setup.emit(ctx, row["org"], "rating", row["id"])
+
+
 async def to_rate(ctx: Ctx) -> list[dict]:
     """The org's tickets a customer may still rate on the kiosk: finished today within
     RATING_WINDOW, not yet rated, latest first."""

@@ -42,7 +42,14 @@ from server.workorders.tables import Customer, WorkOrder, WorkOrderFaultReason, 
 realtime.topic("workorders", (P.VIEW, P.INTAKE_VIEW))
 audit.ENTITIES.update({"work_order": "工单", "customer": "客户"})
 audit.ACTIONS.update(
-    {"assign": "派工", "start_repair": "开始维修", "complete": "维修完毕", "close": "结单", "cancel": "取消"}
+    {
+        "assign": "派工",
+        "start_repair": "开始维修",
+        "complete": "维修完毕",
+        "close": "结单",
+        "cancel": "取消",
+        "rate": "客户评价",
+    }
 )
 audit.STATES.update({s.value: s.label for s in WorkOrderStatus if s.value not in audit.STATES})
 
@@ -314,6 +321,8 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "closed_at": r["closed_at"],
                 "cancelled_at": r["cancelled_at"],
                 "updated_at": r["updated_at"],
+                "rating": r["rating"],
+                "rated_at": r["rated_at"],
                 "sent_at": r["sent_at"],
                 "carry_charge": money.fmt(r["carry_charge"]),
                 "can_act": may_act(ctx, r),
@@ -1172,6 +1181,34 @@ async def close(ctx: Ctx, order_id: Any, data: dict) -> dict:
         await claim(ctx, order, (S.REPAIRED,), "结单", values)
         await log_move(ctx, order, S.CLOSED, f"工单 {order['no']} 结单", "close")
         emit(ctx, order, "status")
+    return await get(ctx, order["id"])
+
+
+async def rate(ctx: Ctx, order_id: Any, rating: Any) -> dict:
+    """The customer's 1–5 for a closed order (from the status page), once: the UPDATE's WHERE
+    decides between two at once. When the order came from a queue ticket the kiosk did not get
+    rated, the ticket takes the same rating (【排队统计】)."""
+    stars = validate.integer(rating, "评分", 1, 5, "rating")
+    order = await row_of(ctx, order_id)
+    async with atomic():
+        changed = (
+            await WorkOrder.update({WorkOrder.rating: stars, WorkOrder.rated_at: now()})
+            .where(
+                scoped(ctx, WorkOrder)
+                & (WorkOrder.id == order["id"])
+                & (WorkOrder.status == S.CLOSED)
+                & WorkOrder.rating.is_null()
+            )
+            .returning(WorkOrder.id)
+        )
+        if not changed:
+            fresh = await row_of(ctx, order["id"])
+            if fresh["rating"] is not None:
+                raise Conflict(f"您已评价过（{fresh['rating']} 星），谢谢", code="already_rated")
+            raise Conflict("维修结单后才能评价", code="invalid_state")
+        if order["queue_ticket_id"]:
+            await tickets.rate_from_order(ctx, order["queue_ticket_id"], stars)
+        await audit.record(ctx, "rate", "work_order", order["id"], f"工单 {order['no']} 客户评价 {stars} 星")
     return await get(ctx, order["id"])
 
 
