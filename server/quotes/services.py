@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+import realtime
 from server.core import audit, db, hooks, money, uploads, validate
 from server.core.clock import now
 from server.core.db import atomic
@@ -163,8 +164,10 @@ async def for_print(ctx: Ctx, quote_id: Any) -> dict:
 
 async def _announce(ctx: Ctx, order_id: int) -> None:
     """Inside the change's transaction: the order's open pages (its org's, and the other org's of
-    a sent order) hear it after commit and re-read the quote's card; nothing for a rollback."""
+    a sent order, and the customer's status page) hear it after commit and re-read the quote;
+    nothing for a rollback."""
     orders.emit(ctx, await orders.row_of(ctx, order_id), "quote")
+    realtime.emit_order(ctx.tenant_id, order_id, "quote")  # the customer's status page
 
 
 def _valid_until(ctx: Ctx, value: Any) -> date:

@@ -48,12 +48,14 @@ async def status_page(request: Request, token: FromPath[str]) -> Response:
 
 async def _status(request: Request, token: str, found: dict, status_code: int = 200, **errors: str) -> Response:
     """The order's page; `errors`: `quote_error` or `rating_error`, the refusal shown in place."""
+    view = await services.view(found)
     return render(
         request,
         "selfservice/status.html",
         status_code=status_code,
         token=token,
-        view=await services.view(found),
+        view=view,
+        shown_quote=services.quote_shown(view),
         **errors,
     )
 
@@ -120,11 +122,15 @@ async def status_prove(request: Request, token: FromPath[str]) -> Response:
 
 @get("/s/{token:str}/progress", opt=PUBLIC, include_in_schema=False)
 async def status_progress(request: Request, token: FromPath[str]) -> Response:
-    """The progress region alone: fetched on every live signal and when the socket (re)opens."""
+    """The progress region alone: fetched on every live signal and when the socket (re)opens;
+    a reload instead when the quote differs from the one the page shows (`?quote=`)."""
     found = await _proven(request, token)
     if found is None:
         return Response("请重新输入手机号后四位", status_code=401, media_type="text/plain")
-    return render(request, "selfservice/status.html", block="progress", token=token, view=await services.view(found))
+    view = await services.view(found)
+    if request.query_params.get("quote", "") != services.quote_shown(view):
+        return Response("", headers={"HX-Refresh": "true"})  # the quote changed: the whole page
+    return render(request, "selfservice/status.html", block="progress", token=token, view=view)
 
 
 @websocket("/s/{token:str}/ws", opt=PUBLIC)

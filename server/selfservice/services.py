@@ -9,6 +9,9 @@ shared by every process through Redis): five an hour, then a wait. A right one i
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import dataclasses
 import hmac
 import re
@@ -31,8 +34,13 @@ WINDOW = 3600
 PROOF = "status-page"
 DIGITS = re.compile(r"^[0-9]{4}$")
 CHARGED = (WorkOrderStatus.REPAIRED, WorkOrderStatus.CLOSED)  # charges are final from 维修完毕 on
-# what the customer reads for a device on its way between a carry-in point and its repair centre
-CUSTOMER_LABELS = {WorkOrderStatus.SENDING: "送修中", WorkOrderStatus.RETURNING: "返还中"}
+# what the customer reads where the staff's word is not theirs: an order taken in (as the intake
+# notice says it), a device on its way between a carry-in point and its repair centre
+CUSTOMER_LABELS = {
+    WorkOrderStatus.ACCEPTED: "已受理",
+    WorkOrderStatus.SENDING: "送修中",
+    WorkOrderStatus.RETURNING: "返还中",
+}
 THROTTLED = "手机号后四位错误次数过多（每小时最多 5 次），请稍后再试"
 
 
@@ -83,6 +91,14 @@ async def proven(token: str, proof: str | None) -> dict | None:
         return None
     order = await orders.get(_reader(found), found["id"])
     return found | {"order": order} if secrets.verify(PROOF, f"{token}:{_last4(order)}", proof) else None
+
+
+def quote_shown(view: dict) -> str:
+    """A short fingerprint of the quote a page shows: its progress refresh sends it back, and a
+    quote made, changed or decided elsewhere since (on the front desk's iPad) reloads the page,
+    whose quote section sits outside the refreshed region (a signature may be being drawn)."""
+    shown = json.dumps(view["quote"], sort_keys=True, default=str) if view["quote"] else ""
+    return hashlib.sha256(shown.encode()).hexdigest()[:16] if shown else ""
 
 
 async def view(found: dict) -> dict:

@@ -1,6 +1,6 @@
 """The customer's status page in real browsers (issue 21): the intake receipt's QR code holds the
 order's status link; opened on a phone (390×844) it asks for the phone's last four digits, a
-wrong guess is refused, the right ones show 受理 and are remembered on reload; the order moving
+wrong guess is refused, the right ones show 已受理 and are remembered on reload; the order moving
 on (the API starts the repair, the technician's browser presses 【维修完毕】) shows on the phone
 without a reload, charges included. The customer is told at intake and when the device is ready,
 by SMS (the fake gateway) and by email (the SMTP sink), each time with the status link: the live
@@ -97,10 +97,10 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, gateway, smtp_sink, b
     screenshot(phone, "status-wrong-digits")
     phone.get_by_label("手机号后四位").fill("5678")
     phone.get_by_role("button", name="查询进度").click()
-    expect(phone.locator("#ss-status")).to_have_text("受理")
+    expect(phone.locator("#ss-status")).to_have_text("已受理")
     expect(phone.locator("#ss-no")).to_have_text(order["no"])
     phone.reload()  # remembered: no second question
-    expect(phone.locator("#ss-status")).to_have_text("受理")
+    expect(phone.locator("#ss-status")).to_have_text("已受理")
     text = phone.locator("body").inner_text()
     assert "内部备注勿外传" not in text and "13912345678" not in text and "admin" not in text
     no_sideways(phone)

@@ -96,8 +96,8 @@ async def test_json_with_the_right_digits_shows_only_the_customers_side(tenant, 
     token = token_of(order)
     body = await call(client, "GET", f"{STATUS}/{token}?phone_last4=5678", {})
     assert set(body) == KEYS
-    assert body["no"] == order["no"] and body["status"] == "accepted" and body["status_label"] == "受理"
-    assert [s["label"] for s in body["timeline"]] == ["受理"]
+    assert body["no"] == order["no"] and body["status"] == "accepted" and body["status_label"] == "已受理"
+    assert [s["label"] for s in body["timeline"]] == ["已受理"]
     assert body["charges"] is None  # not before 维修完毕
     assert body["quote"] is None and body["rating"] is None  # none made, none given
     assert set(body["centre"]) == {"name", "address", "phone"}
@@ -163,7 +163,7 @@ async def test_charges_once_repaired_and_the_centre(tenant, client):
     await orders.complete(clerk, order["id"], {"repair_result": "repaired"})
     body = await call(client, "GET", f"{STATUS}/{token_of(order)}?phone_last4=5678", {})
     assert body["status_label"] == "维修完毕"
-    assert [s["label"] for s in body["timeline"]] == ["受理", "维修中", "维修完毕"]
+    assert [s["label"] for s in body["timeline"]] == ["已受理", "维修中", "维修完毕"]
     assert set(body["charges"]) == {"labor", "parts", "total"}
     assert body["centre"] == {"name": branch["name"], "address": "上海市徐汇区漕溪北路 1 号", "phone": "021-66668888"}
 
@@ -185,7 +185,7 @@ async def test_page_asks_then_remembers_the_browser(tenant, client):
     assert right.status_code == 303 and right.headers["location"] == f"/s/{token}"
     assert f"Path=/s/{token}" in right.headers["set-cookie"] and "HttpOnly" in right.headers["set-cookie"]
     page = await client.get(f"/s/{token}")  # a reload: no question again
-    assert order["no"] in page.text and "受理" in page.text and 'ws-connect="/s/' in page.text
+    assert order["no"] in page.text and "已受理" in page.text and 'ws-connect="/s/' in page.text
     html = page.text
     assert not any(word in html for word in INTERNAL), html
     assert not re.search(r"admin|技师|受理人", html)

@@ -5,11 +5,18 @@ nobody without the digits can decide it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+
+import realtime
 
 from server.quotes import services as quotes
 from server.workorders.services import orders
 from tests.masterdata.helpers import refused
+from tests.realtime.test_live import no_local_publishing, parse  # noqa: F401  (autouse fixture)
 from tests.quotes.test_quotes import PNG
 from tests.selfservice.test_status_page import QUOTE_KEYS, QUOTE_LINE_KEYS
 from tests.workorders.carry_helpers import carry_world, sent
@@ -82,7 +89,7 @@ async def test_a_device_out_for_repair_reads_as_sent_for_repair(tenant, client):
     assert seen.status_code == 200, seen.text
     body = seen.json()
     assert body["status"] == "sending" and body["status_label"] == "送修中"
-    assert [s["label"] for s in body["timeline"]] == ["受理", "送修中"]
+    assert [s["label"] for s in body["timeline"]] == ["已受理", "送修中"]
 
 
 async def test_the_json_carries_the_quote_as_the_page_shows_it_and_nothing_internal(tenant, client):
@@ -126,3 +133,35 @@ async def test_the_json_carries_the_quote_as_the_page_shows_it_and_nothing_inter
         "已拒绝",
         "太贵了",
     )
+
+
+async def test_a_quote_decided_elsewhere_reloads_the_customers_page(tenant, client):
+    """The quote sits outside the page's refreshed region (a signature may be being drawn): a
+    progress refresh that carries the shown quote's fingerprint answers a full reload once the
+    quote changed elsewhere (the front desk's iPad), and the region itself while it has not."""
+    order, quote, token = await _quoted(tenant)
+    await _prove(client, token)
+    page = await client.get(f"/s/{token}")
+    shown = re.search(r'/progress\?quote=([0-9a-f]*)"', page.text).group(1)
+    assert shown
+    same = await client.get(f"/s/{token}/progress?quote={shown}")
+    assert same.status_code == 200 and 'id="ss-status"' in same.text and "hx-refresh" not in same.headers
+
+    await quotes.approve(tenant, quote["id"], PNG)  # on the iPad
+    stale = await client.get(f"/s/{token}/progress?quote={shown}")
+    assert stale.headers.get("hx-refresh") == "true"
+    fresh = re.search(r'/progress\?quote=([0-9a-f]*)"', (await client.get(f"/s/{token}")).text).group(1)
+    assert fresh != shown
+    assert "hx-refresh" not in (await client.get(f"/s/{token}/progress?quote={fresh}")).headers
+
+
+async def test_the_status_page_hears_its_quote_change(tenant):
+    """A quote made or decided reaches the order's own channel, which its status page listens to."""
+    order, quote, _ = await _quoted(tenant)
+    async with ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True) as plugin:
+        realtime.bind(plugin)
+        channel = [realtime.order_channel(tenant.tenant_id, order["id"])]
+        async with plugin.start_subscription(channel) as subscriber:
+            await quotes.decline(tenant, quote["id"], "太贵")
+            event = parse(await asyncio.wait_for(anext(subscriber.iter_events()), 2.0))
+            assert (event["topic"], event["kind"], event["ref"]) == ("order", "quote", str(order["id"]))
