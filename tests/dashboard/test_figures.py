@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from server.core import db
 from server.logistics.services.shipments import RECEIVABLE
 from server.workorders.services import figures, orders
 from tests.api_helpers import call, error_of
@@ -179,3 +180,16 @@ async def test_trend_reuses_its_past_days_and_counts_today(client, tenant, admin
     assert (len(cold), len(warm)) == (4, 2)
     assert after[:-1] == before[:-1]
     assert after[-1]["intake"] == before[-1]["intake"] + 1
+
+
+async def test_trend_past_days_are_not_taken_from_another_database(client, tenant, admin):
+    """Each test (and a restore) points the tables at another database: what was counted in the
+    last one is not reused, though tenant ids, scopes and days are the same."""
+    await board_world(tenant, client, admin)
+    counted = (await call(client, "GET", URL, admin))["trend"]
+    assert any(t["intake"] for t in counted[:-1])
+    for key, (per_day, at, configured) in list(figures._past.items()):
+        figures._past[key] = ({c: {} for c in per_day}, at, configured)  # as if from another database
+    assert not any(t["intake"] for t in (await call(client, "GET", URL, admin))["trend"][:-1])
+    db._writes[""] += 1  # what db.configure does
+    assert (await call(client, "GET", URL, admin))["trend"] == counted

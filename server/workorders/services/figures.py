@@ -199,8 +199,9 @@ def _day_of(ctx: Ctx, column: str) -> QueryString:
     return QueryString(f'date("wo_order"."{column}" AT TIME ZONE {{}})', ctx.tz)
 
 
-# the trend's past days, per process: (tenant, scope, zone, first day, today) -> (counts, when)
-_past: dict[tuple, tuple[dict[str, dict[str, int]], float]] = {}
+# the trend's past days, per process: (tenant, scope, zone, first day, today) -> (counts, when,
+# the databases configured so far: another database, as each test has, is not this one)
+_past: dict[tuple, tuple[dict[str, dict[str, int]], float, int]] = {}
 PAST_TTL = 300.0  # seconds the past days' counts are reused
 PAST_MAX = 1_000  # scopes kept at most
 
@@ -232,8 +233,9 @@ async def trend(ctx: Ctx, days: int = TREND_DAYS, scope: Scope | None = None) ->
     visible = (await _visible(ctx) if scope is None else scope).orders
     key = (ctx.tenant_id, "" if ctx.sees_everything else ctx.org_path, ctx.tz, dates[0], today)
     kept = _past.get(key)
-    if kept is None or time.monotonic() - kept[1] > PAST_TTL or db.in_transaction():
-        kept = (await _per_day(ctx, visible, start, today_start), time.monotonic())
+    fresh = kept is not None and time.monotonic() - kept[1] <= PAST_TTL and kept[2] == db.writes(())
+    if not fresh or db.in_transaction():
+        kept = (await _per_day(ctx, visible, start, today_start), time.monotonic(), db.writes(()))
         if not db.in_transaction():  # a change of its own, not yet committed, may be counted
             if len(_past) >= PAST_MAX:
                 _past.clear()
