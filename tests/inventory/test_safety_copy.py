@@ -5,6 +5,7 @@ replaced; the migration fills the rows already there (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 from importlib import import_module
 
 import pytest
@@ -15,6 +16,7 @@ from server.inventory.services.stock import StockFilters
 from server.inventory.tables import Stock
 from server.masterdata.services import goods, warehouses
 from server.masterdata.tables import Goods
+from tests.conftest import PG_URL
 from tests.inventory.helpers import inbound, world
 from tests.masterdata.helpers import make_goods
 from tests.system.helpers import service_org, service_user
@@ -126,3 +128,42 @@ async def test_the_migration_fills_the_rows_already_there(tenant, branch_world):
     assert (await short(tenant))[:2] == (4, 4) and (await short(w["clerk"]))[:2] == (2, 2)
     await goods.update(tenant, w["battery"], {"safety_stock": 0})  # and the triggers keep them again
     assert await copies() == await goods_values() and (await short(tenant))[:2] == (2, 2)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's row locks: SQLite has one writer at a time")
+@pytest.mark.parametrize("first", ["stock row", "goods"])
+async def test_a_new_row_and_a_change_of_its_goods_at_once_agree(tenant, database_url, first):
+    """Two transactions at once on PostgreSQL: a new stock row (a bulk load's INSERT) and a change
+    of its goods' safety stock. Whichever comes first, the second waits for its commit, and the
+    row ends with the new value (without the lock the change would miss the uncommitted row)."""
+    import asyncpg
+
+    w = await world(tenant)
+    insert = (
+        'INSERT INTO "inv_stock" ("tenant_id", "org_id", "warehouse", "goods", "qty", "updated_at") '
+        "VALUES ($1, $2, $3, $4, 0, now())"
+    )
+    change = 'UPDATE "md_goods" SET "safety_stock" = 9 WHERE "id" = $1'
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        first_tx, second = a.transaction(), b
+        await first_tx.start()
+        if first == "stock row":
+            await a.execute(insert, tenant.tenant_id, tenant.org_id, w["general"], w["screen"])
+            waiting = asyncio.create_task(b.execute(change, w["screen"]))
+        else:
+            await a.execute(change, w["screen"])
+            waiting = asyncio.create_task(b.execute(insert, tenant.tenant_id, tenant.org_id, w["general"], w["screen"]))
+        pid = second.get_server_pid()
+        while not waiting.done():  # until the second statement waits for the first's row lock
+            row = await a.fetchrow("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid)
+            if row["wait_event_type"] == "Lock":
+                break
+            await asyncio.sleep(0.01)
+        assert not waiting.done()
+        await first_tx.commit()
+        await waiting
+    finally:
+        await a.close()
+        await b.close()
+    assert list((await copies()).values()) == [9] and await copies() == await goods_values()
