@@ -9,11 +9,10 @@ shared by every process through Redis): five an hour, then a wait. A right one i
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import dataclasses
+import hashlib
 import hmac
+import json
 import re
 from datetime import datetime
 from typing import Any

@@ -161,7 +161,6 @@ async def test_statements_are_bounded(client, tenant, admin, monkeypatch):
     assert len(narrowed) == len(more) + 2  # the chosen org, its subtree's org ids
 
 
-
 async def test_trend_reuses_its_past_days_and_counts_today(client, tenant, admin, monkeypatch):
     """At a million orders the trend's 29 past days are tens of thousands of rows: a second read
     takes them from the first (two grouped statements instead of four), while today is counted

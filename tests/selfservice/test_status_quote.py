@@ -12,12 +12,11 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 import realtime
-
 from server.quotes import services as quotes
 from server.workorders.services import orders
 from tests.masterdata.helpers import refused
-from tests.realtime.test_live import no_local_publishing, parse  # noqa: F401  (autouse fixture)
 from tests.quotes.test_quotes import PNG
+from tests.realtime.test_live import no_local_publishing, parse  # noqa: F401  (autouse fixture)
 from tests.selfservice.test_status_page import QUOTE_KEYS, QUOTE_LINE_KEYS
 from tests.workorders.carry_helpers import carry_world, sent
 from tests.workorders.helpers import repairing, wo_world
