@@ -84,6 +84,18 @@ def text(
     return value
 
 
+LAST4 = re.compile(r"[0-9]{4}")
+
+
+def phone_last4(value: Any, phone: str = "手机号", field: str = "phone_last4") -> str:
+    """The last four digits of a customer's phone: their proof on the public pages (the status
+    page, cancelling a booking), where they have no login."""
+    digits = value.strip() if isinstance(value, str) else ""
+    if not LAST4.fullmatch(digits):
+        raise BusinessError(f"请输入{phone}的后四位数字", code="invalid_field", field=field)
+    return digits
+
+
 def integer(value: Any, label: str, lo: int, hi: int, field: str | None = None) -> int:
     if isinstance(value, bool):
         raise BusinessError(f"{label}必须是整数", code="invalid_field", field=field)

@@ -19,8 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import realtime
-from server.core import hooks, secrets, throttle
-from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from server.core import hooks, secrets, throttle, validate
+from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.tenancy import Ctx
 from server.quotes import services as quotes
 from server.quotes.states import QuoteStatus
@@ -31,7 +31,6 @@ from server.workorders.states import WorkOrderStatus
 TRIES = 5  # wrong digits per token per window
 WINDOW = 3600
 PROOF = "status-page"
-DIGITS = re.compile(r"^[0-9]{4}$")
 CHARGED = (WorkOrderStatus.REPAIRED, WorkOrderStatus.CLOSED)  # charges are final from 维修完毕 on
 # what the customer reads where the staff's word is not theirs: an order taken in (as the intake
 # notice says it), a device on its way between a carry-in point and its repair centre
@@ -71,9 +70,7 @@ async def prove(token: str, phone_last4: str) -> tuple[dict, str]:
     """Check the digits for the token's order; the order and the proof a browser keeps. Unknown token 404, a
     malformed value 400, wrong digits 403 and, past five wrong ones in the hour, 429."""
     found = await _order(token)
-    digits = (phone_last4 or "").strip()
-    if not DIGITS.match(digits):
-        raise BusinessError("请输入手机号的后四位数字", code="invalid_field", field="phone_last4")
+    digits = validate.phone_last4(phone_last4)
     key = f"status:{token}"
     await throttle.attempt({key: TRIES}, THROTTLED, window=WINDOW)
     order = await orders.get(_reader(found), found["id"])

@@ -32,7 +32,6 @@ from server.system.services import auth
 S = AppointmentStatus
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 CODE = re.compile(r"\d{6}")
-LAST4 = re.compile(r"\d{4}")
 EARLY = timedelta(minutes=30)  # how long before its slot an appointment may check in
 BOOKINGS_PER_HOUR = 30  # from one address an hour: a shop's Wi-Fi books a few dozen, a script thousands
 CANCEL_TRIES = 10  # wrong code/digits pairs from one address an hour, at the customer's own cancel
@@ -333,13 +332,6 @@ def _code(value: Any) -> str:
     return code
 
 
-def _last4(value: Any) -> str:
-    digits = validate.text(value, "手机号后四位", 10, required=True, field="phone_last4") or ""
-    if not LAST4.fullmatch(digits):
-        raise BusinessError("请输入预约手机号的后四位数字", code="invalid_field", field="phone_last4")
-    return digits
-
-
 async def cancel_own(ctx: Ctx, settings: dict, data: dict, client: str) -> dict:
     """【取消预约】 by the customer on the booking page: `{code, phone_last4}`, the code they were
     given and the last four digits of the phone they booked with (the status page's proof). Each
@@ -348,7 +340,7 @@ async def cancel_own(ctx: Ctx, settings: dict, data: dict, client: str) -> dict:
     learns that a code exists. Only a booked appointment whose slot has not ended is cancelled."""
     v = validate.Fields()
     code = v(_code, data.get("code"))
-    last4 = v(_last4, data.get("phone_last4"))
+    last4 = v(validate.phone_last4, data.get("phone_last4"), "预约手机号")
     v.done()
     key = f"booking-cancel:{ctx.tenant_id}:{client}"
     await throttle.attempt({key: CANCEL_TRIES}, "取消预约尝试次数过多，请稍后再试", window=3600)
