@@ -403,25 +403,13 @@ async def rate(ctx: Ctx, ticket_id: Any, rating: Any) -> dict:
     stars = validate.integer(rating, "评分", 1, 5, "rating")
     async with atomic():
         row = await _row(ctx, ticket_id)
-        fresh = clock.now() - RATING_WINDOW
-        changed = (
-            await QueueTicket.update({QueueTicket.rating: stars, QueueTicket.rated_at: clock.now()})
-            .where(
-                (QueueTicket.id == row["id"])
-                & (QueueTicket.status == TicketStatus.DONE)
-                & QueueTicket.rating.is_null()
-                & (QueueTicket.finished_at >= fresh)
-            )
-            .returning(QueueTicket.id)
-        )
-        if not changed:
+        fresh = (QueueTicket.status == TicketStatus.DONE) & (QueueTicket.finished_at >= clock.now() - RATING_WINDOW)
+        if not await _rate(ctx, row, stars, fresh):
             if row["rating"] is not None:
                 raise Conflict(f"{row['no']} 已评价过，谢谢您", code="already_rated")
             if row["status"] != TicketStatus.DONE:
                 raise Conflict(f"{row['no']} 尚未办理完成，完成后再评价", code="invalid_state")
             raise Conflict(f"{row['no']} 已超过评价时间", code="rating_closed")
-        await audit.record(ctx, "rate", "queue_ticket", row["id"], f"{row['no']} 评分 {stars}", after={"rating": stars})
-        setup.emit(ctx, row["org"], "rating", row["id"])
         return _dict(await _row(ctx, row["id"]))
 
 
@@ -429,17 +417,27 @@ async def rate_from_order(ctx: Ctx, ticket_id: int, stars: int) -> None:
     """The rating a customer gave, on the status page, the work order this ticket was taken in
     for: it becomes the ticket's too when the kiosk has none yet, so 【排队统计】 counts it. No
     rating window: the order closes days after the visit. Runs in the order's transaction."""
+    try:
+        row = await _row(ctx, ticket_id)
+    except NotFound:  # a ticket the order's org does not read: its rating stays the order's
+        return
+    await _rate(ctx, row, stars, None, "（工单评价）")
+
+
+async def _rate(ctx: Ctx, row: dict, stars: int, when: Any, note: str = "") -> bool:
+    """The ticket's rating set, if it has none yet (and `when` holds): one conditional UPDATE, so
+    of two at once one wins; audited and heard by 【排队统计】. Whether it was set."""
+    where = (QueueTicket.id == row["id"]) & QueueTicket.rating.is_null()
     changed = (
         await QueueTicket.update({QueueTicket.rating: stars, QueueTicket.rated_at: clock.now()})
-        .where(scoped(ctx, QueueTicket) & (QueueTicket.id == ticket_id) & QueueTicket.rating.is_null())
+        .where(where if when is None else where & when)
         .returning(QueueTicket.id)
     )
     if changed:
-        row = await _row(ctx, ticket_id)
-        await audit.record(
-            ctx, "rate", "queue_ticket", row["id"], f"{row['no']} 评分 {stars}（工单评价）", after={"rating": stars}
-        )
+        summary = f"{row['no']} 评分 {stars}{note}"
+        await audit.record(ctx, "rate", "queue_ticket", row["id"], summary, after={"rating": stars})
         setup.emit(ctx, row["org"], "rating", row["id"])
+    return bool(changed)
 
 
 async def to_rate(ctx: Ctx) -> list[dict]:
