@@ -47,6 +47,11 @@ def starts_with(column: Column, text: str) -> Where:
 TRIGRAM = 3  # a trigram index finds nothing for fewer characters: plain LIKE then
 
 
+def code_or_name_plain(text: str, code: Column, name: Column) -> Where:
+    """`code_or_name` as a test of each row, no index asked (a `pagination.Window`'s)."""
+    return starts_with(code, text) | contains(name, text)
+
+
 def code_or_name(text: str, key: Column, code: Column, name: Column) -> Where | WhereRaw:
     """`code` starts with `text` or `name` contains it, ignoring case. `key` holds the id of the
     row `code` and `name` belong to (the table's own id, or the foreign key of a joined table).
@@ -54,7 +59,7 @@ def code_or_name(text: str, key: Column, code: Column, name: Column) -> Where | 
     On SQLite the rows come from the FTS5 index `<table>_fts` and the LIKE is applied to those
     alone, inside one subquery: a rare word then reads a few rows, not the tenant's every row."""
     if key._meta.engine_type != "sqlite" or len(text) < TRIGRAM:
-        return starts_with(code, text) | contains(name, text)
+        return code_or_name_plain(text, code, name)
     table = name._meta.table._meta.tablename
     fts = f"{table}_fts"
     c, n = code._meta.db_column_name, name._meta.db_column_name

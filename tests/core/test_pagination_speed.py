@@ -36,6 +36,31 @@ async def test_pages_found_by_their_sort_key_equal_offset_pages(tenant, monkeypa
     assert by_key == by_offset and len(by_offset) >= 2
 
 
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["屏幕" if i % 2 else "电池" for i in range(24)],  # a dense word: found in the window
+        ["电池"] * 12 + ["屏幕"] * 12,  # dense, but bunched after the window: the index after all
+        ["电池"] * 23 + ["屏幕"],  # a rare word: the index at once
+    ],
+)
+async def test_a_search_looked_for_in_the_first_rows_equals_the_index_search(tenant, monkeypatch, names):
+    """`pagination.Window`: the first pages of a text search, read from the first rows by code
+    with a plain LIKE, are the pages the trigram index gives; only a dense word is tried there."""
+    b = await basics(tenant)
+    for i, name in enumerate(names):
+        await make_goods(tenant, f"W{i:02}", b["iphone15"], name=f"{name}{i}")
+    monkeypatch.setattr(pagination, "WINDOW", 10**9)  # never dense enough: the index only
+    by_index = await _pages(tenant, goods.search, 1, q="屏幕")
+    tried: list[int] = []
+    within = pagination._within_window
+    monkeypatch.setattr(pagination, "_within_window", lambda *a: tried.append(1) or within(*a))
+    monkeypatch.setattr(pagination, "WINDOW", 12)
+    by_window = await _pages(tenant, goods.search, 1, q="屏幕")
+    assert by_window == by_index and len(by_index) >= 2
+    assert bool(tried) == (names.count("屏幕") > 1)
+
+
 async def test_move_pages_found_by_id_descending_equal_offset_pages(tenant, monkeypatch):
     from server.inventory.services import stock
 

@@ -68,7 +68,7 @@ class GoodsPages(Controller):
     async def index(self, request: Request) -> Response:
         ctx = ctx_of(request)
         filters, params = list_filters(request, GoodsFilters, status=Status.ACTIVE)
-        page = await goods.search(ctx, filters, params=params)
+        page = await goods.search(ctx, filters, params=params, with_prices=False)
         chosen = {int(filters.category_id)} if filters.category_id.isdigit() else set()
         paths = await trees.paths_of(ctx, {g["category_id"] for g in page.items} | chosen)
         return render(
