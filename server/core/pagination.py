@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ class Page:
 # connection is its own.
 COUNT_TTL = 3.0
 COUNT_CACHE_SIZE = 2000
-_counts: dict[tuple, tuple[int, float, int, tuple[str, ...]]] = {}
+_counts: dict[tuple, tuple[Any, float, int, tuple[str, ...]]] = {}
 _counting: dict[tuple, tuple[asyncio.Task, int]] = {}
 _TABLES = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"', re.I)
 # From this offset a page seeks its first row by its sort key instead of walking OFFSET rows of
@@ -108,20 +109,7 @@ async def _count(count) -> int:
     key = (query, tuple(args))
     cached = _counts.get(key)
     tables = cached[3] if cached else tuple(set(_TABLES.findall(query)))
-    writes = db.writes(tables)
-    running = _counting.get(key)
-    if running is not None and (running[0].done() or running[0].get_loop() is not asyncio.get_running_loop()):
-        running = None  # of a loop that ended (tests run one loop a test)
-    if cached is not None and cached[2] == writes:
-        if time.monotonic() - cached[1] < COUNT_TTL or running is not None:
-            return cached[0]
-    if db.in_transaction():
-        return _keep(key, await count, time.monotonic(), writes, tables)
-    if running is None or running[1] != writes:  # none, or begun before this process's last write
-        task = asyncio.ensure_future(_counted(key, count, writes, tables))
-        _counting[key] = running = (task, writes)
-        task.add_done_callback(lambda done: _forget(key, done))
-    return await asyncio.shield(running[0])
+    return await remembered(key, tables, lambda: count)
 
 
 async def cached_read(query) -> Any:
@@ -131,17 +119,40 @@ async def cached_read(query) -> Any:
     return await _count(query)
 
 
+async def remembered(key: tuple, tables: tuple[str, ...], produce: Callable[[], Awaitable[Any]]) -> Any:
+    """What `produce()` answers, kept under `key` and refreshed exactly as counts are: for
+    COUNT_TTL, dropped by this process's writes to `tables` (the names of the tables it reads),
+    one run at a time. For what a page builds from several reads that change a few times a year
+    (a work order's repair form choices), where even building the queries of `cached_read`
+    costs more than the page's own rows. The answer is shared: its readers must not change it."""
+    cached = _counts.get(key)
+    writes = db.writes(tables)
+    running = _counting.get(key)
+    if running is not None and (running[0].done() or running[0].get_loop() is not asyncio.get_running_loop()):
+        running = None  # of a loop that ended (tests run one loop a test)
+    if cached is not None and cached[2] == writes:
+        if time.monotonic() - cached[1] < COUNT_TTL or running is not None:
+            return cached[0]
+    if db.in_transaction():
+        return _keep(key, await produce(), time.monotonic(), writes, tables)
+    if running is None or running[1] != writes:  # none, or begun before this process's last write
+        task = asyncio.ensure_future(_produced(key, produce, writes, tables))
+        _counting[key] = running = (task, writes)
+        task.add_done_callback(lambda done: _forget(key, done))
+    return await asyncio.shield(running[0])
+
+
 def _forget(key: tuple, done: asyncio.Task) -> None:
     if key in _counting and _counting[key][0] is done:
         del _counting[key]
 
 
-async def _counted(key: tuple, count, writes: int, tables: tuple[str, ...]) -> int:
+async def _produced(key: tuple, produce: Callable[[], Awaitable[Any]], writes: int, tables: tuple[str, ...]) -> Any:
     at = time.monotonic()
-    return _keep(key, await count, at, writes, tables)
+    return _keep(key, await produce(), at, writes, tables)
 
 
-def _keep(key: tuple, total: int, at: float, writes: int, tables: tuple[str, ...]) -> int:
+def _keep(key: tuple, total: Any, at: float, writes: int, tables: tuple[str, ...]) -> Any:
     if len(_counts) >= COUNT_CACHE_SIZE:
         _counts.clear()
     _counts[key] = (total, at, writes, tables)

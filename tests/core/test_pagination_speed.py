@@ -103,13 +103,13 @@ async def test_one_count_at_a_time_per_query(tenant, monkeypatch):
         await make_goods(tenant, f"S{i}", b["iphone15"])
     assert (await goods.search(tenant, params=PageParams(1, 2))).total == 4
     monkeypatch.setattr(pagination, "COUNT_TTL", 0)
-    counting = pagination._counted
+    counting = pagination._produced
 
     async def slow(*args):  # a count of many rows: the other requests arrive while it runs
         await asyncio.sleep(0.5)
         return await counting(*args)
 
-    monkeypatch.setattr(pagination, "_counted", slow)
+    monkeypatch.setattr(pagination, "_produced", slow)
     counted: list[str] = []
     monkeypatch.setattr(db, "_SQL_LOG", "counting")
     monkeypatch.setattr(db, "_log_sql", counted.append)

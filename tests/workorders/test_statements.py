@@ -24,11 +24,11 @@ async def assigned(ctx, w: dict, **fields) -> None:
 # the count are kept between requests); the API adds the lines (the fault reasons come with the
 # orders)
 LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 2}
-# the order (its fault reasons with it), its lines, dictionaries, the device's orders, the
-# timeline; open, what its forms offer: category, repair codes, fault reasons, warehouses (the
-# technicians and whether GSX is configured are kept between requests), the lines' stock; once
-# repairing, its current quote (the quote's card)
-DETAIL_LIMIT = 11
+# the order (its fault reasons with it), its lines, the device's orders, the timeline; open, the
+# lines' stock; once repairing, its current quote (the quote's card). Kept between requests: the
+# dictionaries, what the forms offer (category, repair codes, fault reasons, warehouses), the
+# technicians and whether GSX is configured.
+DETAIL_LIMIT = 6
 
 
 async def count(client, monkeypatch, path: str, headers: dict | None) -> list[str]:
@@ -67,3 +67,23 @@ async def test_detail_statements_do_not_grow_with_lines_or_history(client, tenan
         await repairing(tenant, w, (w["lcd_code"], w["screen"], 1), serial_no="SN-D")
     large = await count(client, monkeypatch, f"/workorders/{order['id']}", None)
     assert len(small) == len(large) <= DETAIL_LIMIT, "\n".join(large)
+
+
+async def test_the_forms_choices_kept_between_views_follow_this_process_writes(client, tenant, monkeypatch):
+    """What the repair forms offer is kept between views of the org's orders of one category
+    (`pagination.remembered`), and a write of this process to what it reads shows at once: a
+    repair code disabled, a warehouse unassigned."""
+    from server.masterdata.services import codes, warehouses
+
+    w = await wo_world(tenant, stock=5)
+    order = await repairing(tenant, w, serial_no="SN-C")
+    monkeypatch.setattr(pagination, "COUNT_TTL", 3600)
+    offered = await orders.choices(tenant, order)
+    assert w["diag_code"] in {c["id"] for c in offered["repair_codes"]}
+    assert w["general"] in {s["warehouse_id"] for s in offered["warehouses"]}
+    assert await orders.choices(tenant, order) == offered  # kept
+    await codes.update(tenant, "repair_code", w["diag_code"], {"enabled": False})
+    assert w["diag_code"] not in {c["id"] for c in (await orders.choices(tenant, order))["repair_codes"]}
+    assignment = next(s for s in offered["warehouses"] if s["warehouse_id"] == w["general"])
+    await warehouses.set_assignment_enabled(tenant, assignment["id"], False)
+    assert w["general"] not in {s["warehouse_id"] for s in (await orders.choices(tenant, order))["warehouses"]}

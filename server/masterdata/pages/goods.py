@@ -79,7 +79,7 @@ class GoodsPages(Controller):
             page=page,
             paths=paths,
             **list_context(filters),
-            goods_types=await goods.goods_types(ctx),
+            goods_types=await goods.goods_types(ctx, kept=True),
         )
 
     @get("/export", opt={"perm": P.GOODS["export"]}, include_in_schema=False)

@@ -11,6 +11,7 @@ import realtime
 from server.core import audit, hooks, validate
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
+from server.core.pagination import remembered
 from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
 from server.masterdata.services.common import CODE_MESSAGE, CODE_PATTERN, HQ_ONLY
@@ -85,9 +86,18 @@ async def items(ctx: Ctx, kind: str, *, enabled_only: bool = False) -> list[dict
     return (await by_kind(ctx, (kind,), enabled_only=enabled_only))[_kind(kind)]
 
 
-async def by_kind(ctx: Ctx, kinds, *, enabled_only: bool = False) -> dict[str, list[dict]]:
-    """The items of several kinds in one query: a page that names six kinds reads them once."""
-    out: dict[str, list[dict]] = {_kind(k): [] for k in kinds}
+async def by_kind(ctx: Ctx, kinds, *, enabled_only: bool = False, kept: bool = False) -> dict[str, list[dict]]:
+    """The items of several kinds in one query: a page that names six kinds reads them once.
+    `kept`: remembered as a list's count is (maybe seconds behind another process's write), for
+    the work order pages, which show them on every view; the dictionary's own pages read fresh.
+    The answer is then shared: not to be changed."""
+    wanted = tuple(_kind(k) for k in kinds)
+    if kept:
+        key = ("dictionaries.by_kind", ctx.tenant_id, wanted, enabled_only)
+        return await remembered(
+            key, (DictItem._meta.tablename,), lambda: by_kind(ctx, wanted, enabled_only=enabled_only)
+        )
+    out: dict[str, list[dict]] = {k: [] for k in wanted}
     where = scoped(ctx, DictItem) & DictItem.kind.is_in(list(out))
     if enabled_only:
         where &= DictItem.enabled == True

@@ -526,11 +526,13 @@ async def seed_goods_types(ctx: Ctx) -> None:
         await GoodsType.insert(*rows)
 
 
-async def goods_types(ctx: Ctx) -> list[dict]:
-    """The tenant's goods types, read as a list's count is (`cached_read`): the goods list's
-    filter asks on every page view for what changes a few times a year."""
+async def goods_types(ctx: Ctx, *, kept: bool = False) -> list[dict]:
+    """The tenant's goods types. `kept`: read as a list's count is (`cached_read`, maybe seconds
+    behind another process's write), for the goods list's filter, which asks on every page view
+    for what changes a few times a year; forms and the API read them fresh."""
     query = GoodsType.select().where(scoped(ctx, GoodsType) & (GoodsType.status == Status.ACTIVE))
-    return await cached_read(query.order_by(GoodsType.id))
+    query = query.order_by(GoodsType.id)
+    return await cached_read(query) if kept else await query
 
 
 async def usable_goods_type(ctx: Ctx, type_id: Any) -> dict:

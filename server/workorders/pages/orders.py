@@ -148,7 +148,7 @@ class OrderPages(Controller):
             and request.query_params.get("shown", order["status"]) != order["status"]
         ):
             return Response("", headers={"HX-Refresh": "true"})
-        kinds = await dictionaries.by_kind(ctx, KINDS)
+        kinds = await dictionaries.by_kind(ctx, KINDS, kept=True)
         device = await orders.device(ctx, order["serial_no"], brief=True) if order["serial_no"] else None
         return render(
             request,
@@ -172,7 +172,7 @@ class OrderPages(Controller):
         actions; its facts and lines refresh live (`block=live`)."""
         ctx = ctx_of(request)
         order = await orders.get(ctx, order_id)
-        kinds = await dictionaries.by_kind(ctx, ("service_type", "repair_result"))
+        kinds = await dictionaries.by_kind(ctx, ("service_type", "repair_result"), kept=True)
         return render(
             request,
             "workorders/repair.html",

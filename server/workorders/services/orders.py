@@ -21,14 +21,14 @@ from server.core import audit, authcache, hooks, links, money, numbering, valida
 from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from server.core.pagination import Page, PageParams, paginate
+from server.core.pagination import Page, PageParams, paginate, remembered
 from server.core.search import code_or_name, starts_with
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
 from server.inventory.services.stock import Move, on_hand_of, post_moves
 from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
 from server.masterdata.states import TreeKind, WarehouseType
-from server.masterdata.tables import Goods, RepairCode, Warehouse
+from server.masterdata.tables import FaultReason, Goods, OrgWarehouse, RepairCode, TreeNode, Warehouse
 from server.queue.services import tickets
 from server.system.services import orgs, roles, users
 from server.system.tables import Org, User
@@ -1262,9 +1262,22 @@ async def technicians(ctx: Ctx, org_id: int) -> list[dict]:
     return found
 
 
+# What the repair forms' choices read: a write to one of them (by this process) drops them at once.
+_CHOICE_TABLES = tuple(t._meta.tablename for t in (TreeNode, RepairCode, FaultReason, Warehouse, OrgWarehouse))
+
+
 async def choices(ctx: Ctx, order: dict) -> dict:
     """What the order's page offers: repair codes and fault reasons usable for its product's
-    category, the org's warehouses (all, and its 坏品库) and its technicians."""
+    category, the org's warehouses (all, and its 坏品库) and its technicians. The codes and
+    warehouses are the same for every order of that org and category, and every view of an
+    order being repaired asks for them: they are remembered as a list's count is (a write seen at
+    once in this process, within seconds in the others)."""
+    key = ("workorders.choices", ctx.tenant_id, order["org_id"], order["category_id"])
+    offered = await remembered(key, _CHOICE_TABLES, lambda: _offered(ctx, order))
+    return offered | {"technicians": await technicians(ctx, order["org_id"])}
+
+
+async def _offered(ctx: Ctx, order: dict) -> dict:
     lineage = await _category_of(ctx, order)
     offered = {}
     for kind in ("repair_code", "fault_reason"):
@@ -1276,5 +1289,4 @@ async def choices(ctx: Ctx, order: dict) -> dict:
         "fault_reasons": offered["fault_reason"],
         "warehouses": stores,
         "defective_warehouses": [w for w in stores if w["warehouse_type"] == WarehouseType.DEFECTIVE],
-        "technicians": await technicians(ctx, order["org_id"]),
     }
