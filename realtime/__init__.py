@@ -30,6 +30,7 @@ _prefix = ""  # Redis pub/sub channels are global to the server: a deployment pr
 _topics: dict[str, tuple[tuple[str, ...], bool]] = {}  # topic -> (any of these permissions, tenant-wide?)
 _device_topics: set[str] = set()  # org topics that an org's devices also hear
 _kind_topics: dict[str, set[str]] = {}  # device kind -> org topics it hears for its org's subtree
+_own_kinds: dict[str, frozenset[str]] = {}  # topic -> its kinds that concern only their record's page
 _last_id = 0
 
 
@@ -38,13 +39,23 @@ def bind(plugin: ChannelsPlugin | None, prefix: str = "") -> None:
     _plugin, _prefix = plugin, prefix
 
 
-def topic(name: str, permission: str | tuple[str, ...], tenant_wide: bool = False, devices: bool = False) -> None:
+def topic(
+    name: str,
+    permission: str | tuple[str, ...],
+    tenant_wide: bool = False,
+    devices: bool = False,
+    own_kinds: tuple[str, ...] = (),
+) -> None:
     """Declare a topic, the permission a subscriber needs (or any of several), whether it
-    concerns the whole tenant (master data, roles) rather than one org's subtree, and whether
-    the org's devices (kiosk, TV) hear it too."""
+    concerns the whole tenant (master data, roles) rather than one org's subtree, whether the
+    org's devices (kiosk, TV) hear it too, and which of its kinds concern only their record's own
+    page (`own_kinds`: a work order's quote or notice moves no list and no figure; the signal
+    says so, `data-own`, and lists and boards let it pass)."""
     _topics[name] = ((permission,) if isinstance(permission, str) else permission, tenant_wide)
     if devices:
         _device_topics.add(name)
+    if own_kinds:
+        _own_kinds[name] = frozenset(own_kinds)
 
 
 def channels_for(tenant_id: int, org_id: int, user_id: int, permissions: frozenset[str]) -> list[str]:
@@ -131,6 +142,8 @@ class Event:
             attrs["data-kick"] = "1"
         if self.reconnect:
             attrs["data-reconnect"] = "1"
+        if self.kind in _own_kinds.get(self.topic, ()):
+            attrs["data-own"] = "1"
         if self.say:
             attrs["data-say"] = self.say
         if self.note:

@@ -893,7 +893,7 @@ async def _apply_status(ctx: Ctx, order: dict, row: dict, details: dict) -> dict
     org_path = (await orgs.get(ctx, order["org_id"]))["path"] if changed else ""
     async with db.atomic():
         saved = await _save_order(ctx, row["work_order_id"], values)
-        if changed:  # the order's page and lists, live (its org and the orgs above it)
+        if changed:  # the order's open pages, live (its org and the orgs above it)
             realtime.emit(ctx.tenant_id, org_path, "workorders", "gsx", order["id"])
         if notice:  # the technician (none yet: whoever created the GSX repair), wherever they are
             who = order.get("technician_id") or row.get("repair_created_by")

@@ -419,6 +419,7 @@
       if (el.closest("dialog:not([open])")) return;
       if (topic !== null) {
         if (el.dataset.live !== topic) return;
+        if (detail.own && !el.dataset.liveRef && !el.dataset.liveKind) return;
         if (detail.kind && el.dataset.liveKind && el.dataset.liveKind !== detail.kind) return;
         if (detail.ref && el.dataset.liveRef && el.dataset.liveRef !== detail.ref) return;
       }
@@ -457,9 +458,12 @@
     var edited = Array.prototype.slice.call(target.querySelectorAll("[data-edited]"));
     if (edited.some(changed)) evt.detail.shouldSwap = false;
   });
+  // A signal of a kind that concerns only its record's own page (data-own: a work order's quote,
+  // notice, GSX repair) reaches only the regions that name a ref or a kind, not the lists that
+  // listen to the whole topic.
   function signal(topic, detail) {
     detail = detail || {};
-    htmx.trigger(document.body, "live:" + topic, detail);
+    if (!detail.own) htmx.trigger(document.body, "live:" + topic, detail);
     matchRegions(topic, detail);
   }
   var dot = function (state, title) {
@@ -496,7 +500,7 @@
     if (el.dataset.topic === "live") { if (el.dataset.kind === "down") reconnecting(); return; }
     window.weifuLastEvent = {id: Number(el.dataset.eventId), topic: el.dataset.topic, ts: Number(el.dataset.ts)};
     if (el.dataset.kick) { window.location.href = "/login?ended=1"; return; }
-    signal(el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref});
+    signal(el.dataset.topic, {kind: el.dataset.kind, ref: el.dataset.ref, own: el.dataset.own === "1"});
     // A note (新的物流发货 … 待收货) is for the members of its org whose menu counts the topic
     // (data-live-note on the badge): a toast on whatever page they are; ancestors only refresh.
     if (el.dataset.note && el.dataset.org === document.body.dataset.org &&

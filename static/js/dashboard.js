@@ -134,7 +134,7 @@
     if (!el) return;
     if (el.dataset.topic === "live") { if (el.dataset.kind === "down") show("db-reconnect", true); return; }
     if (el.dataset.kick && isTv) { off = true; show("db-off", true); return; }
-    if (TOPICS.indexOf(el.dataset.topic) >= 0) refresh();
+    if (TOPICS.indexOf(el.dataset.topic) >= 0 && !el.dataset.own) refresh();  // own: its record's page only
   });
   if (isTv && window.htmx) {
     htmx.config.wsReconnectDelay = function (retries) {

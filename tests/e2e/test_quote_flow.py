@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IPAD, PHONE, login, new_page, screenshot
+from tests.e2e.conftest import IPAD, PHONE, login, new_page, screenshot, until
 from tests.workorders.helpers import repairing, wo_world
 
 
@@ -150,3 +150,29 @@ def test_the_customer_signs_the_quote_on_their_status_page(order, browser, live_
     assert signed["status"] == "approved" and signed["decided_by_name"] == "客户（进度查询页）"
     done = admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/complete", json={"repair_result": "repaired"})
     assert done["status"] == "repaired"
+
+
+def test_a_quote_refreshes_its_orders_page_but_not_the_list(order, browser, live_server, admin_api):
+    """A quote changes only its order's page (`own_kinds`): the order's card follows it live, while
+    【工单处理】 open beside it re-reads nothing; a change the list shows (a technician assigned)
+    still refreshes the list."""
+    desk = watching(browser, live_server, order["id"])
+    board = new_page(browser, live_server)
+    login(board, "admin@ACME")
+    board.goto("/workorders")
+    expect(board.locator("#live-dot")).to_have_class(re.compile(r"\bonline\b"))
+    board.wait_for_load_state("networkidle")
+    reads: list[str] = []
+    board.on("request", lambda r: reads.append(r.url) if r.headers.get("hx-request") else None)
+    board.evaluate("window.weifuLastEvent = null")
+
+    admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/quote", 201, json={})
+    expect(desk.locator("#qt-status")).to_have_text("待确认")  # the order's page, live
+    until(board, "window.weifuLastEvent && window.weifuLastEvent.topic === 'workorders'")
+    board.wait_for_timeout(800)  # a list refresh would have gone out 200 ms after the signal
+    assert reads == [], reads
+
+    me = admin_api.call("GET", "/api/v1/auth/me")
+    admin_api.call("POST", f"/api/v1/work-orders/{order['id']}/assign", json={"technician_id": me["user_id"]})
+    expect(board.locator(f'#wo-table tr[data-no="{order["no"]}"]')).to_contain_text(me["name"])
+    assert any("/workorders" in url for url in reads), reads

@@ -10,6 +10,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 import realtime
+from server.core.db import atomic
 from server.workorders.services import orders
 from tests.masterdata.helpers import refused
 from tests.realtime.test_live import no_local_publishing, parse  # noqa: F401  (autouse fixture)
@@ -109,3 +110,19 @@ async def test_whoever_starts_an_unassigned_repair_hears_it(tenant):
             await orders.start_repair(tech, order["id"], {"final_service_type": "in_warranty"})
             s = parse(await asyncio.wait_for(anext(sub.iter_events()), 1.0))
             assert (s["topic"], s["kind"], s["ref"]) == ("my_repairs", "status", str(order["id"]))
+
+
+async def test_a_quote_or_a_notice_is_marked_for_its_orders_page_only(tenant):
+    """`own_kinds`: a quote's, a notice's and a GSX repair's signals say `data-own="1"` (lists and
+    the board let them pass, static/js), a status change does not."""
+    async with ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True) as plugin:
+        realtime.bind(plugin)
+        channel = realtime.org_channel(tenant.tenant_id, tenant.org_id, "workorders")
+        async with plugin.start_subscription([channel]) as subscriber:
+            events = subscriber.iter_events()
+            for kind in ("status", "quote", "notice", "gsx", "lines"):
+                async with atomic():
+                    realtime.emit(tenant.tenant_id, tenant.org_path, "workorders", kind, 7)
+                signal = parse(await asyncio.wait_for(anext(events), 1.0))
+                own = "1" if kind in ("quote", "notice", "gsx") else None
+                assert (signal["kind"], signal.get("own")) == (kind, own)

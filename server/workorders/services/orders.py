@@ -39,7 +39,8 @@ from server.workorders.services.settings import limits_of, settings
 from server.workorders.states import OPEN, LineKind, Sla, WorkOrderStatus
 from server.workorders.tables import Customer, WorkOrder, WorkOrderFaultReason, WorkOrderLine, WorkOrderStatusLog
 
-realtime.topic("workorders", (P.VIEW, P.INTAKE_VIEW))
+# a quote, a notice or a GSX repair changes only its order's page: no list row, no figure
+realtime.topic("workorders", (P.VIEW, P.INTAKE_VIEW), own_kinds=("quote", "notice", "gsx"))
 audit.ENTITIES.update({"work_order": "工单", "customer": "客户"})
 audit.ACTIONS.update(
     {
