@@ -159,9 +159,11 @@ def _keep(key: tuple, total: Any, at: float, writes: int, tables: tuple[str, ...
     return total
 
 
-def _seek(select, column: Column, ascending: bool, offset: int):
-    """`select` from its row at `offset` on: its sort key (unique) at least (at most, descending)
-    the key found at that offset by a select of the key alone, in the same statement."""
+async def _seek(select, column: Column, ascending: bool, offset: int, size: int) -> list:
+    """The page of `select` at `offset`: its rows from the sort key (unique) found at that offset
+    on (down from it, descending). The key is found by a select of the key alone (an index-only
+    scan of `offset` entries) and kept as a count is (`cached_read`): the page's next views (and
+    a crowd reading it) read `size` rows by the index, not the scan again."""
     boundary = (
         column._meta.table.select(column)
         .where(select.where_delegate._where)
@@ -169,15 +171,20 @@ def _seek(select, column: Column, ascending: bool, offset: int):
         .limit(1)
         .offset(offset)
     )
-    name = column._meta.get_full_name(with_alias=False)
-    return select.where(WhereRaw(f"{name} {'>=' if ascending else '<='} ({{}})", boundary.querystrings[0]))
+    found = await cached_read(boundary)
+    if not found:
+        return []
+    key = found[0][column._meta.name]
+    return await select.where(column >= key if ascending else column <= key).limit(size)
 
 
 async def _window_rows(window: Window, column: Column, count, params: PageParams) -> int | None:
     """How many rows of `window.scope` there are, when its hits (`count`) are dense enough to
-    fill the page four times over among the first WINDOW of them; else None."""
+    fill the page four times over among the first WINDOW of them; else None. SQLite only:
+    PostgreSQL's planner makes that choice itself from its statistics (pg_trgm's index for a rare
+    word, the key's index for a common one)."""
     wanted = params.offset + params.page_size
-    if wanted * 4 > WINDOW:
+    if wanted * 4 > WINDOW or column._meta.engine_type != "sqlite":
         return None
     hits = await _count(count)
     rows = await _count(column._meta.table.count().where(window.scope))
@@ -216,7 +223,7 @@ async def paginate(
         found = await _within_window(window, seek, ascending, rows).limit(params.page_size).offset(params.offset)
         items = found if len(found) == params.page_size else None
     if items is None and seek is not None and params.offset >= SEEK_FROM:
-        items = await _seek(select, seek, ascending, params.offset).limit(params.page_size)
+        items = await _seek(select, seek, ascending, params.offset, params.page_size)
     elif items is None:
         items = await select.limit(params.page_size).offset(params.offset)
     seen = params.offset + len(items)

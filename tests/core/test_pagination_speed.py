@@ -36,6 +36,22 @@ async def test_pages_found_by_their_sort_key_equal_offset_pages(tenant, monkeypa
     assert by_key == by_offset and len(by_offset) >= 2
 
 
+async def test_a_kept_seek_key_follows_writes_of_this_process(tenant, monkeypatch):
+    """A deep page's key is kept between views (`_seek`, as a count is) and dropped by a write."""
+    b = await basics(tenant)
+    for i in range(6):
+        await make_goods(tenant, f"K{i:02}", b["iphone15"])
+    monkeypatch.setattr(pagination, "SEEK_FROM", 1)
+    monkeypatch.setattr(pagination, "COUNT_TTL", 3600)
+
+    async def codes() -> list[str]:
+        return [g["code"] for g in (await goods.search(tenant, params=PageParams(2, 2))).items]
+
+    assert await codes() == await codes() == ["K02", "K03"]
+    await make_goods(tenant, "K00A", b["iphone15"])
+    assert await codes() == ["K01", "K02"]
+
+
 @pytest.mark.parametrize(
     "names",
     [
@@ -45,8 +61,8 @@ async def test_pages_found_by_their_sort_key_equal_offset_pages(tenant, monkeypa
     ],
 )
 async def test_a_search_looked_for_in_the_first_rows_equals_the_index_search(tenant, monkeypatch, names):
-    """`pagination.Window`: the first pages of a text search, read from the first rows by code
-    with a plain LIKE, are the pages the trigram index gives; only a dense word is tried there."""
+    """`pagination.Window` (SQLite): the first pages of a text search, read from the first rows by
+    code with a plain LIKE, are the pages the trigram index gives; only a dense word is tried."""
     b = await basics(tenant)
     for i, name in enumerate(names):
         await make_goods(tenant, f"W{i:02}", b["iphone15"], name=f"{name}{i}")
@@ -58,7 +74,8 @@ async def test_a_search_looked_for_in_the_first_rows_equals_the_index_search(ten
     monkeypatch.setattr(pagination, "WINDOW", 12)
     by_window = await _pages(tenant, goods.search, 1, q="屏幕")
     assert by_window == by_index and len(by_index) >= 2
-    assert bool(tried) == (names.count("屏幕") > 1)
+    sqlite = goods.Goods._meta.db.engine_type == "sqlite"  # PostgreSQL's planner chooses by itself
+    assert bool(tried) == (sqlite and names.count("屏幕") > 1)
 
 
 async def test_move_pages_found_by_id_descending_equal_offset_pages(tenant, monkeypatch):
