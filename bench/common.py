@@ -100,6 +100,7 @@ def start_server(
     """The server (`server_command`) in its own process group, once /healthz answers; `log`
     takes its output. `cwd` serves another checkout's code (bench/http.py --repo)."""
     cmd = server_command(server, port, workers, options)
+    env = {"MALLOC_ARENA_MAX": "2"} | env  # as `python -m server serve` runs itself and its workers
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
