@@ -130,7 +130,13 @@
     var dialog = document.querySelector("#modal dialog[open]");
     if (dialog) dialog.close();
     if (detail.message) toast(detail.message, "ok");
+    release(evt.target);  // an inline editor saved: the refresh below replaces it
     if (detail.topic) signal(detail.topic);
+  }
+  // An inline editor done with (saved, or 取消): the region's next live refresh may replace it.
+  function release(el) {
+    var keeper = el && el.closest && el.closest("[data-live-keep]");
+    if (keeper) delete keeper.dataset.liveKeep;
   }
 
   // Dialog fragments loaded into #modal open themselves, once settled: htmx attaches the
@@ -355,6 +361,7 @@
     if (signaller) {
       var discarded = signaller.closest("form");
       if (discarded) discarded.querySelectorAll("[data-edited]").forEach(function (f) { delete f.dataset.edited; });
+      release(signaller);
       signal(signaller.dataset.liveSignal);
     }
   });
@@ -451,12 +458,15 @@
     var form = evt.detail.successful && evt.detail.elt && evt.detail.elt.closest && evt.detail.elt.closest("form");
     if (form) form.querySelectorAll("[data-edited]").forEach(function (field) { delete field.dataset.edited; });
   });
+  // An editor the user opened in a region (an inline row editor: data-live-keep) keeps the
+  // region too, typed in or not yet: a refresh landing just after the click (the resync of a
+  // socket opening with the page) took it away under the user's finger.
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var trigger = evt.detail.requestConfig && evt.detail.requestConfig.triggeringEvent;
     var target = evt.detail.target;
     if (!trigger || trigger.type.indexOf("live:") !== 0 || !target) return;
     var edited = Array.prototype.slice.call(target.querySelectorAll("[data-edited]"));
-    if (edited.some(changed)) evt.detail.shouldSwap = false;
+    if (edited.some(changed) || target.querySelector("[data-live-keep]")) evt.detail.shouldSwap = false;
   });
   // A signal of a kind that concerns only its record's own page (data-own: a work order's quote,
   // notice, GSX repair) reaches only the regions that name a ref or a kind, not the lists that

@@ -170,10 +170,75 @@ def gateway() -> Iterator[str]:
     thread.join(5)
 
 
+# The pages of the running test and what each went through (its sockets opened, closed, the
+# live signals received, console errors, failed requests): printed with a failure, so a live
+# update missed on a loaded machine says where it was lost.
+_pages: list = []
+
+
 def new_page(browser, live_server, viewport: dict = DESKTOP):
     """A page in a fresh context (own cookies) whose relative URLs go to the live server."""
     context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="zh-CN")
-    return context.new_page()
+    page = context.new_page()
+    _watch(page)
+    return page
+
+
+def _watch(page) -> None:
+    import time
+
+    log: list[str] = []
+    page._weifu_log = log
+    _pages.append(page)
+
+    def note(text: str) -> None:
+        log.append(f"{time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d} {text}"[:300])
+        del log[:-60]
+
+    def socket(ws) -> None:
+        note(f"ws open {ws.url}")
+        ws.on("close", lambda _: note("ws close"))
+        ws.on("framereceived", lambda frame: note(f"ws in {str(frame)[:160]}"))
+
+    page.on("websocket", socket)
+    page.on("console", lambda m: note(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("requestfailed", lambda r: note(f"request failed {r.method} {r.url} {r.failure}"))
+    page.on(
+        "response",
+        lambda r: (
+            note(f"{r.status} {r.request.method} {r.url}")
+            if r.request.headers.get("hx-request") or r.status >= 400
+            else None
+        ),
+    )
+    page.on("framenavigated", lambda f: note(f"navigated {f.url}") if f == page.main_frame else None)
+
+
+@pytest.fixture(autouse=True)
+def _pages_of_this_test() -> Iterator[None]:
+    _pages.clear()
+    yield
+    _pages.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or not _pages:
+        return
+    lines = []
+    for n, page in enumerate(_pages, 1):
+        try:
+            state = page.evaluate(
+                "JSON.stringify({url: location.href, dot: (document.getElementById('live-dot') || {}).className,"
+                " last: window.weifuLastEvent || null})"
+            )
+        except Exception as exc:  # a closed page
+            state = f"(unreadable: {exc.__class__.__name__})"
+        lines.append(f"page {n}: {state}")
+        lines += [f"  {entry}" for entry in getattr(page, "_weifu_log", [])]
+    report.sections.append(("weifu pages", "\n".join(lines)))
 
 
 def login(page, login_name: str, password: str = ADMIN_PASSWORD, otp: str = "") -> None:

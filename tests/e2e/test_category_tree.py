@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot
+from tests.e2e.conftest import DESKTOP, IPAD, login, new_page, screenshot, until
 
 
 def add_child(page: Page, parent: str | None, name: str) -> None:
@@ -62,3 +62,34 @@ def test_category_tree_with_the_inline_editor(browser, live_server):
     expect(page.locator("#tree-body tr")).to_have_count(1)
     expect(page.locator("#tree-body")).to_contain_text("Apple / iPhone / iPhone 15")
     expect(page).to_have_url(re.compile(r"q=15"))
+
+
+def test_an_open_editor_outlives_a_live_refresh(browser, live_server, admin_api):
+    """A refresh of the tree (another user's change, or the resync as the page's socket opens)
+    leaves an inline editor the user opened, empty or typed in (data-live-keep); its 保存 then
+    shows both changes, and its 取消 lets the next refresh through."""
+    page = new_page(browser, live_server, DESKTOP)
+    login(page, "admin@ACME")
+    page.goto("/masterdata/categories")
+    expect(page.locator("#live-dot")).to_have_class(re.compile(r"\bonline\b"))
+    page.wait_for_load_state("networkidle")
+    page.locator(".page-header").get_by_role("button", name="添加").click()
+    editor = page.locator("tr.editing")
+    expect(editor).to_be_visible()
+
+    admin_api.call("POST", "/api/v1/categories", 201, json={"name": "Huawei"})  # another user
+    until(page, "window.weifuLastEvent && window.weifuLastEvent.topic === 'category'")
+    page.wait_for_timeout(600)  # the refresh it asks for has come back meanwhile
+    expect(editor).to_be_visible()
+    editor.get_by_role("textbox").fill("Apple")
+    editor.get_by_role("button", name="保存").click()
+    expect(page.locator('tr[data-name="Apple"]')).to_be_visible()
+    expect(page.locator('tr[data-name="Huawei"]')).to_be_visible()
+    expect(page.locator("tr.editing")).to_have_count(0)
+
+    page.locator('tr[data-name="Apple"]').get_by_role("button", name="新增子品类").click()
+    expect(editor).to_be_visible()
+    page.locator("tr.editing").get_by_role("button", name="取消").click()
+    expect(page.locator("tr.editing")).to_have_count(0)
+    admin_api.call("POST", "/api/v1/categories", 201, json={"name": "Xiaomi"})
+    expect(page.locator('tr[data-name="Xiaomi"]')).to_be_visible()

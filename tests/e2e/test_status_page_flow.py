@@ -149,6 +149,10 @@ def test_scan_the_receipt_and_follow_the_repair_live(shop, gateway, smtp_sink, b
     expect(phone.locator("#ss-rate")).to_have_count(0)
     assert phone.evaluate("window.__cspViolations") == []
     screenshot(phone, "status-rated")
+    # the order's page open at the desk reloads itself on the close (its status moved): let that
+    # reload end before opening the page again, or the two navigations cancel each other
+    expect(desk.locator("#wo-status")).to_have_text("已结单", timeout=LIVE)
+    desk.wait_for_load_state("load")
     desk.goto(f"/workorders/{oid}")
     expect(desk.locator("#wo-rating")).to_contain_text("4 星")
     desk.locator("#wo-rating").scroll_into_view_if_needed()
