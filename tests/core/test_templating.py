@@ -41,3 +41,22 @@ def test_other_objects_and_dict_subclasses_keep_jinjas_lookup():
 def test_the_app_environment_uses_it(app):
     env = app.template_engine.engine
     assert env.getattr({"x": 1}, "x") == 1 and env.from_string("{{ r.x }}").render(r={"x": 2}) == "2"
+
+
+def test_the_menu_is_rendered_once_per_permissions_and_active_pages(app):
+    """base.html's modules come from `web.menu_html`, kept per (permissions, active pages): it
+    must still follow the permissions and the path of each page."""
+    from server.core import permissions, web
+
+    env = app.template_engine.engine
+    everything = permissions.all_codes()
+    page = web.menu_html(env, everything, "/workorders/17")
+    assert '<a class="menu-link active" href="/workorders" aria-current="page">工单处理' in page
+    assert 'href="/workorders/intake" aria-current' not in page
+    assert web.menu_html(env, everything, "/workorders/9") is page  # the same active pages: kept
+    elsewhere = web.menu_html(env, everything, "/inventory/stock")
+    assert "工单处理" in elsewhere and 'href="/workorders" aria-current' not in elsewhere
+    only = frozenset(permissions.normalise(["workorders.mine.view"]))
+    mine = web.menu_html(env, only, "/workorders/mine")
+    assert 'href="/workorders/mine" aria-current="page">我的维修' in mine
+    assert "工单处理" not in mine and 'data-module="inventory"' not in mine

@@ -116,3 +116,14 @@ async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
         assert "<html" not in fragment.text and "<table" in fragment.text, url
         page = await client.get(url)
         assert page.status_code == 200 and "<html" in page.text, url
+
+
+async def test_pages_name_the_icon_so_browsers_do_not_ask_for_a_missing_favicon(client, tenant):
+    """Without a link, every page load asked for /favicon.ico and got a 404 through the whole
+    middleware chain."""
+    login = await client.get("/login")
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in login.text
+    await page_login(client, "admin@ACME")
+    assert 'href="/static/favicon.svg"' in (await client.get("/workorders")).text
+    icon = await client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
