@@ -8,9 +8,10 @@ import builtins
 from piccolo.columns import ForeignKey, Varchar
 from piccolo.columns import column_types as piccolo_column_types
 from piccolo.columns.reference import LazyTableReference
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from server.core import db  # noqa: F401  (installs the cheaper `dir`)
+from server.core import db  # installs the cheaper `dir` and the kept select heads
 from server.inventory.services.stock import STOCK_COLUMNS
 from server.inventory.tables import Stock
 
@@ -36,3 +37,62 @@ def test_joins_read_the_same_as_with_piccolos_own_dir(monkeypatch):
     monkeypatch.setattr(piccolo_column_types, "dir", builtins.dir)
     assert cheap == _queries()
     assert '"lazy_band$manager"."name"' in cheap[1]
+
+
+def _selects() -> list:
+    """Selects of the shapes services write: joined and aliased columns, a QueryString column,
+    the table's own columns, joins in WHERE and ORDER BY, LIMIT/OFFSET, DISTINCT, GROUP BY,
+    secrets left out, an aggregate, and `first()`."""
+    from piccolo.query.functions.aggregate import Count
+
+    from server.system.tables import User
+    from server.workorders.services.orders import BRIEF_COLUMNS, _reading
+    from server.workorders.tables import WorkOrder
+
+    reason = QueryString('(SELECT 1 FROM "wo_line" l WHERE l."work_order" = "wo_order"."id")').as_alias("has_line")
+    return [
+        _reading().where((WorkOrder.tenant_id == 3) & WorkOrder.org_path.like("1.4.%") & (WorkOrder.id == 9)).first(),
+        WorkOrder.select(*BRIEF_COLUMNS, reason)
+        .where(WorkOrder.customer.phone == "138")
+        .order_by(WorkOrder.customer.name, ascending=False)
+        .limit(50)
+        .offset(100),
+        Stock.select(*STOCK_COLUMNS).where(Stock.goods.category.name == "x").order_by(Stock.warehouse.code),
+        Stock.select().where(Stock.tenant_id == 1),
+        User.select(exclude_secrets=True).where(User.id.is_in([1, 2, 3])),
+        WorkOrder.select(WorkOrder.status, Count()).group_by(WorkOrder.status),
+        WorkOrder.select(WorkOrder.status).distinct().where(WorkOrder.customer.name.ilike("%王%")),
+    ]
+
+
+def test_a_selects_kept_head_compiles_to_piccolos_own_sql():
+    """`db._SelectHead` keeps a select's column list and joins: the SQL and arguments must stay
+    Piccolo's own on the first run, on the run that keeps the head, and on the runs that use it."""
+    from piccolo.query.methods.select import Select
+
+    kept = []
+    for _ in range(3):
+        for query in _selects():
+            for engine_type in ("sqlite", "postgres"):
+                (ours,) = query.querystrings
+                theirs = db._piccolo_select_querystrings(query)
+                assert [ours.compile_string(engine_type)] == [q.compile_string(engine_type) for q in theirs]
+            kept.append(len(db._select_heads.kept))
+    assert Select.default_querystrings.fget is db._select_querystrings
+    assert kept[-1] > kept[0]  # heads were kept, then used
+
+
+def test_a_count_compiles_to_piccolos_own_sql():
+    """`Count` selects one kept `COUNT(*)` object (its head is then kept too)."""
+    from piccolo.query.functions.aggregate import Count
+
+    from server.workorders.tables import WorkOrder
+
+    for _ in range(3):
+        for engine_type in ("sqlite", "postgres"):
+            where = (WorkOrder.tenant_id == 4) & (WorkOrder.customer.phone == "139")
+            ours = WorkOrder.count().where(where).querystrings[0].compile_string(engine_type)
+            select = WorkOrder.select(Count()).where(where)
+            assert ours == db._piccolo_select_querystrings(select)[0].compile_string(engine_type)
+            distinct = WorkOrder.count(distinct=[WorkOrder.status]).querystrings[0].compile_string(engine_type)
+            assert "COUNT(DISTINCT" in distinct[0]

@@ -8,6 +8,7 @@ line edit cannot slip in beside a completion. Stock leaves and enters only throu
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -158,8 +159,14 @@ READING_COLUMNS = (
 
 
 def _reason_ids():
-    """The order's fault reason ids as one column ("3,7"), read with the order."""
-    if WorkOrder._meta.db.engine_type == "sqlite":
+    """The order's fault reason ids as one column ("3,7"), read with the order: one object per
+    engine, so the select's head is kept (`db._SelectHead`)."""
+    return _reason_ids_of(WorkOrder._meta.db.engine_type)
+
+
+@functools.cache
+def _reason_ids_of(engine_type: str) -> QueryString:
+    if engine_type == "sqlite":
         ids = 'group_concat(r."fault_reason_id")'
     else:
         ids = """string_agg(r."fault_reason_id"::text, ',')"""
