@@ -6,7 +6,17 @@ import os
 from typing import Any
 
 from jinja2 import Environment, pass_context
+from jinja2.compiler import CodeGenerator
 from jinja2.runtime import Macro
+from markupsafe import escape
+
+try:
+    from markupsafe import _escape_inner  # the C escaping that markupsafe.escape wraps
+except ImportError:  # pragma: no cover - another markupsafe
+
+    def _escape_inner(text: str) -> str:
+        return str(escape(text))
+
 
 from server.core import money, permissions
 from server.core.clock import local
@@ -43,8 +53,32 @@ def _fast_getattr(env: Environment):
     return getattr_
 
 
+def _output(value: Any) -> str:
+    """What `{{ value }}` writes, escaped as `markupsafe.escape` escapes it, as a plain str: the
+    chunks of a page are only joined (a macro's or a block's joined text is made Markup by Jinja
+    itself), and building a Markup object per cell cost ten times the escaping (1.3 µs of 1.5;
+    a 50-row list writes ~900 cells)."""
+    if type(value) is str:
+        return _escape_inner(value)
+    html = getattr(value, "__html__", None)
+    return html() if html is not None else _escape_inner(str(value))
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code, with `_output` for the values an autoescaped template writes."""
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            return super()._output_child_pre(node, frame, finalize)
+        self.write("environment.weifu_output(")
+        if finalize.src is not None:
+            self.write(finalize.src)
+
+
 def setup(engine) -> None:
     env: Environment = engine.engine
+    env.code_generator_class = _CodeGenerator
+    env.weifu_output = _output
     env.getattr = _fast_getattr(env)
     # templates change only with a deploy (a restart) in production: no stat() of every template
     # a page extends or includes on each render; dev (`make run`) picks up edits

@@ -60,3 +60,26 @@ def test_the_menu_is_rendered_once_per_permissions_and_active_pages(app):
     mine = web.menu_html(env, only, "/workorders/mine")
     assert 'href="/workorders/mine" aria-current="page">我的维修' in mine
     assert "工单处理" not in mine and 'data-module="inventory"' not in mine
+
+
+def test_written_values_are_escaped_exactly_as_markupsafe_escapes_them(app):
+    """The app's templates write `{{ value }}` through `templating._output` (a plain str, not a
+    Markup per cell): the same text as Jinja's own autoescaping for every kind of value, and
+    macros and `set` blocks still give Markup that is not escaped twice."""
+    from markupsafe import Markup
+
+    class Html:
+        def __html__(self) -> str:
+            return "<b>safe</b>"
+
+    source = (
+        "{% macro m(x) %}<i>{{ x }}</i>{% endmacro %}{% set held %}<u>{{ a }}</u>{% endset %}"
+        "{{ a }}|{{ b }}|{{ c }}|{{ d }}|{{ e }}|{{ f }}|{{ missing }}|{{ m(a) }}|{{ held }}|{{ a ~ c }}|{{ a|e }}"
+        "{% autoescape false %}|{{ a }}{% endautoescape %}"
+    )
+    values = {"a": "<王&\"'>", "b": 12, "c": Markup("<em>ok</em>"), "d": Html(), "e": None, "f": 1.5}
+    ours = app.template_engine.engine.from_string(source)
+    assert "weifu_output" in app.template_engine.engine.compile(source, raw=True)
+    jinja = Environment(autoescape=True).from_string(source)
+    assert ours.render(values) == jinja.render(values)
+    assert ours.render(values).startswith("&lt;王&amp;&#34;&#39;&gt;|12|<em>ok</em>|<b>safe</b>|None|1.5||<i>&lt;王")
