@@ -17,6 +17,7 @@ import collections
 import contextlib
 import contextvars
 import logging
+import operator
 import os
 import re
 import sqlite3
@@ -321,14 +322,14 @@ class _SelectHead:
 
     def get(self, query: Select) -> tuple[list[str], QueryString] | None:
         selected = query.columns_delegate.selected_columns or query.table._meta.columns
-        if not all(isinstance(c, Column | QueryString) for c in selected):
-            return None
         engine_type = query.table._meta.db.engine_type
         key = (query.table, engine_type, query.exclude_secrets, *map(id, selected))
         hit = self.kept.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], selected, strict=True)):
+        if hit is not None and all(map(operator.is_, hit[0], selected)):
             self.kept.move_to_end(key)
             return hit[1], hit[2]
+        if not all(isinstance(c, Column | QueryString) for c in selected):
+            return None
         if key not in self.seen:
             if len(self.seen) > 4 * self.LIMIT:
                 self.seen.clear()
