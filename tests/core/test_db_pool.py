@@ -171,3 +171,33 @@ async def test_cancelled_queries_and_writes_give_their_postgresql_connections_ba
         assert pool.get_idle_size() == pool.get_size()
     finally:
         await db.stop()
+
+
+@sqlite_only
+async def test_a_writer_waits_for_another_processs_writer_and_starts_when_it_ends(database_url):
+    """The writers' file lock (`db._WritersLock`) is what a second worker holds while it writes:
+    a write here waits for it, then commits; the lock is this process's again after."""
+    await db.start()
+    try:
+        pool = db.engine().pool
+        other = db._WritersLock(db.engine().path)  # another worker's lock on the same file
+        await other.acquire()
+
+        async def write() -> None:
+            async with atomic():
+                await DocSequence.insert(DocSequence(tenant_id=1, doc_type="W", day="20260101", last_no=1))
+
+        waiting = asyncio.ensure_future(write())
+        for _ in range(20):
+            await asyncio.sleep(0.005)
+        assert not waiting.done() and pool.write_lock.locked()
+        assert await DocSequence.count().where(DocSequence.doc_type == "W") == 0  # reads go on meanwhile
+        other.release()
+        await waiting
+        assert await DocSequence.count().where(DocSequence.doc_type == "W") == 1
+        assert not pool.write_lock.locked()
+        await other.acquire()  # given back by this process's writer
+        other.release()
+        other.close()
+    finally:
+        await db.stop()
