@@ -432,23 +432,20 @@ def _select_querystrings(self: Select) -> list[QueryString]:
     args: list = [self.distinct_delegate._distinct.querystring, columns]
     for join in collections.OrderedDict.fromkeys(joins):
         query += f" {join}"
-    if self.where_delegate._where:
-        query += " WHERE {}"
-        args.append(self.where_delegate._where.querystring)
-    if self.group_by_delegate._group_by:
-        query += "{}"
-        args.append(self.group_by_delegate._group_by.querystring)
-    if self.order_by_delegate._order_by.order_by_items:
-        query += "{}"
-        args.append(self.order_by_delegate._order_by.querystring)
     if self.offset_delegate._offset and not self.limit_delegate._limit and self.engine_type == "sqlite":
         raise ValueError("A limit clause must be provided when doing an offset with SQLite.")
-    if self.limit_delegate._limit:
-        query += "{}"
-        args.append(self.limit_delegate._limit.querystring)
-    if self.offset_delegate._offset:
-        query += "{}"
-        args.append(self.offset_delegate._offset.querystring)
+    order_by = self.order_by_delegate._order_by
+    clauses = (
+        (" WHERE {}", self.where_delegate._where),
+        ("{}", self.group_by_delegate._group_by),
+        ("{}", order_by if order_by.order_by_items else None),
+        ("{}", self.limit_delegate._limit),
+        ("{}", self.offset_delegate._offset),
+    )
+    for template, clause in clauses:
+        if clause:
+            query += template
+            args.append(clause.querystring)
     return [QueryString(query, *args)]
 
 
