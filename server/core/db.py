@@ -614,6 +614,14 @@ SQLITE_POOL_SIZE = 4  # read connections (threads) per process, beside the write
 PG_POOL_SIZE = 5  # PostgreSQL connections per process at most (DB_POOL_SIZE), see `start`
 
 
+async def _keep_session(connection) -> None:
+    """What the PostgreSQL pool runs on a connection given back, after asyncpg's own rollback of
+    a transaction left open: nothing. asyncpg's default also sends `pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL` — one more round trip for every statement outside a transaction,
+    for session state this app never sets (its locks are row locks and conditional UPDATEs inside
+    transactions, its pub/sub is Redis, its settings come with the connection)."""
+
+
 async def start(pg_pool_size: int = PG_POOL_SIZE) -> None:
     """Pools for the server: PostgreSQL's per process, SQLite's connections and write lock.
 
@@ -627,7 +635,7 @@ async def start(pg_pool_size: int = PG_POOL_SIZE) -> None:
     if isinstance(_engine, PostgresEngine) and not _pooled:
         # no connection opened up front: the server starts while PostgreSQL is down and is ready
         # (/readyz) once it answers
-        await _engine.start_connection_pool(min_size=0, max_size=pg_pool_size)
+        await _engine.start_connection_pool(min_size=0, max_size=pg_pool_size, reset=_keep_session)
         _pooled = True
     elif isinstance(_engine, _SQLiteEngine) and _engine.pool is None:
         await _engine.start_pool(SQLITE_POOL_SIZE)

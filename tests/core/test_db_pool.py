@@ -201,3 +201,25 @@ async def test_a_writer_waits_for_another_processs_writer_and_starts_when_it_end
         other.close()
     finally:
         await db.stop()
+
+
+@pytest.mark.skipif(not PG_URL, reason="asyncpg's pool (PostgreSQL)")
+async def test_a_postgresql_connection_given_back_ends_its_transaction_and_sends_nothing_more(database_url):
+    """db._keep_session: no `RESET ALL` round trip after each statement; asyncpg still rolls back
+    what a holder left open."""
+    await db.start(pg_pool_size=1)
+    try:
+        pool = db.engine().pool
+        sent: list[str] = []
+        async with pool.acquire() as connection:
+            connection.add_query_logger(lambda record: sent.append(record.query))
+            left_open = connection.transaction()
+            await left_open.start()
+            await connection.execute(
+                "INSERT INTO doc_sequence (tenant_id, doc_type, day, last_no) VALUES (1, 'X', '20260101', 1)"
+            )
+        await asyncio.sleep(0.05)
+        assert sent[-1] == "ROLLBACK" and not any("RESET" in q or "UNLISTEN" in q for q in sent)
+        assert await DocSequence.count() == 0
+    finally:
+        await db.stop()
