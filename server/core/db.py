@@ -390,6 +390,7 @@ class _SelectHead:
                 self.seen.clear()
             self.seen.add(key)
             return None
+        held = tuple(selected)
         query._check_valid_call_chain(selected)
         joins = query._get_joins(selected)
         if query.exclude_secrets:
@@ -400,7 +401,7 @@ class _SelectHead:
         if not args:  # one literal: nothing left to bundle on each run
             text = "".join(f.prefix for f in fragments)
             columns = QueryString(text.replace("{", "{{").replace("}", "}}"))
-        self.kept[key] = (tuple(query.columns_delegate.selected_columns or query.table._meta.columns), joins, columns)
+        self.kept[key] = (held, joins, columns)
         if len(self.kept) > self.LIMIT:
             self.kept.popitem(last=False)
         return joins, columns
