@@ -79,6 +79,7 @@ def setup(engine) -> None:
     env: Environment = engine.engine
     env.code_generator_class = _CodeGenerator
     env.weifu_output = _output
+    env.weifu_menus = {}  # web.menu_html's rendered menus, per (permissions, active pages)
     env.getattr = _fast_getattr(env)
     # templates change only with a deploy (a restart) in production: no stat() of every template
     # a page extends or includes on each render; dev (`make run`) picks up edits

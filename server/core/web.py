@@ -154,18 +154,20 @@ def _menu(granted: frozenset[str]) -> tuple[tuple[Node, list[Node]], ...]:
     return tuple(permissions.menu(granted))
 
 
-@functools.lru_cache(maxsize=1024)
-def _menu_markup(env: Environment, granted: frozenset[str], active: tuple[str, ...]) -> Markup:
-    return Markup(env.get_template("components/_menu.html").render(menu=_menu(granted), active=active))
-
-
 def menu_html(env: Environment, granted: frozenset[str], path: str) -> Markup:
     """The main menu's modules for these permissions, with the pages `path` is under marked: the
-    same few variants on every page a user opens, rendered once each (a fifth of a small page's
-    CPU). The menu tree is fixed at import; a change of roles changes `granted`."""
+    same few variants on every page a user opens, rendered once each per environment (a fifth of
+    a small page's CPU). The menu tree is fixed at import; a change of roles changes `granted`."""
     menu = _menu(granted)
     active = tuple(p.url for _, pages in menu for p in pages if path.startswith(p.url))
-    return _menu_markup(env, granted, active)
+    kept: dict[tuple[frozenset[str], tuple[str, ...]], Markup] = env.weifu_menus
+    html = kept.get((granted, active))
+    if html is None:
+        html = Markup(env.get_template("components/_menu.html").render(menu=menu, active=active))
+        if len(kept) >= 1024:
+            kept.clear()
+        kept[(granted, active)] = html
+    return html
 
 
 def render(
@@ -179,16 +181,13 @@ def render(
 ) -> Response:
     """A whole page, or only `block` of the same template (htmx refreshing one region)."""
     ctx = request.scope.get("state", {}).get("ctx")
-    context |= {
-        "request": request,
-        "ctx": ctx,
-        "path": request.url.path,
-        "menu_html": menu_html(environment(request), ctx.permissions, request.url.path) if ctx else "",
-    }
-    tpl = environment(request).get_template(template)
+    env = environment(request)
+    context |= {"request": request, "ctx": ctx, "path": request.url.path}
+    tpl = env.get_template(template)
     if block:
         html = "".join(tpl.blocks[block](tpl.new_context(context)))
     else:
+        context["menu_html"] = menu_html(env, ctx.permissions, request.url.path) if ctx else ""
         html = tpl.render(context)
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)
 

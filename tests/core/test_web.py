@@ -88,8 +88,14 @@ async def test_otp_enrolment_through_the_api(client, admin):
     assert refused.status_code == 401 and refused.json()["code"] == "otp_required"
 
 
-async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
-    """An htmx refresh renders only the `rows` block, which must still see the shared macros."""
+async def test_list_regions_render_alone_as_htmx_fragments(client, tenant, monkeypatch):
+    """An htmx refresh renders only the `rows` block, which must still see the shared macros, and
+    does not work out the main menu it does not show."""
+    from server.core import web
+
+    menus = []
+    whole_page_menu = web.menu_html
+    monkeypatch.setattr(web, "menu_html", lambda *a: menus.append(a) or whole_page_menu(*a))
     await page_login(client, "admin@ACME")
     for url in (
         "/system/orgs",
@@ -111,11 +117,12 @@ async def test_list_regions_render_alone_as_htmx_fragments(client, tenant):
         "/credit/adjustments",
         "/credit/accounts",
     ):
+        menus.clear()
         fragment = await client.get(url, headers={"hx-request": "true", "hx-target": "rows"})
         assert fragment.status_code == 200, (url, fragment.text[:300])
-        assert "<html" not in fragment.text and "<table" in fragment.text, url
+        assert "<html" not in fragment.text and "<table" in fragment.text and not menus, url
         page = await client.get(url)
-        assert page.status_code == 200 and "<html" in page.text, url
+        assert page.status_code == 200 and "<html" in page.text and len(menus) == 1, url
 
 
 async def test_pages_name_the_icon_so_browsers_do_not_ask_for_a_missing_favicon(client, tenant):
