@@ -92,6 +92,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=None if reload else workers,
         reload=reload,
+        reload_includes=["*.py", "*.html"] if reload else None,  # templates are read once a process
         loop="uvloop",
         http="httptools",
         # Live signals are ~200-byte fragments: per-message deflate would cost a zlib context per

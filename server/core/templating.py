@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from jinja2 import Environment, pass_context
@@ -81,9 +80,9 @@ def setup(engine) -> None:
     env.weifu_output = _output
     env.weifu_menus = {}  # web.menu_html's rendered menus, per (permissions, active pages)
     env.getattr = _fast_getattr(env)
-    # templates change only with a deploy (a restart) in production: no stat() of every template
-    # a page extends or includes on each render; dev (`make run`) picks up edits
-    env.auto_reload = os.environ.get("WEIFU_ENV", "dev") != "prod"
+    # templates change only with a restart (a deploy; `serve --reload` restarts on a template
+    # edit): no stat() of every template a page extends or includes on each render
+    env.auto_reload = False
     env.autoescape = True
     env.filters["localtime"] = _localtime
     env.filters["money"] = money.fmt

@@ -41,6 +41,7 @@ def test_other_objects_and_dict_subclasses_keep_jinjas_lookup():
 def test_the_app_environment_uses_it(app):
     env = app.template_engine.engine
     assert env.getattr({"x": 1}, "x") == 1 and env.from_string("{{ r.x }}").render(r={"x": 2}) == "2"
+    assert not env.auto_reload  # no stat() of each template a page uses: `serve --reload` restarts instead
 
 
 def test_the_menu_is_rendered_once_per_permissions_and_active_pages(app):
