@@ -10,6 +10,10 @@ than the one its entry was stored under and resolves the caller again.
 Where the generation lives: Redis when REDIS_URL is set (one client per event loop); otherwise
 the size of a small per-tenant file, grown by one byte per change (an O_APPEND write, one
 `stat` to read) — every worker process on the machine sees it, as they share the session files.
+Within one HTTP request (`one_reading`, entered by AuthMiddleware) each tenant's generation is
+read once, however many entries the request looks up (a work order page: the caller, the SLA
+settings, the technicians; each a Redis round trip otherwise); a change the request itself makes
+drops its reading. A socket lives for hours and reads it every time.
 An entry also lives at most TTL seconds: a safety net for changes made behind the services'
 back (an SQL console, a restore). When the generation cannot be read (Redis down) the cache is
 bypassed, never trusted. Unbound (services called outside the server) nothing is cached.
@@ -22,6 +26,8 @@ generation tells when it went stale.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import os
 import time
@@ -128,6 +134,43 @@ class _Entry:
 
 _generations: Generations | None = None
 _entries: dict[tuple, _Entry] = {}
+# the current request's task and the generations it read; a task it starts reads for itself
+_reading: contextvars.ContextVar[tuple[asyncio.Task | None, dict[int, int]] | None] = contextvars.ContextVar(
+    "authcache_reading", default=None
+)
+
+
+@contextlib.contextmanager
+def one_reading():
+    """Each tenant's generation is read once within (one HTTP request)."""
+    token = _reading.set((asyncio.current_task(), {}))
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _read_here() -> dict[int, int] | None:
+    reading = _reading.get()
+    return reading[1] if reading is not None and reading[0] is asyncio.current_task() else None
+
+
+async def _current(tenant_id: int) -> int | None:
+    read = _read_here()
+    if read is None:
+        return await _generations.current(tenant_id)
+    if tenant_id not in read:
+        value = await _generations.current(tenant_id)
+        if value is None:
+            return None
+        read[tenant_id] = value
+    return read[tenant_id]
+
+
+def _forget_reading(tenant_id: int) -> None:
+    read = _read_here()
+    if read is not None:
+        read.pop(tenant_id, None)
 
 
 def bind(generations: Generations | None) -> None:
@@ -153,7 +196,7 @@ async def generation(tenant_id: int) -> int | None:
     """Read before the queries whose result is stored under it; None: do not cache now."""
     if not enabled():
         return None
-    return await _generations.current(tenant_id)
+    return await _current(tenant_id)
 
 
 async def get(key: tuple, now: datetime | None = None) -> Ctx | dict | list | None:
@@ -163,7 +206,7 @@ async def get(key: tuple, now: datetime | None = None) -> Ctx | dict | list | No
     if time.monotonic() - entry.stored_at > TTL or (entry.expires_at is not None and now and entry.expires_at < now):
         _entries.pop(key, None)
         return None
-    if await _generations.current(entry.tenant_id) != entry.generation:
+    if await _current(entry.tenant_id) != entry.generation:
         _entries.pop(key, None)
         return None
     return entry.value
@@ -185,6 +228,7 @@ async def changed(tenant_id: int) -> None:
     tenant now, so a failed bump leaves only other processes' entries, for at most TTL."""
     for key in [k for k, e in _entries.items() if e.tenant_id == tenant_id]:
         _entries.pop(key, None)
+    _forget_reading(tenant_id)
     if _generations is None:
         return
     if db.in_transaction():
@@ -200,5 +244,6 @@ async def _bump(tenant_id: int) -> None:
         _entries.pop(key, None)  # stored by requests that ran during the transaction
     try:
         await _generations.bump(tenant_id)
+        _forget_reading(tenant_id)
     except Exception:  # the change is committed; other processes trust their entries ≤ TTL more
         log.warning("auth cache: could not move tenant %s's generation on", tenant_id, exc_info=True)

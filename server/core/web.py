@@ -29,7 +29,7 @@ from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 from markupsafe import Markup
 
-from server.core import permissions
+from server.core import authcache, permissions
 from server.core.errors import BusinessError, checked_all_fields, field_errors
 from server.core.permissions import Node
 from server.core.tenancy import Ctx
@@ -97,14 +97,21 @@ class AuthMiddleware:
         self.token_resolver = token_resolver
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/static/"):
-            state = scope.setdefault("state", {})
-            token = bearer_token(scope) or socket_token(scope)
-            if token:
-                state["ctx"] = await self.token_resolver(token)
-            else:
-                session = scope.get("session")
-                state["ctx"] = await self.session_resolver(session) if isinstance(session, dict) and session else None
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith("/static/"):
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":  # open for hours: reads the auth cache's generation each time
+            return await self._resolved(scope, receive, send)
+        with authcache.one_reading():
+            await self._resolved(scope, receive, send)
+
+    async def _resolved(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        token = bearer_token(scope) or socket_token(scope)
+        if token:
+            state["ctx"] = await self.token_resolver(token)
+        else:
+            session = scope.get("session")
+            state["ctx"] = await self.session_resolver(session) if isinstance(session, dict) and session else None
         await self.app(scope, receive, send)
 
 

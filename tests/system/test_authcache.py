@@ -173,3 +173,44 @@ async def test_outside_the_server_nothing_is_cached(tenant, resolved):
     for _ in range(2):
         assert await auth.ctx_for(admin_id, tenant.tenant_id) is not None
     assert len(resolved) == 2
+
+
+async def test_a_request_reads_the_generation_once_however_many_entries_it_looks_up(
+    client, tenant, admin, monkeypatch
+):
+    """The work order list looks up the caller and the SLA settings: one reading of the tenant's
+    generation (a Redis round trip in production), not one per entry."""
+    generations = authcache._generations
+    reads: list[int] = []
+    read = generations.current
+
+    async def counted(tenant_id):
+        reads.append(tenant_id)
+        return await read(tenant_id)
+
+    monkeypatch.setattr(generations, "current", counted)
+    await page_login(client, "admin@ACME")
+    for _ in range(2):  # warm
+        assert (await client.get("/workorders")).status_code == 200
+    reads.clear()
+    assert (await client.get("/workorders")).status_code == 200
+    assert reads == [tenant.tenant_id]
+
+
+async def test_within_a_request_its_own_change_is_read_again_and_a_task_it_starts_reads_for_itself(tmp_path):
+    import asyncio
+
+    generations = authcache.FileGenerations(tmp_path)
+    authcache.bind(generations)
+    try:
+        with authcache.one_reading():
+            first = await authcache.generation(7)
+            await generations.bump(7)  # another process
+            assert await authcache.generation(7) == first  # read once in this request
+            assert await asyncio.create_task(authcache.generation(7)) == first + 1
+            await authcache.changed(7)  # this request changes something: it reads again
+            assert await authcache.generation(7) == first + 2
+        await generations.bump(7)
+        assert await authcache.generation(7) == first + 3  # outside a request: every time
+    finally:
+        authcache.bind(None)

@@ -3,7 +3,6 @@ A tenant that never saved them has the defaults."""
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -42,7 +41,7 @@ async def settings(ctx: Ctx) -> dict:
     change what they get."""
     key = ("workorder_settings", ctx.tenant_id)
     if (kept := await authcache.get(key)) is not None:
-        return copy.deepcopy(kept)
+        return _copy(kept)
     generation = await authcache.generation(ctx.tenant_id)  # read before the query: see authcache
     row = await WorkOrderSettings.select().where(scoped(ctx, WorkOrderSettings)).first()
     stored = _stored(row["sla"]) if row else {}
@@ -50,8 +49,12 @@ async def settings(ctx: Ctx) -> dict:
         "repeat_days": row["repeat_days"] if row else DEFAULT_REPEAT_DAYS,
         "sla": {s.value: stored.get(s.value) or DEFAULT_SLA[s] for s in TIMED},
     }
-    authcache.put(key, ctx.tenant_id, generation, copy.deepcopy(values))
+    authcache.put(key, ctx.tenant_id, generation, _copy(values))
     return values
+
+
+def _copy(values: dict) -> dict:
+    return {"repeat_days": values["repeat_days"], "sla": {k: dict(v) for k, v in values["sla"].items()}}
 
 
 def _after_green(label: str, field: str) -> None:
