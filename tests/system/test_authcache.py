@@ -175,9 +175,7 @@ async def test_outside_the_server_nothing_is_cached(tenant, resolved):
     assert len(resolved) == 2
 
 
-async def test_a_request_reads_the_generation_once_however_many_entries_it_looks_up(
-    client, tenant, admin, monkeypatch
-):
+async def test_a_request_reads_the_generation_once_however_many_entries_it_looks_up(client, tenant, admin, monkeypatch):
     """The work order list looks up the caller and the SLA settings: one reading of the tenant's
     generation (a Redis round trip in production), not one per entry."""
     generations = authcache._generations
