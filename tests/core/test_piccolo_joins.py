@@ -96,3 +96,43 @@ def test_a_count_compiles_to_piccolos_own_sql():
             assert ours == db._piccolo_select_querystrings(select)[0].compile_string(engine_type)
             distinct = WorkOrder.count(distinct=[WorkOrder.status]).querystrings[0].compile_string(engine_type)
             assert "COUNT(DISTINCT" in distinct[0]
+
+
+def _wheres() -> list:
+    """WHERE clauses of every shape: AND/OR nesting, IN / NOT IN, LIKE, IS (NOT) NULL, enums and
+    dates as values, joined columns, and what keeps Piccolo's own QueryString (a raw clause, a
+    column as the value, a subquery as the values, braces in a value)."""
+    from datetime import datetime
+
+    from piccolo.columns.combination import WhereRaw
+
+    from server.workorders.states import WorkOrderStatus
+    from server.workorders.tables import WorkOrder
+
+    W = WorkOrder
+    return [
+        (W.tenant_id == 3) & W.org_path.like("1.4.%") & (W.id == 9),
+        ((W.status == WorkOrderStatus.CLOSED) | W.technician_id.is_null()) & (W.created_at >= datetime(2026, 1, 2)),
+        (W.id.is_in([1, 2, 3]) & W.status.not_in(["closed", "cancelled"])) | (W.customer.phone == "138"),
+        (W.no != "{x}") & (W.technician_id != None) & (W.customer.name.ilike("%王%")),  # noqa: E711
+        (W.tenant_id == 1) & WhereRaw("wo_order.no LIKE {}", "GD%"),
+        (W.repair_org_id == W.intake_org_id) & (W.id > 5),
+        W.id.is_in(QueryString('SELECT "work_order" FROM "wo_line" WHERE "qty" > {}', 1)) | (W.id < 0),
+    ]
+
+
+def test_a_where_compiles_to_piccolos_own_sql():
+    """`db._where_querystring` writes plain conditions in one pass: the SQL and the arguments
+    must be Piccolo's own for every shape, on both engines."""
+    from server.workorders.tables import WorkOrder
+
+    for n, where in enumerate(_wheres()):
+        flat = db._where_querystring(where)
+        assert n >= 4 or not any(isinstance(a, QueryString) for a in flat.args)  # written in one pass
+        for engine_type in ("sqlite", "postgres"):
+            ours = flat.compile_string(engine_type)
+            assert ours == where.querystring.compile_string(engine_type), where
+            query = WorkOrder.select(WorkOrder.id).where(where)
+            (select,) = query.querystrings
+            (theirs,) = db._piccolo_select_querystrings(query)
+            assert select.compile_string(engine_type) == theirs.compile_string(engine_type)
