@@ -223,3 +223,33 @@ async def test_a_postgresql_connection_given_back_ends_its_transaction_and_sends
         assert await DocSequence.count() == 0
     finally:
         await db.stop()
+
+
+@pytest.mark.skipif(not PG_URL, reason="asyncpg's pool (PostgreSQL)")
+async def test_a_free_postgresql_connection_is_taken_without_a_timer_and_a_busy_pool_still_times_out(
+    database_url, monkeypatch
+):
+    """db._PostgresEngine._run_in_pool bounds only a real wait for a connection: asyncpg's
+    wait_for costs a fifth of a statement's pool work."""
+    from asyncpg import compat
+
+    waits: list = []
+    wait_for = compat.wait_for
+
+    async def counted(future, timeout):
+        waits.append(timeout)
+        return await wait_for(future, timeout)
+
+    monkeypatch.setattr(compat, "wait_for", counted)
+    db.configure(database_url, db.Timeouts(acquire=0.3))
+    await db.start(pg_pool_size=1)
+    try:
+        assert await DocSequence.count() == 0 and await DocSequence.count() == 0
+        assert waits == []
+        async with db.engine().pool.acquire():  # the only connection is taken
+            with pytest.raises(asyncio.TimeoutError):
+                await DocSequence.count()
+        assert waits == [0.3]
+        assert await DocSequence.count() == 0
+    finally:
+        await db.stop()
