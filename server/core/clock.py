@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,10 +17,16 @@ MINUTES = "%Y-%m-%d %H:%M"
 def local(dt: datetime | None, tz: str, fmt: str = MINUTES) -> str:
     if dt is None:
         return ""
+    return _local(dt, tz, fmt)
+
+
+@functools.lru_cache(maxsize=8192)
+def _local(dt: datetime, tz: str, fmt: str) -> str:
+    """Kept: a list's first page shows the same times to everyone who opens it, a cell each."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     shown = dt.astimezone(ZoneInfo(tz))
-    # the lists' format, written by isoformat in half strftime's time (100 cells on a list page)
+    # the lists' format, written by isoformat in half strftime's time
     return shown.isoformat(" ", "minutes")[:16] if fmt == MINUTES else shown.strftime(fmt)
 
 
