@@ -228,7 +228,6 @@ async def changed(tenant_id: int) -> None:
     tenant now, so a failed bump leaves only other processes' entries, for at most TTL."""
     for key in [k for k, e in _entries.items() if e.tenant_id == tenant_id]:
         _entries.pop(key, None)
-    _forget_reading(tenant_id)
     if _generations is None:
         return
     if db.in_transaction():
@@ -242,8 +241,8 @@ async def _bump(tenant_id: int) -> None:
         return
     for key in [k for k, e in _entries.items() if e.tenant_id == tenant_id]:
         _entries.pop(key, None)  # stored by requests that ran during the transaction
+    _forget_reading(tenant_id)  # this request reads the moved generation from now on
     try:
         await _generations.bump(tenant_id)
-        _forget_reading(tenant_id)
     except Exception:  # the change is committed; other processes trust their entries ≤ TTL more
         log.warning("auth cache: could not move tenant %s's generation on", tenant_id, exc_info=True)
