@@ -25,9 +25,7 @@ def _local(dt: datetime, tz: str, fmt: str) -> str:
     """Kept: a list's first page shows the same times to everyone who opens it, a cell each."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    shown = dt.astimezone(ZoneInfo(tz))
-    # the lists' format, written by isoformat in half strftime's time
-    return shown.isoformat(" ", "minutes")[:16] if fmt == MINUTES else shown.strftime(fmt)
+    return dt.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
 def iso(dt: datetime | None) -> str | None:

@@ -18,11 +18,11 @@ except ImportError:  # pragma: no cover - another markupsafe
 
 
 from server.core import money, permissions
-from server.core.clock import local
+from server.core.clock import MINUTES, local
 
 
 @pass_context
-def _localtime(context, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def _localtime(context, value, fmt: str = MINUTES) -> str:
     ctx = context.get("ctx")
     return local(value, ctx.tz if ctx else "Asia/Shanghai", fmt)
 

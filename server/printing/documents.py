@@ -33,7 +33,7 @@ def plain(value: Any, tz: str) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v, tz) for v in value]
     if isinstance(value, datetime):
-        return local(value, tz, "%Y-%m-%d %H:%M")
+        return local(value, tz)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
