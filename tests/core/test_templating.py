@@ -87,8 +87,8 @@ def test_written_values_are_escaped_exactly_as_markupsafe_escapes_them(app):
 
 
 def test_local_times_read_as_strftime_writes_them():
-    """clock.local writes the lists' format without strftime: the same text, DST and naive
-    (UTC) values included."""
+    """clock.local keeps what it wrote: the same text as strftime in the tenant's zone, DST and
+    naive (UTC) values included, and a kept value never answers for another zone or format."""
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
