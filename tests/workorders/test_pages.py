@@ -204,7 +204,9 @@ async def test_the_detail_pages_forms_run_the_life_cycle(client, tenant, other_t
     page = await client.get(url)
     assert f'data-stock="{screen["id"]}">5<' in page.text and f'data-stock="{line["id"]}">—<' in page.text
     await inbound(tenant, w["general"], (w["screen"], 1, "100"))
-    assert (await orders.line_stock(tenant, await orders.get(tenant, order["id"])))[screen["id"]] == 6
+    order_, timeline, stock = await orders.for_page(tenant, order["id"])
+    assert stock == {screen["id"]: 6} and order_["lines"] == lines
+    assert timeline == await orders.history(tenant, order["id"])
     deleted = await client.post(f"{url}/lines/{line['id']}/delete", headers=hx)
     assert deleted.status_code == 200 and deleted.headers["hx-redirect"] == url
     await post("complete", {"repair_result": "repaired"})

@@ -20,15 +20,14 @@ async def assigned(ctx, w: dict, **fields) -> None:
     await orders.assign(ctx, order["id"], ctx.user_id)
 
 
-# the page: the orders with their customers, goods and technicians' names (the SLA settings and
-# the count are kept between requests); the API adds the lines (the fault reasons come with the
-# orders)
-LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 2}
-# the order (its fault reasons with it), its lines, the device's orders, the timeline; open, the
-# lines' stock; once repairing, its current quote (the quote's card). Kept between requests: the
+# the orders with their customers, goods and technicians' names (the SLA settings and the count
+# are kept between requests); the API's with their fault reasons and lines
+LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 1}
+# the order with its fault reasons, its lines (open: with their stock) and its timeline; the
+# device's orders; once repairing, its current quote (the quote's card). Kept between requests: the
 # dictionaries, what the forms offer (category, repair codes, fault reasons, warehouses), the
 # technicians and whether GSX is configured.
-DETAIL_LIMIT = 6
+DETAIL_LIMIT = 3
 
 
 async def count(client, monkeypatch, path: str, headers: dict | None) -> list[str]:

@@ -244,21 +244,6 @@ async def on_hand(ctx: Ctx, org_id: int, warehouse_id: int, goods_ids: Sequence[
     return {g: found.get(g, 0) for g in goods_ids}
 
 
-async def on_hand_of(ctx: Ctx, org_id: int, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
-    """Current on-hand of (warehouse, goods) pairs of one org in one query (0 where there is no
-    row), for a document whose lines take from several warehouses."""
-    if not pairs:
-        return {}
-    rows = await Stock.select(Stock.warehouse, Stock.goods, Stock.qty).where(
-        scoped(ctx, Stock)
-        & (Stock.org_id == org_id)
-        & Stock.warehouse.is_in(list({w for w, _ in pairs}))
-        & Stock.goods.is_in(list({g for _, g in pairs}))
-    )
-    found = {(r["warehouse"], r["goods"]): r["qty"] for r in rows}
-    return {p: found.get(p, 0) for p in pairs}
-
-
 # --- 【库存查询】 --------------------------------------------------------------------------------
 
 STOCK_COLUMNS = (

@@ -53,14 +53,14 @@ EDIT_FIELDS = (
 KINDS = ("service_type", "customer_type", "test_result", "repair_result", "closing_method", "payment_method")
 
 
-async def _forms(ctx: Ctx, order: dict, kinds: dict) -> dict:
+async def _forms(ctx: Ctx, order: dict, kinds: dict, stock: dict[int, int]) -> dict:
     """What the repair forms of the detail and repair pages offer (codes, reasons, warehouses,
     each line's available stock, the enabled dictionary items); nothing once the order ended."""
     if order["status"] in ENDED:
         return {"choices": {}, "stock": None, "dicts": {}}
     return {
         "choices": await orders.choices(ctx, order),
-        "stock": await orders.line_stock(ctx, order),
+        "stock": stock,
         "dicts": {k: [i for i in rows if i["enabled"]] for k, rows in kinds.items()},
     }
 
@@ -142,7 +142,7 @@ class OrderPages(Controller):
         """The order's page; for a live refresh of its timeline, a full reload instead when the
         order moved meanwhile (as a document page does: the cards and buttons follow the status)."""
         ctx = ctx_of(request)
-        order = await orders.get(ctx, order_id)
+        order, timeline, stock = await orders.for_page(ctx, order_id)
         if (
             htmx_target(request) == "wo-timeline-card"
             and request.query_params.get("shown", order["status"]) != order["status"]
@@ -156,13 +156,13 @@ class OrderPages(Controller):
             title=f"工单 {order['no']}",
             order=order,
             names=dictionaries.names(kinds),
-            timeline=await orders.history(ctx, order["id"]),
+            timeline=timeline,
             device=device,
             cards=await hooks.order_cards(ctx, order),
             carry=await _carry(ctx, order),
             badges=BADGES,
             sla_badges=SLA_BADGES,
-            **await _forms(ctx, order, kinds),
+            **await _forms(ctx, order, kinds, stock),
         )
 
     @get("/{order_id:int}/repair", opt={"perm": P.REPAIR}, include_in_schema=False)
@@ -171,7 +171,7 @@ class OrderPages(Controller):
         【直接维修】 or its lines and 【维修完毕】, the detail page's partials posting to the same
         actions; its facts and lines refresh live (`block=live`)."""
         ctx = ctx_of(request)
-        order = await orders.get(ctx, order_id)
+        order, _, stock = await orders.for_page(ctx, order_id)
         kinds = await dictionaries.by_kind(ctx, ("service_type", "repair_result"), kept=True)
         return render(
             request,
@@ -183,7 +183,7 @@ class OrderPages(Controller):
             badges=BADGES,
             sla_badges=SLA_BADGES,
             slas=Sla.labels(),
-            **await _forms(ctx, order, kinds),
+            **await _forms(ctx, order, kinds, stock),
         )
 
     @get("/{order_id:int}/edit", opt={"perm": (P.UPDATE, P.INTAKE)}, include_in_schema=False)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
@@ -26,7 +28,8 @@ from server.core.pagination import Page, PageParams, paginate, remembered
 from server.core.search import code_or_name, starts_with
 from server.core.tenancy import Ctx, scoped
 from server.core.validate import Fields
-from server.inventory.services.stock import Move, on_hand_of, post_moves
+from server.inventory.services.stock import Move, post_moves
+from server.inventory.tables import Stock
 from server.masterdata.services import codes, dictionaries, goods, trees, warehouses
 from server.masterdata.states import TreeKind, WarehouseType
 from server.masterdata.tables import FaultReason, Goods, OrgWarehouse, RepairCode, TreeNode, Warehouse
@@ -137,15 +140,6 @@ BRIEF_COLUMNS = (
     WorkOrder.customer.phone.as_alias("customer.phone"),
     *NAMES,
 )
-LINE_COLUMNS = (
-    *(WorkOrderLine.id, WorkOrderLine.work_order, WorkOrderLine.kind, WorkOrderLine.repair_code_id),
-    *(WorkOrderLine.warehouse_id, WorkOrderLine.goods_id, WorkOrderLine.qty, WorkOrderLine.labor_fee),
-    WorkOrderLine.price,
-    _name(RepairCode, CODE_NAME, '"wo_line"."repair_code_id"', "repair_code"),
-    _name(Goods, CODE_NAME, '"wo_line"."goods_id"', "goods_name"),
-    _name(Warehouse, CODE_NAME, '"wo_line"."warehouse_id"', "warehouse_name"),
-)
-
 
 # an order as the API and its page show it: its customer joined (`customer.*` keys) and the names
 # of its goods and technician, one statement where four were
@@ -158,30 +152,55 @@ READING_COLUMNS = (
 )
 
 
-def _reason_ids():
-    """The order's fault reason ids as one column ("3,7"), read with the order: one object per
-    engine, so the select's head is kept (`db._SelectHead`)."""
-    return _reason_ids_of(WorkOrder._meta.db.engine_type)
+def _reading(brief: bool = False, page: bool = False):
+    """Orders as they are read and shown (`READING_COLUMNS`, the fault reasons and the lines), as
+    a list shows them (`brief`), or as their page shows them (`page`: each line's on-hand and the
+    status log too): one statement."""
+    if brief:
+        return WorkOrder.select(*BRIEF_COLUMNS)
+    return WorkOrder.select(*READING_COLUMNS, *_related(WorkOrder._meta.db.engine_type, page))
 
 
 @functools.cache
-def _reason_ids_of(engine_type: str) -> QueryString:
-    if engine_type == "sqlite":
-        ids = 'group_concat(r."fault_reason_id")'
-    else:
-        ids = """string_agg(r."fault_reason_id"::text, ',')"""
+def _related(engine_type: str, page: bool) -> tuple[QueryString, ...]:
+    """The order's rows of other tables as columns of its own reading: its fault reason ids ("3,7"),
+    its lines and (`page`) its status log as JSON arrays. One object per engine and kind, so the
+    select's head is kept (`db._SelectHead`)."""
+    sqlite = engine_type == "sqlite"
+
+    def rows(table: type, alias: str, fields: dict[str, str], name: str) -> QueryString:
+        pairs = ", ".join(f"'{k}', {v}" for k, v in fields.items())
+        array = f"json_group_array(json_object({pairs}))" if sqlite else f"json_agg(json_build_object({pairs}))"
+        t = table._meta.tablename
+        sql = f'(SELECT {array} FROM "{t}" {alias} WHERE {alias}."work_order" = "wo_order"."id")'
+        return QueryString(sql).as_alias(name)
+
+    ids = 'group_concat(r."fault_reason_id")' if sqlite else """string_agg(r."fault_reason_id"::text, ',')"""
     table = WorkOrderFaultReason._meta.tablename
-    return QueryString(f'(SELECT {ids} FROM "{table}" r WHERE r."work_order" = "wo_order"."id")').as_alias(
-        "fault_reason_ids"
-    )
+    reasons = QueryString(f'(SELECT {ids} FROM "{table}" r WHERE r."work_order" = "wo_order"."id")')
+    line = {c: f'l."{c}"' for c in ("id", "kind", "repair_code_id", "warehouse_id", "goods_id", "qty")}
+    line.update({c: f'l."{c}"' for c in ("labor_fee", "price")})
+    for name, table, key in (
+        ("repair_code", RepairCode, "repair_code_id"),
+        ("goods_name", Goods, "goods_id"),
+        ("warehouse_name", Warehouse, "warehouse_id"),
+    ):
+        line[name] = f'(SELECT {CODE_NAME} FROM "{table._meta.tablename}" n WHERE n."id" = l."{key}")'
+    if page:  # what the technician can still take before 【维修完毕】: on-hand in the order's org
+        line["stock"] = (
+            f'(SELECT s."qty" FROM "{Stock._meta.tablename}" s WHERE s."org_id" = "wo_order"."org_id"'
+            ' AND s."warehouse" = l."warehouse_id" AND s."goods" = l."goods_id")'
+        )
+    related = (reasons.as_alias("fault_reason_ids"), rows(WorkOrderLine, "l", line, "lines"))
+    if not page:
+        return related
+    log = {c: f'g."{c}"' for c in ("id", "from_status", "to_status", "user_id", "user_name", "at")}
+    return (*related, rows(WorkOrderStatusLog, "g", log, "status_log"))
 
 
-def _reading(brief: bool = False):
-    """Orders as they are read and shown (`READING_COLUMNS` and the fault reasons), or as a list
-    shows them."""
-    if brief:
-        return WorkOrder.select(*BRIEF_COLUMNS)
-    return WorkOrder.select(*READING_COLUMNS, _reason_ids())
+def _json(value: str | None) -> list[dict]:
+    """A JSON array column of `_related` in id order (NULL where PostgreSQL aggregates no row)."""
+    return sorted(msgspec.json.decode(value), key=itemgetter("id")) if value else []
 
 
 async def row_of(ctx: Ctx, order_id: Any, query=None) -> dict:
@@ -265,21 +284,12 @@ def _brief(rows: list[dict], limits: dict) -> list[dict]:
 
 
 async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None) -> list[dict]:
-    """API dicts of `_reading()` orders with their lines, names and SLA, in one more statement (a
-    page of 50 costs what one order costs); `sla_settings` when the caller has read them already."""
+    """API dicts of `_reading()` orders with their lines, names and SLA; `sla_settings` when the
+    caller has read them already."""
     if not rows:
         return []
-    ids = [r["id"] for r in rows]
-    lines = (
-        await WorkOrderLine.select(*LINE_COLUMNS)
-        .where(scoped(ctx, WorkOrderLine) & WorkOrderLine.work_order.is_in(ids))
-        .order_by(WorkOrderLine.id)
-    )
     limits = limits_of(sla_settings or await settings(ctx))
     at = now()
-    by_order: dict[int, list] = {i: [] for i in ids}
-    for ln in lines:
-        by_order[ln["work_order"]].append(_line_dict(ln))
     out = []
     for r in rows:
         out.append(
@@ -335,7 +345,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "carry_charge": money.fmt(r["carry_charge"]),
                 "can_act": may_act(ctx, r),
                 "at_intake": at_intake(r),
-                "lines": by_order[r["id"]],
+                "lines": [_line_dict(ln) for ln in _json(r["lines"])],
             }
         )
     return out
@@ -345,6 +355,17 @@ async def get(ctx: Ctx, order_id: Any) -> dict:
     return (await _as_dicts(ctx, [await row_of(ctx, order_id, _reading())]))[0]
 
 
+async def for_page(ctx: Ctx, order_id: Any) -> tuple[dict, list[dict], dict[int, int]]:
+    """The order as its page shows it, from one reading: the order (`get`), its timeline
+    (`history`) and each material line's on-hand in its warehouse (what the technician can still
+    take before 【维修完毕】)."""
+    row = await row_of(ctx, order_id, _reading(page=True))
+    order = (await _as_dicts(ctx, [row]))[0]
+    stock = {ln["id"]: ln["stock"] or 0 for ln in _json(row["lines"]) if ln["warehouse_id"] and ln["goods_id"]}
+    log = [{**r, "at": _instant(r["at"])} for r in _json(row["status_log"])]
+    return order, await _timeline(ctx, row["id"], log), stock
+
+
 async def by_status_token(token: str) -> dict | None:
     """The order (id, tenant, org path) whose status page `token` opens, or None. Unscoped: the
     token is the caller's only credential (a customer's phone), and names one order of one tenant."""
@@ -352,14 +373,6 @@ async def by_status_token(token: str) -> dict | None:
         return None
     columns = (WorkOrder.id, WorkOrder.tenant_id, WorkOrder.org_path)
     return await WorkOrder.select(*columns).where(WorkOrder.status_token == token).first()
-
-
-async def line_stock(ctx: Ctx, order: dict) -> dict[int, int]:
-    """Each material line's on-hand in its warehouse of the order's org, in one query: what the
-    technician can still take before 【维修完毕】."""
-    lines = [ln for ln in order["lines"] if ln["warehouse_id"] and ln["goods_id"]]
-    stock = await on_hand_of(ctx, order["org_id"], [(ln["warehouse_id"], ln["goods_id"]) for ln in lines])
-    return {ln["id"]: stock[(ln["warehouse_id"], ln["goods_id"])] for ln in lines}
 
 
 async def closed(ctx: Ctx, order_id: Any) -> dict:
@@ -488,6 +501,17 @@ async def history(ctx: Ctx, order_id: Any) -> list[dict]:
     )
     if not rows:
         raise NotFound("工单")
+    return await _timeline(ctx, oid, rows)
+
+
+def _instant(value: str) -> datetime:
+    """A time of a JSON column: PostgreSQL writes its offset, SQLite the text Piccolo stored."""
+    at = datetime.fromisoformat(value)
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))
+
+
+async def _timeline(ctx: Ctx, oid: int, rows: list[dict]) -> list[dict]:
+    """The order's status log rows (in id order) as its timeline, with the other domains' events."""
     at = now()
     out = []
     for i, r in enumerate(rows):
