@@ -177,6 +177,16 @@ async def order_cards(ctx: Ctx, order: dict) -> list[dict]:
     return [card for fn in _card_sources if (card := await fn(ctx, order)) is not None]
 
 
+# alias → SQL of a scalar subquery on the order's row ("wo_order"."id"), read with the order for
+# its page: what a card needs to know without a statement of its own (whether there is a quote)
+order_page_columns: dict[str, str] = {}
+
+
+def reads_with_order_page(alias: str, sql: str) -> None:
+    """The order's page gets `order[alias]`, selected in the order's own reading."""
+    order_page_columns[alias] = sql
+
+
 # --- a device shipment's arrival ---------------------------------------------------------------------
 # A carry-in point's 【送修】 and a centre's 【返还】 ship a work order's device in a logistics
 # shipment (issue 20); logistics sits below work orders, so on the receipt (or refusal) it calls

@@ -338,13 +338,19 @@ async def _require_approval(ctx: Ctx, order: dict, to: str) -> None:
     raise Conflict(detail, code="quote_not_approved")
 
 
+# the order's page reads the id of its current quote with the order (the newest: `_latest`)
+hooks.reads_with_order_page(
+    "quote_id", f'(SELECT max(q."id") FROM "{Quote._meta.tablename}" q WHERE q."work_order_id" = "wo_order"."id")'
+)
+
+
 @hooks.adds_order_cards
 async def _card(ctx: Ctx, order: dict) -> dict | None:
     """The quote's card on the order's page: the current quote, and 【报价】 while repairing. An
-    order not yet being repaired has none (and costs no statement)."""
+    order not yet being repaired has none, and one never quoted costs no statement."""
     if order["status"] == WorkOrderStatus.ACCEPTED:
         return None
-    row = await _latest(ctx, order["id"])
+    row = await _latest(ctx, order["id"]) if order["quote_id"] else None
     if row is None and order["status"] != WorkOrderStatus.REPAIRING:
         return None
     return {

@@ -190,13 +190,20 @@ async def test_other_tenants_and_branches_quotes_are_not_found(client, tenant, o
     assert await Quote.count().where(Quote.work_order_id == order["id"]) == 1
 
 
-async def test_the_order_page_shows_the_card_and_the_quote_pages_render(client, tenant):
+async def test_the_order_page_shows_the_card_and_the_quote_pages_render(client, tenant, monkeypatch):
+    """…and reads the quote only once the order has one (whether it has is read with the order)."""
     from tests.conftest import csrf, page_login
+    from tests.core.test_list_statements import statements
+
+    def quote_reads(seen: list[str]) -> int:
+        return sum('"qt_quote"."id"' in sql for sql in seen)
 
     order, _ = await _order(tenant)
     await page_login(client, "admin@ACME")
-    page = (await client.get(f"/workorders/{order['id']}")).text
+    with statements(monkeypatch) as seen:
+        page = (await client.get(f"/workorders/{order['id']}")).text
     assert 'id="qt-card"' in page and "尚未报价" in page and 'id="qt-create-form"' in page
+    assert quote_reads(seen) == 0
     made = await client.post(f"/workorders/{order['id']}/quote", data={"valid_until": ""}, headers=csrf(client))
     quote = await quotes.current(tenant, order["id"])
     assert made.headers["hx-redirect"] == f"/quotes/{quote['id']}/sign"
@@ -205,8 +212,9 @@ async def test_the_order_page_shows_the_card_and_the_quote_pages_render(client, 
     refusal = await client.post(f"/quotes/{quote['id']}/approve", data={"signature": ""}, headers=csrf(client))
     assert refusal.status_code == 400 and "签字" in refusal.text
     await client.post(f"/quotes/{quote['id']}/approve", data={"signature": PNG}, headers=csrf(client))
-    page = (await client.get(f"/workorders/{order['id']}")).text
-    assert "已同意" in page and 'id="qt-signature-img"' in page
+    with statements(monkeypatch) as seen:
+        page = (await client.get(f"/workorders/{order['id']}")).text
+    assert "已同意" in page and 'id="qt-signature-img"' in page and quote_reads(seen) == 1
     printed = await client.get(f"/quotes/{quote['id']}/print")  # the tenant's 报价单 template
     assert printed.status_code == 200 and "维修报价单" in printed.text and "标准报价单（A4）（默认）" in printed.text
     assert 'id="quote-signature" src="data:image/png;base64,' in printed.text

@@ -24,7 +24,7 @@ async def assigned(ctx, w: dict, **fields) -> None:
 # are kept between requests); the API's with their fault reasons and lines
 LIST_STATEMENTS = {"/workorders/": 1, "/workorders/mine": 1, "/api/v1/work-orders": 1}
 # the order with its fault reasons, its lines (open: with their stock) and its timeline; the
-# device's orders; once repairing, its current quote (the quote's card). Kept between requests: the
+# device's orders; once quoted, its current quote (the quote's card). Kept between requests: the
 # dictionaries, what the forms offer (category, repair codes, fault reasons, warehouses), the
 # technicians and whether GSX is configured.
 DETAIL_LIMIT = 3

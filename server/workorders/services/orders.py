@@ -195,7 +195,8 @@ def _related(engine_type: str, page: bool) -> tuple[QueryString, ...]:
     if not page:
         return related
     log = {c: f'g."{c}"' for c in ("id", "from_status", "to_status", "user_id", "user_name", "at")}
-    return (*related, rows(WorkOrderStatusLog, "g", log, "status_log"))
+    others = (QueryString(sql).as_alias(alias) for alias, sql in hooks.order_page_columns.items())
+    return (*related, rows(WorkOrderStatusLog, "g", log, "status_log"), *others)
 
 
 def _json(value: str | None) -> list[dict]:
@@ -356,11 +357,11 @@ async def get(ctx: Ctx, order_id: Any) -> dict:
 
 
 async def for_page(ctx: Ctx, order_id: Any) -> tuple[dict, list[dict], dict[int, int]]:
-    """The order as its page shows it, from one reading: the order (`get`), its timeline
-    (`history`) and each material line's on-hand in its warehouse (what the technician can still
-    take before 【维修完毕】)."""
+    """The order as its page shows it, from one reading: the order (`get`, with what other domains'
+    cards read with it: `hooks.reads_with_order_page`), its timeline (`history`) and each material
+    line's on-hand in its warehouse (what the technician can still take before 【维修完毕】)."""
     row = await row_of(ctx, order_id, _reading(page=True))
-    order = (await _as_dicts(ctx, [row]))[0]
+    order = (await _as_dicts(ctx, [row]))[0] | {alias: row[alias] for alias in hooks.order_page_columns}
     stock = {ln["id"]: ln["stock"] or 0 for ln in _json(row["lines"]) if ln["warehouse_id"] and ln["goods_id"]}
     log = [{**r, "at": _instant(r["at"])} for r in _json(row["status_log"])]
     return order, await _timeline(ctx, row["id"], log), stock
