@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import msgspec
 from piccolo.columns import Column
 from piccolo.columns import column_types as piccolo_column_types
 from piccolo.columns.column_types import ForeignKey
@@ -658,6 +659,25 @@ def engine() -> Engine:
 
 def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
+
+
+_json_decode = msgspec.json.Decoder().decode
+
+
+def json_rows(fields: dict[str, str], source: str, alias: str) -> QueryString:
+    """A column of a select: the rows of `source` (`FROM … WHERE …`, correlated to the selected
+    row) as one JSON array of objects, `fields` naming their keys' SQL. Rows of another table
+    come with their parent in its own statement instead of a second one (a page's lines, a
+    goods' prices); `json_list` reads it back. No order is kept (SQLite aggregates none)."""
+    pairs = ", ".join(f"'{k}', {v}" for k, v in fields.items())
+    array = f"json_group_array(json_object({pairs}))" if is_sqlite() else f"json_agg(json_build_object({pairs}))"
+    return QueryString(f"(SELECT {array} {source})").as_alias(alias)
+
+
+def json_list(value: str | None, *order: str) -> list[dict]:
+    """A `json_rows` column's objects, sorted by the keys `order` (NULL: PostgreSQL aggregated
+    no row)."""
+    return sorted(_json_decode(value), key=operator.itemgetter(*order)) if value else []
 
 
 _pooled = False

@@ -3,6 +3,7 @@ overrides, and `price_for`, the one function that decides a price anywhere in th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ import realtime
 from server.core import audit, hooks, money, validate
 from server.core.api import Filters
 from server.core.clock import now
-from server.core.db import atomic
+from server.core.db import atomic, json_list, json_rows
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.pagination import Page, PageParams, Window, cached_read, paginate
 from server.core.search import code_or_name, code_or_name_plain
@@ -113,43 +114,44 @@ def as_dict(row: dict, prices: list[dict], store_prices: list[dict]) -> dict:
     }
 
 
-async def _prices(goods_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
-    """Price tiers (by level) and store overrides (in entry order) of several goods, in one query."""
-    tiers: dict[int, list] = {g: [] for g in goods_ids}
-    stores: dict[int, list] = {g: [] for g in goods_ids}
-    if not goods_ids:
-        return tiers, stores
-    ids = ", ".join(["{}"] * len(goods_ids))
-    rows = await GoodsPrice.raw(
-        'SELECT 0 AS store, "goods", "level", "id", NULL AS "org_id", "order_price", "retail_price", "orderable" '
-        f'FROM "md_goods_price" WHERE "goods" IN ({ids}) '
-        'UNION ALL SELECT 1, "goods", 0, "id", "org_id", "order_price", "retail_price", NULL '
-        f'FROM "md_goods_store_price" WHERE "goods" IN ({ids}) ORDER BY 1, 3, 4',
-        *goods_ids,
-        *goods_ids,
+@functools.cache
+def _with_prices(engine_type: str) -> tuple:
+    """`COLUMNS` and the goods' price tiers and store overrides (`json_rows`): a goods with its
+    prices in one statement. One tuple per engine, so the select's head is kept."""
+    money_columns = {c: f'p."{c}"' for c in ("id", "order_price", "retail_price")}
+    tiers = json_rows(
+        money_columns | {"level": 'p."level"', "orderable": 'p."orderable"'},
+        f'FROM "{GoodsPrice._meta.tablename}" p WHERE p."goods" = "md_goods"."id"',
+        "prices",
     )
-    for r in rows:
-        if r["store"]:
-            stores[r["goods"]].append(r)
-        else:
-            tiers[r["goods"]].append(r | {"orderable": bool(r["orderable"])})
-    return tiers, stores
+    stores = json_rows(
+        money_columns | {"org_id": 'p."org_id"'},
+        f'FROM "{GoodsStorePrice._meta.tablename}" p WHERE p."goods" = "md_goods"."id"',
+        "store_prices",
+    )
+    return (*COLUMNS, tiers, stores)
 
 
-async def _row(ctx: Ctx, goods_id: Any) -> dict:
+def _priced(row: dict, org_names: dict[int, str] | None = None) -> dict:
+    """`as_dict` of a `_with_prices` row: tiers by level, overrides in entry order."""
+    tiers = [p | {"orderable": bool(p["orderable"])} for p in json_list(row["prices"], "level", "id")]
+    stores = json_list(row["store_prices"], "id")
+    if org_names is not None:
+        stores = [p | {"org_name": org_names.get(p["org_id"], "")} for p in stores]
+    return as_dict(row, tiers, stores)
+
+
+async def _row(ctx: Ctx, goods_id: Any, columns: tuple = COLUMNS) -> dict:
     gid = validate.ident(goods_id, "货品", "goods_id")
-    row = await Goods.select(*COLUMNS).where(scoped(ctx, Goods) & (Goods.id == gid)).first()
+    row = await Goods.select(*columns).where(scoped(ctx, Goods) & (Goods.id == gid)).first()
     if row is None:
         raise NotFound("货品")
     return row
 
 
 async def get(ctx: Ctx, goods_id: Any) -> dict:
-    row = await _row(ctx, goods_id)
-    tiers, stores = await _prices([row["id"]])
-    names = {o["id"]: o["name"] for o in await org_service.choices(ctx)}
-    store_rows = [s | {"org_name": names.get(s["org_id"], "")} for s in stores[row["id"]]]
-    return as_dict(row, tiers[row["id"]], store_rows)
+    row = await _row(ctx, goods_id, _with_prices(Goods._meta.db.engine_type))
+    return _priced(row, {o["id"]: o["name"] for o in await org_service.choices(ctx)})
 
 
 async def search(
@@ -162,21 +164,21 @@ async def search(
     **by_name: Any,
 ) -> Page:
     """The goods list: a `GoodsFilters`, or its fields by name. `with_prices=False`: the rows'
-    `prices` and `store_prices` left empty, for a page that shows none (one query less)."""
+    `prices` and `store_prices` left empty, for a page that shows none (no price read)."""
     f = filters or GoodsFilters(**by_name)
     rest = await filter_where(ctx, f, usable_only=usable_only, text=False)
     q = _keyword(f)
     where = rest & code_or_name(q, Goods.id, Goods.code, Goods.name) if q else rest
-    select = Goods.select(*COLUMNS).where(where).order_by(Goods.code)
+    columns = _with_prices(Goods._meta.db.engine_type) if with_prices else COLUMNS
+    select = Goods.select(*columns).where(where).order_by(Goods.code)
     window = None
     if q:
-        plain = Goods.select(*COLUMNS).where(rest & code_or_name_plain(q, Goods.code, Goods.name))
+        plain = Goods.select(*columns).where(rest & code_or_name_plain(q, Goods.code, Goods.name))
         window = Window(plain.order_by(Goods.code), scoped(ctx, Goods))
     page = await paginate(select, Goods.count().where(where), params, seek=Goods.code, window=window)
     if not with_prices:
         return page.with_items([as_dict(g, [], []) for g in page.items])
-    tiers, stores = await _prices([g["id"] for g in page.items])
-    return page.with_items([as_dict(g, tiers[g["id"]], stores[g["id"]]) for g in page.items])
+    return page.with_items([_priced(g) for g in page.items])
 
 
 def _keyword(filters: GoodsFilters) -> str:

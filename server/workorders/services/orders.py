@@ -11,18 +11,16 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 import realtime
 from server.core import audit, authcache, hooks, links, money, numbering, validate
 from server.core.clock import now
-from server.core.db import atomic
+from server.core.db import atomic, json_list, json_rows
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.pagination import Page, PageParams, paginate, remembered
 from server.core.search import code_or_name, starts_with
@@ -164,18 +162,12 @@ def _reading(brief: bool = False, page: bool = False):
 @functools.cache
 def _related(engine_type: str, page: bool) -> tuple[QueryString, ...]:
     """The order's rows of other tables as columns of its own reading: its fault reason ids ("3,7"),
-    its lines and (`page`) its status log as JSON arrays. One object per engine and kind, so the
-    select's head is kept (`db._SelectHead`)."""
-    sqlite = engine_type == "sqlite"
-
-    def rows(table: type, alias: str, fields: dict[str, str], name: str) -> QueryString:
-        pairs = ", ".join(f"'{k}', {v}" for k, v in fields.items())
-        array = f"json_group_array(json_object({pairs}))" if sqlite else f"json_agg(json_build_object({pairs}))"
-        t = table._meta.tablename
-        sql = f'(SELECT {array} FROM "{t}" {alias} WHERE {alias}."work_order" = "wo_order"."id")'
-        return QueryString(sql).as_alias(name)
-
-    ids = 'group_concat(r."fault_reason_id")' if sqlite else """string_agg(r."fault_reason_id"::text, ',')"""
+    its lines and (`page`) its status log and what other domains read with it. One object per
+    engine and kind, so the select's head is kept (`db._SelectHead`)."""
+    if engine_type == "sqlite":
+        ids = 'group_concat(r."fault_reason_id")'
+    else:
+        ids = """string_agg(r."fault_reason_id"::text, ',')"""
     table = WorkOrderFaultReason._meta.tablename
     reasons = QueryString(f'(SELECT {ids} FROM "{table}" r WHERE r."work_order" = "wo_order"."id")')
     line = {c: f'l."{c}"' for c in ("id", "kind", "repair_code_id", "warehouse_id", "goods_id", "qty")}
@@ -191,17 +183,13 @@ def _related(engine_type: str, page: bool) -> tuple[QueryString, ...]:
             f'(SELECT s."qty" FROM "{Stock._meta.tablename}" s WHERE s."org_id" = "wo_order"."org_id"'
             ' AND s."warehouse" = l."warehouse_id" AND s."goods" = l."goods_id")'
         )
-    related = (reasons.as_alias("fault_reason_ids"), rows(WorkOrderLine, "l", line, "lines"))
+    lines = json_rows(line, f'FROM "{WorkOrderLine._meta.tablename}" l WHERE l."work_order" = "wo_order"."id"', "lines")
     if not page:
-        return related
+        return reasons.as_alias("fault_reason_ids"), lines
     log = {c: f'g."{c}"' for c in ("id", "from_status", "to_status", "user_id", "user_name", "at")}
+    source = f'FROM "{WorkOrderStatusLog._meta.tablename}" g WHERE g."work_order" = "wo_order"."id"'
     others = (QueryString(sql).as_alias(alias) for alias, sql in hooks.order_page_columns.items())
-    return (*related, rows(WorkOrderStatusLog, "g", log, "status_log"), *others)
-
-
-def _json(value: str | None) -> list[dict]:
-    """A JSON array column of `_related` in id order (NULL where PostgreSQL aggregates no row)."""
-    return sorted(msgspec.json.decode(value), key=itemgetter("id")) if value else []
+    return reasons.as_alias("fault_reason_ids"), lines, json_rows(log, source, "status_log"), *others
 
 
 async def row_of(ctx: Ctx, order_id: Any, query=None) -> dict:
@@ -346,7 +334,7 @@ async def _as_dicts(ctx: Ctx, rows: list[dict], sla_settings: dict | None = None
                 "carry_charge": money.fmt(r["carry_charge"]),
                 "can_act": may_act(ctx, r),
                 "at_intake": at_intake(r),
-                "lines": [_line_dict(ln) for ln in _json(r["lines"])],
+                "lines": [_line_dict(ln) for ln in json_list(r["lines"], "id")],
             }
         )
     return out
@@ -362,8 +350,10 @@ async def for_page(ctx: Ctx, order_id: Any) -> tuple[dict, list[dict], dict[int,
     line's on-hand in its warehouse (what the technician can still take before 【维修完毕】)."""
     row = await row_of(ctx, order_id, _reading(page=True))
     order = (await _as_dicts(ctx, [row]))[0] | {alias: row[alias] for alias in hooks.order_page_columns}
-    stock = {ln["id"]: ln["stock"] or 0 for ln in _json(row["lines"]) if ln["warehouse_id"] and ln["goods_id"]}
-    log = [{**r, "at": _instant(r["at"])} for r in _json(row["status_log"])]
+    stock = {
+        ln["id"]: ln["stock"] or 0 for ln in json_list(row["lines"], "id") if ln["warehouse_id"] and ln["goods_id"]
+    }
+    log = [{**r, "at": _instant(r["at"])} for r in json_list(row["status_log"], "id")]
     return order, await _timeline(ctx, row["id"], log), stock
 
 
