@@ -11,6 +11,7 @@ from typing import Any
 
 from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
+from piccolo.query.methods.select import Select
 
 from server.core import db
 from server.core.errors import BusinessError
@@ -159,23 +160,29 @@ def _keep(key: tuple, total: Any, at: float, writes: int, tables: tuple[str, ...
     return total
 
 
+def _key_at(column: Column, where, ascending: bool, offset: int):
+    """The select of the sort key's value at `offset` among the rows `where` holds (an index-only
+    scan of `offset` entries)."""
+    return column._meta.table.select(column).where(where).order_by(column, ascending=ascending).limit(1).offset(offset)
+
+
+def _from_key(select, column: Column, ascending: bool, key) -> Any:
+    """`select` from the sort key `key` on (down from it, descending); `key` a value or a
+    `_key_at` select, written into the statement."""
+    if not isinstance(key, Select):
+        return select.where(column >= key if ascending else column <= key)
+    name = column._meta.get_full_name(with_alias=False)
+    return select.where(WhereRaw(f"{name} {'>=' if ascending else '<='} ({{}})", key.querystrings[0]))
+
+
 async def _seek(select, column: Column, ascending: bool, offset: int, size: int) -> list:
-    """The page of `select` at `offset`: its rows from the sort key (unique) found at that offset
-    on (down from it, descending). The key is found by a select of the key alone (an index-only
-    scan of `offset` entries) and kept as a count is (`cached_read`): the page's next views (and
-    a crowd reading it) read `size` rows by the index, not the scan again."""
-    boundary = (
-        column._meta.table.select(column)
-        .where(select.where_delegate._where)
-        .order_by(column, ascending=ascending)
-        .limit(1)
-        .offset(offset)
-    )
-    found = await cached_read(boundary)
+    """The page of `select` at a deep `offset`: its key found by `_key_at` and kept as a count is
+    (`cached_read`): the page's next views (and a crowd reading it) read `size` rows by the index,
+    not the scan again."""
+    found = await cached_read(_key_at(column, select.where_delegate._where, ascending, offset))
     if not found:
         return []
-    key = found[0][column._meta.name]
-    return await select.where(column >= key if ascending else column <= key).limit(size)
+    return await _from_key(select, column, ascending, found[0][column._meta.name]).limit(size)
 
 
 async def _window_rows(window: Window, column: Column, count, params: PageParams) -> int | None:
@@ -196,15 +203,8 @@ def _within_window(window: Window, column: Column, ascending: bool, rows: int):
     them when there are no more)."""
     if rows <= WINDOW:
         return window.select
-    boundary = (
-        column._meta.table.select(column)
-        .where(window.scope)
-        .order_by(column, ascending=ascending)
-        .limit(1)
-        .offset(WINDOW - 1)
-    )
-    name = column._meta.get_full_name(with_alias=False)
-    return window.select.where(WhereRaw(f"{name} {'<=' if ascending else '>='} ({{}})", boundary.querystrings[0]))
+    # the window's last key as its upper bound: `_from_key`, the other way round
+    return _from_key(window.select, column, not ascending, _key_at(column, window.scope, ascending, WINDOW - 1))
 
 
 async def paginate(
@@ -224,6 +224,11 @@ async def paginate(
         items = found if len(found) == params.page_size else None
     if items is None and seek is not None and params.offset >= SEEK_FROM:
         items = await _seek(select, seek, ascending, params.offset, params.page_size)
+    elif items is None and seek is not None and params.offset:
+        # the first key in the statement: the rows before it are skipped on the key's index, not
+        # built (joins, names, JSON columns) to be thrown away as OFFSET does
+        start = _key_at(seek, select.where_delegate._where, ascending, params.offset)
+        items = await _from_key(select, seek, ascending, start).limit(params.page_size)
     elif items is None:
         items = await select.limit(params.page_size).offset(params.offset)
     seen = params.offset + len(items)

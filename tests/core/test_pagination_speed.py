@@ -1,5 +1,6 @@
-"""The list machinery's shortcuts (issue 14) give the answers of the plain queries: deep pages
-found by their sort key equal OFFSET pages, and a cached count follows this process's writes."""
+"""The list machinery's shortcuts (issue 14) give the answers of the plain queries: pages found
+by their sort key (in the page's statement, or kept for a deep page) equal OFFSET pages, and a
+cached count follows this process's writes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from server.core.pagination import PageParams
 from server.masterdata.services import goods
 from tests.inventory.helpers import inbound, world
 from tests.masterdata.helpers import basics, make_goods
+
+
+def offset_only(monkeypatch, module) -> None:
+    """`module`'s lists paginated by OFFSET alone: what the shortcuts must equal."""
+    plain = pagination.paginate
+    monkeypatch.setattr(module, "paginate", lambda select, count, params, **_: plain(select, count, params))
 
 
 async def _pages(ctx, search, page_size: int, **filters) -> list[tuple[list, int]]:
@@ -29,11 +36,14 @@ async def test_pages_found_by_their_sort_key_equal_offset_pages(tenant, monkeypa
     b = await basics(tenant)
     for i in range(12):
         await make_goods(tenant, f"K{i:02}", b["iphone15"], name=f"{'屏幕' if i % 2 else '电池'}{i}")
-    monkeypatch.setattr(pagination, "SEEK_FROM", 10**9)
-    by_offset = await _pages(tenant, goods.search, 5, **filters)
-    monkeypatch.setattr(pagination, "SEEK_FROM", 1)
+    with monkeypatch.context() as m:
+        offset_only(m, goods)
+        by_offset = await _pages(tenant, goods.search, 5, **filters)
+    monkeypatch.setattr(pagination, "SEEK_FROM", 10**9)  # the first key in the page's statement
     by_key = await _pages(tenant, goods.search, 5, **filters)
-    assert by_key == by_offset and len(by_offset) >= 2
+    monkeypatch.setattr(pagination, "SEEK_FROM", 1)  # the first key kept (`_seek`)
+    by_kept_key = await _pages(tenant, goods.search, 5, **filters)
+    assert by_key == by_kept_key == by_offset and len(by_offset) >= 2
 
 
 async def test_a_kept_seek_key_follows_writes_of_this_process(tenant, monkeypatch):
@@ -84,11 +94,14 @@ async def test_move_pages_found_by_id_descending_equal_offset_pages(tenant, monk
     w = await world(tenant)
     for qty in range(1, 8):
         await inbound(tenant, w["general"], (w["screen"], qty, "1.00"))
+    with monkeypatch.context() as m:
+        offset_only(m, stock)
+        by_offset = await _pages(tenant, lambda ctx, params: stock.moves(ctx, params=params), 3)
     monkeypatch.setattr(pagination, "SEEK_FROM", 10**9)
-    by_offset = await _pages(tenant, lambda ctx, params: stock.moves(ctx, params=params), 3)
-    monkeypatch.setattr(pagination, "SEEK_FROM", 1)
     by_key = await _pages(tenant, lambda ctx, params: stock.moves(ctx, params=params), 3)
-    assert by_key == by_offset and len(by_offset) == 4
+    monkeypatch.setattr(pagination, "SEEK_FROM", 1)
+    by_kept_key = await _pages(tenant, lambda ctx, params: stock.moves(ctx, params=params), 3)
+    assert by_key == by_kept_key == by_offset and len(by_offset) == 4
 
 
 async def test_a_cached_count_follows_writes_of_this_process(tenant, monkeypatch):
