@@ -2,7 +2,7 @@
 
 `LIKE` treats `%` and `_` as wildcards, so a search for `%` matched every row and `_` any one
 character; every search escapes them (and the escape character) and says `ESCAPE '\\'`. ILIKE on
-PostgreSQL; SQLite's LIKE is already case-insensitive for ASCII.
+PostgreSQL for text with cased letters; SQLite's LIKE is already case-insensitive for ASCII.
 
 `code_or_name` is the lists' keyword search; over a large table `LIKE '%…%'` reads every row,
 so its columns carry trigram indexes (masterdata migration 2026-12-11T09): PostgreSQL's planner
@@ -30,7 +30,11 @@ def escape(text: str) -> str:
 
 
 def _match(column: Column, pattern: str) -> Where:
-    operator = _ILike if column._meta.engine_type in ("postgres", "cockroach") else _Like
+    """ILIKE on PostgreSQL only where case can matter: a pattern without cased letters (Chinese,
+    digits) finds the same rows by LIKE, which compares bytes, where ILIKE lowercases each row's
+    text first (half the time of a search that tests thousands of rows)."""
+    cased = pattern.lower() != pattern.upper()
+    operator = _ILike if cased and column._meta.engine_type in ("postgres", "cockroach") else _Like
     return Where(column=column, value=pattern, operator=operator)
 
 

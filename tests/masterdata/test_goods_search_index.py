@@ -82,3 +82,22 @@ async def test_stock_search_through_the_index_equals_like(tenant):
     for word in WORDS:
         like = starts_with(Stock.goods.code, word) | contains(Stock.goods.name, word)
         assert await rows(code_or_name(word, Stock.goods, Stock.goods.code, Stock.goods.name)) == await rows(like), word
+
+
+async def test_a_search_ignores_case_as_the_user_expects_whatever_operator_it_takes(tenant):
+    """PostgreSQL matches a word without cased letters (Chinese, digits, punctuation) by LIKE, a
+    cased one by ILIKE: either way the rows are those whose code starts with the word or whose
+    name holds it, case aside."""
+    w = await world(tenant)
+    ids = {code: (await make_goods(tenant, code, w["iphone15"], name=name))["id"] for code, name in NAMES.items()}
+    for word in WORDS:
+        expected = sorted(
+            ids[code]
+            for code, name in NAMES.items()
+            if code.lower().startswith(word.lower()) or word.lower() in name.lower()
+        )
+        mine = scoped(tenant, Goods) & Goods.id.is_in(list(ids.values()))  # not the world's own goods
+        assert await _ids(mine & code_or_name(word, Goods.id, Goods.code, Goods.name)) == expected, word
+    if not db.is_sqlite():
+        assert " LIKE " in str(contains(Goods.name, "屏幕 100%").querystring)
+        assert " ILIKE " in str(contains(Goods.name, "iPhone 屏幕").querystring)
