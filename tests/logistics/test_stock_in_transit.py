@@ -125,3 +125,25 @@ async def test_statements_stay_constant(client, tenant, monkeypatch, path):
     # the stock rows' statements (what is in transit among them), then one for which of it has
     # rows, one for its goods and one for its orgs' names
     assert len(more) <= (4 if path.startswith("/api") else 5) + 3, "\n".join(more)
+
+
+async def test_the_whole_subtrees_sums_are_kept_per_subtree_until_a_write(tenant, monkeypatch):
+    """The unfiltered list's 在途 sums are kept under the caller's subtree (no SQL is written to
+    look them up), as a count is: read again after a write, never another subtree's."""
+    from server.core import pagination
+    from tests.core.test_list_statements import statements
+
+    monkeypatch.setattr(pagination, "COUNT_TTL", 3600)
+    n = await coming(tenant)
+
+    async def transit_reads(ctx) -> tuple[int, list[tuple]]:
+        with statements(monkeypatch) as seen:
+            rows = shown(await stock.search(ctx, StockFilters()))
+        return sum('"lg_shipment_line"' in sql and "sum(" in sql.lower() for sql in seen), rows
+
+    first, rows = await transit_reads(n["b3_ctx"])
+    assert first == 1 and await transit_reads(n["b3_ctx"]) == (0, rows)
+    assert (await transit_reads(n["b2_ctx"]))[0] == 1  # B2's own subtree, not B3's kept sums
+    await shipment(n["b2_ctx"], "distribution", n["general"], (n["screen"], 1), to_org_id=n["b3"], step="confirm")
+    again, rows = await transit_reads(n["b3_ctx"])
+    assert again == 1 and (n["b3"], "SCR", None, 0, 1) in rows

@@ -31,7 +31,7 @@ from server.core.db import atomic
 from server.core.documents import DocFilters, DocStatus, DocType
 from server.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from server.core.numbering import next_number
-from server.core.pagination import Page, PageParams, cached_read, paginate
+from server.core.pagination import Page, PageParams, cached_read, paginate, remembered
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
 from server.credit.services import ledger
@@ -1075,9 +1075,16 @@ async def in_transit_qty(ctx: Ctx, org_ids: Any, goods_ids: Any) -> dict[tuple[i
         .group_by(lt.doc.to_org_id, lt.goods)
     )
     # a page's own rows are few and read as they are; a whole scope's sums (every page of the
-    # stock query reads them) are kept as the list's count is, a few seconds, dropped on writes
-    narrow = isinstance(org_ids, list | tuple) and isinstance(goods_ids, list | tuple)
-    rows = await query if narrow else await cached_read(query)
+    # stock query reads them) are kept as the list's count is, a few seconds, dropped on writes:
+    # the caller's whole subtree under its own key (no SQL written to look them up), a narrowed
+    # one under its SQL
+    if isinstance(org_ids, list | tuple) and isinstance(goods_ids, list | tuple):
+        rows = await query
+    elif org_ids is None and goods_ids is None:
+        key = ("in_transit", ctx.tenant_id, "" if ctx.sees_everything else ctx.org_path)
+        rows = await remembered(key, (lt._meta.tablename, Shipment._meta.tablename), lambda: query)
+    else:
+        rows = await cached_read(query)
     return {(r["org_id"], r["goods_id"]): int(r["qty"] or 0) for r in rows}
 
 
