@@ -253,3 +253,21 @@ async def test_service_refuses_branch_and_unpermitted_users(tenant):
     ):
         await refused(call, "forbidden", 403)
     assert [n["name"] for n in await trees.listing(branch, "category")] == ["Apple"]
+
+
+async def test_a_pages_paths_are_kept_until_the_tree_changes(tenant, other_tenant, monkeypatch):
+    """`paths_of` keeps a page's full names as a count is kept: read once, read again after a
+    rename (an ancestor's, too), and never another tenant's."""
+    from server.core import pagination
+    from tests.core.test_list_statements import statements
+
+    monkeypatch.setattr(pagination, "COUNT_TTL", 3600)
+    b = await basics(tenant)
+    ids = {b["iphone15"], b["ipad"]}
+    with statements(monkeypatch) as seen:
+        first = await trees.paths_of(tenant, ids)
+        assert await trees.paths_of(tenant, ids) == first
+    assert len(seen) == 1 and first[b["iphone15"]] == "Apple / iPhone / iPhone 15"
+    await trees.update(tenant, "category", b["apple"], {"name": "苹果"})
+    assert (await trees.paths_of(tenant, ids))[b["iphone15"]] == "苹果 / iPhone / iPhone 15"
+    assert await trees.paths_of(other_tenant, ids) == {}

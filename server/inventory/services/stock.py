@@ -264,6 +264,15 @@ STOCK_COLUMNS = (
     Stock.safety_stock,  # the goods' value, copied by the database
     Stock.qty,
     Stock.updated_at,
+    # the org's quantity, value and moving average cost of the goods (`_decorate`), in the same
+    # statement: a lookup by the cost row's unique (org, goods) per row
+    *(
+        QueryString(
+            f'(SELECT c."{c}" FROM "{GoodsCost._meta.tablename}" c'
+            ' WHERE c."org_id" = "inv_stock"."org_id" AND c."goods_id" = "inv_stock"."goods")'
+        ).as_alias(f"cost_{c}")
+        for c in ("qty", "value", "avg_cost")
+    ),
 )
 
 
@@ -393,35 +402,19 @@ async def _unstocked(ctx: Ctx, where, moving: dict[tuple[int, int], int]) -> lis
 async def _decorate(ctx: Ctx, rows: list[dict], moving: dict[tuple[int, int], int] | None = None) -> list[dict]:
     if not rows:
         return []
-    stocked = [r for r in rows if r["id"] is not None]
-    costs = (
-        {
-            (c["org_id"], c["goods_id"]): c
-            for c in await GoodsCost.select(
-                GoodsCost.org_id, GoodsCost.goods_id, GoodsCost.qty, GoodsCost.value, GoodsCost.avg_cost
-            ).where(
-                scoped(ctx, GoodsCost)
-                & GoodsCost.org_id.is_in(list({r["org_id"] for r in stocked}))
-                & GoodsCost.goods_id.is_in(list({r["goods_id"] for r in stocked}))
-            )
-        }
-        if stocked
-        else {}
-    )
     paths = await trees.paths_of(ctx, {r["category_id"] for r in rows})
     if moving is None:
         org_ids, goods_ids = sorted({r["org_id"] for r in rows}), sorted({r["goods_id"] for r in rows})
         moving = await hooks.in_transit(ctx, org_ids, goods_ids)
     out = []
     for r in rows:
-        cost = costs.get((r["org_id"], r["goods_id"]), {"qty": 0, "value": 0, "avg_cost": 0})
         out.append(
             r
             | {
                 "org_name": r["org_name"] or "",
                 "category_path": paths.get(r["category_id"], ""),
-                "avg_cost": money.fmt(cost["avg_cost"]),
-                "value": money.fmt(row_value(cost["value"], r["qty"], cost["qty"])),
+                "avg_cost": money.fmt(r.get("cost_avg_cost") or 0),
+                "value": money.fmt(row_value(r.get("cost_value") or 0, r["qty"], r.get("cost_qty") or 0)),
                 "below_safety": r["qty"] < r["safety_stock"],
                 # on its way to the row's org (not yet in any of its warehouses)
                 "in_transit": moving.get((r["org_id"], r["goods_id"]), 0),

@@ -1059,9 +1059,26 @@ def _in_transit_dict(row: dict, names: dict[int, str], stamp: datetime) -> dict:
 async def in_transit_qty(ctx: Ctx, org_ids: Any, goods_ids: Any) -> dict[tuple[int, int], int]:
     """In transit to receiving orgs of the caller's subtree, by (org, goods), summed by the
     database (one row per pair, however many lines): the stock query's 在途. `org_ids` and
-    `goods_ids` narrow it (ids or a sub-select; None: no narrowing)."""
+    `goods_ids` narrow it (ids or a sub-select; None: no narrowing).
+
+    A page's own rows are few and read as they are; a whole scope's sums (every page of the stock
+    query reads them) are kept as the list's count is, a few seconds, dropped on writes: the
+    caller's whole subtree under its own key (the query is not even built to look them up), a
+    narrowed one under its SQL."""
     if (isinstance(org_ids, list | tuple) and not org_ids) or (isinstance(goods_ids, list | tuple) and not goods_ids):
         return {}
+    if org_ids is None and goods_ids is None:
+        key = ("in_transit", ctx.tenant_id, "" if ctx.sees_everything else ctx.org_path)
+        tables = (ShipmentLine._meta.tablename, Shipment._meta.tablename)
+        rows = await remembered(key, tables, lambda: _in_transit_sums(ctx, None, None))
+    elif isinstance(org_ids, list | tuple) and isinstance(goods_ids, list | tuple):
+        rows = await _in_transit_sums(ctx, org_ids, goods_ids)
+    else:
+        rows = await cached_read(_in_transit_sums(ctx, org_ids, goods_ids))
+    return {(r["org_id"], r["goods_id"]): int(r["qty"] or 0) for r in rows}
+
+
+def _in_transit_sums(ctx: Ctx, org_ids: Any, goods_ids: Any):
     lt = ShipmentLine
     where = scoped(ctx, lt, subtree=lt.doc.to_org_path) & lt.confirmed_at.is_not_null() & lt.received_at.is_null()
     if org_ids is not None:
@@ -1069,23 +1086,11 @@ async def in_transit_qty(ctx: Ctx, org_ids: Any, goods_ids: Any) -> dict[tuple[i
     if goods_ids is not None:
         where &= lt.goods.is_in(list(goods_ids) if isinstance(goods_ids, tuple) else goods_ids)
     left = QueryString('"lg_shipment_line"."qty" - "lg_shipment_line"."received_qty" - "lg_shipment_line"."lost_qty"')
-    query = (
+    return (
         lt.select(lt.doc.to_org_id.as_alias("org_id"), lt.goods.as_alias("goods_id"), Sum(left, alias="qty"))
         .where(where)
         .group_by(lt.doc.to_org_id, lt.goods)
     )
-    # a page's own rows are few and read as they are; a whole scope's sums (every page of the
-    # stock query reads them) are kept as the list's count is, a few seconds, dropped on writes:
-    # the caller's whole subtree under its own key (no SQL written to look them up), a narrowed
-    # one under its SQL
-    if isinstance(org_ids, list | tuple) and isinstance(goods_ids, list | tuple):
-        rows = await query
-    elif org_ids is None and goods_ids is None:
-        key = ("in_transit", ctx.tenant_id, "" if ctx.sees_everything else ctx.org_path)
-        rows = await remembered(key, (lt._meta.tablename, Shipment._meta.tablename), lambda: query)
-    else:
-        rows = await cached_read(query)
-    return {(r["org_id"], r["goods_id"]): int(r["qty"] or 0) for r in rows}
 
 
 async def transit_figures(ctx: Ctx) -> dict:

@@ -15,6 +15,7 @@ from server.core.clock import now
 from server.core.db import atomic
 from server.core.errors import BusinessError, Conflict, NotFound
 from server.core.hooks import Usage
+from server.core.pagination import remembered
 from server.core.search import contains
 from server.core.tenancy import Ctx, scoped
 from server.masterdata import permissions as P
@@ -105,9 +106,16 @@ async def path_labels(ctx: Ctx, kind: str) -> dict[int, str]:
 
 async def paths_of(ctx: Ctx, ids: set[int]) -> dict[int, str]:
     """Full names ("Apple / iPhone / iPhone 15") of tree nodes: one query walking up the parents
-    of a whole page of rows instead of a walk per row."""
+    of a whole page of rows instead of a walk per row, kept as a count is (a page's categories
+    are read by everyone who opens it; a tree write of this process drops them). Shared: not to
+    be changed by the caller."""
     if not ids:
         return {}
+    key = ("tree_paths", ctx.tenant_id, frozenset(ids))
+    return await remembered(key, (TreeNode._meta.tablename,), lambda: _walk_up(ctx, ids))
+
+
+async def _walk_up(ctx: Ctx, ids: set[int]) -> dict[int, str]:
     marks = ", ".join(["{}"] * len(ids))
     rows = await TreeNode.raw(
         "WITH RECURSIVE up(node, parent, name, depth) AS ("
