@@ -23,22 +23,25 @@ thread, within `PARSE_SECONDS`, and at most `MAX_COLUMNS` wide, whatever the she
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio
 from litestar import Response
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 from server.core.errors import BusinessError
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
+
+# openpyxl (5–6 MB) is imported by the first export or import of a process, in its worker thread,
+# not by every worker at start
 
 MAX_EXPORT_ROWS = 100_000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,6 +71,7 @@ _READERS = anyio.CapacityLimiter(2)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 QUOTED = (*FORMULA_STARTS, QUOTE)  # text that gets the apostrophe
+NOT_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # openpyxl's ILLEGAL_CHARACTERS_RE
 
 
 def yes_no(value: bool) -> str:
@@ -85,11 +89,14 @@ def safe_text(value: str) -> str:
     """Text as an export writes it: characters XML cannot hold replaced with U+FFFD, and a
     leading =, +, -, @, tab or CR neutralised with one apostrophe. Text that starts with an
     apostrophe gets one more, so that `read_rows`, which removes one, gives it back unchanged."""
-    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    value = NOT_XML.sub("\ufffd", value)
     return QUOTE + value if value.startswith(QUOTED) else value
 
 
 def _text_cell(ws, value: str, bold: bool = False) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(ws)
     cell._value = value[:32767]  # what openpyxl's own setter keeps; bypassed to fix the type
     cell.data_type = "s"
@@ -104,6 +111,8 @@ def _row(ws, row: Sequence) -> list:
     error codes go as explicit text cells, so every str is written as text. The plain values
     avoid an explicit cell per string, which costs openpyxl an exception each (exports ~25%
     slower)."""
+    from openpyxl.cell.cell import ERROR_CODES
+
     out = []
     for value in row:
         if isinstance(value, str):
@@ -118,6 +127,8 @@ def _row(ws, row: Sequence) -> list:
 
 def _money_cell(ws, value: Decimal) -> WriteOnlyCell:
     """Money as a number Excel can sum, shown with its 4 places (0.0000)."""
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = MONEY_FORMAT
     return cell
@@ -125,8 +136,10 @@ def _money_cell(ws, value: Decimal) -> WriteOnlyCell:
 
 def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     """One sheet: a bold header row and the rows below (text as text, see the module's doc)."""
+    from openpyxl import Workbook
+
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(ILLEGAL_CHARACTERS_RE.sub("\ufffd", title)[:31])
+    ws = wb.create_sheet(NOT_XML.sub("\ufffd", title)[:31])
     ws.append([_text_cell(ws, safe_text(h), bold=True) for h in headers])
     for row in rows:
         ws.append(_row(ws, row))
@@ -220,6 +233,8 @@ def parse_rows(data: bytes, max_rows: int, max_columns: int, seconds: float) -> 
     and at most `max_rows` rows below it. Runs in a worker thread (see `read_rows`)."""
     deadline = time.monotonic() + seconds
     check_archive(data)
+    from openpyxl import load_workbook
+
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # zip, xml and openpyxl errors all mean "not a usable .xlsx"

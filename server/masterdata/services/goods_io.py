@@ -17,9 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from piccolo.table import Table
 
 import realtime
@@ -139,6 +136,9 @@ async def export_rows(ctx: Ctx, filters: goods.GoodsFilters) -> list[list]:
 
 
 def _bold_row(ws, values) -> list:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cells = []
     for value in values:
         cell = WriteOnlyCell(ws, value=value)
@@ -149,6 +149,8 @@ def _bold_row(ws, values) -> list:
 
 def template_bytes() -> bytes:
     """An empty sheet with the export's columns, and a sheet explaining how to fill them."""
+    from openpyxl import Workbook  # as server.core.xlsx: loaded by the first use
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("货品")
     ws.append(_bold_row(ws, COLUMNS))
