@@ -49,6 +49,7 @@ REACHED_OTHERWISE = {
     "OrderLine": "read through its order, which is scoped",
     "GoodsPrice": "read through its goods, which is scoped",
     "GoodsStorePrice": "read through its goods, which is scoped",
+    "GoodsCost": "read through its stock row, which is scoped (stock.STOCK_COLUMNS), and written by post_moves",
     "CreditEntry": "read through its account, which is scoped",
     "QueueCounterService": "read through its counter, which is scoped",
 }
