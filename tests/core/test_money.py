@@ -95,3 +95,13 @@ def test_to_units_is_exact_integer_arithmetic():
     total = sum(money.to_units(money.parse("0.1")) for _ in range(10))
     assert total == 10_000
     assert money.fmt(total) == "1.0000"
+
+
+def test_fmt_is_kept_per_value_whatever_type_asked_first():
+    """`fmt` keeps its answers: equal values of other types (a Decimal, an int) share one entry,
+    which is right only because they write the same text."""
+    from decimal import Decimal
+
+    money.fmt.cache_clear()
+    for first, second in ((Decimal("25"), 25), (7, Decimal("7")), (Decimal("-3"), -3)):
+        assert money.fmt(first) == money.fmt(second) == str(money.from_units(int(first)))
