@@ -26,7 +26,7 @@ import io
 import re
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 MAX_EXPORT_ROWS = 100_000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Sheet = tuple[str, Sequence[str], Iterable[Sequence]]  # title, headers, rows
 
 # What an uploaded workbook may unpack to, checked on the zip's central directory before anything
 # is inflated. zipfile never yields more than a member's declared size (and fails on a bad CRC),
@@ -134,30 +135,36 @@ def _money_cell(ws, value: Decimal) -> WriteOnlyCell:
     return cell
 
 
-def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
-    """One sheet: a bold header row and the rows below (text as text, see the module's doc)."""
+def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence], more: Sequence[Sheet] = ()) -> bytes:
+    """Sheets, each a bold header row and its rows below (text as text, see the module's doc):
+    `title`'s, then `more` (title, headers, rows) in order."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(NOT_XML.sub("\ufffd", title)[:31])
-    ws.append([_text_cell(ws, safe_text(h), bold=True) for h in headers])
-    for row in rows:
-        ws.append(_row(ws, row))
+    for name, head, body in ((title, headers, rows), *more):
+        ws = wb.create_sheet(NOT_XML.sub("\ufffd", name)[:31])
+        ws.append([_text_cell(ws, safe_text(h), bold=True) for h in head])
+        for row in body:
+            ws.append(_row(ws, row))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-async def xlsx_response(filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    """The workbook as a download, built in a worker thread (the rows, often a generator over
-    query results, are gathered here first)."""
-    rows = list(rows)
-    body = await anyio.to_thread.run_sync(partial(workbook_bytes, title, list(headers), rows))
+async def download(filename: str, build: Callable[[], bytes]) -> Response:
+    """The workbook `build()` writes, built in a worker thread, as a download."""
+    body = await anyio.to_thread.run_sync(build)
     return Response(
         body,
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
+
+
+async def xlsx_response(filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> Response:
+    """A list as a one-sheet download (the rows, often a generator over query results, are
+    gathered here first)."""
+    return await download(filename, partial(workbook_bytes, title, list(headers), list(rows)))
 
 
 # --- import -------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ services keep the object rule (head office only)."""
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
@@ -15,7 +14,7 @@ from server.core.api import PageNo, PageSize, given, page_of, page_type, to
 from server.core.openapi import IMPORT_REFUSED, XLSX
 from server.core.pagination import PageParams
 from server.core.web import ctx_of
-from server.core.xlsx import xlsx_response
+from server.core.xlsx import download, xlsx_response
 from server.masterdata import permissions as P
 from server.masterdata.schemas import (
     AssignIn,
@@ -257,11 +256,7 @@ class GoodsController(Controller):
 
     @get("/import-template", opt={"perm": P.GOODS["import"]}, responses=XLSX, summary="货品导入模板")
     async def import_template(self) -> Response:
-        return Response(
-            goods_io.template_bytes(),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('货品导入模板.xlsx')}"},
-        )
+        return await download("货品导入模板.xlsx", goods_io.template_bytes)
 
     @post(
         "/import",

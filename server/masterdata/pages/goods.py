@@ -2,7 +2,6 @@
 tiers, per-store prices, the inline 【自定义】 goods type) and the price preview of `price_for`."""
 
 import json
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -13,7 +12,7 @@ from server.core.errors import BusinessError, Conflict
 from server.core.forms import form_data, form_rows, saved
 from server.core.tenancy import Ctx
 from server.core.web import ctx_of, render
-from server.core.xlsx import xlsx_response
+from server.core.xlsx import download, xlsx_response
 from server.masterdata import permissions as P
 from server.masterdata.pages.common import list_context, list_filters, rows_block
 from server.masterdata.services import goods, goods_io, trees
@@ -23,7 +22,6 @@ from server.masterdata.states import Status
 from server.system.services import orgs
 
 BASE = "/masterdata/goods"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STORE_FIELDS = ("store_org_id", "store_order_price", "store_retail_price")
 
 
@@ -94,11 +92,7 @@ class GoodsPages(Controller):
 
     @get("/import-template", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
     async def import_template(self) -> Response:
-        return Response(
-            goods_io.template_bytes(),
-            media_type=XLSX,
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('货品导入模板.xlsx')}"},
-        )
+        return await download("货品导入模板.xlsx", goods_io.template_bytes)
 
     @post("/import", opt={"perm": P.GOODS["import"]}, include_in_schema=False)
     async def import_file(self, request: Request) -> Response:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -135,34 +134,10 @@ async def export_rows(ctx: Ctx, filters: goods.GoodsFilters) -> list[list]:
     return out
 
 
-def _bold_row(ws, values) -> list:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
-
-
 def template_bytes() -> bytes:
     """An empty sheet with the export's columns, and a sheet explaining how to fill them."""
-    from openpyxl import Workbook  # as server.core.xlsx: loaded by the first use
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("货品")
-    ws.append(_bold_row(ws, COLUMNS))
-    notes = wb.create_sheet("填写说明")
-    notes.append(_bold_row(notes, ("列", "说明")))
-    for row in NOTES:
-        notes.append(list(row))
-    notes.append([])
-    notes.append(["", "第一行为表头，请勿修改；从第二行起每行一个货品。文件中任何一行有错误时不会导入任何数据。"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    last = ("", "第一行为表头，请勿修改；从第二行起每行一个货品。文件中任何一行有错误时不会导入任何数据。")
+    return xlsx.workbook_bytes("货品", COLUMNS, [], more=[("填写说明", ("列", "说明"), [*NOTES, (), last])])
 
 
 # --- import ---------------------------------------------------------------------------------------
