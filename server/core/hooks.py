@@ -179,12 +179,16 @@ async def order_cards(ctx: Ctx, order: dict) -> list[dict]:
 
 # alias → SQL of a scalar subquery on the order's row ("wo_order"."id"), read with the order for
 # its page: what a card needs to know without a statement of its own (whether there is a quote)
-order_page_columns: dict[str, str] = {}
+_order_page_columns: dict[str, str] = {}
 
 
 def reads_with_order_page(alias: str, sql: str) -> None:
     """The order's page gets `order[alias]`, selected in the order's own reading."""
-    order_page_columns[alias] = sql
+    _order_page_columns[alias] = sql
+
+
+def order_page_columns() -> dict[str, str]:
+    return dict(_order_page_columns)
 
 
 # --- a device shipment's arrival ---------------------------------------------------------------------

@@ -118,14 +118,14 @@ def as_dict(row: dict, prices: list[dict], store_prices: list[dict]) -> dict:
 def _with_prices(engine_type: str) -> tuple:
     """`COLUMNS` and the goods' price tiers and store overrides (`json_rows`): a goods with its
     prices in one statement. One tuple per engine, so the select's head is kept."""
-    money_columns = {c: f'p."{c}"' for c in ("id", "order_price", "retail_price")}
+    both = {c: f'p."{c}"' for c in ("id", "order_price", "retail_price")}
     tiers = json_rows(
-        money_columns | {"level": 'p."level"', "orderable": 'p."orderable"'},
+        both | {"level": 'p."level"', "orderable": 'p."orderable"'},
         f'FROM "{GoodsPrice._meta.tablename}" p WHERE p."goods" = "md_goods"."id"',
         "prices",
     )
     stores = json_rows(
-        money_columns | {"org_id": 'p."org_id"'},
+        both | {"org_id": 'p."org_id"'},
         f'FROM "{GoodsStorePrice._meta.tablename}" p WHERE p."goods" = "md_goods"."id"',
         "store_prices",
     )

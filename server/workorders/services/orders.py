@@ -169,7 +169,8 @@ def _related(engine_type: str, page: bool) -> tuple[QueryString, ...]:
     else:
         ids = """string_agg(r."fault_reason_id"::text, ',')"""
     table = WorkOrderFaultReason._meta.tablename
-    reasons = QueryString(f'(SELECT {ids} FROM "{table}" r WHERE r."work_order" = "wo_order"."id")')
+    sql = f'(SELECT {ids} FROM "{table}" r WHERE r."work_order" = "wo_order"."id")'
+    reasons = QueryString(sql).as_alias("fault_reason_ids")
     line = {c: f'l."{c}"' for c in ("id", "kind", "repair_code_id", "warehouse_id", "goods_id", "qty")}
     line.update({c: f'l."{c}"' for c in ("labor_fee", "price")})
     for name, table, key in (
@@ -185,11 +186,11 @@ def _related(engine_type: str, page: bool) -> tuple[QueryString, ...]:
         )
     lines = json_rows(line, f'FROM "{WorkOrderLine._meta.tablename}" l WHERE l."work_order" = "wo_order"."id"', "lines")
     if not page:
-        return reasons.as_alias("fault_reason_ids"), lines
+        return reasons, lines
     log = {c: f'g."{c}"' for c in ("id", "from_status", "to_status", "user_id", "user_name", "at")}
     source = f'FROM "{WorkOrderStatusLog._meta.tablename}" g WHERE g."work_order" = "wo_order"."id"'
-    others = (QueryString(sql).as_alias(alias) for alias, sql in hooks.order_page_columns.items())
-    return reasons.as_alias("fault_reason_ids"), lines, json_rows(log, source, "status_log"), *others
+    others = (QueryString(sql).as_alias(alias) for alias, sql in hooks.order_page_columns().items())
+    return reasons, lines, json_rows(log, source, "status_log"), *others
 
 
 async def row_of(ctx: Ctx, order_id: Any, query=None) -> dict:
@@ -349,7 +350,7 @@ async def for_page(ctx: Ctx, order_id: Any) -> tuple[dict, list[dict], dict[int,
     cards read with it: `hooks.reads_with_order_page`), its timeline (`history`) and each material
     line's on-hand in its warehouse (what the technician can still take before 【维修完毕】)."""
     row = await row_of(ctx, order_id, _reading(page=True))
-    order = (await _as_dicts(ctx, [row]))[0] | {alias: row[alias] for alias in hooks.order_page_columns}
+    order = (await _as_dicts(ctx, [row]))[0] | {alias: row[alias] for alias in hooks.order_page_columns()}
     stock = {
         ln["id"]: ln["stock"] or 0 for ln in json_list(row["lines"], "id") if ln["warehouse_id"] and ln["goods_id"]
     }
