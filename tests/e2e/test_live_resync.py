@@ -54,6 +54,30 @@ def test_a_change_committed_before_the_socket_subscribes_shows_without_another_e
     assert page.evaluate("window.__sameDocument === true"), "shown by the resync, not by a reload"
 
 
+def test_the_resync_keeps_the_page_on_screen(browser, live_server, admin_api):
+    """A list's live refresh asks for the page the user is on (#rows-page), not the first."""
+    hq = admin_api.hq_id()
+    for n in range(21):  # more than a page of 20
+        body = {"code": f"PG{n:02d}", "name": f"分页网点{n}", "parent_id": hq}
+        admin_api.call("POST", "/api/v1/orgs", 201, json=body)
+    total = admin_api.call("GET", "/api/v1/orgs", 200)["total"]
+    page = new_page(browser, live_server)
+    login(page, "admin@ACME")
+    held = []
+
+    def hold_until_committed(ws) -> None:  # one more org the resync alone can show
+        if not held:
+            admin_api.call("POST", "/api/v1/orgs", 201, json={"code": "PGX", "name": "分页新增", "parent_id": hq})
+        held.append(ws.url)
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws$"), hold_until_committed)
+    page.goto("/system/orgs?page=2")
+    online(page)
+    expect(page.locator(".pagination")).to_contain_text(f"共 {total + 1} 条")  # refetched by the resync
+    expect(page.locator(".pagination .current")).to_have_text("2 / 2")
+
+
 # --- a Redis outage --------------------------------------------------------------------------
 
 

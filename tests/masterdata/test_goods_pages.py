@@ -115,6 +115,9 @@ async def test_list_pages(client, tenant, world):
     assert "共 25 条" in first.text and "1 / 2" in first.text and "G19" in first.text and "G20" not in first.text
     second = await client.get(f"{BASE}?page=2", headers=ROWS)
     assert "G24" in second.text and "G00" not in second.text
+    # a live refresh of the region asks for the page on screen, not the first (every paged list)
+    assert 'hx-include="#filters, #rows-page"' in first.text and 'id="rows-page" name="page" value="1"' in first.text
+    assert 'id="rows-page" name="page" value="2"' in second.text
 
 
 async def test_export_holds_the_filtered_rows(client, tenant, world):
